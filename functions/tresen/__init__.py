@@ -1,0 +1,1 @@
+"""Tresen: order-and-pay backend. Importing the package is cheap; heavy clients load lazily."""

@@ -1,0 +1,93 @@
+"""The immutable archive in Cloud Storage: every journal entry as its own create-only object.
+
+Writes use `if_generation_match=0`, so an object once written can never be replaced, not even by
+us; a retry of an entry that is already there (same bytes) counts as done. The Firestore outbox
+marker of an entry is deleted only after its object exists, so `tresen sweep` finds every entry
+whose archive write failed or never ran.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..config import settings
+from ..domain.journal import canonical_bytes
+from .store_writer import journal_path, outbox_path
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_bucket = None
+
+
+def bucket():
+    global _bucket
+    if _bucket is None:
+        with _lock:
+            if _bucket is None:
+                from google.cloud import storage
+
+                _bucket = storage.Client(project=settings().project).bucket(settings().archive_bucket)
+    return _bucket
+
+
+def archive_object_name(store_id: str, seq: int) -> str:
+    return f"journal/{store_id}/{seq:012d}.json"
+
+
+class ArchiveConflict(RuntimeError):
+    """An archived object exists with other content than Firestore's entry: never overwritten."""
+
+
+def put_create_only(name: str, data: bytes, content_type: str = "application/json") -> None:
+    from google.api_core.exceptions import PreconditionFailed
+
+    blob = bucket().blob(name)
+    try:
+        blob.upload_from_string(data, content_type=content_type, if_generation_match=0)
+    except PreconditionFailed:
+        if bucket().blob(name).download_as_bytes() != data:
+            raise ArchiveConflict(f"{name} exists with different content") from None
+
+
+def archive_entries(db, entries: Iterable[dict[str, Any]]) -> int:
+    """Write entries to the archive and clear their outbox markers; returns how many succeeded."""
+    done = 0
+    for entry in entries:
+        store_id, seq = entry["store_id"], entry["seq"]
+        try:
+            put_create_only(archive_object_name(store_id, seq), canonical_bytes(entry))
+            db.document(outbox_path(store_id, seq)).delete()
+            done += 1
+        except Exception:  # the sweeper retries; the request that committed must not fail for this
+            log.exception("archive write failed for %s seq %s; left for the sweeper", store_id, seq)
+    return done
+
+
+def sweep(db, older_than: timedelta, now: datetime) -> tuple[int, int]:
+    """Archive every entry still in the outbox; returns (archived, still pending)."""
+    from google.cloud.firestore import FieldFilter
+
+    pending = db.collection("archive_outbox").where(filter=FieldFilter("at", "<=", now - older_than)).stream()
+    archived = failed = 0
+    for marker in pending:
+        store_id, seq = marker.get("store_id"), marker.get("seq")
+        entry = db.document(journal_path(store_id, seq)).get().to_dict()
+        if archive_entries(db, [entry]):
+            archived += 1
+        else:
+            failed += 1
+    return archived, failed
+
+
+def ensure_bucket() -> None:
+    """Dev and tests only: create the archive bucket in fake-gcs-server if it is missing."""
+    from google.api_core.exceptions import Conflict
+
+    try:
+        bucket().client.create_bucket(settings().archive_bucket, location="europe-west3")
+    except Conflict:
+        pass

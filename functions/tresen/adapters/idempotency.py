@@ -1,0 +1,104 @@
+"""Idempotency records in Firestore: claim a key, then store the response in the same commit.
+
+A record is claimed with a create-only write (state `in_flight`, a short lease). The use case
+stores the finished response into it inside its own atomic commit, guarded by the record's update
+time, so "the effect happened" and "the response is saved" can never disagree. A lease that
+expired (the instance died mid-request) may be taken over by the next attempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+RETENTION = timedelta(days=7)
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Lease:
+    path: str
+    update_time: Any
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Exactly one of: a lease to go ahead, a response to replay, or a refusal code."""
+
+    lease: Lease | None = None
+    replay: StoredResponse | None = None
+    refusal: str | None = None  # idempotency_key_reused | idempotency_in_progress
+
+
+class IdempotencyRecords:
+    def __init__(self, db):
+        self._db = db
+
+    def begin(self, record_id: str, fingerprint: str, now: datetime) -> Outcome:
+        from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+
+        ref = self._db.document(f"idempotency/{record_id}")
+        fresh = {
+            "state": "in_flight",
+            "fingerprint": fingerprint,
+            "locked_until": now + LEASE,
+            "expires_at": now + RETENTION,
+            "created_at": now,
+        }
+        try:
+            return Outcome(lease=Lease(ref.path, ref.create(fresh).update_time))
+        except AlreadyExists:
+            pass
+        snapshot = ref.get()
+        if not snapshot.exists:  # released between our create and our read: claim it afresh
+            return self.begin(record_id, fingerprint, now)
+        record = snapshot.to_dict()
+        expired = record["expires_at"] <= now
+        if not expired and record["fingerprint"] != fingerprint:
+            return Outcome(refusal="idempotency_key_reused")
+        if not expired and record["state"] == "done":
+            return Outcome(replay=StoredResponse(record["status"], record["body"], record["content_type"]))
+        if not expired and record["locked_until"] > now:
+            return Outcome(refusal="idempotency_in_progress")
+        try:  # an expired record or an abandoned lease: take it over, unless someone else just did
+            from google.cloud.firestore import DELETE_FIELD
+
+            stale = {name: DELETE_FIELD for name in ("status", "body", "content_type")}
+            result = ref.update(fresh | stale, option=self._db.write_option(last_update_time=snapshot.update_time))
+        except FailedPrecondition:
+            return Outcome(refusal="idempotency_in_progress")
+        return Outcome(lease=Lease(ref.path, result.update_time))
+
+    def store_in(self, batch, lease: Lease, response: StoredResponse) -> None:
+        batch.update(
+            self._db.document(lease.path),
+            {
+                "state": "done",
+                "status": response.status,
+                "body": response.body,
+                "content_type": response.content_type,
+            },
+            option=self._db.write_option(last_update_time=lease.update_time),
+        )
+
+    def store(self, lease: Lease, response: StoredResponse) -> None:
+        batch = self._db.batch()
+        self.store_in(batch, lease, response)
+        batch.commit()
+
+    def release(self, lease: Lease) -> None:
+        """Forget a key whose request changed nothing, so the client may retry it (Stripe does too)."""
+        from google.api_core.exceptions import FailedPrecondition
+
+        try:
+            self._db.document(lease.path).delete(option=self._db.write_option(last_update_time=lease.update_time))
+        except FailedPrecondition:
+            pass  # another attempt took the lease over; the record is its to finish

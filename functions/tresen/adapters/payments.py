@@ -1,0 +1,26 @@
+"""Payment providers. The sandbox stands in for a real provider in dev and demo."""
+
+from __future__ import annotations
+
+from ..config import settings
+from ..domain.orders import PaymentRef
+from .clock import new_id
+
+
+class SandboxProvider:
+    name = "sandbox"
+
+    def create_payment(self, *, order_id: str, amount: int, currency: str) -> PaymentRef:
+        payment_id = new_id("pay_sbx_")
+        return PaymentRef(
+            id=payment_id,
+            provider=self.name,
+            status="requires_payment",
+            checkout_url=f"{settings().public_url}/v1/sandbox/checkout/{payment_id}",
+        )
+
+
+def provider(name: str):
+    if name == "sandbox" and settings().sandbox_enabled:
+        return SandboxProvider()
+    raise LookupError(f"payment provider {name!r} is not enabled")

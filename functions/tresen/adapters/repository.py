@@ -1,0 +1,134 @@
+"""Reading and mapping stores, products and orders to and from Firestore documents."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from ..domain.catalog import Product, ProductOption, Store
+from ..domain.money import VatLine
+from ..domain.orders import Customer, Fulfilment, LineOption, Order, OrderLine, PaymentRef, Totals
+
+_pii_keys: dict[str, bytes] = {}
+_pii_lock = threading.Lock()
+
+
+def store_path(store_id: str) -> str:
+    return f"stores/{store_id}"
+
+
+def order_path(order_id: str) -> str:
+    return f"orders/{order_id}"
+
+
+def store_from_doc(store_id: str, doc: dict[str, Any]) -> Store:
+    hours = doc.get("opening_hours")
+    return Store(
+        id=store_id,
+        name=doc["name"],
+        currency=doc["currency"],
+        timezone=doc["timezone"],
+        invoice_series=doc["invoice_series"],
+        payment_methods=tuple(doc["payment_methods"]),
+        online_providers=tuple(doc.get("online_providers", ())),
+        fulfilment_types=tuple(doc["fulfilment_types"]),
+        opening_hours=None
+        if hours is None
+        else {day: [(span["from"], span["to"]) for span in spans] for day, spans in hours.items()},
+        cors_origins=tuple(doc.get("cors_origins", ())),
+    )
+
+
+def store_to_doc(store: Store) -> dict[str, Any]:
+    doc = asdict(store)
+    del doc["id"]
+    if store.opening_hours is not None:
+        doc["opening_hours"] = {
+            day: [{"from": start, "to": end} for start, end in spans] for day, spans in store.opening_hours.items()
+        }
+    return doc
+
+
+def product_from_doc(product_id: str, doc: dict[str, Any]) -> Product:
+    return Product(
+        id=product_id,
+        name=doc["name"],
+        price=doc["price"],
+        vat_rate=doc.get("vat_rate"),
+        available=doc["available"],
+        kind=doc.get("kind", "item"),
+        options=tuple(ProductOption(**option) for option in doc.get("options", ())),
+        position=doc.get("position", 0),
+    )
+
+
+def product_to_doc(product: Product) -> dict[str, Any]:
+    doc = asdict(product)
+    del doc["id"]
+    return doc
+
+
+def load_store(db, store_id: str) -> Store | None:
+    snapshot = db.document(store_path(store_id)).get()
+    return store_from_doc(store_id, snapshot.to_dict()) if snapshot.exists else None
+
+
+def load_products(db, store_id: str) -> dict[str, Product]:
+    products = (product_from_doc(s.id, s.to_dict()) for s in db.collection(f"stores/{store_id}/products").stream())
+    return {p.id: p for p in sorted(products, key=lambda p: (p.position, p.id))}
+
+
+def pii_key(db, store_id: str) -> bytes:
+    """The store's key for pseudonymising personal data in the journal (created when seeding)."""
+    if store_id not in _pii_keys:
+        with _pii_lock:
+            snapshot = db.document(f"store_secrets/{store_id}").get()
+            _pii_keys[store_id] = snapshot.get("pii_key")
+    return _pii_keys[store_id]
+
+
+def order_to_doc(order: Order, access_token_hash: str | None = None) -> dict[str, Any]:
+    doc = asdict(order)
+    doc["business_day"] = order.business_day.isoformat()
+    doc["amount_due"] = order.amount_due
+    if access_token_hash is not None:
+        doc["access_token_hash"] = access_token_hash
+    return doc
+
+
+def order_from_doc(doc: dict[str, Any]) -> Order:
+    totals = doc["totals"]
+    fulfilment = doc["fulfilment"]
+    payment = doc.get("payment")
+    return Order(
+        id=doc["id"],
+        store_id=doc["store_id"],
+        currency=doc["currency"],
+        timezone=doc["timezone"],
+        number=doc["number"],
+        business_day=date.fromisoformat(doc["business_day"]),
+        status=doc["status"],
+        payment_status=doc["payment_status"],
+        payment_method=doc["payment_method"],
+        lines=tuple(
+            OrderLine(**(line | {"options": tuple(LineOption(**o) for o in line["options"])})) for line in doc["lines"]
+        ),
+        totals=Totals(**(totals | {"vat": tuple(VatLine(**v) for v in totals["vat"])})),
+        fulfilment=Fulfilment(**fulfilment),
+        customer=Customer(**doc["customer"]),
+        created_at=_aware(doc["created_at"]),
+        updated_at=_aware(doc["updated_at"]),
+        gift_card_amount=doc["gift_card_amount"],
+        refunded_amount=doc["refunded_amount"],
+        invoice_number=doc.get("invoice_number"),
+        payment=PaymentRef(**payment) if payment else None,
+        expires_at=_aware(doc["expires_at"]) if doc.get("expires_at") else None,
+        last_payment_error=doc.get("last_payment_error"),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """Firestore returns its own datetime subclass; normalise to a plain aware datetime."""
+    return datetime.fromtimestamp(moment.timestamp(), tz=moment.tzinfo)

@@ -1,0 +1,210 @@
+"""Atomic commits that claim gap-free numbers per store: journal seq, invoice and pickup numbers.
+
+Firestore's server SDK locks what a transaction reads, and concurrent read-then-write transactions
+on one document deadlock in the emulator. So no hot document (counter, journal head) is ever read
+inside the commit. Instead each number is a document of its own, created with a create-only
+precondition: `stores/{store}/journal/{seq}` for entry `seq`, `stores/{store}/{counter}/{scope}-{n}`
+for counter values. Creating number n+1 is only attempted by someone who knows n exists, so the
+sequence can have no gap; two writers racing for n+1 cannot both succeed, and the loser learns the
+new head and tries again with fresh numbers.
+
+Within one process the commits of a store are serialised by a lock and the heads are cached, so
+the race only happens between instances; the cached journal head also provides `prev_hash`
+without a read. Everything of a use case — its documents, its journal entries, the archive outbox
+markers and the idempotent response — goes into one atomic batch commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from ..domain.journal import GENESIS_HASH, JournalEvent, make_entry
+from .clock import rfc3339
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_ATTEMPTS = 40
+
+
+class StoreBusy(RuntimeError):
+    """Too many concurrent writers won the race for this store's numbers; safe to retry."""
+
+
+@dataclass(frozen=True)
+class Counter:
+    collection: str  # below stores/{store}/
+    scope: str  # the numbers restart per scope (a year for invoices, a business day for pickups)
+
+
+@dataclass
+class Plan(Generic[T]):
+    """What one use case commits atomically: documents, journal events and its result."""
+
+    result: T
+    at: datetime
+    actor: Mapping[str, Any]
+    events: list[JournalEvent]
+    creates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Committed(Generic[T]):
+    result: T
+    entries: list[dict[str, Any]]
+
+
+BeforeCommit = Callable[[Any, Any], None]  # (batch, result) → adds writes to the same batch
+
+
+class Claims:
+    """Hands out the next number of each counter for one commit attempt."""
+
+    def __init__(self, writer: StoreWriter, store_id: str):
+        self._writer, self._store_id = writer, store_id
+        self.claimed: dict[Counter, tuple[int, str]] = {}
+
+    def next(self, counter: Counter, ref: str) -> int:
+        if counter in self.claimed:
+            raise ValueError(f"{counter} claimed twice in one commit")
+        n = self._writer.counter_head(self._store_id, counter) + 1
+        self.claimed[counter] = (n, ref)
+        return n
+
+
+class StoreWriter:
+    def __init__(self, db, on_committed: Callable[[list[dict[str, Any]]], None]):
+        self._db = db
+        self._on_committed = on_committed
+        self._guard = threading.Lock()
+        self._store_locks: dict[str, threading.Lock] = {}
+        self._journal_heads: dict[str, tuple[int, str]] = {}
+        self._counter_heads: dict[tuple[str, Counter], int] = {}
+
+    def commit(
+        self,
+        store_id: str,
+        build: Callable[[Claims], Plan[T]],
+        before_commit: list[BeforeCommit] | None = None,
+    ) -> Committed[T]:
+        from google.api_core.exceptions import AlreadyExists
+
+        with self._store_lock(store_id):
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                claims = Claims(self, store_id)
+                plan = build(claims)
+                batch, entries = self._batch_for(store_id, plan, claims)
+                for hook in before_commit or ():
+                    hook(batch, plan.result)
+                try:
+                    batch.commit()
+                except AlreadyExists as conflict:
+                    log.info("store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict)
+                    self._forget_heads(store_id, str(conflict))
+                    continue
+                except Exception:
+                    # Outcome unknown (timeout, lost connection): the cached heads may be wrong.
+                    self._forget_heads(store_id, "")
+                    raise
+                self._remember_heads(store_id, entries, claims)
+                break
+            else:
+                raise StoreBusy(f"store {store_id}: could not claim numbers after {MAX_ATTEMPTS} attempts")
+        self._on_committed(entries)
+        return Committed(plan.result, entries)
+
+    def _batch_for(self, store_id: str, plan: Plan, claims: Claims):
+        batch = self._db.batch()
+        for path, data in plan.creates.items():
+            batch.create(self._db.document(path), data)
+        for path, data in plan.sets.items():
+            batch.set(self._db.document(path), data)
+        for counter, (n, ref) in claims.claimed.items():
+            batch.create(
+                self._db.document(counter_path(store_id, counter, n)),
+                {"scope": counter.scope, "n": n, "ref": ref, "at": plan.at},
+            )
+        seq, prev_hash = self.journal_head(store_id)
+        entries = []
+        for event in plan.events:
+            seq += 1
+            entry = make_entry(
+                store_id=store_id, seq=seq, event=event, at=rfc3339(plan.at), actor=plan.actor, prev_hash=prev_hash
+            )
+            prev_hash = entry["hash"]
+            entries.append(entry)
+            batch.create(self._db.document(journal_path(store_id, seq)), entry)
+            batch.create(
+                self._db.document(outbox_path(store_id, seq)), {"store_id": store_id, "seq": seq, "at": plan.at}
+            )
+        return batch, entries
+
+    def journal_head(self, store_id: str) -> tuple[int, str]:
+        head = self._journal_heads.get(store_id)
+        if head is None:
+            from google.cloud.firestore import Query
+
+            newest = (
+                self._db.collection(f"stores/{store_id}/journal")
+                .order_by("seq", direction=Query.DESCENDING)
+                .limit(1)
+                .get()
+            )
+            head = (newest[0].get("seq"), newest[0].get("hash")) if newest else (0, GENESIS_HASH)
+            self._journal_heads[store_id] = head
+        return head
+
+    def counter_head(self, store_id: str, counter: Counter) -> int:
+        key = (store_id, counter)
+        if key not in self._counter_heads:
+            from google.cloud.firestore import FieldFilter, Query
+
+            newest = (
+                self._db.collection(f"stores/{store_id}/{counter.collection}")
+                .where(filter=FieldFilter("scope", "==", counter.scope))
+                .order_by("n", direction=Query.DESCENDING)
+                .limit(1)
+                .get()
+            )
+            self._counter_heads[key] = newest[0].get("n") if newest else 0
+        return self._counter_heads[key]
+
+    def _remember_heads(self, store_id: str, entries: list[dict[str, Any]], claims: Claims) -> None:
+        if entries:
+            self._journal_heads[store_id] = (entries[-1]["seq"], entries[-1]["hash"])
+        for counter, (n, _) in claims.claimed.items():
+            self._counter_heads[(store_id, counter)] = n
+
+    def _forget_heads(self, store_id: str, conflict: str) -> None:
+        """Drop the cached heads the conflict names (all of the store's if it names none we know)."""
+        journal_hit = f"/stores/{store_id}/journal/" in conflict
+        counter_hits = [k for k in self._counter_heads if k[0] == store_id and f"/{k[1].collection}/" in conflict]
+        if journal_hit or not counter_hits:
+            self._journal_heads.pop(store_id, None)
+        if counter_hits:
+            for key in counter_hits:
+                self._counter_heads.pop(key, None)
+        elif not journal_hit:
+            for key in [k for k in self._counter_heads if k[0] == store_id]:
+                self._counter_heads.pop(key, None)
+
+    def _store_lock(self, store_id: str) -> threading.Lock:
+        with self._guard:
+            return self._store_locks.setdefault(store_id, threading.Lock())
+
+
+def journal_path(store_id: str, seq: int) -> str:
+    return f"stores/{store_id}/journal/{seq:012d}"
+
+
+def outbox_path(store_id: str, seq: int) -> str:
+    return f"archive_outbox/{store_id}:{seq:012d}"
+
+
+def counter_path(store_id: str, counter: Counter, n: int) -> str:
+    return f"stores/{store_id}/{counter.collection}/{counter.scope}-{n:09d}"

@@ -1,0 +1,125 @@
+"""The `tresen` command: dev | seed | sweep | verify."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from .config import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tresen", description="Tresen order-and-pay backend")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev", help="start emulators, seed the demo store and serve the API")
+    commands.add_parser("seed", help="seed the demo store (idempotent)")
+    sweep = commands.add_parser("sweep", help="archive journal entries whose archive write failed")
+    sweep.add_argument("--older-than", type=float, default=30.0, help="seconds (default 30)")
+    verify = commands.add_parser("verify", help="check the journal in Firestore against the archive")
+    which = verify.add_mutually_exclusive_group(required=True)
+    which.add_argument("--store")
+    which.add_argument("--all", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    try:
+        return {"dev": run_dev, "seed": run_seed, "sweep": run_sweep, "verify": run_verify}[args.command](args)
+    except ConfigError as error:
+        print(f"tresen: {error}", file=sys.stderr)
+        return 2
+
+
+def run_seed(args) -> int:
+    from .adapters.firestore_client import db
+    from .services.seed import seed_demo
+
+    seed_demo(db())
+    print("seeded store demo")
+    return 0
+
+
+def run_sweep(args) -> int:
+    from .adapters.archive import sweep
+    from .adapters.clock import now
+    from .adapters.firestore_client import db
+
+    archived, failed = sweep(db(), timedelta(seconds=args.older_than), now())
+    print(f"archived {archived} entries, {failed} still failing")
+    return 1 if failed else 0
+
+
+def run_verify(args) -> int:
+    from .adapters.archive import bucket
+    from .adapters.firestore_client import db
+    from .services.verify import all_store_ids, verify_store
+
+    stores = all_store_ids(db()) if args.all else [args.store]
+    failures = 0
+    for store_id in stores:
+        verdict = verify_store(db(), bucket(), store_id)
+        print(f"{store_id}: {verdict.entries} entries, " + ("ok" if verdict.ok else f"FAILED: {verdict.problem}"))
+        failures += not verdict.ok
+    return 1 if failures else 0
+
+
+def run_dev(args) -> int:
+    from .devstack import LocalStack, StackError
+
+    os.environ.setdefault("TRESEN_ENV", "dev")
+    port = int(os.environ.setdefault("TRESEN_PORT", "8080"))
+    data_dir = os.environ.get("TRESEN_DATA_DIR")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    _die_with_parent()
+    stack = LocalStack(
+        firestore_port=int(os.environ.get("FIRESTORE_PORT", "8181")),
+        storage_port=int(os.environ.get("STORAGE_PORT", "4443")),
+        rules=ROOT / "firestore.rules",
+        project=os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-tresen"),
+        data_dir=Path(data_dir) if data_dir else None,
+    )
+    try:
+        stack.start()
+    except StackError as error:
+        print(f"tresen: {error}", file=sys.stderr)
+        stack.stop(export=False)
+        return 1
+    server = None
+    try:
+        from .adapters.archive import ensure_bucket
+        from .adapters.firestore_client import db
+        from .config import settings
+        from .services.seed import seed_demo
+        from .webserver import serve, wait_ready
+
+        settings()
+        ensure_bucket()
+        seed_demo(db())
+        server = serve(port)
+        wait_ready(port)
+        print(f"tresen ready: http://127.0.0.1:{port}", flush=True)
+        stop.wait()
+        print("tresen: stopping", flush=True)
+    finally:
+        if server:
+            server.shutdown()
+        stack.stop()
+    return 0
+
+
+def _die_with_parent() -> None:
+    """If `make` (our parent) is killed, we get SIGTERM and clean up instead of lingering."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)

@@ -1,0 +1,80 @@
+"""Settings from the environment, and the production start-up guard (CONTRACT §1)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+DEV_PROJECT = "demo-tresen"
+EMULATOR_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST")
+PROD_REQUIRED_SECRETS = ("STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_ARCHIVE_BUCKET", "GOOGLE_CLOUD_PROJECT")
+
+
+class ConfigError(RuntimeError):
+    """The process must not start; the message is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    project: str
+    archive_bucket: str
+    public_url: str
+    sandbox_enabled: bool
+    sandbox_secret: str
+    stripe_webhook_secret: str
+
+    @property
+    def dev(self) -> bool:
+        return self.env == "dev"
+
+
+def environment_name(environ: dict[str, str]) -> str:
+    if "TRESEN_ENV" in environ:
+        return environ["TRESEN_ENV"]
+    return "prod" if "K_SERVICE" in environ else "dev"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    env = environment_name(environ)
+    if env not in ("dev", "prod"):
+        raise ConfigError(f"TRESEN_ENV must be dev or prod, not {env!r}")
+    if env == "prod":
+        check_production(environ)
+        return Settings(
+            env="prod",
+            project=environ["GOOGLE_CLOUD_PROJECT"],
+            archive_bucket=environ["TRESEN_ARCHIVE_BUCKET"],
+            public_url=environ.get("TRESEN_PUBLIC_URL", ""),
+            sandbox_enabled=False,
+            sandbox_secret="",
+            stripe_webhook_secret=environ["STRIPE_WEBHOOK_SECRET"],
+        )
+    port = environ.get("TRESEN_PORT", "8080")
+    return Settings(
+        env="dev",
+        project=environ.get("GOOGLE_CLOUD_PROJECT", DEV_PROJECT),
+        archive_bucket=environ.get("TRESEN_ARCHIVE_BUCKET", "tresen-archive-dev"),
+        public_url=environ.get("TRESEN_PUBLIC_URL", f"http://127.0.0.1:{port}"),
+        sandbox_enabled=True,
+        sandbox_secret=environ.get("TRESEN_SANDBOX_SECRET", "whsec_sandbox_dev"),
+        stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET", "whsec_stripe_dev"),
+    )
+
+
+def check_production(environ: dict[str, str]) -> None:
+    for name in EMULATOR_VARIABLES:
+        if environ.get(name):
+            raise ConfigError(f"refusing to start in production: {name} is set")
+    if environ.get("TRESEN_SANDBOX_ENABLED", "").lower() in ("1", "true", "yes"):
+        raise ConfigError("refusing to start in production: the sandbox payment provider is enabled")
+    for name in PROD_REQUIRED_SECRETS:
+        if not environ.get(name):
+            raise ConfigError(f"refusing to start in production: required setting {name} is missing")
+
+
+@cache
+def settings() -> Settings:
+    return load_settings()

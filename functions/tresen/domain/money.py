@@ -1,0 +1,40 @@
+"""Money in integer cents and the German VAT split.
+
+Menu prices are gross (B2C). VAT is computed once per rate over the order's gross sum for that
+rate — never per line and summed — so that net + tax == gross for every rate and the rates add up
+to the taxable total exactly. Net is rounded half up to the cent; tax is the remainder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+VAT_RATES = ("7", "19")
+
+
+@dataclass(frozen=True)
+class VatLine:
+    rate: str
+    net: int
+    tax: int
+    gross: int
+
+
+def net_of(gross: int, rate_percent: int) -> int:
+    """Net amount of a gross amount, rounded half up to the cent (integers only, no floats)."""
+    divisor = 100 + rate_percent
+    return (gross * 100 * 2 + divisor) // (2 * divisor)
+
+
+def vat_breakdown(gross_by_rate: Iterable[tuple[str, int]]) -> list[VatLine]:
+    """One line per rate, in ascending rate order, over the summed gross amounts of that rate."""
+    sums: dict[str, int] = {}
+    for rate, gross in gross_by_rate:
+        sums[rate] = sums.get(rate, 0) + gross
+    lines = []
+    for rate in sorted(sums, key=int):
+        gross = sums[rate]
+        net = net_of(gross, int(rate))
+        lines.append(VatLine(rate=rate, net=net, tax=gross - net, gross=gross))
+    return lines

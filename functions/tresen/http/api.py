@@ -1,0 +1,91 @@
+"""The endpoints: each a few lines from validated request to use case to response model."""
+
+from __future__ import annotations
+
+import re
+
+from ..domain.errors import DomainError
+from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
+from ..services import orders
+from . import models as m
+from . import present
+from .router import STAFF_ROLES, Call, route, staff
+
+ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+
+
+def _backend():
+    from ..adapters.backend import backend
+
+    return backend()
+
+
+@route("GET", "/v1/health", summary="Liveness: 200 when Firestore answers, 503 otherwise", tag="system",
+       response=m.Health, errors=("service_unavailable",))
+def health(call: Call):
+    from .system import health_check
+
+    return health_check(_backend())
+
+
+@route("GET", "/v1/openapi.json", summary="This API's OpenAPI 3.1 document", tag="system")
+def openapi(call: Call):
+    from .openapi import openapi_response
+
+    return openapi_response()
+
+
+@route("GET", "/v1/stores/{store}/menu", summary="The store and its products", tag="customer",
+       response=m.MenuOut, present=present.menu_out, errors=("store_not_found",))
+def get_menu(call: Call):
+    return orders.menu(_backend(), call.params["store"])
+
+
+@route("POST", "/v1/stores/{store}/orders", summary="Place an order", tag="customer", body=m.CreateOrder,
+       response=m.CreatedOrderOut, present=present.created_order_out, status=201, idempotent=True,
+       errors=("store_not_found", "store_closed", "product_unavailable", "validation_failed", "not_supported",
+               "idempotency_key_required", "idempotency_key_reused", "idempotency_in_progress"))
+def create_order(call: Call):
+    body: m.CreateOrder = call.body
+    if body.gift_cards:
+        raise DomainError("not_supported", "Paying with gift cards is not available yet.")
+    request = OrderRequest(
+        items=tuple(CartItem(i.product_id, i.quantity, tuple(i.options), i.note) for i in body.items),
+        fulfilment=Fulfilment(**body.fulfilment.model_dump()),
+        customer=Customer(**body.customer.model_dump()),
+        payment_method=body.payment.method,
+        provider=body.payment.provider,
+        tip=body.tip,
+    )
+    return orders.place_order(_backend(), call.params["store"], request, call.caller.actor(), call.before_commit)
+
+
+@route("GET", "/v1/orders/{order}", summary="An order, for the customer holding its X-Order-Token",
+       tag="customer", response=m.OrderOut, present=present.order_out, errors=("order_not_found",))
+def get_order(call: Call):
+    order_id = call.params["order"]
+    token = call.request.headers.get("X-Order-Token")
+    if not ORDER_ID.match(order_id):
+        token = None
+    return orders.order_for_customer(_backend(), order_id, token)
+
+
+@route("GET", "/v1/stores/{store}/orders", summary="The store's orders, newest first", tag="staff",
+       access=staff(*STAFF_ROLES), query=m.OrderListQuery, response=m.OrderPage, present=present.order_page_out,
+       errors=("unauthenticated", "forbidden", "validation_failed"))
+def list_orders(call: Call):
+    q: m.OrderListQuery = call.query
+    return orders.list_orders(
+        _backend(), call.params["store"], status=q.status, since=q.since, limit=q.limit, cursor=q.cursor
+    )
+
+
+@route("GET", "/v1/stores/{store}/orders/{order}", summary="One order of the store", tag="staff",
+       access=staff(*STAFF_ROLES), response=m.OrderOut, present=present.order_out,
+       errors=("unauthenticated", "forbidden", "order_not_found"))
+def get_store_order(call: Call):
+    order_id = call.params["order"]
+    if not ORDER_ID.match(order_id):
+        raise DomainError("order_not_found", "No such order.")
+    return orders.order_for_staff(_backend(), call.params["store"], order_id)
+

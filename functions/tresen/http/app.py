@@ -1,0 +1,80 @@
+"""Wires the router to the adapters: authentication, CORS, idempotency records and the clock."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from werkzeug.wrappers import Request, Response
+
+from ..config import settings
+from . import api  # noqa: F401  (registers the routes)
+from .problems import ApiProblem
+from .router import ROUTES, Caller, Route, Router
+
+CUSTOMER_PREFIXES = ("/v1/stores/", "/v1/orders/", "/v1/giftcards/balance")
+
+
+class HttpServices:
+    """What the router needs from the outside world, resolved lazily so importing stays cheap."""
+
+    @property
+    def idempotency(self):
+        from ..adapters.backend import backend
+
+        return backend().idempotency
+
+    @staticmethod
+    def now():
+        from ..adapters.clock import now
+
+        return now()
+
+    def authenticate(self, request: Request, route: Route, params: dict[str, str]) -> Caller:
+        if route.access.kind == "public":
+            return Caller("customer")
+        from ..adapters.identity import InvalidToken, verify_staff_token
+
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiProblem("unauthenticated", "Send Authorization: Bearer <Firebase ID token>.")
+        try:
+            identity = verify_staff_token(token.strip())
+        except InvalidToken:
+            raise ApiProblem("unauthenticated", "The token is invalid or expired.") from None
+        store_id = params.get("store", "")
+        role = identity.role_in(store_id)
+        if role is None or role not in route.access.roles:
+            raise ApiProblem("forbidden", f"Your role does not allow this in store {store_id!r}.")
+        return Caller("staff", uid=identity.uid, role=role)
+
+    def preflight(self, request: Request) -> Response:
+        return self.with_cors(request, Response(status=204))
+
+    def with_cors(self, request: Request, response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if origin and request.path.startswith(CUSTOMER_PREFIXES) and self._origin_allowed(origin, request.path):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+            if request.method == "OPTIONS":
+                response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+                response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key, X-Order-Token"
+                response.headers["Access-Control-Max-Age"] = "600"
+        return response
+
+    @staticmethod
+    def _origin_allowed(origin: str, path: str) -> bool:
+        if settings().dev:
+            return True
+        from ..adapters.cors import origin_allowed
+
+        return origin_allowed(origin, path)
+
+
+@cache
+def router() -> Router:
+    return Router(ROUTES, HttpServices())
+
+
+def handle(request: Request) -> Response:
+    return router()(request)

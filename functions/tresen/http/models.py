@@ -1,0 +1,193 @@
+"""Pydantic models for everything that crosses the HTTP boundary (and the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+# Money is integer cents: floats, strings, booleans and negatives are refused (strict mode).
+Cents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+
+
+class Inbound(BaseModel):
+    """Request bodies ignore unknown fields: a client-sent price is dropped, never trusted."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class OrderItemIn(Inbound):
+    product_id: Id
+    quantity: Quantity
+    options: list[Id] = Field(default_factory=list, max_length=20)
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class FulfilmentIn(Inbound):
+    type: Literal["pickup", "delivery", "table"]
+    table: ShortText | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None
+    requested_time: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _details_for_type(self) -> FulfilmentIn:
+        if self.type == "table" and not self.table:
+            raise ValueError("table is required for table service")
+        if self.type == "delivery" and not self.address:
+            raise ValueError("address is required for delivery")
+        return self
+
+
+class CustomerIn(Inbound):
+    name: ShortText
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()/-]{3,40}$")] | None = None
+
+
+class GiftCardUseIn(Inbound):
+    code: Annotated[str, StringConstraints(max_length=40)]
+    amount: Cents | None = None
+
+
+class PaymentIn(Inbound):
+    method: Literal["online", "on_site"]
+    provider: Literal["sandbox", "stripe"] | None = None
+
+
+class CreateOrder(Inbound):
+    items: list[OrderItemIn] = Field(min_length=1, max_length=100)
+    fulfilment: FulfilmentIn
+    customer: CustomerIn
+    tip: Cents = 0
+    gift_cards: list[GiftCardUseIn] = Field(default_factory=list, max_length=10)
+    payment: PaymentIn
+
+
+class OptionOut(BaseModel):
+    id: str
+    name: str
+    price: int
+
+
+class ProductOut(BaseModel):
+    id: str
+    name: str
+    price: int
+    vat_rate: Literal["7", "19"] | None = Field(description="null for gift cards (multi-purpose vouchers)")
+    available: bool
+    kind: Literal["item", "giftcard"]
+    options: list[OptionOut]
+
+
+class StoreOut(BaseModel):
+    id: str
+    name: str
+    currency: str
+    timezone: str
+    open_now: bool
+    payment_methods: list[str]
+    fulfilment_types: list[str]
+
+
+class MenuOut(BaseModel):
+    store: StoreOut
+    products: list[ProductOut]
+
+
+class LineOut(BaseModel):
+    id: str
+    product_id: str
+    name: str
+    quantity: int
+    unit_price: int
+    vat_rate: str
+    total: int
+    options: list[OptionOut]
+    note: str | None
+
+
+class VatOut(BaseModel):
+    rate: str
+    net: int
+    tax: int
+    gross: int
+
+
+class TotalsOut(BaseModel):
+    subtotal: int
+    discount: int
+    tip: int
+    total: int
+    vat: list[VatOut]
+
+
+class FulfilmentOut(BaseModel):
+    type: str
+    table: str | None
+    address: str | None
+    requested_time: datetime | None
+
+
+class CustomerOut(BaseModel):
+    name: str
+    email: str
+    phone: str | None
+
+
+class PaymentOut(BaseModel):
+    id: str
+    provider: str
+    status: str
+    checkout_url: str | None = None
+    client_secret: str | None = None
+
+
+class OrderOut(BaseModel):
+    id: str
+    store_id: str
+    number: int
+    status: Literal["awaiting_payment", "paid", "placed", "accepted", "ready", "completed", "canceled", "rejected"]
+    payment_status: Literal["unpaid", "paid", "partially_refunded", "refunded", "mismatch"]
+    currency: str
+    lines: list[LineOut]
+    totals: TotalsOut
+    gift_card_amount: int
+    amount_due: int
+    refunded_amount: int
+    invoice_number: str | None
+    payment: PaymentOut | None
+    last_payment_error: str | None
+    fulfilment: FulfilmentOut
+    customer: CustomerOut
+    business_day: str
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CreatedOrderOut(OrderOut):
+    access_token: str = Field(description="Shown once; send it as X-Order-Token to read the order later")
+
+
+class OrderPage(BaseModel):
+    data: list[OrderOut]
+    next_cursor: str | None
+    has_more: bool
+
+
+class OrderListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: OrderOut.model_fields["status"].annotation | None = None  # type: ignore[valid-type]
+    since: AwareDatetime | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]

@@ -1,0 +1,63 @@
+"""RFC 9457 problem details with stable codes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ..domain.errors import DomainError, FieldError
+
+PROBLEM_TYPE = "https://tresen.dev/problems/{code}"
+
+# Every code the API may answer, with its status and title. Codes never change meaning.
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "bad_request": (400, "Bad request"),
+    "malformed_json": (400, "The body is not valid JSON"),
+    "idempotency_key_required": (400, "Idempotency-Key header required"),
+    "unauthenticated": (401, "Authentication required"),
+    "forbidden": (403, "Not allowed"),
+    "not_found": (404, "Not found"),
+    "store_not_found": (404, "Store not found"),
+    "order_not_found": (404, "Order not found"),
+    "method_not_allowed": (405, "Method not allowed"),
+    "not_acceptable": (406, "Not acceptable"),
+    "store_closed": (409, "Store closed"),
+    "product_unavailable": (409, "Product unavailable"),
+    "idempotency_in_progress": (409, "A request with this Idempotency-Key is still in progress"),
+    "payload_too_large": (413, "Request body too large"),
+    "unsupported_media_type": (415, "Unsupported media type"),
+    "validation_failed": (422, "Validation failed"),
+    "idempotency_key_reused": (422, "Idempotency-Key reused with a different request"),
+    "not_supported": (422, "Not supported yet"),
+    "internal_error": (500, "Internal error"),
+    "service_unavailable": (503, "Service temporarily unavailable"),
+}
+
+
+@dataclass
+class ApiProblem(Exception):
+    code: str
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> int:
+        return PROBLEMS[self.code][0]
+
+    def body(self) -> bytes:
+        status, title = PROBLEMS[self.code]
+        doc = {
+            "type": PROBLEM_TYPE.format(code=self.code),
+            "title": title,
+            "status": status,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        if status == 422 or self.errors:
+            doc["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
+        return json.dumps(doc, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> ApiProblem:
+        return cls(error.code, error.detail, list(error.errors))

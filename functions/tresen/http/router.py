@@ -1,0 +1,241 @@
+"""One router for every path: parsing, auth, idempotency and problem+json around thin handlers.
+
+A handler gets a `Call` (validated body, path parameters, the authenticated caller) and returns a
+use case's result; the route's `present` turns that into the response model. For idempotent routes
+the response is rendered and stored inside the use case's own atomic commit (see
+adapters/idempotency.py), so a replay returns exactly the bytes of the first response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from ..domain.errors import DomainError, FieldError
+from .problems import ApiProblem
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024
+JSON_TYPE = "application/json; charset=utf-8"
+STAFF_ROLES = ("owner", "supervisor", "staff", "finance")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a route: `public`, or staff holding one of `roles` in the path's store."""
+
+    kind: str
+    roles: tuple[str, ...] = ()
+
+
+PUBLIC = Access("public")
+
+
+def staff(*roles: str) -> Access:
+    return Access("staff", roles)
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str  # customer | staff
+    uid: str | None = None
+    role: str | None = None
+
+    def actor(self) -> dict[str, Any]:
+        if self.kind == "staff":
+            return {"type": "staff", "uid": self.uid, "role": self.role}
+        return {"type": self.kind}
+
+    def credential(self) -> str:
+        return f"staff:{self.uid}" if self.kind == "staff" else "public"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Callable[[Call], Any]
+    summary: str
+    tag: str
+    access: Access = PUBLIC
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    present: Callable[[Any], BaseModel] | None = None
+    status: int = 200
+    idempotent: bool = False
+    errors: tuple[str, ...] = ()
+    query: type[BaseModel] | None = None
+
+
+@dataclass
+class Call:
+    request: Request
+    params: dict[str, str]
+    caller: Caller
+    body: Any = None
+    query: Any = None
+    # hooks that add writes to the use case's atomic commit: (batch, result) -> None
+    before_commit: list[Callable[[Any, Any], None]] = field(default_factory=list)
+    stored_body: bytes | None = None
+
+
+ROUTES: list[Route] = []
+
+
+def route(method: str, path: str, **options: Any) -> Callable[[Callable], Callable]:
+    def register(handler: Callable) -> Callable:
+        ROUTES.append(Route(method=method, path=path, handler=handler, **options))
+        return handler
+
+    return register
+
+
+class Router:
+    def __init__(self, routes: list[Route], services: Any):
+        self._services = services
+        rules = [Rule(werkzeug_path(r.path), methods=[r.method], endpoint=r) for r in routes]
+        self._map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def __call__(self, request: Request) -> Response:
+        try:
+            if request.method == "OPTIONS":
+                return self._services.preflight(request)
+            response = self._dispatch(request)
+        except ApiProblem as problem:
+            response = problem_response(problem)
+        except DomainError as error:
+            response = problem_response(ApiProblem.from_domain(error))
+        except Exception:  # never a stack trace to the client; the log has it
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            response = problem_response(ApiProblem("internal_error", "Something went wrong on our side."))
+        return self._services.with_cors(request, response)
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self._map.bind_to_environ(request.environ)
+        try:
+            route, params = adapter.match()
+        except NotFound:
+            raise ApiProblem("not_found", f"No endpoint at {request.path}.") from None
+        except MethodNotAllowed as error:
+            allowed = ", ".join(sorted(error.valid_methods or ()))
+            raise ApiProblem("method_not_allowed", f"Use {allowed}.", headers={"Allow": allowed}) from None
+        idempotency_key = request.headers.get("Idempotency-Key")
+        if route.idempotent and not (idempotency_key and 1 <= len(idempotency_key) <= 255):
+            raise ApiProblem("idempotency_key_required", "Send an Idempotency-Key header of 1-255 characters.")
+        raw = read_body(request) if route.body else None
+        call = Call(request=request, params=params, caller=self._services.authenticate(request, route, params))
+        if route.body:
+            call.body = validated(route.body, parse_json(raw))
+        if route.query:
+            call.query = validated(route.query, request.args.to_dict(), location="query")
+        if not route.idempotent:
+            return self._respond(route, call, route.handler(call))
+        return self._idempotent(route, call, idempotency_key, raw)
+
+    def _idempotent(self, route: Route, call: Call, key: str, raw: bytes | None) -> Response:
+        records = self._services.idempotency
+        scope = f"{call.params.get('store', '')}|{call.caller.credential()}|{key}"
+        record_id = hashlib.sha256(scope.encode()).hexdigest()
+        canonical = json.dumps(json.loads(raw) if raw else None, sort_keys=True, separators=(",", ":"))
+        fingerprint = hashlib.sha256(f"{route.method} {call.request.path}\n{canonical}".encode()).hexdigest()
+        outcome = records.begin(record_id, fingerprint, self._services.now())
+        if outcome.replay:
+            stored = outcome.replay
+            return Response(
+                stored.body, status=stored.status, content_type=stored.content_type,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        if outcome.refusal == "idempotency_in_progress":
+            raise ApiProblem(outcome.refusal, "Retry shortly.", headers={"Retry-After": "1"})
+        if outcome.refusal:
+            raise ApiProblem(outcome.refusal, "This Idempotency-Key was used for a different request.")
+        lease = outcome.lease
+        from ..adapters.idempotency import StoredResponse
+
+        def store_response(batch: Any, result: Any) -> None:
+            call.stored_body = render(route, result)
+            records.store_in(batch, lease, StoredResponse(route.status, call.stored_body, JSON_TYPE))
+
+        call.before_commit.append(store_response)
+        try:
+            result = route.handler(call)
+        except BaseException:
+            records.release(lease)
+            raise
+        if call.stored_body is None:  # the use case committed nothing of its own
+            call.stored_body = render(route, result)
+            records.store(lease, StoredResponse(route.status, call.stored_body, JSON_TYPE))
+        return Response(call.stored_body, status=route.status, content_type=JSON_TYPE)
+
+    def _respond(self, route: Route, call: Call, result: Any) -> Response:
+        if isinstance(result, Response):
+            return result
+        return Response(render(route, result), status=route.status, content_type=JSON_TYPE)
+
+
+def render(route: Route, result: Any) -> bytes:
+    model = route.present(result) if route.present else result
+    return model.model_dump_json().encode()
+
+
+def problem_response(problem: ApiProblem) -> Response:
+    return Response(
+        problem.body(), status=problem.status, content_type="application/problem+json", headers=problem.headers
+    )
+
+
+def werkzeug_path(path: str) -> str:
+    return path.replace("{", "<").replace("}", ">")
+
+
+def read_body(request: Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiProblem("payload_too_large", "Bodies are limited to 1 MiB.")
+    mimetype = request.mimetype
+    if mimetype and mimetype != "application/json":
+        raise ApiProblem("unsupported_media_type", "Send the body as application/json.")
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise ApiProblem("payload_too_large", "Bodies are limited to 1 MiB.")
+    return raw
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes | None) -> Any:
+    try:
+        return json.loads(raw or b"", parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise ApiProblem("malformed_json", "The body must be a JSON document.") from None
+
+
+def validated(model: type[BaseModel], data: Any, location: str = "") -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ApiProblem(
+            "validation_failed",
+            f"{error.error_count()} field(s) are invalid.",
+            [FieldError(field_name(e["loc"], location), e["msg"]) for e in error.errors()],
+        ) from None
+
+
+def field_name(loc: tuple[Any, ...], prefix: str) -> str:
+    name = prefix
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"

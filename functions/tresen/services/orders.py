@@ -1,0 +1,181 @@
+"""Use cases around orders: place one, read it as its customer, list and read them as staff."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..adapters import repository as repo
+from ..adapters.backend import Backend
+from ..adapters.clock import new_id, new_secret_token
+from ..adapters.payments import provider
+from ..adapters.store_writer import Claims, Counter, Plan
+from ..domain.catalog import Product, Store
+from ..domain.errors import DomainError, FieldError
+from ..domain.journal import JournalEvent, pseudonym
+from ..domain.orders import Order, OrderRequest, check_orderable, invoice_number, new_order, price_cart
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    access_token: str
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    next_cursor: str | None
+
+
+def store_or_404(backend: Backend, store_id: str) -> Store:
+    store = repo.load_store(backend.db, store_id)
+    if store is None:
+        raise DomainError("store_not_found", f"There is no store {store_id!r}.")
+    return store
+
+
+def menu(backend: Backend, store_id: str) -> tuple[Store, list[Product], datetime]:
+    store = store_or_404(backend, store_id)
+    return store, list(repo.load_products(backend.db, store_id).values()), backend.now()
+
+
+def place_order(
+    backend: Backend,
+    store_id: str,
+    request: OrderRequest,
+    actor: Mapping[str, Any],
+    before_commit: list[Callable[[Any, Any], None]],
+) -> PlacedOrder:
+    store = store_or_404(backend, store_id)
+    now = backend.now()
+    check_orderable(store, request, now)
+    cart = price_cart(repo.load_products(backend.db, store_id), request.items, request.tip)
+    order_id = new_id("ord_")
+    access_token = new_secret_token()
+    payment = None
+    if request.payment_method == "online":
+        payment = provider(request.provider or store.online_providers[0]).create_payment(
+            order_id=order_id, amount=cart.totals.total, currency=store.currency
+        )
+    pii_key = repo.pii_key(backend.db, store_id)
+
+    def build(claims: Claims) -> Plan[PlacedOrder]:
+        number = claims.next(Counter("pickup_numbers", store.business_day(now).isoformat()), order_id)
+        invoice = None
+        if request.payment_method == "on_site":
+            year = store.local(now).year
+            invoice = invoice_number(store.invoice_series, year, claims.next(Counter("invoice_numbers", str(year)), order_id))
+        order = new_order(
+            order_id=order_id, store=store, request=request, cart=cart, number=number, now=now,
+            invoice_number=invoice, payment=payment,
+        )
+        creates = {repo.order_path(order_id): repo.order_to_doc(order, token_hash(access_token))}
+        if payment:
+            creates[f"payments/{payment.id}"] = {
+                "store_id": store_id, "order_id": order_id, "provider": payment.provider,
+                "amount": order.amount_due, "currency": order.currency, "created_at": now,
+            }
+        return Plan(
+            result=PlacedOrder(order, access_token),
+            at=now,
+            actor=actor,
+            events=[JournalEvent("order.placed", placed_event(order, pii_key))],
+            creates=creates,
+        )
+
+    return backend.writer.commit(store_id, build, before_commit).result
+
+
+def placed_event(order: Order, pii_key: bytes) -> dict[str, Any]:
+    """The journal's record of a new order: amounts in full, personal data only as keyed hashes."""
+    return {
+        "order_id": order.id,
+        "number": order.number,
+        "business_day": order.business_day.isoformat(),
+        "status": order.status,
+        "payment_method": order.payment_method,
+        "payment_id": order.payment.id if order.payment else None,
+        "invoice_number": order.invoice_number,
+        "currency": order.currency,
+        "lines": [
+            {
+                "line_id": line.id, "product_id": line.product_id, "quantity": line.quantity,
+                "unit_price": line.unit_price, "vat_rate": line.vat_rate, "total": line.total,
+                "options": [option.id for option in line.options],
+            }
+            for line in order.lines
+        ],
+        "totals": {
+            "subtotal": order.totals.subtotal, "discount": order.totals.discount, "tip": order.totals.tip,
+            "total": order.totals.total,
+            "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in order.totals.vat],
+        },
+        "fulfilment_type": order.fulfilment.type,
+        "customer": {
+            "name": pseudonym(pii_key, order.customer.name),
+            "email": pseudonym(pii_key, order.customer.email),
+        },
+    }
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def order_for_customer(backend: Backend, order_id: str, token: str | None) -> Order:
+    """The order if the token is its own; the same 404 otherwise, so existence never leaks."""
+    not_found = DomainError("order_not_found", "No order with this id and token.")
+    if not token or len(order_id) > 100 or "/" in order_id:
+        raise not_found
+    snapshot = backend.db.document(repo.order_path(order_id)).get()
+    stored = snapshot.get("access_token_hash") if snapshot.exists else "0" * 64
+    if not hmac.compare_digest(stored, token_hash(token)) or not snapshot.exists:
+        raise not_found
+    return repo.order_from_doc(snapshot.to_dict())
+
+
+def order_for_staff(backend: Backend, store_id: str, order_id: str) -> Order:
+    snapshot = backend.db.document(repo.order_path(order_id)).get() if "/" not in order_id else None
+    if snapshot is None or not snapshot.exists or snapshot.get("store_id") != store_id:
+        raise DomainError("order_not_found", f"Store {store_id} has no order {order_id!r}.")
+    return repo.order_from_doc(snapshot.to_dict())
+
+
+def list_orders(
+    backend: Backend, store_id: str, *, status: str | None, since: datetime | None, limit: int, cursor: str | None
+) -> OrderPage:
+    """Newest first; the cursor is the (created_at, id) of the last order of the previous page."""
+    from google.cloud.firestore import FieldFilter, Query
+
+    query = backend.db.collection("orders").where(filter=FieldFilter("store_id", "==", store_id))
+    if status:
+        query = query.where(filter=FieldFilter("status", "==", status))
+    if since:
+        query = query.where(filter=FieldFilter("created_at", ">=", since))
+    query = query.order_by("created_at", direction=Query.DESCENDING).order_by("id", direction=Query.DESCENDING)
+    if cursor:
+        query = query.start_after(decode_cursor(cursor))
+    snapshots = query.limit(limit + 1).get()
+    orders = [repo.order_from_doc(s.to_dict()) for s in snapshots[:limit]]
+    has_more = len(snapshots) > limit
+    return OrderPage(orders, encode_cursor(orders[-1]) if has_more else None)
+
+
+def encode_cursor(order: Order) -> str:
+    raw = json.dumps([order.created_at.isoformat(), order.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        created_at, order_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return {"created_at": datetime.fromisoformat(created_at), "id": str(order_id)}
+    except (ValueError, TypeError):
+        raise DomainError("validation_failed", "The cursor is not one we issued.", [FieldError("cursor", "invalid")]) from None
