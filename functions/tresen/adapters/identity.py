@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 from ..config import settings
@@ -52,6 +53,9 @@ def verify_staff_token(token: str) -> StaffIdentity:
         claims = auth.verify_id_token(token, app=_firebase_app())
     except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError, auth.CertificateFetchError) as error:
         raise InvalidToken(str(error)) from error
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= time.time():
+        # firebase-admin checks expiry only for signed tokens; unsigned dev tokens must expire too
+        raise InvalidToken("token expired")
     stores = claims.get("stores")
     if not isinstance(stores, dict):
         stores = {}
