@@ -1,0 +1,70 @@
+"""Idempotency-Key semantics of CONTRACT §2 on the order endpoint."""
+
+import hashlib
+import json
+from datetime import timedelta
+
+from support import order_body
+
+from tresen.adapters.clock import now
+
+
+def record_id(store_id: str, key: str) -> str:
+    return hashlib.sha256(f"{store_id}|public|{key}".encode()).hexdigest()
+
+
+def test_same_key_and_body_replays_the_first_response_byte_for_byte(client, store_id, backend):
+    headers = {"Idempotency-Key": "replay-1"}
+    first = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
+    again = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_data() == first.get_data()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    orders = backend.db.collection("orders").where("store_id", "==", store_id).get()
+    assert len(orders) == 1
+    journal = backend.db.collection(f"stores/{store_id}/journal").get()
+    assert len(journal) == 1
+
+
+def test_same_key_with_another_body_is_422(client, store_id):
+    headers = {"Idempotency-Key": "reuse-1"}
+    assert client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers).status_code == 201
+    other = client.post(f"/v1/stores/{store_id}/orders", json=order_body(tip=50), headers=headers)
+    assert (other.status_code, other.get_json()["code"]) == (422, "idempotency_key_reused")
+
+
+def test_missing_or_overlong_key_is_400(client, store_id):
+    for headers in ({}, {"Idempotency-Key": ""}, {"Idempotency-Key": "k" * 256}):
+        response = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
+        assert (response.status_code, response.get_json()["code"]) == (400, "idempotency_key_required")
+
+
+def fingerprint(store_id: str, body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"POST /v1/stores/{store_id}/orders\n{canonical}".encode()).hexdigest()
+
+
+def test_key_in_flight_is_409_with_retry_after(client, store_id, backend):
+    # another instance is processing this very request right now
+    backend.idempotency.begin(record_id(store_id, "busy-1"), fingerprint(store_id, order_body()), now())
+    busy = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers={"Idempotency-Key": "busy-1"})
+    assert (busy.status_code, busy.get_json()["code"], busy.headers["Retry-After"]) == (409, "idempotency_in_progress", "1")
+    assert backend.db.collection("orders").where("store_id", "==", store_id).get() == []
+
+
+def test_abandoned_lease_is_taken_over(client, store_id, backend):
+    stale = now() - timedelta(minutes=5)
+    outcome = backend.idempotency.begin(record_id(store_id, "crashed-1"), fingerprint(store_id, order_body()), stale)
+    assert outcome.lease is not None
+    response = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers={"Idempotency-Key": "crashed-1"})
+    assert response.status_code == 201
+
+
+def test_a_failed_request_releases_its_key(client, store_id):
+    headers = {"Idempotency-Key": "fix-and-retry"}
+    sold_out = client.post(f"/v1/stores/{store_id}/orders", headers=headers,
+                           json=order_body(items=[{"product_id": "soup", "quantity": 1}]))
+    assert sold_out.status_code == 409
+    fixed = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
+    assert fixed.status_code == 201
