@@ -1,0 +1,74 @@
+"""No request, however malformed or large, gets a 5xx or a stack trace."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import idem, order_body
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+FIELDS = ["items", "fulfilment", "customer", "payment", "tip", "gift_cards"]
+
+
+def mutated_order(draw_value, field, item_field):
+    body = order_body()
+    if item_field:
+        body["items"][0][item_field] = draw_value
+    else:
+        body[field] = draw_value
+    return body
+
+
+def assert_clean_client_error(response):
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code >= 400:
+        assert response.content_type == "application/problem+json"
+        problem = response.get_json()
+        assert set(problem) >= {"type", "title", "status", "detail", "code"}
+        assert "Traceback" not in response.get_data(as_text=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values, field=st.sampled_from(FIELDS),
+       item_field=st.sampled_from([None, "product_id", "quantity", "options", "note"]))
+def test_mutated_order_bodies_never_cause_a_5xx(client, store_id, value, field, item_field):
+    response = client.post(f"/v1/stores/{store_id}/orders", json=mutated_order(value, field, item_field), headers=idem())
+    assert_clean_client_error(response)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_arbitrary_bytes_never_cause_a_5xx(client, store_id, raw):
+    response = client.post(f"/v1/stores/{store_id}/orders", data=raw, content_type="application/json", headers=idem())
+    assert_clean_client_error(response)
+
+
+def test_pathological_bodies_get_stable_codes(client, store_id):
+    path = f"/v1/stores/{store_id}/orders"
+    cases = [
+        (b"x" * (1024 * 1024 + 1), 413, "payload_too_large"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "malformed_json"),
+        (b'{"tip": NaN}', 400, "malformed_json"),
+        (b"\xff\xfe\x00", 400, "malformed_json"),
+        (b"[]", 422, "validation_failed"),
+        (b"", 400, "malformed_json"),
+    ]
+    for raw, status, code in cases:
+        response = client.post(path, data=raw, content_type="application/json", headers=idem())
+        assert (response.status_code, response.get_json()["code"]) == (status, code), raw[:20]
+    wrong_type = client.post(path, data="a=b", content_type="application/x-www-form-urlencoded", headers=idem())
+    assert (wrong_type.status_code, wrong_type.get_json()["code"]) == (415, "unsupported_media_type")
+
+
+def test_unknown_paths_and_methods_are_problems(client):
+    missing = client.get("/v1/nothing/here")
+    assert (missing.status_code, missing.get_json()["code"]) == (404, "not_found")
+    wrong_method = client.delete("/v1/health")
+    assert (wrong_method.status_code, wrong_method.get_json()["code"]) == (405, "method_not_allowed")
+    assert wrong_method.headers["Allow"] == "GET, HEAD"
+    odd_ids = [client.get(f"/v1/orders/{i}", headers={"X-Order-Token": "t"}) for i in ("..", "a" * 300, "%00")]
+    assert [r.status_code for r in odd_ids] == [404, 404, 404]
