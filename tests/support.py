@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import time
 import uuid
+
+from tresen.adapters.identity import unsigned_dev_token
 
 
 def staff_token(stores: dict[str, str], uid: str = "staff-1", expires_in: int = 3600) -> str:
     """An unsigned Firebase ID token, as the Auth emulator issues them."""
-
-    def b64(part: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
-
-    now = int(time.time())
-    claims = {
-        "aud": "demo-tresen", "iss": "https://securetoken.google.com/demo-tresen", "sub": uid, "user_id": uid,
-        "iat": now - 10, "auth_time": now - 10, "exp": now + expires_in, "stores": stores,
-    }
-    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+    return unsigned_dev_token(uid=uid, stores=stores, lifetime=expires_in)
 
 
 def order_body(**overrides) -> dict:

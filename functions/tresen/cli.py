@@ -1,4 +1,4 @@
-"""The `tresen` command: dev | seed | sweep | verify."""
+"""The `tresen` command: dev | seed | sweep | verify | token."""
 
 from __future__ import annotations
 
@@ -27,11 +27,21 @@ def main(argv: list[str] | None = None) -> int:
     which = verify.add_mutually_exclusive_group(required=True)
     which.add_argument("--store")
     which.add_argument("--all", action="store_true")
+    token = commands.add_parser("token", help="print an unsigned staff ID token for dev mode")
+    token.add_argument("--store", default="demo")
+    token.add_argument("--role", default="owner", choices=("owner", "supervisor", "staff", "finance"))
+    token.add_argument("--uid", default="dev-user")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
-        return {"dev": run_dev, "seed": run_seed, "sweep": run_sweep, "verify": run_verify}[args.command](args)
+        return {
+            "dev": run_dev,
+            "seed": run_seed,
+            "sweep": run_sweep,
+            "verify": run_verify,
+            "token": run_token,
+        }[args.command](args)
     except ConfigError as error:
         print(f"tresen: {error}", file=sys.stderr)
         return 2
@@ -68,6 +78,13 @@ def run_verify(args) -> int:
         print(f"{store_id}: {verdict.entries} entries, " + ("ok" if verdict.ok else f"FAILED: {verdict.problem}"))
         failures += not verdict.ok
     return 1 if failures else 0
+
+
+def run_token(args) -> int:
+    from .adapters.identity import unsigned_dev_token
+
+    print(unsigned_dev_token(uid=args.uid, stores={args.store: args.role}))
+    return 0
 
 
 def run_dev(args) -> int:

@@ -36,7 +36,10 @@ def emulator_available() -> bool:
     if not shutil.which("gcloud") or not shutil.which("java"):
         return False
     sdk = Path(os.path.realpath(shutil.which("gcloud"))).parent.parent
-    candidates = [sdk / "platform" / "cloud-firestore-emulator", Path("/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator")]
+    candidates = [
+        sdk / "platform" / "cloud-firestore-emulator",
+        Path("/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator"),
+    ]
     return any(path.is_dir() for path in candidates)
 
 
@@ -69,8 +72,14 @@ def wait_until(predicate, timeout: float, what: str, process: subprocess.Popen |
 
 class LocalStack:
     def __init__(
-        self, *, firestore_port: int, storage_port: int, rules: Path, project: str,
-        data_dir: Path | None = None, log_dir: Path | None = None,
+        self,
+        *,
+        firestore_port: int,
+        storage_port: int,
+        rules: Path,
+        project: str,
+        data_dir: Path | None = None,
+        log_dir: Path | None = None,
     ):
         self.firestore_port, self.storage_port = firestore_port, storage_port
         self.rules, self.project, self.data_dir = rules, project, data_dir
@@ -109,8 +118,13 @@ class LocalStack:
 
     def _start_firestore(self) -> None:
         argv = [
-            "gcloud", "emulators", "firestore", "start", "--quiet",
-            f"--host-port={self.firestore_host}", f"--rules={self.rules}",
+            "gcloud",
+            "emulators",
+            "firestore",
+            "start",
+            "--quiet",
+            f"--host-port={self.firestore_host}",
+            f"--rules={self.rules}",
         ]
         snapshot = self._latest_export()
         if snapshot:
@@ -121,11 +135,28 @@ class LocalStack:
     def _start_storage(self) -> None:
         root = self.data_dir / "storage" if self.data_dir else Path(self._scratch.name) / "storage"
         root.mkdir(parents=True, exist_ok=True)
-        child = self._spawn("storage", [
-            _fake_gcs_binary(), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.storage_port),
-            "-backend", "filesystem", "-filesystem-root", str(root), "-external-url", self.storage_url,
-            "-location", "EUROPE-WEST3", "-log-level", "warn",
-        ])
+        child = self._spawn(
+            "storage",
+            [
+                _fake_gcs_binary(),
+                "-scheme",
+                "http",
+                "-host",
+                "127.0.0.1",
+                "-port",
+                str(self.storage_port),
+                "-backend",
+                "filesystem",
+                "-filesystem-root",
+                str(root),
+                "-external-url",
+                self.storage_url,
+                "-location",
+                "EUROPE-WEST3",
+                "-log-level",
+                "warn",
+            ],
+        )
         wait_until(lambda: _answers(f"{self.storage_url}/storage/v1/b"), 30, "fake-gcs-server", child)
 
     def _exports(self) -> Path | None:
@@ -144,12 +175,17 @@ class LocalStack:
             return
         exports.mkdir(parents=True, exist_ok=True)
         previous = {p for p in exports.iterdir() if p.is_dir()}
-        body = json.dumps({
-            "database": f"projects/{self.project}/databases/(default)", "export_directory": str(exports.resolve()),
-        }).encode()
+        body = json.dumps(
+            {
+                "database": f"projects/{self.project}/databases/(default)",
+                "export_directory": str(exports.resolve()),
+            }
+        ).encode()
         request = urllib.request.Request(
-            f"http://{self.firestore_host}/emulator/v1/projects/{self.project}:export", data=body,
-            headers={"Content-Type": "application/json"}, method="POST",
+            f"http://{self.firestore_host}/emulator/v1/projects/{self.project}:export",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
         with urllib.request.urlopen(request, timeout=60):
             pass

@@ -24,15 +24,22 @@ class RunningStack:
     def __init__(self, argv: list[str], data_dir: Path | None = None):
         self.port, self.firestore_port, self.storage_port = free_port(), free_port(), free_port()
         env = os.environ | {
-            "TRESEN_PORT": str(self.port), "FIRESTORE_PORT": str(self.firestore_port),
-            "STORAGE_PORT": str(self.storage_port), "TRESEN_ENV": "dev",
+            "TRESEN_PORT": str(self.port),
+            "FIRESTORE_PORT": str(self.firestore_port),
+            "STORAGE_PORT": str(self.storage_port),
+            "TRESEN_ENV": "dev",
         }
         for inherited in ("FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST"):
             env.pop(inherited, None)
         if data_dir:
             env["TRESEN_DATA_DIR"] = str(data_dir)
         self.process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
         )
         self.output: list[str] = []
@@ -100,7 +107,8 @@ def wait_all_gone(pids: set[int], timeout: float = 15) -> set[int]:
 
 def place_order(base: str) -> dict:
     response = requests.post(
-        f"{base}/v1/stores/demo/orders", timeout=30,
+        f"{base}/v1/stores/demo/orders",
+        timeout=30,
         headers={"Idempotency-Key": str(uuid.uuid4())},
         json={
             "items": [{"product_id": "cappuccino", "quantity": 2, "options": ["oat"]}],
@@ -121,8 +129,9 @@ def test_readme_flow_then_ctrl_c_leaves_nothing_behind():
         assert menu["store"]["name"] == "Demo Café"
         order = place_order(stack.url)
         assert (order["status"], order["totals"]["total"]) == ("awaiting_payment", 860)
-        read = requests.get(f"{stack.url}/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]},
-                            timeout=10)
+        read = requests.get(
+            f"{stack.url}/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}, timeout=10
+        )
         assert read.json()["id"] == order["id"]
         assert requests.get(f"{stack.url}/v1/health", timeout=10).json() == {"status": "ok"}
         family = stack.descendants()
@@ -144,8 +153,9 @@ def test_sigterm_to_make_run_stops_everything_and_data_persists(tmp_path):
 
     second = RunningStack([str(VENV_BIN / "tresen"), "dev"], data_dir=tmp_path)
     try:
-        read = requests.get(f"{second.url}/v1/orders/{order['id']}",
-                            headers={"X-Order-Token": order["access_token"]}, timeout=10)
+        read = requests.get(
+            f"{second.url}/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}, timeout=10
+        )
         assert read.status_code == 200
         assert read.json()["number"] == order["number"]
         again = place_order(second.url)

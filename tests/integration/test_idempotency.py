@@ -5,7 +5,6 @@ import json
 from datetime import timedelta
 
 from support import order_body
-
 from tresen.adapters.clock import now
 
 
@@ -49,7 +48,11 @@ def test_key_in_flight_is_409_with_retry_after(client, store_id, backend):
     # another instance is processing this very request right now
     backend.idempotency.begin(record_id(store_id, "busy-1"), fingerprint(store_id, order_body()), now())
     busy = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers={"Idempotency-Key": "busy-1"})
-    assert (busy.status_code, busy.get_json()["code"], busy.headers["Retry-After"]) == (409, "idempotency_in_progress", "1")
+    assert (busy.status_code, busy.get_json()["code"], busy.headers["Retry-After"]) == (
+        409,
+        "idempotency_in_progress",
+        "1",
+    )
     assert backend.db.collection("orders").where("store_id", "==", store_id).get() == []
 
 
@@ -63,8 +66,9 @@ def test_abandoned_lease_is_taken_over(client, store_id, backend):
 
 def test_a_failed_request_releases_its_key(client, store_id):
     headers = {"Idempotency-Key": "fix-and-retry"}
-    sold_out = client.post(f"/v1/stores/{store_id}/orders", headers=headers,
-                           json=order_body(items=[{"product_id": "soup", "quantity": 1}]))
+    sold_out = client.post(
+        f"/v1/stores/{store_id}/orders", headers=headers, json=order_body(items=[{"product_id": "soup", "quantity": 1}])
+    )
     assert sold_out.status_code == 409
     fixed = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
     assert fixed.status_code == 201

@@ -5,8 +5,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from support import idem, order_body
 
+from support import idem, order_body
 from tresen.adapters import archive
 from tresen.adapters.backend import Backend
 from tresen.adapters.clock import now
@@ -18,8 +18,10 @@ from tresen.services.verify import firestore_entries, verify_store
 
 def request() -> OrderRequest:
     return OrderRequest(
-        items=(CartItem("croissant", 1),), fulfilment=Fulfilment("pickup"),
-        customer=Customer("Anna Beispiel", "anna@example.com"), payment_method="on_site",
+        items=(CartItem("croissant", 1),),
+        fulfilment=Fulfilment("pickup"),
+        customer=Customer("Anna Beispiel", "anna@example.com"),
+        payment_method="on_site",
     )
 
 
@@ -27,12 +29,18 @@ def test_order_entry_is_chained_pseudonymised_and_archived(client, store_id, bac
     order = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()).get_json()
     [entry] = firestore_entries(backend.db, store_id)
     assert (entry["seq"], entry["type"], entry["prev_hash"], entry["actor"]) == (
-        1, "order.placed", GENESIS_HASH, {"type": "customer"})
+        1,
+        "order.placed",
+        GENESIS_HASH,
+        {"type": "customer"},
+    )
     assert entry["data"]["order_id"] == order["id"]
     assert entry["data"]["totals"]["total"] == 840
     key = backend.db.document(f"store_secrets/{store_id}").get().get("pii_key")
     assert entry["data"]["customer"] == {
-        "name": pseudonym(key, "Anna Beispiel"), "email": pseudonym(key, "anna@example.com")}
+        "name": pseudonym(key, "Anna Beispiel"),
+        "email": pseudonym(key, "anna@example.com"),
+    }
     assert "anna" not in json.dumps(entry).lower()
     archived = archive.bucket().blob(archive.archive_object_name(store_id, 1)).download_as_bytes()
     assert archived == canonical_bytes(entry)

@@ -4,6 +4,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from support import idem, order_body
 
 json_values = st.recursive(
@@ -33,10 +34,15 @@ def assert_clean_client_error(response):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=json_values, field=st.sampled_from(FIELDS),
-       item_field=st.sampled_from([None, "product_id", "quantity", "options", "note"]))
+@given(
+    value=json_values,
+    field=st.sampled_from(FIELDS),
+    item_field=st.sampled_from([None, "product_id", "quantity", "options", "note"]),
+)
 def test_mutated_order_bodies_never_cause_a_5xx(client, store_id, value, field, item_field):
-    response = client.post(f"/v1/stores/{store_id}/orders", json=mutated_order(value, field, item_field), headers=idem())
+    response = client.post(
+        f"/v1/stores/{store_id}/orders", json=mutated_order(value, field, item_field), headers=idem()
+    )
     assert_clean_client_error(response)
 
 

@@ -3,7 +3,6 @@
 from dataclasses import replace
 
 from support import idem, order_body, staff_token
-
 from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
 
 
@@ -16,15 +15,25 @@ def place(client, store_id, **overrides):
 def test_menu_lists_the_store_and_its_products(client, store_id):
     menu = client.get(f"/v1/stores/{store_id}/menu").get_json()
     assert menu["store"] == {
-        "id": store_id, "name": "Demo Café", "currency": "EUR", "timezone": "Europe/Berlin", "open_now": True,
-        "payment_methods": ["online", "on_site"], "fulfilment_types": ["pickup", "table"],
+        "id": store_id,
+        "name": "Demo Café",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "open_now": True,
+        "payment_methods": ["online", "on_site"],
+        "fulfilment_types": ["pickup", "table"],
     }
     products = {p["id"]: p for p in menu["products"]}
     assert len(products) == 8
     assert products["soup"]["available"] is False
     assert products["giftcard-25"] | {} == {
-        "id": "giftcard-25", "name": "Geschenkkarte 25 €", "price": 2500, "vat_rate": None, "available": True,
-        "kind": "giftcard", "options": [],
+        "id": "giftcard-25",
+        "name": "Geschenkkarte 25 €",
+        "price": 2500,
+        "vat_rate": None,
+        "available": True,
+        "kind": "giftcard",
+        "options": [],
     }
     assert {p["vat_rate"] for p in products.values()} == {"7", "19", None}
 
@@ -37,14 +46,26 @@ def test_unknown_store_is_404(client, backend):
 
 
 def test_prices_come_from_the_catalog_only(client, store_id):
-    order = place(client, store_id, items=[
-        {"product_id": "bagel", "quantity": 2, "options": ["salmon"], "price": 1, "unit_price": 1},
-        {"product_id": "cappuccino", "quantity": 1, "options": ["oat"], "total": 0},
-    ], tip=100, totals={"total": 1})
+    order = place(
+        client,
+        store_id,
+        items=[
+            {"product_id": "bagel", "quantity": 2, "options": ["salmon"], "price": 1, "unit_price": 1},
+            {"product_id": "cappuccino", "quantity": 1, "options": ["oat"], "total": 0},
+        ],
+        tip=100,
+        totals={"total": 1},
+    )
     assert [(line["unit_price"], line["total"]) for line in order["lines"]] == [(800, 1600), (430, 430)]
     assert order["totals"] == {
-        "subtotal": 2030, "discount": 0, "tip": 100, "total": 2130,
-        "vat": [{"rate": "7", "net": 1495, "tax": 105, "gross": 1600}, {"rate": "19", "net": 361, "tax": 69, "gross": 430}],
+        "subtotal": 2030,
+        "discount": 0,
+        "tip": 100,
+        "total": 2130,
+        "vat": [
+            {"rate": "7", "net": 1495, "tax": 105, "gross": 1600},
+            {"rate": "19", "net": 361, "tax": 69, "gross": 430},
+        ],
     }
     assert order["amount_due"] == 2130
 
@@ -81,8 +102,9 @@ def test_customer_reads_own_order_with_token_and_nothing_else(client, store_id):
 
 
 def test_sold_out_product_and_closed_store_are_409(client, store_id, backend):
-    sold_out = client.post(f"/v1/stores/{store_id}/orders", json=order_body(items=[
-        {"product_id": "soup", "quantity": 1}]), headers=idem())
+    sold_out = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(items=[{"product_id": "soup", "quantity": 1}]), headers=idem()
+    )
     assert (sold_out.status_code, sold_out.get_json()["code"]) == (409, "product_unavailable")
     closed_id = store_id + "c"
     seed_store(backend.db, replace(DEMO_STORE, id=closed_id, opening_hours={}), DEMO_PRODUCTS)
@@ -92,10 +114,16 @@ def test_sold_out_product_and_closed_store_are_409(client, store_id, backend):
 
 
 def test_validation_failures_name_each_field(client, store_id):
-    response = client.post(f"/v1/stores/{store_id}/orders", headers=idem(), json=order_body(
-        items=[{"product_id": "croissant", "quantity": 0}, {"product_id": "espresso", "quantity": 1.0}],
-        tip=-1, customer={"name": "", "email": "not-an-email"}, fulfilment={"type": "table"},
-    ))
+    response = client.post(
+        f"/v1/stores/{store_id}/orders",
+        headers=idem(),
+        json=order_body(
+            items=[{"product_id": "croissant", "quantity": 0}, {"product_id": "espresso", "quantity": 1.0}],
+            tip=-1,
+            customer={"name": "", "email": "not-an-email"},
+            fulfilment={"type": "table"},
+        ),
+    )
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["code"] == "validation_failed"
@@ -111,8 +139,9 @@ def test_money_as_string_or_float_is_422(client, store_id):
 
 
 def test_paying_with_gift_cards_is_not_supported_yet(client, store_id):
-    response = client.post(f"/v1/stores/{store_id}/orders", headers=idem(),
-                           json=order_body(gift_cards=[{"code": "ABCD-EFGH-JKMN-PQRS"}]))
+    response = client.post(
+        f"/v1/stores/{store_id}/orders", headers=idem(), json=order_body(gift_cards=[{"code": "ABCD-EFGH-JKMN-PQRS"}])
+    )
     assert (response.status_code, response.get_json()["code"]) == (422, "not_supported")
 
 
@@ -126,8 +155,9 @@ def test_staff_list_and_read_orders_of_their_store(client, store_id):
     assert ([o["id"] for o in rest["data"]], rest["has_more"], rest["next_cursor"]) == ([placed[0]["id"]], False, None)
     awaiting = client.get(f"/v1/stores/{store_id}/orders?status=awaiting_payment", headers=auth).get_json()
     assert [o["id"] for o in awaiting["data"]] == [placed[1]["id"]]
-    since = client.get(f"/v1/stores/{store_id}/orders", headers=auth,
-                       query_string={"since": "2999-01-01T00:00:00+00:00"}).get_json()
+    since = client.get(
+        f"/v1/stores/{store_id}/orders", headers=auth, query_string={"since": "2999-01-01T00:00:00+00:00"}
+    ).get_json()
     assert since["data"] == []
     one = client.get(f"/v1/stores/{store_id}/orders/{placed[0]['id']}", headers=auth).get_json()
     assert "access_token" not in one and one["id"] == placed[0]["id"]
@@ -161,6 +191,8 @@ def test_health_and_openapi(client, backend):
     document = client.get("/v1/openapi.json").get_json()
     assert document["openapi"] == "3.1.0"
     create = document["paths"]["/v1/stores/{store}/orders"]["post"]
-    assert create["responses"]["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CreatedOrderOut"}
+    assert create["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CreatedOrderOut"
+    }
     assert "Idempotency-Key" in [p["name"] for p in create["parameters"]]
     assert "CreateOrder" in document["components"]["schemas"]

@@ -11,8 +11,12 @@ def chain(length: int) -> list[dict]:
     entries, prev = [], GENESIS_HASH
     for seq in range(1, length + 1):
         entry = make_entry(
-            store_id="s", seq=seq, event=JournalEvent("order.placed", {"order_id": f"o{seq}", "total": seq * 100}),
-            at="2026-11-23T12:00:00+00:00", actor={"type": "customer"}, prev_hash=prev,
+            store_id="s",
+            seq=seq,
+            event=JournalEvent("order.placed", {"order_id": f"o{seq}", "total": seq * 100}),
+            at="2026-11-23T12:00:00+00:00",
+            actor={"type": "customer"},
+            prev_hash=prev,
         )
         entries.append(entry)
         prev = entry["hash"]

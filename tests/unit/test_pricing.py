@@ -53,8 +53,11 @@ def test_gift_card_products_cannot_be_ordered_yet():
 
 def request_for(fulfilment="pickup", method="on_site", provider=None):
     return OrderRequest(
-        items=(CartItem("croissant", 1),), fulfilment=Fulfilment(fulfilment), customer=Customer("A", "a@b.de"),
-        payment_method=method, provider=provider,
+        items=(CartItem("croissant", 1),),
+        fulfilment=Fulfilment(fulfilment),
+        customer=Customer("A", "a@b.de"),
+        payment_method=method,
+        provider=provider,
     )
 
 
@@ -73,24 +76,33 @@ def test_store_rules_check_fulfilment_payment_and_opening_hours():
 products = st.lists(
     st.builds(
         Product,
-        id=st.uuids().map(str), name=st.just("p"), price=st.integers(0, 100_000),
-        vat_rate=st.sampled_from(["7", "19"]), available=st.just(True),
-        options=st.lists(st.builds(ProductOption, id=st.uuids().map(str), name=st.just("o"),
-                                   price=st.integers(0, 5_000)), max_size=3).map(tuple),
+        id=st.uuids().map(str),
+        name=st.just("p"),
+        price=st.integers(0, 100_000),
+        vat_rate=st.sampled_from(["7", "19"]),
+        available=st.just(True),
+        options=st.lists(
+            st.builds(ProductOption, id=st.uuids().map(str), name=st.just("o"), price=st.integers(0, 5_000)), max_size=3
+        ).map(tuple),
     ),
-    min_size=1, max_size=10,
+    min_size=1,
+    max_size=10,
 )
 
 
 @given(products, st.data(), st.integers(0, 100_000))
 def test_any_cart_adds_up_to_the_cent(catalog_list, data, tip):
     catalog = {p.id: p for p in catalog_list}
-    items = data.draw(st.lists(st.sampled_from(catalog_list), min_size=1, max_size=20).map(
-        lambda ps: tuple(
-            CartItem(p.id, data.draw(st.integers(1, 99)), tuple(o.id for o in p.options[: data.draw(st.integers(0, 3))]))
-            for p in ps
+    items = data.draw(
+        st.lists(st.sampled_from(catalog_list), min_size=1, max_size=20).map(
+            lambda ps: tuple(
+                CartItem(
+                    p.id, data.draw(st.integers(1, 99)), tuple(o.id for o in p.options[: data.draw(st.integers(0, 3))])
+                )
+                for p in ps
+            )
         )
-    ))
+    )
     cart = price_cart(catalog, items, tip)
     totals = cart.totals
     assert totals.subtotal == sum(line.total for line in cart.lines)

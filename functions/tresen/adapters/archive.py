@@ -9,29 +9,23 @@ whose archive write failed or never ran.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import settings
 from ..domain.journal import canonical_bytes
+from .lazy import once
 from .store_writer import journal_path, outbox_path
 
 log = logging.getLogger(__name__)
-_lock = threading.Lock()
-_bucket = None
 
 
+@once
 def bucket():
-    global _bucket
-    if _bucket is None:
-        with _lock:
-            if _bucket is None:
-                from google.cloud import storage
+    from google.cloud import storage
 
-                _bucket = storage.Client(project=settings().project).bucket(settings().archive_bucket)
-    return _bucket
+    return storage.Client(project=settings().project).bucket(settings().archive_bucket)
 
 
 def archive_object_name(store_id: str, seq: int) -> str:

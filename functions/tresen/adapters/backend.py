@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import clock
 from .archive import archive_entries
 from .idempotency import IdempotencyRecords
+from .lazy import once
 from .store_writer import StoreWriter
 
 
@@ -27,16 +27,8 @@ class Backend:
         return clock.now()
 
 
-_lock = threading.Lock()
-_backend: Backend | None = None
-
-
+@once
 def backend() -> Backend:
-    global _backend
-    if _backend is None:
-        with _lock:
-            if _backend is None:
-                from .firestore_client import db
+    from .firestore_client import db
 
-                _backend = Backend(db())
-    return _backend
+    return Backend(db())

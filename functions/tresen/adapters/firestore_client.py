@@ -1,25 +1,13 @@
-"""One Firestore client per process, created on first use (keeps cold start cheap)."""
+"""One Firestore client per process."""
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING
-
 from ..config import settings
-
-if TYPE_CHECKING:
-    from google.cloud.firestore import Client
-
-_lock = threading.Lock()
-_client: Client | None = None
+from .lazy import once
 
 
-def db() -> Client:
-    global _client
-    if _client is None:
-        with _lock:
-            if _client is None:
-                from google.cloud import firestore
+@once
+def db():
+    from google.cloud import firestore
 
-                _client = firestore.Client(project=settings().project)
-    return _client
+    return firestore.Client(project=settings().project)

@@ -9,15 +9,13 @@ production refuses to start with it set (config.check_production).
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass
 
 from ..config import settings
+from .lazy import once
 
 DEV_AUTH_EMULATOR = "127.0.0.1:9099"
-_lock = threading.Lock()
-_app = None
 
 
 class InvalidToken(Exception):
@@ -33,17 +31,13 @@ class StaffIdentity:
         return self.stores.get(store_id)
 
 
+@once
 def _firebase_app():
-    global _app
-    if _app is None:
-        with _lock:
-            if _app is None:
-                import firebase_admin
+    import firebase_admin
 
-                if settings().dev:
-                    os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", DEV_AUTH_EMULATOR)
-                _app = firebase_admin.initialize_app(options={"projectId": settings().project}, name="tresen")
-    return _app
+    if settings().dev:
+        os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", DEV_AUTH_EMULATOR)
+    return firebase_admin.initialize_app(options={"projectId": settings().project}, name="tresen")
 
 
 def verify_staff_token(token: str) -> StaffIdentity:
@@ -60,3 +54,26 @@ def verify_staff_token(token: str) -> StaffIdentity:
     if not isinstance(stores, dict):
         stores = {}
     return StaffIdentity(uid=claims["uid"], stores={str(k): str(v) for k, v in stores.items()})
+
+
+def unsigned_dev_token(*, uid: str, stores: dict[str, str], lifetime: int = 3600) -> str:
+    """An ID token as the Auth emulator issues them (alg none): accepted in dev mode only."""
+    import base64
+    import json
+
+    def part(doc: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b"=").decode()
+
+    project = settings().project
+    now = int(time.time())
+    claims = {
+        "aud": project,
+        "iss": f"https://securetoken.google.com/{project}",
+        "sub": uid,
+        "user_id": uid,
+        "iat": now,
+        "auth_time": now,
+        "exp": now + lifetime,
+        "stores": stores,
+    }
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."

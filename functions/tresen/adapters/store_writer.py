@@ -104,7 +104,9 @@ class StoreWriter:
                 try:
                     batch.commit()
                 except AlreadyExists as conflict:
-                    log.info("store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict)
+                    log.info(
+                        "store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict
+                    )
                     self._forget_heads(store_id, str(conflict))
                     continue
                 except Exception:

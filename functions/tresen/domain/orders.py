@@ -187,7 +187,9 @@ def check_orderable(store: Store, request: OrderRequest, now: datetime) -> None:
     elif request.payment_method == "online":
         provider = request.provider or store.online_providers[0]
         if provider not in store.online_providers:
-            problems.append(FieldError("payment.provider", f"this store pays online with {', '.join(store.online_providers)}"))
+            problems.append(
+                FieldError("payment.provider", f"this store pays online with {', '.join(store.online_providers)}")
+            )
     if problems:
         raise DomainError("validation_failed", "The order cannot be fulfilled or paid as requested.", problems)
     if not store.is_open(now):

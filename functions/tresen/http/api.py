@@ -20,8 +20,14 @@ def _backend():
     return backend()
 
 
-@route("GET", "/v1/health", summary="Liveness: 200 when Firestore answers, 503 otherwise", tag="system",
-       response=m.Health, errors=("service_unavailable",))
+@route(
+    "GET",
+    "/v1/health",
+    summary="Liveness: 200 when Firestore answers, 503 otherwise",
+    tag="system",
+    response=m.Health,
+    errors=("service_unavailable",),
+)
 def health(call: Call):
     from .system import health_check
 
@@ -35,16 +41,40 @@ def openapi(call: Call):
     return openapi_response()
 
 
-@route("GET", "/v1/stores/{store}/menu", summary="The store and its products", tag="customer",
-       response=m.MenuOut, present=present.menu_out, errors=("store_not_found",))
+@route(
+    "GET",
+    "/v1/stores/{store}/menu",
+    summary="The store and its products",
+    tag="customer",
+    response=m.MenuOut,
+    present=present.menu_out,
+    errors=("store_not_found",),
+)
 def get_menu(call: Call):
     return orders.menu(_backend(), call.params["store"])
 
 
-@route("POST", "/v1/stores/{store}/orders", summary="Place an order", tag="customer", body=m.CreateOrder,
-       response=m.CreatedOrderOut, present=present.created_order_out, status=201, idempotent=True,
-       errors=("store_not_found", "store_closed", "product_unavailable", "validation_failed", "not_supported",
-               "idempotency_key_required", "idempotency_key_reused", "idempotency_in_progress"))
+@route(
+    "POST",
+    "/v1/stores/{store}/orders",
+    summary="Place an order",
+    tag="customer",
+    body=m.CreateOrder,
+    response=m.CreatedOrderOut,
+    present=present.created_order_out,
+    status=201,
+    idempotent=True,
+    errors=(
+        "store_not_found",
+        "store_closed",
+        "product_unavailable",
+        "validation_failed",
+        "not_supported",
+        "idempotency_key_required",
+        "idempotency_key_reused",
+        "idempotency_in_progress",
+    ),
+)
 def create_order(call: Call):
     body: m.CreateOrder = call.body
     if body.gift_cards:
@@ -60,8 +90,15 @@ def create_order(call: Call):
     return orders.place_order(_backend(), call.params["store"], request, call.caller.actor(), call.before_commit)
 
 
-@route("GET", "/v1/orders/{order}", summary="An order, for the customer holding its X-Order-Token",
-       tag="customer", response=m.OrderOut, present=present.order_out, errors=("order_not_found",))
+@route(
+    "GET",
+    "/v1/orders/{order}",
+    summary="An order, for the customer holding its X-Order-Token",
+    tag="customer",
+    response=m.OrderOut,
+    present=present.order_out,
+    errors=("order_not_found",),
+)
 def get_order(call: Call):
     order_id = call.params["order"]
     token = call.request.headers.get("X-Order-Token")
@@ -70,9 +107,17 @@ def get_order(call: Call):
     return orders.order_for_customer(_backend(), order_id, token)
 
 
-@route("GET", "/v1/stores/{store}/orders", summary="The store's orders, newest first", tag="staff",
-       access=staff(*STAFF_ROLES), query=m.OrderListQuery, response=m.OrderPage, present=present.order_page_out,
-       errors=("unauthenticated", "forbidden", "validation_failed"))
+@route(
+    "GET",
+    "/v1/stores/{store}/orders",
+    summary="The store's orders, newest first",
+    tag="staff",
+    access=staff(*STAFF_ROLES),
+    query=m.OrderListQuery,
+    response=m.OrderPage,
+    present=present.order_page_out,
+    errors=("unauthenticated", "forbidden", "validation_failed"),
+)
 def list_orders(call: Call):
     q: m.OrderListQuery = call.query
     return orders.list_orders(
@@ -80,12 +125,18 @@ def list_orders(call: Call):
     )
 
 
-@route("GET", "/v1/stores/{store}/orders/{order}", summary="One order of the store", tag="staff",
-       access=staff(*STAFF_ROLES), response=m.OrderOut, present=present.order_out,
-       errors=("unauthenticated", "forbidden", "order_not_found"))
+@route(
+    "GET",
+    "/v1/stores/{store}/orders/{order}",
+    summary="One order of the store",
+    tag="staff",
+    access=staff(*STAFF_ROLES),
+    response=m.OrderOut,
+    present=present.order_out,
+    errors=("unauthenticated", "forbidden", "order_not_found"),
+)
 def get_store_order(call: Call):
     order_id = call.params["order"]
     if not ORDER_ID.match(order_id):
         raise DomainError("order_not_found", "No such order.")
     return orders.order_for_staff(_backend(), call.params["store"], order_id)
-

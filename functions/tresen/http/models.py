@@ -12,6 +12,7 @@ Cents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+OrderStatus = Literal["awaiting_payment", "paid", "placed", "accepted", "ready", "completed", "canceled", "rejected"]
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 
 
@@ -46,7 +47,9 @@ class FulfilmentIn(Inbound):
 class CustomerIn(Inbound):
     name: ShortText
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()/-]{3,40}$")] | None = None
+    phone: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()/-]{3,40}$")] | None
+    ) = None
 
 
 class GiftCardUseIn(Inbound):
@@ -151,7 +154,7 @@ class OrderOut(BaseModel):
     id: str
     store_id: str
     number: int
-    status: Literal["awaiting_payment", "paid", "placed", "accepted", "ready", "completed", "canceled", "rejected"]
+    status: OrderStatus
     payment_status: Literal["unpaid", "paid", "partially_refunded", "refunded", "mismatch"]
     currency: str
     lines: list[LineOut]
@@ -183,7 +186,7 @@ class OrderPage(BaseModel):
 class OrderListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: OrderOut.model_fields["status"].annotation | None = None  # type: ignore[valid-type]
+    status: OrderStatus | None = None
     since: AwareDatetime | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
     cursor: Annotated[str, StringConstraints(max_length=500)] | None = None

@@ -70,10 +70,14 @@ def operation(r: Route, refs: dict) -> dict:
         for name, info in r.query.model_json_schema()["properties"].items():
             parameters.append({"name": name, "in": "query", "required": False, "schema": info})
     if r.idempotent:
-        parameters.append({
-            "name": "Idempotency-Key", "in": "header", "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-        })
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
     if r.path == "/v1/orders/{order}":
         op["security"] = [{"orderToken": []}]
     if r.access.kind == "staff":
@@ -82,15 +86,23 @@ def operation(r: Route, refs: dict) -> dict:
     if parameters:
         op["parameters"] = parameters
     if r.body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[(r.body, "validation")]}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(r.body, "validation")]}},
+        }
     success: dict = {"description": "OK"}
     if r.response:
         success["content"] = {"application/json": {"schema": refs[(r.response, "validation")]}}
     responses = {str(r.status): success}
     for code in sorted(set(r.errors) | {"internal_error"}):
         status = str(PROBLEMS[code][0])
-        entry = responses.setdefault(status, {"description": "", "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+        entry = responses.setdefault(
+            status,
+            {
+                "description": "",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
+        )
         entry["description"] = ", ".join(filter(None, [entry["description"], code]))
     op["responses"] = responses
     return op

@@ -15,13 +15,22 @@ def menu_out(result: tuple[Store, list[Product], datetime]) -> m.MenuOut:
     store, products, now = result
     return m.MenuOut(
         store=m.StoreOut(
-            id=store.id, name=store.name, currency=store.currency, timezone=store.timezone,
-            open_now=store.is_open(now), payment_methods=list(store.payment_methods),
+            id=store.id,
+            name=store.name,
+            currency=store.currency,
+            timezone=store.timezone,
+            open_now=store.is_open(now),
+            payment_methods=list(store.payment_methods),
             fulfilment_types=list(store.fulfilment_types),
         ),
         products=[
             m.ProductOut(
-                id=p.id, name=p.name, price=p.price, vat_rate=p.vat_rate, available=p.available, kind=p.kind,
+                id=p.id,
+                name=p.name,
+                price=p.price,
+                vat_rate=p.vat_rate,
+                available=p.available,
+                kind=p.kind,
                 options=[m.OptionOut(id=o.id, name=o.name, price=o.price) for o in p.options],
             )
             for p in products
@@ -44,14 +53,22 @@ def order_fields(order: Order) -> dict:
         "currency": order.currency,
         "lines": [
             m.LineOut(
-                id=line.id, product_id=line.product_id, name=line.name, quantity=line.quantity,
-                unit_price=line.unit_price, vat_rate=line.vat_rate, total=line.total, note=line.note,
+                id=line.id,
+                product_id=line.product_id,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                vat_rate=line.vat_rate,
+                total=line.total,
+                note=line.note,
                 options=[m.OptionOut(id=o.id, name=o.name, price=o.price) for o in line.options],
             )
             for line in order.lines
         ],
         "totals": m.TotalsOut(
-            subtotal=order.totals.subtotal, discount=order.totals.discount, tip=order.totals.tip,
+            subtotal=order.totals.subtotal,
+            discount=order.totals.discount,
+            tip=order.totals.tip,
             total=order.totals.total,
             vat=[m.VatOut(rate=v.rate, net=v.net, tax=v.tax, gross=v.gross) for v in order.totals.vat],
         ),
@@ -62,7 +79,9 @@ def order_fields(order: Order) -> dict:
         "payment": m.PaymentOut(**vars(order.payment)) if order.payment else None,
         "last_payment_error": order.last_payment_error,
         "fulfilment": m.FulfilmentOut(
-            type=order.fulfilment.type, table=order.fulfilment.table, address=order.fulfilment.address,
+            type=order.fulfilment.type,
+            table=order.fulfilment.table,
+            address=order.fulfilment.address,
             requested_time=local(order.fulfilment.requested_time),
         ),
         "customer": m.CustomerOut(name=order.customer.name, email=order.customer.email, phone=order.customer.phone),

@@ -151,7 +151,9 @@ class Router:
         if outcome.replay:
             stored = outcome.replay
             return Response(
-                stored.body, status=stored.status, content_type=stored.content_type,
+                stored.body,
+                status=stored.status,
+                content_type=stored.content_type,
                 headers={"Idempotent-Replayed": "true"},
             )
         if outcome.refusal == "idempotency_in_progress":

@@ -71,16 +71,28 @@ def place_order(
         invoice = None
         if request.payment_method == "on_site":
             year = store.local(now).year
-            invoice = invoice_number(store.invoice_series, year, claims.next(Counter("invoice_numbers", str(year)), order_id))
+            invoice = invoice_number(
+                store.invoice_series, year, claims.next(Counter("invoice_numbers", str(year)), order_id)
+            )
         order = new_order(
-            order_id=order_id, store=store, request=request, cart=cart, number=number, now=now,
-            invoice_number=invoice, payment=payment,
+            order_id=order_id,
+            store=store,
+            request=request,
+            cart=cart,
+            number=number,
+            now=now,
+            invoice_number=invoice,
+            payment=payment,
         )
         creates = {repo.order_path(order_id): repo.order_to_doc(order, token_hash(access_token))}
         if payment:
             creates[f"payments/{payment.id}"] = {
-                "store_id": store_id, "order_id": order_id, "provider": payment.provider,
-                "amount": order.amount_due, "currency": order.currency, "created_at": now,
+                "store_id": store_id,
+                "order_id": order_id,
+                "provider": payment.provider,
+                "amount": order.amount_due,
+                "currency": order.currency,
+                "created_at": now,
             }
         return Plan(
             result=PlacedOrder(order, access_token),
@@ -106,14 +118,20 @@ def placed_event(order: Order, pii_key: bytes) -> dict[str, Any]:
         "currency": order.currency,
         "lines": [
             {
-                "line_id": line.id, "product_id": line.product_id, "quantity": line.quantity,
-                "unit_price": line.unit_price, "vat_rate": line.vat_rate, "total": line.total,
+                "line_id": line.id,
+                "product_id": line.product_id,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "vat_rate": line.vat_rate,
+                "total": line.total,
                 "options": [option.id for option in line.options],
             }
             for line in order.lines
         ],
         "totals": {
-            "subtotal": order.totals.subtotal, "discount": order.totals.discount, "tip": order.totals.tip,
+            "subtotal": order.totals.subtotal,
+            "discount": order.totals.discount,
+            "tip": order.totals.tip,
             "total": order.totals.total,
             "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in order.totals.vat],
         },
@@ -178,4 +196,6 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         created_at, order_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return {"created_at": datetime.fromisoformat(created_at), "id": str(order_id)}
     except (ValueError, TypeError):
-        raise DomainError("validation_failed", "The cursor is not one we issued.", [FieldError("cursor", "invalid")]) from None
+        raise DomainError(
+            "validation_failed", "The cursor is not one we issued.", [FieldError("cursor", "invalid")]
+        ) from None

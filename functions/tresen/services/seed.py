@@ -22,14 +22,24 @@ DEMO_STORE = Store(
 DEMO_PRODUCTS = (
     Product("croissant", "Butter-Croissant", 290, "7", True, position=1),
     Product(
-        "bagel", "Bagel mit Frischkäse", 550, "7", True, position=2,
+        "bagel",
+        "Bagel mit Frischkäse",
+        550,
+        "7",
+        True,
+        position=2,
         options=(ProductOption("salmon", "Mit Lachs", 250), ProductOption("avocado", "Mit Avocado", 150)),
     ),
     Product("cheesecake", "Käsekuchen", 420, "7", True, position=3),
     Product("soup", "Tagessuppe", 690, "7", False, position=4),  # sold out
     Product("espresso", "Espresso", 260, "19", True, position=5),
     Product(
-        "cappuccino", "Cappuccino", 380, "19", True, position=6,
+        "cappuccino",
+        "Cappuccino",
+        380,
+        "19",
+        True,
+        position=6,
         options=(ProductOption("oat", "Hafermilch", 50), ProductOption("extra_shot", "Extra Shot", 60)),
     ),
     Product("lemonade", "Hausgemachte Limonade", 450, "19", True, position=7),
