@@ -33,23 +33,23 @@ class Rest:
     def __init__(self, host: str, project: str):
         self.docs = f"http://{host}/v1/projects/{project}/databases/(default)/documents"
 
-    @staticmethod
-    def _auth(token: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"} if token else {}
+    def _send(self, verb: str, suffix: str, token: str | None, **kwargs) -> requests.Response:
+        auth = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.request(verb, self.docs + suffix, headers=auth, **kwargs)
 
     def get(self, path: str, token: str | None) -> requests.Response:
-        return requests.get(f"{self.docs}/{path}", headers=self._auth(token))
+        return self._send("GET", f"/{path}", token)
 
     def write(self, method: str, path: str, token: str | None) -> requests.Response:
         """create posts a new document at `path`; update sets one field; delete removes it."""
-        body, auth = {"fields": {"status": {"stringValue": "paid"}}}, self._auth(token)
+        body = {"fields": {"status": {"stringValue": "paid"}}}
         if method == "create":
             collection, doc_id = path.rsplit("/", 1)
-            return requests.post(f"{self.docs}/{collection}", params={"documentId": doc_id}, json=body, headers=auth)
+            return self._send("POST", f"/{collection}", token, params={"documentId": doc_id}, json=body)
         if method == "update":
-            return requests.patch(f"{self.docs}/{path}", params={"updateMask.fieldPaths": "status"}, json=body,
-                                  headers=auth)
-        return requests.delete(f"{self.docs}/{path}", headers=auth)
+            only_status = {"updateMask.fieldPaths": "status"}
+            return self._send("PATCH", f"/{path}", token, params=only_status, json=body)
+        return self._send("DELETE", f"/{path}", token)
 
     def list_orders(self, store: str | None, token: str | None) -> requests.Response:
         """All orders, or only those with this store_id."""
@@ -57,7 +57,7 @@ class Rest:
         if store is not None:
             equal = {"field": {"fieldPath": "store_id"}, "op": "EQUAL", "value": {"stringValue": store}}
             query["where"] = {"fieldFilter": equal}
-        return requests.post(f"{self.docs}:runQuery", json={"structuredQuery": query}, headers=self._auth(token))
+        return self._send("POST", ":runQuery", token, json={"structuredQuery": query})
 
 
 @pytest.fixture
