@@ -129,6 +129,9 @@ def run_dev(args) -> int:
     finally:
         if server:
             server.shutdown()
+            from .adapters.backend import backend
+
+            backend().archive.drain()
         stack.stop()
     return 0
 

@@ -27,6 +27,7 @@ def request() -> OrderRequest:
 
 def test_order_entry_is_chained_pseudonymised_and_archived(client, store_id, backend):
     order = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()).get_json()
+    backend.archive.drain()
     [entry] = firestore_entries(backend.db, store_id)
     assert (entry["seq"], entry["type"], entry["prev_hash"], entry["actor"]) == (
         1,
@@ -50,6 +51,7 @@ def test_order_entry_is_chained_pseudonymised_and_archived(client, store_id, bac
 
 def test_archive_objects_are_create_only(store_id, backend, client):
     client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
+    backend.archive.drain()
     with pytest.raises(archive.ArchiveConflict):
         archive.put_create_only(archive.archive_object_name(store_id, 1), b'{"forged": true}')
 
@@ -61,6 +63,7 @@ def test_failed_archive_write_is_left_for_the_sweeper(store_id, backend, monkeyp
     monkeypatch.setattr(archive, "put_create_only", storage_down)
     place_order(backend, store_id, request(), {"type": "customer"}, [])
     place_order(backend, store_id, request(), {"type": "customer"}, [])
+    backend.archive.drain()
     monkeypatch.undo()
     verdict = verify_store(backend.db, archive.bucket(), store_id)
     assert verdict.problem == "seq 1: missing from the archive"
@@ -96,6 +99,8 @@ def test_concurrent_orders_from_several_instances_get_gap_free_numbers(store_id,
         thread.start()
     for thread in threads:
         thread.join()
+    for instance in instances:
+        instance.archive.drain()
     assert errors == []
     entries = firestore_entries(db(), store_id)
     assert [e["seq"] for e in entries] == list(range(1, 41))

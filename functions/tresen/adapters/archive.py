@@ -9,6 +9,7 @@ whose archive write failed or never ran.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +60,42 @@ def archive_entries(db, entries: Iterable[dict[str, Any]]) -> int:
         except Exception:  # the sweeper retries; the request that committed must not fail for this
             log.exception("archive write failed for %s seq %s; left for the sweeper", store_id, seq)
     return done
+
+
+class ArchiveQueue:
+    """Archives committed entries in the background, off the request path.
+
+    The outbox marker is committed with the entry, so an entry whose background write never
+    happens (instance stopped, CPU throttled after the response) is still found by the sweeper.
+    """
+
+    def __init__(self, db):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._db = db
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="archive")
+        self._pending: set = set()
+        self._lock = threading.Lock()
+
+    def submit(self, entries: list[dict[str, Any]]) -> None:
+        if not entries:
+            return
+        future = self._pool.submit(archive_entries, self._db, entries)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def drain(self, timeout: float = 30) -> None:
+        """Wait for the writes submitted so far (clean shutdown, tests)."""
+        from concurrent.futures import wait
+
+        with self._lock:
+            pending = list(self._pending)
+        wait(pending, timeout=timeout)
 
 
 def sweep(db, older_than: timedelta, now: datetime) -> tuple[int, int]:

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import clock
-from .archive import archive_entries
+from .archive import ArchiveQueue
 from .idempotency import IdempotencyRecords
+from .repository import CatalogCache
 from .lazy import once
 from .store_writer import StoreWriter
 
@@ -17,10 +18,14 @@ class Backend:
     db: object
     writer: StoreWriter = field(init=False)
     idempotency: IdempotencyRecords = field(init=False)
+    archive: ArchiveQueue = field(init=False)
+    catalog: CatalogCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.writer = StoreWriter(self.db, on_committed=lambda entries: archive_entries(self.db, entries))
+        self.archive = ArchiveQueue(self.db)
+        self.writer = StoreWriter(self.db, on_committed=self.archive.submit)
         self.idempotency = IdempotencyRecords(self.db)
+        self.catalog = CatalogCache(self.db)
 
     @staticmethod
     def now() -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -78,6 +79,27 @@ def load_store(db, store_id: str) -> Store | None:
 def load_products(db, store_id: str) -> dict[str, Product]:
     products = (product_from_doc(s.id, s.to_dict()) for s in db.collection(f"stores/{store_id}/products").stream())
     return {p.id: p for p in sorted(products, key=lambda p: (p.position, p.id))}
+
+
+class CatalogCache:
+    """Stores and their products, cached for a few seconds per process.
+
+    Every order needs both; reading them on each request doubled order latency. A change to the
+    menu (sold out, new price) reaches every instance within `ttl` seconds.
+    """
+
+    def __init__(self, db, ttl: float = 5.0):
+        self._db, self._ttl = db, ttl
+        self._entries: dict[str, tuple[float, Store | None, dict[str, Product]]] = {}
+
+    def get(self, store_id: str) -> tuple[Store | None, dict[str, Product]]:
+        cached = self._entries.get(store_id)
+        if cached is None or time.monotonic() - cached[0] > self._ttl:
+            store = load_store(self._db, store_id)
+            products = load_products(self._db, store_id) if store else {}
+            cached = (time.monotonic(), store, products)
+            self._entries[store_id] = cached
+        return cached[1], cached[2]
 
 
 def pii_key(db, store_id: str) -> bytes:

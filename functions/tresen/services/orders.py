@@ -34,16 +34,16 @@ class OrderPage:
     next_cursor: str | None
 
 
-def store_or_404(backend: Backend, store_id: str) -> Store:
-    store = repo.load_store(backend.db, store_id)
+def catalog_or_404(backend: Backend, store_id: str) -> tuple[Store, dict[str, Product]]:
+    store, products = backend.catalog.get(store_id)
     if store is None:
         raise DomainError("store_not_found", f"There is no store {store_id!r}.")
-    return store
+    return store, products
 
 
 def menu(backend: Backend, store_id: str) -> tuple[Store, list[Product], datetime]:
-    store = store_or_404(backend, store_id)
-    return store, list(repo.load_products(backend.db, store_id).values()), backend.now()
+    store, products = catalog_or_404(backend, store_id)
+    return store, list(products.values()), backend.now()
 
 
 def place_order(
@@ -53,10 +53,10 @@ def place_order(
     actor: Mapping[str, Any],
     before_commit: list[Callable[[Any, Any], None]],
 ) -> PlacedOrder:
-    store = store_or_404(backend, store_id)
+    store, products = catalog_or_404(backend, store_id)
     now = backend.now()
     check_orderable(store, request, now)
-    cart = price_cart(repo.load_products(backend.db, store_id), request.items, request.tip)
+    cart = price_cart(products, request.items, request.tip)
     order_id = new_id("ord_")
     access_token = new_secret_token()
     payment = None
