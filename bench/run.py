@@ -101,8 +101,13 @@ def running_stack() -> Iterator[Stack]:
     with tempfile.TemporaryFile() as server_log:
         # The server logs to stderr; a file rather than a pipe, so that it can never fill up and block it.
         server = subprocess.Popen(
-            [str(TRESEN), "dev"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=server_log, text=True,
+            [str(TRESEN), "dev"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=server_log,
+            text=True,
         )
         try:
             api_url = wait_for_ready_line(server, server_log)
@@ -419,23 +424,49 @@ def measure() -> Measurements:
 def report(m: Measurements) -> None:
     order_ms, write_ms = m.latency.order_ms, m.latency.write_ms
     one, many = m.one_store, m.many_stores
-    latency_ratio = Ratio("order_p50_vs_write_p50", "order latency p50 (vs doc write)",
-                          percentile(order_ms, 50), percentile(write_ms, 50), "ms", 6, at_most=True)
-    throughput_ratio = Ratio("one_store_vs_many_stores_throughput",
-                             f"throughput 1 store (vs {CLIENTS} stores)",
-                             one.orders_per_s, many.orders_per_s, "orders/s", 0.5, at_most=False)
-    import_ratio = Ratio("import_main_vs_baseline", "import main (vs ff + firestore)",
-                         m.import_main_s * 1000, m.import_baseline_s * 1000, "ms", 1.25, at_most=True)
+    latency_ratio = Ratio(
+        "order_p50_vs_write_p50",
+        "order latency p50 (vs doc write)",
+        percentile(order_ms, 50),
+        percentile(write_ms, 50),
+        "ms",
+        6,
+        at_most=True,
+    )
+    throughput_ratio = Ratio(
+        "one_store_vs_many_stores_throughput",
+        f"throughput 1 store (vs {CLIENTS} stores)",
+        one.orders_per_s,
+        many.orders_per_s,
+        "orders/s",
+        0.5,
+        at_most=False,
+    )
+    import_ratio = Ratio(
+        "import_main_vs_baseline",
+        "import main (vs ff + firestore)",
+        m.import_main_s * 1000,
+        m.import_baseline_s * 1000,
+        "ms",
+        1.25,
+        at_most=True,
+    )
     ratios = [latency_ratio, throughput_ratio, import_ratio]
     print()
-    print_table([
-        latency_ratio,
-        Info("order latency p95 (vs doc write)", percentile(order_ms, 95), percentile(write_ms, 95), "ms"),
-        throughput_ratio,
-        Info(f"p95 under load, 1 store (vs {CLIENTS} stores)",
-             percentile(one.latencies_ms, 95), percentile(many.latencies_ms, 95), "ms"),
-        import_ratio,
-    ])
+    print_table(
+        [
+            latency_ratio,
+            Info("order latency p95 (vs doc write)", percentile(order_ms, 95), percentile(write_ms, 95), "ms"),
+            throughput_ratio,
+            Info(
+                f"p95 under load, 1 store (vs {CLIENTS} stores)",
+                percentile(one.latencies_ms, 95),
+                percentile(many.latencies_ms, 95),
+                "ms",
+            ),
+            import_ratio,
+        ]
+    )
 
     failures = {
         "latency_non_201": m.latency.order_failures,

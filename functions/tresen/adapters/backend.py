@@ -8,8 +8,8 @@ from datetime import datetime
 from . import clock
 from .archive import ArchiveQueue
 from .idempotency import IdempotencyRecords
-from .repository import CatalogCache
 from .lazy import once
+from .repository import CatalogCache
 from .store_writer import StoreWriter
 
 
