@@ -110,3 +110,8 @@ def test_concurrent_orders_from_several_instances_get_gap_free_numbers(store_id,
     assert pickups == list(range(1, 41))
     verdict = verify_store(db(), archive.bucket(), store_id)
     assert (verdict.ok, verdict.entries) == (True, 40)
+
+
+def test_verify_fails_for_a_store_that_does_not_exist(backend):
+    verdict = verify_store(backend.db, archive.bucket(), "no-such-store")
+    assert (verdict.ok, verdict.problem) == (False, "no such store")

@@ -78,3 +78,29 @@ def test_unknown_paths_and_methods_are_problems(client):
     assert wrong_method.headers["Allow"] == "GET, HEAD"
     odd_ids = [client.get(f"/v1/orders/{i}", headers={"X-Order-Token": "t"}) for i in ("..", "a" * 300, "%00")]
     assert [r.status_code for r in odd_ids] == [404, 404, 404]
+
+
+def test_transient_backend_failure_is_503_with_retry_after(client, store_id, monkeypatch):
+    from google.api_core.exceptions import ServiceUnavailable
+
+    from tresen.services import orders
+
+    def firestore_down(*args, **kwargs):
+        raise ServiceUnavailable("emulator restarting")
+
+    monkeypatch.setattr(orders, "place_order", firestore_down)
+    response = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
+    assert (response.status_code, response.get_json()["code"]) == (503, "service_unavailable")
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_unexpected_errors_are_500_without_internals(client, store_id, monkeypatch):
+    from tresen.services import orders
+
+    def bug(*args, **kwargs):
+        raise KeyError("secret_internal_name")
+
+    monkeypatch.setattr(orders, "place_order", bug)
+    response = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
+    assert (response.status_code, response.get_json()["code"]) == (500, "internal_error")
+    assert "secret_internal_name" not in response.get_data(as_text=True)

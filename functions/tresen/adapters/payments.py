@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..config import settings
+from ..domain.errors import DomainError, FieldError
 from ..domain.orders import PaymentRef
 from .clock import new_id
 
@@ -23,4 +24,8 @@ class SandboxProvider:
 def provider(name: str):
     if name == "sandbox" and settings().sandbox_enabled:
         return SandboxProvider()
-    raise LookupError(f"payment provider {name!r} is not enabled")
+    raise DomainError(
+        "validation_failed",
+        "This payment provider is not available.",
+        [FieldError("payment.provider", f"{name} is not enabled")],
+    )

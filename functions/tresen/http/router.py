@@ -114,9 +114,8 @@ class Router:
             response = problem_response(problem)
         except DomainError as error:
             response = problem_response(ApiProblem.from_domain(error))
-        except Exception:  # never a stack trace to the client; the log has it
-            log.exception("unhandled error on %s %s", request.method, request.path)
-            response = problem_response(ApiProblem("internal_error", "Something went wrong on our side."))
+        except Exception as error:  # never a stack trace to the client; the log has it
+            response = problem_response(unexpected(request, error))
         return self._services.with_cors(request, response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -168,8 +167,13 @@ class Router:
             records.store_in(batch, lease, StoredResponse(route.status, call.stored_body, JSON_TYPE))
 
         call.before_commit.append(store_response)
+        from google.api_core.exceptions import FailedPrecondition
+
         try:
             result = route.handler(call)
+        except FailedPrecondition:  # our lease expired and another attempt took the key over
+            records.release(lease)
+            raise ApiProblem("idempotency_in_progress", "Retry shortly.", headers={"Retry-After": "1"}) from None
         except BaseException:
             records.release(lease)
             raise
@@ -182,6 +186,17 @@ class Router:
         if isinstance(result, Response):
             return result
         return Response(render(route, result), status=route.status, content_type=JSON_TYPE)
+
+
+def unexpected(request: Request, error: Exception) -> ApiProblem:
+    """503 for what a retry can fix (the client or provider retries), 500 for the rest."""
+    from ..adapters.transient import is_transient
+
+    if is_transient(error):
+        log.warning("transient failure on %s %s: %r", request.method, request.path, error)
+        return ApiProblem("service_unavailable", "Please retry shortly.", headers={"Retry-After": "1"})
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return ApiProblem("internal_error", "Something went wrong on our side.")
 
 
 def render(route: Route, result: Any) -> bytes:

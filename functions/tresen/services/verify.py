@@ -33,6 +33,8 @@ def archived_entries(bucket, store_id: str) -> list[dict]:
 
 
 def verify_store(db, bucket, store_id: str) -> Verdict:
+    if not db.document(f"stores/{store_id}").get().exists:
+        return Verdict(store_id, 0, "no such store")
     live = firestore_entries(db, store_id)
     archived = archived_entries(bucket, store_id)
     for name, entries in (("Firestore", live), ("archive", archived)):
