@@ -71,13 +71,19 @@ class CreateOrder(Inbound):
     payment: PaymentIn
 
 
-class OptionOut(BaseModel):
+class Outbound(BaseModel):
+    """Response models read straight from the domain's dataclasses."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OptionOut(Outbound):
     id: str
     name: str
     price: int
 
 
-class ProductOut(BaseModel):
+class ProductOut(Outbound):
     id: str
     name: str
     price: int
@@ -102,7 +108,7 @@ class MenuOut(BaseModel):
     products: list[ProductOut]
 
 
-class LineOut(BaseModel):
+class LineOut(Outbound):
     id: str
     product_id: str
     name: str
@@ -114,14 +120,14 @@ class LineOut(BaseModel):
     note: str | None
 
 
-class VatOut(BaseModel):
+class VatOut(Outbound):
     rate: str
     net: int
     tax: int
     gross: int
 
 
-class TotalsOut(BaseModel):
+class TotalsOut(Outbound):
     subtotal: int
     discount: int
     tip: int
@@ -136,13 +142,13 @@ class FulfilmentOut(BaseModel):
     requested_time: datetime | None
 
 
-class CustomerOut(BaseModel):
+class CustomerOut(Outbound):
     name: str
     email: str
     phone: str | None
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Outbound):
     id: str
     provider: str
     status: str

@@ -23,18 +23,7 @@ def menu_out(result: tuple[Store, list[Product], datetime]) -> m.MenuOut:
             payment_methods=list(store.payment_methods),
             fulfilment_types=list(store.fulfilment_types),
         ),
-        products=[
-            m.ProductOut(
-                id=p.id,
-                name=p.name,
-                price=p.price,
-                vat_rate=p.vat_rate,
-                available=p.available,
-                kind=p.kind,
-                options=[m.OptionOut(id=o.id, name=o.name, price=o.price) for o in p.options],
-            )
-            for p in products
-        ],
+        products=[m.ProductOut.model_validate(p) for p in products],
     )
 
 
@@ -51,32 +40,13 @@ def order_fields(order: Order) -> dict:
         "status": order.status,
         "payment_status": order.payment_status,
         "currency": order.currency,
-        "lines": [
-            m.LineOut(
-                id=line.id,
-                product_id=line.product_id,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                vat_rate=line.vat_rate,
-                total=line.total,
-                note=line.note,
-                options=[m.OptionOut(id=o.id, name=o.name, price=o.price) for o in line.options],
-            )
-            for line in order.lines
-        ],
-        "totals": m.TotalsOut(
-            subtotal=order.totals.subtotal,
-            discount=order.totals.discount,
-            tip=order.totals.tip,
-            total=order.totals.total,
-            vat=[m.VatOut(rate=v.rate, net=v.net, tax=v.tax, gross=v.gross) for v in order.totals.vat],
-        ),
+        "lines": [m.LineOut.model_validate(line) for line in order.lines],
+        "totals": m.TotalsOut.model_validate(order.totals),
         "gift_card_amount": order.gift_card_amount,
         "amount_due": order.amount_due,
         "refunded_amount": order.refunded_amount,
         "invoice_number": order.invoice_number,
-        "payment": m.PaymentOut(**vars(order.payment)) if order.payment else None,
+        "payment": m.PaymentOut.model_validate(order.payment) if order.payment else None,
         "last_payment_error": order.last_payment_error,
         "fulfilment": m.FulfilmentOut(
             type=order.fulfilment.type,
@@ -84,7 +54,7 @@ def order_fields(order: Order) -> dict:
             address=order.fulfilment.address,
             requested_time=local(order.fulfilment.requested_time),
         ),
-        "customer": m.CustomerOut(name=order.customer.name, email=order.customer.email, phone=order.customer.phone),
+        "customer": m.CustomerOut.model_validate(order.customer),
         "business_day": order.business_day.isoformat(),
         "expires_at": local(order.expires_at),
         "created_at": local(order.created_at),
