@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..config import settings
 from ..domain.errors import DomainError, FieldError
 from ..domain.orders import PaymentRef
 from .clock import new_id
 
 
+@dataclass(frozen=True)
+class ProviderRefund:
+    id: str
+    status: str  # succeeded | pending | failed
+
+
 class SandboxProvider:
+    """Payments that exist only in our own Firestore; refunds succeed at once (CONTRACT §6)."""
+
     name = "sandbox"
+
+    def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ProviderRefund:
+        return ProviderRefund(id=f"sbx_{refund_id}", status="succeeded")
 
     def create_payment(self, *, order_id: str, amount: int, currency: str) -> PaymentRef:
         payment_id = new_id("pay_sbx_")

@@ -35,6 +35,14 @@ class StoreBusy(RuntimeError):
     """Too many concurrent writers won the race for this store's numbers; safe to retry."""
 
 
+class AlreadyWritten(RuntimeError):
+    """A create-only document of the use case itself exists: this effect was applied before."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self.path = path
+
+
 @dataclass(frozen=True)
 class Counter:
     collection: str  # below stores/{store}/
@@ -51,6 +59,8 @@ class Plan(Generic[T]):
     events: list[JournalEvent]
     creates: dict[str, dict[str, Any]] = field(default_factory=dict)
     sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # path → (fields, update time of the version read): fails if the document changed since
+    updates: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ class StoreWriter:
         build: Callable[[Claims], Plan[T]],
         before_commit: list[BeforeCommit] | None = None,
     ) -> Committed[T]:
-        from google.api_core.exceptions import AlreadyExists
+        from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 
         with self._store_lock(store_id):
             for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -104,10 +114,18 @@ class StoreWriter:
                 try:
                     batch.commit()
                 except AlreadyExists as conflict:
+                    own = next((path for path in plan.creates if f"/{path}" in str(conflict)), None)
+                    if own:
+                        raise AlreadyWritten(own) from None
                     log.info(
                         "store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict
                     )
                     self._forget_heads(store_id, str(conflict))
+                    continue
+                except FailedPrecondition:
+                    if not self._changed_since_read(plan):
+                        raise  # another precondition failed (an idempotency lease taken over)
+                    log.info("store %s: a document changed since it was read (attempt %d)", store_id, attempt)
                     continue
                 except Exception:
                     # Outcome unknown (timeout, lost connection): the cached heads may be wrong.
@@ -120,12 +138,17 @@ class StoreWriter:
         self._on_committed(entries)
         return Committed(plan.result, entries)
 
+    def _changed_since_read(self, plan: Plan) -> bool:
+        return any(self._db.document(path).get().update_time != read_at for path, (_, read_at) in plan.updates.items())
+
     def _batch_for(self, store_id: str, plan: Plan, claims: Claims):
         batch = self._db.batch()
         for path, data in plan.creates.items():
             batch.create(self._db.document(path), data)
         for path, data in plan.sets.items():
             batch.set(self._db.document(path), data)
+        for path, (data, read_at) in plan.updates.items():
+            batch.update(self._db.document(path), data, option=self._db.write_option(last_update_time=read_at))
         for counter, (n, ref) in claims.claimed.items():
             batch.create(
                 self._db.document(counter_path(store_id, counter, n)),

@@ -6,10 +6,12 @@ import re
 
 from ..domain.errors import DomainError
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
-from ..services import orders
+from ..domain.payments import PaymentEvent
+from ..services import orders, payments
 from . import models as m
 from . import present
-from .router import STAFF_ROLES, Call, route, staff
+from .problems import ApiProblem
+from .router import STAFF_ROLES, Call, route, staff, validated
 
 ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
@@ -140,3 +142,39 @@ def get_store_order(call: Call):
     if not ORDER_ID.match(order_id):
         raise DomainError("order_not_found", "No such order.")
     return orders.order_for_staff(_backend(), call.params["store"], order_id)
+
+
+PAYMENT_EVENTS = ("payment.succeeded", "payment.failed", "payment.canceled")
+
+
+@route(
+    "POST",
+    "/v1/webhooks/{provider}",
+    summary="Signed events from a payment provider (CONTRACT §6)",
+    tag="webhooks",
+    raw_body=True,
+    response=m.WebhookAck,
+    errors=("invalid_signature", "not_found", "validation_failed"),
+)
+def provider_webhook(call: Call):
+    from .webhooks import verified_sandbox_event
+
+    if call.params["provider"] != "sandbox":
+        raise ApiProblem("not_found", "Only the sandbox provider sends webhooks here so far.")
+    event = verified_sandbox_event(call.request.headers.get("Sandbox-Signature"), call.raw)
+    if event.type not in PAYMENT_EVENTS:
+        return m.WebhookAck(ignored=f"{event.type} is not handled yet")
+    data = validated(m.SandboxPaymentData, event.data, location="data")
+    outcome = payments.handle_payment_event(
+        _backend(),
+        PaymentEvent(
+            provider="sandbox",
+            id=event.id,
+            type=event.type,
+            payment_id=data.payment_id,
+            amount=data.amount,
+            currency=data.currency,
+            error=data.error,
+        ),
+    )
+    return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored)

@@ -200,3 +200,23 @@ class OrderListQuery(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
+
+
+class SandboxPaymentData(Inbound):
+    payment_id: Id
+    amount: Cents
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    error: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class SandboxEventIn(Inbound):
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,200}$")]
+    type: Annotated[str, StringConstraints(max_length=100)]
+    created: Annotated[int, Field(strict=True, ge=0)]
+    data: dict
+
+
+class WebhookAck(BaseModel):
+    received: bool = True
+    duplicate: bool = False
+    ignored: str | None = None

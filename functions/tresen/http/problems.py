@@ -14,6 +14,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "bad_request": (400, "Bad request"),
     "malformed_json": (400, "The body is not valid JSON"),
     "idempotency_key_required": (400, "Idempotency-Key header required"),
+    "invalid_signature": (400, "Invalid webhook signature"),
     "unauthenticated": (401, "Authentication required"),
     "forbidden": (403, "Not allowed"),
     "not_found": (404, "Not found"),

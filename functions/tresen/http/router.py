@@ -74,6 +74,7 @@ class Route:
     idempotent: bool = False
     errors: tuple[str, ...] = ()
     query: type[BaseModel] | None = None
+    raw_body: bool = False  # the handler gets the exact bytes (webhook signatures are over them)
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Call:
     caller: Caller
     body: Any = None
     query: Any = None
+    raw: bytes = b""
     # hooks that add writes to the use case's atomic commit: (batch, result) -> None
     before_commit: list[Callable[[Any, Any], None]] = field(default_factory=list)
     stored_body: bytes | None = None
@@ -130,8 +132,9 @@ class Router:
         idempotency_key = request.headers.get("Idempotency-Key")
         if route.idempotent and not (idempotency_key and 1 <= len(idempotency_key) <= 255):
             raise ApiProblem("idempotency_key_required", "Send an Idempotency-Key header of 1-255 characters.")
-        raw = read_body(request) if route.body else None
+        raw = read_body(request) if route.body or route.raw_body else None
         call = Call(request=request, params=params, caller=self._services.authenticate(request, route, params))
+        call.raw = raw or b""
         if route.body:
             call.body = validated(route.body, parse_json(raw))
         if route.query:

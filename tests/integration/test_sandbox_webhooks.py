@@ -1,0 +1,123 @@
+"""Sandbox webhooks over HTTP: signed, applied exactly once, never moving an order backwards."""
+
+import json
+import time
+import uuid
+
+from support import idem, order_body
+from tresen.domain.signatures import sign
+from tresen.services.verify import firestore_entries
+
+SECRET = "whsec_sandbox_dev"
+
+
+def online_order(client, store_id):
+    response = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
+    )
+    assert response.status_code == 201
+    return response.get_json()
+
+
+def deliver(client, event, secret=SECRET, timestamp=None, body=None):
+    raw = body if body is not None else json.dumps(event).encode()
+    header = sign(json.dumps(event).encode(), secret, timestamp or int(time.time()))
+    return client.post(
+        "/v1/webhooks/sandbox", data=raw, content_type="application/json", headers={"Sandbox-Signature": header}
+    )
+
+
+def payment_event(order, kind, amount=None, event_id=None):
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "type": f"payment.{kind}",
+        "created": int(time.time()),
+        "data": {
+            "payment_id": order["payment"]["id"],
+            "amount": order["amount_due"] if amount is None else amount,
+            "currency": "EUR",
+        },
+    }
+
+
+def read(client, order):
+    return client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
+
+
+def journal_types(backend, store_id):
+    return [e["type"] for e in firestore_entries(backend.db, store_id)]
+
+
+def test_success_marks_the_order_paid_once_with_an_invoice_number(client, store_id, backend):
+    order = online_order(client, store_id)
+    event = payment_event(order, "succeeded")
+    first, replay = deliver(client, event), deliver(client, event)
+    assert (first.status_code, first.get_json()) == (200, {"received": True, "duplicate": False, "ignored": None})
+    assert (replay.status_code, replay.get_json()["duplicate"]) == (200, True)
+    paid = read(client, order)
+    assert (paid["status"], paid["payment_status"]) == ("paid", "paid")
+    assert paid["invoice_number"] == f"DEMO-{paid['updated_at'][:4]}-000001"
+    assert journal_types(backend, store_id) == ["order.placed", "order.paid"]
+
+
+def test_late_failure_after_success_is_ignored_and_journaled(client, store_id, backend):
+    order = online_order(client, store_id)
+    deliver(client, payment_event(order, "succeeded"))
+    assert deliver(client, payment_event(order, "failed")).status_code == 200
+    assert read(client, order)["status"] == "paid"
+    assert journal_types(backend, store_id) == ["order.placed", "order.paid", "payment.event_ignored"]
+
+
+def test_success_after_cancellation_is_refunded_and_the_order_stays_canceled(client, store_id, backend):
+    order = online_order(client, store_id)
+    deliver(client, payment_event(order, "canceled"))
+    deliver(client, payment_event(order, "succeeded"))
+    final = read(client, order)
+    assert (final["status"], final["payment_status"], final["refunded_amount"], final["invoice_number"]) == (
+        "canceled",
+        "refunded",
+        order["amount_due"],
+        None,
+    )
+    assert journal_types(backend, store_id) == [
+        "order.placed",
+        "order.canceled",
+        "payment.succeeded_after_close",
+        "refund.created",
+        "refund.succeeded",
+    ]
+
+
+def test_amount_mismatch_is_flagged_never_paid(client, store_id):
+    order = online_order(client, store_id)
+    deliver(client, payment_event(order, "succeeded", amount=order["amount_due"] - 1))
+    final = read(client, order)
+    assert (final["status"], final["payment_status"], final["invoice_number"]) == ("awaiting_payment", "mismatch", None)
+
+
+def test_bad_signatures_are_400_and_change_nothing(client, store_id, backend):
+    order = online_order(client, store_id)
+    event = payment_event(order, "succeeded")
+    now = int(time.time())
+    altered = json.dumps(event | {"data": event["data"] | {"amount": 1}}).encode()
+    for response in (
+        deliver(client, event, timestamp=now - 301),
+        deliver(client, event, timestamp=now + 61),
+        deliver(client, event, secret="whsec_wrong"),
+        deliver(client, event, body=altered),
+        client.post("/v1/webhooks/sandbox", json=event),
+    ):
+        assert (response.status_code, response.get_json()["code"]) == (400, "invalid_signature")
+    assert read(client, order)["status"] == "awaiting_payment"
+    assert journal_types(backend, store_id) == ["order.placed"]
+
+
+def test_unknown_payments_are_acknowledged_once(client):
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": "payment.succeeded",
+        "created": int(time.time()),
+        "data": {"payment_id": "pay_sbx_unknown", "amount": 100, "currency": "EUR"},
+    }
+    assert deliver(client, event).get_json()["ignored"] == "unknown payment"
+    assert deliver(client, event).get_json()["duplicate"] is True
