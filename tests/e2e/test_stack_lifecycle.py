@@ -121,6 +121,18 @@ def place_order(base: str) -> dict:
     return response.json()
 
 
+def wait_for_status(base: str, order: dict, status: str, timeout: float = 10) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        current = requests.get(
+            f"{base}/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}, timeout=10
+        ).json()
+        if current["status"] == status or time.monotonic() > deadline:
+            assert current["status"] == status
+            return current
+        time.sleep(0.1)
+
+
 def test_readme_flow_then_ctrl_c_leaves_nothing_behind():
     stack = RunningStack([str(VENV_BIN / "tresen"), "dev"])
     try:
@@ -134,6 +146,12 @@ def test_readme_flow_then_ctrl_c_leaves_nothing_behind():
         )
         assert read.json()["id"] == order["id"]
         assert requests.get(f"{stack.url}/v1/health", timeout=10).json() == {"status": "ok"}
+        assert order["payment"]["checkout_url"].startswith(stack.url)
+        page = requests.get(order["payment"]["checkout_url"], timeout=10)
+        assert page.status_code == 200 and "Pay</button>" in page.text
+        pressed = requests.post(order["payment"]["checkout_url"], data={"action": "pay"}, timeout=10)
+        assert "Payment sent." in pressed.text
+        assert wait_for_status(stack.url, order, "paid")["invoice_number"].startswith("DEMO-")
         family = stack.descendants()
         assert len(family) >= 4  # tresen, gcloud, java (under a shell), fake-gcs-server
     finally:

@@ -178,3 +178,28 @@ def provider_webhook(call: Call):
         ),
     )
     return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored)
+
+
+@route("GET", "/v1/sandbox/checkout/{payment}", summary="Sandbox checkout page (dev mode only)", tag="sandbox")
+def sandbox_checkout(call: Call):
+    from .checkout import checkout_page, payment_or_404
+
+    _sandbox_only()
+    return checkout_page(payment_or_404(_backend().db, call.params["payment"]))
+
+
+@route("POST", "/v1/sandbox/checkout/{payment}", summary="Press Pay or Fail (form post)", tag="sandbox")
+def sandbox_press(call: Call):
+    from .checkout import payment_or_404, press_button
+
+    _sandbox_only()
+    if call.request.content_length and call.request.content_length > 10_000:
+        raise ApiProblem("payload_too_large", "A checkout form is small.")
+    return press_button(call.request, payment_or_404(_backend().db, call.params["payment"]))
+
+
+def _sandbox_only() -> None:
+    from ..config import settings
+
+    if not settings().sandbox_enabled:
+        raise ApiProblem("not_found", "The sandbox is not enabled.")

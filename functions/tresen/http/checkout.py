@@ -1,0 +1,46 @@
+"""The sandbox checkout page (dev mode): Pay and Fail buttons that send signed webhooks."""
+
+from __future__ import annotations
+
+from html import escape
+
+from werkzeug.wrappers import Request, Response
+
+from ..domain.errors import DomainError
+
+PAGE = """<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Sandbox checkout</title>
+<style>body{{font-family:system-ui;max-width:28rem;margin:3rem auto;padding:0 1rem}}
+button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:.6rem}}</style></head>
+<body><h1>Sandbox checkout</h1>
+<p>Order <code>{order_id}</code>: <strong>{amount}</strong></p>
+<p>{message}</p>
+<form method="post">
+<button name="action" value="pay">Pay</button>
+<button name="action" value="fail">Fail</button>
+</form></body></html>"""
+
+
+def payment_or_404(db, payment_id: str) -> dict:
+    snapshot = db.document(f"payments/{payment_id}").get() if payment_id.isascii() and "/" not in payment_id else None
+    if snapshot is None or not snapshot.exists or snapshot.get("provider") != "sandbox":
+        raise DomainError("not_found", "No such sandbox payment.")
+    return snapshot.to_dict() | {"id": payment_id}
+
+
+def checkout_page(payment: dict, message: str = "This is the sandbox: no money moves.") -> Response:
+    amount = f"{payment['amount'] // 100},{payment['amount'] % 100:02d} {escape(payment['currency'])}"
+    html = PAGE.format(order_id=escape(payment["order_id"]), amount=amount, message=escape(message))
+    return Response(html, content_type="text/html; charset=utf-8")
+
+
+def press_button(request: Request, payment: dict) -> Response:
+    from ..adapters.sandbox_sender import payment_event, send_later
+
+    action = request.form.get("action")
+    if action not in ("pay", "fail"):
+        raise DomainError("validation_failed", "Press Pay or Fail.")
+    kind, error = ("succeeded", None) if action == "pay" else ("failed", "The sandbox card was declined.")
+    send_later(payment_event(kind, payment, error))
+    return checkout_page(payment, "Payment sent." if action == "pay" else "Payment failed: try again.")
