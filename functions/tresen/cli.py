@@ -1,4 +1,4 @@
-"""The `tresen` command: dev | seed | sweep | verify | token."""
+"""The `tresen` command: dev | seed | sweep | verify | expire | token."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     which = verify.add_mutually_exclusive_group(required=True)
     which.add_argument("--store")
     which.add_argument("--all", action="store_true")
+    commands.add_parser("expire", help="cancel unpaid online orders past their 30-minute window")
     token = commands.add_parser("token", help="print an unsigned staff ID token for dev mode")
     token.add_argument("--store", default="demo")
     token.add_argument("--role", default="owner", choices=("owner", "supervisor", "staff", "finance"))
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             "sweep": run_sweep,
             "verify": run_verify,
             "token": run_token,
+            "expire": run_expire,
         }[args.command](args)
     except ConfigError as error:
         print(f"tresen: {error}", file=sys.stderr)
@@ -78,6 +80,15 @@ def run_verify(args) -> int:
         print(f"{store_id}: {verdict.entries} entries, " + ("ok" if verdict.ok else f"FAILED: {verdict.problem}"))
         failures += not verdict.ok
     return 1 if failures else 0
+
+
+def run_expire(args) -> int:
+    from .adapters.backend import backend
+    from .services.payments import expire_orders
+
+    print(f"expired {expire_orders(backend())} orders")
+    backend().archive.drain()
+    return 0
 
 
 def run_token(args) -> int:

@@ -11,7 +11,7 @@ from ..services import orders, payments
 from . import models as m
 from . import present
 from .problems import ApiProblem
-from .router import STAFF_ROLES, Call, route, staff, validated
+from .router import JOB, STAFF_ROLES, Call, route, staff, validated
 
 ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
@@ -203,3 +203,36 @@ def _sandbox_only() -> None:
 
     if not settings().sandbox_enabled:
         raise ApiProblem("not_found", "The sandbox is not enabled.")
+
+
+@route(
+    "POST",
+    "/v1/stores/{store}/orders/{order}/status",
+    summary="Move an order through the workflow",
+    tag="staff",
+    access=staff("owner", "supervisor", "staff"),
+    body=m.StatusChange,
+    response=m.OrderOut,
+    present=present.order_out,
+    errors=("unauthenticated", "forbidden", "order_not_found", "invalid_transition", "validation_failed"),
+)
+def change_order_status(call: Call):
+    order_id = call.params["order"]
+    if not ORDER_ID.match(order_id):
+        raise DomainError("order_not_found", "No such order.")
+    body: m.StatusChange = call.body
+    return orders.change_status(
+        _backend(), call.params["store"], order_id, body.status, call.caller.actor(), body.reason
+    )
+
+
+@route(
+    "POST",
+    "/v1/jobs/expire-orders",
+    summary="Cancel unpaid online orders past their window (scheduler)",
+    tag="jobs",
+    access=JOB,
+    response=m.ExpiredOut,
+)
+def expire_orders_job(call: Call):
+    return m.ExpiredOut(expired=payments.expire_orders(_backend()))

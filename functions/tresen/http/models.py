@@ -220,3 +220,12 @@ class WebhookAck(BaseModel):
     received: bool = True
     duplicate: bool = False
     ignored: str | None = None
+
+
+class StatusChange(Inbound):
+    status: Literal["accepted", "ready", "completed", "rejected"]
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ExpiredOut(BaseModel):
+    expired: int

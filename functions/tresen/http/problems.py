@@ -23,6 +23,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "Method not allowed"),
     "not_acceptable": (406, "Not acceptable"),
     "store_closed": (409, "Store closed"),
+    "invalid_transition": (409, "Invalid status transition"),
     "product_unavailable": (409, "Product unavailable"),
     "idempotency_in_progress": (409, "A request with this Idempotency-Key is still in progress"),
     "payload_too_large": (413, "Request body too large"),

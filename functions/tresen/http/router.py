@@ -38,6 +38,9 @@ class Access:
 
 
 PUBLIC = Access("public")
+# Scheduler jobs: served only in dev mode here; production runs them from the CLI or a private,
+# IAM-protected deployment, never through the public API.
+JOB = Access("job")
 
 
 def staff(*roles: str) -> Access:

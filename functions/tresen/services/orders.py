@@ -199,3 +199,24 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         raise DomainError(
             "validation_failed", "The cursor is not one we issued.", [FieldError("cursor", "invalid")]
         ) from None
+
+
+def change_status(
+    backend: Backend, store_id: str, order_id: str, target: str, actor: Mapping[str, Any], reason: str | None
+) -> Order:
+    from ..domain.workflow import staff_transition
+    from .order_changes import Change, change_order
+
+    store, _ = catalog_or_404(backend, store_id)
+    now = backend.now()
+
+    def decide(order: Order) -> Change:
+        transition = staff_transition(order, target, now, reason)
+        return Change(
+            transition.order,
+            [transition.journal] if transition.journal else [],
+            refund_amount=transition.refund_amount,
+            refund_reason="rejected",
+        )
+
+    return change_order(backend, store, order_id, decide, actor, now).order

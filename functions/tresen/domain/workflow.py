@@ -1,0 +1,51 @@
+"""The kitchen workflow staff drive, and the expiry of unpaid online orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from .errors import DomainError
+from .journal import JournalEvent
+from .orders import Order
+
+STAFF_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "awaiting_payment": ("rejected",),
+    "paid": ("accepted", "rejected"),
+    "placed": ("accepted", "rejected"),
+    "accepted": ("ready",),
+    "ready": ("completed",),
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    order: Order | None  # None: already in the requested state (a retried request), nothing to do
+    journal: JournalEvent | None
+    refund_amount: int = 0
+
+
+def staff_transition(order: Order, target: str, now: datetime, reason: str | None = None) -> Transition:
+    if order.status == target:
+        return Transition(None, None)
+    if target not in STAFF_TRANSITIONS.get(order.status, ()):
+        raise DomainError("invalid_transition", f"An order that is {order.status} cannot become {target}.")
+    changed = replace(order, status=target, updated_at=now)
+    data = {"order_id": order.id, "from": order.status, "to": target}
+    refund = 0
+    if target == "rejected":
+        data["reason"] = reason
+        if order.payment_status == "paid" and order.payment_method == "online":
+            refund = order.amount_due  # declined after the customer paid: all of it goes back
+            changed = replace(changed, payment_status="refunded", refunded_amount=refund)
+        changed = replace(changed, expires_at=None)
+    return Transition(changed, JournalEvent(f"order.{target}", data), refund_amount=refund)
+
+
+def expire(order: Order, now: datetime) -> Transition:
+    """Cancel an online order nobody paid within its window; anything else is left alone."""
+    due = order.expires_at is not None and order.expires_at <= now
+    if order.status != "awaiting_payment" or order.payment_status != "unpaid" or not due:
+        return Transition(None, None)
+    canceled = replace(order, status="canceled", expires_at=None, updated_at=now)
+    return Transition(canceled, JournalEvent("order.canceled", {"order_id": order.id, "reason": "expired"}))

@@ -1,0 +1,125 @@
+"""Changing an existing order: read, decide (pure), commit with a precondition, refund if due.
+
+The order is read inside the writer's attempt and updated only if it is still the version read;
+if someone changed it meanwhile, the decision is made again on the fresh version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ..adapters import repository as repo
+from ..adapters.backend import Backend
+from ..adapters.clock import new_id
+from ..adapters.payments import provider
+from ..adapters.store_writer import Claims, Counter, Plan
+from ..domain.catalog import Store
+from ..domain.errors import DomainError
+from ..domain.journal import JournalEvent
+from ..domain.orders import Order, invoice_number
+
+
+@dataclass(frozen=True)
+class Change:
+    order: Order | None  # None: nothing changes
+    journal: list[JournalEvent] = field(default_factory=list)
+    refund_amount: int = 0  # paid back in full through the provider right after the commit
+    refund_reason: str = ""
+    assign_invoice: bool = False
+
+
+@dataclass(frozen=True)
+class Changed:
+    order: Order
+    refund_id: str | None
+
+
+def change_order(
+    backend: Backend,
+    store: Store,
+    order_id: str,
+    decide: Callable[[Order], Change],
+    actor: Mapping[str, Any],
+    now: datetime,
+    creates: dict[str, dict[str, Any]] | None = None,
+) -> Changed:
+    refund_id = new_id("re_")
+
+    def build(claims: Claims) -> Plan[Changed]:
+        snapshot = backend.db.document(repo.order_path(order_id)).get()
+        if not snapshot.exists or snapshot.get("store_id") != store.id:
+            raise DomainError("order_not_found", f"Store {store.id} has no order {order_id!r}.")
+        current = repo.order_from_doc(snapshot.to_dict())
+        change = decide(current)
+        journal, changed = list(change.journal), change.order
+        if change.assign_invoice:
+            year = store.local(now).year  # the invoice is issued now, when the order is paid
+            n = claims.next(Counter("invoice_numbers", str(year)), order_id)
+            changed = replace(changed, invoice_number=invoice_number(store.invoice_series, year, n))
+            journal[0] = JournalEvent(journal[0].type, {**journal[0].data, "invoice_number": changed.invoice_number})
+        plan_creates = dict(creates or {})
+        if change.refund_amount:
+            refund = {
+                "id": refund_id,
+                "store_id": store.id,
+                "order_id": order_id,
+                "payment_id": current.payment.id,
+                "provider": current.payment.provider,
+                "amount": change.refund_amount,
+                "status": "pending",
+                "reason": change.refund_reason,
+                "created_at": now,
+            }
+            plan_creates[f"refunds/{refund_id}"] = refund
+            journal.append(
+                JournalEvent(
+                    "refund.created", {k: refund[k] for k in ("id", "order_id", "payment_id", "amount", "reason")}
+                )
+            )
+        updates = {}
+        if changed is not None:
+            updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), snapshot.update_time)
+        result = Changed(changed or current, refund_id if change.refund_amount else None)
+        return Plan(result=result, at=now, actor=actor, events=journal, creates=plan_creates, updates=updates)
+
+    changed = backend.writer.commit(store.id, build).result
+    if changed.refund_id:
+        send_refund(backend, store.id, changed.refund_id)
+    return changed
+
+
+def send_refund(backend: Backend, store_id: str, refund_id: str) -> None:
+    """Ask the provider to pay back (idempotent by our refund id) and journal its answer.
+
+    If the call fails the refund stays `pending`; its `refund.created` entry is already journaled.
+    """
+    ref = backend.db.document(f"refunds/{refund_id}")
+    refund = ref.get().to_dict()
+    result = provider(refund["provider"]).refund(
+        payment_id=refund["payment_id"], amount=refund["amount"], refund_id=refund_id
+    )
+
+    def build(claims: Claims) -> Plan[None]:
+        snapshot = ref.get()
+        return Plan(
+            result=None,
+            at=backend.now(),
+            actor={"type": "provider"},
+            events=[
+                JournalEvent(
+                    f"refund.{result.status}",
+                    {
+                        "id": refund_id,
+                        "order_id": refund["order_id"],
+                        "provider_refund_id": result.id,
+                        "amount": refund["amount"],
+                    },
+                )
+            ],
+            updates={ref.path: ({"status": result.status, "provider_refund_id": result.id}, snapshot.update_time)},
+        )
+
+    backend.writer.commit(store_id, build)
