@@ -7,6 +7,7 @@ reading, never compared with a fixed threshold.
 1. latency:    order placement p50 vs one Firestore document write p50     (target <= 6)
 2. throughput: 8 clients on one store vs 8 clients on 8 stores, orders/s    (target >= 0.5)
 3. cold start: `import main` vs importing functions_framework + Firestore   (target <= 1.25)
+4. webhook storm: ~500 shuffled, duplicated deliveries by 8 senders: deliveries/s and p95 (printed)
 
 The API is started the way a user starts it (`tresen dev`) and everything talks to 127.0.0.1 only.
 Results go to bench/results.json.
@@ -48,6 +49,7 @@ CLIENTS = 8
 THROUGHPUT_ORDERS = 400  # a fixed amount of work, so both runs do exactly the same
 STORE_WARMUP_ORDERS = 3  # fills the server's per-store caches (journal and counter heads, PII key)
 IMPORT_RUNS = 7
+SANDBOX_SECRET = "whsec_sandbox_dev"
 
 ORDER_BODY = {
     "items": [
@@ -289,6 +291,71 @@ def warm_stores(api_url: str, store_ids: list[str]) -> None:
             place_order(session, api_url, store_id)
 
 
+# ---------------------------------------------------------------- 4. webhook storm (issue 3)
+
+
+@dataclass(frozen=True)
+class Storm:
+    deliveries_per_s: float
+    latencies_ms: list[float]
+    failures: int
+
+
+def measure_storm(api_url: str, store_ids: list[str]) -> Storm:
+    """100 online orders, then ~500 shuffled, duplicated deliveries from 8 senders (tests/storm.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import random
+
+    from storm import storm
+
+    session = api_session()
+    body = ORDER_BODY | {"payment": {"method": "online"}}
+    orders = [
+        session.post(
+            f"{api_url}/v1/stores/{store_ids[i % len(store_ids)]}/orders",
+            json=body,
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+            timeout=30,
+        ).json()
+        for i in range(100)
+    ]
+    latencies: list[float] = []
+    statuses: list[int] = []
+    elapsed = sum(send_wave(api_url, wave, latencies, statuses) for wave in storm(orders, random.Random(7)))
+    return Storm(len(latencies) / elapsed, latencies, sum(status != 200 for status in statuses))
+
+
+def send_wave(api_url: str, wave: list, latencies: list[float], statuses: list[int]) -> float:
+    """Deliver one wave with CLIENTS concurrent senders; returns the seconds it took."""
+    pending = list(wave)
+    lock = threading.Lock()
+
+    def sender() -> None:
+        session = api_session()
+        while True:
+            with lock:
+                if not pending:
+                    return
+                delivery = pending.pop()
+            start = time.perf_counter()
+            response = session.post(
+                f"{api_url}/v1/webhooks/sandbox",
+                data=delivery.body,
+                headers=delivery.headers(SANDBOX_SECRET),
+                timeout=30,
+            )
+            latencies.append((time.perf_counter() - start) * 1000)
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=sender) for _ in range(CLIENTS)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
 # ---------------------------------------------------------------- 3. import time
 
 
@@ -396,6 +463,7 @@ class Measurements:
     many_stores: Throughput
     import_main_s: float
     import_baseline_s: float
+    storm: Storm
 
 
 def progress(message: str) -> None:
@@ -408,17 +476,20 @@ def measure() -> Measurements:
         db = firestore_client(stack)
         bench_stores = seed_bench_stores(db, CLIENTS)
 
-        progress(f"1/3 latency: {WARMUP}+{SAMPLES} orders, alternating with as many document writes")
+        progress(f"1/4 latency: {WARMUP}+{SAMPLES} orders, alternating with as many document writes")
         latency = measure_latency(stack, db)
 
-        progress(f"2/3 throughput: {THROUGHPUT_ORDERS} orders by {CLIENTS} clients, 1 store then {CLIENTS}")
+        progress(f"2/4 throughput: {THROUGHPUT_ORDERS} orders by {CLIENTS} clients, 1 store then {CLIENTS}")
         warm_stores(stack.api_url, bench_stores)
         one_store = measure_throughput(stack.api_url, ["demo"] * CLIENTS, THROUGHPUT_ORDERS)
         many_stores = measure_throughput(stack.api_url, bench_stores, THROUGHPUT_ORDERS)
 
-    progress(f"3/3 import time: {IMPORT_RUNS} fresh interpreters each")
+        progress(f"3/4 webhook storm: 100 orders, ~500 deliveries by {CLIENTS} senders")
+        storm_result = measure_storm(stack.api_url, bench_stores[:2])
+
+    progress(f"4/4 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
-    return Measurements(latency, one_store, many_stores, import_main_s, import_baseline_s)
+    return Measurements(latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result)
 
 
 def report(m: Measurements) -> None:
@@ -465,6 +536,18 @@ def report(m: Measurements) -> None:
                 "ms",
             ),
             import_ratio,
+            Info(
+                f"webhook storm deliveries/s (vs orders/s, {CLIENTS} stores)",
+                m.storm.deliveries_per_s,
+                many.orders_per_s,
+                "/s",
+            ),
+            Info(
+                "webhook storm p95 (vs order p95 under load)",
+                percentile(m.storm.latencies_ms, 95),
+                percentile(many.latencies_ms, 95),
+                "ms",
+            ),
         ]
     )
 
@@ -472,6 +555,7 @@ def report(m: Measurements) -> None:
         "latency_non_201": m.latency.order_failures,
         "one_store_non_201": one.failures,
         "many_stores_non_201": many.failures,
+        "storm_non_200": m.storm.failures,
     }
     for name, count in failures.items():
         if count:
@@ -488,6 +572,9 @@ def report(m: Measurements) -> None:
         "many_stores_p95_ms": percentile(many.latencies_ms, 95),
         "import_main_median_ms": m.import_main_s * 1000,
         "import_baseline_median_ms": m.import_baseline_s * 1000,
+        "storm_deliveries": len(m.storm.latencies_ms),
+        "storm_deliveries_per_s": m.storm.deliveries_per_s,
+        "storm_p95_ms": percentile(m.storm.latencies_ms, 95),
     }
     figures = {name: round(value, 3) for name, value in timings.items()} | failures
     RESULTS.write_text(json.dumps(results_json(figures, ratios), indent=2) + "\n")
