@@ -24,6 +24,7 @@ class Settings:
     sandbox_enabled: bool
     sandbox_secret: str
     stripe_webhook_secret: str
+    stripe_api_key: str = ""
 
     @property
     def dev(self) -> bool:
@@ -51,6 +52,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             sandbox_enabled=False,
             sandbox_secret="",
             stripe_webhook_secret=environ["STRIPE_WEBHOOK_SECRET"],
+            stripe_api_key=environ["STRIPE_API_KEY"],
         )
     port = environ.get("TRESEN_PORT", "8080")
     return Settings(
@@ -61,6 +63,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sandbox_enabled=True,
         sandbox_secret=environ.get("TRESEN_SANDBOX_SECRET", "whsec_sandbox_dev"),
         stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET", "whsec_stripe_dev"),
+        stripe_api_key=environ.get("STRIPE_API_KEY", ""),
     )
 
 

@@ -24,7 +24,7 @@ class SandboxProvider:
     def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ProviderRefund:
         return ProviderRefund(id=f"sbx_{refund_id}", status="succeeded")
 
-    def create_payment(self, *, order_id: str, amount: int, currency: str) -> PaymentRef:
+    def create_payment(self, *, order_id: str, store_id: str, amount: int, currency: str) -> PaymentRef:
         payment_id = new_id("pay_sbx_")
         return PaymentRef(
             id=payment_id,
@@ -37,6 +37,10 @@ class SandboxProvider:
 def provider(name: str):
     if name == "sandbox" and settings().sandbox_enabled:
         return SandboxProvider()
+    if name == "stripe" and settings().stripe_api_key:
+        from .stripe_provider import StripeProvider
+
+        return StripeProvider()
     raise DomainError(
         "validation_failed",
         "This payment provider is not available.",

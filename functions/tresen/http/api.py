@@ -6,12 +6,11 @@ import re
 
 from ..domain.errors import DomainError
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
-from ..domain.payments import PaymentEvent
 from ..services import orders, payments
 from . import models as m
 from . import present
 from .problems import ApiProblem
-from .router import JOB, STAFF_ROLES, Call, route, staff, validated
+from .router import JOB, STAFF_ROLES, Call, route, staff
 
 ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
@@ -144,9 +143,6 @@ def get_store_order(call: Call):
     return orders.order_for_staff(_backend(), call.params["store"], order_id)
 
 
-PAYMENT_EVENTS = ("payment.succeeded", "payment.failed", "payment.canceled")
-
-
 @route(
     "POST",
     "/v1/webhooks/{provider}",
@@ -154,29 +150,15 @@ PAYMENT_EVENTS = ("payment.succeeded", "payment.failed", "payment.canceled")
     tag="webhooks",
     raw_body=True,
     response=m.WebhookAck,
-    errors=("invalid_signature", "not_found", "validation_failed"),
+    errors=("invalid_signature", "not_found", "validation_failed", "service_unavailable"),
 )
 def provider_webhook(call: Call):
-    from .webhooks import verified_sandbox_event
+    from .webhooks import provider_event
 
-    if call.params["provider"] != "sandbox":
-        raise ApiProblem("not_found", "Only the sandbox provider sends webhooks here so far.")
-    event = verified_sandbox_event(call.request.headers.get("Sandbox-Signature"), call.raw)
-    if event.type not in PAYMENT_EVENTS:
-        return m.WebhookAck(ignored=f"{event.type} is not handled yet")
-    data = validated(m.SandboxPaymentData, event.data, location="data")
-    outcome = payments.handle_payment_event(
-        _backend(),
-        PaymentEvent(
-            provider="sandbox",
-            id=event.id,
-            type=event.type,
-            payment_id=data.payment_id,
-            amount=data.amount,
-            currency=data.currency,
-            error=data.error,
-        ),
-    )
+    event_type, event = provider_event(call.params["provider"], call.request.headers, call.raw)
+    if event is None:
+        return m.WebhookAck(ignored=f"{event_type} is not handled yet")
+    outcome = payments.handle_payment_event(_backend(), event)
     return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored)
 
 

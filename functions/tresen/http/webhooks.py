@@ -1,4 +1,4 @@
-"""Verifying provider webhooks before anything in them is believed."""
+"""Verifying provider webhooks before anything in them is believed, and reading their events."""
 
 from __future__ import annotations
 
@@ -8,19 +8,49 @@ import time
 from pydantic import ValidationError
 
 from ..config import settings
+from ..domain.payments import PaymentEvent
 from ..domain.signatures import InvalidSignature, verify
-from .models import SandboxEventIn
+from .models import SandboxEventIn, SandboxPaymentData
 from .problems import ApiProblem
 
+SANDBOX_PAYMENT_EVENTS = ("payment.succeeded", "payment.failed", "payment.canceled")
 
-def verified_sandbox_event(header: str | None, raw: bytes) -> SandboxEventIn:
-    if not settings().sandbox_enabled:
-        raise ApiProblem("not_found", "The sandbox provider is not enabled.")
+
+def provider_event(provider: str, headers, raw: bytes) -> tuple[str, PaymentEvent | None]:
+    """(event type, payment event) of a verified webhook; None for types only acknowledged."""
     try:
-        verify(header, raw, settings().sandbox_secret, now=int(time.time()))
+        if provider == "sandbox" and settings().sandbox_enabled:
+            return sandbox_event(headers.get("Sandbox-Signature"), raw)
+        if provider == "stripe":
+            return stripe_event(headers.get("Stripe-Signature"), raw)
     except InvalidSignature as error:
         raise ApiProblem("invalid_signature", str(error)) from None
-    try:
-        return SandboxEventIn.model_validate(json.loads(raw))
-    except (ValueError, ValidationError):
-        raise ApiProblem("validation_failed", "The event is not a sandbox event.") from None
+    except (ValueError, KeyError, TypeError, ValidationError):
+        raise ApiProblem("validation_failed", f"The body is not a {provider} event.") from None
+    raise ApiProblem("not_found", f"No webhooks from {provider!r} here.")
+
+
+def sandbox_event(header: str | None, raw: bytes) -> tuple[str, PaymentEvent | None]:
+    verify(header, raw, settings().sandbox_secret, now=int(time.time()))
+    event = SandboxEventIn.model_validate(json.loads(raw))
+    if event.type not in SANDBOX_PAYMENT_EVENTS:
+        return event.type, None
+    data = SandboxPaymentData.model_validate(event.data)
+    return event.type, PaymentEvent(
+        provider="sandbox",
+        id=event.id,
+        type=event.type,
+        payment_id=data.payment_id,
+        amount=data.amount,
+        currency=data.currency,
+        error=data.error,
+    )
+
+
+def stripe_event(header: str | None, raw: bytes) -> tuple[str, PaymentEvent | None]:
+    from ..adapters.stripe_provider import payment_event, verified_event
+
+    event = verified_event(header, raw, settings().stripe_webhook_secret)
+    if not str(event.get("id", "")).replace("_", "").isalnum():
+        raise ValueError("event id")
+    return event["type"], payment_event(event)

@@ -62,7 +62,7 @@ def place_order(
     payment = None
     if request.payment_method == "online":
         payment = provider(request.provider or store.online_providers[0]).create_payment(
-            order_id=order_id, amount=cart.totals.total, currency=store.currency
+            order_id=order_id, store_id=store_id, amount=cart.totals.total, currency=store.currency
         )
     pii_key = repo.pii_key(backend.db, store_id)
 

@@ -1,0 +1,98 @@
+"""Stripe end to end against the library's pluggable HTTP client and real webhook signatures."""
+
+import time
+from dataclasses import replace
+
+import pytest
+
+from fake_stripe import FakeStripe, intent_event, stripe_signature
+from support import idem, order_body
+from tresen.adapters import payments, stripe_provider
+from tresen.config import settings
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+
+SECRET = "whsec_stripe_dev"
+
+
+@pytest.fixture
+def stripe_store(backend, store_id, monkeypatch):
+    """A store paid online through Stripe, with an API key configured and Stripe faked."""
+    fake = FakeStripe()
+    monkeypatch.setattr(stripe_provider, "HTTP_CLIENT", fake)
+    with_key = replace(settings(), stripe_api_key="sk_test_fake")
+    for module in (stripe_provider, payments):
+        monkeypatch.setattr(module, "settings", lambda: with_key)
+    stripe_id = store_id + "s"
+    seed_store(backend.db, replace(DEMO_STORE, id=stripe_id, online_providers=("stripe",)), DEMO_PRODUCTS)
+    return stripe_id, fake
+
+
+def deliver(client, payload, timestamp=None, secret=SECRET):
+    return client.post(
+        "/v1/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": stripe_signature(payload, secret, timestamp)},
+    )
+
+
+def test_order_creates_an_idempotent_payment_intent_and_a_signed_success_pays_it(client, stripe_store):
+    store_id, fake = stripe_store
+    order = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
+    ).get_json()
+    [call] = fake.calls
+    assert (call["path"], call["fields"]["amount"], call["fields"]["currency"]) == ("/v1/payment_intents", "840", "eur")
+    assert call["fields"]["metadata[order_id]"] == order["id"]
+    assert call["idempotency_key"] == f"tresen-order-{order['id']}"
+    intent_id = order["payment"]["id"]
+    assert intent_id.startswith("pi_1_")
+    assert order["payment"] == {
+        "id": intent_id,
+        "provider": "stripe",
+        "status": "requires_payment_method",
+        "checkout_url": None,
+        "client_secret": f"{intent_id}_secret",
+    }
+    payload = intent_event("succeeded", intent_id, 840)
+    assert deliver(client, payload).get_json()["duplicate"] is False
+    assert deliver(client, payload).get_json()["duplicate"] is True
+    paid = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
+    assert (paid["status"], paid["payment_status"]) == ("paid", "paid")
+
+
+def test_success_after_cancel_is_refunded_through_stripe_with_our_refund_id(client, stripe_store):
+    store_id, fake = stripe_store
+    order = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
+    ).get_json()
+    assert deliver(client, intent_event("canceled", order["payment"]["id"], 840)).status_code == 200
+    late = deliver(client, intent_event("succeeded", order["payment"]["id"], 840))
+    assert late.status_code == 200, late.get_data(as_text=True)
+    refund_call = fake.calls[-1]
+    assert (refund_call["path"], refund_call["fields"]["payment_intent"], refund_call["fields"]["amount"]) == (
+        "/v1/refunds",
+        order["payment"]["id"],
+        "840",
+    )
+    assert refund_call["idempotency_key"] == "tresen-refund-" + refund_call["fields"]["metadata[tresen_refund_id]"]
+    final = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
+    assert (final["status"], final["payment_status"]) == ("canceled", "refunded")
+
+
+def test_stripe_signatures_old_future_or_wrong_are_400(client, stripe_store):
+    payload = intent_event("succeeded", "pi_x", 840)
+    now = int(time.time())
+    for response in (
+        deliver(client, payload, timestamp=now - 301),
+        deliver(client, payload, timestamp=now + 61),
+        deliver(client, payload, secret="whsec_other"),
+        client.post("/v1/webhooks/stripe", data=payload, content_type="application/json"),
+    ):
+        assert (response.status_code, response.get_json()["code"]) == (400, "invalid_signature")
+
+
+def test_other_stripe_event_types_are_acknowledged(client, stripe_store):
+    payload = b'{"id": "evt_payout_1", "type": "payout.paid", "data": {"object": {"id": "po_1"}}}'
+    response = deliver(client, payload)
+    assert (response.status_code, response.get_json()["ignored"]) == (200, "payout.paid is not handled yet")
