@@ -121,3 +121,30 @@ def test_unknown_payments_are_acknowledged_once(client):
     }
     assert deliver(client, event).get_json()["ignored"] == "unknown payment"
     assert deliver(client, event).get_json()["duplicate"] is True
+
+
+def test_payouts_are_stored_once_for_the_statements(client, backend):
+    payout_id = f"po_{uuid.uuid4().hex}"
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": "payout.paid",
+        "created": int(time.time()),
+        "data": {
+            "payout_id": payout_id,
+            "arrival_date": "2026-11-25",
+            "amount": 1530,
+            "currency": "EUR",
+            "items": [
+                {"payment_id": "pay_sbx_a", "amount": 1000, "fee": 25},
+                {"payment_id": "pay_sbx_b", "amount": 580, "fee": 25},
+            ],
+        },
+    }
+    assert deliver(client, event).get_json()["duplicate"] is False
+    assert deliver(client, event).get_json()["duplicate"] is True
+    stored = backend.db.document(f"payouts/sandbox:{payout_id}").get().to_dict()
+    assert (stored["amount"], stored["arrival_date"], [i["fee"] for i in stored["items"]]) == (
+        1530,
+        "2026-11-25",
+        [25, 25],
+    )

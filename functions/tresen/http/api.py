@@ -158,7 +158,10 @@ def provider_webhook(call: Call):
     event_type, event = provider_event(call.params["provider"], call.request.headers, call.raw)
     if event is None:
         return m.WebhookAck(ignored=f"{event_type} is not handled yet")
-    outcome = payments.handle_payment_event(_backend(), event)
+    if isinstance(event, dict):
+        outcome = payments.record_payout(_backend(), call.params["provider"], event.pop("event_id"), event)
+    else:
+        outcome = payments.handle_payment_event(_backend(), event)
     return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -207,6 +207,20 @@ class SandboxPaymentData(Inbound):
     amount: Cents
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     error: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class PayoutItem(Inbound):
+    payment_id: Id
+    amount: Annotated[int, Field(strict=True)]
+    fee: Cents
+
+
+class SandboxPayoutData(Inbound):
+    payout_id: Id
+    arrival_date: date
+    amount: Annotated[int, Field(strict=True)]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    items: list[PayoutItem] = Field(max_length=10_000)
 
 
 class SandboxEventIn(Inbound):

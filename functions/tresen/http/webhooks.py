@@ -10,14 +10,15 @@ from pydantic import ValidationError
 from ..config import settings
 from ..domain.payments import PaymentEvent
 from ..domain.signatures import InvalidSignature, verify
-from .models import SandboxEventIn, SandboxPaymentData
+from .models import SandboxEventIn, SandboxPaymentData, SandboxPayoutData
 from .problems import ApiProblem
 
 SANDBOX_PAYMENT_EVENTS = ("payment.succeeded", "payment.failed", "payment.canceled")
 
 
-def provider_event(provider: str, headers, raw: bytes) -> tuple[str, PaymentEvent | None]:
-    """(event type, payment event) of a verified webhook; None for types only acknowledged."""
+def provider_event(provider: str, headers, raw: bytes) -> tuple[str, PaymentEvent | dict | None]:
+    """(event type, event) of a verified webhook: a PaymentEvent, a payout (dict), or None for
+    types only acknowledged."""
     try:
         if provider == "sandbox" and settings().sandbox_enabled:
             return sandbox_event(headers.get("Sandbox-Signature"), raw)
@@ -30,9 +31,12 @@ def provider_event(provider: str, headers, raw: bytes) -> tuple[str, PaymentEven
     raise ApiProblem("not_found", f"No webhooks from {provider!r} here.")
 
 
-def sandbox_event(header: str | None, raw: bytes) -> tuple[str, PaymentEvent | None]:
+def sandbox_event(header: str | None, raw: bytes) -> tuple[str, PaymentEvent | dict | None]:
     verify(header, raw, settings().sandbox_secret, now=int(time.time()))
     event = SandboxEventIn.model_validate(json.loads(raw))
+    if event.type == "payout.paid":
+        payout = SandboxPayoutData.model_validate(event.data).model_dump(mode="json")
+        return event.type, payout | {"event_id": event.id}
     if event.type not in SANDBOX_PAYMENT_EVENTS:
         return event.type, None
     data = SandboxPaymentData.model_validate(event.data)

@@ -56,6 +56,24 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
     return EventOutcome()
 
 
+def record_payout(backend: Backend, provider_name: str, event_id: str, payout: dict) -> EventOutcome:
+    """Keep a paid-out payout with its items for the statements, once per event."""
+    from google.api_core.exceptions import AlreadyExists
+
+    now = backend.now()
+    batch = backend.db.batch()
+    batch.create(backend.db.document(event_path(provider_name, event_id)), {"type": "payout.paid", "at": now})
+    batch.set(
+        backend.db.document(f"payouts/{provider_name}:{payout['payout_id']}"),
+        payout | {"provider": provider_name, "received_at": now},
+    )
+    try:
+        batch.commit()
+    except AlreadyExists:
+        return EventOutcome(duplicate=True)
+    return EventOutcome()
+
+
 def expire_orders(backend: Backend, limit: int = 500) -> int:
     """Cancel online orders left unpaid past their window; returns how many were canceled."""
     from google.cloud.firestore import FieldFilter
