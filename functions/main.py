@@ -1,7 +1,8 @@
 """Deployable entry points: thin functions-framework functions over the one router.
 
-Each is deployed as its own Cloud Function so that they scale, time out and are secured
-separately; locally `tresen dev` serves `api`, which answers every path.
+Each is deployed as its own function so that they scale, time out and are secured separately:
+`api` (customers and staff, public), `webhooks` (payment providers, public but signed) and `jobs`
+(private: only Cloud Scheduler may invoke it). Locally `tresen dev` serves `dev`, every path.
 """
 
 import functions_framework
@@ -14,4 +15,19 @@ settings()  # production refuses to start on a bad configuration (CONTRACT §1)
 
 @functions_framework.http
 def api(request):
+    return handle(request, "api")
+
+
+@functions_framework.http
+def webhooks(request):
+    return handle(request, "webhooks")
+
+
+@functions_framework.http
+def jobs(request):
+    return handle(request, "jobs")
+
+
+@functions_framework.http
+def dev(request):
     return handle(request)

@@ -61,7 +61,7 @@ def store_id(backend) -> str:
 def app(emulators):
     import functions_framework
 
-    application = functions_framework.create_app(target="api", source=str(ROOT / "functions" / "main.py"))
+    application = functions_framework.create_app(target="dev", source=str(ROOT / "functions" / "main.py"))
     for name in ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE"):
         os.environ.pop(name, None)
     return application

@@ -16,7 +16,7 @@ READY_PATHS = ("/v1/health", "/v1/stores/demo/menu", "/v1/openapi.json")
 def serve(port: int) -> BaseWSGIServer:
     import functions_framework
 
-    app = functions_framework.create_app(target="api", source=str(MAIN), signature_type="http")
+    app = functions_framework.create_app(target="dev", source=str(MAIN), signature_type="http")
     server = make_server("127.0.0.1", port, app, threaded=True)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()

@@ -107,6 +107,7 @@ def route(method: str, path: str, **options: Any) -> Callable[[Callable], Callab
 class Router:
     def __init__(self, routes: list[Route], services: Any):
         self._services = services
+        self.routes = tuple(routes)
         rules = [Rule(werkzeug_path(r.path), methods=[r.method], endpoint=r) for r in routes]
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
 
