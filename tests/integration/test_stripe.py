@@ -1,5 +1,6 @@
 """Stripe end to end against the library's pluggable HTTP client and real webhook signatures."""
 
+import json
 import time
 from dataclasses import replace
 
@@ -93,6 +94,21 @@ def test_stripe_signatures_old_future_or_wrong_are_400(client, stripe_store):
 
 
 def test_other_stripe_event_types_are_acknowledged(client, stripe_store):
-    payload = b'{"id": "evt_payout_1", "type": "payout.paid", "data": {"object": {"id": "po_1"}}}'
+    payload = b'{"id": "evt_charge_1", "type": "charge.refunded", "data": {"object": {"id": "ch_1"}}}'
     response = deliver(client, payload)
-    assert (response.status_code, response.get_json()["ignored"]) == (200, "payout.paid is not handled yet")
+    assert (response.status_code, response.get_json()["ignored"]) == (200, "charge.refunded is not handled yet")
+
+
+def test_stripe_payouts_are_stored_once(client, stripe_store, backend):
+    payout_id = f"po_{time.time_ns()}"
+    payout = {"id": payout_id, "object": "payout", "amount": 1530, "currency": "eur", "arrival_date": 1795564800}
+    payload = json.dumps({"id": f"evt_{payout_id}", "type": "payout.paid", "data": {"object": payout}}).encode()
+    assert deliver(client, payload).get_json()["duplicate"] is False
+    assert deliver(client, payload).get_json()["duplicate"] is True
+    stored = backend.db.document(f"payouts/stripe:{payout_id}").get().to_dict()
+    assert (stored["amount"], stored["currency"], stored["arrival_date"], stored["items"]) == (
+        1530,
+        "EUR",
+        "2026-11-25",
+        [],
+    )

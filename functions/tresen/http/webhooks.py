@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -51,10 +52,26 @@ def sandbox_event(header: str | None, raw: bytes) -> tuple[str, PaymentEvent | d
     )
 
 
+def stripe_payout(event: dict) -> dict:
+    """Stripe's payout carries no items; the statements will fetch its balance transactions."""
+    payout = event["data"]["object"]
+    arrival = datetime.fromtimestamp(int(payout["arrival_date"]), UTC).date().isoformat()
+    return {
+        "event_id": event["id"],
+        "payout_id": str(payout["id"]),
+        "arrival_date": arrival,
+        "amount": int(payout["amount"]),
+        "currency": str(payout["currency"]).upper(),
+        "items": [],
+    }
+
+
 def stripe_event(header: str | None, raw: bytes) -> tuple[str, PaymentEvent | None]:
     from ..adapters.stripe_provider import payment_event, verified_event
 
     event = verified_event(header, raw, settings().stripe_webhook_secret)
     if not str(event.get("id", "")).replace("_", "").isalnum():
         raise ValueError("event id")
+    if event["type"] == "payout.paid":
+        return event["type"], stripe_payout(event)
     return event["type"], payment_event(event)
