@@ -144,6 +144,7 @@ def order_from_doc(doc: dict[str, Any]) -> Order:
         updated_at=_aware(doc["updated_at"]),
         gift_card_amount=doc["gift_card_amount"],
         refunded_amount=doc["refunded_amount"],
+        refunded_quantities=doc.get("refunded_quantities", {}),
         invoice_number=doc.get("invoice_number"),
         payment=PaymentRef(**payment) if payment else None,
         expires_at=_aware(doc["expires_at"]) if doc.get("expires_at") else None,

@@ -7,7 +7,7 @@ the merchant's taxable turnover here (it is passed on to staff), so it is outsid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .catalog import Product, Store
@@ -97,6 +97,7 @@ class Order:
     updated_at: datetime
     gift_card_amount: int = 0
     refunded_amount: int = 0
+    refunded_quantities: dict[str, int] = field(default_factory=dict)  # line id → quantity refunded
     invoice_number: str | None = None
     payment: PaymentRef | None = None
     expires_at: datetime | None = None

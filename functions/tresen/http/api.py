@@ -6,6 +6,7 @@ import re
 
 from ..domain.errors import DomainError
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
+from ..domain.refunds import RefundRequest
 from ..services import orders, payments
 from . import models as m
 from . import present
@@ -208,6 +209,42 @@ def change_order_status(call: Call):
     body: m.StatusChange = call.body
     return orders.change_status(
         _backend(), call.params["store"], order_id, body.status, call.caller.actor(), body.reason
+    )
+
+
+@route(
+    "POST",
+    "/v1/stores/{store}/orders/{order}/refunds",
+    summary="Refund a paid order, by amount or by lines",
+    tag="staff",
+    access=staff("owner", "supervisor"),
+    body=m.RefundIn,
+    response=m.RefundOut,
+    present=m.RefundOut.model_validate,
+    status=201,
+    idempotent=True,
+    errors=(
+        "unauthenticated",
+        "forbidden",
+        "order_not_found",
+        "order_not_paid",
+        "refund_exceeds_paid",
+        "validation_failed",
+        "idempotency_key_required",
+        "idempotency_key_reused",
+        "idempotency_in_progress",
+    ),
+)
+def refund(call: Call):
+    order_id = call.params["order"]
+    if not ORDER_ID.match(order_id):
+        raise DomainError("order_not_found", "No such order.")
+    body: m.RefundIn = call.body
+    request = RefundRequest(
+        amount=body.amount, lines=tuple((line.line_id, line.quantity) for line in body.lines or ()), reason=body.reason
+    )
+    return orders.refund_order(
+        _backend(), call.params["store"], order_id, request, call.caller.actor(), call.before_commit
     )
 
 

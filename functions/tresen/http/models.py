@@ -243,3 +243,28 @@ class StatusChange(Inbound):
 
 class ExpiredOut(BaseModel):
     expired: int
+
+
+class RefundLineIn(Inbound):
+    line_id: Id
+    quantity: Quantity
+
+
+class RefundIn(Inbound):
+    amount: Annotated[int, Field(strict=True, ge=1, le=100_000_000)] | None = None
+    lines: list[RefundLineIn] | None = Field(default=None, min_length=1, max_length=100)
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    to: Literal["original"] = "original"
+
+    @model_validator(mode="after")
+    def _amount_or_lines(self) -> RefundIn:
+        if (self.amount is None) == (self.lines is None):
+            raise ValueError("send either amount or lines")
+        return self
+
+
+class RefundOut(Outbound):
+    id: str
+    order_id: str
+    amount: int
+    status: Literal["pending", "succeeded", "failed"]

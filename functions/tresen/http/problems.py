@@ -24,6 +24,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not_acceptable": (406, "Not acceptable"),
     "store_closed": (409, "Store closed"),
     "invalid_transition": (409, "Invalid status transition"),
+    "order_not_paid": (409, "Order not paid"),
+    "refund_exceeds_paid": (409, "Refund exceeds what was paid"),
     "product_unavailable": (409, "Product unavailable"),
     "idempotency_in_progress": (409, "A request with this Idempotency-Key is still in progress"),
     "payload_too_large": (413, "Request body too large"),

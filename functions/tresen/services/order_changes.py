@@ -28,6 +28,7 @@ class Change:
     journal: list[JournalEvent] = field(default_factory=list)
     refund_amount: int = 0  # paid back in full through the provider right after the commit
     refund_reason: str = ""
+    refund_vat: tuple = ()  # VatLine per rate of the refunded amount, when known
     assign_invoice: bool = False
 
 
@@ -45,6 +46,7 @@ def change_order(
     actor: Mapping[str, Any],
     now: datetime,
     creates: dict[str, dict[str, Any]] | None = None,
+    before_commit: list[Callable[[Any, Any], None]] | None = None,
 ) -> Changed:
     refund_id = new_id("re_")
 
@@ -72,11 +74,13 @@ def change_order(
                 "status": "pending",
                 "reason": change.refund_reason,
                 "created_at": now,
+                "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in change.refund_vat],
             }
             plan_creates[f"refunds/{refund_id}"] = refund
             journal.append(
                 JournalEvent(
-                    "refund.created", {k: refund[k] for k in ("id", "order_id", "payment_id", "amount", "reason")}
+                    "refund.created",
+                    {k: refund[k] for k in ("id", "order_id", "payment_id", "amount", "reason", "vat")},
                 )
             )
         updates = {}
@@ -85,7 +89,7 @@ def change_order(
         result = Changed(changed or current, refund_id if change.refund_amount else None)
         return Plan(result=result, at=now, actor=actor, events=journal, creates=plan_creates, updates=updates)
 
-    changed = backend.writer.commit(store.id, build).result
+    changed = backend.writer.commit(store.id, build, before_commit).result
     if changed.refund_id:
         send_refund(backend, store.id, changed.refund_id)
     return changed

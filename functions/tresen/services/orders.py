@@ -20,6 +20,7 @@ from ..domain.catalog import Product, Store
 from ..domain.errors import DomainError, FieldError
 from ..domain.journal import JournalEvent, pseudonym
 from ..domain.orders import Order, OrderRequest, check_orderable, invoice_number, new_order, price_cart
+from ..domain.refunds import RefundPlan, RefundRequest, plan_refund
 
 
 @dataclass(frozen=True)
@@ -220,3 +221,45 @@ def change_status(
         )
 
     return change_order(backend, store, order_id, decide, actor, now).order
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    order_id: str
+    amount: int
+    status: str
+
+
+def refund_order(
+    backend: Backend,
+    store_id: str,
+    order_id: str,
+    request: RefundRequest,
+    actor: Mapping[str, Any],
+    before_commit: list[Callable[[Any, Any], None]],
+) -> RefundResult:
+    """Pay back part or all of a paid order. The answer (stored for idempotent replays in the same
+    commit) shows the refund as `pending`; the provider's answer follows right after the commit and
+    is journaled (the sandbox succeeds at once)."""
+    from .order_changes import Change, change_order
+
+    store, _ = catalog_or_404(backend, store_id)
+    now = backend.now()
+    planned: list[RefundPlan] = []
+
+    def decide(order: Order) -> Change:
+        plan = plan_refund(order, request, now)
+        planned[:] = [plan]
+        return Change(
+            plan.order, [], refund_amount=plan.amount, refund_reason=request.reason or "", refund_vat=plan.vat
+        )
+
+    def as_result(changed) -> RefundResult:
+        return RefundResult(changed.refund_id, order_id, planned[0].amount, "pending")
+
+    def respond(batch, changed) -> None:
+        for hook in before_commit:
+            hook(batch, as_result(changed))
+
+    return as_result(change_order(backend, store, order_id, decide, actor, now, before_commit=[respond]))

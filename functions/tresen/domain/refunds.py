@@ -1,0 +1,90 @@
+"""Refunds of paid orders: by amount or by lines, never more than what was paid.
+
+A refund by lines takes the order's own prices and remembers the quantities refunded per line, so
+a line cannot be refunded twice. A refund by amount is split over the VAT rates in proportion to
+the order's gross per rate (largest remainder, so the parts add up to the cent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from .errors import DomainError, FieldError
+from .money import VatLine, net_of
+from .orders import Order
+
+REFUNDABLE = ("paid", "partially_refunded", "refunded")  # fully refunded: "exceeds", not "unpaid"
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    amount: int | None = None
+    lines: tuple[tuple[str, int], ...] = ()  # (line id, quantity)
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    order: Order
+    amount: int
+    vat: tuple[VatLine, ...]
+
+
+def plan_refund(order: Order, request: RefundRequest, now: datetime) -> RefundPlan:
+    if order.payment_status not in REFUNDABLE or order.payment_method != "online":
+        raise DomainError("order_not_paid", f"Order {order.id} has no payment to refund ({order.payment_status}).")
+    refunded_quantities = dict(order.refunded_quantities)
+    if request.lines:
+        gross_by_rate: dict[str, int] = {}
+        lines = {line.id: line for line in order.lines}
+        for index, (line_id, quantity) in enumerate(request.lines):
+            line = lines.get(line_id)
+            if line is None:
+                raise DomainError(
+                    "validation_failed", "Unknown line.", [FieldError(f"lines[{index}].line_id", "unknown")]
+                )
+            if refunded_quantities.get(line_id, 0) + quantity > line.quantity:
+                raise DomainError("refund_exceeds_paid", f"Line {line_id} has fewer than {quantity} left to refund.")
+            refunded_quantities[line_id] = refunded_quantities.get(line_id, 0) + quantity
+            gross_by_rate[line.vat_rate] = gross_by_rate.get(line.vat_rate, 0) + line.unit_price * quantity
+        amount = sum(gross_by_rate.values())
+    else:
+        amount = request.amount or 0
+        gross_by_rate = split_by_rate(amount, {v.rate: v.gross for v in order.totals.vat})
+    if amount <= 0:
+        raise DomainError("validation_failed", "A refund must be more than 0.", [FieldError("amount", "must be > 0")])
+    refunded = order.refunded_amount + amount
+    if refunded > order.amount_due:
+        left = order.amount_due - order.refunded_amount
+        raise DomainError("refund_exceeds_paid", f"Only {left} cents of {order.amount_due} are left to refund.")
+    changed = replace(
+        order,
+        refunded_amount=refunded,
+        refunded_quantities=refunded_quantities,
+        payment_status="refunded" if refunded == order.amount_due else "partially_refunded",
+        updated_at=now,
+    )
+    vat = tuple(
+        VatLine(rate, net_of(gross, int(rate)), gross - net_of(gross, int(rate)), gross)
+        for rate, gross in sorted(gross_by_rate.items(), key=lambda item: int(item[0]))
+        if gross
+    )
+    return RefundPlan(changed, amount, vat)
+
+
+def split_by_rate(amount: int, gross_by_rate: dict[str, int]) -> dict[str, int]:
+    """`amount` in proportion to the gross per rate; the parts add up to `amount` exactly.
+
+    Anything beyond the goods (a tip) is refunded outside VAT under the rate "0"."""
+    goods = sum(gross_by_rate.values())
+    taxable = min(amount, goods)
+    parts = {rate: taxable * gross // goods for rate, gross in gross_by_rate.items()} if goods else {}
+    remainders = (
+        sorted(gross_by_rate, key=lambda r: (taxable * gross_by_rate[r]) % goods, reverse=True) if goods else []
+    )
+    for rate in remainders[: taxable - sum(parts.values())]:
+        parts[rate] += 1
+    if amount > taxable:
+        parts["0"] = amount - taxable
+    return parts

@@ -1,0 +1,84 @@
+"""Refunds over HTTP: by amount or lines, capped by what was paid under any concurrency."""
+
+import threading
+
+from test_sandbox_webhooks import deliver, journal_types, payment_event, read
+
+from support import idem, order_body, staff_token
+
+
+def paid_order(client, store_id, **body):
+    response = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}, **body), headers=idem()
+    )
+    order = response.get_json()
+    deliver(client, payment_event(order, "succeeded"))
+    return order
+
+
+def refund(client, store_id, order_id, body, role="supervisor", headers=None):
+    return client.post(
+        f"/v1/stores/{store_id}/orders/{order_id}/refunds",
+        json=body,
+        headers={"Authorization": f"Bearer {staff_token({store_id: role})}"} | (idem() if headers is None else headers),
+    )
+
+
+def test_partial_refund_by_lines_then_the_rest_by_amount(client, store_id, backend):
+    order = paid_order(client, store_id)  # 2 croissants (580) + 1 espresso (260)
+    first = refund(client, store_id, order["id"], {"lines": [{"line_id": "L1", "quantity": 1}], "reason": "burnt"})
+    assert first.status_code == 201
+    assert first.get_json() | {"id": None} == {"id": None, "order_id": order["id"], "amount": 290, "status": "pending"}
+    assert (read(client, order)["refunded_amount"], read(client, order)["payment_status"]) == (
+        290,
+        "partially_refunded",
+    )
+    rest = refund(client, store_id, order["id"], {"amount": 550})
+    assert rest.status_code == 201
+    assert read(client, order)["payment_status"] == "refunded"
+    over = refund(client, store_id, order["id"], {"amount": 1})
+    assert (over.status_code, over.get_json()["code"]) == (409, "refund_exceeds_paid")
+    stored = backend.db.document(f"refunds/{first.get_json()['id']}").get().to_dict()
+    assert (stored["status"], stored["vat"]) == ("succeeded", [{"rate": "7", "net": 271, "tax": 19, "gross": 290}])
+    assert journal_types(backend, store_id)[-4:] == ["refund.created", "refund.succeeded"] * 2
+
+
+def test_refund_rules_and_roles(client, store_id):
+    unpaid = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()).get_json()
+    not_paid = refund(client, store_id, unpaid["id"], {"amount": 100})
+    assert (not_paid.status_code, not_paid.get_json()["code"]) == (409, "order_not_paid")
+    order = paid_order(client, store_id)
+    assert refund(client, store_id, order["id"], {"amount": 100}, role="staff").status_code == 403
+    both = refund(client, store_id, order["id"], {"amount": 100, "lines": [{"line_id": "L1", "quantity": 1}]})
+    assert both.status_code == 422
+    for bad in ({"amount": 1.5}, {"amount": "100"}, {"amount": -1}, {}):
+        assert refund(client, store_id, order["id"], bad).status_code == 422, bad
+    assert refund(client, store_id, order["id"], {"amount": 100}, headers={}).status_code == 400
+
+
+def test_replayed_refund_moves_money_once(client, store_id, backend):
+    order = paid_order(client, store_id)
+    key = idem()
+    first, again = (refund(client, store_id, order["id"], {"amount": 100}, headers=key) for _ in range(2))
+    assert again.get_data() == first.get_data() and again.headers["Idempotent-Replayed"] == "true"
+    assert read(client, order)["refunded_amount"] == 100
+
+
+def test_twenty_concurrent_refunds_of_ten_euros_on_fifty(app, client, store_id, backend):
+    order = paid_order(client, store_id, items=[{"product_id": "croissant", "quantity": 10}], tip=2100)
+    assert order["amount_due"] == 5000
+    statuses = []
+
+    def one():
+        statuses.append(refund(app.test_client(), store_id, order["id"], {"amount": 1000}).status_code)
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] * 5 + [409] * 15
+    assert (read(client, order)["refunded_amount"], read(client, order)["payment_status"]) == (5000, "refunded")
+    refunds = backend.db.collection("refunds").where("order_id", "==", order["id"]).get()
+    assert sorted(r.get("status") for r in refunds) == ["succeeded"] * 5
+    assert journal_types(backend, store_id).count("refund.created") == 5

@@ -1,0 +1,60 @@
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_payment_decisions import LATER, awaiting_order
+
+from tresen.domain.errors import DomainError
+from tresen.domain.refunds import RefundRequest, plan_refund, split_by_rate
+
+
+def paid_order():
+    return replace(awaiting_order(), status="paid", payment_status="paid")  # 2 croissants, 580 at 7 %
+
+
+def test_partial_then_full_refund_by_amount():
+    first = plan_refund(paid_order(), RefundRequest(amount=200), LATER)
+    assert (first.amount, first.order.refunded_amount, first.order.payment_status) == (200, 200, "partially_refunded")
+    assert [(v.rate, v.net, v.tax, v.gross) for v in first.vat] == [("7", 187, 13, 200)]
+    rest = plan_refund(first.order, RefundRequest(amount=380), LATER)
+    assert (rest.order.refunded_amount, rest.order.payment_status) == (580, "refunded")
+    with pytest.raises(DomainError) as caught:
+        plan_refund(rest.order, RefundRequest(amount=1), LATER)
+    assert caught.value.code == "refund_exceeds_paid"
+
+
+def test_refund_by_lines_uses_order_prices_and_never_refunds_a_line_twice():
+    plan = plan_refund(paid_order(), RefundRequest(lines=(("L1", 1),)), LATER)
+    assert (plan.amount, plan.order.refunded_quantities) == (290, {"L1": 1})
+    again = plan_refund(plan.order, RefundRequest(lines=(("L1", 1),)), LATER)
+    assert again.order.payment_status == "refunded"
+    with pytest.raises(DomainError) as caught:
+        plan_refund(again.order, RefundRequest(lines=(("L1", 1),)), LATER)
+    assert caught.value.code == "refund_exceeds_paid"
+
+
+def test_unpaid_orders_cannot_be_refunded():
+    with pytest.raises(DomainError) as caught:
+        plan_refund(awaiting_order(), RefundRequest(amount=100), LATER)
+    assert caught.value.code == "order_not_paid"
+
+
+@given(st.integers(0, 10**7), st.dictionaries(st.sampled_from(["7", "19"]), st.integers(1, 10**6), min_size=1))
+def test_an_amount_is_split_over_rates_to_the_cent(amount, gross_by_rate):
+    parts = split_by_rate(amount, gross_by_rate)
+    assert sum(parts.values()) == amount
+    assert all(value >= 0 for value in parts.values())
+    taxable = min(amount, sum(gross_by_rate.values()))
+    assert sum(v for rate, v in parts.items() if rate != "0") == taxable
+
+
+@given(st.lists(st.integers(1, 700), max_size=10))
+def test_refunds_never_exceed_the_payment(amounts):
+    order = paid_order()
+    for amount in amounts:
+        try:
+            order = plan_refund(order, RefundRequest(amount=amount), LATER).order
+        except DomainError as error:
+            assert error.code in ("refund_exceeds_paid", "order_not_paid")
+        assert 0 <= order.refunded_amount <= order.amount_due
