@@ -1,6 +1,8 @@
 """Refunds over HTTP: by amount or lines, capped by what was paid under any concurrency."""
 
 import threading
+import time
+import uuid
 
 from test_sandbox_webhooks import deliver, journal_types, payment_event, read
 
@@ -82,3 +84,32 @@ def test_twenty_concurrent_refunds_of_ten_euros_on_fifty(app, client, store_id, 
     refunds = backend.db.collection("refunds").where("order_id", "==", order["id"]).get()
     assert sorted(r.get("status") for r in refunds) == ["succeeded"] * 5
     assert journal_types(backend, store_id).count("refund.created") == 5
+
+
+def refund_event(backend, refund_id, kind):
+    provider_refund_id = backend.db.document(f"refunds/{refund_id}").get().get("provider_refund_id")
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": f"refund.{kind}",
+        "created": int(time.time()),
+        "data": {"refund_id": provider_refund_id, "payment_id": "pay_sbx_x", "amount": 1},
+    }
+
+
+def test_a_refund_failing_after_success_makes_its_amount_refundable_again(client, store_id, backend):
+    order = paid_order(client, store_id)
+    done = refund(client, store_id, order["id"], {"lines": [{"line_id": "L1", "quantity": 2}]}).get_json()
+    assert read(client, order)["refunded_amount"] == 580
+    failed = refund_event(backend, done["id"], "failed")
+    assert deliver(client, failed).get_json()["duplicate"] is False
+    assert deliver(client, failed).get_json()["duplicate"] is True
+    restored = read(client, order)
+    assert (restored["refunded_amount"], restored["payment_status"]) == (0, "paid")
+    assert backend.db.document(f"refunds/{done['id']}").get().get("status") == "failed"
+    assert journal_types(backend, store_id)[-1] == "refund.failed"
+    late_success = deliver(client, refund_event(backend, done["id"], "succeeded"))
+    assert late_success.status_code == 200
+    assert read(client, order)["refunded_amount"] == 0
+    again = refund(client, store_id, order["id"], {"lines": [{"line_id": "L1", "quantity": 2}]})
+    assert again.status_code == 201
+    assert read(client, order)["refunded_amount"] == 580

@@ -28,6 +28,14 @@ class PaymentEvent:
 
 
 @dataclass(frozen=True)
+class RefundEvent:
+    provider: str
+    id: str
+    type: str  # refund.succeeded | refund.failed
+    provider_refund_id: str
+
+
+@dataclass(frozen=True)
 class PaymentDecision:
     order: Order | None  # the changed order, or None when nothing changes
     journal: JournalEvent

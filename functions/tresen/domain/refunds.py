@@ -88,3 +88,15 @@ def split_by_rate(amount: int, gross_by_rate: dict[str, int]) -> dict[str, int]:
     if amount > taxable:
         parts["0"] = amount - taxable
     return parts
+
+
+def refund_reversed(order: Order, amount: int, lines: dict[str, int], now: datetime) -> Order:
+    """The order after a refund the provider reported failed: the amount is refundable again."""
+    refunded = order.refunded_amount - amount
+    quantities = {k: v - lines.get(k, 0) for k, v in order.refunded_quantities.items() if v - lines.get(k, 0) > 0}
+    status = order.payment_status
+    if order.payment_status in REFUNDABLE:
+        status = "paid" if refunded == 0 else "partially_refunded"
+    return replace(
+        order, refunded_amount=refunded, refunded_quantities=quantities, payment_status=status, updated_at=now
+    )

@@ -6,6 +6,7 @@ import re
 
 from ..domain.errors import DomainError
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
+from ..domain.payments import RefundEvent
 from ..domain.refunds import RefundRequest
 from ..services import orders, payments
 from . import models as m
@@ -161,6 +162,8 @@ def provider_webhook(call: Call):
         return m.WebhookAck(ignored=f"{event_type} is not handled yet")
     if isinstance(event, dict):
         outcome = payments.record_payout(_backend(), call.params["provider"], event.pop("event_id"), event)
+    elif isinstance(event, RefundEvent):
+        outcome = payments.handle_refund_event(_backend(), event)
     else:
         outcome = payments.handle_payment_event(_backend(), event)
     return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored)

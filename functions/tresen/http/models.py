@@ -223,6 +223,12 @@ class SandboxPayoutData(Inbound):
     items: list[PayoutItem] = Field(max_length=10_000)
 
 
+class SandboxRefundData(Inbound):
+    refund_id: Id
+    payment_id: Id
+    amount: Cents
+
+
 class SandboxEventIn(Inbound):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,200}$")]
     type: Annotated[str, StringConstraints(max_length=100)]

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from ..config import settings
-from ..domain.payments import PaymentEvent
+from ..domain.payments import PaymentEvent, RefundEvent
 from ..domain.signatures import InvalidSignature, verify
-from .models import SandboxEventIn, SandboxPaymentData, SandboxPayoutData
+from .models import SandboxEventIn, SandboxPaymentData, SandboxPayoutData, SandboxRefundData
 from .problems import ApiProblem
 
 SANDBOX_PAYMENT_EVENTS = ("payment.succeeded", "payment.failed", "payment.canceled")
@@ -35,6 +35,9 @@ def provider_event(provider: str, headers, raw: bytes) -> tuple[str, PaymentEven
 def sandbox_event(header: str | None, raw: bytes) -> tuple[str, PaymentEvent | dict | None]:
     verify(header, raw, settings().sandbox_secret, now=int(time.time()))
     event = SandboxEventIn.model_validate(json.loads(raw))
+    if event.type in ("refund.succeeded", "refund.failed"):
+        data = SandboxRefundData.model_validate(event.data)
+        return event.type, RefundEvent("sandbox", event.id, event.type, data.refund_id)
     if event.type == "payout.paid":
         payout = SandboxPayoutData.model_validate(event.data).model_dump(mode="json")
         return event.type, payout | {"event_id": event.id}

@@ -29,6 +29,7 @@ class Change:
     refund_amount: int = 0  # paid back in full through the provider right after the commit
     refund_reason: str = ""
     refund_vat: tuple = ()  # VatLine per rate of the refunded amount, when known
+    refund_lines: dict = field(default_factory=dict)  # line id → quantity, for refunds by lines
     assign_invoice: bool = False
 
 
@@ -75,6 +76,7 @@ def change_order(
                 "reason": change.refund_reason,
                 "created_at": now,
                 "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in change.refund_vat],
+                "lines": change.refund_lines,
             }
             plan_creates[f"refunds/{refund_id}"] = refund
             journal.append(

@@ -252,7 +252,12 @@ def refund_order(
         plan = plan_refund(order, request, now)
         planned[:] = [plan]
         return Change(
-            plan.order, [], refund_amount=plan.amount, refund_reason=request.reason or "", refund_vat=plan.vat
+            plan.order,
+            [],
+            refund_amount=plan.amount,
+            refund_reason=request.reason or "",
+            refund_vat=plan.vat,
+            refund_lines=dict(request.lines),
         )
 
     def as_result(changed) -> RefundResult:
