@@ -44,7 +44,9 @@ def emulators():
 def backend(emulators):
     from tresen.adapters.backend import backend as make_backend
 
-    return make_backend()
+    instance = make_backend()
+    yield instance
+    instance.archive.drain()  # before the emulators stop, or the last writes retry for a minute
 
 
 @pytest.fixture

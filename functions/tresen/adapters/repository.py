@@ -140,18 +140,18 @@ def order_from_doc(doc: dict[str, Any]) -> Order:
         totals=Totals(**(totals | {"vat": tuple(VatLine(**v) for v in totals["vat"])})),
         fulfilment=Fulfilment(**fulfilment),
         customer=Customer(**doc["customer"]),
-        created_at=_aware(doc["created_at"]),
-        updated_at=_aware(doc["updated_at"]),
+        created_at=as_aware(doc["created_at"]),
+        updated_at=as_aware(doc["updated_at"]),
         gift_card_amount=doc["gift_card_amount"],
         refunded_amount=doc["refunded_amount"],
         refunded_quantities=doc.get("refunded_quantities", {}),
         invoice_number=doc.get("invoice_number"),
         payment=PaymentRef(**payment) if payment else None,
-        expires_at=_aware(doc["expires_at"]) if doc.get("expires_at") else None,
+        expires_at=as_aware(doc["expires_at"]) if doc.get("expires_at") else None,
         last_payment_error=doc.get("last_payment_error"),
     )
 
 
-def _aware(moment: datetime) -> datetime:
+def as_aware(moment: datetime) -> datetime:
     """Firestore returns its own datetime subclass; normalise to a plain aware datetime."""
     return datetime.fromtimestamp(moment.timestamp(), tz=moment.tzinfo)

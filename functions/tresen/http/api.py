@@ -220,7 +220,7 @@ def change_order_status(call: Call):
     "/v1/stores/{store}/orders/{order}/refunds",
     summary="Refund a paid order, by amount or by lines",
     tag="staff",
-    access=staff("owner", "supervisor"),
+    access=staff("owner", "supervisor", "staff"),
     body=m.RefundIn,
     response=m.RefundOut,
     present=m.RefundOut.model_validate,
@@ -246,9 +246,43 @@ def refund(call: Call):
     request = RefundRequest(
         amount=body.amount, lines=tuple((line.line_id, line.quantity) for line in body.lines or ()), reason=body.reason
     )
-    return orders.refund_order(
-        _backend(), call.params["store"], order_id, request, call.caller.actor(), call.before_commit
+    actor = _approved_actor(call, "refund", staff_needs_it=True)  # staff may refund only with the passkey
+    return orders.refund_order(_backend(), call.params["store"], order_id, request, actor, call.before_commit)
+
+
+@route(
+    "PUT",
+    "/v1/stores/{store}/passkey",
+    summary="Set the store passkey and the actions it protects",
+    tag="staff",
+    access=staff("owner", "supervisor"),
+    body=m.PasskeyIn,
+    status=204,
+    errors=("unauthenticated", "forbidden", "validation_failed"),
+)
+def put_passkey(call: Call):
+    from werkzeug.wrappers import Response
+
+    from ..services.passkeys import set_passkey
+
+    body: m.PasskeyIn = call.body
+    set_passkey(_backend(), call.params["store"], body.pin, list(body.protect), call.caller.actor())
+    return Response(status=204)
+
+
+def _approved_actor(call: Call, action: str, staff_needs_it: bool = False) -> dict:
+    """The journal's actor, noting whether a passkey approved the action (CONTRACT §3)."""
+    from ..services.passkeys import approve
+
+    approved = approve(
+        _backend(),
+        call.params["store"],
+        action,
+        call.caller.role,
+        call.request.headers.get("X-Passkey"),
+        staff_needs_it,
     )
+    return call.caller.actor() | ({"passkey": True} if approved else {})
 
 
 @route(

@@ -274,3 +274,8 @@ class RefundOut(Outbound):
     order_id: str
     amount: int
     status: Literal["pending", "succeeded", "failed"]
+
+
+class PasskeyIn(Inbound):
+    pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+    protect: list[Literal["void_unpaid", "refund", "discount", "customer_data"]] = Field(max_length=4)

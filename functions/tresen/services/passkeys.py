@@ -1,0 +1,41 @@
+"""Setting the store passkey, and approving protected actions with it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..adapters.backend import Backend
+from ..adapters.passkeys import hashed, load_state, passkey_path, verify_passkey
+from ..adapters.store_writer import Claims, Plan
+from ..domain.journal import JournalEvent
+from ..domain.passkeys import passkey_needed
+
+
+def set_passkey(backend: Backend, store_id: str, pin: str, protect: list[str], actor: Mapping[str, Any]) -> None:
+    now = backend.now()
+    doc = {
+        "hash": hashed(pin),
+        "protect": sorted(set(protect)),
+        "failures": 0,
+        "locked_until": None,
+        "set_by": dict(actor),
+        "set_at": now,
+    }
+
+    def build(claims: Claims) -> Plan[None]:
+        event = JournalEvent("passkey.changed", {"protect": doc["protect"]})  # never the hash
+        return Plan(result=None, at=now, actor=actor, events=[event], sets={passkey_path(store_id): doc})
+
+    backend.writer.commit(store_id, build)
+
+
+def approve(
+    backend: Backend, store_id: str, action: str, role: str, offered: str | None, staff_needs_it: bool = False
+) -> bool:
+    """True if a passkey approved the action; False if none was needed. Raises if refused."""
+    state, _ = load_state(backend.db, store_id)
+    if not passkey_needed(state, action, role, staff_needs_it):
+        return False
+    verify_passkey(backend.db, store_id, offered, backend.now())
+    return True
