@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from conftest import ROOT, free_port
+from support import staff_token
 
 pytestmark = pytest.mark.e2e
 VENV_BIN = Path(sys.executable).parent
@@ -133,6 +134,15 @@ def wait_for_status(base: str, order: dict, status: str, timeout: float = 10) ->
         time.sleep(0.1)
 
 
+def refund_with_passkey(base: str, order: dict, auth: dict, pin: str) -> requests.Response:
+    return requests.post(
+        f"{base}/v1/stores/demo/orders/{order['id']}/refunds",
+        json={"amount": 100},
+        timeout=10,
+        headers=auth | {"X-Passkey": pin, "Idempotency-Key": str(uuid.uuid4())},
+    )
+
+
 def test_readme_flow_then_ctrl_c_leaves_nothing_behind():
     stack = RunningStack([str(VENV_BIN / "tresen"), "dev"])
     try:
@@ -161,9 +171,18 @@ def test_readme_flow_then_ctrl_c_leaves_nothing_behind():
     assert stack.ports_closed()
 
 
-def test_sigterm_to_make_run_stops_everything_and_data_persists(tmp_path):
+def test_sigterm_to_make_run_stops_everything_and_data_and_passkey_lock_persist(tmp_path):
     first = RunningStack(["make", "--no-print-directory", "run"], data_dir=tmp_path)
     order = place_order(first.url)
+    requests.post(order["payment"]["checkout_url"], data={"action": "pay"}, timeout=10)
+    wait_for_status(first.url, order, "paid")
+    owner = {"Authorization": f"Bearer {staff_token({'demo': 'owner'})}"}
+    passkey = requests.put(
+        f"{first.url}/v1/stores/demo/passkey", json={"pin": "246810", "protect": ["refund"]}, headers=owner, timeout=10
+    )
+    assert passkey.status_code == 204
+    for _ in range(5):
+        assert refund_with_passkey(first.url, order, owner, "000000").json()["code"] == "passkey_invalid"
     family = first.descendants()
     first.stop(signal.SIGTERM)  # to make itself, as a process supervisor would
     assert wait_all_gone(family, timeout=30) == set()
@@ -178,5 +197,7 @@ def test_sigterm_to_make_run_stops_everything_and_data_persists(tmp_path):
         assert read.json()["number"] == order["number"]
         again = place_order(second.url)
         assert again["number"] == order["number"] + 1
+        locked = refund_with_passkey(second.url, order, owner, "246810")  # the right one, but locked
+        assert (locked.status_code, locked.json()["code"]) == (423, "passkey_locked")
     finally:
         second.stop(signal.SIGTERM)
