@@ -59,7 +59,8 @@ class Plan(Generic[T]):
     events: list[JournalEvent]
     creates: dict[str, dict[str, Any]] = field(default_factory=dict)
     sets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # path → (fields, update time of the version read): fails if the document changed since
+    # path → (fields, update time of the version read): fails if the document changed since;
+    # None as update time: an unconditional update
     updates: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
 
 
@@ -139,7 +140,11 @@ class StoreWriter:
         return Committed(plan.result, entries)
 
     def _changed_since_read(self, plan: Plan) -> bool:
-        return any(self._db.document(path).get().update_time != read_at for path, (_, read_at) in plan.updates.items())
+        return any(
+            self._db.document(path).get().update_time != read_at
+            for path, (_, read_at) in plan.updates.items()
+            if read_at
+        )
 
     def _batch_for(self, store_id: str, plan: Plan, claims: Claims):
         batch = self._db.batch()
@@ -148,7 +153,8 @@ class StoreWriter:
         for path, data in plan.sets.items():
             batch.set(self._db.document(path), data)
         for path, (data, read_at) in plan.updates.items():
-            batch.update(self._db.document(path), data, option=self._db.write_option(last_update_time=read_at))
+            option = self._db.write_option(last_update_time=read_at) if read_at else None
+            batch.update(self._db.document(path), data, option=option)
         for counter, (n, ref) in claims.claimed.items():
             batch.create(
                 self._db.document(counter_path(store_id, counter, n)),

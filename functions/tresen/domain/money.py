@@ -38,3 +38,20 @@ def vat_breakdown(gross_by_rate: Iterable[tuple[str, int]]) -> list[VatLine]:
         net = net_of(gross, int(rate))
         lines.append(VatLine(rate=rate, net=net, tax=gross - net, gross=gross))
     return lines
+
+
+def split_by_rate(amount: int, gross_by_rate: dict[str, int]) -> dict[str, int]:
+    """`amount` in proportion to the gross per rate; the parts add up to `amount` exactly.
+
+    Anything beyond the goods (a tip) is refunded outside VAT under the rate "0"."""
+    goods = sum(gross_by_rate.values())
+    taxable = min(amount, goods)
+    parts = {rate: taxable * gross // goods for rate, gross in gross_by_rate.items()} if goods else {}
+    remainders = (
+        sorted(gross_by_rate, key=lambda r: (taxable * gross_by_rate[r]) % goods, reverse=True) if goods else []
+    )
+    for rate in remainders[: taxable - sum(parts.values())]:
+        parts[rate] += 1
+    if amount > taxable:
+        parts["0"] = amount - taxable
+    return parts

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from .catalog import Product, Store
 from .errors import DomainError, FieldError
-from .money import VatLine, vat_breakdown
+from .money import VatLine, split_by_rate, vat_breakdown
 
 ONLINE_PAYMENT_WINDOW = timedelta(minutes=30)
 
@@ -173,8 +173,14 @@ def price_cart(products: dict[str, Product], items: tuple[CartItem, ...], tip: i
 
 
 def totals_for(lines: tuple[OrderLine, ...], discount: int, tip: int) -> Totals:
+    """Totals with VAT over what is actually charged: a discount lowers each rate's gross in
+    proportion (to the cent), so the VAT lines add up to subtotal - discount."""
     subtotal = sum(line.total for line in lines)
-    vat = vat_breakdown((line.vat_rate, line.total) for line in lines)
+    gross: dict[str, int] = {}
+    for line in lines:
+        gross[line.vat_rate] = gross.get(line.vat_rate, 0) + line.total
+    off = split_by_rate(discount, gross)
+    vat = vat_breakdown((rate, amount - off.get(rate, 0)) for rate, amount in gross.items())
     return Totals(subtotal=subtotal, discount=discount, tip=tip, total=subtotal - discount + tip, vat=tuple(vat))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .errors import DomainError, FieldError
-from .money import VatLine, net_of
+from .money import VatLine, net_of, split_by_rate
 from .orders import Order
 
 REFUNDABLE = ("paid", "partially_refunded", "refunded")  # fully refunded: "exceeds", not "unpaid"
@@ -71,23 +71,6 @@ def plan_refund(order: Order, request: RefundRequest, now: datetime) -> RefundPl
         if gross
     )
     return RefundPlan(changed, amount, vat)
-
-
-def split_by_rate(amount: int, gross_by_rate: dict[str, int]) -> dict[str, int]:
-    """`amount` in proportion to the gross per rate; the parts add up to `amount` exactly.
-
-    Anything beyond the goods (a tip) is refunded outside VAT under the rate "0"."""
-    goods = sum(gross_by_rate.values())
-    taxable = min(amount, goods)
-    parts = {rate: taxable * gross // goods for rate, gross in gross_by_rate.items()} if goods else {}
-    remainders = (
-        sorted(gross_by_rate, key=lambda r: (taxable * gross_by_rate[r]) % goods, reverse=True) if goods else []
-    )
-    for rate in remainders[: taxable - sum(parts.values())]:
-        parts[rate] += 1
-    if amount > taxable:
-        parts["0"] = amount - taxable
-    return parts
 
 
 def refund_reversed(order: Order, amount: int, lines: dict[str, int], now: datetime) -> Order:
