@@ -27,6 +27,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "store_closed": (409, "Store closed"),
     "invalid_transition": (409, "Invalid status transition"),
     "order_not_paid": (409, "Order not paid"),
+    "order_not_unpaid": (409, "Order already paid or closed"),
     "refund_exceeds_paid": (409, "Refund exceeds what was paid"),
     "product_unavailable": (409, "Product unavailable"),
     "idempotency_in_progress": (409, "A request with this Idempotency-Key is still in progress"),
