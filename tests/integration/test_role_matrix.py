@@ -18,6 +18,21 @@ ENDPOINTS = {
         200,
     ),
     "refund": ("POST", "/v1/stores/{store}/orders/{order}/refunds", {"amount": 10}, ("owner", "supervisor"), 201),
+    # the matrix uses a paid order, so an allowed void or discount is refused for what it is: paid
+    "void": (
+        "POST",
+        "/v1/stores/{store}/orders/{order}/void",
+        {"lines": [{"line_id": "L1", "quantity": 1}]},
+        ("owner", "supervisor", "staff"),
+        409,
+    ),
+    "discount": (
+        "POST",
+        "/v1/stores/{store}/orders/{order}/discount",
+        {"amount": 10},
+        ("owner", "supervisor", "staff"),
+        409,
+    ),
     "set passkey": (
         "PUT",
         "/v1/stores/{store}/passkey",
@@ -27,7 +42,7 @@ ENDPOINTS = {
     ),
 }
 # a staff member may refund with the passkey only: without it the answer names what is missing
-SPECIAL = {("refund", "staff"): (403, "passkey_required")}
+SPECIAL = {("refund", "staff"): (403, "passkey_required"), ("discount", "staff"): (403, "passkey_required")}
 
 
 def call(client, endpoint, store_id, order_id, token):

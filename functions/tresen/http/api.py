@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..domain.errors import DomainError
+from ..domain.journal import JournalEvent
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from ..domain.payments import RefundEvent
 from ..domain.refunds import RefundRequest
@@ -248,6 +249,81 @@ def refund(call: Call):
     )
     actor = _approved_actor(call, "refund", staff_needs_it=True)  # staff may refund only with the passkey
     return orders.refund_order(_backend(), call.params["store"], order_id, request, actor, call.before_commit)
+
+
+CORRECTION_ERRORS = (
+    "unauthenticated",
+    "forbidden",
+    "order_not_found",
+    "order_not_unpaid",
+    "validation_failed",
+    "not_supported",
+    "passkey_required",
+    "passkey_invalid",
+    "passkey_locked",
+)
+
+
+@route(
+    "POST",
+    "/v1/stores/{store}/orders/{order}/void",
+    summary="Remove items from an unpaid order",
+    tag="staff",
+    access=staff("owner", "supervisor", "staff"),
+    body=m.VoidIn,
+    response=m.OrderOut,
+    present=present.order_out,
+    errors=CORRECTION_ERRORS,
+)
+def void(call: Call):
+    from ..domain.corrections import void_lines, void_needs_passkey
+
+    order_id = _order_id(call)
+    body: m.VoidIn = call.body
+    current = orders.order_for_staff(_backend(), call.params["store"], order_id)
+    late = void_needs_passkey(current, _backend().now())
+    actor = _approved_actor(call, "void_unpaid") if late else call.caller.actor()
+    lines = tuple((line.line_id, line.quantity) for line in body.lines)
+    event = JournalEvent(
+        "order.voided", {"lines": [{"line_id": i, "quantity": q} for i, q in lines], "reason": body.reason}
+    )
+    return orders.correct_order(
+        _backend(), call.params["store"], order_id, lambda order, now: void_lines(order, lines, now), event, actor
+    )
+
+
+@route(
+    "POST",
+    "/v1/stores/{store}/orders/{order}/discount",
+    summary="Give a discount on an unpaid order",
+    tag="staff",
+    access=staff("owner", "supervisor", "staff"),
+    body=m.DiscountIn,
+    response=m.OrderOut,
+    present=present.order_out,
+    errors=CORRECTION_ERRORS,
+)
+def give_discount(call: Call):
+    from ..domain.corrections import discount
+
+    order_id = _order_id(call)
+    body: m.DiscountIn = call.body
+    actor = _approved_actor(call, "discount", staff_needs_it=True)  # staff may discount only with the passkey
+    event = JournalEvent("order.discounted", {"amount": body.amount, "percent": body.percent, "reason": body.reason})
+    return orders.correct_order(
+        _backend(),
+        call.params["store"],
+        order_id,
+        lambda order, now: discount(order, body.amount, body.percent, now),
+        event,
+        actor,
+    )
+
+
+def _order_id(call: Call) -> str:
+    if not ORDER_ID.match(call.params["order"]):
+        raise DomainError("order_not_found", "No such order.")
+    return call.params["order"]
 
 
 @route(

@@ -279,3 +279,20 @@ class RefundOut(Outbound):
 class PasskeyIn(Inbound):
     pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
     protect: list[Literal["void_unpaid", "refund", "discount", "customer_data"]] = Field(max_length=4)
+
+
+class VoidIn(Inbound):
+    lines: list[RefundLineIn] = Field(min_length=1, max_length=100)
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class DiscountIn(Inbound):
+    amount: Annotated[int, Field(strict=True, ge=1, le=100_000_000)] | None = None
+    percent: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _amount_or_percent(self) -> DiscountIn:
+        if (self.amount is None) == (self.percent is None):
+            raise ValueError("send either amount or percent")
+        return self

@@ -88,6 +88,9 @@ def change_order(
         updates = {}
         if changed is not None:
             updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), snapshot.update_time)
+            if current.payment and changed.amount_due != current.amount_due:
+                # the provider's record must expect what the customer now owes (else: mismatch)
+                updates[f"payments/{current.payment.id}"] = ({"amount": changed.amount_due}, None)
         result = Changed(changed or current, refund_id if change.refund_amount else None)
         return Plan(result=result, at=now, actor=actor, events=journal, creates=plan_creates, updates=updates)
 

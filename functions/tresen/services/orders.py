@@ -268,3 +268,33 @@ def refund_order(
             hook(batch, as_result(changed))
 
     return as_result(change_order(backend, store, order_id, decide, actor, now, before_commit=[respond]))
+
+
+def correct_order(
+    backend: Backend,
+    store_id: str,
+    order_id: str,
+    correct: Callable[[Order, datetime], Order],
+    event: JournalEvent,
+    actor: Mapping[str, Any],
+) -> Order:
+    """A void or discount on an unpaid order, journaled with the new totals."""
+    from .order_changes import Change, change_order
+
+    store, _ = catalog_or_404(backend, store_id)
+    now = backend.now()
+
+    def decide(order: Order) -> Change:
+        if order.payment and order.payment.provider != "sandbox":
+            # the PaymentIntent's amount would have to change at Stripe too: not built yet
+            raise DomainError("not_supported", "Correcting an unpaid Stripe order is not supported yet.")
+        changed = correct(order, now)
+        totals = {
+            "subtotal": changed.totals.subtotal,
+            "discount": changed.totals.discount,
+            "total": changed.totals.total,
+        }
+        data = {**event.data, "order_id": order.id, "totals": totals, "status": changed.status}
+        return Change(changed, [JournalEvent(event.type, data)])
+
+    return change_order(backend, store, order_id, decide, actor, now).order
