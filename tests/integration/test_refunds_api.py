@@ -46,7 +46,9 @@ def test_partial_refund_by_lines_then_the_rest_by_amount(client, store_id, backe
 
 
 def test_refund_rules_and_roles(client, store_id):
-    unpaid = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()).get_json()
+    unpaid = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
+    ).get_json()
     not_paid = refund(client, store_id, unpaid["id"], {"amount": 100})
     assert (not_paid.status_code, not_paid.get_json()["code"]) == (409, "order_not_paid")
     order = paid_order(client, store_id)
@@ -113,3 +115,18 @@ def test_a_refund_failing_after_success_makes_its_amount_refundable_again(client
     again = refund(client, store_id, order["id"], {"lines": [{"line_id": "L1", "quantity": 2}]})
     assert again.status_code == 201
     assert read(client, order)["refunded_amount"] == 580
+
+
+def test_on_site_orders_are_refunded_at_the_counter(client, store_id, backend):
+    order = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()).get_json()
+    response = refund(client, store_id, order["id"], {"amount": 260, "reason": "espresso cold"})
+    assert (response.status_code, response.get_json()["status"]) == (201, "succeeded")
+    assert (read(client, order)["refunded_amount"], read(client, order)["payment_status"]) == (
+        260,
+        "partially_refunded",
+    )
+    stored = backend.db.document(f"refunds/{response.get_json()['id']}").get().to_dict()
+    assert (stored["provider"], stored["status"], stored["payment_id"]) == ("counter", "succeeded", None)
+    assert journal_types(backend, store_id)[-2:] == ["refund.created", "refund.succeeded"]
+    over = refund(client, store_id, order["id"], {"amount": 841 - 260})
+    assert (over.status_code, over.get_json()["code"]) == (409, "refund_exceeds_paid")

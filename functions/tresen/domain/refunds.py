@@ -31,8 +31,18 @@ class RefundPlan:
     vat: tuple[VatLine, ...]
 
 
+ON_SITE_SETTLED = ("placed", "accepted", "ready", "completed")
+
+
+def paid(order: Order) -> bool:
+    """Online: the provider confirmed it. On site: paid at the counter, outside Tresen, once placed."""
+    if order.payment_method == "on_site":
+        return order.status in ON_SITE_SETTLED
+    return order.payment_status in REFUNDABLE
+
+
 def plan_refund(order: Order, request: RefundRequest, now: datetime) -> RefundPlan:
-    if order.payment_status not in REFUNDABLE or order.payment_method != "online":
+    if not paid(order):
         raise DomainError("order_not_paid", f"Order {order.id} has no payment to refund ({order.payment_status}).")
     refunded_quantities = dict(order.refunded_quantities)
     if request.lines:

@@ -21,6 +21,8 @@ from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from ..domain.orders import Order, invoice_number
 
+COUNTER = "counter"
+
 
 @dataclass(frozen=True)
 class Change:
@@ -69,10 +71,11 @@ def change_order(
                 "id": refund_id,
                 "store_id": store.id,
                 "order_id": order_id,
-                "payment_id": current.payment.id,
-                "provider": current.payment.provider,
+                # an on-site order was paid at the counter: its refund is paid out there, at once
+                "payment_id": current.payment.id if current.payment else None,
+                "provider": current.payment.provider if current.payment else COUNTER,
                 "amount": change.refund_amount,
-                "status": "pending",
+                "status": "pending" if current.payment else "succeeded",
                 "reason": change.refund_reason,
                 "created_at": now,
                 "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in change.refund_vat],
@@ -85,6 +88,14 @@ def change_order(
                     {k: refund[k] for k in ("id", "order_id", "payment_id", "amount", "reason", "vat")},
                 )
             )
+            if not current.payment:
+                paid_out = {
+                    "id": refund_id,
+                    "order_id": order_id,
+                    "amount": change.refund_amount,
+                    "paid_out_at": COUNTER,
+                }
+                journal.append(JournalEvent("refund.succeeded", paid_out))
         updates = {}
         if changed is not None:
             updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), snapshot.update_time)
@@ -95,7 +106,7 @@ def change_order(
         return Plan(result=result, at=now, actor=actor, events=journal, creates=plan_creates, updates=updates)
 
     changed = backend.writer.commit(store.id, build, before_commit).result
-    if changed.refund_id:
+    if changed.refund_id and changed.order.payment_method == "online":
         send_refund(backend, store.id, changed.refund_id)
     return changed
 

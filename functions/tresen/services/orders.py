@@ -261,7 +261,8 @@ def refund_order(
         )
 
     def as_result(changed) -> RefundResult:
-        return RefundResult(changed.refund_id, order_id, planned[0].amount, "pending")
+        at_counter = changed.order.payment_method == "on_site"  # paid out in cash at once
+        return RefundResult(changed.refund_id, order_id, planned[0].amount, "succeeded" if at_counter else "pending")
 
     def respond(batch, changed) -> None:
         for hook in before_commit:
