@@ -43,6 +43,7 @@ class FakeStripe(HTTPClient):
             body = {"id": f"re_{n}", "object": "refund", "status": "succeeded", "amount": int(fields["amount"])}
         else:
             return json.dumps({"error": {"message": "not faked"}}), 404, {}
+        self.calls[-1]["response_id"] = body["id"]
         return json.dumps(body), 200, {"Request-Id": f"req_{n}"}
 
     def close(self):

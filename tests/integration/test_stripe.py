@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from fake_stripe import FakeStripe, intent_event, stripe_signature
-from support import idem, order_body
+from support import idem, order_body, staff_token
 from tresen.adapters import payments, stripe_provider
 from tresen.config import settings
 from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
@@ -112,3 +112,27 @@ def test_stripe_payouts_are_stored_once(client, stripe_store, backend):
         "2026-11-25",
         [],
     )
+
+
+def test_a_stripe_refund_failing_later_makes_the_amount_refundable_again(client, stripe_store):
+    store_id, fake = stripe_store
+    order = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
+    ).get_json()
+    deliver(client, intent_event("succeeded", order["payment"]["id"], 840))
+    owner = {"Authorization": f"Bearer {staff_token({store_id: 'owner'})}"}
+    refunded = client.post(
+        f"/v1/stores/{store_id}/orders/{order['id']}/refunds", json={"amount": 300}, headers=owner | idem()
+    )
+    assert refunded.status_code == 201
+    stripe_refund_id = [c for c in fake.calls if c["path"] == "/v1/refunds"][-1]["response_id"]
+    payload = json.dumps(
+        {
+            "id": f"evt_{stripe_refund_id}",
+            "type": "refund.updated",
+            "data": {"object": {"id": stripe_refund_id, "object": "refund", "status": "failed"}},
+        }
+    ).encode()
+    assert deliver(client, payload).status_code == 200
+    final = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
+    assert (final["refunded_amount"], final["payment_status"]) == (0, "paid")

@@ -77,4 +77,7 @@ def stripe_event(header: str | None, raw: bytes) -> tuple[str, PaymentEvent | No
         raise ValueError("event id")
     if event["type"] == "payout.paid":
         return event["type"], stripe_payout(event)
+    refund = event["data"]["object"]
+    if event["type"] == "refund.updated" and refund.get("status") in ("succeeded", "failed"):
+        return event["type"], RefundEvent("stripe", event["id"], f"refund.{refund['status']}", str(refund["id"]))
     return event["type"], payment_event(event)
