@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from .changes import OrderChange
 from .journal import JournalEvent
 from .orders import Order
 
@@ -35,48 +36,43 @@ class RefundEvent:
     provider_refund_id: str
 
 
-@dataclass(frozen=True)
-class PaymentDecision:
-    order: Order | None  # the changed order, or None when nothing changes
-    journal: JournalEvent
-    assign_invoice: bool = False
-    refund_amount: int = 0  # money that arrived for a closed order and must go back at once
-
-
-def decide(order: Order, event: PaymentEvent, now: datetime) -> PaymentDecision:
+def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
     base = {"order_id": order.id, "payment_id": event.payment_id, "event_id": event.id, "provider": event.provider}
     awaiting = order.status == "awaiting_payment" and order.payment_status == "unpaid"
 
-    def ignored(reason: str) -> PaymentDecision:
-        return PaymentDecision(
-            None, JournalEvent("payment.event_ignored", base | {"type": event.type, "reason": reason})
-        )
+    def change(changed: Order | None, event_type: str, data: dict, **more) -> OrderChange:
+        return OrderChange(changed, (JournalEvent(event_type, base | data),), **more)
 
+    def ignored(reason: str) -> OrderChange:
+        return change(None, "payment.event_ignored", {"type": event.type, "reason": reason})
+
+    state = f"order is {order.status}/{order.payment_status}"
     if event.type == "payment.succeeded":
-        money = base | {"amount": event.amount, "currency": event.currency}
+        money = {"amount": event.amount, "currency": event.currency}
         if order.status in CLOSED_UNPAID and order.payment_status == "unpaid":
-            changed = replace(order, payment_status="refunded", refunded_amount=event.amount or 0, updated_at=now)
-            return PaymentDecision(
-                changed,
-                JournalEvent("payment.succeeded_after_close", money | {"status": order.status}),
+            refunded = replace(order, payment_status="refunded", refunded_amount=event.amount or 0, updated_at=now)
+            return change(
+                refunded,
+                "payment.succeeded_after_close",
+                money | {"status": order.status},
                 refund_amount=event.amount or 0,
+                refund_reason="paid_after_close",
             )
         if not awaiting:
-            return ignored(f"order is {order.status}/{order.payment_status}")
+            return ignored(state)
         if event.amount != order.amount_due or event.currency != order.currency:
-            changed = replace(order, payment_status="mismatch", updated_at=now)
             expected = {"expected_amount": order.amount_due, "expected_currency": order.currency}
-            return PaymentDecision(changed, JournalEvent("payment.mismatch", money | expected))
+            return change(
+                replace(order, payment_status="mismatch", updated_at=now), "payment.mismatch", money | expected
+            )
         paid = replace(order, status="paid", payment_status="paid", expires_at=None, updated_at=now)
-        return PaymentDecision(paid, JournalEvent("order.paid", money), assign_invoice=True)
+        return change(paid, "order.paid", money, assign_invoice=True)
+    if not awaiting:
+        return ignored(state if event.type in ("payment.failed", "payment.canceled") else "unknown event type")
     if event.type == "payment.failed":
-        if not awaiting:
-            return ignored(f"order is {order.status}/{order.payment_status}")
-        changed = replace(order, last_payment_error=event.error or "payment failed", updated_at=now)
-        return PaymentDecision(changed, JournalEvent("payment.failed", base | {"error": changed.last_payment_error}))
+        failed = replace(order, last_payment_error=event.error or "payment failed", updated_at=now)
+        return change(failed, "payment.failed", {"error": failed.last_payment_error})
     if event.type == "payment.canceled":
-        if not awaiting:
-            return ignored(f"order is {order.status}/{order.payment_status}")
         canceled = replace(order, status="canceled", expires_at=None, updated_at=now)
-        return PaymentDecision(canceled, JournalEvent("order.canceled", base | {"reason": "payment_canceled"}))
+        return change(canceled, "order.canceled", {"reason": "payment_canceled"})
     return ignored("unknown event type")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
+from .changes import OrderChange
 from .errors import DomainError
 from .journal import JournalEvent
 from .orders import Order
@@ -18,16 +19,9 @@ STAFF_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Transition:
-    order: Order | None  # None: already in the requested state (a retried request), nothing to do
-    journal: JournalEvent | None
-    refund_amount: int = 0
-
-
-def staff_transition(order: Order, target: str, now: datetime, reason: str | None = None) -> Transition:
+def staff_transition(order: Order, target: str, now: datetime, reason: str | None = None) -> OrderChange:
     if order.status == target:
-        return Transition(None, None)
+        return OrderChange(None)
     if target not in STAFF_TRANSITIONS.get(order.status, ()):
         raise DomainError("invalid_transition", f"An order that is {order.status} cannot become {target}.")
     changed = replace(order, status=target, updated_at=now)
@@ -39,13 +33,15 @@ def staff_transition(order: Order, target: str, now: datetime, reason: str | Non
             refund = order.amount_due  # declined after the customer paid: all of it goes back
             changed = replace(changed, payment_status="refunded", refunded_amount=refund)
         changed = replace(changed, expires_at=None)
-    return Transition(changed, JournalEvent(f"order.{target}", data), refund_amount=refund)
+    return OrderChange(
+        changed, (JournalEvent(f"order.{target}", data),), refund_amount=refund, refund_reason="rejected"
+    )
 
 
-def expire(order: Order, now: datetime) -> Transition:
+def expire(order: Order, now: datetime) -> OrderChange:
     """Cancel an online order nobody paid within its window; anything else is left alone."""
     due = order.expires_at is not None and order.expires_at <= now
     if order.status != "awaiting_payment" or order.payment_status != "unpaid" or not due:
-        return Transition(None, None)
+        return OrderChange(None)
     canceled = replace(order, status="canceled", expires_at=None, updated_at=now)
-    return Transition(canceled, JournalEvent("order.canceled", {"order_id": order.id, "reason": "expired"}))
+    return OrderChange(canceled, (JournalEvent("order.canceled", {"order_id": order.id, "reason": "expired"}),))

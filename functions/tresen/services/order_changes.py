@@ -7,7 +7,7 @@ if someone changed it meanwhile, the decision is made again on the fresh version
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from ..adapters.clock import new_id
 from ..adapters.payments import provider
 from ..adapters.store_writer import Claims, Counter, Plan
 from ..domain.catalog import Store
+from ..domain.changes import OrderChange
 from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from ..domain.orders import Order, invoice_number
@@ -25,27 +26,18 @@ COUNTER = "counter"
 
 
 @dataclass(frozen=True)
-class Change:
-    order: Order | None  # None: nothing changes
-    journal: list[JournalEvent] = field(default_factory=list)
-    refund_amount: int = 0  # paid back in full through the provider right after the commit
-    refund_reason: str = ""
-    refund_vat: tuple = ()  # VatLine per rate of the refunded amount, when known
-    refund_lines: dict = field(default_factory=dict)  # line id → quantity, for refunds by lines
-    assign_invoice: bool = False
-
-
-@dataclass(frozen=True)
 class Changed:
     order: Order
     refund_id: str | None
+    refund_amount: int
+    changed: bool  # False when the decision left the order as it was
 
 
 def change_order(
     backend: Backend,
     store: Store,
     order_id: str,
-    decide: Callable[[Order], Change],
+    decide: Callable[[Order], OrderChange],
     actor: Mapping[str, Any],
     now: datetime,
     creates: dict[str, dict[str, Any]] | None = None,
@@ -102,7 +94,9 @@ def change_order(
             if current.payment and changed.amount_due != current.amount_due:
                 # the provider's record must expect what the customer now owes (else: mismatch)
                 updates[f"payments/{current.payment.id}"] = ({"amount": changed.amount_due}, None)
-        result = Changed(changed or current, refund_id if change.refund_amount else None)
+        result = Changed(
+            changed or current, refund_id if change.refund_amount else None, change.refund_amount, changed is not None
+        )
         return Plan(result=result, at=now, actor=actor, events=journal, creates=plan_creates, updates=updates)
 
     changed = backend.writer.commit(store.id, build, before_commit).result

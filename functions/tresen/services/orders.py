@@ -17,10 +17,11 @@ from ..adapters.clock import new_id, new_secret_token
 from ..adapters.payments import provider
 from ..adapters.store_writer import Claims, Counter, Plan
 from ..domain.catalog import Product, Store
+from ..domain.changes import OrderChange
 from ..domain.errors import DomainError, FieldError
 from ..domain.journal import JournalEvent, pseudonym
 from ..domain.orders import Order, OrderRequest, check_orderable, invoice_number, new_order, price_cart
-from ..domain.refunds import RefundPlan, RefundRequest, plan_refund
+from ..domain.refunds import RefundRequest, plan_refund
 
 
 @dataclass(frozen=True)
@@ -206,19 +207,13 @@ def change_status(
     backend: Backend, store_id: str, order_id: str, target: str, actor: Mapping[str, Any], reason: str | None
 ) -> Order:
     from ..domain.workflow import staff_transition
-    from .order_changes import Change, change_order
+    from .order_changes import change_order
 
     store, _ = catalog_or_404(backend, store_id)
     now = backend.now()
 
-    def decide(order: Order) -> Change:
-        transition = staff_transition(order, target, now, reason)
-        return Change(
-            transition.order,
-            [transition.journal] if transition.journal else [],
-            refund_amount=transition.refund_amount,
-            refund_reason="rejected",
-        )
+    def decide(order: Order) -> OrderChange:
+        return staff_transition(order, target, now, reason)
 
     return change_order(backend, store, order_id, decide, actor, now).order
 
@@ -242,18 +237,15 @@ def refund_order(
     """Pay back part or all of a paid order. The answer (stored for idempotent replays in the same
     commit) shows the refund as `pending`; the provider's answer follows right after the commit and
     is journaled (the sandbox succeeds at once)."""
-    from .order_changes import Change, change_order
+    from .order_changes import change_order
 
     store, _ = catalog_or_404(backend, store_id)
     now = backend.now()
-    planned: list[RefundPlan] = []
 
-    def decide(order: Order) -> Change:
+    def decide(order: Order) -> OrderChange:
         plan = plan_refund(order, request, now)
-        planned[:] = [plan]
-        return Change(
+        return OrderChange(
             plan.order,
-            [],
             refund_amount=plan.amount,
             refund_reason=request.reason or "",
             refund_vat=plan.vat,
@@ -262,7 +254,9 @@ def refund_order(
 
     def as_result(changed) -> RefundResult:
         at_counter = changed.order.payment_method == "on_site"  # paid out in cash at once
-        return RefundResult(changed.refund_id, order_id, planned[0].amount, "succeeded" if at_counter else "pending")
+        return RefundResult(
+            changed.refund_id, order_id, changed.refund_amount, "succeeded" if at_counter else "pending"
+        )
 
     def respond(batch, changed) -> None:
         for hook in before_commit:
@@ -280,12 +274,12 @@ def correct_order(
     actor: Mapping[str, Any],
 ) -> Order:
     """A void or discount on an unpaid order, journaled with the new totals."""
-    from .order_changes import Change, change_order
+    from .order_changes import change_order
 
     store, _ = catalog_or_404(backend, store_id)
     now = backend.now()
 
-    def decide(order: Order) -> Change:
+    def decide(order: Order) -> OrderChange:
         if order.payment and order.payment.provider != "sandbox":
             # the PaymentIntent's amount would have to change at Stripe too: not built yet
             raise DomainError("not_supported", "Correcting an unpaid Stripe order is not supported yet.")
@@ -296,6 +290,6 @@ def correct_order(
             "total": changed.totals.total,
         }
         data = {**event.data, "order_id": order.id, "totals": totals, "status": changed.status}
-        return Change(changed, [JournalEvent(event.type, data)])
+        return OrderChange(changed, (JournalEvent(event.type, data),))
 
     return change_order(backend, store, order_id, decide, actor, now).order

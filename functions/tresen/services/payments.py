@@ -11,7 +11,7 @@ from ..domain.journal import JournalEvent
 from ..domain.payments import PaymentEvent, RefundEvent, decide
 from ..domain.refunds import refund_reversed
 from ..domain.workflow import expire
-from .order_changes import Change, change_order
+from .order_changes import change_order
 
 PROVIDER = {"type": "provider"}
 SCHEDULER = {"type": "system", "job": "expire"}
@@ -35,19 +35,17 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
         return record_unmatched(backend, event.provider, event.id, event.type, "unknown payment")
     store, _ = backend.catalog.get(payment.get("store_id"))
 
-    def decide_event(order):
-        decision = decide(order, event, now)
-        return Change(
-            decision.order,
-            [decision.journal],
-            refund_amount=decision.refund_amount,
-            refund_reason="paid_after_close",
-            assign_invoice=decision.assign_invoice,
-        )
-
     record = {"type": event.type, "at": now, "store_id": store.id, "order_id": payment.get("order_id")}
     try:
-        change_order(backend, store, payment.get("order_id"), decide_event, PROVIDER, now, creates={dedup: record})
+        change_order(
+            backend,
+            store,
+            payment.get("order_id"),
+            lambda order: decide(order, event, now),
+            PROVIDER,
+            now,
+            creates={dedup: record},
+        )
     except AlreadyWritten:
         return EventOutcome(duplicate=True)
     return EventOutcome()
@@ -149,11 +147,6 @@ def expire_orders(backend: Backend, limit: int = 500) -> int:
     canceled = 0
     for snapshot in due:
         store, _ = backend.catalog.get(snapshot.get("store_id"))
-
-        def decide_expiry(order):
-            transition = expire(order, now)
-            return Change(transition.order, [transition.journal] if transition.journal else [])
-
-        result = change_order(backend, store, snapshot.id, decide_expiry, SCHEDULER, now)
-        canceled += result.order.status == "canceled"
+        result = change_order(backend, store, snapshot.id, lambda order: expire(order, now), SCHEDULER, now)
+        canceled += result.changed  # an event may have paid or canceled it meanwhile
     return canceled

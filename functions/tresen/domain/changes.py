@@ -1,0 +1,21 @@
+"""What a decision about an existing order amounts to: the pure result every use case that changes
+an order returns (payment events, staff transitions, expiry, refunds, corrections)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .journal import JournalEvent
+from .money import VatLine
+from .orders import Order
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    order: Order | None  # None: nothing changes (the event or request is journaled, if at all)
+    journal: tuple[JournalEvent, ...] = ()
+    refund_amount: int = 0  # to pay back through the provider (or at the counter) right after the commit
+    refund_reason: str = ""
+    refund_vat: tuple[VatLine, ...] = ()  # per rate of the refunded amount, when known
+    refund_lines: dict[str, int] = field(default_factory=dict)  # line id → quantity, for refunds by lines
+    assign_invoice: bool = False  # the order became paid: it gets the next invoice number now
