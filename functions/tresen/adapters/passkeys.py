@@ -34,13 +34,15 @@ def hashed(pin: str) -> str:
     return hasher().hash(pin)
 
 
-def verify_passkey(db, store_id: str, offered: str | None, now: datetime) -> None:
-    """Raises passkey_required / passkey_locked / passkey_invalid; a success resets the count."""
+def verify_passkey(
+    db, store_id: str, state: PasskeyState | None, doc: dict, offered: str | None, now: datetime
+) -> None:
+    """Checks `offered` against the state just loaded. Raises passkey_required / passkey_locked /
+    passkey_invalid; a success resets the count."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
     from ..domain.errors import DomainError
 
-    state, doc = load_state(db, store_id)
     check_attempt(state, offered, now)
     ref = db.document(passkey_path(store_id))
     try:

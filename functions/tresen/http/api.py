@@ -18,6 +18,13 @@ from .router import JOB, STAFF_ROLES, Call, route, staff
 ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
+def _order_id(call: Call) -> str:
+    """The path's order id, if it can be one: anything else is a plain 404, before any read."""
+    if not ORDER_ID.match(call.params["order"]):
+        raise DomainError("order_not_found", "No such order.")
+    return call.params["order"]
+
+
 def _backend():
     from ..adapters.backend import backend
 
@@ -104,11 +111,7 @@ def create_order(call: Call):
     errors=("order_not_found",),
 )
 def get_order(call: Call):
-    order_id = call.params["order"]
-    token = call.request.headers.get("X-Order-Token")
-    if not ORDER_ID.match(order_id):
-        token = None
-    return orders.order_for_customer(_backend(), order_id, token)
+    return orders.order_for_customer(_backend(), _order_id(call), call.request.headers.get("X-Order-Token"))
 
 
 @route(
@@ -140,10 +143,7 @@ def list_orders(call: Call):
     errors=("unauthenticated", "forbidden", "order_not_found"),
 )
 def get_store_order(call: Call):
-    order_id = call.params["order"]
-    if not ORDER_ID.match(order_id):
-        raise DomainError("order_not_found", "No such order.")
-    return orders.order_for_staff(_backend(), call.params["store"], order_id)
+    return orders.order_for_staff(_backend(), call.params["store"], _order_id(call))
 
 
 @route(
@@ -207,9 +207,7 @@ def _sandbox_only() -> None:
     errors=("unauthenticated", "forbidden", "order_not_found", "invalid_transition", "validation_failed"),
 )
 def change_order_status(call: Call):
-    order_id = call.params["order"]
-    if not ORDER_ID.match(order_id):
-        raise DomainError("order_not_found", "No such order.")
+    order_id = _order_id(call)
     body: m.StatusChange = call.body
     return orders.change_status(
         _backend(), call.params["store"], order_id, body.status, call.caller.actor(), body.reason
@@ -240,9 +238,7 @@ def change_order_status(call: Call):
     ),
 )
 def refund(call: Call):
-    order_id = call.params["order"]
-    if not ORDER_ID.match(order_id):
-        raise DomainError("order_not_found", "No such order.")
+    order_id = _order_id(call)
     body: m.RefundIn = call.body
     request = RefundRequest(
         amount=body.amount, lines=tuple((line.line_id, line.quantity) for line in body.lines or ()), reason=body.reason
@@ -318,12 +314,6 @@ def give_discount(call: Call):
         event,
         actor,
     )
-
-
-def _order_id(call: Call) -> str:
-    if not ORDER_ID.match(call.params["order"]):
-        raise DomainError("order_not_found", "No such order.")
-    return call.params["order"]
 
 
 @route(
