@@ -48,7 +48,7 @@ def test_expiry_cancels_only_orders_past_their_window(client, store_id, backend)
     stale, fresh = online_order(client, store_id), online_order(client, store_id)
     backend.db.document(f"orders/{stale['id']}").update({"expires_at": now() - timedelta(seconds=1)})
     response = client.post("/v1/jobs/expire-orders")
-    assert response.status_code == 200 and response.get_json()["expired"] >= 1
+    assert (response.status_code, response.get_json()) == (200, {"expired": 1})
     assert read(client, stale)["status"] == "canceled"
     assert read(client, fresh)["status"] == "awaiting_payment"
     late = deliver(client, payment_event(stale, "succeeded"))

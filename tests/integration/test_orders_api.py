@@ -26,7 +26,7 @@ def test_menu_lists_the_store_and_its_products(client, store_id):
     products = {p["id"]: p for p in menu["products"]}
     assert len(products) == 8
     assert products["soup"]["available"] is False
-    assert products["giftcard-25"] | {} == {
+    assert products["giftcard-25"] == {
         "id": "giftcard-25",
         "name": "Geschenkkarte 25 €",
         "price": 2500,
@@ -196,3 +196,38 @@ def test_health_and_openapi(client, backend):
     }
     assert "Idempotency-Key" in [p["name"] for p in create["parameters"]]
     assert "CreateOrder" in document["components"]["schemas"]
+
+
+def preflight(client, path, origin):
+    return client.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, idempotency-key",
+        },
+    )
+
+
+def test_customer_endpoints_answer_preflight_from_any_origin_in_dev(client, store_id):
+    response = preflight(client, f"/v1/stores/{store_id}/orders", "https://shop.example")
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET, POST, OPTIONS"
+    assert response.headers["Access-Control-Allow-Headers"] == "Content-Type, Idempotency-Key, X-Order-Token"
+    placed = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem() | {"Origin": "https://shop.example"}
+    )
+    assert placed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+
+
+def test_in_production_only_the_stores_configured_origins_are_allowed(client, store_id, backend, monkeypatch):
+    from tresen.config import settings
+    from tresen.http import app
+
+    monkeypatch.setattr(app, "settings", lambda: replace(settings(), env="prod"))
+    backend.db.document(f"stores/{store_id}").update({"cors_origins": ["https://cafe.example"]})
+    allowed = preflight(client, f"/v1/stores/{store_id}/menu", "https://cafe.example")
+    other = preflight(client, f"/v1/stores/{store_id}/menu", "https://evil.example")
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://cafe.example"
+    assert "Access-Control-Allow-Origin" not in other.headers

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..domain.catalog import Product, ProductOption, Store
 from ..domain.money import VatLine
-from ..domain.orders import Customer, Fulfilment, LineOption, Order, OrderLine, PaymentRef, Totals
+from ..domain.orders import Customer, Fulfilment, Order, OrderLine, PaymentRef, Totals
 
 _pii_keys: dict[str, bytes] = {}
 _pii_lock = threading.Lock()
@@ -135,7 +135,8 @@ def order_from_doc(doc: dict[str, Any]) -> Order:
         payment_status=doc["payment_status"],
         payment_method=doc["payment_method"],
         lines=tuple(
-            OrderLine(**(line | {"options": tuple(LineOption(**o) for o in line["options"])})) for line in doc["lines"]
+            OrderLine(**(line | {"options": tuple(ProductOption(**o) for o in line["options"])}))
+            for line in doc["lines"]
         ),
         totals=Totals(**(totals | {"vat": tuple(VatLine(**v) for v in totals["vat"])})),
         fulfilment=Fulfilment(**fulfilment),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .catalog import Product, Store
+from .catalog import Product, ProductOption, Store
 from .errors import DomainError, FieldError
 from .money import VatLine, split_by_rate, vat_breakdown
 
@@ -26,13 +26,6 @@ class CartItem:
 
 
 @dataclass(frozen=True)
-class LineOption:
-    id: str
-    name: str
-    price: int
-
-
-@dataclass(frozen=True)
 class OrderLine:
     id: str
     product_id: str
@@ -41,7 +34,7 @@ class OrderLine:
     unit_price: int
     vat_rate: str
     total: int
-    options: tuple[LineOption, ...] = ()
+    options: tuple[ProductOption, ...] = ()  # as priced when ordered (options are immutable values)
     note: str | None = None
 
 
@@ -141,7 +134,7 @@ def price_cart(products: dict[str, Product], items: tuple[CartItem, ...], tip: i
         if not product.available:
             unavailable.append(product.id)
             continue
-        chosen: list[LineOption] = []
+        chosen: list[ProductOption] = []
         for option_id in item.options:
             option = product.option(option_id)
             if option is None:
@@ -149,7 +142,7 @@ def price_cart(products: dict[str, Product], items: tuple[CartItem, ...], tip: i
             elif any(c.id == option_id for c in chosen):
                 problems.append(FieldError(f"{where}.options", f"option {option_id!r} chosen twice"))
             else:
-                chosen.append(LineOption(option.id, option.name, option.price))
+                chosen.append(option)
         unit_price = product.price + sum(o.price for o in chosen)
         assert product.vat_rate is not None  # items always carry a rate; enforced when seeding
         lines.append(
