@@ -39,6 +39,16 @@ class FakeStripe(HTTPClient):
                 "currency": fields["currency"],
                 "client_secret": f"pi_{n}_secret",
             }
+        elif path.startswith("/v1/payment_intents/"):
+            intent_id = path.rsplit("/", 1)[1]
+            body = {
+                "id": intent_id,
+                "object": "payment_intent",
+                "status": "requires_payment_method",
+                "amount": int(fields["amount"]),
+                "currency": "eur",
+                "client_secret": f"{intent_id}_secret",
+            }
         elif path == "/v1/refunds":
             body = {"id": f"re_{n}", "object": "refund", "status": "succeeded", "amount": int(fields["amount"])}
         else:

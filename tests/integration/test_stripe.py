@@ -136,3 +136,22 @@ def test_a_stripe_refund_failing_later_makes_the_amount_refundable_again(client,
     assert deliver(client, payload).status_code == 200
     final = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
     assert (final["refunded_amount"], final["payment_status"]) == (0, "paid")
+
+
+def test_a_void_on_an_unpaid_stripe_order_changes_the_payment_intent_amount(client, stripe_store):
+    store_id, fake = stripe_store
+    order = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
+    ).get_json()
+    staff = {"Authorization": f"Bearer {staff_token({store_id: 'staff'})}"}
+    voided = client.post(
+        f"/v1/stores/{store_id}/orders/{order['id']}/void",
+        headers=staff,
+        json={"lines": [{"line_id": "L2", "quantity": 1}]},
+    )
+    assert (voided.status_code, voided.get_json()["amount_due"]) == (200, 580)
+    update = fake.calls[-1]
+    assert (update["path"], update["fields"]) == (f"/v1/payment_intents/{order['payment']['id']}", {"amount": "580"})
+    deliver(client, intent_event("succeeded", order["payment"]["id"], 580))
+    paid = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
+    assert (paid["status"], paid["payment_status"]) == ("paid", "paid")

@@ -24,6 +24,9 @@ class SandboxProvider:
     def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ProviderRefund:
         return ProviderRefund(id=f"sbx_{refund_id}", status="succeeded")
 
+    def update_amount(self, *, payment_id: str, amount: int) -> None:
+        """Nothing to do: the sandbox charges what our `payments/{id}` record says."""
+
     def create_payment(self, *, order_id: str, store_id: str, amount: int, currency: str) -> PaymentRef:
         payment_id = new_id("pay_sbx_")
         return PaymentRef(

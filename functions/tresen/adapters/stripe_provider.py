@@ -48,6 +48,9 @@ class StripeProvider:
         )
         return PaymentRef(id=intent.id, provider=self.name, status=intent.status, client_secret=intent.client_secret)
 
+    def update_amount(self, *, payment_id: str, amount: int) -> None:
+        client().v1.payment_intents.update(payment_id, {"amount": amount})
+
     def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ProviderRefund:
         refund = client().v1.refunds.create(
             {"payment_intent": payment_id, "amount": amount, "metadata": {"tresen_refund_id": refund_id}},

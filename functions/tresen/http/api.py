@@ -253,7 +253,6 @@ CORRECTION_ERRORS = (
     "order_not_found",
     "order_not_unpaid",
     "validation_failed",
-    "not_supported",
     "passkey_required",
     "passkey_invalid",
     "passkey_locked",

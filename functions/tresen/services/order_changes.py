@@ -31,6 +31,7 @@ class Changed:
     refund_id: str | None
     refund_amount: int
     changed: bool  # False when the decision left the order as it was
+    amount_changed: bool  # amount_due moved (void, discount): the provider must expect the new one
 
 
 def change_order(
@@ -91,17 +92,25 @@ def change_order(
         updates = {}
         if changed is not None:
             updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), snapshot.update_time)
-            if current.payment and changed.amount_due != current.amount_due:
-                # the provider's record must expect what the customer now owes (else: mismatch)
-                updates[f"payments/{current.payment.id}"] = ({"amount": changed.amount_due}, None)
+        amount_changed = bool(changed and current.payment and changed.amount_due != current.amount_due)
+        if amount_changed:  # our record of the payment expects what the customer now owes (else: mismatch)
+            updates[f"payments/{current.payment.id}"] = ({"amount": changed.amount_due}, None)
         result = Changed(
-            changed or current, refund_id if change.refund_amount else None, change.refund_amount, changed is not None
+            changed or current,
+            refund_id if change.refund_amount else None,
+            change.refund_amount,
+            changed is not None,
+            amount_changed,
         )
         return Plan(result=result, at=now, actor=actor, events=journal, creates=plan_creates, updates=updates)
 
     changed = backend.writer.commit(store.id, build, before_commit).result
     if changed.refund_id and changed.order.payment_method == "online":
         send_refund(backend, store.id, changed.refund_id)
+    if changed.amount_changed:
+        # after the commit: a payment at the old amount meanwhile is a mismatch, never marked paid
+        payment = changed.order.payment
+        provider(payment.provider).update_amount(payment_id=payment.id, amount=changed.order.amount_due)
     return changed
 
 

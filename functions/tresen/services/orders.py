@@ -280,9 +280,6 @@ def correct_order(
     now = backend.now()
 
     def decide(order: Order) -> OrderChange:
-        if order.payment and order.payment.provider != "sandbox":
-            # the PaymentIntent's amount would have to change at Stripe too: not built yet
-            raise DomainError("not_supported", "Correcting an unpaid Stripe order is not supported yet.")
         changed = correct(order, now)
         totals = {
             "subtotal": changed.totals.subtotal,
