@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+from google.api_core.exceptions import ServiceUnavailable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,27 +82,24 @@ def test_unknown_paths_and_methods_are_problems(client):
     assert [r.status_code for r in odd_ids] == [404, 404, 404]
 
 
-def test_transient_backend_failure_is_503_with_retry_after(client, store_id, monkeypatch):
-    from google.api_core.exceptions import ServiceUnavailable
-
+@pytest.mark.parametrize(
+    ("failure", "status", "code", "retry_after"),
+    [
+        (ServiceUnavailable("emulator restarting"), 503, "service_unavailable", "1"),
+        (KeyError("secret_internal_name"), 500, "internal_error", None),
+    ],
+)
+def test_backend_failures_are_problems_without_internals(
+    client, store_id, monkeypatch, failure, status, code, retry_after
+):
     from tresen.services import orders
 
-    def firestore_down(*args, **kwargs):
-        raise ServiceUnavailable("emulator restarting")
+    def failing(*args, **kwargs):
+        raise failure
 
-    monkeypatch.setattr(orders, "place_order", firestore_down)
+    monkeypatch.setattr(orders, "place_order", failing)
     response = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
-    assert (response.status_code, response.get_json()["code"]) == (503, "service_unavailable")
-    assert response.headers["Retry-After"] == "1"
-
-
-def test_unexpected_errors_are_500_without_internals(client, store_id, monkeypatch):
-    from tresen.services import orders
-
-    def bug(*args, **kwargs):
-        raise KeyError("secret_internal_name")
-
-    monkeypatch.setattr(orders, "place_order", bug)
-    response = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
-    assert (response.status_code, response.get_json()["code"]) == (500, "internal_error")
+    assert (response.status_code, response.get_json()["code"]) == (status, code)
+    assert response.headers.get("Retry-After") == retry_after
+    assert "emulator restarting" not in response.get_data(as_text=True)
     assert "secret_internal_name" not in response.get_data(as_text=True)
