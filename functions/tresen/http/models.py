@@ -16,10 +16,16 @@ OrderStatus = Literal["awaiting_payment", "paid", "placed", "accepted", "ready",
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 
 
-class Inbound(BaseModel):
+class Model(BaseModel):
+    """Validators are built on first use, not at import: keeps the functions' cold start cheap."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Inbound(Model):
     """Request bodies ignore unknown fields: a client-sent price is dropped, never trusted."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class OrderItemIn(Inbound):
@@ -71,10 +77,10 @@ class CreateOrder(Inbound):
     payment: PaymentIn
 
 
-class Outbound(BaseModel):
+class Outbound(Model):
     """Response models read straight from the domain's dataclasses."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 class OptionOut(Outbound):
@@ -93,7 +99,7 @@ class ProductOut(Outbound):
     options: list[OptionOut]
 
 
-class StoreOut(BaseModel):
+class StoreOut(Model):
     id: str
     name: str
     currency: str
@@ -103,7 +109,7 @@ class StoreOut(BaseModel):
     fulfilment_types: list[str]
 
 
-class MenuOut(BaseModel):
+class MenuOut(Model):
     store: StoreOut
     products: list[ProductOut]
 
@@ -135,7 +141,7 @@ class TotalsOut(Outbound):
     vat: list[VatOut]
 
 
-class FulfilmentOut(BaseModel):
+class FulfilmentOut(Model):
     type: str
     table: str | None
     address: str | None
@@ -156,7 +162,7 @@ class PaymentOut(Outbound):
     client_secret: str | None = None
 
 
-class OrderOut(BaseModel):
+class OrderOut(Model):
     id: str
     store_id: str
     number: int
@@ -183,14 +189,14 @@ class CreatedOrderOut(OrderOut):
     access_token: str = Field(description="Shown once; send it as X-Order-Token to read the order later")
 
 
-class OrderPage(BaseModel):
+class OrderPage(Model):
     data: list[OrderOut]
     next_cursor: str | None
     has_more: bool
 
 
-class OrderListQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OrderListQuery(Model):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     status: OrderStatus | None = None
     since: AwareDatetime | None = None
@@ -198,7 +204,7 @@ class OrderListQuery(BaseModel):
     cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
-class Health(BaseModel):
+class Health(Model):
     status: Literal["ok", "unavailable"]
 
 
@@ -236,7 +242,7 @@ class SandboxEventIn(Inbound):
     data: dict
 
 
-class WebhookAck(BaseModel):
+class WebhookAck(Model):
     received: bool = True
     duplicate: bool = False
     ignored: str | None = None
@@ -247,7 +253,7 @@ class StatusChange(Inbound):
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
-class ExpiredOut(BaseModel):
+class ExpiredOut(Model):
     expired: int
 
 
