@@ -8,7 +8,13 @@ from functools import cache
 
 DEV_PROJECT = "demo-tresen"
 EMULATOR_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST")
-PROD_REQUIRED_SECRETS = ("STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_ARCHIVE_BUCKET", "GOOGLE_CLOUD_PROJECT")
+PROD_REQUIRED_SECRETS = (
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_KEY",
+    "TRESEN_ARCHIVE_BUCKET",
+    "GOOGLE_CLOUD_PROJECT",
+    "TRESEN_GIFTCARD_KEY",
+)
 
 
 class ConfigError(RuntimeError):
@@ -25,6 +31,8 @@ class Settings:
     sandbox_secret: str
     stripe_webhook_secret: str
     stripe_api_key: str = ""
+    # keys the hashes gift cards are stored under; kept outside the database (see giftcard_store)
+    giftcard_key: str = "giftcard-key-dev"
 
     @property
     def dev(self) -> bool:
@@ -53,6 +61,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             sandbox_secret="",
             stripe_webhook_secret=environ["STRIPE_WEBHOOK_SECRET"],
             stripe_api_key=environ["STRIPE_API_KEY"],
+            giftcard_key=environ["TRESEN_GIFTCARD_KEY"],
         )
     port = environ.get("TRESEN_PORT", "8080")
     return Settings(
@@ -64,6 +73,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sandbox_secret=environ.get("TRESEN_SANDBOX_SECRET", "whsec_sandbox_dev"),
         stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET", "whsec_stripe_dev"),
         stripe_api_key=environ.get("STRIPE_API_KEY", ""),
+        giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", "giftcard-key-dev"),
     )
 
 

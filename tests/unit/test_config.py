@@ -8,6 +8,7 @@ PROD = {
     "TRESEN_ARCHIVE_BUCKET": "tresen-archive",
     "STRIPE_WEBHOOK_SECRET": "whsec_live",
     "STRIPE_API_KEY": "sk_live_x",
+    "TRESEN_GIFTCARD_KEY": "a-long-random-key",
 }
 
 

@@ -59,6 +59,9 @@ class Plan(Generic[T]):
     events: list[JournalEvent]
     creates: dict[str, dict[str, Any]] = field(default_factory=dict)
     sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # create-only documents numbered from a version read (a gift card's ledger): if one exists,
+    # someone else appended first, and the attempt is made again on fresh reads
+    sequenced: dict[str, dict[str, Any]] = field(default_factory=dict)
     # path → (fields, update time of the version read): fails if the document changed since;
     # None as update time: an unconditional update
     updates: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
@@ -115,6 +118,9 @@ class StoreWriter:
                 try:
                     batch.commit()
                 except AlreadyExists as conflict:
+                    if any(f"/{path}" in str(conflict) for path in plan.sequenced):
+                        log.info("store %s: a ledger moved on since it was read (attempt %d)", store_id, attempt)
+                        continue
                     own = next((path for path in plan.creates if f"/{path}" in str(conflict)), None)
                     if own:
                         raise AlreadyWritten(own) from None
@@ -149,6 +155,8 @@ class StoreWriter:
     def _batch_for(self, store_id: str, plan: Plan, claims: Claims):
         batch = self._db.batch()
         for path, data in plan.creates.items():
+            batch.create(self._db.document(path), data)
+        for path, data in plan.sequenced.items():
             batch.create(self._db.document(path), data)
         for path, data in plan.sets.items():
             batch.set(self._db.document(path), data)

@@ -7,7 +7,7 @@ from functools import cache
 from werkzeug.wrappers import Request, Response
 
 from ..config import settings
-from . import api  # noqa: F401  (registers the routes)
+from . import api, giftcard_routes  # noqa: F401  (register the routes)
 from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router
 
@@ -44,7 +44,7 @@ class HttpServices:
 
     def authenticate(self, request: Request, route: Route, params: dict[str, str]) -> Caller:
         if route.access.kind == "public":
-            return Caller("customer")
+            return Caller("customer", address=client_address(request))
         if route.access.kind == "job":
             if not (settings().dev or self._jobs_trusted):
                 raise ApiProblem("not_found", f"No endpoint at {request.path}.")
@@ -59,6 +59,8 @@ class HttpServices:
             identity = verify_staff_token(token.strip())
         except InvalidToken:
             raise ApiProblem("unauthenticated", "The token is invalid or expired.") from None
+        if route.access.kind == "card_staff":
+            return Caller("staff", uid=identity.uid, stores=tuple(sorted(identity.stores.items())))
         store_id = params.get("store", "")
         role = identity.role_in(store_id)
         if role is None or role not in route.access.roles:
@@ -86,6 +88,13 @@ class HttpServices:
         from ..adapters.cors import origin_allowed
 
         return origin_allowed(origin, path)
+
+
+def client_address(request: Request) -> str:
+    """Behind Google's front end the client's address is the last X-Forwarded-For entry (the one
+    the front end appended; earlier entries are whatever the client sent)."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.rsplit(",", 1)[-1].strip() or request.remote_addr or ""
 
 
 @cache

@@ -302,3 +302,109 @@ class DiscountIn(Inbound):
         if (self.amount is None) == (self.percent is None):
             raise ValueError("send either amount or percent")
         return self
+
+
+GiftCardAmount = Annotated[int, Field(strict=True, ge=1, le=100_000_00)]
+GiftCardCode = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class GiftCardIssueIn(Inbound):
+    amount: GiftCardAmount
+    count: Annotated[int, Field(strict=True, ge=2, le=10_000)] | None = Field(
+        default=None, description="2-10 000: a block activation, processed in chunks of 100 (202)"
+    )
+
+
+class GiftCardAmountIn(Inbound):
+    amount: GiftCardAmount
+    auth_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{6}$", to_upper=True)] | None = Field(
+        default=None, description="captures this authorization (redeem) or uses this approval (load)"
+    )
+
+
+class GiftCardAuthorizeIn(Inbound):
+    type: Literal["redeem", "load"]
+    amount: GiftCardAmount
+
+
+class GiftCardDeactivateIn(Inbound):
+    reason: Literal["lost", "stolen", "fraud", "other"]
+
+
+class GiftCardBalanceIn(Inbound):
+    code: GiftCardCode
+
+
+class HoldOut(Outbound):
+    auth_code: str
+    type: Literal["redeem", "load"]
+    amount: int
+    expires_at: datetime
+    order_id: str | None
+
+
+class GiftCardActivityOut(Outbound):
+    n: int
+    type: str
+    amount: int
+    balance_change: int
+    balance_after: int
+    at: datetime
+    order_id: str | None
+    refund_id: str | None
+    auth_code: str | None
+    reason: str | None
+    linked_card_id: str | None
+
+
+GiftCardStatus = Literal["pending", "active", "deactivated", "expired"]
+
+
+class GiftCardOut(Model):
+    id: str
+    code: str | None = Field(description="the full code: only in the response that created the card")
+    last4: str
+    status: GiftCardStatus
+    balance: int
+    currency: str
+    issued_at: datetime
+    expires_at: datetime
+    deactivation_reason: str | None
+    transferred_to: str | None
+    transferred_from: str | None
+    holds: list[HoldOut]
+    activities: list[GiftCardActivityOut] = Field(description="the 20 latest, newest first (card inquiry only)")
+    auth_code: str | None = Field(default=None, description="the new authorization's code (authorizations only)")
+
+
+class GiftCardTransferOut(Model):
+    old: GiftCardOut
+    new: GiftCardOut
+
+
+class BlockAcceptedOut(Model):
+    activation_id: str
+    status: Literal["running"] = "running"
+
+
+class ActivationChunkOut(Model):
+    index: int
+    status: Literal["pending", "done"]
+    activated: int
+    failed: int
+
+
+class ActivationOut(Outbound):
+    id: str
+    status: Literal["running", "done"]
+    total: int
+    activated: int
+    failed: int
+    chunks: list[ActivationChunkOut]
+
+
+class GiftCardBalanceOut(Model):
+    status: GiftCardStatus
+    balance: int
+    currency: str
+    expires_at: datetime

@@ -47,11 +47,29 @@ def staff(*roles: str) -> Access:
     return Access("staff", roles)
 
 
+def card_staff(*roles: str) -> Access:
+    """Staff holding one of `roles` in the store that issued the card named in the path: the
+    store is known only once the card is found, so the handler checks it (`Caller.acting_in`)."""
+    return Access("card_staff", roles)
+
+
 @dataclass(frozen=True)
 class Caller:
     kind: str  # customer | staff
     uid: str | None = None
     role: str | None = None
+    stores: tuple[tuple[str, str], ...] = ()  # (store id, role): for card_staff routes
+    address: str = ""  # the client's network address, for rate limits
+
+    def acting_in(self, store_id: str, roles: tuple[str, ...], hidden: DomainError) -> Caller:
+        """This caller with its role in `store_id`; `hidden` if it has none there (so a card of
+        another merchant stays unknown), 403 if its role there is not enough."""
+        role = dict(self.stores).get(store_id)
+        if role is None:
+            raise hidden
+        if role not in roles:
+            raise ApiProblem("forbidden", f"Your role does not allow this in store {store_id!r}.")
+        return Caller("staff", uid=self.uid, role=role)
 
     def actor(self) -> dict[str, Any]:
         if self.kind == "staff":
@@ -91,6 +109,7 @@ class Call:
     # hooks that add writes to the use case's atomic commit: (batch, result) -> None
     before_commit: list[Callable[[Any, Any], None]] = field(default_factory=list)
     stored_body: bytes | None = None
+    stored_status: int = 200
 
 
 ROUTES: list[Route] = []
@@ -170,8 +189,8 @@ class Router:
         from ..adapters.idempotency import StoredResponse
 
         def store_response(batch: Any, result: Any) -> None:
-            call.stored_body = render(route, result)
-            records.store_in(batch, lease, StoredResponse(route.status, call.stored_body, JSON_TYPE))
+            call.stored_body, call.stored_status = render(route, result), status_of(route, result)
+            records.store_in(batch, lease, StoredResponse(call.stored_status, call.stored_body, JSON_TYPE))
 
         call.before_commit.append(store_response)
         from google.api_core.exceptions import FailedPrecondition
@@ -185,14 +204,19 @@ class Router:
             records.release(lease)
             raise
         if call.stored_body is None:  # the use case committed nothing of its own
-            call.stored_body = render(route, result)
-            records.store(lease, StoredResponse(route.status, call.stored_body, JSON_TYPE))
-        return Response(call.stored_body, status=route.status, content_type=JSON_TYPE)
+            call.stored_body, call.stored_status = render(route, result), status_of(route, result)
+            records.store(lease, StoredResponse(call.stored_status, call.stored_body, JSON_TYPE))
+        return Response(call.stored_body, status=call.stored_status, content_type=JSON_TYPE)
 
     def _respond(self, route: Route, call: Call, result: Any) -> Response:
         if isinstance(result, Response):
             return result
-        return Response(render(route, result), status=route.status, content_type=JSON_TYPE)
+        return Response(render(route, result), status=status_of(route, result), content_type=JSON_TYPE)
+
+
+def status_of(route: Route, result: Any) -> int:
+    """The route's status, unless the result names its own (201 for a card, 202 for a block)."""
+    return getattr(result, "http_status", route.status)
 
 
 def unexpected(request: Request, error: Exception) -> ApiProblem:

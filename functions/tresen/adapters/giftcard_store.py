@@ -1,0 +1,140 @@
+"""Gift cards in Firestore: `giftcards/{keyed hash of the code}` and its ledger below it.
+
+The document id is an HMAC of the code under a key that lives outside the database
+(`TRESEN_GIFTCARD_KEY`), and the document keeps only the last four characters: a leaked database
+yields no usable code. A card is created with a create-only write, so two cards can never share a
+code; each activity is a create-only document `activities/{n:09d}` beside a card update guarded
+by the card's update time, so concurrent changes are applied one after another, never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from ..config import settings
+from ..domain.giftcards import Activity, Card, CardChange, Hold
+from ..domain.journal import JournalEvent
+from .repository import as_aware
+
+
+def code_hash(code: str) -> str:
+    return hmac.new(settings().giftcard_key.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def card_path(hashed: str) -> str:
+    return f"giftcards/{hashed}"
+
+
+def activity_path(hashed: str, n: int) -> str:
+    return f"giftcards/{hashed}/activities/{n:09d}"
+
+
+def card_to_doc(card: Card) -> dict[str, Any]:
+    doc = asdict(card)
+    doc["holds"] = [asdict(hold) for hold in card.holds]
+    # the earliest moment a hold falls due: the expiry job finds cards to release by it
+    doc["next_hold_due"] = min((hold.expires_at for hold in card.holds), default=None)
+    return doc
+
+
+def card_from_doc(doc: dict[str, Any]) -> Card:
+    return Card(
+        **{
+            **{k: doc[k] for k in Card.__dataclass_fields__ if k in doc},
+            "issued_at": as_aware(doc["issued_at"]),
+            "expires_at": as_aware(doc["expires_at"]),
+            "holds": tuple(Hold(**(h | {"expires_at": as_aware(h["expires_at"])})) for h in doc.get("holds", ())),
+        }
+    )
+
+
+def activity_to_doc(card: Card, activity: Activity, actor: dict[str, Any]) -> dict[str, Any]:
+    return asdict(activity) | {"card_id": card.id, "store_id": card.store_id, "actor": actor}
+
+
+def activity_from_doc(doc: dict[str, Any]) -> Activity:
+    fields = {k: doc[k] for k in Activity.__dataclass_fields__ if k in doc}
+    return Activity(**(fields | {"at": as_aware(doc["at"])}))
+
+
+def journal_event(card: Card, activity: Activity) -> JournalEvent:
+    data = {
+        "card_id": card.id,
+        "last4": card.last4,
+        "n": activity.n,
+        "amount": activity.amount,
+        "balance_change": activity.balance_change,
+        "balance_after": activity.balance_after,
+    }
+    for link in ("order_id", "refund_id", "auth_code", "reason", "linked_card_id"):
+        if getattr(activity, link):
+            data[link] = getattr(activity, link)
+    return JournalEvent(f"giftcard.{activity.type}", data)
+
+
+class CardWrites:
+    """The writes and journal events of card changes, for one atomic commit."""
+
+    def __init__(self, actor: dict[str, Any]):
+        self.actor = actor
+        self.creates: dict[str, dict[str, Any]] = {}
+        self.sequenced: dict[str, dict[str, Any]] = {}
+        self.updates: dict[str, tuple[dict[str, Any], Any]] = {}
+        self.events: list[JournalEvent] = []
+
+    def add(self, hashed: str, change: CardChange, read_at: Any | None, new: bool = False) -> None:
+        """`new`: create the card (fails if the code exists); else update it if unchanged since `read_at`."""
+        if new:
+            self.creates[card_path(hashed)] = card_to_doc(change.card)
+        else:
+            self.updates[card_path(hashed)] = (card_to_doc(change.card), read_at)
+        for activity in change.activities:
+            self.sequenced[activity_path(hashed, activity.n)] = activity_to_doc(change.card, activity, self.actor)
+            self.events.append(journal_event(change.card, activity))
+
+
+def read_card(db, hashed: str) -> tuple[Card | None, Any]:
+    snapshot = db.document(card_path(hashed)).get()
+    return (card_from_doc(snapshot.to_dict()), snapshot.update_time) if snapshot.exists else (None, None)
+
+
+def latest_activities(db, hashed: str, limit: int = 20) -> list[Activity]:
+    from google.cloud.firestore import Query
+
+    snapshots = (
+        db.collection(f"{card_path(hashed)}/activities").order_by("n", direction=Query.DESCENDING).limit(limit).get()
+    )
+    return [activity_from_doc(s.to_dict()) for s in snapshots]
+
+
+def ledger_sum(db, hashed: str) -> tuple[int, int]:
+    """(sum of balance changes, number of activities): what the balance must equal."""
+    total = count = 0
+    for snapshot in db.collection(f"{card_path(hashed)}/activities").stream():
+        total += snapshot.get("balance_change")
+        count += 1
+    return total, count
+
+
+def due_cards(db, now: datetime, limit: int) -> list[tuple[str, Card]]:
+    from google.cloud.firestore import FieldFilter
+
+    found = db.collection("giftcards").where(filter=FieldFilter("next_hold_due", "<=", now)).limit(limit).get()
+    return [(s.id, card_from_doc(s.to_dict())) for s in found]
+
+
+def expired_cards(db, now: datetime, limit: int) -> list[tuple[str, Card]]:
+    from google.cloud.firestore import FieldFilter
+
+    found = (
+        db.collection("giftcards")
+        .where(filter=FieldFilter("status", "in", ["active", "deactivated"]))
+        .where(filter=FieldFilter("expires_at", "<=", now))
+        .limit(limit)
+        .get()
+    )
+    return [(s.id, card_from_doc(s.to_dict())) for s in found]

@@ -1,0 +1,411 @@
+"""Gift-card use cases: sell, load, redeem, authorize, block, transfer, inquire; the expiry job.
+
+Every change reads the card inside the store writer's attempt, decides (domain/giftcards.py) and
+commits the card, its new ledger documents and their journal entries atomically, guarded by the
+card's update time: concurrent changes to one card are applied one after another, never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..adapters import giftcard_store as cards
+from ..adapters.backend import Backend
+from ..adapters.clock import new_id, rfc3339
+from ..adapters.rate_limits import Limit, hit
+from ..adapters.store_writer import AlreadyWritten, Claims, Plan
+from ..config import settings
+from ..domain import giftcards as gc
+from ..domain.catalog import Store
+from ..domain.errors import DomainError
+from ..domain.journal import JournalEvent
+from .orders import catalog_or_404
+
+log = logging.getLogger(__name__)
+CHUNK_SIZE = 100
+BALANCE_LIMITS = (
+    Limit("balance-address", 20, timedelta(minutes=1)),
+    Limit("balance-code", 5, timedelta(minutes=15)),
+)
+Hooks = list[Callable[[Any, Any], None]]
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class CardResult:
+    card: gc.Card
+    now: datetime
+    code: str | None = None  # shown once: for a card created by this call
+    activities: tuple[gc.Activity, ...] = ()  # newest first
+    auth_code: str | None = None
+
+
+def not_found() -> DomainError:
+    return DomainError("giftcard_not_found", "No gift card with this code.")
+
+
+def lookup(backend: Backend, raw_code: str) -> tuple[str, gc.Card]:
+    """The card's key and state; unknown and malformed codes get the same 404."""
+    code = gc.normalize_code(raw_code)
+    card, _ = cards.read_card(backend.db, cards.code_hash(code or raw_code))
+    if code is None or card is None:
+        raise not_found()
+    return cards.code_hash(code), card
+
+
+def change_card(
+    backend: Backend,
+    hashed: str,
+    store_id: str,
+    decide: Callable[[gc.Card], gc.CardChange],
+    actor: Mapping[str, Any],
+    before_commit: Hooks,
+    respond: Callable[[gc.CardChange], Any] = lambda change: change,
+) -> Any:
+    now = backend.now()
+
+    def build(claims: Claims) -> Plan:
+        card, read_at = cards.read_card(backend.db, hashed)
+        change = decide(card)
+        writes = cards.CardWrites(dict(actor))
+        writes.add(hashed, change, read_at)
+        return _plan(respond(change), now, writes)
+
+    return backend.writer.commit(store_id, build, before_commit).result
+
+
+def _plan(result: Any, now: datetime, writes: cards.CardWrites, creates: dict | None = None) -> Plan:
+    return Plan(
+        result=result,
+        at=now,
+        actor=writes.actor,
+        events=writes.events,
+        creates=writes.creates | (creates or {}),
+        sequenced=writes.sequenced,
+        updates=writes.updates,
+    )
+
+
+def new_card_code() -> tuple[str, str]:
+    code = gc.new_code()
+    return code, cards.code_hash(code)
+
+
+def issue_card(
+    backend: Backend, store_id: str, amount: int, actor: Mapping[str, Any], before_commit: Hooks
+) -> CardResult:
+    """Sell a card at the counter: active at once with `amount`. The create-only write makes the
+    code unique; a fresh code colliding with an existing one (odds 1 : 10^23) is drawn again."""
+    store, _ = catalog_or_404(backend, store_id)
+    while True:
+        code, hashed = new_card_code()
+        try:
+            return backend.writer.commit(store.id, _issue(backend, store, code, amount, actor), before_commit).result
+        except AlreadyWritten as written:
+            if written.path != cards.card_path(hashed):
+                raise
+
+
+def _issue(backend: Backend, store: Store, code: str, amount: int, actor: Mapping[str, Any]):
+    now = backend.now()
+
+    def build(claims: Claims) -> Plan:
+        change = gc.issue(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, amount, now)
+        writes = cards.CardWrites(dict(actor))
+        writes.add(cards.code_hash(code), change, None, new=True)
+        return _plan(CardResult(change.card, now, code=code), now, writes)
+
+    return build
+
+
+def operate(
+    backend: Backend,
+    raw_code: str,
+    authorized: Callable[[str], Mapping[str, Any]],
+    decide: Callable[[gc.Card, datetime], gc.CardChange],
+    before_commit: Hooks,
+) -> CardResult:
+    """Find the card, let `authorized(store_id)` return the actor (or refuse), apply `decide`."""
+    hashed, card = lookup(backend, raw_code)
+    actor = authorized(card.store_id)
+    now = backend.now()
+    return change_card(
+        backend,
+        hashed,
+        card.store_id,
+        lambda current: decide(current, now),
+        actor,
+        before_commit,
+        respond=lambda change: CardResult(change.card, now, auth_code=_authorized_code(change)),
+    )
+
+
+def _authorized_code(change: gc.CardChange) -> str | None:
+    return next((a.auth_code for a in change.activities if a.type == "authorize"), None)
+
+
+def transfer(backend: Backend, raw_code: str, authorized, before_commit: Hooks) -> tuple[CardResult, CardResult]:
+    """Move the whole balance onto a new card; the old one is deactivated, both name each other."""
+    hashed, card = lookup(backend, raw_code)
+    actor = authorized(card.store_id)
+    store, _ = catalog_or_404(backend, card.store_id)
+    now = backend.now()
+    code, new_hashed = new_card_code()
+
+    def build(claims: Claims) -> Plan:
+        old, read_at = cards.read_card(backend.db, hashed)
+        fresh = gc.pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now)
+        out, incoming = gc.transfer(old, fresh, now)
+        writes = cards.CardWrites(dict(actor))
+        writes.add(hashed, out, read_at)
+        writes.add(new_hashed, incoming, None, new=True)
+        return _plan((CardResult(out.card, now), CardResult(incoming.card, now, code=code)), now, writes)
+
+    return backend.writer.commit(store.id, build, before_commit).result
+
+
+def details(backend: Backend, raw_code: str, authorized) -> CardResult:
+    hashed, card = lookup(backend, raw_code)
+    authorized(card.store_id)
+    return CardResult(card, backend.now(), activities=tuple(cards.latest_activities(backend.db, hashed)))
+
+
+def public_balance(backend: Backend, raw_code: str, client_address: str) -> CardResult:
+    """Rate limited per client address and per code, before anything is looked up."""
+    now = backend.now()
+    code = gc.normalize_code(raw_code) or raw_code.strip().upper()
+    key = settings().giftcard_key.encode()
+    keys = (
+        hmac.new(key, client_address.encode(), hashlib.sha256).hexdigest()[:32],
+        cards.code_hash(code)[:32],
+    )
+    waits = [wait for limit, k in zip(BALANCE_LIMITS, keys, strict=True) if (wait := hit(backend.db, limit, k, now))]
+    if waits:
+        raise RateLimited(max(waits))
+    _, card = lookup(backend, raw_code)
+    return CardResult(card, now)
+
+
+# --- block activation --------------------------------------------------------------------------
+
+
+def activation_path(activation_id: str) -> str:
+    return f"giftcard_activations/{activation_id}"
+
+
+def chunk_path(activation_id: str, index: int) -> str:
+    return f"giftcard_activations/{activation_id}/chunks/{index:05d}"
+
+
+def block_code(seed: str, index: int) -> str:
+    """Card `index` of a block: derived from the block's random seed under the server's key, so a
+    resumed chunk recreates exactly the same cards and the codes CSV can be produced again later,
+    while the database alone (seed, hashes) yields no code."""
+    digest = hmac.new(settings().giftcard_key.encode(), f"{seed}:{index}".encode(), hashlib.sha256).digest()
+    return gc.code_from_digest(digest)
+
+
+def start_block(
+    backend: Backend, store_id: str, amount: int, count: int, actor: Mapping[str, Any], before_commit: Hooks
+) -> str:
+    store, _ = catalog_or_404(backend, store_id)
+    gc.check_amount(amount)
+    now = backend.now()
+    activation_id = new_id("gca_")
+    activation = {
+        "id": activation_id,
+        "store_id": store.id,
+        "amount": amount,
+        "count": count,
+        "chunks": math.ceil(count / CHUNK_SIZE),
+        "seed": secrets.token_hex(32),
+        "status": "running",
+        "created_at": now,
+        "actor": dict(actor),
+    }
+    event = JournalEvent("giftcard.block_started", {"activation_id": activation_id, "amount": amount, "count": count})
+
+    def build(claims: Claims) -> Plan:
+        return Plan(activation_id, now, actor, [event], creates={activation_path(activation_id): activation})
+
+    backend.writer.commit(store.id, build, before_commit)
+    threading.Thread(
+        target=run_block, args=(backend, activation_id), name=f"block-{activation_id}", daemon=True
+    ).start()
+    return activation_id
+
+
+_running: set[str] = set()
+_running_guard = threading.Lock()
+
+
+def run_block(backend: Backend, activation_id: str) -> None:
+    """Activate every chunk not yet done; safe to run again at any time (a crash, the sweeper)."""
+    with _running_guard:
+        if activation_id in _running:
+            return
+        _running.add(activation_id)
+    try:
+        activation = backend.db.document(activation_path(activation_id)).get().to_dict()
+        store, _ = catalog_or_404(backend, activation["store_id"])
+        done = _chunks_done(backend, activation_id)
+        for index in range(activation["chunks"]):
+            if index not in done:
+                _activate_chunk(backend, store, activation, index)
+                log.info("block %s: chunk %d of %d activated", activation_id, index + 1, activation["chunks"])
+        backend.db.document(activation_path(activation_id)).update({"status": "done"})
+    finally:
+        with _running_guard:
+            _running.discard(activation_id)
+
+
+def resume_blocks(backend: Backend) -> int:
+    from google.cloud.firestore import FieldFilter
+
+    running = backend.db.collection("giftcard_activations").where(filter=FieldFilter("status", "==", "running")).get()
+    for snapshot in running:
+        run_block(backend, snapshot.id)
+    return len(running)
+
+
+def _chunks_done(backend: Backend, activation_id: str) -> dict[int, dict[str, Any]]:
+    chunks = backend.db.collection(f"{activation_path(activation_id)}/chunks").stream()
+    return {s.get("index"): s.to_dict() for s in chunks}
+
+
+def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], index: int) -> None:
+    activation_id, amount = activation["id"], activation["amount"]
+    first = index * CHUNK_SIZE
+    members = range(first, min(first + CHUNK_SIZE, activation["count"]))
+    hashes = {cards.code_hash(block_code(activation["seed"], i)): i for i in members}
+    failed: list[int] = []
+    actor = {"type": "system", "job": "giftcard_block", "activation_id": activation_id}
+    now = backend.now()
+
+    def build(claims: Claims) -> Plan:
+        writes = cards.CardWrites(actor)
+        activated = []
+        for hashed, member in hashes.items():
+            if member in failed:
+                continue
+            code = block_code(activation["seed"], member)
+            card_id = f"gc_{activation_id[4:]}_{member:05d}"
+            change = gc.issue(card_id, store.id, code[-4:], store.currency, store.timezone, amount, now)
+            writes.add(hashed, change, None, new=True)
+            activated.append({"card_id": card_id, "last4": code[-4:]})
+        marker = {
+            "index": index,
+            "activated": len(activated),
+            "failed": len(failed),
+            "failed_members": failed,
+            "at": now,
+        }
+        event = JournalEvent(
+            "giftcard.block_chunk_activated",
+            {"activation_id": activation_id, "chunk": index, "amount": amount, "cards": activated},
+        )
+        return Plan(
+            None,
+            now,
+            actor,
+            [event],  # one entry for the chunk's activations (it lists every card)
+            creates=writes.creates | {chunk_path(activation_id, index): marker},
+            sequenced=writes.sequenced,
+        )
+
+    while True:
+        try:
+            backend.writer.commit(store.id, build)
+            return
+        except AlreadyWritten as written:
+            if written.path == chunk_path(activation_id, index):
+                return  # done before a crash: the chunk and its cards were committed together
+            member = hashes.get(written.path.removeprefix("giftcards/"))
+            if member is None:
+                raise
+            log.warning("block %s: card %d collides with an existing code; left out", activation_id, member)
+            failed.append(member)
+
+
+@dataclass(frozen=True)
+class BlockStatus:
+    id: str
+    status: str
+    total: int
+    activated: int
+    failed: int
+    chunks: list[dict[str, Any]]
+
+
+def block_status(backend: Backend, activation_id: str, authorized) -> BlockStatus:
+    activation = _activation(backend, activation_id, authorized)
+    done = _chunks_done(backend, activation_id)
+    chunks = [
+        {"index": i, "status": "done", "activated": done[i]["activated"], "failed": done[i]["failed"]}
+        if i in done
+        else {"index": i, "status": "pending", "activated": 0, "failed": 0}
+        for i in range(activation["chunks"])
+    ]
+    return BlockStatus(
+        activation_id,
+        "done" if len(done) == activation["chunks"] else "running",
+        activation["count"],
+        sum(c["activated"] for c in chunks),
+        sum(c["failed"] for c in chunks),
+        chunks,
+    )
+
+
+def block_codes_csv(backend: Backend, activation_id: str, authorized) -> str:
+    """Every activated code of the block so far (a header line first), in member order."""
+    activation = _activation(backend, activation_id, authorized)
+    store, _ = catalog_or_404(backend, activation["store_id"])
+    expires = rfc3339(gc.expiry_for(activation["created_at"], store.timezone))
+    rows = ["number,code,amount,currency,expires_at"]
+    for index, chunk in sorted(_chunks_done(backend, activation_id).items()):
+        first = index * CHUNK_SIZE
+        for member in range(first, min(first + CHUNK_SIZE, activation["count"])):
+            if member not in chunk["failed_members"]:
+                code = gc.display_code(block_code(activation["seed"], member))
+                rows.append(f"{member + 1},{code},{activation['amount']},{store.currency},{expires}")
+    return "\r\n".join(rows) + "\r\n"
+
+
+def _activation(backend: Backend, activation_id: str, authorized) -> dict[str, Any]:
+    snapshot = backend.db.document(activation_path(activation_id)).get() if activation_id.isascii() else None
+    if snapshot is None or not snapshot.exists:
+        raise DomainError("not_found", "No such block activation.")
+    authorized(snapshot.get("store_id"))
+    return snapshot.to_dict()
+
+
+# --- the expiry job ----------------------------------------------------------------------------
+
+SCHEDULER = {"type": "system", "job": "giftcards"}
+
+
+def expire_giftcards(backend: Backend, limit: int = 500) -> dict[str, int]:
+    """Release holds past their 7 days, and mark cards past their validity expired."""
+    now = backend.now()
+    released = expired = 0
+    for hashed, card in cards.due_cards(backend.db, now, limit):
+        change = change_card(backend, hashed, card.store_id, lambda c: gc.release_due(c, now), SCHEDULER, [])
+        released += sum(a.type == "release" for a in change.activities)
+    for hashed, card in cards.expired_cards(backend.db, now, limit):
+        change = change_card(backend, hashed, card.store_id, lambda c: gc.expire(c, now), SCHEDULER, [])
+        expired += bool(change.activities)
+    return {"holds_released": released, "cards_expired": expired}
