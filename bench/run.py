@@ -8,6 +8,9 @@ reading, never compared with a fixed threshold.
 2. throughput: 8 clients on one store vs 8 clients on 8 stores, orders/s    (target >= 0.5)
 3. cold start: `import main` vs importing functions_framework + Firestore   (target <= 1.25)
 4. webhook storm: ~500 shuffled, duplicated deliveries by 8 senders: deliveries/s and p95 (printed)
+5. gift cards:  400 redeems by 8 clients on 1 card vs on 400 cards of one store: redeems/s, p95 and
+                their ratio (printed; both take the store's one write lock, so expect similar figures),
+                and the single card's balance must drop by exactly what the redeems took
 
 The API is started the way a user starts it (`tresen dev`) and everything talks to 127.0.0.1 only.
 Results go to bench/results.json.
@@ -28,6 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -50,6 +54,11 @@ THROUGHPUT_ORDERS = 400  # a fixed amount of work, so both runs do exactly the s
 STORE_WARMUP_ORDERS = 3  # fills the server's per-store caches (journal and counter heads, PII key)
 IMPORT_RUNS = 7
 SANDBOX_SECRET = "whsec_sandbox_dev"
+GIFTCARD_STORE = "benchcards"  # a store of its own: no orders or webhooks share its write lock
+REDEEMS = 400  # one per card on distinct cards, all on one card on the single card
+REDEEM_CENTS = 1
+GIFTCARD_CENTS = 10_00  # each card is sold with this, enough for every redeem of the run
+GIFTCARD_WARMUP_REDEEMS = 3
 
 ORDER_BODY = {
     "items": [
@@ -173,14 +182,19 @@ def firestore_client(stack: Stack):
     return firestore.Client(project=PROJECT)
 
 
-def seed_bench_stores(db, count: int) -> list[str]:
-    sys.path.insert(0, str(ROOT / "functions"))
+def project_code_on_path() -> None:
+    """The bench imports a few helpers of the project itself (seeding, dev tokens)."""
+    functions = str(ROOT / "functions")
+    if functions not in sys.path:
+        sys.path.insert(0, functions)
+
+
+def seed_bench_stores(db, store_ids: list[str]) -> None:
+    project_code_on_path()
     from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
 
-    store_ids = [f"bench{i}" for i in range(count)]
     for store_id in store_ids:
         seed_store(db, replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
-    return store_ids
 
 
 # ---------------------------------------------------------------- clients
@@ -192,14 +206,57 @@ def api_session() -> requests.Session:
     return session
 
 
-def place_order(session: requests.Session, api_url: str, store_id: str) -> int:
-    response = session.post(
+def place_order(session: requests.Session, api_url: str, store_id: str) -> requests.Response:
+    return session.post(
         f"{api_url}/v1/stores/{store_id}/orders",
         json=ORDER_BODY,  # also sets Content-Type: application/json
         headers={"Idempotency-Key": str(uuid.uuid4())},
         timeout=60,
     )
-    return response.status_code
+
+
+def staff_headers(store_id: str) -> dict[str, str]:
+    """An owner of `store_id`, with the unsigned token that dev mode accepts."""
+    project_code_on_path()
+    from tresen.adapters.identity import unsigned_dev_token
+
+    return {"Authorization": f"Bearer {unsigned_dev_token(uid='bench-staff', stores={store_id: 'owner'})}"}
+
+
+def sell_giftcard(session: requests.Session, api_url: str, store_id: str, staff: dict[str, str]) -> str:
+    """A new card of GIFTCARD_CENTS; returns its code."""
+    response = session.post(
+        f"{api_url}/v1/stores/{store_id}/giftcards",
+        json={"amount": GIFTCARD_CENTS},
+        headers=staff | {"Idempotency-Key": str(uuid.uuid4())},
+        timeout=60,
+    )
+    response.raise_for_status()
+    return response.json()["code"]
+
+
+def redeem_giftcard(session: requests.Session, api_url: str, code: str, staff: dict[str, str]) -> requests.Response:
+    return session.post(
+        f"{api_url}/v1/giftcards/{code}/redeem",
+        json={"amount": REDEEM_CENTS},
+        headers=staff | {"Idempotency-Key": str(uuid.uuid4())},
+        timeout=60,
+    )
+
+
+def giftcard_balance(session: requests.Session, api_url: str, code: str, staff: dict[str, str]) -> int:
+    response = session.get(f"{api_url}/v1/giftcards/{code}", headers=staff, timeout=60)
+    response.raise_for_status()
+    return response.json()["balance"]
+
+
+def outcome(response: requests.Response) -> str:
+    """What an unexpected answer was, for the report: status and problem code if there is one."""
+    try:
+        code = response.json().get("code", "")
+    except ValueError:
+        code = response.text[:80]
+    return f"{response.status_code} {code}".rstrip()
 
 
 def write_one_document(db) -> None:
@@ -222,7 +279,7 @@ def measure_latency(stack: Stack, db) -> Latency:
     statuses: list[int] = []
 
     def order() -> None:
-        statuses.append(place_order(session, stack.api_url, "demo"))
+        statuses.append(place_order(session, stack.api_url, "demo").status_code)
 
     def write() -> None:
         write_one_document(db)
@@ -242,37 +299,49 @@ def measure_latency(stack: Stack, db) -> Latency:
 
 @dataclass(frozen=True)
 class Throughput:
-    orders_per_s: float
+    per_s: float
     latencies_ms: list[float]
-    failures: int
+    unexpected: list[str]  # one entry per request that did not answer as expected: see `outcome`
+
+    @property
+    def failures(self) -> int:
+        return len(self.unexpected)
 
 
-def measure_throughput(api_url: str, store_of_client: list[str], orders: int) -> Throughput:
-    """`orders` orders placed by one thread per entry of `store_of_client`, all released together."""
-    remaining = [orders]
+Request = Callable[[requests.Session, int], requests.Response]  # sends the n-th request of a run
+
+
+def run_concurrently(request_of_client: list[Request], count: int, expected_status: int) -> Throughput:
+    """`count` requests sent by one thread per entry of `request_of_client`, all released together.
+
+    The threads claim the request numbers 0..count-1 in turn, so the amount of work is fixed whatever
+    the speed of each client.
+    """
+    numbers = iter(range(count))
     claim_lock = threading.Lock()
-    start_together = threading.Barrier(len(store_of_client) + 1)
+    start_together = threading.Barrier(len(request_of_client) + 1)
     latencies: list[float] = []
-    statuses: list[int | None] = []
+    unexpected: list[str] = []
 
-    def claim_one() -> bool:
+    def claim_one() -> int | None:
         with claim_lock:
-            remaining[0] -= 1
-            return remaining[0] >= 0
+            return next(numbers, None)
 
-    def client(store_id: str) -> None:
+    def client(request: Request) -> None:
         session = api_session()
         start_together.wait()
-        while claim_one():
+        while (n := claim_one()) is not None:
             start = time.perf_counter()
             try:
-                status = place_order(session, api_url, store_id)
-            except requests.RequestException:
-                status = None  # counted as a failure like any non-201
+                response = request(session, n)
+                problem = None if response.status_code == expected_status else outcome(response)
+            except requests.RequestException as error:
+                problem = type(error).__name__  # counted as a failure like any unexpected status
             latencies.append((time.perf_counter() - start) * 1000)
-            statuses.append(status)
+            if problem:
+                unexpected.append(problem)
 
-    threads = [threading.Thread(target=client, args=(store_id,)) for store_id in store_of_client]
+    threads = [threading.Thread(target=client, args=(request,)) for request in request_of_client]
     for thread in threads:
         thread.start()
     start_together.wait()
@@ -280,7 +349,16 @@ def measure_throughput(api_url: str, store_of_client: list[str], orders: int) ->
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
-    return Throughput(orders / elapsed, latencies, sum(status != 201 for status in statuses))
+    return Throughput(count / elapsed, latencies, unexpected)
+
+
+def measure_throughput(api_url: str, store_of_client: list[str], orders: int) -> Throughput:
+    """`orders` orders placed by one thread per entry of `store_of_client`, each on its own store."""
+
+    def orders_to(store_id: str) -> Request:
+        return lambda session, _n: place_order(session, api_url, store_id)
+
+    return run_concurrently([orders_to(store_id) for store_id in store_of_client], orders, 201)
 
 
 def warm_stores(api_url: str, store_ids: list[str]) -> None:
@@ -356,6 +434,43 @@ def send_wave(api_url: str, wave: list, latencies: list[float], statuses: list[i
     return time.perf_counter() - start
 
 
+# ---------------------------------------------------------------- 5. gift-card redeems
+
+
+@dataclass(frozen=True)
+class Redeems:
+    distinct_cards: Throughput
+    single_card: Throughput
+    single_card_drop_cents: int  # how much the single card's balance fell during its run
+
+    @property
+    def single_card_taken_cents(self) -> int:
+        """What the single card's successful redeems took: its balance must have fallen by exactly this."""
+        return (REDEEMS - self.single_card.failures) * REDEEM_CENTS
+
+    @property
+    def single_card_balance_adds_up(self) -> bool:
+        return self.single_card_drop_cents == self.single_card_taken_cents
+
+
+def measure_redeems(api_url: str, store_id: str) -> Redeems:
+    """REDEEMS redeems by CLIENTS clients on as many cards of one store, then as many on a single card."""
+    session, staff = api_session(), staff_headers(store_id)
+    distinct_codes = [sell_giftcard(session, api_url, store_id, staff) for _ in range(REDEEMS)]
+    single_code = sell_giftcard(session, api_url, store_id, staff)
+    warm_up_code = sell_giftcard(session, api_url, store_id, staff)
+    for _ in range(GIFTCARD_WARMUP_REDEEMS):
+        redeem_giftcard(session, api_url, warm_up_code, staff)
+
+    def redeem_on(codes: list[str]) -> Request:
+        return lambda client_session, n: redeem_giftcard(client_session, api_url, codes[n % len(codes)], staff)
+
+    distinct_cards = run_concurrently([redeem_on(distinct_codes)] * CLIENTS, REDEEMS, 200)
+    single_card = run_concurrently([redeem_on([single_code])] * CLIENTS, REDEEMS, 200)
+    drop = GIFTCARD_CENTS - giftcard_balance(session, api_url, single_code, staff)
+    return Redeems(distinct_cards, single_card, drop)
+
+
 # ---------------------------------------------------------------- 3. import time
 
 
@@ -425,7 +540,7 @@ def print_table(rows: list[Ratio | Info]) -> None:
         if isinstance(row, Ratio):
             verdict = (f"{row.ratio:.2f}", row.target_text, "yes" if row.meets_target else "NO")
         else:
-            verdict = ("", "", "")
+            verdict = (f"{row.value / row.baseline:.2f}", "", "")
         lines.append((row.label, f"{row.value:.2f} {row.unit}", baseline, *verdict))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for n, line in enumerate(lines):
@@ -464,6 +579,7 @@ class Measurements:
     import_main_s: float
     import_baseline_s: float
     storm: Storm
+    redeems: Redeems
 
 
 def progress(message: str) -> None:
@@ -474,27 +590,32 @@ def measure() -> Measurements:
     with running_stack() as stack:
         progress(f"stack up at {stack.api_url}")
         db = firestore_client(stack)
-        bench_stores = seed_bench_stores(db, CLIENTS)
+        bench_stores = [f"bench{i}" for i in range(CLIENTS)]
+        seed_bench_stores(db, [*bench_stores, GIFTCARD_STORE])
 
-        progress(f"1/4 latency: {WARMUP}+{SAMPLES} orders, alternating with as many document writes")
+        progress(f"1/5 latency: {WARMUP}+{SAMPLES} orders, alternating with as many document writes")
         latency = measure_latency(stack, db)
 
-        progress(f"2/4 throughput: {THROUGHPUT_ORDERS} orders by {CLIENTS} clients, 1 store then {CLIENTS}")
+        progress(f"2/5 throughput: {THROUGHPUT_ORDERS} orders by {CLIENTS} clients, 1 store then {CLIENTS}")
         warm_stores(stack.api_url, bench_stores)
         one_store = measure_throughput(stack.api_url, ["demo"] * CLIENTS, THROUGHPUT_ORDERS)
         many_stores = measure_throughput(stack.api_url, bench_stores, THROUGHPUT_ORDERS)
 
-        progress(f"3/4 webhook storm: 100 orders, ~500 deliveries by {CLIENTS} senders")
+        progress(f"3/5 webhook storm: 100 orders, ~500 deliveries by {CLIENTS} senders")
         storm_result = measure_storm(stack.api_url, bench_stores[:2])
 
-    progress(f"4/4 import time: {IMPORT_RUNS} fresh interpreters each")
+        progress(f"4/5 gift cards: {REDEEMS} redeems by {CLIENTS} clients on {REDEEMS} cards, then on 1 card")
+        redeems = measure_redeems(stack.api_url, GIFTCARD_STORE)
+
+    progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
-    return Measurements(latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result)
+    return Measurements(latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems)
 
 
 def report(m: Measurements) -> None:
     order_ms, write_ms = m.latency.order_ms, m.latency.write_ms
     one, many = m.one_store, m.many_stores
+    distinct_cards, single_card = m.redeems.distinct_cards, m.redeems.single_card
     latency_ratio = Ratio(
         "order_p50_vs_write_p50",
         "order latency p50 (vs doc write)",
@@ -507,8 +628,8 @@ def report(m: Measurements) -> None:
     throughput_ratio = Ratio(
         "one_store_vs_many_stores_throughput",
         f"throughput 1 store (vs {CLIENTS} stores)",
-        one.orders_per_s,
-        many.orders_per_s,
+        one.per_s,
+        many.per_s,
         "orders/s",
         0.5,
         at_most=False,
@@ -539,13 +660,25 @@ def report(m: Measurements) -> None:
             Info(
                 f"webhook storm deliveries/s (vs orders/s, {CLIENTS} stores)",
                 m.storm.deliveries_per_s,
-                many.orders_per_s,
+                many.per_s,
                 "/s",
             ),
             Info(
                 "webhook storm p95 (vs order p95 under load)",
                 percentile(m.storm.latencies_ms, 95),
                 percentile(many.latencies_ms, 95),
+                "ms",
+            ),
+            Info(
+                f"redeems/s, 1 card (vs {REDEEMS} cards)",
+                single_card.per_s,
+                distinct_cards.per_s,
+                "/s",
+            ),
+            Info(
+                f"redeem p95, 1 card (vs {REDEEMS} cards)",
+                percentile(single_card.latencies_ms, 95),
+                percentile(distinct_cards.latencies_ms, 95),
                 "ms",
             ),
         ]
@@ -556,34 +689,61 @@ def report(m: Measurements) -> None:
         "one_store_non_201": one.failures,
         "many_stores_non_201": many.failures,
         "storm_non_200": m.storm.failures,
+        "distinct_cards_non_200": distinct_cards.failures,
+        "single_card_non_200": single_card.failures,
     }
     for name, count in failures.items():
         if count:
-            print(f"warning: {count} order requests did not answer 201 ({name})")
+            print(f"warning: {count} requests did not answer as expected ({name})")
+    print_unexpected(
+        {"one_store": one, "many_stores": many, "distinct_cards": distinct_cards, "single_card": single_card}
+    )
+    if not m.redeems.single_card_balance_adds_up:
+        print(
+            f"ERROR: the single card lost {m.redeems.single_card_drop_cents} cents, "
+            f"but its successful redeems took {m.redeems.single_card_taken_cents}"
+        )
 
     timings = {
         "order_p50_ms": percentile(order_ms, 50),
         "order_p95_ms": percentile(order_ms, 95),
         "write_p50_ms": percentile(write_ms, 50),
         "write_p95_ms": percentile(write_ms, 95),
-        "one_store_orders_per_s": one.orders_per_s,
+        "one_store_orders_per_s": one.per_s,
         "one_store_p95_ms": percentile(one.latencies_ms, 95),
-        "many_stores_orders_per_s": many.orders_per_s,
+        "many_stores_orders_per_s": many.per_s,
         "many_stores_p95_ms": percentile(many.latencies_ms, 95),
         "import_main_median_ms": m.import_main_s * 1000,
         "import_baseline_median_ms": m.import_baseline_s * 1000,
         "storm_deliveries": len(m.storm.latencies_ms),
         "storm_deliveries_per_s": m.storm.deliveries_per_s,
         "storm_p95_ms": percentile(m.storm.latencies_ms, 95),
+        "distinct_cards_redeems_per_s": distinct_cards.per_s,
+        "distinct_cards_redeem_p95_ms": percentile(distinct_cards.latencies_ms, 95),
+        "single_card_redeems_per_s": single_card.per_s,
+        "single_card_redeem_p95_ms": percentile(single_card.latencies_ms, 95),
+        "single_vs_distinct_cards_redeems_per_s": single_card.per_s / distinct_cards.per_s,
     }
-    figures = {name: round(value, 3) for name, value in timings.items()} | failures
+    balance_check = {
+        "single_card_balance_drop_cents": m.redeems.single_card_drop_cents,
+        "single_card_redeemed_cents": m.redeems.single_card_taken_cents,
+        "single_card_balance_adds_up": m.redeems.single_card_balance_adds_up,
+    }
+    figures = {name: round(value, 3) for name, value in timings.items()} | failures | balance_check
     RESULTS.write_text(json.dumps(results_json(figures, ratios), indent=2) + "\n")
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 
+def print_unexpected(runs: dict[str, Throughput]) -> None:
+    for name, run in runs.items():
+        for answer, count in Counter(run.unexpected).most_common():
+            print(f"  {name}: {count} x {answer}")
+
+
 def main() -> int:
-    report(measure())
-    return 0
+    measurements = measure()
+    report(measurements)
+    return 0 if measurements.redeems.single_card_balance_adds_up else 1  # a lost or doubled redeem is a bug
 
 
 if __name__ == "__main__":

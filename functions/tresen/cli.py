@@ -1,4 +1,4 @@
-"""The `tresen` command: dev | seed | sweep | verify | expire | token."""
+"""The `tresen` command: dev | seed | sweep | verify | expire | token | giftcard-block."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 from .config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
+BLOCK_MIN, BLOCK_MAX = 2, 10_000  # as the API accepts them
+CLI_ACTOR = {"type": "system", "job": "cli"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="start emulators, seed the demo store and serve the API")
     commands.add_parser("seed", help="seed the demo store (idempotent)")
-    sweep = commands.add_parser("sweep", help="archive journal entries whose archive write failed")
+    sweep = commands.add_parser(
+        "sweep", help="archive journal entries whose archive write failed; resume running gift-card blocks"
+    )
     sweep.add_argument("--older-than", type=float, default=30.0, help="seconds (default 30)")
     verify = commands.add_parser("verify", help="check the journal in Firestore against the archive")
     which = verify.add_mutually_exclusive_group(required=True)
@@ -32,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--store", default="demo")
     token.add_argument("--role", default="owner", choices=("owner", "supervisor", "staff", "finance"))
     token.add_argument("--uid", default="dev-user")
+    block = commands.add_parser(
+        "giftcard-block", help="activate a block of gift cards in the foreground, or resume running blocks"
+    )
+    block.add_argument("--store")
+    block.add_argument("--amount", type=int, help="the value of each card, in cents")
+    block.add_argument("--count", type=int, help=f"how many cards ({BLOCK_MIN}-{BLOCK_MAX})")
+    block.add_argument("--resume", action="store_true", help="resume every running block activation instead")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -43,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             "verify": run_verify,
             "token": run_token,
             "expire": run_expire,
+            "giftcard-block": run_giftcard_block,
         }[args.command](args)
     except ConfigError as error:
         print(f"tresen: {error}", file=sys.stderr)
@@ -60,12 +72,66 @@ def run_seed(args) -> int:
 
 def run_sweep(args) -> int:
     from .adapters.archive import sweep
+    from .adapters.backend import backend
     from .adapters.clock import now
     from .adapters.firestore_client import db
+    from .services.giftcards import resume_blocks
 
     archived, failed = sweep(db(), timedelta(seconds=args.older_than), now())
-    print(f"archived {archived} entries, {failed} still failing")
+    print(f"archived {archived} entries, {failed} still failing", flush=True)
+    print(f"resumed {resume_blocks(backend())} gift-card block activations")
+    backend().archive.drain()
     return 1 if failed else 0
+
+
+def run_giftcard_block(args) -> int:
+    from .adapters.backend import backend
+    from .domain.errors import DomainError
+    from .services.giftcards import block_status, resume_blocks, start_block
+
+    given = [name for name in ("store", "amount", "count") if getattr(args, name) is not None]
+    if args.resume and given:
+        return _usage("giftcard-block --resume takes no --" + ", --".join(given))
+    if not args.resume and len(given) < 3:
+        return _usage("giftcard-block needs --store, --amount and --count (or --resume)")
+    if not args.resume and not BLOCK_MIN <= args.count <= BLOCK_MAX:
+        return _usage(f"--count must be {BLOCK_MIN}-{BLOCK_MAX}")
+    logging.getLogger("tresen.services.giftcards").setLevel(logging.WARNING)  # the progress lines say it
+    seen: list[str] = []
+
+    def progress(activation_id: str, index: int, chunks: int, marker: dict) -> None:
+        if activation_id not in seen:
+            seen.append(activation_id)
+            print(f"activation {activation_id}", flush=True)
+        failed = f", {marker['failed']} failed" if marker["failed"] else ""
+        print(f"chunk {index + 1}/{chunks}: {marker['activated']} activated{failed}", flush=True)
+
+    try:
+        if args.resume:
+            resumed = resume_blocks(backend(), on_chunk=progress)
+            print(f"resumed {resumed} block activations")
+        else:
+            started = start_block(
+                backend(), args.store, args.amount, args.count, CLI_ACTOR, [], background=False, on_chunk=progress
+            )
+            seen += [] if started in seen else [started]
+    except DomainError as error:
+        print(f"tresen: {error.detail}" + "".join(f" ({e.field} {e.message})" for e in error.errors), file=sys.stderr)
+        return 2
+    finally:
+        backend().archive.drain()
+    for activation_id in seen:
+        status = block_status(backend(), activation_id, lambda store_id: None)
+        print(
+            f"activation {activation_id} {status.status}: {status.activated} of {status.total} cards activated, "
+            f"{status.failed} failed"
+        )
+    return 0
+
+
+def _usage(message: str) -> int:
+    print(f"tresen: {message}", file=sys.stderr)
+    return 2
 
 
 def run_verify(args) -> int:

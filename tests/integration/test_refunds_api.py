@@ -30,7 +30,16 @@ def test_partial_refund_by_lines_then_the_rest_by_amount(client, store_id, backe
     order = paid_order(client, store_id)  # 2 croissants (580) + 1 espresso (260)
     first = refund(client, store_id, order["id"], {"lines": [{"line_id": "L1", "quantity": 1}], "reason": "burnt"})
     assert first.status_code == 201
-    assert first.get_json() | {"id": None} == {"id": None, "order_id": order["id"], "amount": 290, "status": "pending"}
+    assert first.get_json() | {"id": None} == {
+        "id": None,
+        "order_id": order["id"],
+        "amount": 290,
+        "status": "pending",
+        "to": "original",
+        "provider_amount": 290,
+        "giftcard_amount": 0,
+        "giftcard": None,
+    }
     assert (read(client, order)["refunded_amount"], read(client, order)["payment_status"]) == (
         290,
         "partially_refunded",

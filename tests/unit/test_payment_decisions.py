@@ -23,7 +23,6 @@ def awaiting_order():
         cart=cart,
         number=1,
         now=NOW,
-        invoice_number=None,
         payment=PaymentRef("pay_1", "sandbox", "requires_payment"),
     )
 

@@ -45,10 +45,13 @@ def test_sold_out_product_is_unavailable():
     assert "soup" in caught.value.detail
 
 
-def test_gift_card_products_cannot_be_ordered_yet():
-    with pytest.raises(DomainError) as caught:
-        price_cart(CATALOG, (CartItem("giftcard-25", 1),), tip=0)
-    assert caught.value.errors[0].field == "items[0].product_id"
+def test_gift_cards_sold_are_outside_vat():
+    cart = price_cart(CATALOG, (CartItem("giftcard-25", 2), CartItem("croissant", 1)), tip=100)
+    voucher = cart.lines[0]
+    assert (voucher.kind, voucher.vat_rate, voucher.total) == ("giftcard", None, 5000)
+    totals = cart.totals
+    assert (totals.subtotal, totals.giftcards_sold, totals.total) == (5290, 5000, 5390)
+    assert [(v.rate, v.gross) for v in totals.vat] == [("7", 290)]
 
 
 def request_for(fulfilment="pickup", method="on_site", provider=None):

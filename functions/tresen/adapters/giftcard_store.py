@@ -16,13 +16,20 @@ from datetime import datetime
 from typing import Any
 
 from ..config import settings
-from ..domain.giftcards import Activity, Card, CardChange, Hold
+from ..domain.errors import DomainError
+from ..domain.giftcards import Activity, Card, CardChange, Hold, code_from_digest
 from ..domain.journal import JournalEvent
 from .repository import as_aware
 
 
 def code_hash(code: str) -> str:
     return hmac.new(settings().giftcard_key.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def derived_code(label: str) -> str:
+    """A code derived from a random `label` under the server's key: cards created in bulk (a block)
+    or in an order can be recreated and shown again later, though the database holds no code."""
+    return code_from_digest(hmac.new(settings().giftcard_key.encode(), label.encode(), hashlib.sha256).digest())
 
 
 def card_path(hashed: str) -> str:
@@ -138,3 +145,25 @@ def expired_cards(db, now: datetime, limit: int) -> list[tuple[str, Card]]:
         .get()
     )
     return [(s.id, card_from_doc(s.to_dict())) for s in found]
+
+
+def apply_card_ops(db, ops, writes: CardWrites, fresh: dict[str, Card] | None = None) -> dict[str, CardChange]:
+    """Read each card the ops name (or take it from `fresh`: cards this commit creates), apply its
+    ops in order and add the result to `writes`. Returns each card's combined change."""
+    fresh = dict(fresh or {})
+    by_card: dict[str, list] = {}
+    for op in ops:
+        by_card.setdefault(op.card_key, []).append(op)
+    changes = {}
+    for key in by_card.keys() | fresh.keys():
+        new = key in fresh
+        card, read_at = (fresh[key], None) if new else read_card(db, key)
+        if card is None:
+            raise DomainError("giftcard_not_found", "A gift card of this order no longer exists.")
+        activities: list[Activity] = []
+        for op in by_card.get(key, ()):
+            change = op.apply(card)
+            card, activities = change.card, activities + list(change.activities)
+        changes[key] = CardChange(card, tuple(activities))
+        writes.add(key, changes[key], read_at, new=new)
+    return changes

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..domain.catalog import Product, ProductOption, Store
 from ..domain.money import VatLine
-from ..domain.orders import Customer, Fulfilment, Order, OrderLine, PaymentRef, Totals
+from ..domain.orders import Customer, Fulfilment, GiftCardUse, Order, OrderLine, PaymentRef, SoldCard, Totals
 
 _pii_keys: dict[str, bytes] = {}
 _pii_lock = threading.Lock()
@@ -150,6 +150,8 @@ def order_from_doc(doc: dict[str, Any]) -> Order:
         payment=PaymentRef(**payment) if payment else None,
         expires_at=as_aware(doc["expires_at"]) if doc.get("expires_at") else None,
         last_payment_error=doc.get("last_payment_error"),
+        gift_cards=tuple(GiftCardUse(**use) for use in doc.get("gift_cards", ())),
+        cards_sold=tuple(SoldCard(**card) for card in doc.get("cards_sold", ())),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from .errors import DomainError, FieldError
-from .orders import Order, totals_for
+from .orders import Order, taxable, totals_for
 
 VOID_GRACE = timedelta(seconds=30)  # removing items this soon after placing needs no passkey
 CORRECTABLE = ("awaiting_payment", "placed")
@@ -40,18 +40,17 @@ def void_lines(order: Order, lines: tuple[tuple[str, int], ...], now: datetime) 
         for line in order.lines
         if remaining[line.id] > 0
     )
-    subtotal = sum(line.total for line in kept)
-    totals = totals_for(kept, discount=min(order.totals.discount, subtotal), tip=order.totals.tip if kept else 0)
+    totals = totals_for(kept, discount=min(order.totals.discount, taxable(kept)), tip=order.totals.tip if kept else 0)
     status = order.status if kept else "canceled"  # every item voided before payment
     return replace(order, lines=kept, totals=totals, status=status, updated_at=now)
 
 
 def discount(order: Order, amount: int | None, percent: int | None, now: datetime) -> Order:
     check_unpaid(order)
-    subtotal = order.totals.subtotal
-    off = amount if amount is not None else (subtotal * percent * 2 + 100) // 200  # half up
-    if off > subtotal:
+    goods = taxable(order.lines)  # gift cards sold keep their face value
+    off = amount if amount is not None else (goods * percent * 2 + 100) // 200  # half up
+    if off > goods:
         raise DomainError(
-            "validation_failed", "A discount cannot exceed the subtotal.", [FieldError("amount", f"at most {subtotal}")]
+            "validation_failed", "A discount cannot exceed the goods.", [FieldError("amount", f"at most {goods}")]
         )
     return replace(order, totals=totals_for(order.lines, discount=off, tip=order.totals.tip), updated_at=now)

@@ -85,6 +85,17 @@ class CardChange:
     activities: tuple[Activity, ...]
 
 
+@dataclass(frozen=True)
+class CardResult:
+    """A card as a use case answers with it."""
+
+    card: Card
+    now: datetime  # for the card's status at this moment (expiry)
+    code: str | None = None  # shown once: for a card created by this call
+    activities: tuple[Activity, ...] = ()  # newest first
+    auth_code: str | None = None
+
+
 # --- codes -------------------------------------------------------------------------------------
 
 
@@ -253,25 +264,47 @@ def redeem(
 
 
 def capture(card: Card, auth_code: str, amount: int, now: datetime) -> CardChange:
-    """Take held money for good. Allowed on an inactive card: it was set aside before the block."""
+    """Take held money for good. Allowed on an inactive card: it was set aside before the block;
+    what is not taken goes back at once, or once the card is active again."""
     ledger = Ledger(card)
     hold = card.hold(auth_code)
     if hold is None:
         raise DomainError("giftcard_authorization_not_found", "No open authorization with this code.")
     _close_hold(ledger, replace(hold, amount=amount), "capture", now)
-    if amount < hold.amount:
-        ledger.record("release", hold.amount - amount, hold.amount - amount, now, auth_code=auth_code)
+    rest = hold.amount - amount
+    if rest and card.status_at(now) == "active":
+        ledger.record("release", rest, rest, now, auth_code=auth_code, order_id=hold.order_id)
+    elif rest:
+        ledger.card = replace(ledger.card, holds=(*ledger.card.holds, replace(hold, amount=rest, expires_at=now)))
     return ledger.result()
 
 
-def authorize(card: Card, type_: str, amount: int, now: datetime, order_id: str | None = None) -> CardChange:
-    """Hold `amount` for 7 days under a new 6-character code (a load authorization holds nothing)."""
+def reduce_hold(card: Card, auth_code: str, to: int, now: datetime) -> CardChange:
+    """Hold less (the order now costs less): the difference comes back (see capture for inactive cards)."""
+    hold = card.hold(auth_code)
+    if hold is None or to >= hold.amount or card.status_at(now) != "active":
+        return CardChange(card, ())
+    if to <= 0:
+        return release(card, auth_code, now)
+    ledger = Ledger(replace(card, holds=tuple(replace(h, amount=to) if h is hold else h for h in card.holds)))
+    ledger.record("release", hold.amount - to, hold.amount - to, now, auth_code=auth_code, order_id=hold.order_id)
+    return ledger.result()
+
+
+def authorize(
+    card: Card, type_: str, amount: int, now: datetime, order_id: str | None = None, auth_code: str | None = None
+) -> CardChange:
+    """Hold `amount` for 7 days under a 6-character code (a load authorization holds nothing).
+    An order brings its own code, drawn when it read the card; a clash is retried as a conflict."""
     check_amount(amount)
     ledger = Ledger(card)
     _active(ledger, now)
     if type_ == "redeem":
         _ensure_funds(ledger.card, amount)
-    auth_code = new_auth_code({hold.auth_code for hold in ledger.card.holds})
+    taken = {hold.auth_code for hold in ledger.card.holds}
+    if auth_code in taken:
+        raise DomainError("giftcard_authorization_conflict", "The authorization code is in use; please retry.")
+    auth_code = auth_code or new_auth_code(taken)
     hold = Hold(auth_code, type_, amount, now + HOLD_PERIOD, order_id)
     ledger.card = replace(ledger.card, holds=(*ledger.card.holds, hold))
     ledger.record("authorize", amount, -amount if type_ == "redeem" else 0, now, auth_code=auth_code, order_id=order_id)

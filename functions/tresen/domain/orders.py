@@ -15,6 +15,7 @@ from .errors import DomainError, FieldError
 from .money import VatLine, split_by_rate, vat_breakdown
 
 ONLINE_PAYMENT_WINDOW = timedelta(minutes=30)
+MAX_CARDS_SOLD = 20  # keeps the commit that activates them within Firestore's 500 writes
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,36 @@ class OrderLine:
     name: str
     quantity: int
     unit_price: int
-    vat_rate: str
+    vat_rate: str | None  # None: a gift card sold (a multi-purpose voucher bears no VAT when sold)
     total: int
     options: tuple[ProductOption, ...] = ()  # as priced when ordered (options are immutable values)
     note: str | None = None
+    kind: str = "item"  # item | giftcard
+
+
+@dataclass(frozen=True)
+class GiftCardUse:
+    """A gift card paying part of an order (see order_giftcards.py)."""
+
+    card_id: str
+    card_key: str  # the card's document key (a keyed hash of its code)
+    last4: str
+    amount: int
+    auth_code: str = ""
+    status: str = "held"  # held | captured | released
+    refunded: int = 0  # credited back to the card by refunds
+
+
+@dataclass(frozen=True)
+class SoldCard:
+    """A gift card an order sells: pending until the order is paid."""
+
+    card_id: str
+    card_key: str
+    last4: str
+    amount: int
+    line_id: str
+    status: str = "pending"  # pending | active | void
 
 
 @dataclass(frozen=True)
@@ -44,7 +71,8 @@ class Totals:
     discount: int
     tip: int
     total: int
-    vat: tuple[VatLine, ...]
+    vat: tuple[VatLine, ...]  # over the taxable sales: subtotal - discount - giftcards_sold
+    giftcards_sold: int = 0  # gift cards sold: a liability (multi-purpose vouchers), not revenue
 
 
 @dataclass(frozen=True)
@@ -95,9 +123,12 @@ class Order:
     payment: PaymentRef | None = None
     expires_at: datetime | None = None
     last_payment_error: str | None = None
+    gift_cards: tuple[GiftCardUse, ...] = ()
+    cards_sold: tuple[SoldCard, ...] = ()
 
     @property
     def amount_due(self) -> int:
+        """What the payment provider (or the counter) collects; gift cards pay the rest."""
         return self.totals.total - self.gift_card_amount
 
 
@@ -109,6 +140,7 @@ class OrderRequest:
     payment_method: str
     provider: str | None = None
     tip: int = 0
+    gift_cards: tuple[tuple[str, int | None], ...] = ()  # (code as typed, amount or None: as much as needed)
 
 
 @dataclass(frozen=True)
@@ -128,9 +160,6 @@ def price_cart(products: dict[str, Product], items: tuple[CartItem, ...], tip: i
         if product is None:
             problems.append(FieldError(f"{where}.product_id", "unknown product"))
             continue
-        if product.kind != "item":
-            problems.append(FieldError(f"{where}.product_id", "gift cards cannot be ordered yet"))
-            continue
         if not product.available:
             unavailable.append(product.id)
             continue
@@ -144,7 +173,6 @@ def price_cart(products: dict[str, Product], items: tuple[CartItem, ...], tip: i
             else:
                 chosen.append(option)
         unit_price = product.price + sum(o.price for o in chosen)
-        assert product.vat_rate is not None  # items always carry a rate; enforced when seeding
         lines.append(
             OrderLine(
                 id=f"L{index + 1}",
@@ -156,6 +184,7 @@ def price_cart(products: dict[str, Product], items: tuple[CartItem, ...], tip: i
                 total=unit_price * item.quantity,
                 options=tuple(chosen),
                 note=item.note,
+                kind=product.kind,
             )
         )
     if problems:
@@ -171,10 +200,23 @@ def totals_for(lines: tuple[OrderLine, ...], discount: int, tip: int) -> Totals:
     subtotal = sum(line.total for line in lines)
     gross: dict[str, int] = {}
     for line in lines:
-        gross[line.vat_rate] = gross.get(line.vat_rate, 0) + line.total
+        if line.vat_rate is not None:
+            gross[line.vat_rate] = gross.get(line.vat_rate, 0) + line.total
     off = split_by_rate(discount, gross)
     vat = vat_breakdown((rate, amount - off.get(rate, 0)) for rate, amount in gross.items())
-    return Totals(subtotal=subtotal, discount=discount, tip=tip, total=subtotal - discount + tip, vat=tuple(vat))
+    return Totals(
+        subtotal=subtotal,
+        discount=discount,
+        tip=tip,
+        total=subtotal - discount + tip,
+        vat=tuple(vat),
+        giftcards_sold=sum(line.total for line in lines if line.vat_rate is None),
+    )
+
+
+def taxable(lines: tuple[OrderLine, ...]) -> int:
+    """What a discount may reduce: gift cards are sold at face value."""
+    return sum(line.total for line in lines if line.vat_rate is not None)
 
 
 def check_orderable(store: Store, request: OrderRequest, now: datetime) -> None:
@@ -196,6 +238,19 @@ def check_orderable(store: Store, request: OrderRequest, now: datetime) -> None:
         raise DomainError("store_closed", f"{store.name} is not taking orders right now.")
 
 
+def check_giftcard_sale(request: OrderRequest, cart: PricedCart) -> None:
+    """Cards are sold only when the money comes in before they are activated: paid online (at
+    the counter staff sell them directly, POST /giftcards)."""
+    cards = sum(line.quantity for line in cart.lines if line.kind == "giftcard")
+    problems = []
+    if cards and request.payment_method != "online":
+        problems.append(FieldError("payment.method", "gift cards are sold with online payment (or by staff)"))
+    if cards > MAX_CARDS_SOLD:
+        problems.append(FieldError("items", f"at most {MAX_CARDS_SOLD} gift cards per order"))
+    if problems:
+        raise DomainError("validation_failed", "The gift cards in this order cannot be sold this way.", problems)
+
+
 def new_order(
     *,
     order_id: str,
@@ -204,8 +259,9 @@ def new_order(
     cart: PricedCart,
     number: int,
     now: datetime,
-    invoice_number: str | None,
     payment: PaymentRef | None,
+    gift_cards: tuple[GiftCardUse, ...] = (),
+    cards_sold: tuple[SoldCard, ...] = (),
 ) -> Order:
     """The order as placed: `placed` (pay at the counter) or `awaiting_payment` (online)."""
     on_site = request.payment_method == "on_site"
@@ -225,9 +281,11 @@ def new_order(
         customer=request.customer,
         created_at=now,
         updated_at=now,
-        invoice_number=invoice_number,
         payment=payment,
         expires_at=None if on_site else now + ONLINE_PAYMENT_WINDOW,
+        gift_cards=gift_cards,
+        gift_card_amount=sum(use.amount for use in gift_cards),
+        cards_sold=cards_sold,
     )
 
 

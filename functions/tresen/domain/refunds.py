@@ -32,6 +32,7 @@ class RefundPlan:
 
 
 ON_SITE_SETTLED = ("placed", "accepted", "ready", "completed")
+VOUCHERS = "vouchers"  # the share of gift cards sold, beside the VAT rates
 
 
 def paid(order: Order) -> bool:
@@ -54,6 +55,12 @@ def plan_refund(order: Order, request: RefundRequest, now: datetime) -> RefundPl
                 raise DomainError(
                     "validation_failed", "Unknown line.", [FieldError(f"lines[{index}].line_id", "unknown")]
                 )
+            if line.kind == "giftcard":
+                raise DomainError(
+                    "validation_failed",
+                    "A sold gift card is not refunded as a line: redeem or deactivate the card.",
+                    [FieldError(f"lines[{index}].line_id", "gift card")],
+                )
             if refunded_quantities.get(line_id, 0) + quantity > line.quantity:
                 raise DomainError("refund_exceeds_paid", f"Line {line_id} has fewer than {quantity} left to refund.")
             refunded_quantities[line_id] = refunded_quantities.get(line_id, 0) + quantity
@@ -61,18 +68,22 @@ def plan_refund(order: Order, request: RefundRequest, now: datetime) -> RefundPl
         amount = sum(gross_by_rate.values())
     else:
         amount = request.amount or 0
-        gross_by_rate = split_by_rate(amount, {v.rate: v.gross for v in order.totals.vat})
+        # gift cards sold in the order bear no VAT: their share of the refund has none either
+        shares = {v.rate: v.gross for v in order.totals.vat} | {VOUCHERS: order.totals.giftcards_sold}
+        gross_by_rate = split_by_rate(amount, shares)
+        gross_by_rate.pop(VOUCHERS, None)
     if amount <= 0:
         raise DomainError("validation_failed", "A refund must be more than 0.", [FieldError("amount", "must be > 0")])
     refunded = order.refunded_amount + amount
-    if refunded > order.amount_due:
-        left = order.amount_due - order.refunded_amount
-        raise DomainError("refund_exceeds_paid", f"Only {left} cents of {order.amount_due} are left to refund.")
+    total = order.totals.total  # paid through the provider (or at the counter) and by gift cards
+    if refunded > total:
+        left = total - order.refunded_amount
+        raise DomainError("refund_exceeds_paid", f"Only {left} cents of {total} are left to refund.")
     changed = replace(
         order,
         refunded_amount=refunded,
         refunded_quantities=refunded_quantities,
-        payment_status="refunded" if refunded == order.amount_due else "partially_refunded",
+        payment_status="refunded" if refunded == total else "partially_refunded",
         updated_at=now,
     )
     vat = tuple(

@@ -30,7 +30,7 @@ def staff_transition(order: Order, target: str, now: datetime, reason: str | Non
     if target == "rejected":
         data["reason"] = reason
         if order.payment_status == "paid" and order.payment_method == "online":
-            refund = order.amount_due  # declined after the customer paid: all of it goes back
+            refund = order.totals.total  # declined after the customer paid: all of it goes back
             changed = replace(changed, payment_status="refunded", refunded_amount=refund)
         changed = replace(changed, expires_at=None)
     return OrderChange(

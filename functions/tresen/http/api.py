@@ -80,7 +80,8 @@ def get_menu(call: Call):
         "store_closed",
         "product_unavailable",
         "validation_failed",
-        "not_supported",
+        "giftcard_not_active",
+        "giftcard_insufficient_funds",
         "idempotency_key_required",
         "idempotency_key_reused",
         "idempotency_in_progress",
@@ -88,8 +89,6 @@ def get_menu(call: Call):
 )
 def create_order(call: Call):
     body: m.CreateOrder = call.body
-    if body.gift_cards:
-        raise DomainError("not_supported", "Paying with gift cards is not available yet.")
     request = OrderRequest(
         items=tuple(CartItem(i.product_id, i.quantity, tuple(i.options), i.note) for i in body.items),
         fulfilment=Fulfilment(**body.fulfilment.model_dump()),
@@ -97,6 +96,7 @@ def create_order(call: Call):
         payment_method=body.payment.method,
         provider=body.payment.provider,
         tip=body.tip,
+        gift_cards=tuple((card.code, card.amount) for card in body.gift_cards),
     )
     return orders.place_order(_backend(), call.params["store"], request, call.caller.actor(), call.before_commit)
 
@@ -107,11 +107,12 @@ def create_order(call: Call):
     summary="An order, for the customer holding its X-Order-Token",
     tag="customer",
     response=m.OrderOut,
-    present=present.order_out,
+    present=present.customer_order_out,
     errors=("order_not_found",),
 )
 def get_order(call: Call):
-    return orders.order_for_customer(_backend(), _order_id(call), call.request.headers.get("X-Order-Token"))
+    token = call.request.headers.get("X-Order-Token")
+    return orders.order_for_customer(_backend(), _order_id(call), token), token
 
 
 @route(
@@ -222,7 +223,7 @@ def change_order_status(call: Call):
     access=staff("owner", "supervisor", "staff"),
     body=m.RefundIn,
     response=m.RefundOut,
-    present=m.RefundOut.model_validate,
+    present=present.refund_out,
     status=201,
     idempotent=True,
     errors=(
@@ -231,6 +232,7 @@ def change_order_status(call: Call):
         "order_not_found",
         "order_not_paid",
         "refund_exceeds_paid",
+        "giftcard_not_active",
         "validation_failed",
         "idempotency_key_required",
         "idempotency_key_reused",
@@ -244,7 +246,16 @@ def refund(call: Call):
         amount=body.amount, lines=tuple((line.line_id, line.quantity) for line in body.lines or ()), reason=body.reason
     )
     actor = _approved_actor(call, "refund", staff_needs_it=True)  # staff may refund only with the passkey
-    return orders.refund_order(_backend(), call.params["store"], order_id, request, actor, call.before_commit)
+    return orders.refund_order(
+        _backend(),
+        call.params["store"],
+        order_id,
+        request,
+        actor,
+        call.before_commit,
+        to_giftcard=body.to == "giftcard",
+        giftcard_code=body.giftcard_code,
+    )
 
 
 CORRECTION_ERRORS = (

@@ -118,9 +118,10 @@ class LineOut(Outbound):
     id: str
     product_id: str
     name: str
+    kind: Literal["item", "giftcard"]
     quantity: int
     unit_price: int
-    vat_rate: str
+    vat_rate: str | None = Field(description="null for gift cards sold (multi-purpose vouchers)")
     total: int
     options: list[OptionOut]
     note: str | None
@@ -138,7 +139,25 @@ class TotalsOut(Outbound):
     discount: int
     tip: int
     total: int
-    vat: list[VatOut]
+    vat: list[VatOut] = Field(description="over the taxable sales: subtotal - discount - giftcards_sold")
+    giftcards_sold: int = Field(description="gift cards sold: a liability (multi-purpose vouchers), not revenue")
+
+
+class GiftCardPaymentOut(Outbound):
+    card_id: str
+    last4: str
+    amount: int
+    status: Literal["held", "captured", "released"]
+    refunded: int
+
+
+class SoldCardOut(Model):
+    card_id: str
+    line_id: str
+    last4: str
+    amount: int
+    status: Literal["pending", "active", "void"]
+    code: str | None = Field(description="the full code: to the customer (X-Order-Token) once the order is paid")
 
 
 class FulfilmentOut(Model):
@@ -171,7 +190,9 @@ class OrderOut(Model):
     currency: str
     lines: list[LineOut]
     totals: TotalsOut
-    gift_card_amount: int
+    gift_card_amount: int = Field(description="paid by gift cards (a payment method, not a discount)")
+    gift_cards: list[GiftCardPaymentOut]
+    gift_cards_sold: list[SoldCardOut]
     amount_due: int
     refunded_amount: int
     invoice_number: str | None
@@ -266,7 +287,13 @@ class RefundIn(Inbound):
     amount: Annotated[int, Field(strict=True, ge=1, le=100_000_000)] | None = None
     lines: list[RefundLineIn] | None = Field(default=None, min_length=1, max_length=100)
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
-    to: Literal["original"] = "original"
+    to: Literal["original", "giftcard"] = Field(
+        default="original",
+        description="original: gift cards that paid first, the rest through the provider; giftcard: all onto a card",
+    )
+    giftcard_code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
+        default=None, description="with to=giftcard: credit this card of the store; without: a new card is issued"
+    )
 
     @model_validator(mode="after")
     def _amount_or_lines(self) -> RefundIn:
@@ -275,11 +302,22 @@ class RefundIn(Inbound):
         return self
 
 
-class RefundOut(Outbound):
+class RefundCardOut(Model):
+    id: str
+    last4: str
+    balance: int
+    code: str | None = Field(description="the full code, when the refund issued a new card (shown once)")
+
+
+class RefundOut(Model):
     id: str
     order_id: str
     amount: int
     status: Literal["pending", "succeeded", "failed"]
+    to: Literal["original", "giftcard"]
+    provider_amount: int = Field(description="paid back through the payment provider (or at the counter)")
+    giftcard_amount: int = Field(description="credited to gift cards")
+    giftcard: RefundCardOut | None = None
 
 
 class PasskeyIn(Inbound):

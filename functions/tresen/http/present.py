@@ -6,8 +6,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..domain.catalog import Product, Store
+from ..domain.giftcards import display_code
 from ..domain.orders import Order
-from ..services.orders import OrderPage, PlacedOrder
+from ..services.orders import OrderPage, PlacedOrder, RefundResult, sold_card_code
 from . import models as m
 
 
@@ -27,7 +28,7 @@ def menu_out(result: tuple[Store, list[Product], datetime]) -> m.MenuOut:
     )
 
 
-def order_fields(order: Order) -> dict:
+def order_fields(order: Order, access_token: str | None = None) -> dict:
     zone = ZoneInfo(order.timezone)
 
     def local(moment: datetime | None) -> datetime | None:
@@ -43,6 +44,8 @@ def order_fields(order: Order) -> dict:
         "lines": [m.LineOut.model_validate(line) for line in order.lines],
         "totals": m.TotalsOut.model_validate(order.totals),
         "gift_card_amount": order.gift_card_amount,
+        "gift_cards": [m.GiftCardPaymentOut.model_validate(use) for use in order.gift_cards],
+        "gift_cards_sold": sold_cards_out(order, access_token),
         "amount_due": order.amount_due,
         "refunded_amount": order.refunded_amount,
         "invoice_number": order.invoice_number,
@@ -62,15 +65,62 @@ def order_fields(order: Order) -> dict:
     }
 
 
+def sold_cards_out(order: Order, access_token: str | None) -> list[m.SoldCardOut]:
+    """The cards an order sold; their codes only for the token's holder, once they are active."""
+    out, index_in_line = [], {}
+    for card in order.cards_sold:
+        index = index_in_line[card.line_id] = index_in_line.get(card.line_id, -1) + 1
+        code = None
+        if access_token and card.status == "active":
+            code = display_code(sold_card_code(access_token, card.line_id, index))
+        out.append(
+            m.SoldCardOut(
+                card_id=card.card_id,
+                line_id=card.line_id,
+                last4=card.last4,
+                amount=card.amount,
+                status=card.status,
+                code=code,
+            )
+        )
+    return out
+
+
 def order_out(order: Order) -> m.OrderOut:
     return m.OrderOut(**order_fields(order))
 
 
+def customer_order_out(seen: tuple[Order, str]) -> m.OrderOut:
+    order, access_token = seen
+    return m.OrderOut(**order_fields(order, access_token))
+
+
 def created_order_out(placed: PlacedOrder) -> m.CreatedOrderOut:
-    return m.CreatedOrderOut(**order_fields(placed.order), access_token=placed.access_token)
+    return m.CreatedOrderOut(**order_fields(placed.order, placed.access_token), access_token=placed.access_token)
 
 
 def order_page_out(page: OrderPage) -> m.OrderPage:
     return m.OrderPage(
         data=[order_out(o) for o in page.orders], next_cursor=page.next_cursor, has_more=page.next_cursor is not None
+    )
+
+
+def refund_out(refund: RefundResult) -> m.RefundOut:
+    card = refund.giftcard
+    return m.RefundOut(
+        id=refund.id,
+        order_id=refund.order_id,
+        amount=refund.amount,
+        status=refund.status,
+        to=refund.to,
+        provider_amount=refund.provider_amount,
+        giftcard_amount=refund.giftcard_amount,
+        giftcard=m.RefundCardOut(
+            id=card.card.id,
+            last4=card.card.last4,
+            balance=card.card.balance,
+            code=display_code(card.code) if card.code else None,
+        )
+        if card
+        else None,
     )

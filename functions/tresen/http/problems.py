@@ -36,6 +36,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "giftcard_authorization_not_found": (409, "No such open authorization on this card"),
     "giftcard_not_deactivated": (409, "Gift card is not deactivated"),
     "giftcard_has_holds": (409, "Gift card has open authorizations"),
+    "giftcard_authorization_conflict": (409, "Authorization code clash, please retry"),
     "giftcard_balance_limit": (409, "Gift card balance limit reached"),
     "idempotency_in_progress": (409, "A request with this Idempotency-Key is still in progress"),
     "payload_too_large": (413, "Request body too large"),

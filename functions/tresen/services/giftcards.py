@@ -27,6 +27,7 @@ from ..config import settings
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
+from ..domain.giftcards import CardResult
 from ..domain.journal import JournalEvent
 from .orders import catalog_or_404
 
@@ -43,15 +44,6 @@ class RateLimited(Exception):
     def __init__(self, retry_after: int):
         super().__init__(retry_after)
         self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class CardResult:
-    card: gc.Card
-    now: datetime
-    code: str | None = None  # shown once: for a card created by this call
-    activities: tuple[gc.Activity, ...] = ()  # newest first
-    auth_code: str | None = None
 
 
 def not_found() -> DomainError:
@@ -212,16 +204,26 @@ def chunk_path(activation_id: str, index: int) -> str:
 
 
 def block_code(seed: str, index: int) -> str:
-    """Card `index` of a block: derived from the block's random seed under the server's key, so a
-    resumed chunk recreates exactly the same cards and the codes CSV can be produced again later,
-    while the database alone (seed, hashes) yields no code."""
-    digest = hmac.new(settings().giftcard_key.encode(), f"{seed}:{index}".encode(), hashlib.sha256).digest()
-    return gc.code_from_digest(digest)
+    """Card `index` of a block, derived from the block's random seed: a resumed chunk recreates
+    exactly the same cards, and the codes CSV can be produced again later."""
+    return cards.derived_code(f"block:{seed}:{index}")
+
+
+OnChunk = Callable[[str, int, int, dict[str, Any]], None]  # (activation id, index, chunks, marker)
 
 
 def start_block(
-    backend: Backend, store_id: str, amount: int, count: int, actor: Mapping[str, Any], before_commit: Hooks
+    backend: Backend,
+    store_id: str,
+    amount: int,
+    count: int,
+    actor: Mapping[str, Any],
+    before_commit: Hooks,
+    background: bool = True,
+    on_chunk: OnChunk | None = None,
 ) -> str:
+    """Record the activation, then process its chunks: in a background thread (the API answers
+    202 at once), or with `background=False` here and now (the CLI), reporting each to `on_chunk`."""
     store, _ = catalog_or_404(backend, store_id)
     gc.check_amount(amount)
     now = backend.now()
@@ -243,6 +245,9 @@ def start_block(
         return Plan(activation_id, now, actor, [event], creates={activation_path(activation_id): activation})
 
     backend.writer.commit(store.id, build, before_commit)
+    if not background:
+        run_block(backend, activation_id, on_chunk)
+        return activation_id
     threading.Thread(
         target=run_block, args=(backend, activation_id), name=f"block-{activation_id}", daemon=True
     ).start()
@@ -253,7 +258,7 @@ _running: set[str] = set()
 _running_guard = threading.Lock()
 
 
-def run_block(backend: Backend, activation_id: str) -> None:
+def run_block(backend: Backend, activation_id: str, on_chunk: OnChunk | None = None) -> None:
     """Activate every chunk not yet done; safe to run again at any time (a crash, the sweeper)."""
     with _running_guard:
         if activation_id in _running:
@@ -265,7 +270,9 @@ def run_block(backend: Backend, activation_id: str) -> None:
         done = _chunks_done(backend, activation_id)
         for index in range(activation["chunks"]):
             if index not in done:
-                _activate_chunk(backend, store, activation, index)
+                marker = _activate_chunk(backend, store, activation, index)
+                if on_chunk:
+                    on_chunk(activation_id, index, activation["chunks"], marker)
                 log.info("block %s: chunk %d of %d activated", activation_id, index + 1, activation["chunks"])
         backend.db.document(activation_path(activation_id)).update({"status": "done"})
     finally:
@@ -273,12 +280,12 @@ def run_block(backend: Backend, activation_id: str) -> None:
             _running.discard(activation_id)
 
 
-def resume_blocks(backend: Backend) -> int:
+def resume_blocks(backend: Backend, on_chunk: OnChunk | None = None) -> int:
     from google.cloud.firestore import FieldFilter
 
     running = backend.db.collection("giftcard_activations").where(filter=FieldFilter("status", "==", "running")).get()
     for snapshot in running:
-        run_block(backend, snapshot.id)
+        run_block(backend, snapshot.id, on_chunk)
     return len(running)
 
 
@@ -287,7 +294,8 @@ def _chunks_done(backend: Backend, activation_id: str) -> dict[int, dict[str, An
     return {s.get("index"): s.to_dict() for s in chunks}
 
 
-def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], index: int) -> None:
+def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], index: int) -> dict[str, Any]:
+    """Commit the chunk's cards with its marker; returns the marker (an earlier one if done before)."""
     activation_id, amount = activation["id"], activation["amount"]
     first = index * CHUNK_SIZE
     members = range(first, min(first + CHUNK_SIZE, activation["count"]))
@@ -295,6 +303,7 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
     failed: list[int] = []
     actor = {"type": "system", "job": "giftcard_block", "activation_id": activation_id}
     now = backend.now()
+    built: dict[str, dict[str, Any]] = {}
 
     def build(claims: Claims) -> Plan:
         writes = cards.CardWrites(actor)
@@ -314,6 +323,7 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
             "failed_members": failed,
             "at": now,
         }
+        built["marker"] = marker
         event = JournalEvent(
             "giftcard.block_chunk_activated",
             {"activation_id": activation_id, "chunk": index, "amount": amount, "cards": activated},
@@ -330,10 +340,13 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
     while True:
         try:
             backend.writer.commit(store.id, build)
-            return
+            return built["marker"]
         except AlreadyWritten as written:
-            if written.path == chunk_path(activation_id, index):
-                return  # done before a crash: the chunk and its cards were committed together
+            # Which existing document a failed batch names is not ours to choose (the emulator names
+            # the first in batch order: a card), so ask the marker whether the chunk is done.
+            earlier = backend.db.document(chunk_path(activation_id, index)).get()
+            if earlier.exists:
+                return earlier.to_dict()  # done before (a crash, another runner): cards and marker are atomic
             member = hashes.get(written.path.removeprefix("giftcards/"))
             if member is None:
                 raise

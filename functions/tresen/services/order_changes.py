@@ -9,17 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from ..adapters import giftcard_store as gc_store
 from ..adapters import repository as repo
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id
 from ..adapters.payments import provider
 from ..adapters.store_writer import Claims, Counter, Plan
+from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.changes import OrderChange
 from ..domain.errors import DomainError
+from ..domain.giftcards import CardChange
 from ..domain.journal import JournalEvent
+from ..domain.order_giftcards import CardOp, refund_to_cards, settle
 from ..domain.orders import Order, invoice_number
 
 COUNTER = "counter"
@@ -32,6 +37,18 @@ class Changed:
     refund_amount: int
     changed: bool  # False when the decision left the order as it was
     amount_changed: bool  # amount_due moved (void, discount): the provider must expect the new one
+    provider_amount: int = 0  # of the refund: what the provider (or the counter) pays back
+    refund_card: CardChange | None = None  # the card a `to: giftcard` refund went onto
+    refund_card_code: str | None = None  # its code, if the refund created it
+
+
+@dataclass(frozen=True)
+class ToGiftCard:
+    """A refund onto a gift card instead of the way the order was paid: an existing card of the
+    store (`card_key`) or, without one, a new card with `new_code`."""
+
+    card_key: str | None = None
+    new_code: str | None = None
 
 
 def change_order(
@@ -43,6 +60,7 @@ def change_order(
     now: datetime,
     creates: dict[str, dict[str, Any]] | None = None,
     before_commit: list[Callable[[Any, Any], None]] | None = None,
+    to_giftcard: ToGiftCard | None = None,
 ) -> Changed:
     refund_id = new_id("re_")
 
@@ -53,13 +71,24 @@ def change_order(
         current = repo.order_from_doc(snapshot.to_dict())
         change = decide(current)
         journal, changed = list(change.journal), change.order
+        card_ops = []
+        if changed is not None:
+            changed, card_ops = settle(current, changed, now)
         if change.assign_invoice:
             year = store.local(now).year  # the invoice is issued now, when the order is paid
             n = claims.next(Counter("invoice_numbers", str(year)), order_id)
             changed = replace(changed, invoice_number=invoice_number(store.invoice_series, year, n))
             journal[0] = JournalEvent(journal[0].type, {**journal[0].data, "invoice_number": changed.invoice_number})
         plan_creates = dict(creates or {})
+        fresh = {}
+        provider_amount = 0
         if change.refund_amount:
+            if to_giftcard:
+                card_key, op, fresh = refund_card_op(store, to_giftcard, change.refund_amount, order_id, refund_id, now)
+                card_ops.append(op)
+            else:
+                changed, to_cards, provider_amount = refund_to_cards(changed, change.refund_amount, refund_id, now)
+                card_ops += to_cards
             refund = {
                 "id": refund_id,
                 "store_id": store.id,
@@ -68,7 +97,10 @@ def change_order(
                 "payment_id": current.payment.id if current.payment else None,
                 "provider": current.payment.provider if current.payment else COUNTER,
                 "amount": change.refund_amount,
-                "status": "pending" if current.payment else "succeeded",
+                "provider_amount": provider_amount,
+                "giftcard_amount": change.refund_amount - provider_amount,
+                "to": "giftcard" if to_giftcard else "original",
+                "status": "pending" if current.payment and provider_amount else "succeeded",
                 "reason": change.refund_reason,
                 "created_at": now,
                 "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in change.refund_vat],
@@ -78,18 +110,33 @@ def change_order(
             journal.append(
                 JournalEvent(
                     "refund.created",
-                    {k: refund[k] for k in ("id", "order_id", "payment_id", "amount", "reason", "vat")},
+                    {
+                        k: refund[k]
+                        for k in (
+                            "id",
+                            "order_id",
+                            "payment_id",
+                            "amount",
+                            "provider_amount",
+                            "giftcard_amount",
+                            "reason",
+                            "vat",
+                        )
+                    },
                 )
             )
-            if not current.payment:
+            if refund["status"] == "succeeded":
                 paid_out = {
                     "id": refund_id,
                     "order_id": order_id,
                     "amount": change.refund_amount,
-                    "paid_out_at": COUNTER,
+                    "paid_out_at": COUNTER if provider_amount else "giftcard",
                 }
                 journal.append(JournalEvent("refund.succeeded", paid_out))
-        updates = {}
+        writes = gc_store.CardWrites(dict(actor))
+        card_changes = gc_store.apply_card_ops(backend.db, card_ops, writes, fresh)
+        journal += writes.events
+        updates = dict(writes.updates)
         if changed is not None:
             updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), snapshot.update_time)
         amount_changed = bool(changed and current.payment and changed.amount_due != current.amount_due)
@@ -101,17 +148,39 @@ def change_order(
             change.refund_amount,
             changed is not None,
             amount_changed,
+            provider_amount,
+            card_changes[card_key] if change.refund_amount and to_giftcard else None,
+            to_giftcard.new_code if to_giftcard else None,
         )
-        return Plan(result=result, at=now, actor=actor, events=journal, creates=plan_creates, updates=updates)
+        return Plan(
+            result=result,
+            at=now,
+            actor=actor,
+            events=journal,
+            creates=plan_creates | writes.creates,
+            sequenced=writes.sequenced,
+            updates=updates,
+        )
 
     changed = backend.writer.commit(store.id, build, before_commit).result
-    if changed.refund_id and changed.order.payment_method == "online":
+    if changed.refund_id and changed.provider_amount and changed.order.payment_method == "online":
         send_refund(backend, store.id, changed.refund_id)
     if changed.amount_changed:
         # after the commit: a payment at the old amount meanwhile is a mismatch, never marked paid
         payment = changed.order.payment
         provider(payment.provider).update_amount(payment_id=payment.id, amount=changed.order.amount_due)
     return changed
+
+
+def refund_card_op(store: Store, target: ToGiftCard, amount: int, order_id: str, refund_id: str, now: datetime):
+    """(card key, the op crediting the refund, the new card if one is created)."""
+    if target.card_key:
+        op = CardOp(target.card_key, partial(gc.refund, amount=amount, now=now, order_id=order_id, refund_id=refund_id))
+        return target.card_key, op, {}
+    key = gc_store.code_hash(target.new_code)
+    card = gc.pending_card(new_id("gc_"), store.id, target.new_code[-4:], store.currency, store.timezone, now)
+    activate = partial(gc.activate, amount=amount, now=now, type_="refund", order_id=order_id, refund_id=refund_id)
+    return key, CardOp(key, activate), {key: card}
 
 
 def send_refund(backend: Backend, store_id: str, refund_id: str) -> None:
@@ -122,7 +191,7 @@ def send_refund(backend: Backend, store_id: str, refund_id: str) -> None:
     ref = backend.db.document(f"refunds/{refund_id}")
     refund = ref.get().to_dict()
     result = provider(refund["provider"]).refund(
-        payment_id=refund["payment_id"], amount=refund["amount"], refund_id=refund_id
+        payment_id=refund["payment_id"], amount=refund["provider_amount"], refund_id=refund_id
     )
 
     def build(claims: Claims) -> Plan[None]:
@@ -138,7 +207,7 @@ def send_refund(backend: Backend, store_id: str, refund_id: str) -> None:
                         "id": refund_id,
                         "order_id": refund["order_id"],
                         "provider_refund_id": result.id,
-                        "amount": refund["amount"],
+                        "amount": refund["provider_amount"],
                     },
                 )
             ],

@@ -7,10 +7,11 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ..adapters import giftcard_store as gc_store
 from ..adapters import repository as repo
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id, new_secret_token
@@ -19,9 +20,21 @@ from ..adapters.store_writer import Claims, Counter, Plan
 from ..domain.catalog import Product, Store
 from ..domain.changes import OrderChange
 from ..domain.errors import DomainError, FieldError
+from ..domain.giftcards import CardResult, normalize_code, pending_card
+from ..domain.giftcards import new_code as gc_new_code
 from ..domain.journal import JournalEvent, pseudonym
-from ..domain.orders import Order, OrderRequest, check_orderable, invoice_number, new_order, price_cart
-from ..domain.refunds import RefundRequest, plan_refund
+from ..domain.order_giftcards import hold_at_placement, plan_uses, settle
+from ..domain.orders import (
+    Order,
+    OrderRequest,
+    SoldCard,
+    check_giftcard_sale,
+    check_orderable,
+    invoice_number,
+    new_order,
+    price_cart,
+)
+from ..domain.refunds import RefundRequest, paid, plan_refund
 
 
 @dataclass(frozen=True)
@@ -59,23 +72,25 @@ def place_order(
     now = backend.now()
     check_orderable(store, request, now)
     cart = price_cart(products, request.items, request.tip)
+    check_giftcard_sale(request, cart)
     order_id = new_id("ord_")
     access_token = new_secret_token()
+    found = []
+    for code, _ in request.gift_cards:
+        key = gc_store.code_hash(normalize_code(code) or code)
+        found.append((key, gc_store.read_card(backend.db, key)[0]))
+    uses = plan_uses(found, [amount for _, amount in request.gift_cards], store.id, cart.totals.total, now)
+    due = cart.totals.total - sum(use.amount for use in uses)
     payment = None
-    if request.payment_method == "online":
+    if request.payment_method == "online" and due > 0:
         payment = provider(request.provider or store.online_providers[0]).create_payment(
-            order_id=order_id, store_id=store_id, amount=cart.totals.total, currency=store.currency
+            order_id=order_id, store_id=store_id, amount=due, currency=store.currency
         )
+    sold = sold_cards(cart, access_token, store, now, order_id)
     pii_key = repo.pii_key(backend.db, store_id)
 
     def build(claims: Claims) -> Plan[PlacedOrder]:
         number = claims.next(Counter("pickup_numbers", store.business_day(now).isoformat()), order_id)
-        invoice = None
-        if request.payment_method == "on_site":
-            year = store.local(now).year
-            invoice = invoice_number(
-                store.invoice_series, year, claims.next(Counter("invoice_numbers", str(year)), order_id)
-            )
         order = new_order(
             order_id=order_id,
             store=store,
@@ -83,9 +98,26 @@ def place_order(
             cart=cart,
             number=number,
             now=now,
-            invoice_number=invoice,
             payment=payment,
+            gift_cards=uses,
+            cards_sold=tuple(card for card, _ in sold.values()),
         )
+        unsettled = replace(order, status="awaiting_payment")
+        if request.payment_method == "online" and due == 0:  # the cards pay for all of it
+            order = replace(order, status="paid", payment_status="paid", expires_at=None)
+        holds = hold_at_placement(order, now)
+        order, settling = settle(unsettled, order, now)  # on site or paid at once: captured now
+        if paid(order):
+            year = store.local(now).year
+            n = claims.next(Counter("invoice_numbers", str(year)), order_id)
+            order = replace(order, invoice_number=invoice_number(store.invoice_series, year, n))
+        writes = gc_store.CardWrites(dict(actor))
+        fresh = {card.card_key: pending for card, pending in sold.values()}
+        gc_store.apply_card_ops(backend.db, holds + settling, writes, fresh)
+        events = [JournalEvent("order.placed", placed_event(order, pii_key)), *writes.events]
+        if order.payment_status == "paid":
+            paid_by_cards = {"order_id": order_id, "invoice_number": order.invoice_number, "amount": 0}
+            events.append(JournalEvent("order.paid", paid_by_cards | {"gift_card_amount": order.gift_card_amount}))
         creates = {repo.order_path(order_id): repo.order_to_doc(order, token_hash(access_token))}
         if payment:
             creates[f"payments/{payment.id}"] = {
@@ -100,11 +132,32 @@ def place_order(
             result=PlacedOrder(order, access_token),
             at=now,
             actor=actor,
-            events=[JournalEvent("order.placed", placed_event(order, pii_key))],
-            creates=creates,
+            events=events,
+            creates=creates | writes.creates,
+            sequenced=writes.sequenced,
+            updates=writes.updates,
         )
 
     return backend.writer.commit(store_id, build, before_commit).result
+
+
+def sold_cards(cart, access_token: str, store: Store, now: datetime, order_id: str) -> dict[str, tuple]:
+    """The pending cards a cart's gift-card lines sell, by code: derived from the order's access
+    token, so only its holder can be shown the codes (the database keeps none)."""
+    sold = {}
+    for line in cart.lines:
+        if line.kind != "giftcard":
+            continue
+        for index in range(line.quantity):
+            code = sold_card_code(access_token, line.id, index)
+            key = gc_store.code_hash(code)
+            pending = pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now, order_id)
+            sold[code] = (SoldCard(pending.id, key, pending.last4, line.unit_price, line.id), pending)
+    return sold
+
+
+def sold_card_code(access_token: str, line_id: str, index: int) -> str:
+    return gc_store.derived_code(f"order:{access_token}:{line_id}:{index}")
 
 
 def placed_event(order: Order, pii_key: bytes) -> dict[str, Any]:
@@ -224,6 +277,10 @@ class RefundResult:
     order_id: str
     amount: int
     status: str
+    to: str
+    provider_amount: int  # paid back through the provider (or at the counter)
+    giftcard_amount: int  # credited to gift cards
+    giftcard: CardResult | None = None  # the card a `to: giftcard` refund went onto
 
 
 def refund_order(
@@ -233,14 +290,24 @@ def refund_order(
     request: RefundRequest,
     actor: Mapping[str, Any],
     before_commit: list[Callable[[Any, Any], None]],
+    to_giftcard: bool = False,
+    giftcard_code: str | None = None,
 ) -> RefundResult:
-    """Pay back part or all of a paid order. The answer (stored for idempotent replays in the same
-    commit) shows the refund as `pending`; the provider's answer follows right after the commit and
-    is journaled (the sandbox succeeds at once)."""
-    from .order_changes import change_order
+    """Pay back part or all of a paid order: to the gift cards that paid first, the rest through
+    the provider; or all of it onto a gift card (an existing one, or a new one). The answer
+    (stored for idempotent replays in the same commit) shows a provider refund as `pending`; the
+    provider's answer follows right after the commit and is journaled (the sandbox succeeds at once)."""
+    from .order_changes import ToGiftCard, change_order
 
     store, _ = catalog_or_404(backend, store_id)
     now = backend.now()
+    target = None
+    if to_giftcard:
+        target = (
+            ToGiftCard(new_code=gc_new_code())
+            if giftcard_code is None
+            else ToGiftCard(card_key=store_card(backend, store_id, giftcard_code))
+        )
 
     def decide(order: Order) -> OrderChange:
         plan = plan_refund(order, request, now)
@@ -253,16 +320,35 @@ def refund_order(
         )
 
     def as_result(changed) -> RefundResult:
-        at_counter = changed.order.payment_method == "on_site"  # paid out in cash at once
+        provider_pays = changed.provider_amount and changed.order.payment_method == "online"
+        card = changed.refund_card
         return RefundResult(
-            changed.refund_id, order_id, changed.refund_amount, "succeeded" if at_counter else "pending"
+            changed.refund_id,
+            order_id,
+            changed.refund_amount,
+            "pending" if provider_pays else "succeeded",
+            "giftcard" if to_giftcard else "original",
+            changed.provider_amount,
+            changed.refund_amount - changed.provider_amount,
+            CardResult(card.card, now, code=changed.refund_card_code) if card else None,
         )
 
     def respond(batch, changed) -> None:
         for hook in before_commit:
             hook(batch, as_result(changed))
 
-    return as_result(change_order(backend, store, order_id, decide, actor, now, before_commit=[respond]))
+    changed = change_order(backend, store, order_id, decide, actor, now, before_commit=[respond], to_giftcard=target)
+    return as_result(changed)
+
+
+def store_card(backend: Backend, store_id: str, raw_code: str) -> str:
+    """The key of an active card of this store to credit; anything else: `giftcard_not_active`."""
+    code = normalize_code(raw_code)
+    key = gc_store.code_hash(code or raw_code)
+    card, _ = gc_store.read_card(backend.db, key)
+    if code is None or card is None or card.store_id != store_id:
+        raise DomainError("giftcard_not_active", "No active gift card of this store with this code.")
+    return key
 
 
 def correct_order(

@@ -82,14 +82,15 @@ def handle_refund_event(backend: Backend, event: RefundEvent) -> EventOutcome:
             "id": refund["id"],
             "order_id": order.id,
             "provider_refund_id": provider_refund_id,
-            "amount": refund["amount"],
+            "amount": refund["provider_amount"],
         }
         if refund["status"] == status or refund["status"] == "failed":
             events = [JournalEvent("refund.event_ignored", data | {"type": kind, "status": refund["status"]})]
             return Plan(result=None, at=now, actor=PROVIDER, events=events, creates=creates)
         updates = {refund_ref.path: ({"status": status}, refund_snapshot.update_time)}
         if status == "failed":
-            restored = refund_reversed(order, refund["amount"], refund.get("lines") or {}, now)
+            # only what the provider was to pay back is refundable again; card credits stand
+            restored = refund_reversed(order, refund["provider_amount"], refund.get("lines") or {}, now)
             updates[repo.order_path(order.id)] = (repo.order_to_doc(restored), order_snapshot.update_time)
         events = [JournalEvent(f"refund.{status}", data)]
         return Plan(result=None, at=now, actor=PROVIDER, events=events, creates=creates, updates=updates)
