@@ -168,6 +168,10 @@ PRIVATE_PATHS = [
     "payments/{uid}",
     "archive_outbox/{store}:000000000001",
     "stores/{store}/invoice_numbers/2026-000000001",
+    "giftcards/{uid}",
+    "giftcards/{uid}/activities/000000001",
+    "giftcard_activations/{uid}",
+    "rate_limits/balance-code:{uid}:0",
 ]
 
 

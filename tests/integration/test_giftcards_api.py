@@ -3,10 +3,9 @@
 import threading
 from datetime import date
 
+from support import idem, staff_token
 from tresen.adapters import giftcard_store as store
 from tresen.domain.giftcards import normalize_code
-
-from support import idem, staff_token
 
 
 def auth(store_id, role="staff", uid="staff-1"):

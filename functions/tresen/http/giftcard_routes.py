@@ -102,7 +102,9 @@ def issue(call: Call):
         return cards.issue_card(_backend(), store_id, body.amount, actor, call.before_commit)
     if call.caller.role not in ADMINS:
         raise ApiProblem("forbidden", "Block activations are for owners and supervisors.")
-    return BlockStarted(cards.start_block(_backend(), store_id, body.amount, body.count, actor, call.before_commit))
+    # the commit stores the 202 answer for replays: it must be rendered from what the route returns
+    hooks = [lambda batch, started, hook=hook: hook(batch, BlockStarted(started)) for hook in call.before_commit]
+    return BlockStarted(cards.start_block(_backend(), store_id, body.amount, body.count, actor, hooks))
 
 
 @route(
