@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     which = verify.add_mutually_exclusive_group(required=True)
     which.add_argument("--store")
     which.add_argument("--all", action="store_true")
-    commands.add_parser("expire", help="cancel unpaid online orders past their 30-minute window")
+    commands.add_parser(
+        "expire", help="cancel unpaid online orders past their window; release old gift-card holds; expire cards"
+    )
     token = commands.add_parser("token", help="print an unsigned staff ID token for dev mode")
     token.add_argument("--store", default="demo")
     token.add_argument("--role", default="owner", choices=("owner", "supervisor", "staff", "finance"))
@@ -150,9 +152,12 @@ def run_verify(args) -> int:
 
 def run_expire(args) -> int:
     from .adapters.backend import backend
+    from .services.giftcards import expire_giftcards
     from .services.payments import expire_orders
 
     print(f"expired {expire_orders(backend())} orders")
+    cards = expire_giftcards(backend())
+    print(f"released {cards['holds_released']} gift-card holds past 7 days, expired {cards['cards_expired']} cards")
     backend().archive.drain()
     return 0
 

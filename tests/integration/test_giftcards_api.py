@@ -1,10 +1,11 @@
 """Gift cards over HTTP as a merchant uses them: sell, load, redeem, authorize, block, transfer."""
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 from support import idem, staff_token
 from tresen.adapters import giftcard_store as store
+from tresen.adapters.clock import now
 from tresen.domain.giftcards import normalize_code
 
 
@@ -199,3 +200,24 @@ def test_public_balance_inquiry_with_rate_limits(client, store_id):
     # per address: 20 a minute, whatever codes it tries
     guesses = [ask({"code": f"2345-6789-ABCD-{n:04d}"}, address="192.0.2.1").status_code for n in range(21)]
     assert guesses == [404] * 20 + [429]
+
+
+def test_the_job_releases_week_old_holds_and_expires_cards(client, store_id, backend):
+    held_code, old_code = sell(client, store_id, 1000)["code"], sell(client, store_id, 700)["code"]
+    act(client, store_id, held_code, "authorizations", {"type": "redeem", "amount": 400})
+    past = now() - timedelta(seconds=1)
+    held_ref = backend.db.document(f"giftcards/{store.code_hash(normalize_code(held_code))}")
+    holds = held_ref.get().get("holds")
+    held_ref.update({"holds": [holds[0] | {"expires_at": past}], "next_hold_due": past})
+    backend.db.document(f"giftcards/{store.code_hash(normalize_code(old_code))}").update({"expires_at": past})
+
+    outcome = client.post("/v1/jobs/giftcards").get_json()
+    assert outcome["holds_released"] >= 1 and outcome["cards_expired"] >= 1  # (other tests' cards may be due too)
+    held = inquire(client, store_id, held_code).get_json()
+    assert (held["balance"], held["holds"], held["activities"][0]["type"]) == (1000, [], "release")
+    old = inquire(client, store_id, old_code).get_json()
+    assert (old["status"], old["balance"], old["activities"][0]["type"]) == ("expired", 700, "expire")
+    refused = act(client, store_id, old_code, "redeem", {"amount": 100})
+    assert (refused.status_code, refused.get_json()["code"]) == (409, "giftcard_not_active")
+    client.post("/v1/jobs/giftcards")  # run again: an expired card is not expired twice
+    assert inquire(client, store_id, old_code).get_json()["activities"][0]["n"] == 2

@@ -179,6 +179,7 @@ def placed_event(order: Order, pii_key: bytes) -> dict[str, Any]:
                 "unit_price": line.unit_price,
                 "vat_rate": line.vat_rate,
                 "total": line.total,
+                "kind": line.kind,
                 "options": [option.id for option in line.options],
             }
             for line in order.lines
@@ -189,7 +190,12 @@ def placed_event(order: Order, pii_key: bytes) -> dict[str, Any]:
             "tip": order.totals.tip,
             "total": order.totals.total,
             "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in order.totals.vat],
+            "giftcards_sold": order.totals.giftcards_sold,  # a liability, not revenue
         },
+        # paid by gift cards (a payment method); the provider or the counter collects the rest
+        "gift_card_amount": order.gift_card_amount,
+        "gift_cards": [{"card_id": u.card_id, "amount": u.amount} for u in order.gift_cards],
+        "cards_sold": [{"card_id": c.card_id, "line_id": c.line_id, "amount": c.amount} for c in order.cards_sold],
         "fulfilment_type": order.fulfilment.type,
         "customer": {
             "name": pseudonym(pii_key, order.customer.name),
