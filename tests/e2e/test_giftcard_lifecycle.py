@@ -1,0 +1,120 @@
+"""The whole gift-card lifecycle over HTTP against a running `tresen dev`, as a merchant and its
+customers use it: sell, inquire, buy online, pay with a card, refund to it, redeem offline,
+block, unblock, replace, and a block of cards with its codes CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import signal
+import time
+import uuid
+
+import pytest
+import requests
+from test_stack_lifecycle import VENV_BIN, RunningStack, wait_for_status
+
+from support import staff_token
+
+pytestmark = pytest.mark.e2e
+
+
+class Merchant:
+    def __init__(self, base: str, role: str = "supervisor"):
+        self.base = base
+        self.auth = {"Authorization": f"Bearer {staff_token({'demo': role}, uid=f'e2e-{role}')}"}
+
+    def post(self, path: str, body: dict | None = None, status: int = 200) -> dict:
+        headers = self.auth | {"Idempotency-Key": str(uuid.uuid4())}
+        response = requests.post(f"{self.base}{path}", json=body, headers=headers, timeout=30)
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def get(self, path: str) -> requests.Response:
+        response = requests.get(f"{self.base}{path}", headers=self.auth, timeout=30)
+        assert response.status_code == 200, response.text
+        return response
+
+
+def customer_order(base: str, items: list[dict], gift_cards: list[dict] | None = None) -> dict:
+    body = {
+        "items": items,
+        "fulfilment": {"type": "pickup"},
+        "customer": {"name": "Ben", "email": "ben@example.com"},
+        "payment": {"method": "online"},
+        "gift_cards": gift_cards or [],
+    }
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    response = requests.post(f"{base}/v1/stores/demo/orders", json=body, headers=headers, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def pay_at_checkout(base: str, order: dict) -> dict:
+    requests.post(order["payment"]["checkout_url"], data={"action": "pay"}, timeout=10)
+    return wait_for_status(base, order, "paid")
+
+
+def balance(base: str, code: str) -> int:
+    response = requests.post(f"{base}/v1/giftcards/balance", json={"code": code}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["balance"]
+
+
+def test_the_gift_card_lifecycle_end_to_end():
+    stack = RunningStack([str(VENV_BIN / "tresen"), "dev"])
+    try:
+        base, shop = stack.url, Merchant(stack.url)
+        counter = Merchant(base, role="staff")
+
+        # sold at the counter, then the holder checks it (typing it sloppily)
+        card = counter.post("/v1/stores/demo/giftcards", {"amount": 5000}, status=201)
+        assert balance(base, card["code"].lower().replace("-", " ")) == 5000
+
+        # bought online: pending until paid, then the customer sees the code on the paid order
+        bought = customer_order(base, [{"product_id": "giftcard-25", "quantity": 1}])
+        assert bought["gift_cards_sold"][0]["status"] == "pending"
+        paid = pay_at_checkout(base, bought)
+        present = paid["gift_cards_sold"][0]
+        assert (present["status"], balance(base, present["code"])) == ("active", 2500)
+
+        # paying an order partly by card: held at once, captured when the rest is paid online
+        order = customer_order(
+            base, [{"product_id": "croissant", "quantity": 4}], [{"code": card["code"], "amount": 1000}]
+        )
+        assert (order["gift_card_amount"], order["amount_due"]) == (1000, 160)
+        assert balance(base, card["code"]) == 4000
+        assert pay_at_checkout(base, order)["gift_cards"][0]["status"] == "captured"
+
+        # a refund goes back to the card first
+        refund = shop.post(f"/v1/stores/demo/orders/{order['id']}/refunds", {"amount": 500}, status=201)
+        assert (refund["status"], refund["giftcard_amount"], refund["provider_amount"]) == ("succeeded", 500, 0)
+        assert balance(base, card["code"]) == 4500
+
+        # an offline redeem authorized by phone, captured later; a plain redeem at the counter
+        held = counter.post(f"/v1/giftcards/{card['code']}/authorizations", {"type": "redeem", "amount": 1500}, 201)
+        counter.post(f"/v1/giftcards/{card['code']}/redeem", {"amount": 1500, "auth_code": held["auth_code"]})
+        assert counter.post(f"/v1/giftcards/{card['code']}/redeem", {"amount": 1000})["balance"] == 2000
+
+        # lost and found, then replaced by a new card
+        counter.post(f"/v1/giftcards/{card['code']}/deactivate", {"reason": "lost"})
+        assert shop.post(f"/v1/giftcards/{card['code']}/reactivate")["status"] == "active"
+        replaced = shop.post(f"/v1/giftcards/{card['code']}/transfer", status=201)
+        assert (replaced["old"]["balance"], replaced["new"]["balance"]) == (0, 2000)
+        history = counter.get(f"/v1/giftcards/{card['code']}").json()["activities"]
+        assert [a["type"] for a in history][:4] == ["transfer_out", "reactivate", "deactivate", "redeem"]
+        assert sum(a["balance_change"] for a in history) == 0
+
+        # a block of 150 cards for a promotion, with its codes CSV
+        started = shop.post("/v1/stores/demo/giftcards", {"amount": 1000, "count": 150}, status=202)
+        status_path = f"/v1/stores/demo/giftcard-activations/{started['activation_id']}"
+        deadline = time.monotonic() + 60
+        while (progress := shop.get(status_path).json())["status"] != "done" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (progress["status"], progress["activated"], len(progress["chunks"])) == ("done", 150, 2)
+        rows = list(csv.DictReader(io.StringIO(shop.get(f"{status_path}/codes.csv").text)))
+        assert len({row["code"] for row in rows}) == 150
+        assert balance(base, rows[-1]["code"]) == 1000
+    finally:
+        code = stack.stop(signal.SIGINT)
+    assert code == 0
