@@ -253,13 +253,6 @@ def redeem(
         _ensure_funds(ledger.card, amount)
         ledger.record("redeem", amount, -amount, now, order_id=order_id)
         return ledger.result()
-    hold = card.hold(auth_code)
-    if hold is None or hold.type != "redeem":
-        raise DomainError("giftcard_authorization_not_found", "No open redeem authorization with this code.")
-    if amount > hold.amount:
-        raise DomainError(
-            "giftcard_insufficient_funds", f"The authorization {auth_code} holds only {hold.amount} cents."
-        )
     return capture(card, auth_code, amount, now)
 
 
@@ -268,8 +261,12 @@ def capture(card: Card, auth_code: str, amount: int, now: datetime) -> CardChang
     what is not taken goes back at once, or once the card is active again."""
     ledger = Ledger(card)
     hold = card.hold(auth_code)
-    if hold is None:
-        raise DomainError("giftcard_authorization_not_found", "No open authorization with this code.")
+    if hold is None or hold.type != "redeem":
+        raise DomainError("giftcard_authorization_not_found", "No open redeem authorization with this code.")
+    if amount > hold.amount:
+        raise DomainError(
+            "giftcard_insufficient_funds", f"The authorization {auth_code} holds only {hold.amount} cents."
+        )
     _close_hold(ledger, replace(hold, amount=amount), "capture", now)
     rest = hold.amount - amount
     if rest and card.status_at(now) == "active":
@@ -282,7 +279,7 @@ def capture(card: Card, auth_code: str, amount: int, now: datetime) -> CardChang
 def reduce_hold(card: Card, auth_code: str, to: int, now: datetime) -> CardChange:
     """Hold less (the order now costs less): the difference comes back (see capture for inactive cards)."""
     hold = card.hold(auth_code)
-    if hold is None or to >= hold.amount or card.status_at(now) != "active":
+    if hold is None or hold.type != "redeem" or to >= hold.amount or card.status_at(now) != "active":
         return CardChange(card, ())
     if to <= 0:
         return release(card, auth_code, now)
@@ -355,7 +352,7 @@ def deactivate(card: Card, reason: str, now: datetime) -> CardChange:
 
 def reactivate(card: Card, now: datetime) -> CardChange:
     status = card.status_at(now)
-    if status != "deactivated" or card.transferred_to:
+    if status != "deactivated" or card.deactivation_reason not in DEACTIVATION_REASONS:  # not transferred or void
         raise DomainError(
             "giftcard_not_deactivated", f"Only a deactivated card can be reactivated; this one is {status}."
         )
@@ -391,7 +388,7 @@ def expire(card: Card, now: datetime) -> CardChange:
     """Mark a card past its validity; the balance left is recorded, no longer spendable."""
     if card.status not in ("active", "deactivated") or now < card.expires_at:
         return CardChange(card, ())
-    ledger = Ledger(replace(card, status="expired", holds=()))
+    ledger = Ledger(replace(card, status="expired"))  # holds stay: money set aside may still be captured
     ledger.record("expire", card.balance, 0, now)
     return ledger.result()
 
