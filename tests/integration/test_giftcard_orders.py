@@ -198,3 +198,18 @@ def test_refund_onto_a_new_or_an_existing_card(client, store_id):
     ).get_json()
     assert (onto_existing["giftcard"]["code"], card_balance(client, store_id, code)) == (None, 350)
     assert read(client, order)["refunded_amount"] == 350
+
+
+def test_rejecting_an_on_site_order_gives_the_card_money_back(client, store_id):
+    code = sell(client, store_id, 300)["code"]
+    order = client.post(
+        f"/v1/stores/{store_id}/orders", json=order_body(items=CROISSANTS, gift_cards=[{"code": code}]), headers=idem()
+    ).get_json()
+    assert (order["status"], order["gift_cards"][0]["status"], order["amount_due"]) == ("placed", "captured", 280)
+    assert card_balance(client, store_id, code) == 0
+    rejected = client.post(
+        f"/v1/stores/{store_id}/orders/{order['id']}/status", json={"status": "rejected"}, headers=supervisor(store_id)
+    ).get_json()
+    assert (rejected["status"], rejected["gift_cards"][0]["refunded"]) == ("rejected", 300)
+    assert card_balance(client, store_id, code) == 300
+    assert inquire(client, store_id, code).get_json()["activities"][0]["type"] == "refund"

@@ -330,7 +330,7 @@ def release_due(card: Card, now: datetime) -> CardChange:
     return ledger.result()
 
 
-def refund(card: Card, amount: int, now: datetime, order_id: str, refund_id: str) -> CardChange:
+def refund(card: Card, amount: int, now: datetime, order_id: str, refund_id: str | None = None) -> CardChange:
     check_amount(amount)
     ledger = Ledger(card)
     _active(ledger, now)

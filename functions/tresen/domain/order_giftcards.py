@@ -96,6 +96,11 @@ def settle(before: Order, after: Order, now: datetime) -> tuple[Order, list[Card
             if use.status == "held":
                 ops.append(CardOp(use.card_key, partial(gc.release, auth_code=use.auth_code, now=now)))
                 uses[index] = replace(use, status="released")
+            elif use.status == "captured" and use.amount > use.refunded:
+                # an on-site order takes its cards at placement; rejected, it gives the money back
+                credit = partial(gc.refund, amount=use.amount - use.refunded, now=now, order_id=after.id)
+                ops.append(CardOp(use.card_key, credit))
+                uses[index] = replace(use, refunded=use.amount)
         sold = _void_sold(sold, {}, after.id, now, ops)
     else:
         uses = _shrink_holds(uses, after.totals.total, now, ops)
