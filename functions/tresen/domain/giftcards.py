@@ -192,11 +192,11 @@ def _close_hold(ledger: Ledger, hold: Hold, type_: str, now: datetime, amount: i
 
 
 def issue(
-    card_id: str, store_id: str, last4: str, currency: str, timezone: str, amount: int, now: datetime, **links
+    card_id: str, store_id: str, last4: str, currency: str, timezone: str, amount: int, now: datetime
 ) -> CardChange:
-    """A new card, active with `amount` (sold at the counter, a refund onto a new card, a transfer)."""
+    """A new card, active with `amount`: sold at the counter, or one of a block."""
     check_amount(amount)
-    return activate(pending_card(card_id, store_id, last4, currency, timezone, now), amount, now, **links)
+    return activate(pending_card(card_id, store_id, last4, currency, timezone, now), amount, now)
 
 
 def pending_card(
