@@ -5,7 +5,9 @@ import pytest
 from test_payment_decisions import LATER, NOW, awaiting_order
 
 from tresen.domain.errors import DomainError
+from tresen.domain.orders import CartItem, price_cart
 from tresen.domain.workflow import expire, staff_transition
+from tresen.services.seed import DEMO_PRODUCTS
 
 
 def test_kitchen_workflow_runs_forward_only():
@@ -53,3 +55,10 @@ def test_only_unpaid_online_orders_past_their_window_expire():
     expired = expire(order, NOW + timedelta(minutes=30))
     assert (expired.order.status, expired.journal[0].data["reason"]) == ("canceled", "expired")
     assert expire(replace(order, payment_status="mismatch"), NOW + timedelta(hours=1)).order is None
+
+
+def test_rejecting_a_paid_order_keeps_the_gift_cards_it_sold():
+    cart = price_cart({p.id: p for p in DEMO_PRODUCTS}, (CartItem("giftcard-25", 1), CartItem("croissant", 2)), 0)
+    paid = replace(awaiting_order(), lines=cart.lines, totals=cart.totals, status="paid", payment_status="paid")
+    transition = staff_transition(paid, "rejected", LATER)
+    assert (transition.refund_amount, transition.order.payment_status) == (580, "partially_refunded")

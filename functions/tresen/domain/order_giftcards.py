@@ -103,7 +103,7 @@ def settle(before: Order, after: Order, now: datetime) -> tuple[Order, list[Card
                 uses[index] = replace(use, refunded=use.amount)
         sold = _void_sold(sold, {}, after.id, now, ops)
     else:
-        uses = _shrink_holds(uses, after.totals.total, now, ops)
+        uses = _shrink_holds(uses, after.totals.total, after.id, now, ops)
         sold = _void_sold(sold, {line.id: line.quantity for line in after.lines}, after.id, now, ops)
     # a released hold keeps its amount (what the card was to pay, for the record); a shrunk one has less
     changed = replace(
@@ -112,16 +112,24 @@ def settle(before: Order, after: Order, now: datetime) -> tuple[Order, list[Card
     return changed, ops
 
 
-def _shrink_holds(uses: list[GiftCardUse], total: int, now: datetime, ops: list[CardOp]) -> list[GiftCardUse]:
-    """A void or discount left less to pay than the cards hold: give back the excess, last card first."""
-    excess = sum(use.amount for use in uses if use.status == "held") - total
+def _shrink_holds(
+    uses: list[GiftCardUse], total: int, order_id: str, now: datetime, ops: list[CardOp]
+) -> list[GiftCardUse]:
+    """A void or discount left less to pay than the cards cover: give back the excess, last card
+    first — from a hold (online, not paid yet) or, for an on-site order whose cards were taken at
+    placement, as a credit to the card."""
+    excess = sum(use.amount for use in uses if use.status in ("held", "captured")) - total
     for index in reversed(range(len(uses))):
         use = uses[index]
-        if excess <= 0 or use.status != "held":
+        if excess <= 0 or use.status not in ("held", "captured"):
             continue
         cut = min(excess, use.amount)
-        ops.append(CardOp(use.card_key, partial(gc.reduce_hold, auth_code=use.auth_code, to=use.amount - cut, now=now)))
-        uses[index] = replace(use, amount=use.amount - cut, status="held" if cut < use.amount else "released")
+        if use.status == "held":
+            give_back = partial(gc.reduce_hold, auth_code=use.auth_code, to=use.amount - cut, now=now)
+        else:
+            give_back = partial(gc.refund, amount=cut, now=now, order_id=order_id)
+        ops.append(CardOp(use.card_key, give_back))
+        uses[index] = replace(use, amount=use.amount - cut, status=use.status if cut < use.amount else "released")
         excess -= cut
     return uses
 

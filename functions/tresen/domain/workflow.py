@@ -30,8 +30,11 @@ def staff_transition(order: Order, target: str, now: datetime, reason: str | Non
     if target == "rejected":
         data["reason"] = reason
         if order.payment_status == "paid" and order.payment_method == "online":
-            refund = order.totals.total  # declined after the customer paid: all of it goes back
-            changed = replace(changed, payment_status="refunded", refunded_amount=refund)
+            # declined after the customer paid: all of it goes back, except gift cards it sold:
+            # they are active and may be spent already, so the customer keeps them
+            refund = order.totals.total - order.totals.giftcards_sold
+            status = "refunded" if refund == order.totals.total else "partially_refunded"
+            changed = replace(changed, payment_status=status, refunded_amount=refund)
         changed = replace(changed, expires_at=None)
     return OrderChange(
         changed, (JournalEvent(f"order.{target}", data),), refund_amount=refund, refund_reason="rejected"
