@@ -8,7 +8,7 @@ Each is deployed as its own function so that they scale, time out and are secure
 import functions_framework
 
 from tresen.config import settings
-from tresen.http.app import handle
+from tresen.http.app import handle, unrouted
 
 settings()  # production refuses to start on a bad configuration (CONTRACT §1)
 
@@ -31,3 +31,8 @@ def jobs(request):
 @functions_framework.http
 def dev(request):
     return handle(request)
+
+
+# A path the framework itself cannot route (a control character in it) never reaches `handle`:
+# answer it as a problem too, never with the framework's HTML page.
+functions_framework.errorhandler(404)(unrouted)

@@ -1,13 +1,14 @@
 """No request, however malformed or large, gets a 5xx or a stack trace."""
 
 import json
+from urllib.parse import quote
 
 import pytest
 from google.api_core.exceptions import ServiceUnavailable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support import idem, order_body
+from support import idem, order_body, staff_token
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -103,3 +104,22 @@ def test_backend_failures_are_problems_without_internals(
     assert response.headers.get("Retry-After") == retry_after
     assert "emulator restarting" not in response.get_data(as_text=True)
     assert "secret_internal_name" not in response.get_data(as_text=True)
+
+
+CARD_ACTIONS = ["load", "redeem", "authorizations", "deactivate", "reactivate", "transfer"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    code=st.text(min_size=1, max_size=60).map(lambda t: quote(t, safe="")),
+    action=st.sampled_from([*CARD_ACTIONS, None]),
+    body=json_values,
+)
+def test_gift_card_requests_never_cause_a_5xx(client, store_id, code, action, body):
+    auth = {"Authorization": f"Bearer {staff_token({store_id: 'owner'})}"}
+    if action is None:
+        response = client.post("/v1/giftcards/balance", json={"code": body if code.startswith("%") else code})
+    else:
+        response = client.post(f"/v1/giftcards/{code}/{action}", json=body, headers=auth | idem())
+    assert_clean_client_error(response)
+    assert client.get(f"/v1/giftcards/{code}", headers=auth).status_code < 500

@@ -90,6 +90,12 @@ class HttpServices:
         return origin_allowed(origin, path)
 
 
+def unrouted(error: Exception) -> Response:
+    from .router import problem_response
+
+    return problem_response(ApiProblem("not_found", "No endpoint at this path."))
+
+
 def client_address(request: Request) -> str:
     """Behind Google's front end the client's address is the last X-Forwarded-For entry (the one
     the front end appended; earlier entries are whatever the client sent)."""
