@@ -444,6 +444,16 @@ def test_a_voided_card_stays_void():
         gc.reactivate(voided, T0)  # it never carried value
 
 
+@pytest.mark.parametrize("amount", [0, -500])
+def test_capture_refuses_amounts_below_one_cent(amount):
+    # orders call capture() directly, without redeem()'s check in front
+    # Today -500 on a 2000 hold records a capture of -500 and a release of 2500: balance 5500 from 5000.
+    held = gc.authorize(new_card(5000), "redeem", 2000, T0, auth_code="ORD001")
+    with pytest.raises(DomainError) as refused:
+        gc.capture(held.card, "ORD001", amount, T0)
+    assert refused.value.code == "validation_failed"
+
+
 # --- the state machine -------------------------------------------------------------------------
 
 
@@ -623,17 +633,15 @@ class GiftCards(RuleBasedStateMachine):
         if self.attempt(card, lambda c: gc.redeem(c, amount, self.now, auth_code=target.auth_code), refusals):
             self.model[card.id] -= amount
 
-    @rule(pick=PICK, hold=PICK, share=st.sampled_from([1, 2, 3]))
-    def capture_directly(self, pick, hold, share):
-        """As an order settles: gc.capture on its own redeem hold, never above it (it checks neither)."""
+    @rule(pick=PICK, hold=PICK, share=st.sampled_from([1, 2, 3]), extra=st.sampled_from([0, 0, 0, 1]))
+    def capture_directly(self, pick, hold, share, extra):
+        """As an order settles, without redeem's checks: gc.capture must refuse load approvals and
+        more than is held by itself. Amounts stay >= 1: see test_capture_refuses_amounts_below_one_cent."""
         card = self.held_card(pick)
         target = self.hold(card, hold)
-        if target.type != "redeem":
-            return
-        amount = max(1, target.amount // share)
-        if self.attempt(
-            card, lambda c: gc.capture(c, target.auth_code, amount, self.now), {"giftcard_authorization_not_found"}
-        ):
+        amount = max(1, target.amount // share) + extra
+        refusals = {"giftcard_authorization_not_found", "giftcard_insufficient_funds"}
+        if self.attempt(card, lambda c: gc.capture(c, target.auth_code, amount, self.now), refusals):
             self.model[card.id] -= amount
 
     @rule(pick=PICK, hold=PICK, thirds=st.integers(-1, 4))

@@ -216,6 +216,8 @@ def pending_card(
 
 
 def activate(card: Card, amount: int, now: datetime, type_: str = "activate", **links) -> CardChange:
+    if amount < 0:  # 0 is fine: a transfer of an empty card; issue() bounds what is sold
+        raise DomainError("validation_failed", "Amounts are positive cents.", [FieldError("amount", "negative")])
     if card.status != "pending":
         raise DomainError("giftcard_not_active", f"The gift card is {card.status}, not pending.")
     ledger = Ledger(replace(card, status="active"))
@@ -259,6 +261,7 @@ def redeem(
 def capture(card: Card, auth_code: str, amount: int, now: datetime) -> CardChange:
     """Take held money for good. Allowed on an inactive card: it was set aside before the block;
     what is not taken goes back at once, or once the card is active again."""
+    check_amount(amount)
     ledger = Ledger(card)
     hold = card.hold(auth_code)
     if hold is None or hold.type != "redeem":
