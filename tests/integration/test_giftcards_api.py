@@ -31,7 +31,9 @@ def inquire(client, store_id, code, role="staff"):
 
 
 def ledger_of(backend, code):
-    return store.ledger_sum(backend.db, store.code_hash(normalize_code(code)))
+    """(sum of the ledger's balance changes, number of activities) of a card."""
+    activities = backend.db.collection(f"giftcards/{store.keyed_hash(normalize_code(code))}/activities").get()
+    return sum(a.get("balance_change") for a in activities), len(activities)
 
 
 def journal_types(backend, store_id):
@@ -116,7 +118,7 @@ def test_the_card_lifecycle_as_a_merchant_runs_it(client, store_id, backend):
 def test_the_database_holds_no_usable_code(client, store_id, backend):
     code = sell(client, store_id, 1000)["code"]
     plain = normalize_code(code)
-    hashed = store.code_hash(plain)
+    hashed = store.keyed_hash(plain)
     doc = backend.db.document(f"giftcards/{hashed}").get().to_dict()
     assert doc["last4"] == plain[-4:]
     everything = str(doc) + str([a.to_dict() for a in backend.db.collection(f"giftcards/{hashed}/activities").get()])
@@ -206,10 +208,10 @@ def test_the_job_releases_week_old_holds_and_expires_cards(client, store_id, bac
     held_code, old_code = sell(client, store_id, 1000)["code"], sell(client, store_id, 700)["code"]
     act(client, store_id, held_code, "authorizations", {"type": "redeem", "amount": 400})
     past = now() - timedelta(seconds=1)
-    held_ref = backend.db.document(f"giftcards/{store.code_hash(normalize_code(held_code))}")
+    held_ref = backend.db.document(f"giftcards/{store.keyed_hash(normalize_code(held_code))}")
     holds = held_ref.get().get("holds")
     held_ref.update({"holds": [holds[0] | {"expires_at": past}], "next_hold_due": past})
-    backend.db.document(f"giftcards/{store.code_hash(normalize_code(old_code))}").update({"expires_at": past})
+    backend.db.document(f"giftcards/{store.keyed_hash(normalize_code(old_code))}").update({"expires_at": past})
 
     outcome = client.post("/v1/jobs/giftcards").get_json()
     assert outcome["holds_released"] >= 1 and outcome["cards_expired"] >= 1  # (other tests' cards may be due too)
@@ -221,3 +223,12 @@ def test_the_job_releases_week_old_holds_and_expires_cards(client, store_id, bac
     assert (refused.status_code, refused.get_json()["code"]) == (409, "giftcard_not_active")
     client.post("/v1/jobs/giftcards")  # run again: an expired card is not expired twice
     assert inquire(client, store_id, old_code).get_json()["activities"][0]["n"] == 2
+
+
+def test_the_inquiry_shows_the_twenty_latest_activities_newest_first(client, store_id, backend):
+    code = sell(client, store_id, 100)["code"]
+    for _ in range(24):
+        act(client, store_id, code, "load", {"amount": 1})
+    shown = inquire(client, store_id, code).get_json()
+    assert [a["n"] for a in shown["activities"]] == list(range(25, 5, -1))
+    assert (shown["balance"], shown["activities"][0]["balance_after"]) == (124, 124)

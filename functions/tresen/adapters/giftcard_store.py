@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +22,9 @@ from ..domain.journal import JournalEvent
 from .repository import as_aware
 
 
-def code_hash(code: str) -> str:
-    return hmac.new(settings().giftcard_key.encode(), code.encode(), hashlib.sha256).hexdigest()
+def keyed_hash(text: str) -> str:
+    """HMAC-SHA256 under the gift-card key: the document key of a code (and of rate-limit keys)."""
+    return hmac.new(settings().giftcard_key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def derived_code(label: str) -> str:
@@ -104,6 +105,13 @@ class CardWrites:
             self.events.append(journal_event(change.card, activity))
 
 
+@dataclass(frozen=True)
+class Found:
+    key: str  # the card's document key
+    card: Card
+    read_at: Any  # the update time of the version read: a first commit attempt can go on it
+
+
 def read_card(db, hashed: str) -> tuple[Card | None, Any]:
     snapshot = db.document(card_path(hashed)).get()
     return (card_from_doc(snapshot.to_dict()), snapshot.update_time) if snapshot.exists else (None, None)
@@ -118,23 +126,14 @@ def latest_activities(db, hashed: str, limit: int = 20) -> list[Activity]:
     return [activity_from_doc(s.to_dict()) for s in snapshots]
 
 
-def ledger_sum(db, hashed: str) -> tuple[int, int]:
-    """(sum of balance changes, number of activities): what the balance must equal."""
-    total = count = 0
-    for snapshot in db.collection(f"{card_path(hashed)}/activities").stream():
-        total += snapshot.get("balance_change")
-        count += 1
-    return total, count
-
-
-def due_cards(db, now: datetime, limit: int) -> list[tuple[str, Card]]:
+def due_cards(db, now: datetime, limit: int) -> list[Found]:
     from google.cloud.firestore import FieldFilter
 
     found = db.collection("giftcards").where(filter=FieldFilter("next_hold_due", "<=", now)).limit(limit).get()
-    return [(s.id, card_from_doc(s.to_dict())) for s in found]
+    return [Found(s.id, card_from_doc(s.to_dict()), s.update_time) for s in found]
 
 
-def expired_cards(db, now: datetime, limit: int) -> list[tuple[str, Card]]:
+def expired_cards(db, now: datetime, limit: int) -> list[Found]:
     from google.cloud.firestore import FieldFilter
 
     found = (
@@ -144,7 +143,7 @@ def expired_cards(db, now: datetime, limit: int) -> list[tuple[str, Card]]:
         .limit(limit)
         .get()
     )
-    return [(s.id, card_from_doc(s.to_dict())) for s in found]
+    return [Found(s.id, card_from_doc(s.to_dict()), s.update_time) for s in found]
 
 
 def apply_card_ops(db, ops, writes: CardWrites, fresh: dict[str, Card] | None = None) -> dict[str, CardChange]:

@@ -19,17 +19,26 @@ class Limit:
     window: timedelta
 
 
-def hit(db, limit: Limit, key: str, now: datetime) -> int | None:
-    """Count one request for `key`; the seconds to wait if it is over the limit, else None."""
+def hit(db, counted: list[tuple[Limit, str]], now: datetime) -> int | None:
+    """Count one request against each (limit, key), all in one commit; the seconds to wait if any
+    limit is exceeded (the longest wait), else None."""
     from google.cloud.firestore import Increment
 
-    seconds = limit.window.total_seconds()
-    start = math.floor(now.timestamp() / seconds) * seconds
-    window_end = datetime.fromtimestamp(start + seconds, UTC)
-    result = db.document(f"rate_limits/{limit.name}:{key}:{int(start)}").set(
-        {"count": Increment(1), "expires_at": window_end + limit.window}, merge=True
-    )
-    count = result.transform_results[0].integer_value
-    if count <= limit.allowed:
-        return None
-    return max(1, math.ceil((window_end - now).total_seconds()))
+    batch, window_ends = db.batch(), []
+    for limit, key in counted:
+        seconds = limit.window.total_seconds()
+        start = math.floor(now.timestamp() / seconds) * seconds
+        window_end = datetime.fromtimestamp(start + seconds, UTC)
+        window_ends.append(window_end)
+        batch.set(
+            db.document(f"rate_limits/{limit.name}:{key}:{int(start)}"),
+            {"count": Increment(1), "expires_at": window_end + limit.window},
+            merge=True,
+        )
+    results = batch.commit()
+    waits = [
+        max(1, math.ceil((window_end - now).total_seconds()))
+        for (limit, _), window_end, result in zip(counted, window_ends, results, strict=True)
+        if result.transform_results[0].integer_value > limit.allowed
+    ]
+    return max(waits, default=None)

@@ -7,8 +7,6 @@ card's update time: concurrent changes to one card are applied one after another
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
 import secrets
@@ -21,9 +19,9 @@ from typing import Any
 from ..adapters import giftcard_store as cards
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id, rfc3339
+from ..adapters.giftcard_store import Found
 from ..adapters.rate_limits import Limit, hit
 from ..adapters.store_writer import AlreadyWritten, Claims, Plan
-from ..config import settings
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
@@ -50,43 +48,52 @@ def not_found() -> DomainError:
     return DomainError("giftcard_not_found", "No gift card with this code.")
 
 
-def lookup(backend: Backend, raw_code: str) -> tuple[str, gc.Card]:
-    """The card's key and state; unknown and malformed codes get the same 404."""
+def lookup(backend: Backend, raw_code: str) -> Found:
+    """The card as read now; unknown and malformed codes get the same 404 (after the same read)."""
     code = gc.normalize_code(raw_code)
-    card, _ = cards.read_card(backend.db, cards.code_hash(code or raw_code))
+    key = cards.keyed_hash(code or raw_code)
+    card, read_at = cards.read_card(backend.db, key)
     if code is None or card is None:
         raise not_found()
-    return cards.code_hash(code), card
+    return Found(key, card, read_at)
 
 
 def change_card(
     backend: Backend,
-    hashed: str,
-    store_id: str,
+    found: Found,
     decide: Callable[[gc.Card], gc.CardChange],
     actor: Mapping[str, Any],
     before_commit: Hooks,
     respond: Callable[[gc.CardChange], Any] = lambda change: change,
 ) -> Any:
     now = backend.now()
+    reads = _reads_from(backend, found)
 
     def build(claims: Claims) -> Plan:
-        card, read_at = cards.read_card(backend.db, hashed)
+        card, read_at = next(reads)
         change = decide(card)
         writes = cards.CardWrites(dict(actor))
-        writes.add(hashed, change, read_at)
+        writes.add(found.key, change, read_at)
         return _plan(respond(change), now, writes)
 
-    return backend.writer.commit(store_id, build, before_commit).result
+    return backend.writer.commit(found.card.store_id, build, before_commit).result
 
 
-def _plan(result: Any, now: datetime, writes: cards.CardWrites, creates: dict | None = None) -> Plan:
+def _reads_from(backend: Backend, found: Found):
+    """The version found first, then a fresh read for every further attempt (the precondition on
+    its update time tells whether it is still current)."""
+    yield found.card, found.read_at
+    while True:
+        yield cards.read_card(backend.db, found.key)
+
+
+def _plan(result: Any, now: datetime, writes: cards.CardWrites) -> Plan:
     return Plan(
         result=result,
         at=now,
         actor=writes.actor,
         events=writes.events,
-        creates=writes.creates | (creates or {}),
+        creates=writes.creates,
         sequenced=writes.sequenced,
         updates=writes.updates,
     )
@@ -94,7 +101,7 @@ def _plan(result: Any, now: datetime, writes: cards.CardWrites, creates: dict | 
 
 def new_card_code() -> tuple[str, str]:
     code = gc.new_code()
-    return code, cards.code_hash(code)
+    return code, cards.keyed_hash(code)
 
 
 def issue_card(
@@ -118,7 +125,7 @@ def _issue(backend: Backend, store: Store, code: str, amount: int, actor: Mappin
     def build(claims: Claims) -> Plan:
         change = gc.issue(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, amount, now)
         writes = cards.CardWrites(dict(actor))
-        writes.add(cards.code_hash(code), change, None, new=True)
+        writes.add(cards.keyed_hash(code), change, None, new=True)
         return _plan(CardResult(change.card, now, code=code), now, writes)
 
     return build
@@ -132,13 +139,12 @@ def operate(
     before_commit: Hooks,
 ) -> CardResult:
     """Find the card, let `authorized(store_id)` return the actor (or refuse), apply `decide`."""
-    hashed, card = lookup(backend, raw_code)
-    actor = authorized(card.store_id)
+    found = lookup(backend, raw_code)
+    actor = authorized(found.card.store_id)
     now = backend.now()
     return change_card(
         backend,
-        hashed,
-        card.store_id,
+        found,
         lambda current: decide(current, now),
         actor,
         before_commit,
@@ -152,18 +158,19 @@ def _authorized_code(change: gc.CardChange) -> str | None:
 
 def transfer(backend: Backend, raw_code: str, authorized, before_commit: Hooks) -> tuple[CardResult, CardResult]:
     """Move the whole balance onto a new card; the old one is deactivated, both name each other."""
-    hashed, card = lookup(backend, raw_code)
-    actor = authorized(card.store_id)
-    store, _ = catalog_or_404(backend, card.store_id)
+    found = lookup(backend, raw_code)
+    actor = authorized(found.card.store_id)
+    store, _ = catalog_or_404(backend, found.card.store_id)
     now = backend.now()
     code, new_hashed = new_card_code()
+    reads = _reads_from(backend, found)
 
     def build(claims: Claims) -> Plan:
-        old, read_at = cards.read_card(backend.db, hashed)
+        old, read_at = next(reads)
         fresh = gc.pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now)
         out, incoming = gc.transfer(old, fresh, now)
         writes = cards.CardWrites(dict(actor))
-        writes.add(hashed, out, read_at)
+        writes.add(found.key, out, read_at)
         writes.add(new_hashed, incoming, None, new=True)
         return _plan((CardResult(out.card, now), CardResult(incoming.card, now, code=code)), now, writes)
 
@@ -171,25 +178,25 @@ def transfer(backend: Backend, raw_code: str, authorized, before_commit: Hooks) 
 
 
 def details(backend: Backend, raw_code: str, authorized) -> CardResult:
-    hashed, card = lookup(backend, raw_code)
-    authorized(card.store_id)
-    return CardResult(card, backend.now(), activities=tuple(cards.latest_activities(backend.db, hashed)))
+    found = lookup(backend, raw_code)
+    authorized(found.card.store_id)
+    return CardResult(found.card, backend.now(), activities=tuple(cards.latest_activities(backend.db, found.key)))
 
 
 def public_balance(backend: Backend, raw_code: str, client_address: str) -> CardResult:
     """Rate limited per client address and per code, before anything is looked up."""
     now = backend.now()
     code = gc.normalize_code(raw_code) or raw_code.strip().upper()
-    key = settings().giftcard_key.encode()
-    keys = (
-        hmac.new(key, client_address.encode(), hashlib.sha256).hexdigest()[:32],
-        cards.code_hash(code)[:32],
+    per_address, per_code = BALANCE_LIMITS
+    # keyed hashes: neither addresses (personal data) nor codes are stored in the clear
+    wait = hit(
+        backend.db,
+        [(per_address, cards.keyed_hash(f"address:{client_address}")[:32]), (per_code, cards.keyed_hash(code)[:32])],
+        now,
     )
-    waits = [wait for limit, k in zip(BALANCE_LIMITS, keys, strict=True) if (wait := hit(backend.db, limit, k, now))]
-    if waits:
-        raise RateLimited(max(waits))
-    _, card = lookup(backend, raw_code)
-    return CardResult(card, now)
+    if wait:
+        raise RateLimited(wait)
+    return CardResult(lookup(backend, raw_code).card, now)
 
 
 # --- block activation --------------------------------------------------------------------------
@@ -299,7 +306,7 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
     activation_id, amount = activation["id"], activation["amount"]
     first = index * CHUNK_SIZE
     members = range(first, min(first + CHUNK_SIZE, activation["count"]))
-    hashes = {cards.code_hash(block_code(activation["seed"], i)): i for i in members}
+    hashes = {cards.keyed_hash(block_code(activation["seed"], i)): i for i in members}
     failed: list[int] = []
     actor = {"type": "system", "job": "giftcard_block", "activation_id": activation_id}
     now = backend.now()
@@ -415,10 +422,10 @@ def expire_giftcards(backend: Backend, limit: int = 500) -> dict[str, int]:
     """Release holds past their 7 days, and mark cards past their validity expired."""
     now = backend.now()
     released = expired = 0
-    for hashed, card in cards.due_cards(backend.db, now, limit):
-        change = change_card(backend, hashed, card.store_id, lambda c: gc.release_due(c, now), SCHEDULER, [])
+    for found in cards.due_cards(backend.db, now, limit):
+        change = change_card(backend, found, lambda c: gc.release_due(c, now), SCHEDULER, [])
         released += sum(a.type == "release" for a in change.activities)
-    for hashed, card in cards.expired_cards(backend.db, now, limit):
-        change = change_card(backend, hashed, card.store_id, lambda c: gc.expire(c, now), SCHEDULER, [])
+    for found in cards.expired_cards(backend.db, now, limit):
+        change = change_card(backend, found, lambda c: gc.expire(c, now), SCHEDULER, [])
         expired += bool(change.activities)
     return {"holds_released": released, "cards_expired": expired}

@@ -177,7 +177,7 @@ def refund_card_op(store: Store, target: ToGiftCard, amount: int, order_id: str,
     if target.card_key:
         op = CardOp(target.card_key, partial(gc.refund, amount=amount, now=now, order_id=order_id, refund_id=refund_id))
         return target.card_key, op, {}
-    key = gc_store.code_hash(target.new_code)
+    key = gc_store.keyed_hash(target.new_code)
     card = gc.pending_card(new_id("gc_"), store.id, target.new_code[-4:], store.currency, store.timezone, now)
     activate = partial(gc.activate, amount=amount, now=now, type_="refund", order_id=order_id, refund_id=refund_id)
     return key, CardOp(key, activate), {key: card}

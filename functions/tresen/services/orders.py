@@ -77,7 +77,7 @@ def place_order(
     access_token = new_secret_token()
     found = []
     for code, _ in request.gift_cards:
-        key = gc_store.code_hash(normalize_code(code) or code)
+        key = gc_store.keyed_hash(normalize_code(code) or code)
         found.append((key, gc_store.read_card(backend.db, key)[0]))
     uses = plan_uses(found, [amount for _, amount in request.gift_cards], store.id, cart.totals.total, now)
     due = cart.totals.total - sum(use.amount for use in uses)
@@ -150,7 +150,7 @@ def sold_cards(cart, access_token: str, store: Store, now: datetime, order_id: s
             continue
         for index in range(line.quantity):
             code = sold_card_code(access_token, line.id, index)
-            key = gc_store.code_hash(code)
+            key = gc_store.keyed_hash(code)
             pending = pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now, order_id)
             sold[code] = (SoldCard(pending.id, key, pending.last4, line.unit_price, line.id), pending)
     return sold
@@ -350,7 +350,7 @@ def refund_order(
 def store_card(backend: Backend, store_id: str, raw_code: str) -> str:
     """The key of an active card of this store to credit; anything else: `giftcard_not_active`."""
     code = normalize_code(raw_code)
-    key = gc_store.code_hash(code or raw_code)
+    key = gc_store.keyed_hash(code or raw_code)
     card, _ = gc_store.read_card(backend.db, key)
     if code is None or card is None or card.store_id != store_id:
         raise DomainError("giftcard_not_active", "No active gift card of this store with this code.")
