@@ -8,7 +8,7 @@ Each is deployed as its own function so that they scale, time out and are secure
 import functions_framework
 
 from tresen.config import settings
-from tresen.http.app import handle, unrouted
+from tresen.http.app import framework_failure, handle, unrouted
 
 settings()  # production refuses to start on a bad configuration (CONTRACT §1)
 
@@ -36,3 +36,4 @@ def dev(request):
 # A path the framework itself cannot route (a control character in it) never reaches `handle`:
 # answer it as a problem too, never with the framework's HTML page.
 functions_framework.errorhandler(404)(unrouted)
+functions_framework.errorhandler(500)(framework_failure)

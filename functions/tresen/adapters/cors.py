@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..domain.ids import is_id
 from .firestore_client import db
 
 
@@ -11,6 +12,8 @@ from .firestore_client import db
 def origin_allowed(origin: str, path: str) -> bool:
     parts = path.split("/")
     if len(parts) > 3 and parts[2] == "stores":
+        if not is_id(parts[3]):
+            return False
         snapshot = db().document(f"stores/{parts[3]}").get()
         return snapshot.exists and origin in (snapshot.to_dict().get("cors_origins") or [])
     from google.cloud.firestore import FieldFilter

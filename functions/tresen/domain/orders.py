@@ -15,6 +15,10 @@ from .errors import DomainError, FieldError
 from .money import VatLine, split_by_rate, vat_breakdown
 
 ONLINE_PAYMENT_WINDOW = timedelta(minutes=30)
+# a requested time a little in the past is a clock skew or "as soon as possible"; beyond a week
+# ahead it is a mistake
+REQUESTED_TIME_PAST = timedelta(minutes=5)
+REQUESTED_TIME_AHEAD = timedelta(days=7)
 MAX_CARDS_SOLD = 20  # keeps the commit that activates them within Firestore's 500 writes
 
 
@@ -232,6 +236,9 @@ def check_orderable(store: Store, request: OrderRequest, now: datetime) -> None:
             problems.append(
                 FieldError("payment.provider", f"this store pays online with {', '.join(store.online_providers)}")
             )
+    requested = request.fulfilment.requested_time
+    if requested and not now - REQUESTED_TIME_PAST <= requested <= now + REQUESTED_TIME_AHEAD:
+        problems.append(FieldError("fulfilment.requested_time", "must lie between 5 minutes ago and 7 days ahead"))
     if problems:
         raise DomainError("validation_failed", "The order cannot be fulfilled or paid as requested.", problems)
     if not store.is_open(now):

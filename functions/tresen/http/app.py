@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from werkzeug.wrappers import Request, Response
@@ -12,6 +13,8 @@ from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router
 
 CUSTOMER_PREFIXES = ("/v1/stores/", "/v1/orders/", "/v1/giftcards/balance")
+# scheme://host[:port], as browsers send it: anything else is never echoed back
+WEB_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
 
 
 # Each deployed function serves only its own routes (CONTRACT/DESIGN: scale, time out and be
@@ -72,7 +75,12 @@ class HttpServices:
 
     def with_cors(self, request: Request, response: Response) -> Response:
         origin = request.headers.get("Origin")
-        if origin and request.path.startswith(CUSTOMER_PREFIXES) and self._origin_allowed(origin, request.path):
+        if (
+            origin
+            and WEB_ORIGIN.fullmatch(origin)
+            and request.path.startswith(CUSTOMER_PREFIXES)
+            and self._origin_allowed(origin, request.path)
+        ):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
             if request.method == "OPTIONS":
@@ -94,6 +102,19 @@ def unrouted(error: Exception) -> Response:
     from .router import problem_response
 
     return problem_response(ApiProblem("not_found", "No endpoint at this path."))
+
+
+def framework_failure(error):
+    """A failure outside the router. The framework reads every request body to its end after the
+    response; a body the server cannot decode (a bad chunk size) fails there, and is the client's
+    error, not ours. Anything else stays the framework's crash answer."""
+    from functions_framework import crash_handler
+
+    from .router import problem_response, unreadable_body
+
+    if isinstance(getattr(error, "original_exception", None), OSError):
+        return problem_response(unreadable_body())
+    return crash_handler(error)
 
 
 def client_address(request: Request) -> str:

@@ -23,8 +23,8 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:.6rem}}</style></head
 
 
 def payment_or_404(db, payment_id: str) -> dict:
-    snapshot = db.document(f"payments/{payment_id}").get() if payment_id.isascii() and "/" not in payment_id else None
-    if snapshot is None or not snapshot.exists or snapshot.get("provider") != "sandbox":
+    snapshot = db.document(f"payments/{payment_id}").get()
+    if not snapshot.exists or snapshot.get("provider") != "sandbox":
         raise DomainError("not_found", "No such sandbox payment.")
     return snapshot.to_dict() | {"id": payment_id}
 

@@ -92,6 +92,7 @@ def issued_out(result) -> m.GiftCardOut | m.BlockAcceptedOut:
     response=m.GiftCardOut,
     present=issued_out,
     status=201,
+    also=((202, m.BlockAcceptedOut),),
     idempotent=True,
     errors=("unauthenticated", "forbidden", "store_not_found", "validation_failed", *IDEMPOTENCY),
 )
@@ -126,6 +127,7 @@ def activation(call: Call):
     "/v1/stores/{store}/giftcard-activations/{activation}/codes.csv",
     summary="The codes of a block activation (CSV)",
     tag="staff",
+    media_type="text/csv",
     access=staff(*ADMINS),
     errors=("unauthenticated", "forbidden", "not_found"),
 )

@@ -13,6 +13,7 @@ PROBLEM_TYPE = "https://tresen.dev/problems/{code}"
 PROBLEMS: dict[str, tuple[int, str]] = {
     "bad_request": (400, "Bad request"),
     "malformed_json": (400, "The body is not valid JSON"),
+    "malformed_body": (400, "The body could not be read"),
     "idempotency_key_required": (400, "Idempotency-Key header required"),
     "invalid_signature": (400, "Invalid webhook signature"),
     "unauthenticated": (401, "Authentication required"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,12 +22,21 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..domain.errors import DomainError, FieldError
+from ..domain.ids import ID
 from .problems import ApiProblem
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 JSON_TYPE = "application/json; charset=utf-8"
 STAFF_ROLES = ("owner", "supervisor", "staff", "finance")
+
+# Every path parameter is checked against the id grammar (a card code against its own) before
+# anything is read: one outside it answers exactly what an unknown id of its kind answers.
+CARD_CODE = re.compile(r"[A-Za-z0-9 -]{1,40}")  # typed as printed: groups of four, dashes or spaces
+PATH_GRAMMAR = {"code": CARD_CODE}
+# printable ASCII: a key is echoed in logs and compared byte for byte
+IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+UNKNOWN = {"store": "store_not_found", "order": "order_not_found", "code": "giftcard_not_found"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,9 @@ class Route:
     errors: tuple[str, ...] = ()
     query: type[BaseModel] | None = None
     raw_body: bool = False  # the handler gets the exact bytes (webhook signatures are over them)
+    headers: tuple[str, ...] = ()  # request headers the handler reads (for the OpenAPI document)
+    media_type: str = "application/json"  # of a success answer that is not a response model
+    also: tuple[tuple[int, type[BaseModel]], ...] = ()  # other success answers: (status, model)
 
 
 @dataclass
@@ -152,16 +165,19 @@ class Router:
         except MethodNotAllowed as error:
             allowed = ", ".join(sorted(error.valid_methods or ()))
             raise ApiProblem("method_not_allowed", f"Use {allowed}.", headers={"Allow": allowed}) from None
+        check_path_ids(params)
         idempotency_key = request.headers.get("Idempotency-Key")
-        if route.idempotent and not (idempotency_key and 1 <= len(idempotency_key) <= 255):
-            raise ApiProblem("idempotency_key_required", "Send an Idempotency-Key header of 1-255 characters.")
-        raw = read_body(request) if route.body or route.raw_body else None
+        if route.idempotent and not IDEMPOTENCY_KEY.fullmatch(idempotency_key or ""):
+            raise ApiProblem(
+                "idempotency_key_required", "Send an Idempotency-Key header of 1-255 printable ASCII characters."
+            )
+        raw = read_body(request, json_only=route.body is not None) if route.body or route.raw_body else None
         call = Call(request=request, params=params, caller=self._services.authenticate(request, route, params))
         call.raw = raw or b""
         if route.body:
             call.body = validated(route.body, parse_json(raw))
         if route.query:
-            call.query = validated(route.query, request.args.to_dict(), location="query")
+            call.query = validated(route.query, query_params(request), location="query")
         if not route.idempotent:
             return self._respond(route, call, route.handler(call))
         return self._idempotent(route, call, idempotency_key, raw)
@@ -214,6 +230,12 @@ class Router:
         return Response(render(route, result), status=status_of(route, result), content_type=JSON_TYPE)
 
 
+def check_path_ids(params: dict[str, str]) -> None:
+    for name, value in params.items():
+        if not PATH_GRAMMAR.get(name, ID).fullmatch(value):
+            raise ApiProblem(UNKNOWN.get(name, "not_found"), f"No such {name}.")
+
+
 def status_of(route: Route, result: Any) -> int:
     """The route's status, unless the result names its own (201 for a card, 202 for a block)."""
     return getattr(result, "http_status", route.status)
@@ -245,16 +267,37 @@ def werkzeug_path(path: str) -> str:
     return path.replace("{", "<").replace("}", ">")
 
 
-def read_body(request: Request) -> bytes:
+def read_body(request: Request, json_only: bool) -> bytes:
+    """The body's bytes. JSON bodies must say so; a webhook's may come without a type (its
+    signature, not its headers, says who sent it)."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ApiProblem("payload_too_large", "Bodies are limited to 1 MiB.")
     mimetype = request.mimetype
-    if mimetype and mimetype != "application/json":
+    if (mimetype or json_only) and mimetype != "application/json":
         raise ApiProblem("unsupported_media_type", "Send the body as application/json.")
-    raw = request.stream.read(MAX_BODY + 1)
+    try:
+        raw = request.stream.read(MAX_BODY + 1)
+    except OSError:  # the server could not decode the body (a malformed chunked encoding)
+        raise unreadable_body() from None
     if len(raw) > MAX_BODY:
         raise ApiProblem("payload_too_large", "Bodies are limited to 1 MiB.")
     return raw
+
+
+def query_params(request: Request) -> dict[str, str]:
+    """A parameter given twice is refused: which one counts would be a guess."""
+    repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise ApiProblem(
+            "validation_failed",
+            "A query parameter was given more than once.",
+            [FieldError(f"query.{name}", "given more than once") for name in repeated],
+        )
+    return request.args.to_dict()
+
+
+def unreadable_body() -> ApiProblem:
+    return ApiProblem("malformed_body", "The request body could not be read (malformed transfer encoding).")
 
 
 def _reject_constant(name: str) -> None:
