@@ -19,17 +19,22 @@ from stripe._http_client import HTTPClient
 class FakeStripe(HTTPClient):
     name = "fake"
 
-    def __init__(self):
+    def __init__(self, page_size: int = 100):
         super().__init__()
         self.calls: list[dict] = []
+        self.refunds: list[dict] = []  # every Refund object, oldest first (ours and the dashboard's)
+        self.page_size = page_size  # at most this many per list page, whatever `limit` asks
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
-        fields = dict(parse_qsl(post_data or ""))
-        path = urlparse(url).path
+        parsed = urlparse(url)
+        fields = dict(parse_qsl(post_data or parsed.query))
+        path = parsed.path
         self.calls.append(
             {"method": method, "path": path, "fields": fields, "idempotency_key": headers.get("Idempotency-Key")}
         )
         n = f"{len(self.calls)}_{uuid.uuid4().hex[:10]}"  # unique across tests, like Stripe's ids
+        if method == "get" and path == "/v1/refunds":
+            return json.dumps(self.refund_page(fields)), 200, {"Request-Id": f"req_{n}"}
         if path == "/v1/payment_intents":
             body = {
                 "id": f"pi_{n}",
@@ -50,11 +55,42 @@ class FakeStripe(HTTPClient):
                 "client_secret": f"{intent_id}_secret",
             }
         elif path == "/v1/refunds":
-            body = {"id": f"re_{n}", "object": "refund", "status": "succeeded", "amount": int(fields["amount"])}
+            metadata = {"tresen_refund_id": fields["metadata[tresen_refund_id]"]}
+            body = self.add_refund(fields["payment_intent"], int(fields["amount"]), "succeeded", metadata, f"re_{n}")
         else:
             return json.dumps({"error": {"message": "not faked"}}), 404, {}
         self.calls[-1]["response_id"] = body["id"]
         return json.dumps(body), 200, {"Request-Id": f"req_{n}"}
+
+    def add_refund(self, intent_id: str, amount: int, status: str, metadata: dict, refund_id: str | None = None):
+        """A Refund object as Stripe keeps it: made through the API (ours) or in the dashboard."""
+        refund_id = refund_id or f"re_{uuid.uuid4().hex[:24]}"
+        refund = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": amount,
+            "balance_transaction": f"txn_{refund_id[3:]}",
+            "charge": charge_id(intent_id),
+            "created": int(time.time()),
+            "currency": "eur",
+            "metadata": metadata,
+            "payment_intent": intent_id,
+            "reason": None,
+            "receipt_number": None,
+            "source_transfer_reversal": None,
+            "status": status,
+            "transfer_reversal": None,
+        }
+        self.refunds.append(refund)
+        return refund
+
+    def refund_page(self, query: dict) -> dict:
+        """GET /v1/refunds?payment_intent=…: newest first, `starting_after` continues a page."""
+        matching = [r for r in reversed(self.refunds) if r["payment_intent"] == query.get("payment_intent")]
+        if "starting_after" in query:
+            matching = matching[[r["id"] for r in matching].index(query["starting_after"]) + 1 :]
+        size = min(int(query.get("limit", 10)), self.page_size)
+        return {"object": "list", "data": matching[:size], "has_more": len(matching) > size, "url": "/v1/refunds"}
 
     def close(self):
         pass
@@ -66,6 +102,27 @@ def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) 
     return f"t={timestamp},v1={digest}"
 
 
+def charge_id(intent_id: str) -> str:
+    return "ch_" + intent_id.removeprefix("pi_")
+
+
+def event(kind: str, found: dict, event_id: str | None = None) -> bytes:
+    """An Event as Stripe sends it, about `found` (a PaymentIntent, Charge, Refund, Payout)."""
+    return json.dumps(
+        {
+            "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+            "object": "event",
+            "api_version": "2024-06-20",
+            "created": int(time.time()),
+            "data": {"object": found},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": kind,
+        }
+    ).encode()
+
+
 def intent_event(kind: str, intent_id: str, amount: int, currency: str = "eur") -> bytes:
     intent = {
         "id": intent_id,
@@ -74,12 +131,32 @@ def intent_event(kind: str, intent_id: str, amount: int, currency: str = "eur") 
         "currency": currency,
         "amount_received": amount if kind == "succeeded" else 0,
         "last_payment_error": {"message": "Your card was declined."} if kind == "payment_failed" else None,
+        "status": {"succeeded": "succeeded", "canceled": "canceled"}.get(kind, "requires_payment_method"),
     }
-    return json.dumps(
-        {
-            "id": f"evt_{intent_id}_{kind}_{time.time_ns()}",
-            "object": "event",
-            "type": f"payment_intent.{kind}",
-            "data": {"object": intent},
+    return event(f"payment_intent.{kind}", intent, f"evt_{intent_id}_{kind}_{time.time_ns()}")
+
+
+def charge_refunded_event(intent_id: str, amount: int, refunds: list[dict], listed: bool) -> bytes:
+    """`charge.refunded`: the Charge lists its refunds only in API versions before 2022-11-15."""
+    refunded = sum(r["amount"] for r in refunds if r["status"] in ("pending", "succeeded"))
+    charge = {
+        "id": charge_id(intent_id),
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount,
+        "amount_refunded": refunded,
+        "currency": "eur",
+        "captured": True,
+        "paid": True,
+        "payment_intent": intent_id,
+        "refunded": refunded == amount,
+        "status": "succeeded",
+    }
+    if listed:
+        charge["refunds"] = {
+            "object": "list",
+            "data": list(reversed(refunds)),
+            "has_more": False,
+            "url": f"/v1/charges/{charge['id']}/refunds",
         }
-    ).encode()
+    return event("charge.refunded", charge)

@@ -1,4 +1,4 @@
-"""The `tresen` command: dev | seed | sweep | verify | expire | token | giftcard-block."""
+"""The `tresen` command: dev | seed | sweep | verify | expire | token | giftcard-block | webhooks."""
 
 from __future__ import annotations
 
@@ -45,6 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     block.add_argument("--amount", type=int, help="the value of each card, in cents")
     block.add_argument("--count", type=int, help=f"how many cards ({BLOCK_MIN}-{BLOCK_MAX})")
     block.add_argument("--resume", action="store_true", help="resume every running block activation instead")
+    webhooks = commands.add_parser("webhooks", help="list provider webhook events parked for an operator")
+    webhooks.add_argument(
+        "--unprocessable",
+        action="store_true",
+        required=True,
+        help="the correctly signed events that can never be processed, newest first",
+    )
+    webhooks.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -57,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             "token": run_token,
             "expire": run_expire,
             "giftcard-block": run_giftcard_block,
+            "webhooks": run_webhooks,
         }[args.command](args)
     except ConfigError as error:
         print(f"tresen: {error}", file=sys.stderr)
@@ -159,6 +168,21 @@ def run_expire(args) -> int:
     cards = expire_giftcards(backend())
     print(f"released {cards['holds_released']} gift-card holds past 7 days, expired {cards['cards_expired']} cards")
     backend().archive.drain()
+    return 0
+
+
+def run_webhooks(args) -> int:
+    from .adapters.clock import rfc3339
+    from .adapters.firestore_client import db
+    from .services.webhooks import unprocessable_events
+
+    parked = unprocessable_events(db(), args.limit)
+    for event in parked:
+        # the type and reason come from the provider's body: escaped, so each event stays one line
+        kind, reason = (text.encode("unicode_escape").decode() for text in (event.type or "-", event.reason))
+        print(f"{rfc3339(event.received_at)}  {event.provider}  {event.event_id}  {kind}  {event.size} bytes  {reason}")
+    if not parked:
+        print("no unprocessable webhook events")
     return 0
 
 

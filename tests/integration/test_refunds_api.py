@@ -3,6 +3,8 @@
 import threading
 import time
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from test_sandbox_webhooks import deliver, journal_types, payment_event, read
 
@@ -39,6 +41,7 @@ def test_partial_refund_by_lines_then_the_rest_by_amount(client, store_id, backe
         "provider_amount": 290,
         "giftcard_amount": 0,
         "giftcard": None,
+        "provider_refund_id": None,  # the provider is asked after this answer is stored
     }
     assert (read(client, order)["refunded_amount"], read(client, order)["payment_status"]) == (
         290,
@@ -52,6 +55,54 @@ def test_partial_refund_by_lines_then_the_rest_by_amount(client, store_id, backe
     stored = backend.db.document(f"refunds/{first.get_json()['id']}").get().to_dict()
     assert (stored["status"], stored["vat"]) == ("succeeded", [{"rate": "7", "net": 271, "tax": 19, "gross": 290}])
     assert journal_types(backend, store_id)[-4:] == ["refund.created", "refund.succeeded"] * 2
+
+
+def test_every_order_read_shows_the_refunds_with_the_providers_refund_id(client, store_id):
+    order = paid_order(client, store_id)
+    ids = [
+        refund(client, store_id, order["id"], body).get_json()["id"]
+        for body in ({"lines": [{"line_id": "L1", "quantity": 1}]}, {"amount": 100, "to": "giftcard"})
+    ]
+    staff = {"Authorization": f"Bearer {staff_token({store_id: 'staff'})}"}
+    customer_view = read(client, order)
+    staff_view = client.get(f"/v1/stores/{store_id}/orders/{order['id']}", headers=staff).get_json()
+    [listed] = client.get(f"/v1/stores/{store_id}/orders", headers=staff).get_json()["data"]
+    for view in (customer_view, staff_view, listed):
+        assert [r | {"created_at": None} for r in view["refunds"]] == [
+            {
+                "id": ids[0],
+                "amount": 290,
+                "status": "succeeded",
+                "provider_amount": 290,
+                "giftcard_amount": 0,
+                "provider_refund_id": f"sbx_{ids[0]}",
+                "created_at": None,
+            },
+            {
+                "id": ids[1],
+                "amount": 100,
+                "status": "succeeded",
+                "provider_amount": 0,
+                "giftcard_amount": 100,
+                "provider_refund_id": None,  # onto a gift card: no provider involved
+                "created_at": None,
+            },
+        ]
+        created = datetime.fromisoformat(view["refunds"][0]["created_at"])  # in the store's time zone
+        assert created.utcoffset() == ZoneInfo("Europe/Berlin").utcoffset(created.replace(tzinfo=None))
+
+
+def test_the_order_list_reads_the_refunds_of_more_orders_than_one_query_takes(client, store_id):
+    orders = [paid_order(client, store_id) for _ in range(32)]
+    for order in orders[::3]:
+        assert refund(client, store_id, order["id"], {"amount": 100}).status_code == 201
+    staff = {"Authorization": f"Bearer {staff_token({store_id: 'staff'})}"}
+    page = client.get(f"/v1/stores/{store_id}/orders?limit=40", headers=staff).get_json()["data"]
+    refunded = {order["id"] for order in orders[::3]}
+    assert len(page) == 32
+    assert {o["id"]: [r["amount"] for r in o["refunds"]] for o in page} == {
+        o["id"]: [100] if o["id"] in refunded else [] for o in orders
+    }
 
 
 def test_refund_rules_and_roles(client, store_id):

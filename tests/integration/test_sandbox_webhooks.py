@@ -52,7 +52,10 @@ def test_success_marks_the_order_paid_once_with_an_invoice_number(client, store_
     order = online_order(client, store_id)
     event = payment_event(order, "succeeded")
     first, replay = deliver(client, event), deliver(client, event)
-    assert (first.status_code, first.get_json()) == (200, {"received": True, "duplicate": False, "ignored": None})
+    assert (first.status_code, first.get_json()) == (
+        200,
+        {"received": True, "duplicate": False, "ignored": None, "unprocessable": None},
+    )
     assert (replay.status_code, replay.get_json()["duplicate"]) == (200, True)
     paid = read(client, order)
     assert (paid["status"], paid["payment_status"]) == ("paid", "paid")
@@ -112,15 +115,23 @@ def test_bad_signatures_are_400_and_change_nothing(client, store_id, backend):
     assert journal_types(backend, store_id) == ["order.placed"]
 
 
-def test_unknown_payments_are_acknowledged_once(client):
+def test_unknown_payments_are_parked_once_for_an_operator(client, backend):
     event = {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": "payment.succeeded",
         "created": int(time.time()),
         "data": {"payment_id": "pay_sbx_unknown", "amount": 100, "currency": "EUR"},
     }
-    assert deliver(client, event).get_json()["ignored"] == "unknown payment"
-    assert deliver(client, event).get_json()["duplicate"] is True
+    first, replay = deliver(client, event), deliver(client, event)
+    assert (first.status_code, first.get_json()["unprocessable"]) == (200, "unknown payment")
+    assert (replay.status_code, replay.get_json()["duplicate"]) == (200, True)
+    parked = backend.db.document(f"webhook_events/sandbox:{event['id']}").get().to_dict()
+    assert (parked["status"], parked["reason"], parked["type"], parked["raw"]) == (
+        "unprocessable",
+        "unknown payment",
+        "payment.succeeded",
+        json.dumps(event).encode(),
+    )
 
 
 def test_payouts_are_stored_once_for_the_statements(client, backend):

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from fake_stripe import FakeStripe, intent_event, stripe_signature
+from fake_stripe import FakeStripe, event, intent_event, stripe_signature
 from support import idem, order_body, staff_token
 from tresen.adapters import payments, stripe_provider
 from tresen.config import settings
@@ -93,10 +93,24 @@ def test_stripe_signatures_old_future_or_wrong_are_400(client, stripe_store):
         assert (response.status_code, response.get_json()["code"]) == (400, "invalid_signature")
 
 
-def test_other_stripe_event_types_are_acknowledged(client, stripe_store):
-    payload = b'{"id": "evt_charge_1", "type": "charge.refunded", "data": {"object": {"id": "ch_1"}}}'
-    response = deliver(client, payload)
-    assert (response.status_code, response.get_json()["ignored"]) == (200, "charge.refunded is not handled yet")
+def test_other_stripe_event_types_are_acknowledged_and_recorded_once(client, stripe_store, backend):
+    event_id = f"evt_{time.time_ns()}"
+    customer = {"id": "cus_1", "object": "customer", "email": "anna@example.com"}
+    payload = json.dumps(
+        {"id": event_id, "object": "event", "type": "customer.created", "data": {"object": customer}}
+    ).encode()
+    first, replay = deliver(client, payload), deliver(client, payload)
+    assert (first.status_code, first.get_json()) == (
+        200,
+        {"received": True, "duplicate": False, "ignored": "customer.created is not handled", "unprocessable": None},
+    )
+    assert (replay.status_code, replay.get_json()["duplicate"], replay.get_json()["ignored"]) == (200, True, None)
+    record = backend.db.document(f"webhook_events/stripe:{event_id}").get().to_dict()
+    assert (record["type"], record["status"], record["reason"]) == (
+        "customer.created",
+        "ignored",
+        "customer.created is not handled",
+    )
 
 
 def test_stripe_payouts_are_stored_once(client, stripe_store, backend):
@@ -125,15 +139,8 @@ def test_a_stripe_refund_failing_later_makes_the_amount_refundable_again(client,
         f"/v1/stores/{store_id}/orders/{order['id']}/refunds", json={"amount": 300}, headers=owner | idem()
     )
     assert refunded.status_code == 201
-    stripe_refund_id = [c for c in fake.calls if c["path"] == "/v1/refunds"][-1]["response_id"]
-    payload = json.dumps(
-        {
-            "id": f"evt_{stripe_refund_id}",
-            "type": "refund.updated",
-            "data": {"object": {"id": stripe_refund_id, "object": "refund", "status": "failed"}},
-        }
-    ).encode()
-    assert deliver(client, payload).status_code == 200
+    [stripe_refund] = fake.refunds
+    assert deliver(client, event("refund.updated", stripe_refund | {"status": "failed"})).status_code == 200
     final = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
     assert (final["refunded_amount"], final["payment_status"]) == (0, "paid")
 

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from test_payment_decisions import LATER, awaiting_order
 
 from tresen.domain.errors import DomainError
-from tresen.domain.refunds import RefundRequest, plan_refund, split_by_rate
+from tresen.domain.payments import refund_made_at_provider
+from tresen.domain.refunds import RefundRequest, ReportedRefund, plan_refund, split_by_rate, status_after
 
 
 def paid_order():
@@ -58,3 +59,46 @@ def test_refunds_never_exceed_the_payment(amounts):
         except DomainError as error:
             assert error.code in ("refund_exceeds_paid", "order_not_paid")
         assert 0 <= order.refunded_amount <= order.amount_due
+
+
+@pytest.mark.parametrize(
+    ("current", "reported", "after"),
+    [
+        ("pending", "pending", "pending"),
+        ("pending", "succeeded", "succeeded"),
+        ("pending", "failed", "failed"),
+        ("succeeded", "pending", "succeeded"),
+        ("succeeded", "succeeded", "succeeded"),
+        ("succeeded", "failed", "failed"),
+        ("failed", "pending", "failed"),
+        ("failed", "succeeded", "failed"),
+        ("failed", "failed", "failed"),
+    ],
+)
+def test_a_refund_status_never_moves_backwards(current, reported, after):
+    assert status_after(current, reported) == after
+
+
+def test_a_refund_made_at_the_provider_is_split_like_one_by_amount_and_capped_by_what_is_left():
+    reported = ReportedRefund("re_1", 200, "succeeded", "pay_1")
+    change = refund_made_at_provider(paid_order(), reported, LATER)
+    assert (change.order.refunded_amount, change.order.payment_status, change.refund_amount) == (
+        200,
+        "partially_refunded",
+        200,
+    )
+    assert ([(v.rate, v.net, v.tax, v.gross) for v in change.refund_vat], change.refund_reason) == (
+        [("7", 187, 13, 200)],
+        "made_at_provider",
+    )
+    assert change.provider_refund == reported
+    beyond = refund_made_at_provider(change.order, ReportedRefund("re_2", 500, "succeeded", "pay_1"), LATER)
+    assert (beyond.order.refunded_amount, beyond.order.payment_status, beyond.refund_amount) == (580, "refunded", 380)
+    nothing_left = refund_made_at_provider(beyond.order, ReportedRefund("re_3", 100, "pending", "pay_1"), LATER)
+    assert (nothing_left.order, nothing_left.refund_amount, nothing_left.refund_vat) == (None, 0, ())
+    assert nothing_left.provider_refund.amount == 100  # what the provider reported stays visible
+
+
+def test_a_refund_made_at_the_provider_that_failed_leaves_the_order_as_it_is():
+    change = refund_made_at_provider(paid_order(), ReportedRefund("re_1", 200, "failed", "pay_1"), LATER)
+    assert (change.order, change.refund_amount, change.provider_refund.status) == (None, 200, "failed")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..config import settings
 from ..domain.errors import DomainError, FieldError
 from ..domain.orders import PaymentRef
+from ..domain.refunds import ReportedRefund
 from .clock import new_id
 
-
-@dataclass(frozen=True)
-class ProviderRefund:
-    id: str
-    status: str  # succeeded | pending | failed
+SANDBOX_REFUND = "sbx_"  # the sandbox's refund id is ours with this prefix
 
 
 class SandboxProvider:
@@ -21,8 +16,8 @@ class SandboxProvider:
 
     name = "sandbox"
 
-    def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ProviderRefund:
-        return ProviderRefund(id=f"sbx_{refund_id}", status="succeeded")
+    def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ReportedRefund:
+        return ReportedRefund(SANDBOX_REFUND + refund_id, amount, "succeeded", payment_id, refund_id)
 
     def update_amount(self, *, payment_id: str, amount: int) -> None:
         """Nothing to do: the sandbox charges what our `payments/{id}` record says."""
@@ -35,6 +30,11 @@ class SandboxProvider:
             status="requires_payment",
             checkout_url=f"{settings().public_url}/v1/sandbox/checkout/{payment_id}",
         )
+
+
+def sandbox_tresen_refund_id(provider_refund_id: str) -> str | None:
+    """Which refund of ours a sandbox refund id names, if any (the others were made "at the provider")."""
+    return provider_refund_id.removeprefix(SANDBOX_REFUND) if provider_refund_id.startswith(SANDBOX_REFUND) else None
 
 
 def provider(name: str):

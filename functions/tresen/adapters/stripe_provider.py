@@ -8,20 +8,30 @@ production it stays None and the library talks to api.stripe.com.
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from ..config import settings
+from ..domain.ids import is_id
 from ..domain.orders import PaymentRef
-from ..domain.payments import PaymentEvent
+from ..domain.refunds import ReportedRefund
 from ..domain.signatures import InvalidSignature, check_timestamp, signature_timestamp
-from .payments import ProviderRefund
 
 HTTP_CLIENT = None
 PAYMENT_EVENTS = {
     "payment_intent.succeeded": "payment.succeeded",
     "payment_intent.payment_failed": "payment.failed",
     "payment_intent.canceled": "payment.canceled",
+}
+REFUND_EVENTS = ("charge.refunded", "refund.created", "refund.updated")
+# Stripe's refund statuses in ours: waiting on the customer is still pending; canceled paid nothing back
+REFUND_STATUS = {
+    "pending": "pending",
+    "requires_action": "pending",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "canceled": "failed",
 }
 
 
@@ -51,16 +61,39 @@ class StripeProvider:
     def update_amount(self, *, payment_id: str, amount: int) -> None:
         client().v1.payment_intents.update(payment_id, {"amount": amount})
 
-    def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ProviderRefund:
+    def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ReportedRefund:
         refund = client().v1.refunds.create(
             {"payment_intent": payment_id, "amount": amount, "metadata": {"tresen_refund_id": refund_id}},
             {"idempotency_key": f"tresen-refund-{refund_id}"},
         )
-        return ProviderRefund(id=refund.id, status=refund.status)
+        return reported_refund(refund.to_dict())
+
+    def refunds_of(self, payment_id: str) -> list[ReportedRefund]:
+        """Every refund of a PaymentIntent: `charge.refunded` lists them only in older API versions."""
+        import stripe
+
+        try:
+            page = client().v1.refunds.list({"payment_intent": payment_id, "limit": 100})
+            return [reported_refund(refund.to_dict()) for refund in page.auto_paging_iter()]
+        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+            raise ConnectionError(str(error)) from error  # transient: the webhook answers 503, Stripe retries
 
 
-def verified_event(header: str | None, raw: bytes, secret: str, now: int | None = None) -> dict:
-    """The event, if Stripe signed it within the last 300 s and not more than 60 s ahead."""
+def reported_refund(refund: Mapping[str, Any]) -> ReportedRefund:
+    """Our view of a Stripe Refund object. `metadata.tresen_refund_id` names a refund of ours only
+    if it can be one: anyone may type metadata in the dashboard."""
+    ours = (refund.get("metadata") or {}).get("tresen_refund_id")
+    return ReportedRefund(
+        id=refund["id"],
+        amount=refund["amount"],
+        status=REFUND_STATUS[refund["status"]],
+        payment_id=refund.get("payment_intent"),
+        tresen_refund_id=ours if is_id(ours) else None,
+    )
+
+
+def verify_signature(header: str | None, raw: bytes, secret: str, now: int | None = None) -> None:
+    """Passes if Stripe signed the body within the last 300 s and not more than 60 s ahead."""
     import stripe
 
     now = int(time.time()) if now is None else now
@@ -69,23 +102,3 @@ def verified_event(header: str | None, raw: bytes, secret: str, now: int | None 
         stripe.WebhookSignature.verify_header(raw.decode("utf-8", "replace"), header, secret, tolerance=300)
     except stripe.SignatureVerificationError as error:
         raise InvalidSignature(str(error)) from None
-    return json.loads(raw)
-
-
-def payment_event(event: dict) -> PaymentEvent | None:
-    """Our view of a Stripe event, or None for the types we only acknowledge."""
-    kind = PAYMENT_EVENTS.get(event.get("type", ""))
-    if kind is None:
-        return None
-    intent = event["data"]["object"]
-    error = (intent.get("last_payment_error") or {}).get("message")
-    amount = intent.get("amount_received") if kind == "payment.succeeded" else intent.get("amount")
-    return PaymentEvent(
-        provider="stripe",
-        id=event["id"],
-        type=kind,
-        payment_id=intent["id"],
-        amount=amount,
-        currency=str(intent.get("currency", "")).upper(),
-        error=error,
-    )

@@ -5,11 +5,17 @@ from __future__ import annotations
 from .store_writer import StoreBusy
 
 
+class RetryLater(RuntimeError):
+    """Nothing failed, but what was asked cannot be done yet (a provider's refund of a payment
+    whose success has not reached us): 503, so the provider delivers it again later."""
+
+
 def is_transient(error: Exception) -> bool:
     from google.api_core import exceptions as gcp
 
     retryable = (
         StoreBusy,
+        RetryLater,
         ConnectionError,
         TimeoutError,
         gcp.ServiceUnavailable,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from .journal import JournalEvent
 from .money import VatLine
 from .orders import Order
+from .refunds import ReportedRefund
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,6 @@ class OrderChange:
     refund_vat: tuple[VatLine, ...] = ()  # per rate of the refunded amount, when known
     refund_lines: dict[str, int] = field(default_factory=dict)  # line id → quantity, for refunds by lines
     assign_invoice: bool = False  # the order became paid: it gets the next invoice number now
+    # the refund was made at the provider (its dashboard): the money has left already, so nothing is
+    # sent and no gift card is credited; the refund is keyed by the provider's id
+    provider_refund: ReportedRefund | None = None

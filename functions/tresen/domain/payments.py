@@ -1,4 +1,4 @@
-"""What a provider's payment event does to an order. Pure: the service applies the decision.
+"""What a provider's events do to an order. Pure: the service applies the decision.
 
 Events arrive in any order and more than once (deduplication by event id happens before this).
 An event never moves an order backwards: once paid, a late failure or cancellation changes
@@ -13,8 +13,10 @@ from datetime import datetime
 from .changes import OrderChange
 from .journal import JournalEvent
 from .orders import Order
+from .refunds import RefundRequest, ReportedRefund, plan_refund
 
 CLOSED_UNPAID = ("canceled", "rejected")
+MADE_AT_PROVIDER = "made_at_provider"  # the reason of a refund made outside Tresen
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,39 @@ class PaymentEvent:
 class RefundEvent:
     provider: str
     id: str
-    type: str  # refund.succeeded | refund.failed
-    provider_refund_id: str
+    type: str  # as the provider names it: refund.succeeded, charge.refunded, refund.updated, ...
+    payment_id: str | None
+    refunds: tuple[ReportedRefund, ...] | None  # None: the event does not list them all (ask the provider)
+
+
+@dataclass(frozen=True)
+class PayoutEvent:
+    provider: str
+    id: str
+    type: str
+    payout: dict  # payout_id, arrival_date (ISO date), amount, currency, items [{payment_id, amount, fee}]
+
+
+@dataclass(frozen=True)
+class OtherEvent:
+    """A type we do not handle: acknowledged and recorded once."""
+
+    provider: str
+    id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class UnprocessableEvent:
+    """Correctly signed but never processable: parked for an operator, never answered 5xx."""
+
+    provider: str
+    id: str  # the event's id, or `sha256_<hex of the body>` when it has no usable one
+    type: str | None
+    reason: str
+
+
+ProviderEvent = PaymentEvent | RefundEvent | PayoutEvent | OtherEvent | UnprocessableEvent
 
 
 def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
@@ -76,3 +109,21 @@ def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
         canceled = replace(order, status="canceled", expires_at=None, updated_at=now)
         return change(canceled, "order.canceled", {"reason": "payment_canceled"})
     return ignored("unknown event type")
+
+
+def refund_made_at_provider(order: Order, reported: ReportedRefund, now: datetime) -> OrderChange:
+    """A refund made outside Tresen (the provider's dashboard): the money has left already, so it
+    becomes a refund of the order like any other, split over the VAT rates like a refund by amount
+    and capped by what is left to refund (the refund keeps what the provider reported). One the
+    provider reports failed moved no money: it is recorded, the order stays as it is."""
+    amount = min(reported.amount, order.totals.total - order.refunded_amount)
+    if amount <= 0:
+        return OrderChange(None, refund_reason=MADE_AT_PROVIDER, provider_refund=reported)
+    plan = plan_refund(order, RefundRequest(amount=amount), now)
+    return OrderChange(
+        None if reported.status == "failed" else plan.order,
+        refund_amount=plan.amount,
+        refund_reason=MADE_AT_PROVIDER,
+        refund_vat=plan.vat,
+        provider_refund=reported,
+    )

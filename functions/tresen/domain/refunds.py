@@ -3,6 +3,10 @@
 A refund by lines takes the order's own prices and remembers the quantities refunded per line, so
 a line cannot be refunded twice. A refund by amount is split over the VAT rates in proportion to
 the order's gross per rate (largest remainder, so the parts add up to the cent).
+
+A refund's status only moves forward: pending → succeeded or failed, succeeded → failed (the
+provider could not pay it out after all); failed is final. Whatever order the provider's reports
+arrive in, the last word is the furthest one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from .money import VatLine, net_of, split_by_rate
 from .orders import Order
 
 REFUNDABLE = ("paid", "partially_refunded", "refunded")  # fully refunded: "exceeds", not "unpaid"
+STATUS_MOVES = {"pending": ("succeeded", "failed"), "succeeded": ("failed",), "failed": ()}
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,17 @@ class RefundPlan:
     order: Order
     amount: int
     vat: tuple[VatLine, ...]
+
+
+@dataclass(frozen=True)
+class ReportedRefund:
+    """A refund as its provider reports it: in the answer to our request, or in a webhook."""
+
+    id: str  # the provider's refund id
+    amount: int
+    status: str  # pending | succeeded | failed
+    payment_id: str | None = None
+    tresen_refund_id: str | None = None  # ours, when Tresen asked for the refund (Stripe: its metadata)
 
 
 ON_SITE_SETTLED = ("placed", "accepted", "ready", "completed")
@@ -104,3 +120,14 @@ def refund_reversed(order: Order, amount: int, lines: dict[str, int], now: datet
     return replace(
         order, refunded_amount=refunded, refunded_quantities=quantities, payment_status=status, updated_at=now
     )
+
+
+def status_after(current: str, reported: str) -> str:
+    """The refund's status once the provider reported `reported`: never backwards."""
+    return reported if reported in STATUS_MOVES[current] else current
+
+
+def refund_id_at_provider(provider: str, provider_refund_id: str) -> str:
+    """Our id for a refund made at the provider (its dashboard), derived from the provider's id: two
+    events about it can only ever create the same document, once."""
+    return f"re_{provider}_{provider_refund_id}"

@@ -7,7 +7,6 @@ import re
 from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
-from ..domain.payments import RefundEvent
 from ..domain.refunds import RefundRequest
 from ..services import orders, payments
 from . import models as m
@@ -144,7 +143,7 @@ def list_orders(call: Call):
     errors=("unauthenticated", "forbidden", "order_not_found"),
 )
 def get_store_order(call: Call):
-    return orders.order_for_staff(_backend(), call.params["store"], _order_id(call))
+    return orders.order_view_for_staff(_backend(), call.params["store"], _order_id(call))
 
 
 @route(
@@ -157,18 +156,12 @@ def get_store_order(call: Call):
     errors=("invalid_signature", "not_found", "validation_failed", "service_unavailable"),
 )
 def provider_webhook(call: Call):
-    from .webhooks import provider_event
+    from ..services.webhooks import handle_event
+    from .webhooks import verified_event
 
-    event_type, event = provider_event(call.params["provider"], call.request.headers, call.raw)
-    if event is None:
-        return m.WebhookAck(ignored=f"{event_type} is not handled yet")
-    if isinstance(event, dict):
-        outcome = payments.record_payout(_backend(), call.params["provider"], event.pop("event_id"), event)
-    elif isinstance(event, RefundEvent):
-        outcome = payments.handle_refund_event(_backend(), event)
-    else:
-        outcome = payments.handle_payment_event(_backend(), event)
-    return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored)
+    event = verified_event(call.params["provider"], call.request.headers, call.raw)
+    outcome = handle_event(_backend(), event, call.raw)
+    return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored, unprocessable=outcome.unprocessable)
 
 
 @route("GET", "/v1/sandbox/checkout/{payment}", summary="Sandbox checkout page (dev mode only)", tag="sandbox")

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from ..domain.ids import ID
+
 # Money is integer cents: floats, strings, booleans and negatives are refused (strict mode).
 Cents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
@@ -181,6 +183,16 @@ class PaymentOut(Outbound):
     client_secret: str | None = None
 
 
+class OrderRefundOut(Outbound):
+    id: str
+    amount: int
+    status: Literal["pending", "succeeded", "failed"]
+    provider_amount: int = Field(description="paid back through the payment provider (or at the counter)")
+    giftcard_amount: int = Field(description="credited to gift cards")
+    provider_refund_id: str | None = Field(description="the provider's id of the refund, once the provider has told it")
+    created_at: datetime
+
+
 class OrderOut(Model):
     id: str
     store_id: str
@@ -195,6 +207,9 @@ class OrderOut(Model):
     gift_cards_sold: list[SoldCardOut]
     amount_due: int
     refunded_amount: int
+    refunds: list[OrderRefundOut] = Field(
+        description="oldest first, including refunds made at the provider (its dashboard) and failed ones"
+    )
     invoice_number: str | None
     payment: PaymentOut | None
     last_payment_error: str | None
@@ -229,44 +244,107 @@ class Health(Model):
     status: Literal["ok", "unavailable"]
 
 
+# Webhook bodies, read only after their signature is verified. Ids that will name a document must
+# be usable as one; amounts must fit a Firestore integer and the journal's JSON numbers.
+ProviderId = Annotated[str, StringConstraints(pattern=f"^{ID.pattern}$")]
+PayoutCents = Annotated[int, Field(strict=True, ge=-(10**12), le=10**12)]  # a payout may be negative
+UpperCurrency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+StripeCurrency = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{3}$")]  # Stripe writes "eur"
+
+
 class SandboxPaymentData(Inbound):
-    payment_id: Id
+    payment_id: ProviderId
     amount: Cents
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    currency: UpperCurrency
     error: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 class PayoutItem(Inbound):
     payment_id: Id
-    amount: Annotated[int, Field(strict=True)]
+    amount: PayoutCents
     fee: Cents
 
 
 class SandboxPayoutData(Inbound):
-    payout_id: Id
+    payout_id: ProviderId
     arrival_date: date
-    amount: Annotated[int, Field(strict=True)]
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    amount: PayoutCents
+    currency: UpperCurrency
     items: list[PayoutItem] = Field(max_length=10_000)
 
 
 class SandboxRefundData(Inbound):
-    refund_id: Id
-    payment_id: Id
+    refund_id: ProviderId
+    payment_id: ProviderId
     amount: Cents
 
 
 class SandboxEventIn(Inbound):
-    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,200}$")]
+    id: ProviderId
     type: Annotated[str, StringConstraints(max_length=100)]
     created: Annotated[int, Field(strict=True, ge=0)]
     data: dict
 
 
+class StripeEventData(Inbound):
+    object: dict
+
+
+class StripeEventIn(Inbound):
+    """Stripe's Event: `data.object` is the PaymentIntent, Charge, Refund or Payout it is about."""
+
+    id: ProviderId
+    type: Annotated[str, StringConstraints(max_length=100)]
+    data: StripeEventData
+
+
+class StripePaymentError(Inbound):
+    message: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class StripePaymentIntentIn(Inbound):
+    id: ProviderId
+    amount: Cents
+    amount_received: Cents = 0
+    currency: StripeCurrency
+    last_payment_error: StripePaymentError | None = None
+
+
+class StripeRefundIn(Inbound):
+    id: ProviderId
+    amount: Cents
+    status: Literal["pending", "requires_action", "succeeded", "failed", "canceled"]
+    payment_intent: ProviderId | None = None
+    metadata: dict | None = None
+
+
+class StripeRefundListIn(Inbound):
+    data: list[StripeRefundIn] = Field(max_length=1000)
+    has_more: bool = False
+
+
+class StripeChargeIn(Inbound):
+    """`refunds` (the Charge's Refund objects) is there only in API versions before 2022-11-15."""
+
+    id: ProviderId
+    payment_intent: ProviderId | None = None
+    refunds: StripeRefundListIn | None = None
+
+
+class StripePayoutIn(Inbound):
+    id: ProviderId
+    amount: PayoutCents
+    currency: StripeCurrency
+    arrival_date: Annotated[int, Field(strict=True, ge=0, le=253_402_300_799)]  # unix seconds, up to 9999
+
+
 class WebhookAck(Model):
     received: bool = True
     duplicate: bool = False
-    ignored: str | None = None
+    ignored: str | None = Field(default=None, description="an event type we do not handle (recorded once)")
+    unprocessable: str | None = Field(
+        default=None, description="why the event was parked for an operator (`tresen webhooks --unprocessable`)"
+    )
 
 
 class StatusChange(Inbound):
@@ -318,6 +396,11 @@ class RefundOut(Model):
     provider_amount: int = Field(description="paid back through the payment provider (or at the counter)")
     giftcard_amount: int = Field(description="credited to gift cards")
     giftcard: RefundCardOut | None = None
+    provider_refund_id: str | None = Field(
+        default=None,
+        description="null here: the provider is asked right after this answer is stored; the order's `refunds` show it",
+    )
+
 
 
 class PasskeyIn(Inbound):

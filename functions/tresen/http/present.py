@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..domain.catalog import Product, Store
 from ..domain.giftcards import display_code
 from ..domain.orders import Order
-from ..services.orders import OrderPage, PlacedOrder, RefundResult, sold_card_code
+from ..services.orders import OrderPage, OrderRefund, OrderView, PlacedOrder, RefundResult, sold_card_code
 from . import models as m
 
 
@@ -28,7 +29,7 @@ def menu_out(result: tuple[Store, list[Product], datetime]) -> m.MenuOut:
     )
 
 
-def order_fields(order: Order, access_token: str | None = None) -> dict:
+def order_fields(order: Order, refunds: tuple[OrderRefund, ...], access_token: str | None = None) -> dict:
     zone = ZoneInfo(order.timezone)
 
     def local(moment: datetime | None) -> datetime | None:
@@ -48,6 +49,7 @@ def order_fields(order: Order, access_token: str | None = None) -> dict:
         "gift_cards_sold": sold_cards_out(order, access_token),
         "amount_due": order.amount_due,
         "refunded_amount": order.refunded_amount,
+        "refunds": [m.OrderRefundOut.model_validate(replace(r, created_at=local(r.created_at))) for r in refunds],
         "invoice_number": order.invoice_number,
         "payment": m.PaymentOut.model_validate(order.payment) if order.payment else None,
         "last_payment_error": order.last_payment_error,
@@ -86,17 +88,18 @@ def sold_cards_out(order: Order, access_token: str | None) -> list[m.SoldCardOut
     return out
 
 
-def order_out(order: Order) -> m.OrderOut:
-    return m.OrderOut(**order_fields(order))
+def order_out(view: OrderView) -> m.OrderOut:
+    return m.OrderOut(**order_fields(view.order, view.refunds))
 
 
-def customer_order_out(seen: tuple[Order, str]) -> m.OrderOut:
-    order, access_token = seen
-    return m.OrderOut(**order_fields(order, access_token))
+def customer_order_out(seen: tuple[OrderView, str]) -> m.OrderOut:
+    view, access_token = seen
+    return m.OrderOut(**order_fields(view.order, view.refunds, access_token))
 
 
 def created_order_out(placed: PlacedOrder) -> m.CreatedOrderOut:
-    return m.CreatedOrderOut(**order_fields(placed.order, placed.access_token), access_token=placed.access_token)
+    fields = order_fields(placed.order, (), placed.access_token)  # a new order has no refunds
+    return m.CreatedOrderOut(**fields, access_token=placed.access_token)
 
 
 def order_page_out(page: OrderPage) -> m.OrderPage:

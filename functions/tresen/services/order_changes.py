@@ -26,8 +26,20 @@ from ..domain.giftcards import CardChange
 from ..domain.journal import JournalEvent
 from ..domain.order_giftcards import CardOp, refund_to_cards, settle
 from ..domain.orders import Order, invoice_number
+from ..domain.refunds import ReportedRefund, refund_id_at_provider, refund_reversed, status_after
 
 COUNTER = "counter"
+PROVIDER = {"type": "provider"}
+REFUND_CREATED_FIELDS = (
+    "id",
+    "order_id",
+    "payment_id",
+    "amount",
+    "provider_amount",
+    "giftcard_amount",
+    "reason",
+    "vat",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class Changed:
     provider_amount: int = 0  # of the refund: what the provider (or the counter) pays back
     refund_card: CardChange | None = None  # the card a `to: giftcard` refund went onto
     refund_card_code: str | None = None  # its code, if the refund created it
+    refund_to_send: bool = False  # the provider is to pay it back: asked right after the commit
 
 
 @dataclass(frozen=True)
@@ -82,57 +95,24 @@ def change_order(
         plan_creates = dict(creates or {})
         fresh = {}
         provider_amount = 0
-        if change.refund_amount:
+        made_at_provider = change.provider_refund
+        this_refund_id = refund_id
+        refund = None
+        if change.refund_amount or made_at_provider:
             if to_giftcard:
                 card_key, op, fresh = refund_card_op(store, to_giftcard, change.refund_amount, order_id, refund_id, now)
                 card_ops.append(op)
+            elif made_at_provider:  # its money has left already: nothing to send, no card to credit
+                provider_amount = change.refund_amount
+                this_refund_id = refund_id_at_provider(current.payment.provider, made_at_provider.id)
             else:
                 changed, to_cards, provider_amount = refund_to_cards(changed, change.refund_amount, refund_id, now)
                 card_ops += to_cards
-            refund = {
-                "id": refund_id,
-                "store_id": store.id,
-                "order_id": order_id,
-                # an on-site order was paid at the counter: its refund is paid out there, at once
-                "payment_id": current.payment.id if current.payment else None,
-                "provider": current.payment.provider if current.payment else COUNTER,
-                "amount": change.refund_amount,
-                "provider_amount": provider_amount,
-                "giftcard_amount": change.refund_amount - provider_amount,
-                "to": "giftcard" if to_giftcard else "original",
-                "status": "pending" if current.payment and provider_amount else "succeeded",
-                "reason": change.refund_reason,
-                "created_at": now,
-                "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in change.refund_vat],
-                "lines": change.refund_lines,
-            }
-            plan_creates[f"refunds/{refund_id}"] = refund
-            journal.append(
-                JournalEvent(
-                    "refund.created",
-                    {
-                        k: refund[k]
-                        for k in (
-                            "id",
-                            "order_id",
-                            "payment_id",
-                            "amount",
-                            "provider_amount",
-                            "giftcard_amount",
-                            "reason",
-                            "vat",
-                        )
-                    },
-                )
+            refund, refund_events = refund_record(
+                store, current, change, this_refund_id, provider_amount, bool(to_giftcard), now
             )
-            if refund["status"] == "succeeded":
-                paid_out = {
-                    "id": refund_id,
-                    "order_id": order_id,
-                    "amount": change.refund_amount,
-                    "paid_out_at": COUNTER if provider_amount else "giftcard",
-                }
-                journal.append(JournalEvent("refund.succeeded", paid_out))
+            plan_creates[f"refunds/{this_refund_id}"] = refund
+            journal += refund_events
         writes = gc_store.CardWrites(dict(actor))
         card_changes = gc_store.apply_card_ops(backend.db, card_ops, writes, fresh)
         journal += writes.events
@@ -144,13 +124,14 @@ def change_order(
             updates[f"payments/{current.payment.id}"] = ({"amount": changed.amount_due}, None)
         result = Changed(
             changed or current,
-            refund_id if change.refund_amount else None,
+            this_refund_id if refund else None,
             change.refund_amount,
             changed is not None,
             amount_changed,
             provider_amount,
             card_changes[card_key] if change.refund_amount and to_giftcard else None,
             to_giftcard.new_code if to_giftcard else None,
+            refund_to_send=bool(refund and refund["status"] == "pending" and not made_at_provider),
         )
         return Plan(
             result=result,
@@ -163,13 +144,68 @@ def change_order(
         )
 
     changed = backend.writer.commit(store.id, build, before_commit).result
-    if changed.refund_id and changed.provider_amount and changed.order.payment_method == "online":
+    if changed.refund_to_send:
         send_refund(backend, store.id, changed.refund_id)
     if changed.amount_changed:
         # after the commit: a payment at the old amount meanwhile is a mismatch, never marked paid
         payment = changed.order.payment
         provider(payment.provider).update_amount(payment_id=payment.id, amount=changed.order.amount_due)
     return changed
+
+
+def refund_record(
+    store: Store,
+    current: Order,
+    change: OrderChange,
+    refund_id: str,
+    provider_amount: int,
+    to_giftcard: bool,
+    now: datetime,
+) -> tuple[dict[str, Any], list[JournalEvent]]:
+    """The refund's document and journal entries: `refund.created`, then its outcome if that is
+    known at once (paid out at the counter or onto cards; for a refund made at the provider, what
+    the provider reported)."""
+    reported = change.provider_refund
+    refund = {
+        "id": refund_id,
+        "store_id": store.id,
+        "order_id": current.id,
+        # an on-site order was paid at the counter: its refund is paid out there, at once
+        "payment_id": current.payment.id if current.payment else None,
+        "provider": current.payment.provider if current.payment else COUNTER,
+        "amount": change.refund_amount,
+        "provider_amount": provider_amount,
+        "giftcard_amount": change.refund_amount - provider_amount,
+        "to": "giftcard" if to_giftcard else "original",
+        "status": "pending" if current.payment and provider_amount else "succeeded",
+        "reason": change.refund_reason,
+        "created_at": now,
+        "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in change.refund_vat],
+        "lines": change.refund_lines,
+    }
+    created = {k: refund[k] for k in REFUND_CREATED_FIELDS}
+    if reported:
+        # the amount is capped by what was left to refund; what the provider reported stays beside it
+        refund |= {
+            "status": reported.status,
+            "provider_refund_id": reported.id,
+            "provider_reported_amount": reported.amount,
+        }
+        created |= {"provider_refund_id": reported.id, "provider_reported_amount": reported.amount}
+        outcome = (
+            [] if reported.status == "pending" else [JournalEvent(f"refund.{reported.status}", provider_answer(refund))]
+        )
+        return refund, [JournalEvent("refund.created", created), *outcome]
+    events = [JournalEvent("refund.created", created)]
+    if refund["status"] == "succeeded":
+        paid_out = {
+            "id": refund_id,
+            "order_id": current.id,
+            "amount": change.refund_amount,
+            "paid_out_at": COUNTER if provider_amount else "giftcard",
+        }
+        events.append(JournalEvent("refund.succeeded", paid_out))
+    return refund, events
 
 
 def refund_card_op(store: Store, target: ToGiftCard, amount: int, order_id: str, refund_id: str, now: datetime):
@@ -184,34 +220,49 @@ def refund_card_op(store: Store, target: ToGiftCard, amount: int, order_id: str,
 
 
 def send_refund(backend: Backend, store_id: str, refund_id: str) -> None:
-    """Ask the provider to pay back (idempotent by our refund id) and journal its answer.
+    """Ask the provider to pay back (idempotent by our refund id) and record its answer.
 
     If the call fails the refund stays `pending`; its `refund.created` entry is already journaled.
     """
     ref = backend.db.document(f"refunds/{refund_id}")
     refund = ref.get().to_dict()
-    result = provider(refund["provider"]).refund(
+    answer = provider(refund["provider"]).refund(
         payment_id=refund["payment_id"], amount=refund["provider_amount"], refund_id=refund_id
     )
+    record_refund_status(backend, store_id, ref, answer)
+
+
+def record_refund_status(backend: Backend, store_id: str, refund_ref, reported: ReportedRefund) -> None:
+    """What the provider says about a refund we hold (its answer to our request, or a webhook, in
+    any order): the provider's refund id, and a status that only moves forward. A failure, even
+    after success, makes what the provider was to pay back refundable again; card credits stand.
+    A report that tells nothing new changes and journals nothing."""
+    now = backend.now()
 
     def build(claims: Claims) -> Plan[None]:
-        snapshot = ref.get()
-        return Plan(
-            result=None,
-            at=backend.now(),
-            actor={"type": "provider"},
-            events=[
-                JournalEvent(
-                    f"refund.{result.status}",
-                    {
-                        "id": refund_id,
-                        "order_id": refund["order_id"],
-                        "provider_refund_id": result.id,
-                        "amount": refund["provider_amount"],
-                    },
-                )
-            ],
-            updates={ref.path: ({"status": result.status, "provider_refund_id": result.id}, snapshot.update_time)},
-        )
+        snapshot = refund_ref.get()
+        refund = snapshot.to_dict()
+        before, status = refund["status"], status_after(refund["status"], reported.status)
+        if status == before and refund.get("provider_refund_id") == reported.id:
+            return Plan(result=None, at=now, actor=PROVIDER, events=[])
+        refund |= {"status": status, "provider_refund_id": reported.id}
+        updates = {refund_ref.path: ({"status": status, "provider_refund_id": reported.id}, snapshot.update_time)}
+        if status == "failed" and before != "failed" and refund["provider_amount"]:
+            order_snapshot = backend.db.document(repo.order_path(refund["order_id"])).get()
+            order = repo.order_from_doc(order_snapshot.to_dict())
+            restored = refund_reversed(order, refund["provider_amount"], refund.get("lines") or {}, now)
+            updates[repo.order_path(order.id)] = (repo.order_to_doc(restored), order_snapshot.update_time)
+        events = [JournalEvent(f"refund.{status}", provider_answer(refund))]
+        return Plan(result=None, at=now, actor=PROVIDER, events=events, updates=updates)
 
     backend.writer.commit(store_id, build)
+
+
+def provider_answer(refund: dict[str, Any]) -> dict[str, Any]:
+    """The journal's record of what the provider said about a refund."""
+    return {
+        "id": refund["id"],
+        "order_id": refund["order_id"],
+        "provider_refund_id": refund["provider_refund_id"],
+        "amount": refund["provider_amount"],
+    }

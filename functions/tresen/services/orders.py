@@ -36,6 +36,8 @@ from ..domain.orders import (
 )
 from ..domain.refunds import RefundRequest, paid, plan_refund
 
+IN_QUERY_LIMIT = 30  # values in one Firestore `in` filter
+
 
 @dataclass(frozen=True)
 class PlacedOrder:
@@ -44,8 +46,27 @@ class PlacedOrder:
 
 
 @dataclass(frozen=True)
+class OrderRefund:
+    id: str
+    amount: int
+    status: str
+    provider_amount: int  # paid back through the provider (or at the counter)
+    giftcard_amount: int  # credited to gift cards
+    provider_refund_id: str | None  # once the provider has told it
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order as it is shown, with its refunds (they live in their own collection)."""
+
+    order: Order
+    refunds: tuple[OrderRefund, ...] = ()
+
+
+@dataclass(frozen=True)
 class OrderPage:
-    orders: list[Order]
+    orders: list[OrderView]
     next_cursor: str | None
 
 
@@ -208,7 +229,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def order_for_customer(backend: Backend, order_id: str, token: str | None) -> Order:
+def order_for_customer(backend: Backend, order_id: str, token: str | None) -> OrderView:
     """The order if the token is its own; the same 404 otherwise, so existence never leaks."""
     not_found = DomainError("order_not_found", "No order with this id and token.")
     if not token:
@@ -217,7 +238,7 @@ def order_for_customer(backend: Backend, order_id: str, token: str | None) -> Or
     stored = snapshot.get("access_token_hash") if snapshot.exists else "0" * 64
     if not hmac.compare_digest(stored, token_hash(token)) or not snapshot.exists:
         raise not_found
-    return repo.order_from_doc(snapshot.to_dict())
+    return with_refunds(backend, repo.order_from_doc(snapshot.to_dict()))
 
 
 def order_for_staff(backend: Backend, store_id: str, order_id: str) -> Order:
@@ -225,6 +246,37 @@ def order_for_staff(backend: Backend, store_id: str, order_id: str) -> Order:
     if not snapshot.exists or snapshot.get("store_id") != store_id:
         raise DomainError("order_not_found", f"Store {store_id} has no order {order_id!r}.")
     return repo.order_from_doc(snapshot.to_dict())
+
+
+def order_view_for_staff(backend: Backend, store_id: str, order_id: str) -> OrderView:
+    return with_refunds(backend, order_for_staff(backend, store_id, order_id))
+
+
+def with_refunds(backend: Backend, order: Order) -> OrderView:
+    return OrderView(order, refunds_by_order(backend, [order.id])[order.id])
+
+
+def refunds_by_order(backend: Backend, order_ids: list[str]) -> dict[str, tuple[OrderRefund, ...]]:
+    """The orders' refunds, oldest first, read in `in` queries of up to 30 ids (Firestore's limit)."""
+    from google.cloud.firestore import FieldFilter
+
+    found: dict[str, list[OrderRefund]] = {order_id: [] for order_id in order_ids}
+    for start in range(0, len(order_ids), IN_QUERY_LIMIT):
+        chunk = order_ids[start : start + IN_QUERY_LIMIT]
+        for doc in backend.db.collection("refunds").where(filter=FieldFilter("order_id", "in", chunk)).stream():
+            refund = doc.to_dict()
+            found[refund["order_id"]].append(
+                OrderRefund(
+                    id=refund["id"],
+                    amount=refund["amount"],
+                    status=refund["status"],
+                    provider_amount=refund["provider_amount"],
+                    giftcard_amount=refund["giftcard_amount"],
+                    provider_refund_id=refund.get("provider_refund_id"),
+                    created_at=repo.as_aware(refund["created_at"]),
+                )
+            )
+    return {order_id: tuple(sorted(refunds, key=lambda r: (r.created_at, r.id))) for order_id, refunds in found.items()}
 
 
 def list_orders(
@@ -244,7 +296,9 @@ def list_orders(
     snapshots = query.limit(limit + 1).get()
     orders = [repo.order_from_doc(s.to_dict()) for s in snapshots[:limit]]
     has_more = len(snapshots) > limit
-    return OrderPage(orders, encode_cursor(orders[-1]) if has_more else None)
+    refunds = refunds_by_order(backend, [order.id for order in orders])
+    views = [OrderView(order, refunds[order.id]) for order in orders]
+    return OrderPage(views, encode_cursor(orders[-1]) if has_more else None)
 
 
 def encode_cursor(order: Order) -> str:
@@ -264,7 +318,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 
 def change_status(
     backend: Backend, store_id: str, order_id: str, target: str, actor: Mapping[str, Any], reason: str | None
-) -> Order:
+) -> OrderView:
     from ..domain.workflow import staff_transition
     from .order_changes import change_order
 
@@ -274,7 +328,7 @@ def change_status(
     def decide(order: Order) -> OrderChange:
         return staff_transition(order, target, now, reason)
 
-    return change_order(backend, store, order_id, decide, actor, now).order
+    return with_refunds(backend, change_order(backend, store, order_id, decide, actor, now).order)
 
 
 @dataclass(frozen=True)
@@ -364,7 +418,7 @@ def correct_order(
     correct: Callable[[Order, datetime], Order],
     event: JournalEvent,
     actor: Mapping[str, Any],
-) -> Order:
+) -> OrderView:
     """A void or discount on an unpaid order, journaled with the new totals."""
     from .order_changes import change_order
 
@@ -381,4 +435,4 @@ def correct_order(
         data = {**event.data, "order_id": order.id, "totals": totals, "status": changed.status}
         return OrderChange(changed, (JournalEvent(event.type, data),))
 
-    return change_order(backend, store, order_id, decide, actor, now).order
+    return with_refunds(backend, change_order(backend, store, order_id, decide, actor, now).order)

@@ -1,41 +1,73 @@
-"""Provider payment events: applied exactly once, in the same commit as their dedup record."""
+"""Provider events: each takes effect once; what can never be applied is said so, never guessed.
+
+A payment event and its record `webhook_events/{provider}:{event id}` are committed together. A
+refund event may report several refunds (Stripe's `charge.refunded`): each is applied by itself,
+keyed by the provider's refund id with a status that only moves forward, so applying one twice
+changes nothing — and the event is recorded once all of them are applied.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from ..adapters import repository as repo
 from ..adapters.backend import Backend
-from ..adapters.store_writer import AlreadyWritten, Claims, Plan
-from ..domain.journal import JournalEvent
-from ..domain.payments import PaymentEvent, RefundEvent, decide
-from ..domain.refunds import refund_reversed
+from ..adapters.payments import provider
+from ..adapters.store_writer import AlreadyWritten
+from ..adapters.transient import RetryLater
+from ..domain.payments import PaymentEvent, RefundEvent, decide, refund_made_at_provider
+from ..domain.refunds import ReportedRefund, paid, refund_id_at_provider
 from ..domain.workflow import expire
-from .order_changes import change_order
+from .order_changes import PROVIDER, change_order, record_refund_status
 
-PROVIDER = {"type": "provider"}
 SCHEDULER = {"type": "system", "job": "expire"}
+UNKNOWN_PAYMENT = "unknown payment"
 
 
 @dataclass(frozen=True)
 class EventOutcome:
     duplicate: bool = False
-    ignored: str | None = None
+    ignored: str | None = None  # a type we do not handle
+    unprocessable: str | None = None  # why it can never be applied: the caller parks it
 
 
 def event_path(provider_name: str, event_id: str) -> str:
     return f"webhook_events/{provider_name}:{event_id}"
 
 
-def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
-    dedup = event_path(event.provider, event.id)
-    now = backend.now()
-    payment = backend.db.document(f"payments/{event.payment_id}").get()
-    if not payment.exists or payment.get("provider") != event.provider:
-        return record_unmatched(backend, event.provider, event.id, event.type, "unknown payment")
-    store, _ = backend.catalog.get(payment.get("store_id"))
+def event_record(kind: str | None, status: str, now: datetime, **details: Any) -> dict[str, Any]:
+    """What `webhook_events/{provider}:{id}` keeps: status `processed`, `ignored` or `unprocessable`."""
+    return {"type": kind, "status": status, "received_at": now, **details}
 
-    record = {"type": event.type, "at": now, "store_id": store.id, "order_id": payment.get("order_id")}
+
+def record_once(backend: Backend, provider_name: str, event_id: str, record: dict[str, Any]) -> bool:
+    """Creates the event's record; False if it exists (a replay)."""
+    from google.api_core.exceptions import AlreadyExists
+
+    try:
+        backend.db.document(event_path(provider_name, event_id)).create(record)
+    except AlreadyExists:
+        return False
+    return True
+
+
+def known_payment(backend: Backend, provider_name: str, payment_id: str | None):
+    """Our `payments/{id}` record of this provider's payment, or None."""
+    if payment_id is None:
+        return None
+    snapshot = backend.db.document(f"payments/{payment_id}").get()
+    return snapshot if snapshot.exists and snapshot.get("provider") == provider_name else None
+
+
+def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
+    payment = known_payment(backend, event.provider, event.payment_id)
+    if payment is None:
+        return EventOutcome(unprocessable=UNKNOWN_PAYMENT)
+    now = backend.now()
+    store, _ = backend.catalog.get(payment.get("store_id"))
+    record = event_record(event.type, "processed", now, store_id=store.id, order_id=payment.get("order_id"))
     try:
         change_order(
             backend,
@@ -44,7 +76,7 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
             lambda order: decide(order, event, now),
             PROVIDER,
             now,
-            creates={dedup: record},
+            creates={event_path(event.provider, event.id): record},
         )
     except AlreadyWritten:
         return EventOutcome(duplicate=True)
@@ -52,67 +84,81 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
 
 
 def handle_refund_event(backend: Backend, event: RefundEvent) -> EventOutcome:
-    """`refund.succeeded` confirms a refund; `refund.failed` (even after a success) makes its
-    amount refundable again. Exactly once per event, like payment events."""
+    """Every refund the event reports: a refund we hold moves its status forward; one we do not
+    hold was made at the provider and becomes a refund of the order."""
+    if backend.db.document(event_path(event.provider, event.id)).get().exists:
+        return EventOutcome(duplicate=True)
+    reported = event.refunds
+    if reported is None:
+        if known_payment(backend, event.provider, event.payment_id) is None:
+            return EventOutcome(unprocessable=UNKNOWN_PAYMENT)
+        reported = provider(event.provider).refunds_of(event.payment_id)
+    for refund in reported:
+        unprocessable = apply_reported_refund(backend, event.provider, refund)
+        if unprocessable:
+            return EventOutcome(unprocessable=unprocessable)
+    record = event_record(event.type, "processed", backend.now(), refunds=[refund.id for refund in reported])
+    return EventOutcome(duplicate=not record_once(backend, event.provider, event.id, record))
+
+
+def apply_reported_refund(backend: Backend, provider_name: str, reported: ReportedRefund) -> str | None:
+    """Applies what the provider says about one refund; returns why it cannot be, if so."""
+    held = held_refund(backend, provider_name, reported)
+    if held is None:
+        try:
+            return record_refund_made_at_provider(backend, provider_name, reported)
+        except AlreadyWritten:  # another event about the same refund recorded it first
+            held = backend.db.document(f"refunds/{refund_id_at_provider(provider_name, reported.id)}").get()
+    record_refund_status(backend, held.get("store_id"), held.reference, reported)
+    return None
+
+
+def held_refund(backend: Backend, provider_name: str, reported: ReportedRefund):
+    """Our refund document for a provider's refund, or None. Ours by the id Tresen gave it first:
+    between the provider's answer and our commit of it, our document does not know the provider's
+    id yet. Then one made at the provider (by its derived id), then ours by the provider's id."""
     from google.cloud.firestore import FieldFilter
 
-    provider_name, event_id, kind, provider_refund_id = event.provider, event.id, event.type, event.provider_refund_id
+    if reported.tresen_refund_id:
+        ours = backend.db.document(f"refunds/{reported.tresen_refund_id}").get()
+        if (
+            ours.exists
+            and ours.get("provider") == provider_name
+            and ours.to_dict().get("provider_refund_id") in (None, reported.id)
+        ):
+            return ours
+    made_there = backend.db.document(f"refunds/{refund_id_at_provider(provider_name, reported.id)}").get()
+    if made_there.exists:
+        return made_there
     found = (
         backend.db.collection("refunds")
-        .where(filter=FieldFilter("provider_refund_id", "==", provider_refund_id))
+        .where(filter=FieldFilter("provider_refund_id", "==", reported.id))
         .where(filter=FieldFilter("provider", "==", provider_name))
         .limit(1)
         .get()
     )
-    if not found:
-        return record_unmatched(backend, provider_name, event_id, kind, "unknown refund")
-    refund_ref = found[0].reference
-    store_id = found[0].get("store_id")
+    return found[0] if found else None
+
+
+def record_refund_made_at_provider(backend: Backend, provider_name: str, reported: ReportedRefund) -> str | None:
+    """A refund made outside Tresen becomes a refund of the order, created once under an id
+    derived from the provider's (a second event about it raises AlreadyWritten)."""
+    payment = known_payment(backend, provider_name, reported.payment_id)
+    if payment is None:
+        return UNKNOWN_PAYMENT
+    order_id = payment.get("order_id")
+    order = repo.order_from_doc(backend.db.document(repo.order_path(order_id)).get().to_dict())
+    if order.payment_status == "mismatch":
+        return "refund of a payment whose amount did not match its order"
+    if not paid(order):
+        # the provider refunded a payment whose success has not reached us yet: it will
+        raise RetryLater(f"order {order_id} is not paid yet")
+    store, _ = backend.catalog.get(payment.get("store_id"))
     now = backend.now()
-    dedup = event_path(provider_name, event_id)
-
-    def build(claims: Claims) -> Plan[None]:
-        refund_snapshot = refund_ref.get()
-        refund = refund_snapshot.to_dict()
-        order_snapshot = backend.db.document(repo.order_path(refund["order_id"])).get()
-        order = repo.order_from_doc(order_snapshot.to_dict())
-        status = "failed" if kind == "refund.failed" else "succeeded"
-        creates = {dedup: {"type": kind, "at": now, "store_id": store_id, "refund_id": refund["id"]}}
-        data = {
-            "id": refund["id"],
-            "order_id": order.id,
-            "provider_refund_id": provider_refund_id,
-            "amount": refund["provider_amount"],
-        }
-        if refund["status"] == status or refund["status"] == "failed":
-            events = [JournalEvent("refund.event_ignored", data | {"type": kind, "status": refund["status"]})]
-            return Plan(result=None, at=now, actor=PROVIDER, events=events, creates=creates)
-        updates = {refund_ref.path: ({"status": status}, refund_snapshot.update_time)}
-        if status == "failed":
-            # only what the provider was to pay back is refundable again; card credits stand
-            restored = refund_reversed(order, refund["provider_amount"], refund.get("lines") or {}, now)
-            updates[repo.order_path(order.id)] = (repo.order_to_doc(restored), order_snapshot.update_time)
-        events = [JournalEvent(f"refund.{status}", data)]
-        return Plan(result=None, at=now, actor=PROVIDER, events=events, creates=creates, updates=updates)
-
-    try:
-        backend.writer.commit(store_id, build)
-    except AlreadyWritten:
-        return EventOutcome(duplicate=True)
-    return EventOutcome()
-
-
-def record_unmatched(backend: Backend, provider_name: str, event_id: str, kind: str, why: str) -> EventOutcome:
-    """Recorded so a replay is recognised, though there is nothing of ours to change."""
-    from google.api_core.exceptions import AlreadyExists
-
-    try:
-        backend.db.document(event_path(provider_name, event_id)).create(
-            {"type": kind, "at": backend.now(), "ignored": why}
-        )
-    except AlreadyExists:
-        return EventOutcome(duplicate=True)
-    return EventOutcome(ignored=why)
+    change_order(
+        backend, store, order_id, lambda current: refund_made_at_provider(current, reported, now), PROVIDER, now
+    )
+    return None
 
 
 def record_payout(backend: Backend, provider_name: str, event_id: str, payout: dict) -> EventOutcome:
@@ -121,7 +167,9 @@ def record_payout(backend: Backend, provider_name: str, event_id: str, payout: d
 
     now = backend.now()
     batch = backend.db.batch()
-    batch.create(backend.db.document(event_path(provider_name, event_id)), {"type": "payout.paid", "at": now})
+    batch.create(
+        backend.db.document(event_path(provider_name, event_id)), event_record("payout.paid", "processed", now)
+    )
     batch.set(
         backend.db.document(f"payouts/{provider_name}:{payout['payout_id']}"),
         payout | {"provider": provider_name, "received_at": now},

@@ -1,0 +1,95 @@
+"""A verified provider event, handled once: applied, acknowledged, or parked for an operator.
+
+A correctly signed event that can never be processed — a shape we do not understand, an id we
+cannot store, money we cannot attribute (an unknown payment) — is acknowledged and parked as
+`unprocessable` with its raw body, never answered 5xx: a provider retries a 5xx for days. Failures
+of our own (Firestore unavailable) still propagate, so the provider retries those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..adapters.backend import Backend
+from ..domain.payments import OtherEvent, PayoutEvent, ProviderEvent, RefundEvent, UnprocessableEvent
+from .payments import (
+    EventOutcome,
+    event_record,
+    handle_payment_event,
+    handle_refund_event,
+    record_once,
+    record_payout,
+)
+
+RAW_KEPT = 900_000  # bytes of the body parked with the event: a Firestore document holds at most 1 MiB
+
+
+@dataclass(frozen=True)
+class ParkedEvent:
+    provider: str
+    event_id: str
+    type: str | None
+    reason: str
+    received_at: datetime
+    size: int  # of the body, in bytes
+
+
+def handle_event(backend: Backend, event: ProviderEvent, raw: bytes) -> EventOutcome:
+    if isinstance(event, UnprocessableEvent):
+        return park(backend, event, raw)
+    if isinstance(event, OtherEvent):
+        ignored = f"{event.type} is not handled"
+        record = event_record(event.type, "ignored", backend.now(), reason=ignored)
+        if not record_once(backend, event.provider, event.id, record):
+            return EventOutcome(duplicate=True)
+        return EventOutcome(ignored=ignored)
+    if isinstance(event, PayoutEvent):
+        outcome = record_payout(backend, event.provider, event.id, event.payout)
+    elif isinstance(event, RefundEvent):
+        outcome = handle_refund_event(backend, event)
+    else:
+        outcome = handle_payment_event(backend, event)
+    if outcome.unprocessable:
+        return park(backend, UnprocessableEvent(event.provider, event.id, event.type, outcome.unprocessable), raw)
+    return outcome
+
+
+def park(backend: Backend, event: UnprocessableEvent, raw: bytes) -> EventOutcome:
+    """Keep the event with its raw body for an operator (`tresen webhooks --unprocessable`), once."""
+    record = event_record(
+        event.type,
+        "unprocessable",
+        backend.now(),
+        provider=event.provider,
+        event_id=event.id,
+        reason=event.reason,
+        raw=raw[:RAW_KEPT],
+        size=len(raw),
+    )
+    if not record_once(backend, event.provider, event.id, record):
+        return EventOutcome(duplicate=True)
+    return EventOutcome(unprocessable=event.reason)
+
+
+def unprocessable_events(db, limit: int) -> list[ParkedEvent]:
+    """The parked events, newest first."""
+    from google.cloud.firestore import FieldFilter, Query
+
+    query = (
+        db.collection("webhook_events")
+        .where(filter=FieldFilter("status", "==", "unprocessable"))
+        .order_by("received_at", direction=Query.DESCENDING)
+        .limit(limit)
+    )
+    return [
+        ParkedEvent(
+            provider=doc.get("provider"),
+            event_id=doc.get("event_id"),
+            type=doc.get("type"),
+            reason=doc.get("reason"),
+            received_at=doc.get("received_at"),
+            size=doc.get("size"),
+        )
+        for doc in query.stream()
+    ]
