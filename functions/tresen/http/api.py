@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
-from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from ..domain.refunds import RefundRequest
@@ -13,15 +10,6 @@ from . import models as m
 from . import present
 from .problems import ApiProblem
 from .router import JOB, STAFF_ROLES, Call, route, staff
-
-ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
-
-
-def _order_id(call: Call) -> str:
-    """The path's order id, if it can be one: anything else is a plain 404, before any read."""
-    if not ORDER_ID.match(call.params["order"]):
-        raise DomainError("order_not_found", "No such order.")
-    return call.params["order"]
 
 
 def _backend():
@@ -105,13 +93,14 @@ def create_order(call: Call):
     "/v1/orders/{order}",
     summary="An order, for the customer holding its X-Order-Token",
     tag="customer",
+    headers=("X-Order-Token",),
     response=m.OrderOut,
     present=present.customer_order_out,
     errors=("order_not_found",),
 )
 def get_order(call: Call):
     token = call.request.headers.get("X-Order-Token")
-    return orders.order_for_customer(_backend(), _order_id(call), token), token
+    return orders.order_for_customer(_backend(), call.params["order"], token), token
 
 
 @route(
@@ -143,7 +132,7 @@ def list_orders(call: Call):
     errors=("unauthenticated", "forbidden", "order_not_found"),
 )
 def get_store_order(call: Call):
-    return orders.order_view_for_staff(_backend(), call.params["store"], _order_id(call))
+    return orders.order_view_for_staff(_backend(), call.params["store"], call.params["order"])
 
 
 @route(
@@ -152,6 +141,7 @@ def get_store_order(call: Call):
     summary="Signed events from a payment provider (CONTRACT §6)",
     tag="webhooks",
     raw_body=True,
+    headers=("Stripe-Signature", "Sandbox-Signature"),
     response=m.WebhookAck,
     errors=("invalid_signature", "not_found", "validation_failed", "service_unavailable"),
 )
@@ -164,7 +154,13 @@ def provider_webhook(call: Call):
     return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored, unprocessable=outcome.unprocessable)
 
 
-@route("GET", "/v1/sandbox/checkout/{payment}", summary="Sandbox checkout page (dev mode only)", tag="sandbox")
+@route(
+    "GET",
+    "/v1/sandbox/checkout/{payment}",
+    summary="Sandbox checkout page (dev mode only)",
+    tag="sandbox",
+    media_type="text/html",
+)
 def sandbox_checkout(call: Call):
     from .checkout import checkout_page, payment_or_404
 
@@ -172,7 +168,14 @@ def sandbox_checkout(call: Call):
     return checkout_page(payment_or_404(_backend().db, call.params["payment"]))
 
 
-@route("POST", "/v1/sandbox/checkout/{payment}", summary="Press Pay or Fail (form post)", tag="sandbox")
+@route(
+    "POST",
+    "/v1/sandbox/checkout/{payment}",
+    summary="Press Pay or Fail (form post)",
+    tag="sandbox",
+    media_type="text/html",
+    errors=("validation_failed", "payload_too_large"),
+)
 def sandbox_press(call: Call):
     from .checkout import payment_or_404, press_button
 
@@ -201,7 +204,7 @@ def _sandbox_only() -> None:
     errors=("unauthenticated", "forbidden", "order_not_found", "invalid_transition", "validation_failed"),
 )
 def change_order_status(call: Call):
-    order_id = _order_id(call)
+    order_id = call.params["order"]
     body: m.StatusChange = call.body
     return orders.change_status(
         _backend(), call.params["store"], order_id, body.status, call.caller.actor(), body.reason
@@ -213,6 +216,7 @@ def change_order_status(call: Call):
     "/v1/stores/{store}/orders/{order}/refunds",
     summary="Refund a paid order, by amount or by lines",
     tag="staff",
+    headers=("X-Passkey",),
     access=staff("owner", "supervisor", "staff"),
     body=m.RefundIn,
     response=m.RefundOut,
@@ -233,7 +237,7 @@ def change_order_status(call: Call):
     ),
 )
 def refund(call: Call):
-    order_id = _order_id(call)
+    order_id = call.params["order"]
     body: m.RefundIn = call.body
     request = RefundRequest(
         amount=body.amount, lines=tuple((line.line_id, line.quantity) for line in body.lines or ()), reason=body.reason
@@ -268,6 +272,7 @@ CORRECTION_ERRORS = (
     "/v1/stores/{store}/orders/{order}/void",
     summary="Remove items from an unpaid order",
     tag="staff",
+    headers=("X-Passkey",),
     access=staff("owner", "supervisor", "staff"),
     body=m.VoidIn,
     response=m.OrderOut,
@@ -277,7 +282,7 @@ CORRECTION_ERRORS = (
 def void(call: Call):
     from ..domain.corrections import void_lines, void_needs_passkey
 
-    order_id = _order_id(call)
+    order_id = call.params["order"]
     body: m.VoidIn = call.body
     current = orders.order_for_staff(_backend(), call.params["store"], order_id)
     late = void_needs_passkey(current, _backend().now())
@@ -296,6 +301,7 @@ def void(call: Call):
     "/v1/stores/{store}/orders/{order}/discount",
     summary="Give a discount on an unpaid order",
     tag="staff",
+    headers=("X-Passkey",),
     access=staff("owner", "supervisor", "staff"),
     body=m.DiscountIn,
     response=m.OrderOut,
@@ -305,7 +311,7 @@ def void(call: Call):
 def give_discount(call: Call):
     from ..domain.corrections import discount
 
-    order_id = _order_id(call)
+    order_id = call.params["order"]
     body: m.DiscountIn = call.body
     actor = _approved_actor(call, "discount", staff_needs_it=True)  # staff may discount only with the passkey
     event = JournalEvent("order.discounted", {"amount": body.amount, "percent": body.percent, "reason": body.reason})

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from ..domain.ids import ID
 
@@ -16,6 +25,18 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 OrderStatus = Literal["awaiting_payment", "paid", "placed", "accepted", "ready", "completed", "canceled", "rejected"]
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
+
+
+def rfc3339_text(value: object) -> object:
+    """Times are RFC 3339 strings with an offset: pydantic alone would also take a number of
+    seconds (`0` → 1970) or a date without a time."""
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 time with an offset, e.g. 2026-11-23T18:04:05+01:00")
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(rfc3339_text)]
 
 
 class Model(BaseModel):
@@ -37,11 +58,30 @@ class OrderItemIn(Inbound):
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+def one_of(*fields: str) -> dict:
+    """The JSON-schema form of "exactly one of these fields" (the model's own check enforces it)."""
+    return {"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in fields]}
+
+
 class FulfilmentIn(Inbound):
+    model_config = ConfigDict(
+        extra="ignore",
+        defer_build=True,
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                    "then": {"required": [field], "properties": {field: {"type": "string", "pattern": r"\S"}}},
+                }
+                for kind, field in (("table", "table"), ("delivery", "address"))
+            ]
+        },
+    )
+
     type: Literal["pickup", "delivery", "table"]
     table: ShortText | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None
-    requested_time: AwareDatetime | None = None
+    requested_time: Time | None = Field(default=None, description="5 minutes ago at the earliest, 7 days ahead")
 
     @model_validator(mode="after")
     def _details_for_type(self) -> FulfilmentIn:
@@ -235,7 +275,7 @@ class OrderListQuery(Model):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     status: OrderStatus | None = None
-    since: AwareDatetime | None = None
+    since: Time | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
     cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
 
@@ -362,6 +402,8 @@ class RefundLineIn(Inbound):
 
 
 class RefundIn(Inbound):
+    model_config = ConfigDict(extra="ignore", defer_build=True, json_schema_extra=one_of("amount", "lines"))
+
     amount: Annotated[int, Field(strict=True, ge=1, le=100_000_000)] | None = None
     lines: list[RefundLineIn] | None = Field(default=None, min_length=1, max_length=100)
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -402,7 +444,6 @@ class RefundOut(Model):
     )
 
 
-
 class PasskeyIn(Inbound):
     pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
     protect: list[Literal["void_unpaid", "refund", "discount", "customer_data"]] = Field(max_length=4)
@@ -414,6 +455,8 @@ class VoidIn(Inbound):
 
 
 class DiscountIn(Inbound):
+    model_config = ConfigDict(extra="ignore", defer_build=True, json_schema_extra=one_of("amount", "percent"))
+
     amount: Annotated[int, Field(strict=True, ge=1, le=100_000_000)] | None = None
     percent: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
