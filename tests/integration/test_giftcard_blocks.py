@@ -24,6 +24,7 @@ from conftest import ROOT
 from support import idem, staff_token
 from tresen.adapters import archive
 from tresen.adapters.clock import now
+from tresen.adapters.firestore_client import SCAN_TIMEOUT
 from tresen.adapters.giftcard_store import keyed_hash
 from tresen.domain.giftcards import normalize_code
 from tresen.services import giftcards as blocks
@@ -72,12 +73,12 @@ def chunks_done(backend, activation_id: str) -> int:
 
 def block_cards(backend, store_id: str) -> list:
     query = backend.db.collection("giftcards").where(filter=FieldFilter("store_id", "==", store_id))
-    return list(query.select(["id", "status", "balance"]).stream())
+    return list(query.select(["id", "status", "balance"]).stream(timeout=SCAN_TIMEOUT))
 
 
 def chunk_entries(backend, store_id: str) -> list[dict]:
     query = backend.db.collection(f"stores/{store_id}/journal").where(filter=FieldFilter("type", "==", CHUNK_EVENT))
-    return [s.to_dict() for s in query.stream()]
+    return [s.to_dict() for s in query.stream(timeout=SCAN_TIMEOUT)]
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.05, process=None, log: Path | None = None):

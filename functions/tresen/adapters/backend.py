@@ -7,6 +7,7 @@ from datetime import datetime
 
 from . import clock
 from .archive import ArchiveQueue
+from .archive import holds as archive_holds
 from .idempotency import IdempotencyRecords
 from .lazy import once
 from .repository import CatalogCache
@@ -23,7 +24,8 @@ class Backend:
 
     def __post_init__(self) -> None:
         self.archive = ArchiveQueue(self.db)
-        self.writer = StoreWriter(self.db, on_committed=self.archive.submit)
+        self.writer = StoreWriter(self.db, on_committed=self.archive.submit, archived=archive_holds)
+        self.archive.on_conflict = self.writer.forget_journal_head
         self.idempotency = IdempotencyRecords(self.db)
         self.catalog = CatalogCache(self.db)
 

@@ -4,6 +4,11 @@ A record is claimed with a create-only write (state `in_flight`, a short lease).
 stores the finished response into it inside its own atomic commit, guarded by the record's update
 time, so "the effect happened" and "the response is saved" can never disagree. A lease that
 expired (the instance died mid-request) may be taken over by the next attempt.
+
+The lease is short, so a customer whose request died with its instance can retry it within
+seconds. That is safe however long a request really takes: a takeover changes the record's update
+time, and the slow attempt's commit, which carries its response guarded by the old update time,
+then fails as a whole: only one attempt's effect is ever committed.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 RETENTION = timedelta(days=7)
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=8)  # a retry after a crash waits at most this; a slower request stays safe (above)
 
 
 @dataclass(frozen=True)

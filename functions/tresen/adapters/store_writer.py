@@ -35,6 +35,16 @@ class StoreBusy(RuntimeError):
     """Too many concurrent writers won the race for this store's numbers; safe to retry."""
 
 
+class JournalRecoveryNeeded(RuntimeError):
+    """The archive holds entries beyond Firestore's journal head: Firestore lost them (a restore
+    from a backup, an emulator that crashed). Appending now would give those seqs other content,
+    so the store takes no writes until `tresen recover` brings them back."""
+
+    def __init__(self, store_id: str, head: int):
+        super().__init__(f"store {store_id}: the archive holds seq {head + 1} beyond Firestore's journal head {head}")
+        self.store_id = store_id
+
+
 class AlreadyWritten(RuntimeError):
     """A create-only document of the use case itself exists: this effect was applied before."""
 
@@ -92,9 +102,15 @@ class Claims:
 
 
 class StoreWriter:
-    def __init__(self, db, on_committed: Callable[[list[dict[str, Any]]], None]):
+    def __init__(
+        self,
+        db,
+        on_committed: Callable[[list[dict[str, Any]]], None],
+        archived: Callable[[str, int], bool] | None = None,
+    ):
         self._db = db
         self._on_committed = on_committed
+        self._archived = archived  # does the archive hold this store's entry with this seq?
         self._guard = threading.Lock()
         self._store_locks: dict[str, threading.Lock] = {}
         self._journal_heads: dict[str, tuple[int, str]] = {}
@@ -186,17 +202,50 @@ class StoreWriter:
     def journal_head(self, store_id: str) -> tuple[int, str]:
         head = self._journal_heads.get(store_id)
         if head is None:
-            from google.cloud.firestore import Query
-
-            newest = (
-                self._db.collection(f"stores/{store_id}/journal")
-                .order_by("seq", direction=Query.DESCENDING)
-                .limit(1)
-                .get()
-            )
-            head = (newest[0].get("seq"), newest[0].get("hash")) if newest else (0, GENESIS_HASH)
+            head = self._newest_entry(store_id)
+            while self._archived_beyond(store_id, head[0]):
+                # Another instance may have appended and archived since we read: archive writes
+                # come after commits, so a second read of Firestore tells a loss from a race.
+                newer = self._newest_entry(store_id)
+                if newer[0] > head[0]:
+                    head = newer
+                    continue
+                log.error(
+                    "store %s: JOURNAL RECOVERY NEEDED: the archive holds seq %d but Firestore's journal ends at "
+                    "%d; no writes until `tresen recover --store %s`",
+                    store_id,
+                    head[0] + 1,
+                    head[0],
+                    store_id,
+                )
+                raise JournalRecoveryNeeded(store_id, head[0])
             self._journal_heads[store_id] = head
         return head
+
+    def _newest_entry(self, store_id: str) -> tuple[int, str]:
+        from google.cloud.firestore import Query
+
+        newest = (
+            self._db.collection(f"stores/{store_id}/journal").order_by("seq", direction=Query.DESCENDING).limit(1).get()
+        )
+        return (newest[0].get("seq"), newest[0].get("hash")) if newest else (0, GENESIS_HASH)
+
+    def _archived_beyond(self, store_id: str, seq: int) -> bool:
+        """Checked once whenever this instance learns a store's head: one object lookup. If the
+        archive cannot answer, writing goes on (orders must not depend on the archive being up);
+        an archive write that meets other bytes stops the store then (`forget_journal_head`)."""
+        if self._archived is None:
+            return False
+        try:
+            return self._archived(store_id, seq + 1)
+        except Exception as error:
+            log.warning("store %s: could not check the archive beyond seq %d: %r", store_id, seq, error)
+            return False
+
+    def forget_journal_head(self, store_id: str) -> None:
+        """Learn the head afresh (and check the archive beyond it) before the next append."""
+        with self._guard:
+            self._journal_heads.pop(store_id, None)
 
     def counter_head(self, store_id: str, counter: Counter) -> int:
         key = (store_id, counter)

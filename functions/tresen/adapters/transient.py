@@ -23,5 +23,6 @@ def is_transient(error: Exception) -> bool:
         gcp.Aborted,
         gcp.InternalServerError,
         gcp.TooManyRequests,
+        gcp.RetryError,  # a call's bounded retries ran out (adapters/firestore_client.py)
     )
     return isinstance(error, retryable)

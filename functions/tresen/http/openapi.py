@@ -172,6 +172,8 @@ def problem_responses(r: Route) -> dict:
 
 def problem_codes(r: Route) -> set[str]:
     codes = set(r.errors) | {"internal_error", "service_unavailable"}
+    if r.method != "GET":
+        codes.add("journal_recovery_needed")
     if r.body or r.raw_body:
         codes |= {"malformed_body", "payload_too_large", "unsupported_media_type"}
     if r.body:
@@ -190,4 +192,3 @@ def problem_codes(r: Route) -> set[str]:
 
 def openapi_response() -> Response:
     return Response(json.dumps(openapi_document()), content_type="application/json; charset=utf-8")
-

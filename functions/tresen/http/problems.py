@@ -49,6 +49,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not_supported": (422, "Not supported yet"),
     "internal_error": (500, "Internal error"),
     "service_unavailable": (503, "Service temporarily unavailable"),
+    "journal_recovery_needed": (503, "Journal recovery needed"),
 }
 
 

@@ -243,8 +243,15 @@ def status_of(route: Route, result: Any) -> int:
 
 def unexpected(request: Request, error: Exception) -> ApiProblem:
     """503 for what a retry can fix (the client or provider retries), 500 for the rest."""
+    from ..adapters.store_writer import JournalRecoveryNeeded
     from ..adapters.transient import is_transient
 
+    if isinstance(error, JournalRecoveryNeeded):  # logged loudly where it was found
+        return ApiProblem(
+            "journal_recovery_needed",
+            "This store's journal is being recovered; no changes are taken until then.",
+            headers={"Retry-After": "60"},
+        )
     if is_transient(error):
         log.warning("transient failure on %s %s: %r", request.method, request.path, error)
         return ApiProblem("service_unavailable", "Please retry shortly.", headers={"Retry-After": "1"})

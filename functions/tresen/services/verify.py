@@ -1,7 +1,8 @@
 """`tresen verify`: recompute each store's journal chain from Firestore and from the archive.
 
 Both copies must be complete, each must chain from seq 1, and they must be identical entry for
-entry. The report names the first seq that is missing, reordered or differs.
+entry. The report names the first seq that is missing, reordered or differs, and tells an archive
+that is merely behind (entries still in the outbox) from one that disagrees.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ class Verdict:
 
 
 def firestore_entries(db, store_id: str) -> list[dict]:
-    return [s.to_dict() for s in db.collection(f"stores/{store_id}/journal").order_by("seq").stream()]
+    from ..adapters.firestore_client import SCAN_TIMEOUT
+
+    journal = db.collection(f"stores/{store_id}/journal").order_by("seq")
+    return [s.to_dict() for s in journal.stream(timeout=SCAN_TIMEOUT)]
 
 
 def archived_entries(bucket, store_id: str) -> list[dict]:
@@ -37,18 +41,45 @@ def verify_store(db, bucket, store_id: str) -> Verdict:
         return Verdict(store_id, 0, "no such store")
     live = firestore_entries(db, store_id)
     archived = archived_entries(bucket, store_id)
+    findings = []  # (seq, problem): the report names the lowest seq; at a tie, the first found
     for name, entries in (("Firestore", live), ("archive", archived)):
         broken = first_chain_break(entries)
         if broken:
-            return Verdict(store_id, len(live), f"{name}: seq {broken[0]}: {broken[1]}")
-    for live_entry, archived_entry in zip(live, archived, strict=False):
-        if canonical_bytes(live_entry) != canonical_bytes(archived_entry):
-            return Verdict(store_id, len(live), f"seq {live_entry['seq']}: Firestore and archive differ")
-    if len(live) != len(archived):
-        shorter = "archive" if len(archived) < len(live) else "Firestore"
-        first_missing = min(len(live), len(archived)) + 1
-        return Verdict(store_id, len(live), f"seq {first_missing}: missing from the {shorter}")
+            findings.append((broken[0], f"{name}: seq {broken[0]}: {broken[1]}"))
+    live_by_seq, archived_by_seq = by_seq(live), by_seq(archived)
+    both = sorted(live_by_seq.keys() & archived_by_seq.keys())
+    differing = next(
+        (seq for seq in both if canonical_bytes(live_by_seq[seq]) != canonical_bytes(archived_by_seq[seq])), None
+    )
+    if differing is not None:
+        findings.append((differing, f"seq {differing}: Firestore and archive differ"))
+    only_archived = sorted(archived_by_seq.keys() - live_by_seq.keys())
+    if only_archived:
+        first = only_archived[0]
+        findings.append((first, f"seq {first}: missing from Firestore, the archive holds it (`tresen recover`)"))
+    only_live = sorted(live_by_seq.keys() - archived_by_seq.keys())
+    if only_live:
+        first = only_live[0]
+        if awaiting_archive(db, store_id, only_live):
+            problem = f"seq {first}: not archived yet: the archive is behind by {len(only_live)} (`tresen sweep`)"
+        else:
+            problem = f"seq {first}: missing from the archive"
+        findings.append((first, problem))
+    if findings:
+        return Verdict(store_id, len(live), min(findings, key=lambda finding: finding[0])[1])
     return Verdict(store_id, len(live), None)
+
+
+def by_seq(entries: list[dict]) -> dict[int, dict]:
+    return {entry["seq"]: entry for entry in entries if isinstance(entry.get("seq"), int)}
+
+
+def awaiting_archive(db, store_id: str, seqs: list[int]) -> bool:
+    """Every entry has its outbox marker: written to Firestore, archive write still to come."""
+    from ..adapters.store_writer import outbox_path
+
+    markers = db.get_all([db.document(outbox_path(store_id, seq)) for seq in seqs])
+    return sum(marker.exists for marker in markers) == len(seqs)
 
 
 def all_store_ids(db) -> list[str]:

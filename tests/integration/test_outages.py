@@ -1,0 +1,129 @@
+"""Outages: a frozen Firestore answers 503 with Retry-After within seconds, and service resumes at
+once when it returns; a database that lost journal entries (a restore) stops the store's writes
+until `tresen recover` brings them back from the archive."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+from test_journal_archive import request
+from test_sandbox_webhooks import deliver, online_order, payment_event
+
+from support import idem, order_body
+from tresen import cli
+from tresen.adapters import archive
+from tresen.services.orders import place_order
+from tresen.services.verify import firestore_entries, verify_store
+
+ANSWER_WITHIN = 10  # seconds: a customer's phone waits about this long
+
+
+def answered_within(seconds: float, call):
+    """The call's answer, or None if it had none after `seconds` (it runs on in the background)."""
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    return answers[0] if answers else None
+
+
+def test_a_frozen_firestore_answers_503_quickly_and_service_resumes_when_it_returns(client, store_id, emulators):
+    order = online_order(client, store_id)
+    calls = {
+        "order": lambda: client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()),
+        "webhook": lambda: deliver(client, payment_event(order, "succeeded")),
+        "health": lambda: client.get("/v1/health"),
+    }
+    firestore = emulators._children[0].pid  # the emulator's process group (gcloud and its java)
+    os.killpg(firestore, signal.SIGSTOP)
+    try:
+        for name, call in calls.items():
+            response = answered_within(ANSWER_WITHIN, call)
+            assert response is not None, f"{name}: no answer within {ANSWER_WITHIN} s"
+            assert (response.status_code, response.content_type) == (503, "application/problem+json"), name
+            assert response.headers["Retry-After"].isdigit(), name
+    finally:
+        os.killpg(firestore, signal.SIGCONT)
+    time.sleep(5)
+    for name, call in calls.items():
+        response = answered_within(ANSWER_WITHIN, call)
+        assert response is not None and response.status_code < 300, name
+    paid = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
+    assert (paid["status"], paid["payment_status"]) == ("paid", "paid")
+
+
+def lose_newest_journal_entries(backend, store_id: str, count: int) -> None:
+    """What a restore from a backup taken a little earlier does to the journal."""
+    for entry in firestore_entries(backend.db, store_id)[-count:]:
+        backend.db.document(f"stores/{store_id}/journal/{entry['seq']:012d}").delete()
+    backend.writer.forget_journal_head(store_id)  # as an instance that starts after the restore
+
+
+def test_a_restored_database_stops_writes_until_recover_brings_the_archived_entries_back(
+    client, store_id, backend, capsys
+):
+    for _ in range(3):
+        place_order(backend, store_id, request(), {"type": "customer"}, [])
+    backend.archive.drain()
+    lost = [e["hash"] for e in firestore_entries(backend.db, store_id)[1:]]
+    lose_newest_journal_entries(backend, store_id, 2)
+
+    refused = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
+    assert (refused.status_code, refused.get_json()["code"]) == (503, "journal_recovery_needed")
+    assert refused.headers["Retry-After"] == "60"
+    assert [e["seq"] for e in firestore_entries(backend.db, store_id)] == [1]
+    verdict = verify_store(backend.db, archive.bucket(), store_id)
+    assert verdict.problem == "seq 2: missing from Firestore, the archive holds it (`tresen recover`)"
+
+    assert cli.main(["recover", "--store", store_id]) == 0
+    printed = capsys.readouterr().out
+    assert f"{store_id}: restored 2 journal entries (seq 2-3) from the archive" in printed
+    assert [e["hash"] for e in firestore_entries(backend.db, store_id)[1:]] == lost
+    assert verify_store(backend.db, archive.bucket(), store_id).ok
+
+    placed = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
+    assert placed.status_code == 201
+    backend.archive.drain()
+    assert [e["seq"] for e in firestore_entries(backend.db, store_id)] == [1, 2, 3, 4]
+    assert verify_store(backend.db, archive.bucket(), store_id).ok
+
+
+def test_recover_lists_the_business_documents_the_restore_lost_and_claims_their_invoice_numbers(
+    store_id, backend, capsys
+):
+    placed = [place_order(backend, store_id, request(), {"type": "customer"}, []) for _ in range(2)]
+    backend.archive.drain()
+    lost_order = placed[1].order
+    backend.db.document(f"orders/{lost_order.id}").delete()
+    backend.db.document(f"stores/{store_id}/invoice_numbers/{lost_order.invoice_number[-11:-7]}-000000002").delete()
+    lose_newest_journal_entries(backend, store_id, 1)
+
+    assert cli.main(["recover", "--store", store_id]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1:] == [
+        f"{store_id}: invoice numbers claimed again: {lost_order.invoice_number}",
+        f"{store_id}: to resolve: seq 2 order.placed: order {lost_order.id} is missing",
+    ]
+
+
+def test_verify_names_the_first_seq_where_firestore_and_archive_fork(store_id, backend):
+    """Firestore lost seq 2-3 and took other entries under those seqs: the fork starts at 2, even
+    though the archive's own chain breaks only later, where entries written after the fork land."""
+    for _ in range(3):
+        place_order(backend, store_id, request(), {"type": "customer"}, [])
+    backend.archive.drain()
+    for seq in (2, 3):
+        backend.db.document(f"stores/{store_id}/journal/{seq:012d}").delete()
+    backend.writer.forget_journal_head(store_id)
+    backend.writer._archived = None  # an instance that could not reach the archive when it learned the head
+    try:
+        for _ in range(3):
+            place_order(backend, store_id, request(), {"type": "customer"}, [])
+        backend.archive.drain()
+    finally:
+        backend.writer._archived = archive.holds
+    verdict = verify_store(backend.db, archive.bucket(), store_id)
+    assert verdict.problem == "seq 2: Firestore and archive differ"
