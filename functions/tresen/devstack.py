@@ -1,23 +1,31 @@
-"""The local stack: Firestore emulator (gcloud) and fake-gcs-server, started and stopped as a unit.
+"""The local stack: Firestore emulator (java) and fake-gcs-server, started and stopped as a unit.
 
-Children run in their own process groups so that stopping kills the whole group (gcloud starts
-java through a shell script; killing gcloud alone would leave java running). With a data
-directory, Firestore data is exported on a clean stop and imported at the next start, and the
-storage emulator keeps its objects on disk.
+Both emulators are direct children that the kernel kills when the thread that started them ends
+(Linux), so even a `kill -9` of `tresen dev` leaves none behind to answer in place of the next
+run's; a port already taken is refused before anything starts. They run in their own sessions, so
+a Ctrl-C in the terminal reaches only `tresen dev`, which exports the data before it stops them.
+With a data directory, Firestore data is exported on a clean stop and imported at the next start,
+and the storage emulator keeps its objects on disk.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -28,19 +36,63 @@ INSTALL_HINT = (
 )
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 class StackError(RuntimeError):
     pass
 
 
+class Stopping(BaseException):
+    """Raised in the main thread by the first stop signal (see `stop_on_signals`); a BaseException,
+    like KeyboardInterrupt, so that no `except Exception` on the way swallows it."""
+
+
+def _firestore_jar() -> Path | None:
+    sdks = [Path("/usr/lib/google-cloud-sdk")]
+    if gcloud := shutil.which("gcloud"):
+        sdks.insert(0, Path(os.path.realpath(gcloud)).parent.parent)
+    for sdk in sdks:
+        jar = sdk / "platform" / "cloud-firestore-emulator" / "cloud-firestore-emulator.jar"
+        if jar.is_file():
+            return jar
+    return None
+
+
 def emulator_available() -> bool:
-    if not shutil.which("gcloud") or not shutil.which("java"):
-        return False
-    sdk = Path(os.path.realpath(shutil.which("gcloud"))).parent.parent
-    candidates = [
-        sdk / "platform" / "cloud-firestore-emulator",
-        Path("/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator"),
-    ]
-    return any(path.is_dir() for path in candidates)
+    return bool(shutil.which("java")) and _firestore_jar() is not None
+
+
+def parent_death_signal(sig: int) -> Callable[[], object] | None:
+    """A function that asks the kernel to send `sig` to the calling process when the thread that
+    started it ends; None where there is no such thing (outside Linux).
+
+    The libc function is looked up here, in the parent: a child forked from a process with threads
+    must not load anything between fork and exec, where `preexec_fn` runs.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    return functools.partial(ctypes.CDLL(None).prctl, pr_set_pdeathsig, sig)
+
+
+def refuse_busy_port(port: int, what: str) -> None:
+    """Whatever already listens on a port would answer our readiness checks in place of the server
+    we start there (which could not bind), so a busy port stops the start instead."""
+    with socket.socket() as probe:
+        # as servers bind: a connection of the last run still in TIME_WAIT is no one listening
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            reason = (
+                "is already in use — is another `tresen dev` running?"
+                if error.errno == errno.EADDRINUSE
+                else f"cannot be used: {error.strerror}"
+            )
+            raise StackError(f"port {port} ({what}) {reason}") from None
 
 
 def _fake_gcs_binary() -> str:
@@ -49,7 +101,7 @@ def _fake_gcs_binary() -> str:
     return str(_get_binary_path())
 
 
-def _answers(url: str, timeout: float = 1.0) -> bool:
+def _answers(url: str | urllib.request.Request, timeout: float = 1.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout):
             return True
@@ -96,11 +148,17 @@ class LocalStack:
         return f"http://127.0.0.1:{self.storage_port}"
 
     def start(self) -> None:
+        """Start both emulators. Call it from a thread that outlives the stack (the main thread):
+        the emulators die with the thread that started them."""
         if not emulator_available():
             raise StackError(INSTALL_HINT)
+        refuse_busy_port(self.firestore_port, "Firestore emulator")
+        refuse_busy_port(self.storage_port, "Storage emulator")
         try:
-            self._start_firestore()
-            self._start_storage()
+            firestore = self._spawn("firestore", self._firestore_argv())
+            storage = self._spawn("storage", self._storage_argv())
+            wait_until(self._firestore_serves, 90, "the Firestore emulator", firestore)
+            wait_until(lambda: _answers(f"{self.storage_url}/storage/v1/b"), 30, "fake-gcs-server", storage)
         except BaseException:
             self.stop(export=False)
             raise
@@ -111,53 +169,71 @@ class LocalStack:
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         logfile = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the child)
         child = subprocess.Popen(
-            argv, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            argv,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            # SIGKILL: if we are gone, nobody is left to ask for an export, and nothing may linger
+            preexec_fn=parent_death_signal(signal.SIGKILL),
         )
         self._children.append(child)
         return child
 
-    def _start_firestore(self) -> None:
+    def _firestore_serves(self) -> bool:
+        # The emulator answers HTTP seconds before it serves its first request (5 s on a busy
+        # machine, longer than our clients' commit deadline): ready is when an empty commit is done.
+        empty_commit = urllib.request.Request(
+            f"http://{self.firestore_host}/v1/projects/{self.project}/databases/(default)/documents:commit",
+            data=b'{"writes": []}',
+            headers={"Content-Type": "application/json", "Authorization": "Bearer owner"},
+            method="POST",
+        )
+        return _answers(empty_commit, timeout=30)
+
+    def _firestore_argv(self) -> list[str]:
+        # What `gcloud emulators firestore start` runs in the end, without gcloud and the shell
+        # script between it and java: java as our own child dies with us (a grandchild would not),
+        # and skipping gcloud saves a second per start.
         argv = [
-            "gcloud",
-            "emulators",
-            "firestore",
+            "java",
+            "-Duser.language=en",
+            "-cp",
+            str(_firestore_jar()),
+            "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
             "start",
-            "--quiet",
-            f"--host-port={self.firestore_host}",
+            "--host=127.0.0.1",
+            f"--port={self.firestore_port}",
             f"--rules={self.rules}",
+            "--database-mode=firestore-native",
         ]
         snapshot = self._latest_export()
         if snapshot:
             argv.append(f"--import-data={snapshot}")
-        child = self._spawn("firestore", argv)
-        wait_until(lambda: _answers(f"http://{self.firestore_host}/"), 90, "the Firestore emulator", child)
+        return argv
 
-    def _start_storage(self) -> None:
+    def _storage_argv(self) -> list[str]:
         root = self.data_dir / "storage" if self.data_dir else Path(self._scratch.name) / "storage"
         root.mkdir(parents=True, exist_ok=True)
-        child = self._spawn(
-            "storage",
-            [
-                _fake_gcs_binary(),
-                "-scheme",
-                "http",
-                "-host",
-                "127.0.0.1",
-                "-port",
-                str(self.storage_port),
-                "-backend",
-                "filesystem",
-                "-filesystem-root",
-                str(root),
-                "-external-url",
-                self.storage_url,
-                "-location",
-                "EUROPE-WEST3",
-                "-log-level",
-                "warn",
-            ],
-        )
-        wait_until(lambda: _answers(f"{self.storage_url}/storage/v1/b"), 30, "fake-gcs-server", child)
+        return [
+            _fake_gcs_binary(),
+            "-scheme",
+            "http",
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(self.storage_port),
+            "-backend",
+            "filesystem",
+            "-filesystem-root",
+            str(root),
+            "-external-url",
+            self.storage_url,
+            "-location",
+            "EUROPE-WEST3",
+            "-log-level",
+            "warn",
+        ]
 
     def _exports(self) -> Path | None:
         return self.data_dir / "firestore" if self.data_dir else None
@@ -206,10 +282,15 @@ class LocalStack:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass
-            _kill_group(child, signal.SIGKILL)  # whatever of the group is left (java under gcloud)
+            _kill_group(child, signal.SIGKILL)  # whatever of the group is left
             child.wait()
         self._children.clear()
         self._scratch.cleanup()
+
+    def kill(self) -> None:
+        """Kill the emulators at once, from any thread, when a clean stop takes too long."""
+        for child in list(self._children):
+            _kill_group(child, signal.SIGKILL)
 
 
 def _kill_group(child: subprocess.Popen, sig: int) -> None:
@@ -217,3 +298,33 @@ def _kill_group(child: subprocess.Popen, sig: int) -> None:
         os.killpg(child.pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def stop_on_signals(stack: LocalStack, within: float = 8.0) -> None:
+    """From now on the first SIGINT, SIGTERM or SIGHUP raises `Stopping` in the main thread and
+    later ones are ignored (`make` passes on a SIGTERM its process group already got). Whatever
+    the main thread is doing then, `within` seconds after that first signal the emulators are
+    killed and the process exits 1. Call it from the main thread.
+    """
+    # Python runs signal handlers in the main thread only, and only once that thread runs again;
+    # the byte written to this pipe comes at once, from whichever thread the kernel handed the
+    # signal to. (Plain descriptors: a socket object would close its end when collected.)
+    receiver, sender = os.pipe()
+    os.set_blocking(sender, False)
+    signal.set_wakeup_fd(sender)
+
+    def first_signal(signum, frame):
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise Stopping(signal.Signals(signum).name)
+
+    def deadline() -> None:
+        os.read(receiver, 1)
+        time.sleep(within)
+        print(f"tresen: not stopped {within:.0f} s after the signal; killing everything", file=sys.stderr, flush=True)
+        stack.kill()
+        os._exit(1)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, first_signal)
+    threading.Thread(target=deadline, name="stop-deadline", daemon=True).start()
