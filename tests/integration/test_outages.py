@@ -4,10 +4,12 @@ until `tresen recover` brings them back from the archive."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
 import time
+from datetime import timedelta
 
 from test_journal_archive import request
 from test_sandbox_webhooks import deliver, online_order, payment_event
@@ -15,6 +17,8 @@ from test_sandbox_webhooks import deliver, online_order, payment_event
 from support import idem, order_body
 from tresen import cli
 from tresen.adapters import archive
+from tresen.adapters.clock import now
+from tresen.http.router import idempotency_record_id, request_fingerprint
 from tresen.services.orders import place_order
 from tresen.services.verify import firestore_entries, verify_store
 
@@ -127,3 +131,40 @@ def test_verify_names_the_first_seq_where_firestore_and_archive_fork(store_id, b
         backend.writer._archived = archive.holds
     verdict = verify_store(backend.db, archive.bucket(), store_id)
     assert verdict.problem == "seq 2: Firestore and archive differ"
+
+
+def test_orders_placed_while_the_archive_is_frozen_all_succeed_and_are_archived_when_it_returns(
+    client, store_id, backend, emulators
+):
+    storage = emulators._children[1].pid  # fake-gcs-server's process group
+    os.killpg(storage, signal.SIGSTOP)
+    try:
+        placed = [client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()) for _ in range(5)]
+    finally:
+        os.killpg(storage, signal.SIGCONT)
+    assert [response.status_code for response in placed] == [201] * 5
+    backend.archive.drain(timeout=60)
+    archive.sweep(backend.db, timedelta(0), now() + timedelta(seconds=1))  # whatever gave up meanwhile
+    verdict = verify_store(backend.db, archive.bucket(), store_id)
+    assert (verdict.ok, verdict.entries) == (True, 5)
+
+
+def test_a_request_whose_instance_died_is_retried_with_its_key_within_seconds(client, store_id, backend):
+    """A crashed instance leaves its key claimed and nothing committed; the retry goes through as
+    soon as the short lease runs out, honouring Retry-After meanwhile."""
+    body, key = order_body(), idem()
+    path = f"/v1/stores/{store_id}/orders"
+    record = idempotency_record_id(store_id, "public", key["Idempotency-Key"])
+    fingerprint = request_fingerprint("POST", path, json.dumps(body).encode())
+    assert backend.idempotency.begin(record, fingerprint, backend.now()).lease  # the instance dies holding it
+
+    started, answers = time.monotonic(), []
+    while time.monotonic() - started < ANSWER_WITHIN:
+        response = client.post(path, json=body, headers=key)
+        answers.append(response.status_code)
+        if response.status_code != 409:
+            break
+        time.sleep(int(response.headers["Retry-After"]))
+    assert answers[-1] == 201 and set(answers[:-1]) == {409}, answers
+    orders = backend.db.collection("orders").where("store_id", "==", store_id).get()
+    assert len(orders) == 1

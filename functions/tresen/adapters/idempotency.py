@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 RETENTION = timedelta(days=7)
-LEASE = timedelta(seconds=8)  # a retry after a crash waits at most this; a slower request stays safe (above)
+LEASE = timedelta(seconds=5)  # a retry after a crash waits at most this; a slower request stays safe (above)
 
 
 @dataclass(frozen=True)

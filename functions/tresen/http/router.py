@@ -184,10 +184,8 @@ class Router:
 
     def _idempotent(self, route: Route, call: Call, key: str, raw: bytes | None) -> Response:
         records = self._services.idempotency
-        scope = f"{call.params.get('store', '')}|{call.caller.credential()}|{key}"
-        record_id = hashlib.sha256(scope.encode()).hexdigest()
-        canonical = json.dumps(json.loads(raw) if raw else None, sort_keys=True, separators=(",", ":"))
-        fingerprint = hashlib.sha256(f"{route.method} {call.request.path}\n{canonical}".encode()).hexdigest()
+        record_id = idempotency_record_id(call.params.get("store", ""), call.caller.credential(), key)
+        fingerprint = request_fingerprint(route.method, call.request.path, raw)
         outcome = records.begin(record_id, fingerprint, self._services.now())
         if outcome.replay:
             stored = outcome.replay
@@ -234,6 +232,18 @@ def check_path_ids(params: dict[str, str]) -> None:
     for name, value in params.items():
         if not PATH_GRAMMAR.get(name, ID).fullmatch(value):
             raise ApiProblem(UNKNOWN.get(name, "not_found"), f"No such {name}.")
+
+
+def idempotency_record_id(store_id: str, credential: str, key: str) -> str:
+    """Keys are scoped per caller: the same key from two callers names two records."""
+    return hashlib.sha256(f"{store_id}|{credential}|{key}".encode()).hexdigest()
+
+
+def request_fingerprint(method: str, path: str, raw: bytes | None) -> str:
+    """What makes two requests "the same": method, path and the JSON body (key order and
+    whitespace aside)."""
+    canonical = json.dumps(json.loads(raw) if raw else None, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
 def status_of(route: Route, result: Any) -> int:
