@@ -1,4 +1,4 @@
-"""The `tresen` command: dev | seed | sweep | verify | expire | token | giftcard-block | webhooks."""
+"""The `tresen` command: dev | seed | sweep | verify | recover | expire | token | giftcard-block | webhooks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     which = verify.add_mutually_exclusive_group(required=True)
     which.add_argument("--store")
     which.add_argument("--all", action="store_true")
+    recover = commands.add_parser(
+        "recover", help="bring back from the archive the journal entries Firestore lost; list what to resolve"
+    )
+    recover.add_argument("--store", required=True)
     commands.add_parser(
         "expire", help="cancel unpaid online orders past their window; release old gift-card holds; expire cards"
     )
@@ -62,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed": run_seed,
             "sweep": run_sweep,
             "verify": run_verify,
+            "recover": run_recover,
             "token": run_token,
             "expire": run_expire,
             "giftcard-block": run_giftcard_block,
@@ -145,6 +150,28 @@ def _usage(message: str) -> int:
     return 2
 
 
+def run_recover(args) -> int:
+    from .adapters.archive import bucket
+    from .adapters.firestore_client import db
+    from .services.recover import RecoveryRefused, recover_store
+
+    try:
+        recovery = recover_store(db(), bucket(), args.store)
+    except RecoveryRefused as refused:
+        print(f"tresen: {args.store}: nothing restored: {refused}", file=sys.stderr)
+        return 1
+    if not recovery.restored:
+        print(f"{args.store}: Firestore holds every archived entry; nothing to restore")
+        return 0
+    first, last = recovery.restored[0], recovery.restored[-1]
+    print(f"{args.store}: restored {len(recovery.restored)} journal entries (seq {first}-{last}) from the archive")
+    if recovery.invoices_claimed:
+        print(f"{args.store}: invoice numbers claimed again: {', '.join(recovery.invoices_claimed)}")
+    for line in recovery.to_resolve:
+        print(f"{args.store}: to resolve: {line}")
+    return 0
+
+
 def run_verify(args) -> int:
     from .adapters.archive import bucket
     from .adapters.firestore_client import db
@@ -194,15 +221,11 @@ def run_token(args) -> int:
 
 
 def run_dev(args) -> int:
-    from .devstack import LocalStack, StackError
+    from .devstack import LocalStack, StackError, Stopping, refuse_busy_port, stop_on_signals
 
     os.environ.setdefault("TRESEN_ENV", "dev")
     port = int(os.environ.setdefault("TRESEN_PORT", "8080"))
     data_dir = os.environ.get("TRESEN_DATA_DIR")
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stop.set())
-    _die_with_parent()
     stack = LocalStack(
         firestore_port=int(os.environ.get("FIRESTORE_PORT", "8181")),
         storage_port=int(os.environ.get("STORAGE_PORT", "4443")),
@@ -210,14 +233,12 @@ def run_dev(args) -> int:
         project=os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-tresen"),
         data_dir=Path(data_dir) if data_dir else None,
     )
-    try:
-        stack.start()
-    except StackError as error:
-        print(f"tresen: {error}", file=sys.stderr)
-        stack.stop(export=False)
-        return 1
+    stop_on_signals(stack)
+    _die_with_parent()
     server = None
     try:
+        refuse_busy_port(port, "API")
+        stack.start()
         from .adapters.archive import ensure_bucket
         from .adapters.firestore_client import db
         from .config import settings
@@ -230,7 +251,12 @@ def run_dev(args) -> int:
         server = serve(port)
         wait_ready(port)
         print(f"tresen ready: http://127.0.0.1:{port}", flush=True)
-        stop.wait()
+        while True:  # in slices: a signal handler runs only when this thread wakes (see stop_on_signals)
+            time.sleep(0.5)
+    except StackError as error:
+        print(f"tresen: {error}", file=sys.stderr)
+        return 1
+    except Stopping:
         print("tresen: stopping", flush=True)
     finally:
         if server:
@@ -244,8 +270,7 @@ def run_dev(args) -> int:
 
 def _die_with_parent() -> None:
     """If `make` (our parent) is killed, we get SIGTERM and clean up instead of lingering."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+    from .devstack import parent_death_signal
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if arm := parent_death_signal(signal.SIGTERM):
+        arm()
