@@ -225,3 +225,25 @@ def test_in_production_only_the_stores_configured_origins_are_allowed(client, st
     other = preflight(client, f"/v1/stores/{store_id}/menu", "https://evil.example")
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://cafe.example"
     assert "Access-Control-Allow-Origin" not in other.headers
+    order_page = preflight(client, "/v1/orders/o1", "https://cafe.example")
+    assert order_page.headers["Access-Control-Allow-Origin"] == "https://cafe.example"
+
+
+def test_a_changed_origin_list_reaches_a_warm_instance_within_the_catalog_ttl(client, store_id, backend, monkeypatch):
+    from tresen.config import settings
+    from tresen.http import app
+
+    monkeypatch.setattr(app, "settings", lambda: replace(settings(), env="prod"))
+    store = backend.db.document(f"stores/{store_id}")
+    store.update({"cors_origins": ["https://old.example"]})
+    assert preflight(client, f"/v1/stores/{store_id}/menu", "https://old.example").headers.get(
+        "Access-Control-Allow-Origin"
+    )
+    store.update({"cors_origins": ["https://new.example"]})
+    monkeypatch.setattr(backend.catalog, "_ttl", 0)  # as if the catalog's few seconds had passed
+    assert (
+        "Access-Control-Allow-Origin"
+        not in preflight(client, f"/v1/stores/{store_id}/menu", "https://old.example").headers
+    )
+    new = preflight(client, f"/v1/stores/{store_id}/menu", "https://new.example")
+    assert new.headers["Access-Control-Allow-Origin"] == "https://new.example"

@@ -6,6 +6,7 @@ from ..config import settings
 from ..domain.errors import DomainError, FieldError
 from ..domain.orders import PaymentRef
 from ..domain.refunds import ReportedRefund
+from ..services.ports import PaymentProvider
 from .clock import new_id
 
 SANDBOX_REFUND = "sbx_"  # the sandbox's refund id is ours with this prefix
@@ -22,6 +23,10 @@ class SandboxProvider:
     def update_amount(self, *, payment_id: str, amount: int) -> None:
         """Nothing to do: the sandbox charges what our `payments/{id}` record says."""
 
+    def refunds_of(self, payment_id: str) -> list[ReportedRefund]:
+        """The sandbox reports each refund in its own event; it keeps no list to ask for."""
+        return []
+
     def create_payment(self, *, order_id: str, store_id: str, amount: int, currency: str) -> PaymentRef:
         payment_id = new_id("pay_sbx_")
         return PaymentRef(
@@ -37,7 +42,7 @@ def sandbox_tresen_refund_id(provider_refund_id: str) -> str | None:
     return provider_refund_id.removeprefix(SANDBOX_REFUND) if provider_refund_id.startswith(SANDBOX_REFUND) else None
 
 
-def provider(name: str):
+def provider(name: str) -> PaymentProvider:
     if name == "sandbox" and settings().sandbox_enabled:
         return SandboxProvider()
     if name == "stripe" and settings().stripe_api_key:

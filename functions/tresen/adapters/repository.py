@@ -16,6 +16,9 @@ _pii_keys: dict[str, bytes] = {}
 _pii_lock = threading.Lock()
 
 
+CATALOG_TTL = 5.0  # seconds a process serves a store's settings and products before reading them again
+
+
 def store_path(store_id: str) -> str:
     return f"stores/{store_id}"
 
@@ -88,7 +91,7 @@ class CatalogCache:
     menu (sold out, new price) reaches every instance within `ttl` seconds.
     """
 
-    def __init__(self, db, ttl: float = 5.0):
+    def __init__(self, db, ttl: float = CATALOG_TTL):
         self._db, self._ttl = db, ttl
         self._entries: dict[str, tuple[float, Store | None, dict[str, Product]]] = {}
 

@@ -1,0 +1,29 @@
+"""What the use cases need from the outside world, as protocols: adapters implement them.
+
+A payment provider is a protocol with shared types (`PaymentRef`, `ReportedRefund` in the domain),
+not a module the others import: the sandbox and Stripe each implement it on their own.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from ..domain.orders import PaymentRef
+from ..domain.refunds import ReportedRefund
+
+
+@runtime_checkable
+class PaymentProvider(Protocol):
+    name: str
+
+    def create_payment(self, *, order_id: str, store_id: str, amount: int, currency: str) -> PaymentRef:
+        """A payment the customer completes with the provider; idempotent by `order_id`."""
+
+    def update_amount(self, *, payment_id: str, amount: int) -> None:
+        """The payment now expects `amount` (a void or discount changed what is due)."""
+
+    def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ReportedRefund:
+        """Pay `amount` back; idempotent by our `refund_id`."""
+
+    def refunds_of(self, payment_id: str) -> list[ReportedRefund]:
+        """Every refund of the payment, as the provider knows them (refunds made in its dashboard too)."""
