@@ -91,7 +91,7 @@ def run_sweep(args) -> int:
     from .adapters.backend import backend
     from .adapters.clock import now
     from .adapters.firestore_client import db
-    from .services.giftcards import resume_blocks
+    from .services.card_blocks import resume_blocks
 
     archived, failed = sweep(db(), timedelta(seconds=args.older_than), now())
     print(f"archived {archived} entries, {failed} still failing", flush=True)
@@ -103,7 +103,7 @@ def run_sweep(args) -> int:
 def run_giftcard_block(args) -> int:
     from .adapters.backend import backend
     from .domain.errors import DomainError
-    from .services.giftcards import block_status, resume_blocks, start_block
+    from .services.card_blocks import block_status, resume_blocks, start_block
 
     given = [name for name in ("store", "amount", "count") if getattr(args, name) is not None]
     if args.resume and given:
@@ -112,7 +112,7 @@ def run_giftcard_block(args) -> int:
         return _usage("giftcard-block needs --store, --amount and --count (or --resume)")
     if not args.resume and not BLOCK_MIN <= args.count <= BLOCK_MAX:
         return _usage(f"--count must be {BLOCK_MIN}-{BLOCK_MAX}")
-    logging.getLogger("tresen.services.giftcards").setLevel(logging.WARNING)  # the progress lines say it
+    logging.getLogger("tresen.services.card_blocks").setLevel(logging.WARNING)  # the progress lines say it
     seen: list[str] = []
 
     def progress(activation_id: str, index: int, chunks: int, marker: dict) -> None:
@@ -188,7 +188,7 @@ def run_verify(args) -> int:
 
 def run_expire(args) -> int:
     from .adapters.backend import backend
-    from .services.giftcards import expire_giftcards
+    from .services.card_expiry import expire_giftcards
     from .services.payments import expire_orders
 
     print(f"expired {expire_orders(backend())} orders")

@@ -27,7 +27,7 @@ from tresen.adapters.clock import now
 from tresen.adapters.firestore_client import SCAN_TIMEOUT
 from tresen.adapters.giftcard_store import keyed_hash
 from tresen.domain.giftcards import normalize_code
-from tresen.services import giftcards as blocks
+from tresen.services import card_blocks as blocks
 from tresen.services.orders import catalog_or_404
 from tresen.services.verify import verify_store
 

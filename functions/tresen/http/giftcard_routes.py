@@ -1,4 +1,4 @@
-"""Gift-card endpoints (CONTRACT §4 "Gift cards"): thin handlers over services/giftcards.py.
+"""Gift-card endpoints: thin handlers over services/cards.py and services/card_blocks.py.
 
 Cards are addressed by their code; the issuing store is known once the card is found, so the role
 is checked then (`Caller.acting_in`). A card of another store answers like an unknown one.
@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from werkzeug.wrappers import Response
 
 from ..domain import giftcards as gc
-from ..services import giftcards as cards
+from ..services import card_blocks as blocks
+from ..services import cards
 from . import models as m
 from .api import _backend
 from .problems import ApiProblem
@@ -32,11 +33,12 @@ class BlockStarted:
     http_status: int = 202
 
 
-def _authorizer(call: Call, roles: tuple[str, ...]):
-    """`authorized(store_id)` for the services: the journal's actor, or a refusal."""
+def _authorizer(call: Call):
+    """`authorized(store_id)` for the services: the journal's actor if the caller holds one of the
+    route's roles in the card's store, else a refusal (another store's card: as if unknown)."""
 
     def authorized(store_id: str) -> dict:
-        return call.caller.acting_in(store_id, roles, cards.not_found()).actor()
+        return call.caller.acting_in(store_id, call.roles, cards.not_found()).actor()
 
     return authorized
 
@@ -105,7 +107,7 @@ def issue(call: Call):
         raise ApiProblem("forbidden", "Block activations are for owners and supervisors.")
     # the commit stores the 202 answer for replays: it must be rendered from what the route returns
     hooks = [lambda batch, started, hook=hook: hook(batch, BlockStarted(started)) for hook in call.before_commit]
-    return BlockStarted(cards.start_block(_backend(), store_id, body.amount, body.count, actor, hooks))
+    return BlockStarted(blocks.start_block(_backend(), store_id, body.amount, body.count, actor, hooks))
 
 
 @route(
@@ -119,7 +121,7 @@ def issue(call: Call):
     errors=("unauthenticated", "forbidden", "not_found"),
 )
 def activation(call: Call):
-    return cards.block_status(_backend(), call.params["activation"], _same_store(call))
+    return blocks.block_status(_backend(), call.params["activation"], _same_store(call))
 
 
 @route(
@@ -132,7 +134,7 @@ def activation(call: Call):
     errors=("unauthenticated", "forbidden", "not_found"),
 )
 def activation_codes(call: Call):
-    csv = cards.block_codes_csv(_backend(), call.params["activation"], _same_store(call))
+    csv = blocks.block_codes_csv(_backend(), call.params["activation"], _same_store(call))
     disposition = f'attachment; filename="giftcards-{call.params["activation"]}.csv"'
     return Response(csv, content_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
 
@@ -156,11 +158,7 @@ def _same_store(call: Call):
     errors=CARD_ERRORS,
 )
 def inquire(call: Call):
-    return cards.details(_backend(), call.params["code"], _authorizer(call, STAFF_ROLES))
-
-
-def _card_change(call: Call, roles: tuple[str, ...], decide) -> cards.CardResult:
-    return cards.operate(_backend(), call.params["code"], _authorizer(call, roles), decide, call.before_commit)
+    return cards.card_details(_backend(), call.params["code"], _authorizer(call))
 
 
 @route(
@@ -177,7 +175,9 @@ def _card_change(call: Call, roles: tuple[str, ...], decide) -> cards.CardResult
 )
 def load(call: Call):
     body: m.GiftCardAmountIn = call.body
-    return _card_change(call, SELLERS, lambda card, now: gc.load(card, body.amount, now, body.auth_code))
+    return cards.load_card(
+        _backend(), call.params["code"], body.amount, body.auth_code, _authorizer(call), call.before_commit
+    )
 
 
 @route(
@@ -194,7 +194,9 @@ def load(call: Call):
 )
 def redeem(call: Call):
     body: m.GiftCardAmountIn = call.body
-    return _card_change(call, SELLERS, lambda card, now: gc.redeem(card, body.amount, now, body.auth_code))
+    return cards.redeem_card(
+        _backend(), call.params["code"], body.amount, body.auth_code, _authorizer(call), call.before_commit
+    )
 
 
 @route(
@@ -212,7 +214,9 @@ def redeem(call: Call):
 )
 def authorize(call: Call):
     body: m.GiftCardAuthorizeIn = call.body
-    return _card_change(call, SELLERS, lambda card, now: gc.authorize(card, body.type, body.amount, now))
+    return cards.authorize_card(
+        _backend(), call.params["code"], body.type, body.amount, _authorizer(call), call.before_commit
+    )
 
 
 @route(
@@ -228,7 +232,7 @@ def authorize(call: Call):
 )
 def deactivate(call: Call):
     body: m.GiftCardDeactivateIn = call.body
-    return _card_change(call, SELLERS, lambda card, now: gc.deactivate(card, body.reason, now))
+    return cards.deactivate_card(_backend(), call.params["code"], body.reason, _authorizer(call), call.before_commit)
 
 
 @route(
@@ -236,13 +240,13 @@ def deactivate(call: Call):
     "/v1/giftcards/{code}/reactivate",
     summary="Unblock a deactivated card (supervisor+)",
     tag="staff",
-    access=card_staff(*SELLERS),
+    access=card_staff(*ADMINS),
     response=m.GiftCardOut,
     present=card_out,
     errors=(*CARD_ERRORS, "giftcard_not_deactivated"),
 )
 def reactivate(call: Call):
-    return _card_change(call, ADMINS, gc.reactivate)
+    return cards.reactivate_card(_backend(), call.params["code"], _authorizer(call), call.before_commit)
 
 
 @route(
@@ -250,7 +254,7 @@ def reactivate(call: Call):
     "/v1/giftcards/{code}/transfer",
     summary="Move the whole balance to a new card and deactivate this one",
     tag="staff",
-    access=card_staff(*SELLERS),
+    access=card_staff(*ADMINS),
     response=m.GiftCardTransferOut,
     present=lambda pair: m.GiftCardTransferOut(old=card_out(pair[0]), new=card_out(pair[1])),
     status=201,
@@ -258,7 +262,7 @@ def reactivate(call: Call):
     errors=(*CARD_ERRORS, "giftcard_not_active", "giftcard_has_holds", *IDEMPOTENCY),
 )
 def transfer(call: Call):
-    return cards.transfer(_backend(), call.params["code"], _authorizer(call, ADMINS), call.before_commit)
+    return cards.transfer_card(_backend(), call.params["code"], _authorizer(call), call.before_commit)
 
 
 @route(
@@ -296,6 +300,8 @@ def balance(call: Call):
 def giftcard_job(call: Call):
     import json
 
+    from ..services.card_expiry import expire_giftcards
+
     backend = _backend()
-    outcome = cards.expire_giftcards(backend) | {"blocks_resumed": cards.resume_blocks(backend)}
+    outcome = expire_giftcards(backend) | {"blocks_resumed": blocks.resume_blocks(backend)}
     return Response(json.dumps(outcome), content_type="application/json")

@@ -116,6 +116,7 @@ class Call:
     request: Request
     params: dict[str, str]
     caller: Caller
+    roles: tuple[str, ...] = ()  # the route's, for handlers that can only check them later (cards)
     body: Any = None
     query: Any = None
     raw: bytes = b""
@@ -172,7 +173,8 @@ class Router:
                 "idempotency_key_required", "Send an Idempotency-Key header of 1-255 printable ASCII characters."
             )
         raw = read_body(request, json_only=route.body is not None) if route.body or route.raw_body else None
-        call = Call(request=request, params=params, caller=self._services.authenticate(request, route, params))
+        caller = self._services.authenticate(request, route, params)
+        call = Call(request=request, params=params, caller=caller, roles=route.access.roles)
         call.raw = raw or b""
         if route.body:
             call.body = validated(route.body, parse_json(raw))

@@ -1,8 +1,8 @@
-"""Gift-card use cases: sell, load, redeem, authorize, block, transfer, inquire; the expiry job.
+"""Block activations: up to 10 000 cards sold at once, activated in chunks of 100.
 
-Every change reads the card inside the store writer's attempt, decides (domain/giftcards.py) and
-commits the card, its new ledger documents and their journal entries atomically, guarded by the
-card's update time: concurrent changes to one card are applied one after another, never lost.
+Each chunk's cards and its marker are committed atomically, so a block interrupted anywhere (an
+instance stopped, a crash) is resumed exactly where it stood by `run_block` — from the API's
+background thread, `tresen sweep`, `tresen giftcard-block --resume` or the jobs endpoint.
 """
 
 from __future__ import annotations
@@ -13,193 +13,23 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from ..adapters import giftcard_store as cards
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id, rfc3339
-from ..adapters.giftcard_store import Found
-from ..adapters.rate_limits import Limit, hit
 from ..adapters.store_writer import AlreadyWritten, Claims, Plan
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
-from ..domain.giftcards import CardResult
 from ..domain.journal import JournalEvent
+from .cards import Hooks
+from .csv_export import csv_document
 from .orders import catalog_or_404
 
 log = logging.getLogger(__name__)
 CHUNK_SIZE = 100
-BALANCE_LIMITS = (
-    Limit("balance-address", 20, timedelta(minutes=1)),
-    Limit("balance-code", 5, timedelta(minutes=15)),
-)
-Hooks = list[Callable[[Any, Any], None]]
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-
-
-def not_found() -> DomainError:
-    return DomainError("giftcard_not_found", "No gift card with this code.")
-
-
-def lookup(backend: Backend, raw_code: str) -> Found:
-    """The card as read now; unknown and malformed codes get the same 404 (after the same read)."""
-    code = gc.normalize_code(raw_code)
-    key = cards.keyed_hash(code or raw_code)
-    card, read_at = cards.read_card(backend.db, key)
-    if code is None or card is None:
-        raise not_found()
-    return Found(key, card, read_at)
-
-
-def change_card(
-    backend: Backend,
-    found: Found,
-    decide: Callable[[gc.Card], gc.CardChange],
-    actor: Mapping[str, Any],
-    before_commit: Hooks,
-    respond: Callable[[gc.CardChange], Any] = lambda change: change,
-) -> Any:
-    now = backend.now()
-    reads = _reads_from(backend, found)
-
-    def build(claims: Claims) -> Plan:
-        card, read_at = next(reads)
-        change = decide(card)
-        writes = cards.CardWrites(dict(actor))
-        writes.add(found.key, change, read_at)
-        return _plan(respond(change), now, writes)
-
-    return backend.writer.commit(found.card.store_id, build, before_commit).result
-
-
-def _reads_from(backend: Backend, found: Found):
-    """The version found first, then a fresh read for every further attempt (the precondition on
-    its update time tells whether it is still current)."""
-    yield found.card, found.read_at
-    while True:
-        yield cards.read_card(backend.db, found.key)
-
-
-def _plan(result: Any, now: datetime, writes: cards.CardWrites) -> Plan:
-    return Plan(
-        result=result,
-        at=now,
-        actor=writes.actor,
-        events=writes.events,
-        creates=writes.creates,
-        sequenced=writes.sequenced,
-        updates=writes.updates,
-    )
-
-
-def new_card_code() -> tuple[str, str]:
-    code = gc.new_code()
-    return code, cards.keyed_hash(code)
-
-
-def issue_card(
-    backend: Backend, store_id: str, amount: int, actor: Mapping[str, Any], before_commit: Hooks
-) -> CardResult:
-    """Sell a card at the counter: active at once with `amount`. The create-only write makes the
-    code unique; a fresh code colliding with an existing one (odds 1 : 10^23) is drawn again."""
-    store, _ = catalog_or_404(backend, store_id)
-    while True:
-        code, hashed = new_card_code()
-        try:
-            return backend.writer.commit(store.id, _issue(backend, store, code, amount, actor), before_commit).result
-        except AlreadyWritten as written:
-            if written.path != cards.card_path(hashed):
-                raise
-
-
-def _issue(backend: Backend, store: Store, code: str, amount: int, actor: Mapping[str, Any]):
-    now = backend.now()
-
-    def build(claims: Claims) -> Plan:
-        change = gc.issue(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, amount, now)
-        writes = cards.CardWrites(dict(actor))
-        writes.add(cards.keyed_hash(code), change, None, new=True)
-        return _plan(CardResult(change.card, now, code=code), now, writes)
-
-    return build
-
-
-def operate(
-    backend: Backend,
-    raw_code: str,
-    authorized: Callable[[str], Mapping[str, Any]],
-    decide: Callable[[gc.Card, datetime], gc.CardChange],
-    before_commit: Hooks,
-) -> CardResult:
-    """Find the card, let `authorized(store_id)` return the actor (or refuse), apply `decide`."""
-    found = lookup(backend, raw_code)
-    actor = authorized(found.card.store_id)
-    now = backend.now()
-    return change_card(
-        backend,
-        found,
-        lambda current: decide(current, now),
-        actor,
-        before_commit,
-        respond=lambda change: CardResult(change.card, now, auth_code=_authorized_code(change)),
-    )
-
-
-def _authorized_code(change: gc.CardChange) -> str | None:
-    return next((a.auth_code for a in change.activities if a.type == "authorize"), None)
-
-
-def transfer(backend: Backend, raw_code: str, authorized, before_commit: Hooks) -> tuple[CardResult, CardResult]:
-    """Move the whole balance onto a new card; the old one is deactivated, both name each other."""
-    found = lookup(backend, raw_code)
-    actor = authorized(found.card.store_id)
-    store, _ = catalog_or_404(backend, found.card.store_id)
-    now = backend.now()
-    code, new_hashed = new_card_code()
-    reads = _reads_from(backend, found)
-
-    def build(claims: Claims) -> Plan:
-        old, read_at = next(reads)
-        fresh = gc.pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now)
-        out, incoming = gc.transfer(old, fresh, now)
-        writes = cards.CardWrites(dict(actor))
-        writes.add(found.key, out, read_at)
-        writes.add(new_hashed, incoming, None, new=True)
-        return _plan((CardResult(out.card, now), CardResult(incoming.card, now, code=code)), now, writes)
-
-    return backend.writer.commit(store.id, build, before_commit).result
-
-
-def details(backend: Backend, raw_code: str, authorized) -> CardResult:
-    found = lookup(backend, raw_code)
-    authorized(found.card.store_id)
-    return CardResult(found.card, backend.now(), activities=tuple(cards.latest_activities(backend.db, found.key)))
-
-
-def public_balance(backend: Backend, raw_code: str, client_address: str) -> CardResult:
-    """Rate limited per client address and per code, before anything is looked up."""
-    now = backend.now()
-    code = gc.normalize_code(raw_code) or raw_code.strip().upper()
-    per_address, per_code = BALANCE_LIMITS
-    # keyed hashes: neither addresses (personal data) nor codes are stored in the clear
-    wait = hit(
-        backend.db,
-        [(per_address, cards.keyed_hash(f"address:{client_address}")[:32]), (per_code, cards.keyed_hash(code)[:32])],
-        now,
-    )
-    if wait:
-        raise RateLimited(wait)
-    return CardResult(lookup(backend, raw_code).card, now)
-
-
-# --- block activation --------------------------------------------------------------------------
+CODES_HEADER = ("number", "code", "amount", "currency", "expires_at")
 
 
 def activation_path(activation_id: str) -> str:
@@ -391,41 +221,23 @@ def block_status(backend: Backend, activation_id: str, authorized) -> BlockStatu
 
 
 def block_codes_csv(backend: Backend, activation_id: str, authorized) -> str:
-    """Every activated code of the block so far (a header line first), in member order."""
+    """Every activated code of the block so far, in member order."""
     activation = _activation(backend, activation_id, authorized)
     store, _ = catalog_or_404(backend, activation["store_id"])
     expires = rfc3339(gc.expiry_for(activation["created_at"], store.timezone))
-    rows = ["number,code,amount,currency,expires_at"]
+    rows = []
     for index, chunk in sorted(_chunks_done(backend, activation_id).items()):
         first = index * CHUNK_SIZE
         for member in range(first, min(first + CHUNK_SIZE, activation["count"])):
             if member not in chunk["failed_members"]:
                 code = gc.display_code(block_code(activation["seed"], member))
-                rows.append(f"{member + 1},{code},{activation['amount']},{store.currency},{expires}")
-    return "\r\n".join(rows) + "\r\n"
+                rows.append((member + 1, code, activation["amount"], store.currency, expires))
+    return csv_document(CODES_HEADER, rows)
 
 
 def _activation(backend: Backend, activation_id: str, authorized) -> dict[str, Any]:
-    snapshot = backend.db.document(activation_path(activation_id)).get() if activation_id.isascii() else None
-    if snapshot is None or not snapshot.exists:
+    snapshot = backend.db.document(activation_path(activation_id)).get()
+    if not snapshot.exists:
         raise DomainError("not_found", "No such block activation.")
     authorized(snapshot.get("store_id"))
     return snapshot.to_dict()
-
-
-# --- the expiry job ----------------------------------------------------------------------------
-
-SCHEDULER = {"type": "system", "job": "giftcards"}
-
-
-def expire_giftcards(backend: Backend, limit: int = 500) -> dict[str, int]:
-    """Release holds past their 7 days, and mark cards past their validity expired."""
-    now = backend.now()
-    released = expired = 0
-    for found in cards.due_cards(backend.db, now, limit):
-        change = change_card(backend, found, lambda c: gc.release_due(c, now), SCHEDULER, [])
-        released += sum(a.type == "release" for a in change.activities)
-    for found in cards.expired_cards(backend.db, now, limit):
-        change = change_card(backend, found, lambda c: gc.expire(c, now), SCHEDULER, [])
-        expired += bool(change.activities)
-    return {"holds_released": released, "cards_expired": expired}
