@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ..domain.journal import JournalEvent
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from ..domain.refunds import RefundRequest
 from ..services import orders, payments
+from ..services.corrections import discount_order, void_items
+from ..services.order_status import change_status
+from ..services.refunds import refund_order
 from . import models as m
 from . import present
 from .problems import ApiProblem
@@ -206,9 +208,7 @@ def _sandbox_only() -> None:
 def change_order_status(call: Call):
     order_id = call.params["order"]
     body: m.StatusChange = call.body
-    return orders.change_status(
-        _backend(), call.params["store"], order_id, body.status, call.caller.actor(), body.reason
-    )
+    return change_status(_backend(), call.params["store"], order_id, body.status, call.caller.actor(), body.reason)
 
 
 @route(
@@ -242,13 +242,14 @@ def refund(call: Call):
     request = RefundRequest(
         amount=body.amount, lines=tuple((line.line_id, line.quantity) for line in body.lines or ()), reason=body.reason
     )
-    actor = _approved_actor(call, "refund", staff_needs_it=True)  # staff may refund only with the passkey
-    return orders.refund_order(
+    return refund_order(
         _backend(),
         call.params["store"],
         order_id,
         request,
-        actor,
+        call.caller.actor(),
+        call.caller.role,
+        call.request.headers.get("X-Passkey"),
         call.before_commit,
         to_giftcard=body.to == "giftcard",
         giftcard_code=body.giftcard_code,
@@ -280,19 +281,16 @@ CORRECTION_ERRORS = (
     errors=CORRECTION_ERRORS,
 )
 def void(call: Call):
-    from ..domain.corrections import void_lines, void_needs_passkey
-
-    order_id = call.params["order"]
     body: m.VoidIn = call.body
-    current = orders.order_for_staff(_backend(), call.params["store"], order_id)
-    late = void_needs_passkey(current, _backend().now())
-    actor = _approved_actor(call, "void_unpaid") if late else call.caller.actor()
-    lines = tuple((line.line_id, line.quantity) for line in body.lines)
-    event = JournalEvent(
-        "order.voided", {"lines": [{"line_id": i, "quantity": q} for i, q in lines], "reason": body.reason}
-    )
-    return orders.correct_order(
-        _backend(), call.params["store"], order_id, lambda order, now: void_lines(order, lines, now), event, actor
+    return void_items(
+        _backend(),
+        call.params["store"],
+        call.params["order"],
+        tuple((line.line_id, line.quantity) for line in body.lines),
+        body.reason,
+        call.caller.actor(),
+        call.caller.role,
+        call.request.headers.get("X-Passkey"),
     )
 
 
@@ -309,19 +307,17 @@ def void(call: Call):
     errors=CORRECTION_ERRORS,
 )
 def give_discount(call: Call):
-    from ..domain.corrections import discount
-
-    order_id = call.params["order"]
     body: m.DiscountIn = call.body
-    actor = _approved_actor(call, "discount", staff_needs_it=True)  # staff may discount only with the passkey
-    event = JournalEvent("order.discounted", {"amount": body.amount, "percent": body.percent, "reason": body.reason})
-    return orders.correct_order(
+    return discount_order(
         _backend(),
         call.params["store"],
-        order_id,
-        lambda order, now: discount(order, body.amount, body.percent, now),
-        event,
-        actor,
+        call.params["order"],
+        body.amount,
+        body.percent,
+        body.reason,
+        call.caller.actor(),
+        call.caller.role,
+        call.request.headers.get("X-Passkey"),
     )
 
 
@@ -343,21 +339,6 @@ def put_passkey(call: Call):
     body: m.PasskeyIn = call.body
     set_passkey(_backend(), call.params["store"], body.pin, list(body.protect), call.caller.actor())
     return Response(status=204)
-
-
-def _approved_actor(call: Call, action: str, staff_needs_it: bool = False) -> dict:
-    """The journal's actor, noting whether a passkey approved the action (CONTRACT §3)."""
-    from ..services.passkeys import approve
-
-    approved = approve(
-        _backend(),
-        call.params["store"],
-        action,
-        call.caller.role,
-        call.request.headers.get("X-Passkey"),
-        staff_needs_it,
-    )
-    return call.caller.actor() | ({"passkey": True} if approved else {})
 
 
 @route(

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from ..domain.catalog import Product, Store
 from ..domain.giftcards import display_code
 from ..domain.orders import Order
-from ..services.orders import OrderPage, OrderRefund, OrderView, PlacedOrder, RefundResult, sold_card_code
+from ..services.orders import OrderPage, OrderRefund, OrderView, PlacedOrder, sold_card_code
+from ..services.refunds import RefundResult
 from . import models as m
 
 

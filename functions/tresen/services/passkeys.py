@@ -39,3 +39,17 @@ def approve(
         return False
     verify_passkey(backend.db, store_id, state, doc, offered, backend.now())
     return True
+
+
+def approved_actor(
+    backend: Backend,
+    store_id: str,
+    action: str,
+    actor: Mapping[str, Any],
+    role: str,
+    offered: str | None,
+    staff_needs_it: bool = False,
+) -> dict[str, Any]:
+    """The journal's actor, noting whether a passkey approved the action. Raises if refused."""
+    approved = approve(backend, store_id, action, role, offered, staff_needs_it)
+    return dict(actor) | ({"passkey": True} if approved else {})

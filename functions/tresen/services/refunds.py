@@ -1,0 +1,102 @@
+"""Refunding a paid order: to the gift cards that paid first and the rest through the provider,
+or all of it onto a gift card."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..adapters import giftcard_store as gc_store
+from ..adapters.backend import Backend
+from ..domain.changes import OrderChange
+from ..domain.errors import DomainError
+from ..domain.giftcards import CardResult, normalize_code
+from ..domain.giftcards import new_code as gc_new_code
+from ..domain.orders import Order
+from ..domain.refunds import RefundRequest, plan_refund
+from .order_changes import ToGiftCard, change_order
+from .orders import catalog_or_404
+from .passkeys import approved_actor
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    order_id: str
+    amount: int
+    status: str
+    to: str
+    provider_amount: int  # paid back through the provider (or at the counter)
+    giftcard_amount: int  # credited to gift cards
+    giftcard: CardResult | None = None  # the card a `to: giftcard` refund went onto
+
+
+def refund_order(
+    backend: Backend,
+    store_id: str,
+    order_id: str,
+    request: RefundRequest,
+    actor: Mapping[str, Any],
+    role: str,
+    passkey: str | None,
+    before_commit: list[Callable[[Any, Any], None]],
+    to_giftcard: bool = False,
+    giftcard_code: str | None = None,
+) -> RefundResult:
+    """Pay back part or all of a paid order: to the gift cards that paid first, the rest through
+    the provider; or all of it onto a gift card (an existing one, or a new one). The answer
+    (stored for idempotent replays in the same commit) shows a provider refund as `pending`; the
+    provider's answer follows right after the commit and is journaled (the sandbox succeeds at once).
+    Staff may refund only with the passkey."""
+    actor = approved_actor(backend, store_id, "refund", actor, role, passkey, staff_needs_it=True)
+    store, _ = catalog_or_404(backend, store_id)
+    now = backend.now()
+    target = None
+    if to_giftcard:
+        target = (
+            ToGiftCard(new_code=gc_new_code())
+            if giftcard_code is None
+            else ToGiftCard(card_key=store_card(backend, store_id, giftcard_code))
+        )
+
+    def decide(order: Order) -> OrderChange:
+        plan = plan_refund(order, request, now)
+        return OrderChange(
+            plan.order,
+            refund_amount=plan.amount,
+            refund_reason=request.reason or "",
+            refund_vat=plan.vat,
+            refund_lines=dict(request.lines),
+        )
+
+    def as_result(changed) -> RefundResult:
+        provider_pays = changed.provider_amount and changed.order.payment_method == "online"
+        card = changed.refund_card
+        return RefundResult(
+            changed.refund_id,
+            order_id,
+            changed.refund_amount,
+            "pending" if provider_pays else "succeeded",
+            "giftcard" if to_giftcard else "original",
+            changed.provider_amount,
+            changed.refund_amount - changed.provider_amount,
+            CardResult(card.card, now, code=changed.refund_card_code) if card else None,
+        )
+
+    def respond(batch, changed) -> None:
+        for hook in before_commit:
+            hook(batch, as_result(changed))
+
+    changed = change_order(backend, store, order_id, decide, actor, now, before_commit=[respond], to_giftcard=target)
+    return as_result(changed)
+
+
+def store_card(backend: Backend, store_id: str, raw_code: str) -> str:
+    """The key of an active card of this store to credit; anything else: `giftcard_not_active`."""
+    code = normalize_code(raw_code)
+    key = gc_store.keyed_hash(code or raw_code)
+    card, _ = gc_store.read_card(backend.db, key)
+    if code is None or card is None or card.store_id != store_id:
+        raise DomainError("giftcard_not_active", "No active gift card of this store with this code.")
+    return key
