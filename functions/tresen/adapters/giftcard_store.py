@@ -16,9 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from ..config import settings
+from ..domain.catalog import Store
 from ..domain.errors import DomainError
-from ..domain.giftcards import Activity, Card, CardChange, Hold, code_from_digest
+from ..domain.giftcards import Activity, Card, CardChange, Hold, code_from_digest, normalize_code, pending_card
 from ..domain.journal import JournalEvent
+from .clock import new_id
 from .repository import as_aware
 
 
@@ -110,6 +112,20 @@ class Found:
     key: str  # the card's document key
     card: Card
     read_at: Any  # the update time of the version read: a first commit attempt can go on it
+
+
+def find_card(db, raw_code: str) -> tuple[str, Card | None, Any]:
+    """(key, card or None, update time read) for a code as typed: a malformed code is looked up as
+    typed too, so it costs what an unknown one costs and answers the same."""
+    code = normalize_code(raw_code)
+    key = keyed_hash(code or raw_code)
+    card, read_at = read_card(db, key)
+    return key, card if code is not None else None, read_at
+
+
+def new_pending_card(store: Store, code: str, now: datetime, order_id: str | None = None) -> Card:
+    """A card with this code, not active yet (sold in an unpaid order, or about to be issued)."""
+    return pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now, order_id)
 
 
 def read_card(db, hashed: str) -> tuple[Card | None, Any]:

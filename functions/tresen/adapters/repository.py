@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..domain.catalog import Product, ProductOption, Store
+from ..domain.errors import DomainError
 from ..domain.money import VatLine
 from ..domain.orders import Customer, Fulfilment, GiftCardUse, Order, OrderLine, PaymentRef, SoldCard, Totals
 
@@ -121,6 +122,14 @@ def order_to_doc(order: Order, access_token_hash: str | None = None) -> dict[str
     if access_token_hash is not None:
         doc["access_token_hash"] = access_token_hash
     return doc
+
+
+def read_store_order(db, store_id: str, order_id: str) -> tuple[Order, Any]:
+    """(the order, the update time read) if the store has it; another store's order is unknown."""
+    snapshot = db.document(order_path(order_id)).get()
+    if not snapshot.exists or snapshot.get("store_id") != store_id:
+        raise DomainError("order_not_found", f"Store {store_id} has no order {order_id!r}.")
+    return order_from_doc(snapshot.to_dict()), snapshot.update_time
 
 
 def order_from_doc(doc: dict[str, Any]) -> Order:

@@ -21,6 +21,11 @@ class VatLine:
     gross: int
 
 
+def vat_records(lines) -> list[dict[str, int | str]]:
+    """VAT lines as the journal and the documents keep them."""
+    return [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in lines]
+
+
 def net_of(gross: int, rate_percent: int) -> int:
     """Net amount of a gross amount, rounded half up to the cent (integers only, no floats)."""
     divisor = 100 + rate_percent

@@ -7,7 +7,6 @@ is checked then (`Caller.acting_in`). A card of another store answers like an un
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Response
@@ -17,6 +16,7 @@ from ..services import card_blocks as blocks
 from ..services import cards
 from . import models as m
 from .api import _backend
+from .present import local_time
 from .problems import ApiProblem
 from .router import JOB, STAFF_ROLES, Call, card_staff, route, staff
 
@@ -52,17 +52,17 @@ def card_out(result: cards.CardResult) -> m.GiftCardOut:
         status=card.status_at(result.now),
         balance=card.balance,
         currency=card.currency,
-        issued_at=_local(card.issued_at, zone),
-        expires_at=_local(card.expires_at, zone),
+        issued_at=local_time(card.issued_at, zone),
+        expires_at=local_time(card.expires_at, zone),
         deactivation_reason=card.deactivation_reason,
         transferred_to=card.transferred_to,
         transferred_from=card.transferred_from,
         holds=[
-            m.HoldOut.model_validate(h).model_copy(update={"expires_at": _local(h.expires_at, zone)})
+            m.HoldOut.model_validate(h).model_copy(update={"expires_at": local_time(h.expires_at, zone)})
             for h in card.holds
         ],
         activities=[
-            m.GiftCardActivityOut.model_validate(a).model_copy(update={"at": _local(a.at, zone)})
+            m.GiftCardActivityOut.model_validate(a).model_copy(update={"at": local_time(a.at, zone)})
             for a in result.activities
         ],
         auth_code=result.auth_code,
@@ -72,10 +72,6 @@ def card_out(result: cards.CardResult) -> m.GiftCardOut:
 def _zone(store_id: str) -> ZoneInfo:
     store, _ = _backend().catalog.get(store_id)
     return ZoneInfo(store.timezone if store else "UTC")
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.astimezone(zone).replace(microsecond=0)
 
 
 def issued_out(result) -> m.GiftCardOut | m.BlockAcceptedOut:
@@ -286,7 +282,7 @@ def balance(call: Call):
         status=card.status_at(result.now),
         balance=card.balance,
         currency=card.currency,
-        expires_at=_local(card.expires_at, _zone(card.store_id)),
+        expires_at=local_time(card.expires_at, _zone(card.store_id)),
     )
 
 

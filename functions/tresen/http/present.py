@@ -30,11 +30,16 @@ def menu_out(result: tuple[Store, list[Product], datetime]) -> m.MenuOut:
     )
 
 
+def local_time(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """Times are shown in the store's own timezone, to the second."""
+    return moment.astimezone(zone).replace(microsecond=0) if moment else None
+
+
 def order_fields(order: Order, refunds: tuple[OrderRefund, ...], access_token: str | None = None) -> dict:
     zone = ZoneInfo(order.timezone)
 
     def local(moment: datetime | None) -> datetime | None:
-        return moment.astimezone(zone).replace(microsecond=0) if moment else None
+        return local_time(moment, zone)
 
     return {
         "id": order.id,

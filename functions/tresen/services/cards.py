@@ -43,10 +43,8 @@ def not_found() -> DomainError:
 
 def lookup(backend: Backend, raw_code: str) -> Found:
     """The card as read now; unknown and malformed codes get the same 404 (after the same read)."""
-    code = gc.normalize_code(raw_code)
-    key = cards.keyed_hash(code or raw_code)
-    card, read_at = cards.read_card(backend.db, key)
-    if code is None or card is None:
+    key, card, read_at = cards.find_card(backend.db, raw_code)
+    if card is None:
         raise not_found()
     return Found(key, card, read_at)
 
@@ -183,7 +181,7 @@ def transfer_card(backend: Backend, raw_code: str, authorized, before_commit: Ho
 
     def build(claims: Claims) -> Plan:
         old, read_at = next(reads)
-        fresh = gc.pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now)
+        fresh = cards.new_pending_card(store, code, now)
         out, incoming = gc.transfer(old, fresh, now)
         writes = cards.CardWrites(dict(actor))
         writes.add(found.key, out, read_at)

@@ -21,9 +21,9 @@ from ..adapters.store_writer import Claims, Counter, Plan
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.changes import OrderChange
-from ..domain.errors import DomainError
 from ..domain.giftcards import CardChange
 from ..domain.journal import JournalEvent
+from ..domain.money import vat_records
 from ..domain.order_giftcards import CardOp, refund_to_cards, settle
 from ..domain.orders import Order, invoice_number
 from ..domain.refunds import ReportedRefund, refund_id_at_provider, refund_reversed, status_after
@@ -78,10 +78,7 @@ def change_order(
     refund_id = new_id("re_")
 
     def build(claims: Claims) -> Plan[Changed]:
-        snapshot = backend.db.document(repo.order_path(order_id)).get()
-        if not snapshot.exists or snapshot.get("store_id") != store.id:
-            raise DomainError("order_not_found", f"Store {store.id} has no order {order_id!r}.")
-        current = repo.order_from_doc(snapshot.to_dict())
+        current, read_at = repo.read_store_order(backend.db, store.id, order_id)
         change = decide(current)
         journal, changed = list(change.journal), change.order
         card_ops = []
@@ -118,7 +115,7 @@ def change_order(
         journal += writes.events
         updates = dict(writes.updates)
         if changed is not None:
-            updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), snapshot.update_time)
+            updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), read_at)
         amount_changed = bool(changed and current.payment and changed.amount_due != current.amount_due)
         if amount_changed:  # our record of the payment expects what the customer now owes (else: mismatch)
             updates[f"payments/{current.payment.id}"] = ({"amount": changed.amount_due}, None)
@@ -180,7 +177,7 @@ def refund_record(
         "status": "pending" if current.payment and provider_amount else "succeeded",
         "reason": change.refund_reason,
         "created_at": now,
-        "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in change.refund_vat],
+        "vat": vat_records(change.refund_vat),
         "lines": change.refund_lines,
     }
     created = {k: refund[k] for k in REFUND_CREATED_FIELDS}
@@ -214,7 +211,7 @@ def refund_card_op(store: Store, target: ToGiftCard, amount: int, order_id: str,
         op = CardOp(target.card_key, partial(gc.refund, amount=amount, now=now, order_id=order_id, refund_id=refund_id))
         return target.card_key, op, {}
     key = gc_store.keyed_hash(target.new_code)
-    card = gc.pending_card(new_id("gc_"), store.id, target.new_code[-4:], store.currency, store.timezone, now)
+    card = gc_store.new_pending_card(store, target.new_code, now)
     activate = partial(gc.activate, amount=amount, now=now, type_="refund", order_id=order_id, refund_id=refund_id)
     return key, CardOp(key, activate), {key: card}
 

@@ -19,8 +19,8 @@ from ..adapters.payments import provider
 from ..adapters.store_writer import Claims, Counter, Plan
 from ..domain.catalog import Product, Store
 from ..domain.errors import DomainError, FieldError
-from ..domain.giftcards import normalize_code, pending_card
 from ..domain.journal import JournalEvent, pseudonym
+from ..domain.money import vat_records
 from ..domain.order_giftcards import hold_at_placement, plan_uses, settle
 from ..domain.orders import (
     Order,
@@ -94,10 +94,7 @@ def place_order(
     check_giftcard_sale(request, cart)
     order_id = new_id("ord_")
     access_token = new_secret_token()
-    found = []
-    for code, _ in request.gift_cards:
-        key = gc_store.keyed_hash(normalize_code(code) or code)
-        found.append((key, gc_store.read_card(backend.db, key)[0]))
+    found = [gc_store.find_card(backend.db, code)[:2] for code, _ in request.gift_cards]
     uses = plan_uses(found, [amount for _, amount in request.gift_cards], store.id, cart.totals.total, now)
     due = cart.totals.total - sum(use.amount for use in uses)
     payment = None
@@ -170,7 +167,7 @@ def sold_cards(cart, access_token: str, store: Store, now: datetime, order_id: s
         for index in range(line.quantity):
             code = sold_card_code(access_token, line.id, index)
             key = gc_store.keyed_hash(code)
-            pending = pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now, order_id)
+            pending = gc_store.new_pending_card(store, code, now, order_id)
             sold[code] = (SoldCard(pending.id, key, pending.last4, line.unit_price, line.id), pending)
     return sold
 
@@ -208,7 +205,7 @@ def placed_event(order: Order, pii_key: bytes) -> dict[str, Any]:
             "discount": order.totals.discount,
             "tip": order.totals.tip,
             "total": order.totals.total,
-            "vat": [{"rate": v.rate, "net": v.net, "tax": v.tax, "gross": v.gross} for v in order.totals.vat],
+            "vat": vat_records(order.totals.vat),
             "giftcards_sold": order.totals.giftcards_sold,  # a liability, not revenue
         },
         # paid by gift cards (a payment method); the provider or the counter collects the rest
@@ -240,10 +237,7 @@ def order_for_customer(backend: Backend, order_id: str, token: str | None) -> Or
 
 
 def order_for_staff(backend: Backend, store_id: str, order_id: str) -> Order:
-    snapshot = backend.db.document(repo.order_path(order_id)).get()
-    if not snapshot.exists or snapshot.get("store_id") != store_id:
-        raise DomainError("order_not_found", f"Store {store_id} has no order {order_id!r}.")
-    return repo.order_from_doc(snapshot.to_dict())
+    return repo.read_store_order(backend.db, store_id, order_id)[0]
 
 
 def order_view_for_staff(backend: Backend, store_id: str, order_id: str) -> OrderView:

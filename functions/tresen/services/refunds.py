@@ -11,7 +11,7 @@ from ..adapters import giftcard_store as gc_store
 from ..adapters.backend import Backend
 from ..domain.changes import OrderChange
 from ..domain.errors import DomainError
-from ..domain.giftcards import CardResult, normalize_code
+from ..domain.giftcards import CardResult
 from ..domain.giftcards import new_code as gc_new_code
 from ..domain.orders import Order
 from ..domain.refunds import RefundRequest, plan_refund
@@ -94,9 +94,7 @@ def refund_order(
 
 def store_card(backend: Backend, store_id: str, raw_code: str) -> str:
     """The key of an active card of this store to credit; anything else: `giftcard_not_active`."""
-    code = normalize_code(raw_code)
-    key = gc_store.keyed_hash(code or raw_code)
-    card, _ = gc_store.read_card(backend.db, key)
-    if code is None or card is None or card.store_id != store_id:
+    key, card, _ = gc_store.find_card(backend.db, raw_code)
+    if card is None or card.store_id != store_id:
         raise DomainError("giftcard_not_active", "No active gift card of this store with this code.")
     return key
