@@ -1,0 +1,106 @@
+"""The storage port on Firestore: versions are update times, preconditions Firestore's own, and
+its exceptions become the port's `Conflict`.
+
+Which document an `AlreadyExists` names, Firestore says only in the error's text (the emulator
+names the first existing one in batch order): the batch matches that text against its own
+create-only paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..services.documents import Batch, Conflict, Doc, Filter, Order
+
+
+class FirestoreDocuments:
+    def __init__(self, db):
+        self.db = db  # the client itself, for what only tests and tools need (rules, raw edits)
+
+    def get(self, path: str) -> Doc | None:
+        snapshot = self.db.document(path).get()
+        return as_doc(snapshot) if snapshot.exists else None
+
+    def get_all(self, paths: Sequence[str]) -> list[Doc | None]:
+        found = {s.reference.path: s for s in self.db.get_all([self.db.document(p) for p in paths])}
+        return [as_doc(found[p]) if p in found and found[p].exists else None for p in paths]
+
+    def query(
+        self,
+        collection: str,
+        where: Sequence[Filter] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        start_after: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> list[Doc]:
+        from google.cloud.firestore import FieldFilter, Query
+
+        query = self.db.collection(collection)
+        for field, op, value in where:
+            query = query.where(filter=FieldFilter(field, op, value))
+        for field, descending in order_by:
+            query = query.order_by(field, direction=Query.DESCENDING if descending else Query.ASCENDING)
+        if start_after is not None:
+            query = query.start_after(dict(start_after))
+        if limit is not None:
+            query = query.limit(limit)
+        snapshots = query.stream(timeout=timeout) if timeout else query.get()
+        return [as_doc(s) for s in snapshots]
+
+    def batch(self) -> FirestoreBatch:
+        return FirestoreBatch(self.db)
+
+
+class FirestoreBatch(Batch):
+    def __init__(self, db):
+        self._db, self._batch = db, db.batch()
+        self._creates: list[str] = []
+        self._increments: list[int] = []  # positions of increments among the writes
+        self._count = 0
+
+    def _ref(self, path: str):
+        self._count += 1
+        return self._db.document(path)
+
+    def _option(self, version: Any):
+        return self._db.write_option(last_update_time=version) if version is not None else None
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None:
+        self._creates.append(path)
+        self._batch.create(self._ref(path), dict(data))
+
+    def set(self, path: str, data: Mapping[str, Any]) -> None:
+        self._batch.set(self._ref(path), dict(data))
+
+    def update(self, path: str, data: Mapping[str, Any], version: Any = None) -> None:
+        self._batch.update(self._ref(path), dict(data), option=self._option(version))
+
+    def delete(self, path: str, version: Any = None) -> None:
+        self._batch.delete(self._ref(path), option=self._option(version))
+
+    def increment(self, path: str, field: str, by: int, also: Mapping[str, Any]) -> None:
+        from google.cloud.firestore import Increment
+
+        self._increments.append(self._count)
+        self._batch.set(self._ref(path), {field: Increment(by), **also}, merge=True)
+
+    def commit(self) -> list[Any]:
+        from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+
+        try:
+            results = self._batch.commit()
+        except AlreadyExists as error:
+            named = next((path for path in self._creates if f"/{path}" in str(error)), None)
+            raise Conflict("exists", named, str(error)) from None
+        except (FailedPrecondition, NotFound) as error:
+            raise Conflict("changed", None, str(error)) from None
+        return [
+            result.transform_results[0].integer_value if position in self._increments else result.update_time
+            for position, result in enumerate(results)
+        ]
+
+
+def as_doc(snapshot) -> Doc:
+    return Doc(snapshot.reference.path, snapshot.to_dict(), snapshot.update_time)

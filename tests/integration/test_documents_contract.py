@@ -1,0 +1,93 @@
+"""The storage port's two implementations behave alike: the in-memory one the use-case tests run
+on, and Firestore (the emulator). Each scenario runs on both."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tresen.adapters.memory_documents import MemoryDocuments
+from tresen.services.documents import Conflict
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "firestore"])
+def docs(request):
+    if request.param == "memory":
+        return MemoryDocuments()
+    from tresen.adapters.firestore_documents import FirestoreDocuments
+
+    backend = request.getfixturevalue("backend")
+    return FirestoreDocuments(backend.db)
+
+
+@pytest.fixture
+def root() -> str:
+    return f"contract_{uuid.uuid4().hex[:10]}"
+
+
+def commit(docs, *writes):
+    batch = docs.batch()
+    for kind, *args in writes:
+        getattr(batch, kind)(*args)
+    return batch.commit()
+
+
+def test_create_only_names_the_existing_document_and_a_batch_is_all_or_nothing(docs, root):
+    commit(docs, ("create", f"{root}/a", {"n": 1}))
+    with pytest.raises(Conflict) as clash:
+        commit(docs, ("create", f"{root}/b", {"n": 2}), ("create", f"{root}/a", {"n": 3}))
+    assert (clash.value.kind, clash.value.path) == ("exists", f"{root}/a")
+    assert docs.get(f"{root}/b") is None
+    assert docs.get(f"{root}/a").data == {"n": 1}
+
+
+def test_an_update_applies_only_to_the_version_read(docs, root):
+    path = f"{root}/order"
+    commit(docs, ("create", path, {"status": "placed", "totals": {"total": 840, "tip": 0}}))
+    read = docs.get(path)
+    [version] = commit(docs, ("update", path, {"status": "accepted", "totals.tip": 100}, read.version))
+    assert docs.get(path).data == {"status": "accepted", "totals": {"total": 840, "tip": 100}}
+    assert docs.get(path).version == version != read.version
+    with pytest.raises(Conflict) as stale:
+        commit(docs, ("update", path, {"status": "ready"}, read.version))
+    assert stale.value.kind == "changed"
+    with pytest.raises(Conflict) as missing:
+        commit(docs, ("update", f"{root}/nothing", {"status": "ready"}))
+    assert missing.value.kind == "changed"
+    with pytest.raises(Conflict):
+        commit(docs, ("delete", path, read.version))
+    commit(docs, ("delete", path, version))
+    assert docs.get(path) is None
+
+
+def test_increments_answer_the_new_count(docs, root):
+    path = f"{root}/limit"
+    assert commit(docs, ("increment", path, "count", 1, {"expires_at": T0})) == [1]
+    assert commit(docs, ("increment", path, "count", 1, {"expires_at": T0})) == [2]
+    assert docs.get(path).data == {"count": 2, "expires_at": T0}
+
+
+def test_queries_filter_order_limit_and_page(docs, root):
+    for n in range(6):
+        commit(
+            docs,
+            (
+                "create",
+                f"{root}/d{n}",
+                {"n": n, "store": "s" if n % 2 else "t", "at": T0 + timedelta(minutes=n), "tags": [f"x{n}"]},
+            ),
+        )
+    s_newest_first = docs.query(root, where=[("store", "==", "s")], order_by=[("at", True)])
+    assert [d.data["n"] for d in s_newest_first] == [5, 3, 1]
+    due = docs.query(root, where=[("at", "<=", T0 + timedelta(minutes=2))], order_by=[("at", False)])
+    assert [d.id for d in due] == ["d0", "d1", "d2"]
+    assert [d.data["n"] for d in docs.query(root, where=[("n", "in", [1, 4, 9])], order_by=[("n", False)])] == [1, 4]
+    assert [d.id for d in docs.query(root, where=[("tags", "array_contains", "x3")])] == ["d3"]
+    page = docs.query(root, order_by=[("at", True), ("n", True)], limit=2)
+    rest = docs.query(root, order_by=[("at", True), ("n", True)], start_after=page[-1].data, limit=10)
+    assert [d.data["n"] for d in page + rest] == [5, 4, 3, 2, 1, 0]
+    assert [d and d.id for d in docs.get_all([f"{root}/d2", f"{root}/none"])] == ["d2", None]
