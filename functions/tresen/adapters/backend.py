@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..services.documents import Documents
 from . import clock
 from .archive import ArchiveQueue
 from .archive import holds as archive_holds
+from .firestore_documents import FirestoreDocuments
 from .idempotency import IdempotencyRecords
 from .lazy import once
 from .repository import CatalogCache
@@ -16,17 +18,19 @@ from .store_writer import StoreWriter
 
 @dataclass
 class Backend:
-    db: object
+    db: object  # the Firestore client, for what does not go through the storage port yet
+    docs: Documents = field(init=False)
     writer: StoreWriter = field(init=False)
     idempotency: IdempotencyRecords = field(init=False)
     archive: ArchiveQueue = field(init=False)
     catalog: CatalogCache = field(init=False)
 
     def __post_init__(self) -> None:
+        self.docs = FirestoreDocuments(self.db)
         self.archive = ArchiveQueue(self.db)
-        self.writer = StoreWriter(self.db, on_committed=self.archive.submit, archived=archive_holds)
+        self.writer = StoreWriter(self.docs, on_committed=self.archive.submit, archived=archive_holds)
         self.archive.on_conflict = self.writer.forget_journal_head
-        self.idempotency = IdempotencyRecords(self.db)
+        self.idempotency = IdempotencyRecords(self.docs)
         self.catalog = CatalogCache(self.db)
 
     @staticmethod

@@ -13,9 +13,12 @@ then fails as a whole: only one attempt's effect is ever committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from ..services.documents import Batch, Conflict, Documents
 
 RETENTION = timedelta(days=7)
 LEASE = timedelta(seconds=5)  # a retry after a crash waits at most this; a slower request stays safe (above)
@@ -44,13 +47,11 @@ class Outcome:
 
 
 class IdempotencyRecords:
-    def __init__(self, db):
-        self._db = db
+    def __init__(self, docs: Documents):
+        self._docs = docs
 
     def begin(self, record_id: str, fingerprint: str, now: datetime) -> Outcome:
-        from google.api_core.exceptions import AlreadyExists, FailedPrecondition
-
-        ref = self._db.document(f"idempotency/{record_id}")
+        path = f"idempotency/{record_id}"
         fresh = {
             "state": "in_flight",
             "fingerprint": fingerprint,
@@ -59,13 +60,13 @@ class IdempotencyRecords:
             "created_at": now,
         }
         try:
-            return Outcome(lease=Lease(ref.path, ref.create(fresh).update_time))
-        except AlreadyExists:
+            return Outcome(lease=Lease(path, self._write(lambda batch: batch.create(path, fresh))))
+        except Conflict:
             pass
-        snapshot = ref.get()
-        if not snapshot.exists:  # released between our create and our read: claim it afresh
+        found = self._docs.get(path)
+        if found is None:  # released between our create and our read: claim it afresh
             return self.begin(record_id, fingerprint, now)
-        record = snapshot.to_dict()
+        record = found.data
         expired = record["expires_at"] <= now
         if not expired and record["fingerprint"] != fingerprint:
             return Outcome(refusal="idempotency_key_reused")
@@ -74,36 +75,33 @@ class IdempotencyRecords:
         if not expired and record["locked_until"] > now:
             return Outcome(refusal="idempotency_in_progress")
         try:  # an expired record or an abandoned lease: take it over, unless someone else just did
-            from google.cloud.firestore import DELETE_FIELD
-
-            stale = {name: DELETE_FIELD for name in ("status", "body", "content_type")}
-            result = ref.update(fresh | stale, option=self._db.write_option(last_update_time=snapshot.update_time))
-        except FailedPrecondition:
+            stale = {name: None for name in ("status", "body", "content_type")}
+            return Outcome(
+                lease=Lease(path, self._write(lambda batch: batch.update(path, fresh | stale, found.version)))
+            )
+        except Conflict:
             return Outcome(refusal="idempotency_in_progress")
-        return Outcome(lease=Lease(ref.path, result.update_time))
 
-    def store_in(self, batch, lease: Lease, response: StoredResponse) -> None:
-        batch.update(
-            self._db.document(lease.path),
-            {
-                "state": "done",
-                "status": response.status,
-                "body": response.body,
-                "content_type": response.content_type,
-            },
-            option=self._db.write_option(last_update_time=lease.update_time),
-        )
+    def _write(self, add: Callable[[Batch], None]) -> Any:
+        batch = self._docs.batch()
+        add(batch)
+        return batch.commit()[0]
+
+    def store_in(self, batch: Batch, lease: Lease, response: StoredResponse) -> None:
+        done = {
+            "state": "done",
+            "status": response.status,
+            "body": response.body,
+            "content_type": response.content_type,
+        }
+        batch.update(lease.path, done, lease.update_time)
 
     def store(self, lease: Lease, response: StoredResponse) -> None:
-        batch = self._db.batch()
-        self.store_in(batch, lease, response)
-        batch.commit()
+        self._write(lambda batch: self.store_in(batch, lease, response))
 
     def release(self, lease: Lease) -> None:
         """Forget a key whose request changed nothing, so the client may retry it (Stripe does too)."""
-        from google.api_core.exceptions import FailedPrecondition
-
         try:
-            self._db.document(lease.path).delete(option=self._db.write_option(last_update_time=lease.update_time))
-        except FailedPrecondition:
+            self._write(lambda batch: batch.delete(lease.path, lease.update_time))
+        except Conflict:
             pass  # another attempt took the lease over; the record is its to finish

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from ..domain.journal import GENESIS_HASH, JournalEvent, make_entry
+from ..services.documents import Conflict, Documents
 from .clock import rfc3339
 
 log = logging.getLogger(__name__)
@@ -104,11 +105,11 @@ class Claims:
 class StoreWriter:
     def __init__(
         self,
-        db,
+        docs: Documents,
         on_committed: Callable[[list[dict[str, Any]]], None],
         archived: Callable[[str, int], bool] | None = None,
     ):
-        self._db = db
+        self._docs = docs
         self._on_committed = on_committed
         self._archived = archived  # does the archive hold this store's entry with this seq?
         self._guard = threading.Lock()
@@ -122,8 +123,6 @@ class StoreWriter:
         build: Callable[[Claims], Plan[T]],
         before_commit: list[BeforeCommit] | None = None,
     ) -> Committed[T]:
-        from google.api_core.exceptions import AlreadyExists, FailedPrecondition
-
         with self._store_lock(store_id):
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 claims = Claims(self, store_id)
@@ -133,26 +132,25 @@ class StoreWriter:
                     hook(batch, plan.result)
                 try:
                     batch.commit()
-                except AlreadyExists as conflict:
-                    if any(f"/{path}" in str(conflict) for path in plan.sequenced):
+                except Conflict as conflict:
+                    if conflict.kind == "changed":
+                        if not self._changed_since_read(plan):
+                            raise  # another precondition failed (an idempotency lease taken over)
+                        log.info("store %s: a document changed since it was read (attempt %d)", store_id, attempt)
+                        continue
+                    if conflict.path in plan.sequenced:
                         log.info("store %s: a ledger moved on since it was read (attempt %d)", store_id, attempt)
                         continue
-                    own = next((path for path in plan.creates if f"/{path}" in str(conflict)), None)
-                    if own:
-                        raise AlreadyWritten(own) from None
+                    if conflict.path in plan.creates:
+                        raise AlreadyWritten(conflict.path) from None
                     log.info(
                         "store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict
                     )
-                    self._forget_heads(store_id, str(conflict))
-                    continue
-                except FailedPrecondition:
-                    if not self._changed_since_read(plan):
-                        raise  # another precondition failed (an idempotency lease taken over)
-                    log.info("store %s: a document changed since it was read (attempt %d)", store_id, attempt)
+                    self._forget_heads(store_id, conflict.path)
                     continue
                 except Exception:
                     # Outcome unknown (timeout, lost connection): the cached heads may be wrong.
-                    self._forget_heads(store_id, "")
+                    self._forget_heads(store_id, None)
                     raise
                 self._remember_heads(store_id, entries, claims)
                 break
@@ -162,27 +160,23 @@ class StoreWriter:
         return Committed(plan.result, entries)
 
     def _changed_since_read(self, plan: Plan) -> bool:
-        return any(
-            self._db.document(path).get().update_time != read_at
-            for path, (_, read_at) in plan.updates.items()
-            if read_at
-        )
+        read = [(path, read_at) for path, (_, read_at) in plan.updates.items() if read_at]
+        now = self._docs.get_all([path for path, _ in read])
+        return any(doc is None or doc.version != read_at for doc, (_, read_at) in zip(now, read, strict=True))
 
     def _batch_for(self, store_id: str, plan: Plan, claims: Claims):
-        batch = self._db.batch()
+        batch = self._docs.batch()
         for path, data in plan.creates.items():
-            batch.create(self._db.document(path), data)
+            batch.create(path, data)
         for path, data in plan.sequenced.items():
-            batch.create(self._db.document(path), data)
+            batch.create(path, data)
         for path, data in plan.sets.items():
-            batch.set(self._db.document(path), data)
+            batch.set(path, data)
         for path, (data, read_at) in plan.updates.items():
-            option = self._db.write_option(last_update_time=read_at) if read_at else None
-            batch.update(self._db.document(path), data, option=option)
+            batch.update(path, data, read_at)
         for counter, (n, ref) in claims.claimed.items():
             batch.create(
-                self._db.document(counter_path(store_id, counter, n)),
-                {"scope": counter.scope, "n": n, "ref": ref, "at": plan.at},
+                counter_path(store_id, counter, n), {"scope": counter.scope, "n": n, "ref": ref, "at": plan.at}
             )
         seq, prev_hash = self.journal_head(store_id)
         entries = []
@@ -193,10 +187,8 @@ class StoreWriter:
             )
             prev_hash = entry["hash"]
             entries.append(entry)
-            batch.create(self._db.document(journal_path(store_id, seq)), entry)
-            batch.create(
-                self._db.document(outbox_path(store_id, seq)), {"store_id": store_id, "seq": seq, "at": plan.at}
-            )
+            batch.create(journal_path(store_id, seq), entry)
+            batch.create(outbox_path(store_id, seq), {"store_id": store_id, "seq": seq, "at": plan.at})
         return batch, entries
 
     def journal_head(self, store_id: str) -> tuple[int, str]:
@@ -223,12 +215,8 @@ class StoreWriter:
         return head
 
     def _newest_entry(self, store_id: str) -> tuple[int, str]:
-        from google.cloud.firestore import Query
-
-        newest = (
-            self._db.collection(f"stores/{store_id}/journal").order_by("seq", direction=Query.DESCENDING).limit(1).get()
-        )
-        return (newest[0].get("seq"), newest[0].get("hash")) if newest else (0, GENESIS_HASH)
+        newest = self._docs.query(f"stores/{store_id}/journal", order_by=[("seq", True)], limit=1)
+        return (newest[0].data["seq"], newest[0].data["hash"]) if newest else (0, GENESIS_HASH)
 
     def _archived_beyond(self, store_id: str, seq: int) -> bool:
         """Checked once whenever this instance learns a store's head: one object lookup. If the
@@ -250,16 +238,13 @@ class StoreWriter:
     def counter_head(self, store_id: str, counter: Counter) -> int:
         key = (store_id, counter)
         if key not in self._counter_heads:
-            from google.cloud.firestore import FieldFilter, Query
-
-            newest = (
-                self._db.collection(f"stores/{store_id}/{counter.collection}")
-                .where(filter=FieldFilter("scope", "==", counter.scope))
-                .order_by("n", direction=Query.DESCENDING)
-                .limit(1)
-                .get()
+            newest = self._docs.query(
+                f"stores/{store_id}/{counter.collection}",
+                where=[("scope", "==", counter.scope)],
+                order_by=[("n", True)],
+                limit=1,
             )
-            self._counter_heads[key] = newest[0].get("n") if newest else 0
+            self._counter_heads[key] = newest[0].data["n"] if newest else 0
         return self._counter_heads[key]
 
     def _remember_heads(self, store_id: str, entries: list[dict[str, Any]], claims: Claims) -> None:
@@ -268,10 +253,11 @@ class StoreWriter:
         for counter, (n, _) in claims.claimed.items():
             self._counter_heads[(store_id, counter)] = n
 
-    def _forget_heads(self, store_id: str, conflict: str) -> None:
+    def _forget_heads(self, store_id: str, conflict_path: str | None) -> None:
         """Drop the cached heads the conflict names (all of the store's if it names none we know)."""
-        journal_hit = f"/stores/{store_id}/journal/" in conflict
-        counter_hits = [k for k in self._counter_heads if k[0] == store_id and f"/{k[1].collection}/" in conflict]
+        named = f"/{conflict_path or ''}"
+        journal_hit = f"/stores/{store_id}/journal/" in named
+        counter_hits = [k for k in self._counter_heads if k[0] == store_id and f"/{k[1].collection}/" in named]
         if journal_hit or not counter_hits:
             self._journal_heads.pop(store_id, None)
         if counter_hits:

@@ -209,11 +209,11 @@ class Router:
             records.store_in(batch, lease, StoredResponse(call.stored_status, call.stored_body, JSON_TYPE))
 
         call.before_commit.append(store_response)
-        from google.api_core.exceptions import FailedPrecondition
+        from ..services.documents import Conflict
 
         try:
             result = route.handler(call)
-        except FailedPrecondition:  # our lease expired and another attempt took the key over
+        except Conflict:  # our lease expired and another attempt took the key over
             records.release(lease)
             raise ApiProblem("idempotency_in_progress", "Retry shortly.", headers={"Retry-After": "1"}) from None
         except BaseException:
