@@ -31,7 +31,7 @@ class Backend:
         self.writer = StoreWriter(self.docs, on_committed=self.archive.submit, archived=archive_holds)
         self.archive.on_conflict = self.writer.forget_journal_head
         self.idempotency = IdempotencyRecords(self.docs)
-        self.catalog = CatalogCache(self.db)
+        self.catalog = CatalogCache(self.docs)
 
     @staticmethod
     def now() -> datetime:

@@ -20,6 +20,7 @@ from ..domain.catalog import Store
 from ..domain.errors import DomainError
 from ..domain.giftcards import Activity, Card, CardChange, Hold, code_from_digest, normalize_code, pending_card
 from ..domain.journal import JournalEvent
+from ..services.documents import Documents
 from .clock import new_id
 from .repository import as_aware
 
@@ -114,12 +115,12 @@ class Found:
     read_at: Any  # the update time of the version read: a first commit attempt can go on it
 
 
-def find_card(db, raw_code: str) -> tuple[str, Card | None, Any]:
+def find_card(docs: Documents, raw_code: str) -> tuple[str, Card | None, Any]:
     """(key, card or None, update time read) for a code as typed: a malformed code is looked up as
     typed too, so it costs what an unknown one costs and answers the same."""
     code = normalize_code(raw_code)
     key = keyed_hash(code or raw_code)
-    card, read_at = read_card(db, key)
+    card, read_at = read_card(docs, key)
     return key, card if code is not None else None, read_at
 
 
@@ -128,41 +129,32 @@ def new_pending_card(store: Store, code: str, now: datetime, order_id: str | Non
     return pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now, order_id)
 
 
-def read_card(db, hashed: str) -> tuple[Card | None, Any]:
-    snapshot = db.document(card_path(hashed)).get()
-    return (card_from_doc(snapshot.to_dict()), snapshot.update_time) if snapshot.exists else (None, None)
+def read_card(docs: Documents, hashed: str) -> tuple[Card | None, Any]:
+    found = docs.get(card_path(hashed))
+    return (card_from_doc(found.data), found.version) if found else (None, None)
 
 
-def latest_activities(db, hashed: str, limit: int = 20) -> list[Activity]:
-    from google.cloud.firestore import Query
-
-    snapshots = (
-        db.collection(f"{card_path(hashed)}/activities").order_by("n", direction=Query.DESCENDING).limit(limit).get()
-    )
-    return [activity_from_doc(s.to_dict()) for s in snapshots]
+def latest_activities(docs: Documents, hashed: str, limit: int = 20) -> list[Activity]:
+    newest = docs.query(f"{card_path(hashed)}/activities", order_by=[("n", True)], limit=limit)
+    return [activity_from_doc(d.data) for d in newest]
 
 
-def due_cards(db, now: datetime, limit: int) -> list[Found]:
-    from google.cloud.firestore import FieldFilter
-
-    found = db.collection("giftcards").where(filter=FieldFilter("next_hold_due", "<=", now)).limit(limit).get()
-    return [Found(s.id, card_from_doc(s.to_dict()), s.update_time) for s in found]
+def due_cards(docs: Documents, now: datetime, limit: int) -> list[Found]:
+    return found_cards(docs.query("giftcards", where=[("next_hold_due", "<=", now)], limit=limit))
 
 
-def expired_cards(db, now: datetime, limit: int) -> list[Found]:
-    from google.cloud.firestore import FieldFilter
-
-    found = (
-        db.collection("giftcards")
-        .where(filter=FieldFilter("status", "in", ["active", "deactivated"]))
-        .where(filter=FieldFilter("expires_at", "<=", now))
-        .limit(limit)
-        .get()
-    )
-    return [Found(s.id, card_from_doc(s.to_dict()), s.update_time) for s in found]
+def expired_cards(docs: Documents, now: datetime, limit: int) -> list[Found]:
+    valid_until_now = [("status", "in", ["active", "deactivated"]), ("expires_at", "<=", now)]
+    return found_cards(docs.query("giftcards", where=valid_until_now, limit=limit))
 
 
-def apply_card_ops(db, ops, writes: CardWrites, fresh: dict[str, Card] | None = None) -> dict[str, CardChange]:
+def found_cards(found: list) -> list[Found]:
+    return [Found(d.id, card_from_doc(d.data), d.version) for d in found]
+
+
+def apply_card_ops(
+    docs: Documents, ops, writes: CardWrites, fresh: dict[str, Card] | None = None
+) -> dict[str, CardChange]:
     """Read each card the ops name (or take it from `fresh`: cards this commit creates), apply its
     ops in order and add the result to `writes`. Returns each card's combined change."""
     fresh = dict(fresh or {})
@@ -172,7 +164,7 @@ def apply_card_ops(db, ops, writes: CardWrites, fresh: dict[str, Card] | None = 
     changes = {}
     for key in by_card.keys() | fresh.keys():
         new = key in fresh
-        card, read_at = (fresh[key], None) if new else read_card(db, key)
+        card, read_at = (fresh[key], None) if new else read_card(docs, key)
         if card is None:
             raise DomainError("giftcard_not_found", "A gift card of this order no longer exists.")
         activities: list[Activity] = []

@@ -12,6 +12,7 @@ from ..domain.catalog import Product, ProductOption, Store
 from ..domain.errors import DomainError
 from ..domain.money import VatLine
 from ..domain.orders import Customer, Fulfilment, GiftCardUse, Order, OrderLine, PaymentRef, SoldCard, Totals
+from ..services.documents import Documents
 
 _pii_keys: dict[str, bytes] = {}
 _pii_lock = threading.Lock()
@@ -75,13 +76,13 @@ def product_to_doc(product: Product) -> dict[str, Any]:
     return doc
 
 
-def load_store(db, store_id: str) -> Store | None:
-    snapshot = db.document(store_path(store_id)).get()
-    return store_from_doc(store_id, snapshot.to_dict()) if snapshot.exists else None
+def load_store(docs: Documents, store_id: str) -> Store | None:
+    found = docs.get(store_path(store_id))
+    return store_from_doc(store_id, found.data) if found else None
 
 
-def load_products(db, store_id: str) -> dict[str, Product]:
-    products = (product_from_doc(s.id, s.to_dict()) for s in db.collection(f"stores/{store_id}/products").stream())
+def load_products(docs: Documents, store_id: str) -> dict[str, Product]:
+    products = (product_from_doc(d.id, d.data) for d in docs.query(f"stores/{store_id}/products"))
     return {p.id: p for p in sorted(products, key=lambda p: (p.position, p.id))}
 
 
@@ -92,26 +93,25 @@ class CatalogCache:
     menu (sold out, new price) reaches every instance within `ttl` seconds.
     """
 
-    def __init__(self, db, ttl: float = CATALOG_TTL):
-        self._db, self._ttl = db, ttl
+    def __init__(self, docs: Documents, ttl: float = CATALOG_TTL):
+        self._docs, self._ttl = docs, ttl
         self._entries: dict[str, tuple[float, Store | None, dict[str, Product]]] = {}
 
     def get(self, store_id: str) -> tuple[Store | None, dict[str, Product]]:
         cached = self._entries.get(store_id)
         if cached is None or time.monotonic() - cached[0] > self._ttl:
-            store = load_store(self._db, store_id)
-            products = load_products(self._db, store_id) if store else {}
+            store = load_store(self._docs, store_id)
+            products = load_products(self._docs, store_id) if store else {}
             cached = (time.monotonic(), store, products)
             self._entries[store_id] = cached
         return cached[1], cached[2]
 
 
-def pii_key(db, store_id: str) -> bytes:
+def pii_key(docs: Documents, store_id: str) -> bytes:
     """The store's key for pseudonymising personal data in the journal (created when seeding)."""
     if store_id not in _pii_keys:
         with _pii_lock:
-            snapshot = db.document(f"store_secrets/{store_id}").get()
-            _pii_keys[store_id] = snapshot.get("pii_key")
+            _pii_keys[store_id] = docs.get(f"store_secrets/{store_id}").data["pii_key"]
     return _pii_keys[store_id]
 
 
@@ -124,12 +124,12 @@ def order_to_doc(order: Order, access_token_hash: str | None = None) -> dict[str
     return doc
 
 
-def read_store_order(db, store_id: str, order_id: str) -> tuple[Order, Any]:
-    """(the order, the update time read) if the store has it; another store's order is unknown."""
-    snapshot = db.document(order_path(order_id)).get()
-    if not snapshot.exists or snapshot.get("store_id") != store_id:
+def read_store_order(docs: Documents, store_id: str, order_id: str) -> tuple[Order, Any]:
+    """(the order, the version read) if the store has it; another store's order is unknown."""
+    found = docs.get(order_path(order_id))
+    if found is None or found.data.get("store_id") != store_id:
         raise DomainError("order_not_found", f"Store {store_id} has no order {order_id!r}.")
-    return order_from_doc(snapshot.to_dict()), snapshot.update_time
+    return order_from_doc(found.data), found.version
 
 
 def order_from_doc(doc: dict[str, Any]) -> Order:

@@ -43,7 +43,7 @@ def not_found() -> DomainError:
 
 def lookup(backend: Backend, raw_code: str) -> Found:
     """The card as read now; unknown and malformed codes get the same 404 (after the same read)."""
-    key, card, read_at = cards.find_card(backend.db, raw_code)
+    key, card, read_at = cards.find_card(backend.docs, raw_code)
     if card is None:
         raise not_found()
     return Found(key, card, read_at)
@@ -75,7 +75,7 @@ def _reads_from(backend: Backend, found: Found):
     its update time tells whether it is still current)."""
     yield found.card, found.read_at
     while True:
-        yield cards.read_card(backend.db, found.key)
+        yield cards.read_card(backend.docs, found.key)
 
 
 def _plan(result: Any, now: datetime, writes: cards.CardWrites) -> Plan:
@@ -194,7 +194,7 @@ def transfer_card(backend: Backend, raw_code: str, authorized, before_commit: Ho
 def card_details(backend: Backend, raw_code: str, authorized) -> CardResult:
     found = lookup(backend, raw_code)
     authorized(found.card.store_id)
-    return CardResult(found.card, backend.now(), activities=tuple(cards.latest_activities(backend.db, found.key)))
+    return CardResult(found.card, backend.now(), activities=tuple(cards.latest_activities(backend.docs, found.key)))
 
 
 def public_balance(backend: Backend, raw_code: str, client_address: str) -> CardResult:

@@ -78,7 +78,7 @@ def change_order(
     refund_id = new_id("re_")
 
     def build(claims: Claims) -> Plan[Changed]:
-        current, read_at = repo.read_store_order(backend.db, store.id, order_id)
+        current, read_at = repo.read_store_order(backend.docs, store.id, order_id)
         change = decide(current)
         journal, changed = list(change.journal), change.order
         card_ops = []
@@ -111,7 +111,7 @@ def change_order(
             plan_creates[f"refunds/{this_refund_id}"] = refund
             journal += refund_events
         writes = gc_store.CardWrites(dict(actor))
-        card_changes = gc_store.apply_card_ops(backend.db, card_ops, writes, fresh)
+        card_changes = gc_store.apply_card_ops(backend.docs, card_ops, writes, fresh)
         journal += writes.events
         updates = dict(writes.updates)
         if changed is not None:

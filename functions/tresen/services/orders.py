@@ -94,7 +94,7 @@ def place_order(
     check_giftcard_sale(request, cart)
     order_id = new_id("ord_")
     access_token = new_secret_token()
-    found = [gc_store.find_card(backend.db, code)[:2] for code, _ in request.gift_cards]
+    found = [gc_store.find_card(backend.docs, code)[:2] for code, _ in request.gift_cards]
     uses = plan_uses(found, [amount for _, amount in request.gift_cards], store.id, cart.totals.total, now)
     due = cart.totals.total - sum(use.amount for use in uses)
     payment = None
@@ -103,7 +103,7 @@ def place_order(
             order_id=order_id, store_id=store_id, amount=due, currency=store.currency
         )
     sold = sold_cards(cart, access_token, store, now, order_id)
-    pii_key = repo.pii_key(backend.db, store_id)
+    pii_key = repo.pii_key(backend.docs, store_id)
 
     def build(claims: Claims) -> Plan[PlacedOrder]:
         number = claims.next(Counter("pickup_numbers", store.business_day(now).isoformat()), order_id)
@@ -129,7 +129,7 @@ def place_order(
             order = replace(order, invoice_number=invoice_number(store.invoice_series, year, n))
         writes = gc_store.CardWrites(dict(actor))
         fresh = {card.card_key: pending for card, pending in sold.values()}
-        gc_store.apply_card_ops(backend.db, holds + settling, writes, fresh)
+        gc_store.apply_card_ops(backend.docs, holds + settling, writes, fresh)
         events = [JournalEvent("order.placed", placed_event(order, pii_key)), *writes.events]
         if order.payment_status == "paid":
             paid_by_cards = {"order_id": order_id, "invoice_number": order.invoice_number, "amount": 0}
@@ -237,7 +237,7 @@ def order_for_customer(backend: Backend, order_id: str, token: str | None) -> Or
 
 
 def order_for_staff(backend: Backend, store_id: str, order_id: str) -> Order:
-    return repo.read_store_order(backend.db, store_id, order_id)[0]
+    return repo.read_store_order(backend.docs, store_id, order_id)[0]
 
 
 def order_view_for_staff(backend: Backend, store_id: str, order_id: str) -> OrderView:

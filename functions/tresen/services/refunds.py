@@ -94,7 +94,7 @@ def refund_order(
 
 def store_card(backend: Backend, store_id: str, raw_code: str) -> str:
     """The key of an active card of this store to credit; anything else: `giftcard_not_active`."""
-    key, card, _ = gc_store.find_card(backend.db, raw_code)
+    key, card, _ = gc_store.find_card(backend.docs, raw_code)
     if card is None or card.store_id != store_id:
         raise DomainError("giftcard_not_active", "No active gift card of this store with this code.")
     return key
