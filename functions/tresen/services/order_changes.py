@@ -108,7 +108,7 @@ def change_order(
             refund, refund_events = refund_record(
                 store, current, change, this_refund_id, provider_amount, bool(to_giftcard), now
             )
-            plan_creates[f"refunds/{this_refund_id}"] = refund
+            plan_creates[refund_path(this_refund_id)] = refund
             journal += refund_events
         writes = gc_store.CardWrites(dict(actor))
         card_changes = gc_store.apply_card_ops(backend.docs, card_ops, writes, fresh)
@@ -221,15 +221,14 @@ def send_refund(backend: Backend, store_id: str, refund_id: str) -> None:
 
     If the call fails the refund stays `pending`; its `refund.created` entry is already journaled.
     """
-    ref = backend.db.document(f"refunds/{refund_id}")
-    refund = ref.get().to_dict()
+    refund = backend.docs.get(refund_path(refund_id)).data
     answer = provider(refund["provider"]).refund(
         payment_id=refund["payment_id"], amount=refund["provider_amount"], refund_id=refund_id
     )
-    record_refund_status(backend, store_id, ref, answer)
+    record_refund_status(backend, store_id, refund_id, answer)
 
 
-def record_refund_status(backend: Backend, store_id: str, refund_ref, reported: ReportedRefund) -> None:
+def record_refund_status(backend: Backend, store_id: str, refund_id: str, reported: ReportedRefund) -> None:
     """What the provider says about a refund we hold (its answer to our request, or a webhook, in
     any order): the provider's refund id, and a status that only moves forward. A failure, even
     after success, makes what the provider was to pay back refundable again; card credits stand.
@@ -237,22 +236,25 @@ def record_refund_status(backend: Backend, store_id: str, refund_ref, reported: 
     now = backend.now()
 
     def build(claims: Claims) -> Plan[None]:
-        snapshot = refund_ref.get()
-        refund = snapshot.to_dict()
+        found = backend.docs.get(refund_path(refund_id))
+        refund = found.data
         before, status = refund["status"], status_after(refund["status"], reported.status)
         if status == before and refund.get("provider_refund_id") == reported.id:
             return Plan(result=None, at=now, actor=PROVIDER, events=[])
         refund |= {"status": status, "provider_refund_id": reported.id}
-        updates = {refund_ref.path: ({"status": status, "provider_refund_id": reported.id}, snapshot.update_time)}
+        updates = {found.path: ({"status": status, "provider_refund_id": reported.id}, found.version)}
         if status == "failed" and before != "failed" and refund["provider_amount"]:
-            order_snapshot = backend.db.document(repo.order_path(refund["order_id"])).get()
-            order = repo.order_from_doc(order_snapshot.to_dict())
+            order, read_at = repo.read_store_order(backend.docs, store_id, refund["order_id"])
             restored = refund_reversed(order, refund["provider_amount"], refund.get("lines") or {}, now)
-            updates[repo.order_path(order.id)] = (repo.order_to_doc(restored), order_snapshot.update_time)
+            updates[repo.order_path(order.id)] = (repo.order_to_doc(restored), read_at)
         events = [JournalEvent(f"refund.{status}", provider_answer(refund))]
         return Plan(result=None, at=now, actor=PROVIDER, events=events, updates=updates)
 
     backend.writer.commit(store_id, build)
+
+
+def refund_path(refund_id: str) -> str:
+    return f"refunds/{refund_id}"
 
 
 def provider_answer(refund: dict[str, Any]) -> dict[str, Any]:

@@ -229,11 +229,11 @@ def order_for_customer(backend: Backend, order_id: str, token: str | None) -> Or
     not_found = DomainError("order_not_found", "No order with this id and token.")
     if not token:
         raise not_found
-    snapshot = backend.db.document(repo.order_path(order_id)).get()
-    stored = snapshot.get("access_token_hash") if snapshot.exists else "0" * 64
-    if not hmac.compare_digest(stored, token_hash(token)) or not snapshot.exists:
+    found = backend.docs.get(repo.order_path(order_id))
+    stored = found.data["access_token_hash"] if found else "0" * 64
+    if not hmac.compare_digest(stored, token_hash(token)) or not found:
         raise not_found
-    return with_refunds(backend, repo.order_from_doc(snapshot.to_dict()))
+    return with_refunds(backend, repo.order_from_doc(found.data))
 
 
 def order_for_staff(backend: Backend, store_id: str, order_id: str) -> Order:
@@ -250,13 +250,11 @@ def with_refunds(backend: Backend, order: Order) -> OrderView:
 
 def refunds_by_order(backend: Backend, order_ids: list[str]) -> dict[str, tuple[OrderRefund, ...]]:
     """The orders' refunds, oldest first, read in `in` queries of up to 30 ids (Firestore's limit)."""
-    from google.cloud.firestore import FieldFilter
-
     found: dict[str, list[OrderRefund]] = {order_id: [] for order_id in order_ids}
     for start in range(0, len(order_ids), IN_QUERY_LIMIT):
         chunk = order_ids[start : start + IN_QUERY_LIMIT]
-        for doc in backend.db.collection("refunds").where(filter=FieldFilter("order_id", "in", chunk)).stream():
-            refund = doc.to_dict()
+        for doc in backend.docs.query("refunds", where=[("order_id", "in", chunk)]):
+            refund = doc.data
             found[refund["order_id"]].append(
                 OrderRefund(
                     id=refund["id"],
@@ -275,18 +273,15 @@ def list_orders(
     backend: Backend, store_id: str, *, status: str | None, since: datetime | None, limit: int, cursor: str | None
 ) -> OrderPage:
     """Newest first; the cursor is the (created_at, id) of the last order of the previous page."""
-    from google.cloud.firestore import FieldFilter, Query
-
-    query = backend.db.collection("orders").where(filter=FieldFilter("store_id", "==", store_id))
+    where = [("store_id", "==", store_id)]
     if status:
-        query = query.where(filter=FieldFilter("status", "==", status))
+        where.append(("status", "==", status))
     if since:
-        query = query.where(filter=FieldFilter("created_at", ">=", since))
-    query = query.order_by("created_at", direction=Query.DESCENDING).order_by("id", direction=Query.DESCENDING)
-    if cursor:
-        query = query.start_after(decode_cursor(cursor))
-    snapshots = query.limit(limit + 1).get()
-    orders = [repo.order_from_doc(s.to_dict()) for s in snapshots[:limit]]
+        where.append(("created_at", ">=", since))
+    newest_first = [("created_at", True), ("id", True)]
+    start = decode_cursor(cursor) if cursor else None
+    snapshots = backend.docs.query("orders", where=where, order_by=newest_first, limit=limit + 1, start_after=start)
+    orders = [repo.order_from_doc(s.data) for s in snapshots[:limit]]
     has_more = len(snapshots) > limit
     refunds = refunds_by_order(backend, [order.id for order in orders])
     views = [OrderView(order, refunds[order.id]) for order in orders]

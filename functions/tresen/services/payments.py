@@ -20,7 +20,8 @@ from ..adapters.transient import RetryLater
 from ..domain.payments import PaymentEvent, RefundEvent, decide, refund_made_at_provider
 from ..domain.refunds import ReportedRefund, paid, refund_id_at_provider
 from ..domain.workflow import expire
-from .order_changes import PROVIDER, change_order, record_refund_status
+from .documents import Conflict
+from .order_changes import PROVIDER, change_order, record_refund_status, refund_path
 
 SCHEDULER = {"type": "system", "job": "expire"}
 UNKNOWN_PAYMENT = "unknown payment"
@@ -44,21 +45,19 @@ def event_record(kind: str | None, status: str, now: datetime, **details: Any) -
 
 def record_once(backend: Backend, provider_name: str, event_id: str, record: dict[str, Any]) -> bool:
     """Creates the event's record; False if it exists (a replay)."""
-    from google.api_core.exceptions import AlreadyExists
-
+    batch = backend.docs.batch()
+    batch.create(event_path(provider_name, event_id), record)
     try:
-        backend.db.document(event_path(provider_name, event_id)).create(record)
-    except AlreadyExists:
+        batch.commit()
+    except Conflict:
         return False
     return True
 
 
-def known_payment(backend: Backend, provider_name: str, payment_id: str | None):
+def known_payment(backend: Backend, provider_name: str, payment_id: str | None) -> dict[str, Any] | None:
     """Our `payments/{id}` record of this provider's payment, or None."""
-    if payment_id is None:
-        return None
-    snapshot = backend.db.document(f"payments/{payment_id}").get()
-    return snapshot if snapshot.exists and snapshot.get("provider") == provider_name else None
+    found = backend.docs.get(f"payments/{payment_id}") if payment_id is not None else None
+    return found.data if found and found.data.get("provider") == provider_name else None
 
 
 def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
@@ -66,13 +65,13 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
     if payment is None:
         return EventOutcome(unprocessable=UNKNOWN_PAYMENT)
     now = backend.now()
-    store, _ = backend.catalog.get(payment.get("store_id"))
-    record = event_record(event.type, "processed", now, store_id=store.id, order_id=payment.get("order_id"))
+    store, _ = backend.catalog.get(payment["store_id"])
+    record = event_record(event.type, "processed", now, store_id=store.id, order_id=payment["order_id"])
     try:
         change_order(
             backend,
             store,
-            payment.get("order_id"),
+            payment["order_id"],
             lambda order: decide(order, event, now),
             PROVIDER,
             now,
@@ -86,7 +85,7 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
 def handle_refund_event(backend: Backend, event: RefundEvent) -> EventOutcome:
     """Every refund the event reports: a refund we hold moves its status forward; one we do not
     hold was made at the provider and becomes a refund of the order."""
-    if backend.db.document(event_path(event.provider, event.id)).get().exists:
+    if backend.docs.get(event_path(event.provider, event.id)):
         return EventOutcome(duplicate=True)
     reported = event.refunds
     if reported is None:
@@ -108,8 +107,8 @@ def apply_reported_refund(backend: Backend, provider_name: str, reported: Report
         try:
             return record_refund_made_at_provider(backend, provider_name, reported)
         except AlreadyWritten:  # another event about the same refund recorded it first
-            held = backend.db.document(f"refunds/{refund_id_at_provider(provider_name, reported.id)}").get()
-    record_refund_status(backend, held.get("store_id"), held.reference, reported)
+            held = backend.docs.get(refund_path(refund_id_at_provider(provider_name, reported.id)))
+    record_refund_status(backend, held.data["store_id"], held.id, reported)
     return None
 
 
@@ -117,26 +116,19 @@ def held_refund(backend: Backend, provider_name: str, reported: ReportedRefund):
     """Our refund document for a provider's refund, or None. Ours by the id Tresen gave it first:
     between the provider's answer and our commit of it, our document does not know the provider's
     id yet. Then one made at the provider (by its derived id), then ours by the provider's id."""
-    from google.cloud.firestore import FieldFilter
-
     if reported.tresen_refund_id:
-        ours = backend.db.document(f"refunds/{reported.tresen_refund_id}").get()
+        ours = backend.docs.get(refund_path(reported.tresen_refund_id))
         if (
-            ours.exists
-            and ours.get("provider") == provider_name
-            and ours.to_dict().get("provider_refund_id") in (None, reported.id)
+            ours
+            and ours.data["provider"] == provider_name
+            and ours.data.get("provider_refund_id") in (None, reported.id)
         ):
             return ours
-    made_there = backend.db.document(f"refunds/{refund_id_at_provider(provider_name, reported.id)}").get()
-    if made_there.exists:
+    made_there = backend.docs.get(refund_path(refund_id_at_provider(provider_name, reported.id)))
+    if made_there:
         return made_there
-    found = (
-        backend.db.collection("refunds")
-        .where(filter=FieldFilter("provider_refund_id", "==", reported.id))
-        .where(filter=FieldFilter("provider", "==", provider_name))
-        .limit(1)
-        .get()
-    )
+    by_provider_id = [("provider_refund_id", "==", reported.id), ("provider", "==", provider_name)]
+    found = backend.docs.query("refunds", where=by_provider_id, limit=1)
     return found[0] if found else None
 
 
@@ -146,14 +138,14 @@ def record_refund_made_at_provider(backend: Backend, provider_name: str, reporte
     payment = known_payment(backend, provider_name, reported.payment_id)
     if payment is None:
         return UNKNOWN_PAYMENT
-    order_id = payment.get("order_id")
-    order = repo.order_from_doc(backend.db.document(repo.order_path(order_id)).get().to_dict())
+    order_id = payment["order_id"]
+    order, _ = repo.read_store_order(backend.docs, payment["store_id"], order_id)
     if order.payment_status == "mismatch":
         return "refund of a payment whose amount did not match its order"
     if not paid(order):
         # the provider refunded a payment whose success has not reached us yet: it will
         raise RetryLater(f"order {order_id} is not paid yet")
-    store, _ = backend.catalog.get(payment.get("store_id"))
+    store, _ = backend.catalog.get(payment["store_id"])
     now = backend.now()
     change_order(
         backend, store, order_id, lambda current: refund_made_at_provider(current, reported, now), PROVIDER, now
@@ -163,39 +155,26 @@ def record_refund_made_at_provider(backend: Backend, provider_name: str, reporte
 
 def record_payout(backend: Backend, provider_name: str, event_id: str, payout: dict) -> EventOutcome:
     """Keep a paid-out payout with its items for the statements, once per event."""
-    from google.api_core.exceptions import AlreadyExists
-
     now = backend.now()
-    batch = backend.db.batch()
-    batch.create(
-        backend.db.document(event_path(provider_name, event_id)), event_record("payout.paid", "processed", now)
-    )
+    batch = backend.docs.batch()
+    batch.create(event_path(provider_name, event_id), event_record("payout.paid", "processed", now))
     batch.set(
-        backend.db.document(f"payouts/{provider_name}:{payout['payout_id']}"),
-        payout | {"provider": provider_name, "received_at": now},
+        f"payouts/{provider_name}:{payout['payout_id']}", payout | {"provider": provider_name, "received_at": now}
     )
     try:
         batch.commit()
-    except AlreadyExists:
+    except Conflict:
         return EventOutcome(duplicate=True)
     return EventOutcome()
 
 
 def expire_orders(backend: Backend, limit: int = 500) -> int:
     """Cancel online orders left unpaid past their window; returns how many were canceled."""
-    from google.cloud.firestore import FieldFilter
-
     now = backend.now()
-    due = (
-        backend.db.collection("orders")
-        .where(filter=FieldFilter("status", "==", "awaiting_payment"))
-        .where(filter=FieldFilter("expires_at", "<=", now))
-        .limit(limit)
-        .get()
-    )
+    unpaid_too_long = [("status", "==", "awaiting_payment"), ("expires_at", "<=", now)]
     canceled = 0
-    for snapshot in due:
-        store, _ = backend.catalog.get(snapshot.get("store_id"))
-        result = change_order(backend, store, snapshot.id, lambda order: expire(order, now), SCHEDULER, now)
+    for found in backend.docs.query("orders", where=unpaid_too_long, limit=limit):
+        store, _ = backend.catalog.get(found.data["store_id"])
+        result = change_order(backend, store, found.id, lambda order: expire(order, now), SCHEDULER, now)
         canceled += result.changed  # an event may have paid or canceled it meanwhile
     return canceled
