@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+pytest.register_assert_rewrite("stack", "support")  # their asserts fail as informatively as a test's own
+from stack import ROOT, free_port  # noqa: E402  (after the line above, or their asserts stay plain)
+
 sys.path.insert(0, str(ROOT / "functions"))  # main.py lives beside the package, as when deployed
 os.environ["TRESEN_ENV"] = "dev"
 os.environ.setdefault("GOOGLE_CLOUD_PROJECT", "demo-tresen")
 for leaked in ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE", "K_SERVICE"):
     os.environ.pop(leaked, None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +66,21 @@ def app(emulators):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def stripe_store(backend, store_id, monkeypatch):
+    """A store paid online through Stripe, with an API key configured and Stripe faked."""
+    from fake_stripe import FakeStripe
+    from tresen.adapters import payments, stripe_provider
+    from tresen.config import settings
+    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+
+    fake = FakeStripe()
+    monkeypatch.setattr(stripe_provider, "HTTP_CLIENT", fake)
+    with_key = replace(settings(), stripe_api_key="sk_test_fake")
+    for module in (stripe_provider, payments):
+        monkeypatch.setattr(module, "settings", lambda: with_key)
+    stripe_id = store_id + "s"
+    seed_store(backend.db, replace(DEMO_STORE, id=stripe_id, online_providers=("stripe",)), DEMO_PRODUCTS)
+    return stripe_id, fake

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlparse
 
 from stripe._http_client import HTTPClient
 
+STRIPE_SECRET = "whsec_stripe_dev"
+
 
 class FakeStripe(HTTPClient):
     name = "fake"
@@ -100,6 +102,16 @@ def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) 
     timestamp = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def deliver(client, payload, timestamp=None, secret=STRIPE_SECRET):
+    """A Stripe webhook to the test client, signed as Stripe signs it."""
+    return client.post(
+        "/v1/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": stripe_signature(payload, secret, timestamp)},
+    )
 
 
 def charge_id(intent_id: str) -> str:

@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 import requests
-from test_stack_lifecycle import VENV_BIN, RunningStack, wait_for_status
 
+from stack import RunningStack, wait_for_status
 from support import staff_token
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +62,7 @@ def balance(base: str, code: str) -> int:
 
 
 def test_the_gift_card_lifecycle_end_to_end():
-    stack = RunningStack([str(VENV_BIN / "tresen"), "dev"])
+    stack = RunningStack()
     try:
         base, shop = stack.url, Merchant(stack.url)
         counter = Merchant(base, role="staff")

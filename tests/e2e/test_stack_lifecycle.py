@@ -7,9 +7,7 @@ import ctypes
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,109 +15,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import ROOT, free_port
+from stack import ROOT, TRESEN_DEV, RunningStack, command_line, dev_env, free_port, wait_for_status
 from support import staff_token
 
 pytestmark = pytest.mark.e2e
-VENV_BIN = Path(sys.executable).parent
-TRESEN_DEV = [str(VENV_BIN / "tresen"), "dev"]
 MAKE_RUN = ["make", "--no-print-directory", "run"]
 STOP_LIMIT_S = 10  # the contract: on Ctrl-C or SIGTERM every process is gone within this
 STOP_ROUNDS = int(os.environ.get("TRESEN_STOP_ROUNDS", "3"))  # 20 before a release: see docs/operations.md
-
-
-def dev_env(port: int, firestore_port: int, storage_port: int, data_dir: Path | None = None) -> dict[str, str]:
-    env = os.environ | {
-        "TRESEN_PORT": str(port),
-        "FIRESTORE_PORT": str(firestore_port),
-        "STORAGE_PORT": str(storage_port),
-        "TRESEN_ENV": "dev",
-    }
-    for inherited in ("FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST"):
-        env.pop(inherited, None)
-    if data_dir:
-        env["TRESEN_DATA_DIR"] = str(data_dir)
-    return env
-
-
-class RunningStack:
-    def __init__(self, argv: list[str], data_dir: Path | None = None, ports: tuple[int, int, int] | None = None):
-        self.ports = ports or (free_port(), free_port(), free_port())
-        self.port, self.firestore_port, self.storage_port = self.ports
-        self.process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=dev_env(*self.ports, data_dir),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.output: list[str] = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            self.output.append(line)
-            if line.startswith("tresen ready: "):
-                self.ready_line = line.strip()
-                return
-        self.process.kill()
-        raise AssertionError("no ready line:\n" + "".join(self.output))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def descendants(self) -> set[int]:
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError):
-                    continue
-                children.setdefault(ppid, []).append(int(entry.name))
-        found, todo = set(), [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            found.add(pid)
-            todo.extend(children.get(pid, []))
-        return found
-
-    def pid_of(self, program: str) -> int:
-        """The descendant running `program` (how the name of its executable or script begins)."""
-        for pid in self.descendants():
-            if any(Path(arg).name.startswith(program) for arg in command_line(pid)[:2]):
-                return pid
-        raise AssertionError(f"no {program} under {self.process.pid}")
-
-    def stop(self, sig: int = signal.SIGINT, target: int | None = None) -> int:
-        os.kill(target or self.process.pid, sig)
-        return self.finish()
-
-    def finish(self) -> int:
-        """Wait for the exit; what it printed after the ready line goes to `output`."""
-        rest, _ = self.process.communicate(timeout=60)
-        self.output.append(rest)
-        return self.process.returncode
-
-    def kill(self) -> None:
-        """After a failed check: the emulators die with `tresen dev`, which dies with its session."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.finish()
-
-    def ports_closed(self) -> bool:
-        return all(_refused(p) for p in self.ports)
-
-
-def command_line(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
-    except OSError:
-        return []
 
 
 def naming_ports(ports: tuple[int, ...]) -> list[str]:
@@ -143,11 +45,6 @@ def signal_side_thread(pid: int, sig: int) -> None:
             assert ctypes.CDLL(None, use_errno=True).tgkill(pid, tid, sig) == 0, os.strerror(ctypes.get_errno())
             return
     raise AssertionError(f"no thread of {pid} but the main one takes signal {sig}")
-
-
-def _refused(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
 
 
 def alive(pid: int) -> bool:
@@ -188,18 +85,6 @@ def place_order(base: str) -> dict:
     )
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def wait_for_status(base: str, order: dict, status: str, timeout: float = 10) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        current = requests.get(
-            f"{base}/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}, timeout=10
-        ).json()
-        if current["status"] == status or time.monotonic() > deadline:
-            assert current["status"] == status
-            return current
-        time.sleep(0.1)
 
 
 def refund_with_passkey(base: str, order: dict, auth: dict, pin: str) -> requests.Response:

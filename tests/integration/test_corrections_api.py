@@ -2,10 +2,7 @@
 
 from datetime import timedelta
 
-from test_passkeys import set_passkey
-from test_sandbox_webhooks import deliver, journal_types, online_order, payment_event, read
-
-from support import staff_token
+from support import deliver, journal_types, online_order, payment_event, read, set_passkey, staff_token
 
 
 def post(client, store_id, order_id, action, body, role="staff", passkey=None):

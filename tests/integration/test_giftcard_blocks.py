@@ -7,11 +7,8 @@ resumes the block: exactly 10 000 distinct active cards, each chunk in the journ
 from __future__ import annotations
 
 import logging
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -20,8 +17,7 @@ from pathlib import Path
 import pytest
 from google.cloud.firestore import FieldFilter
 
-from conftest import ROOT
-from support import idem, staff_token
+from support import idem, run_tresen, staff_token, tresen
 from tresen.adapters import archive
 from tresen.adapters.clock import now
 from tresen.adapters.firestore_client import SCAN_TIMEOUT
@@ -31,34 +27,11 @@ from tresen.services import card_blocks as blocks
 from tresen.services.orders import catalog_or_404
 from tresen.services.verify import verify_store
 
-TRESEN = Path(sys.executable).parent / "tresen"  # the installed entry point, as an operator runs it
 CHUNK_EVENT = "giftcard.block_chunk_activated"
 
 
 def auth(store_id: str, role: str = "supervisor") -> dict[str, str]:
     return {"Authorization": f"Bearer {staff_token({store_id: role})}"}
-
-
-def tresen(*args: str, stdout=subprocess.PIPE, **kwargs) -> subprocess.Popen:
-    """The CLI in a child process against the test session's emulators (their hosts are in os.environ)."""
-    assert os.environ.get("FIRESTORE_EMULATOR_HOST"), "the emulators fixture must run first"
-    return subprocess.Popen(
-        [str(TRESEN), *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=stdout,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def run_tresen(*args: str, timeout: float = 120) -> tuple[int, str]:
-    process = tresen(*args)
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    finally:
-        process.kill()
-    return process.returncode, output
 
 
 def activations_of(backend, store_id: str) -> list:

@@ -2,10 +2,19 @@
 
 from datetime import timedelta
 
-from test_giftcards_api import act, inquire, ledger_of, sell
-from test_sandbox_webhooks import deliver, journal_types, payment_event, read
-
-from support import idem, order_body, staff_token
+from support import (
+    act,
+    deliver,
+    idem,
+    inquire,
+    journal_types,
+    ledger_of,
+    order_body,
+    payment_event,
+    read,
+    sell,
+    staff_token,
+)
 from tresen.adapters.clock import now
 
 CROISSANTS = [{"product_id": "croissant", "quantity": 2}]  # 2 × 290 = 580

@@ -3,42 +3,10 @@
 import threading
 from datetime import date, timedelta
 
-from support import idem, staff_token
+from support import act, auth, idem, inquire, journal_types, ledger_of, sell
 from tresen.adapters import giftcard_store as store
 from tresen.adapters.clock import now
 from tresen.domain.giftcards import normalize_code
-
-
-def auth(store_id, role="staff", uid="staff-1"):
-    return {"Authorization": f"Bearer {staff_token({store_id: role}, uid=uid)}"}
-
-
-def sell(client, store_id, amount, role="staff"):
-    response = client.post(
-        f"/v1/stores/{store_id}/giftcards", json={"amount": amount}, headers=auth(store_id, role) | idem()
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def act(client, store_id, code, action, body=None, role="staff", key=True):
-    headers = auth(store_id, role) | (idem() if key else {})
-    return client.post(f"/v1/giftcards/{code}/{action}", json=body, headers=headers)
-
-
-def inquire(client, store_id, code, role="staff"):
-    return client.get(f"/v1/giftcards/{code}", headers=auth(store_id, role))
-
-
-def ledger_of(backend, code):
-    """(sum of the ledger's balance changes, number of activities) of a card."""
-    activities = backend.db.collection(f"giftcards/{store.keyed_hash(normalize_code(code))}/activities").get()
-    return sum(a.get("balance_change") for a in activities), len(activities)
-
-
-def journal_types(backend, store_id):
-    entries = backend.db.collection(f"stores/{store_id}/journal").order_by("seq").get()
-    return [e.get("type") for e in entries]
 
 
 def test_the_card_lifecycle_as_a_merchant_runs_it(client, store_id, backend):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import free_port
+from stack import free_port
 from support import idem, order_body, staff_token
 
 RESERVED_IDS = ["__x__", "__proto__", ".", ".."]

@@ -6,23 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from support import idem, order_body
+from support import idem, order_body, request
 from tresen.adapters import archive
 from tresen.adapters.backend import Backend
 from tresen.adapters.clock import now
 from tresen.domain.journal import GENESIS_HASH, canonical_bytes, pseudonym
-from tresen.domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from tresen.services.orders import place_order
 from tresen.services.verify import firestore_entries, verify_store
-
-
-def request() -> OrderRequest:
-    return OrderRequest(
-        items=(CartItem("croissant", 1),),
-        fulfilment=Fulfilment("pickup"),
-        customer=Customer("Anna Beispiel", "anna@example.com"),
-        payment_method="on_site",
-    )
 
 
 def test_order_entry_is_chained_pseudonymised_and_archived(client, store_id, backend):

@@ -2,9 +2,7 @@
 
 from datetime import timedelta
 
-from test_sandbox_webhooks import deliver, journal_types, online_order, payment_event, read
-
-from support import idem, order_body, staff_token
+from support import deliver, idem, journal_types, online_order, order_body, payment_event, read, staff_token
 from tresen.adapters.clock import now
 
 

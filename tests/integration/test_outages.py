@@ -11,10 +11,7 @@ import threading
 import time
 from datetime import timedelta
 
-from test_journal_archive import request
-from test_sandbox_webhooks import deliver, online_order, payment_event
-
-from support import idem, order_body
+from support import deliver, idem, online_order, order_body, payment_event, request
 from tresen import cli
 from tresen.adapters import archive
 from tresen.adapters.clock import now

@@ -4,22 +4,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from test_refunds_api import paid_order, refund
-from test_sandbox_webhooks import journal_types
 
-from support import staff_token
+from support import journal_types, paid_order, refund, set_passkey
 from tresen.adapters.backend import Backend
 from tresen.domain.errors import DomainError
 from tresen.services.passkeys import approve
 from tresen.services.verify import firestore_entries
-
-
-def set_passkey(client, store_id, pin="246810", protect=("refund",), role="owner"):
-    return client.put(
-        f"/v1/stores/{store_id}/passkey",
-        json={"pin": pin, "protect": list(protect)},
-        headers={"Authorization": f"Bearer {staff_token({store_id: role})}"},
-    )
 
 
 def test_setting_the_passkey_is_owner_or_supervisor_and_journaled_without_the_pin(client, store_id, backend):

@@ -10,12 +10,10 @@ import time
 import uuid
 
 import pytest
-from test_sandbox_webhooks import deliver as deliver_sandbox
-from test_sandbox_webhooks import online_order, payment_event
-from test_stripe import deliver, stripe_store  # noqa: F401  (a fixture)
 
-from fake_stripe import charge_refunded_event, event, intent_event
-from support import idem, order_body, staff_token
+from fake_stripe import charge_refunded_event, deliver, event, intent_event
+from support import deliver as deliver_sandbox
+from support import idem, online_order, order_body, payment_event, staff_token
 from tresen.services import order_changes
 from tresen.services.verify import firestore_entries
 

@@ -6,26 +6,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from test_sandbox_webhooks import deliver, journal_types, payment_event, read
-
-from support import idem, order_body, staff_token
-
-
-def paid_order(client, store_id, **body):
-    response = client.post(
-        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}, **body), headers=idem()
-    )
-    order = response.get_json()
-    deliver(client, payment_event(order, "succeeded"))
-    return order
-
-
-def refund(client, store_id, order_id, body, role="supervisor", headers=None):
-    return client.post(
-        f"/v1/stores/{store_id}/orders/{order_id}/refunds",
-        json=body,
-        headers={"Authorization": f"Bearer {staff_token({store_id: role})}"} | (idem() if headers is None else headers),
-    )
+from support import deliver, idem, journal_types, order_body, paid_order, read, refund, staff_token
 
 
 def test_partial_refund_by_lines_then_the_rest_by_amount(client, store_id, backend):

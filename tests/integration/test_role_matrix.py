@@ -1,9 +1,8 @@
 """Every staff endpoint × every role, plus no token, another store's token and an expired token."""
 
 import pytest
-from test_refunds_api import paid_order
 
-from support import idem, order_body, staff_token
+from support import idem, order_body, paid_order, staff_token
 
 ROLES = ("owner", "supervisor", "staff", "finance")
 # endpoint → (method, path template, body, roles allowed, success status)

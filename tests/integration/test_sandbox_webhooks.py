@@ -4,48 +4,7 @@ import json
 import time
 import uuid
 
-from support import idem, order_body
-from tresen.domain.signatures import sign
-from tresen.services.verify import firestore_entries
-
-SECRET = "whsec_sandbox_dev"
-
-
-def online_order(client, store_id):
-    response = client.post(
-        f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
-    )
-    assert response.status_code == 201
-    return response.get_json()
-
-
-def deliver(client, event, secret=SECRET, timestamp=None, body=None):
-    raw = body if body is not None else json.dumps(event).encode()
-    header = sign(json.dumps(event).encode(), secret, timestamp or int(time.time()))
-    return client.post(
-        "/v1/webhooks/sandbox", data=raw, content_type="application/json", headers={"Sandbox-Signature": header}
-    )
-
-
-def payment_event(order, kind, amount=None, event_id=None):
-    return {
-        "id": event_id or f"evt_{uuid.uuid4().hex}",
-        "type": f"payment.{kind}",
-        "created": int(time.time()),
-        "data": {
-            "payment_id": order["payment"]["id"],
-            "amount": order["amount_due"] if amount is None else amount,
-            "currency": "EUR",
-        },
-    }
-
-
-def read(client, order):
-    return client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
-
-
-def journal_types(backend, store_id):
-    return [e["type"] for e in firestore_entries(backend.db, store_id)]
+from support import deliver, journal_types, online_order, payment_event, read
 
 
 def test_success_marks_the_order_paid_once_with_an_invoice_number(client, store_id, backend):

@@ -2,39 +2,9 @@
 
 import json
 import time
-from dataclasses import replace
 
-import pytest
-
-from fake_stripe import FakeStripe, event, intent_event, stripe_signature
+from fake_stripe import deliver, event, intent_event
 from support import idem, order_body, staff_token
-from tresen.adapters import payments, stripe_provider
-from tresen.config import settings
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
-
-SECRET = "whsec_stripe_dev"
-
-
-@pytest.fixture
-def stripe_store(backend, store_id, monkeypatch):
-    """A store paid online through Stripe, with an API key configured and Stripe faked."""
-    fake = FakeStripe()
-    monkeypatch.setattr(stripe_provider, "HTTP_CLIENT", fake)
-    with_key = replace(settings(), stripe_api_key="sk_test_fake")
-    for module in (stripe_provider, payments):
-        monkeypatch.setattr(module, "settings", lambda: with_key)
-    stripe_id = store_id + "s"
-    seed_store(backend.db, replace(DEMO_STORE, id=stripe_id, online_providers=("stripe",)), DEMO_PRODUCTS)
-    return stripe_id, fake
-
-
-def deliver(client, payload, timestamp=None, secret=SECRET):
-    return client.post(
-        "/v1/webhooks/stripe",
-        data=payload,
-        content_type="application/json",
-        headers={"Stripe-Signature": stripe_signature(payload, secret, timestamp)},
-    )
 
 
 def test_order_creates_an_idempotent_payment_intent_and_a_signed_success_pays_it(client, stripe_store):

@@ -10,12 +10,9 @@ import time
 import uuid
 
 import pytest
-from test_giftcard_blocks import run_tresen
-from test_sandbox_webhooks import online_order
-from test_stripe import stripe_store  # noqa: F401  (a fixture)
 
 from fake_stripe import stripe_signature
-from support import idem, order_body
+from support import idem, online_order, order_body, run_tresen
 from tresen.adapters.clock import rfc3339
 from tresen.domain.signatures import sign
 from tresen.services.verify import firestore_entries

@@ -6,12 +6,10 @@ from collections import Counter
 from dataclasses import replace
 
 from storm import EXPECTED, scenario_of, storm
-from support import idem, order_body
+from support import SANDBOX_SECRET, idem, order_body
 from tresen.domain.journal import first_chain_break
 from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
 from tresen.services.verify import firestore_entries
-
-SECRET = "whsec_sandbox_dev"
 
 
 def send_all(app, deliveries, senders=8):
@@ -26,7 +24,7 @@ def send_all(app, deliveries, senders=8):
                 if not queue:
                     return
                 delivery = queue.pop()
-            response = client.post("/v1/webhooks/sandbox", data=delivery.body, headers=delivery.headers(SECRET))
+            response = client.post("/v1/webhooks/sandbox", data=delivery.body, headers=delivery.headers(SANDBOX_SECRET))
             if response.status_code != 200:
                 failures.append((response.status_code, response.get_data(as_text=True)))
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_payment_decisions import NOW, awaiting_order
 
+from support import NOW, awaiting_order
 from tresen.domain.corrections import discount, void_lines, void_needs_passkey
 from tresen.domain.errors import DomainError
 from tresen.domain.orders import CartItem, price_cart

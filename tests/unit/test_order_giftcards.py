@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from support import LATER, NOW
 from tresen.domain import giftcards as gc
 from tresen.domain.corrections import discount, void_lines
 from tresen.domain.errors import DomainError, FieldError
@@ -30,8 +31,6 @@ from tresen.domain.payments import PaymentEvent, decide
 from tresen.domain.workflow import staff_transition
 from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE
 
-NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
-LATER = NOW + timedelta(minutes=5)
 BERLIN = "Europe/Berlin"
 STORE = DEMO_STORE.id
 CATALOG = {p.id: p for p in DEMO_PRODUCTS}

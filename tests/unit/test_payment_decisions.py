@@ -1,30 +1,5 @@
-from datetime import UTC, datetime
-
-from tresen.domain.orders import CartItem, Customer, Fulfilment, OrderRequest, PaymentRef, new_order, price_cart
+from support import LATER, awaiting_order
 from tresen.domain.payments import PaymentEvent, decide
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE
-
-NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
-LATER = datetime(2026, 11, 23, 12, 5, tzinfo=UTC)
-
-
-def awaiting_order():
-    request = OrderRequest(
-        items=(CartItem("croissant", 2),),
-        fulfilment=Fulfilment("pickup"),
-        customer=Customer("A", "a@b.de"),
-        payment_method="online",
-    )
-    cart = price_cart({p.id: p for p in DEMO_PRODUCTS}, request.items, tip=0)
-    return new_order(
-        order_id="ord_1",
-        store=DEMO_STORE,
-        request=request,
-        cart=cart,
-        number=1,
-        now=NOW,
-        payment=PaymentRef("pay_1", "sandbox", "requires_payment"),
-    )
 
 
 def event(kind, amount=580, currency="EUR"):

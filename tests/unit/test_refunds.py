@@ -3,8 +3,8 @@ from dataclasses import replace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_payment_decisions import LATER, awaiting_order
 
+from support import LATER, awaiting_order
 from tresen.domain.errors import DomainError
 from tresen.domain.payments import refund_made_at_provider
 from tresen.domain.refunds import RefundRequest, ReportedRefund, plan_refund, split_by_rate, status_after

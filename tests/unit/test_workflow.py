@@ -2,8 +2,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from test_payment_decisions import LATER, NOW, awaiting_order
 
+from support import LATER, NOW, awaiting_order
 from tresen.domain.errors import DomainError
 from tresen.domain.orders import CartItem, price_cart
 from tresen.domain.workflow import expire, staff_transition
