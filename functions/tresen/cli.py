@@ -199,11 +199,11 @@ def run_expire(args) -> int:
 
 
 def run_webhooks(args) -> int:
+    from .adapters.backend import backend
     from .adapters.clock import rfc3339
-    from .adapters.firestore_client import db
     from .services.webhooks import unprocessable_events
 
-    parked = unprocessable_events(db(), args.limit)
+    parked = unprocessable_events(backend().docs, args.limit)
     for event in parked:
         # the type and reason come from the provider's body: escaped, so each event stays one line
         kind, reason = (text.encode("unicode_escape").decode() for text in (event.type or "-", event.reason))

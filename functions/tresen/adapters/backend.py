@@ -15,6 +15,8 @@ from .lazy import once
 from .repository import CatalogCache
 from .store_writer import StoreWriter
 
+HEALTH_TIMEOUT = 2.0
+
 
 @dataclass
 class Backend:
@@ -36,6 +38,11 @@ class Backend:
     @staticmethod
     def now() -> datetime:
         return clock.now()
+
+    def ping(self) -> None:
+        """Raises unless Firestore answers one read within two seconds (one try: a load balancer
+        or an operator wants the answer now)."""
+        self.db.document("health/probe").get(retry=None, timeout=HEALTH_TIMEOUT)
 
 
 @once

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..domain.passkeys import PasskeyState, after_failure, check_attempt
+from ..services.documents import Documents
 from .lazy import once
 from .repository import as_aware
 
@@ -21,11 +22,11 @@ def passkey_path(store_id: str) -> str:
     return f"passkeys/{store_id}"
 
 
-def load_state(db, store_id: str) -> tuple[PasskeyState | None, dict]:
-    snapshot = db.document(passkey_path(store_id)).get()
-    if not snapshot.exists:
+def load_state(docs: Documents, store_id: str) -> tuple[PasskeyState | None, dict]:
+    found = docs.get(passkey_path(store_id))
+    if found is None:
         return None, {}
-    doc = snapshot.to_dict()
+    doc = found.data
     locked = doc.get("locked_until")
     return PasskeyState(tuple(doc["protect"]), doc.get("failures", 0), as_aware(locked) if locked else None), doc
 
@@ -35,7 +36,7 @@ def hashed(pin: str) -> str:
 
 
 def verify_passkey(
-    db, store_id: str, state: PasskeyState | None, doc: dict, offered: str | None, now: datetime
+    docs: Documents, store_id: str, state: PasskeyState | None, doc: dict, offered: str | None, now: datetime
 ) -> None:
     """Checks `offered` against the state just loaded. Raises passkey_required / passkey_locked /
     passkey_invalid; a success resets the count."""
@@ -44,12 +45,17 @@ def verify_passkey(
     from ..domain.errors import DomainError
 
     check_attempt(state, offered, now)
-    ref = db.document(passkey_path(store_id))
     try:
         hasher().verify(doc["hash"], offered)
     except (VerificationError, InvalidHashError):
         failures, locked_until = after_failure(state, now)
-        ref.update({"failures": failures, "locked_until": locked_until})
+        update_counts(docs, store_id, {"failures": failures, "locked_until": locked_until})
         raise DomainError("passkey_invalid", "Wrong passkey.") from None
     if state.failures:
-        ref.update({"failures": 0, "locked_until": None})
+        update_counts(docs, store_id, {"failures": 0, "locked_until": None})
+
+
+def update_counts(docs: Documents, store_id: str, counts: dict) -> None:
+    batch = docs.batch()
+    batch.update(passkey_path(store_id), counts)
+    batch.commit()

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ..services.documents import Documents
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -19,26 +21,22 @@ class Limit:
     window: timedelta
 
 
-def hit(db, counted: list[tuple[Limit, str]], now: datetime) -> int | None:
+def hit(docs: Documents, counted: list[tuple[Limit, str]], now: datetime) -> int | None:
     """Count one request against each (limit, key), all in one commit; the seconds to wait if any
     limit is exceeded (the longest wait), else None."""
-    from google.cloud.firestore import Increment
-
-    batch, window_ends = db.batch(), []
+    batch, window_ends = docs.batch(), []
     for limit, key in counted:
         seconds = limit.window.total_seconds()
         start = math.floor(now.timestamp() / seconds) * seconds
         window_end = datetime.fromtimestamp(start + seconds, UTC)
         window_ends.append(window_end)
-        batch.set(
-            db.document(f"rate_limits/{limit.name}:{key}:{int(start)}"),
-            {"count": Increment(1), "expires_at": window_end + limit.window},
-            merge=True,
+        batch.increment(
+            f"rate_limits/{limit.name}:{key}:{int(start)}", "count", 1, {"expires_at": window_end + limit.window}
         )
-    results = batch.commit()
+    counts = batch.commit()
     waits = [
         max(1, math.ceil((window_end - now).total_seconds()))
-        for (limit, _), window_end, result in zip(counted, window_ends, results, strict=True)
-        if result.transform_results[0].integer_value > limit.allowed
+        for (limit, _), window_end, count in zip(counted, window_ends, counts, strict=True)
+        if count > limit.allowed
     ]
     return max(waits, default=None)

@@ -167,7 +167,7 @@ def sandbox_checkout(call: Call):
     from .checkout import checkout_page, payment_or_404
 
     _sandbox_only()
-    return checkout_page(payment_or_404(_backend().db, call.params["payment"]))
+    return checkout_page(payment_or_404(_backend().docs, call.params["payment"]))
 
 
 @route(
@@ -184,7 +184,7 @@ def sandbox_press(call: Call):
     _sandbox_only()
     if call.request.content_length and call.request.content_length > 10_000:
         raise ApiProblem("payload_too_large", "A checkout form is small.")
-    return press_button(call.request, payment_or_404(_backend().db, call.params["payment"]))
+    return press_button(call.request, payment_or_404(_backend().docs, call.params["payment"]))
 
 
 def _sandbox_only() -> None:

@@ -22,11 +22,11 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:.6rem}}</style></head
 </form></body></html>"""
 
 
-def payment_or_404(db, payment_id: str) -> dict:
-    snapshot = db.document(f"payments/{payment_id}").get()
-    if not snapshot.exists or snapshot.get("provider") != "sandbox":
+def payment_or_404(docs, payment_id: str) -> dict:
+    found = docs.get(f"payments/{payment_id}")
+    if found is None or found.data.get("provider") != "sandbox":
         raise DomainError("not_found", "No such sandbox payment.")
-    return snapshot.to_dict() | {"id": payment_id}
+    return found.data | {"id": payment_id}
 
 
 def checkout_page(payment: dict, message: str = "This is the sandbox: no money moves.") -> Response:

@@ -102,7 +102,7 @@ def run_block(backend: Backend, activation_id: str, on_chunk: OnChunk | None = N
             return
         _running.add(activation_id)
     try:
-        activation = backend.db.document(activation_path(activation_id)).get().to_dict()
+        activation = backend.docs.get(activation_path(activation_id)).data
         store, _ = catalog_or_404(backend, activation["store_id"])
         done = _chunks_done(backend, activation_id)
         for index in range(activation["chunks"]):
@@ -111,24 +111,24 @@ def run_block(backend: Backend, activation_id: str, on_chunk: OnChunk | None = N
                 if on_chunk:
                     on_chunk(activation_id, index, activation["chunks"], marker)
                 log.info("block %s: chunk %d of %d activated", activation_id, index + 1, activation["chunks"])
-        backend.db.document(activation_path(activation_id)).update({"status": "done"})
+        finished = backend.docs.batch()
+        finished.update(activation_path(activation_id), {"status": "done"})
+        finished.commit()
     finally:
         with _running_guard:
             _running.discard(activation_id)
 
 
 def resume_blocks(backend: Backend, on_chunk: OnChunk | None = None) -> int:
-    from google.cloud.firestore import FieldFilter
-
-    running = backend.db.collection("giftcard_activations").where(filter=FieldFilter("status", "==", "running")).get()
-    for snapshot in running:
-        run_block(backend, snapshot.id, on_chunk)
+    running = backend.docs.query("giftcard_activations", where=[("status", "==", "running")])
+    for activation in running:
+        run_block(backend, activation.id, on_chunk)
     return len(running)
 
 
 def _chunks_done(backend: Backend, activation_id: str) -> dict[int, dict[str, Any]]:
-    chunks = backend.db.collection(f"{activation_path(activation_id)}/chunks").stream()
-    return {s.get("index"): s.to_dict() for s in chunks}
+    chunks = backend.docs.query(f"{activation_path(activation_id)}/chunks")
+    return {chunk.data["index"]: chunk.data for chunk in chunks}
 
 
 def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], index: int) -> dict[str, Any]:
@@ -181,9 +181,9 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
         except AlreadyWritten as written:
             # Which existing document a failed batch names is not ours to choose (the emulator names
             # the first in batch order: a card), so ask the marker whether the chunk is done.
-            earlier = backend.db.document(chunk_path(activation_id, index)).get()
-            if earlier.exists:
-                return earlier.to_dict()  # done before (a crash, another runner): cards and marker are atomic
+            earlier = backend.docs.get(chunk_path(activation_id, index))
+            if earlier:
+                return earlier.data  # done before (a crash, another runner): cards and marker are atomic
             member = hashes.get(written.path.removeprefix("giftcards/"))
             if member is None:
                 raise
@@ -236,8 +236,8 @@ def block_codes_csv(backend: Backend, activation_id: str, authorized) -> str:
 
 
 def _activation(backend: Backend, activation_id: str, authorized) -> dict[str, Any]:
-    snapshot = backend.db.document(activation_path(activation_id)).get()
-    if not snapshot.exists:
+    found = backend.docs.get(activation_path(activation_id))
+    if found is None:
         raise DomainError("not_found", "No such block activation.")
-    authorized(snapshot.get("store_id"))
-    return snapshot.to_dict()
+    authorized(found.data["store_id"])
+    return found.data

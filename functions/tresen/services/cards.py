@@ -204,7 +204,7 @@ def public_balance(backend: Backend, raw_code: str, client_address: str) -> Card
     per_address, per_code = BALANCE_LIMITS
     # keyed hashes: neither addresses (personal data) nor codes are stored in the clear
     wait = hit(
-        backend.db,
+        backend.docs,
         [(per_address, cards.keyed_hash(f"address:{client_address}")[:32]), (per_code, cards.keyed_hash(code)[:32])],
         now,
     )

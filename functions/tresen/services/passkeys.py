@@ -34,10 +34,10 @@ def approve(
     backend: Backend, store_id: str, action: str, role: str, offered: str | None, staff_needs_it: bool = False
 ) -> bool:
     """True if a passkey approved the action; False if none was needed. Raises if refused."""
-    state, doc = load_state(backend.db, store_id)
+    state, doc = load_state(backend.docs, store_id)
     if not passkey_needed(state, action, role, staff_needs_it):
         return False
-    verify_passkey(backend.db, store_id, state, doc, offered, backend.now())
+    verify_passkey(backend.docs, store_id, state, doc, offered, backend.now())
     return True
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from ..adapters.backend import Backend
 from ..domain.payments import OtherEvent, PayoutEvent, ProviderEvent, RefundEvent, UnprocessableEvent
+from .documents import Documents
 from .payments import (
     EventOutcome,
     event_record,
@@ -72,24 +73,19 @@ def park(backend: Backend, event: UnprocessableEvent, raw: bytes) -> EventOutcom
     return EventOutcome(unprocessable=event.reason)
 
 
-def unprocessable_events(db, limit: int) -> list[ParkedEvent]:
+def unprocessable_events(docs: Documents, limit: int) -> list[ParkedEvent]:
     """The parked events, newest first."""
-    from google.cloud.firestore import FieldFilter, Query
-
-    query = (
-        db.collection("webhook_events")
-        .where(filter=FieldFilter("status", "==", "unprocessable"))
-        .order_by("received_at", direction=Query.DESCENDING)
-        .limit(limit)
+    parked = docs.query(
+        "webhook_events", where=[("status", "==", "unprocessable")], order_by=[("received_at", True)], limit=limit
     )
     return [
         ParkedEvent(
-            provider=doc.get("provider"),
-            event_id=doc.get("event_id"),
-            type=doc.get("type"),
-            reason=doc.get("reason"),
-            received_at=doc.get("received_at"),
-            size=doc.get("size"),
+            provider=doc.data["provider"],
+            event_id=doc.data["event_id"],
+            type=doc.data.get("type"),
+            reason=doc.data["reason"],
+            received_at=doc.data["received_at"],
+            size=doc.data["size"],
         )
-        for doc in query.stream()
+        for doc in parked
     ]
