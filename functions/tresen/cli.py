@@ -90,10 +90,9 @@ def run_sweep(args) -> int:
     from .adapters.archive import sweep
     from .adapters.backend import backend
     from .adapters.clock import now
-    from .adapters.firestore_client import db
     from .services.card_blocks import resume_blocks
 
-    archived, failed = sweep(db(), timedelta(seconds=args.older_than), now())
+    archived, failed = sweep(backend().docs, timedelta(seconds=args.older_than), now())
     print(f"archived {archived} entries, {failed} still failing", flush=True)
     print(f"resumed {resume_blocks(backend())} gift-card block activations")
     backend().archive.drain()

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import settings
 from ..domain.journal import canonical_bytes
+from ..services.documents import Documents
 from .lazy import once
 from .store_writer import journal_path, outbox_path
 
@@ -65,15 +66,45 @@ def holds(store_id: str, seq: int) -> bool:
     return bucket().blob(archive_object_name(store_id, seq)).exists(**bounded(LOOKUP))
 
 
-def archive_entries(db, entries: Iterable[dict[str, Any]], on_conflict: Callable[[str], None] | None = None) -> int:
-    """Write entries to the archive and clear their outbox markers; returns how many succeeded.
-    `on_conflict(store_id)` hears of an entry the archive holds with other content."""
+class BucketArchive:
+    """The Cloud Storage bucket (through this module's functions, so a test can fail them)."""
+
+    @staticmethod
+    def put(name: str, data: bytes) -> None:
+        put_create_only(name, data)
+
+    @staticmethod
+    def holds(store_id: str, seq: int) -> bool:
+        return holds(store_id, seq)
+
+
+class MemoryArchive:
+    """Objects in memory, create-only like the bucket: for the use-case tests."""
+
+    def __init__(self):
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, name: str, data: bytes) -> None:
+        if self.objects.setdefault(name, data) != data:
+            raise ArchiveConflict(f"{name} exists with different content")
+
+    def holds(self, store_id: str, seq: int) -> bool:
+        return archive_object_name(store_id, seq) in self.objects
+
+
+def archive_entries(
+    docs: Documents, store, entries: Iterable[dict[str, Any]], on_conflict: Callable[[str], None] | None = None
+) -> int:
+    """Write entries to the archive `store` and clear their outbox markers; returns how many
+    succeeded. `on_conflict(store_id)` hears of an entry the archive holds with other content."""
     done = 0
     for entry in entries:
         store_id, seq = entry["store_id"], entry["seq"]
         try:
-            put_create_only(archive_object_name(store_id, seq), canonical_bytes(entry))
-            db.document(outbox_path(store_id, seq)).delete()
+            store.put(archive_object_name(store_id, seq), canonical_bytes(entry))
+            cleared = docs.batch()
+            cleared.delete(outbox_path(store_id, seq))
+            cleared.commit()
             done += 1
         except ArchiveConflict:
             log.error(
@@ -95,10 +126,11 @@ class ArchiveQueue:
     happens (instance stopped, CPU throttled after the response) is still found by the sweeper.
     """
 
-    def __init__(self, db):
+    def __init__(self, docs: Documents, store=None):
         from concurrent.futures import ThreadPoolExecutor
 
-        self._db = db
+        self._docs = docs
+        self.store = store or BucketArchive()
         self.on_conflict: Callable[[str], None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="archive")
         self._pending: set = set()
@@ -107,7 +139,7 @@ class ArchiveQueue:
     def submit(self, entries: list[dict[str, Any]]) -> None:
         if not entries:
             return
-        future = self._pool.submit(archive_entries, self._db, entries, self.on_conflict)
+        future = self._pool.submit(archive_entries, self._docs, self.store, entries, self.on_conflict)
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._done)
@@ -125,19 +157,16 @@ class ArchiveQueue:
         wait(pending, timeout=timeout)
 
 
-def sweep(db, older_than: timedelta, now: datetime) -> tuple[int, int]:
+def sweep(docs: Documents, older_than: timedelta, now: datetime, store=None) -> tuple[int, int]:
     """Archive every entry still in the outbox; returns (archived, still pending)."""
-    from google.cloud.firestore import FieldFilter
-
     from .firestore_client import SCAN_TIMEOUT
 
-    due = db.collection("archive_outbox").where(filter=FieldFilter("at", "<=", now - older_than))
-    pending = due.stream(timeout=SCAN_TIMEOUT)
+    store = store or BucketArchive()
+    due = docs.query("archive_outbox", where=[("at", "<=", now - older_than)], timeout=SCAN_TIMEOUT)
     archived = failed = 0
-    for marker in pending:
-        store_id, seq = marker.get("store_id"), marker.get("seq")
-        entry = db.document(journal_path(store_id, seq)).get().to_dict()
-        if archive_entries(db, [entry]):
+    for marker in due:
+        entry = docs.get(journal_path(marker.data["store_id"], marker.data["seq"])).data
+        if archive_entries(docs, store, [entry]):
             archived += 1
         else:
             failed += 1

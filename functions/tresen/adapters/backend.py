@@ -7,11 +7,11 @@ from datetime import datetime
 
 from ..services.documents import Documents
 from . import clock
-from .archive import ArchiveQueue
-from .archive import holds as archive_holds
+from .archive import ArchiveQueue, BucketArchive, MemoryArchive
 from .firestore_documents import FirestoreDocuments
 from .idempotency import IdempotencyRecords
 from .lazy import once
+from .memory_documents import MemoryDocuments
 from .repository import CatalogCache
 from .store_writer import StoreWriter
 
@@ -20,20 +20,29 @@ HEALTH_TIMEOUT = 2.0
 
 @dataclass
 class Backend:
-    db: object  # the Firestore client, for what does not go through the storage port yet
-    docs: Documents = field(init=False)
+    """The adapters the use cases run against: Firestore and the archive bucket (`Backend(db)`), or
+    memory (`Backend.in_memory()`), where the use-case tests run in milliseconds."""
+
+    db: object  # the Firestore client; None in memory
+    docs: Documents | None = None
+    archive_store: BucketArchive | MemoryArchive | None = None
     writer: StoreWriter = field(init=False)
     idempotency: IdempotencyRecords = field(init=False)
     archive: ArchiveQueue = field(init=False)
     catalog: CatalogCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.docs = FirestoreDocuments(self.db)
-        self.archive = ArchiveQueue(self.db)
-        self.writer = StoreWriter(self.docs, on_committed=self.archive.submit, archived=archive_holds)
+        if self.docs is None:
+            self.docs = FirestoreDocuments(self.db)
+        self.archive = ArchiveQueue(self.docs, self.archive_store)
+        self.writer = StoreWriter(self.docs, on_committed=self.archive.submit, archived=self.archive.store.holds)
         self.archive.on_conflict = self.writer.forget_journal_head
         self.idempotency = IdempotencyRecords(self.docs)
         self.catalog = CatalogCache(self.docs)
+
+    @classmethod
+    def in_memory(cls) -> Backend:
+        return cls(None, MemoryDocuments(), MemoryArchive())
 
     @staticmethod
     def now() -> datetime:
@@ -42,7 +51,8 @@ class Backend:
     def ping(self) -> None:
         """Raises unless Firestore answers one read within two seconds (one try: a load balancer
         or an operator wants the answer now)."""
-        self.db.document("health/probe").get(retry=None, timeout=HEALTH_TIMEOUT)
+        if self.db is not None:
+            self.db.document("health/probe").get(retry=None, timeout=HEALTH_TIMEOUT)
 
 
 @once
