@@ -62,7 +62,7 @@ def test_failed_archive_write_is_left_for_the_sweeper(store_id, backend, monkeyp
     marker.delete()  # without its outbox marker, the entry would never be archived: not merely behind
     assert verify_store(backend.db, archive.bucket(), store_id).problem == "seq 1: missing from the archive"
     marker.set(kept)
-    archived, failed = archive.sweep(backend.db, timedelta(0), now() + timedelta(seconds=1))
+    archived, failed = archive.sweep(backend.docs, timedelta(0), now() + timedelta(seconds=1))
     assert (archived >= 2, failed) == (True, 0)
     assert verify_store(backend.db, archive.bucket(), store_id).ok
 

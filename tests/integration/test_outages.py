@@ -125,7 +125,7 @@ def test_verify_names_the_first_seq_where_firestore_and_archive_fork(store_id, b
             place_order(backend, store_id, request(), {"type": "customer"}, [])
         backend.archive.drain()
     finally:
-        backend.writer._archived = archive.holds
+        backend.writer._archived = backend.archive.store.holds
     verdict = verify_store(backend.db, archive.bucket(), store_id)
     assert verdict.problem == "seq 2: Firestore and archive differ"
 
@@ -141,7 +141,7 @@ def test_orders_placed_while_the_archive_is_frozen_all_succeed_and_are_archived_
         os.killpg(storage, signal.SIGCONT)
     assert [response.status_code for response in placed] == [201] * 5
     backend.archive.drain(timeout=60)
-    archive.sweep(backend.db, timedelta(0), now() + timedelta(seconds=1))  # whatever gave up meanwhile
+    archive.sweep(backend.docs, timedelta(0), now() + timedelta(seconds=1))  # whatever gave up meanwhile
     verdict = verify_store(backend.db, archive.bucket(), store_id)
     assert (verdict.ok, verdict.entries) == (True, 5)
 
