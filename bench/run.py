@@ -35,8 +35,10 @@ def firestore_client(stack: RunningStack):
 
 
 def seed_bench_stores(db, store_ids: list[str]) -> None:
+    from tresen.adapters.firestore_documents import FirestoreDocuments
+
     for store_id in store_ids:
-        seed_store(db, replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
+        seed_store(FirestoreDocuments(db), replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
 
 
 def progress(message: str) -> None:

@@ -49,7 +49,7 @@ def store_id(backend) -> str:
     from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
 
     new_id = f"t{uuid.uuid4().hex[:12]}"
-    seed_store(backend.db, replace(DEMO_STORE, id=new_id), DEMO_PRODUCTS)
+    seed_store(backend.docs, replace(DEMO_STORE, id=new_id), DEMO_PRODUCTS)
     return new_id
 
 
@@ -82,5 +82,5 @@ def stripe_store(backend, store_id, monkeypatch):
     for module in (stripe_provider, payments):
         monkeypatch.setattr(module, "settings", lambda: with_key)
     stripe_id = store_id + "s"
-    seed_store(backend.db, replace(DEMO_STORE, id=stripe_id, online_providers=("stripe",)), DEMO_PRODUCTS)
+    seed_store(backend.docs, replace(DEMO_STORE, id=stripe_id, online_providers=("stripe",)), DEMO_PRODUCTS)
     return stripe_id, fake

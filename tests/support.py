@@ -111,7 +111,7 @@ def set_passkey(client, store_id, pin="246810", protect=("refund",), role="owner
 
 
 def journal_types(backend, store_id):
-    return [e["type"] for e in firestore_entries(backend.db, store_id)]
+    return [e["type"] for e in firestore_entries(backend.docs, store_id)]
 
 
 # ---------------------------------------------------------------- gift cards

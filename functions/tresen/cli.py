@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_seed(args) -> int:
-    from .adapters.firestore_client import db
+    from .adapters.backend import backend
     from .services.seed import seed_demo
 
-    seed_demo(db())
+    seed_demo(backend().docs)
     print("seeded store demo")
     return 0
 
@@ -151,11 +151,11 @@ def _usage(message: str) -> int:
 
 def run_recover(args) -> int:
     from .adapters.archive import bucket
-    from .adapters.firestore_client import db
+    from .adapters.backend import backend
     from .services.recover import RecoveryRefused, recover_store
 
     try:
-        recovery = recover_store(db(), bucket(), args.store)
+        recovery = recover_store(backend().docs, bucket(), args.store)
     except RecoveryRefused as refused:
         print(f"tresen: {args.store}: nothing restored: {refused}", file=sys.stderr)
         return 1
@@ -173,13 +173,13 @@ def run_recover(args) -> int:
 
 def run_verify(args) -> int:
     from .adapters.archive import bucket
-    from .adapters.firestore_client import db
+    from .adapters.backend import backend
     from .services.verify import all_store_ids, verify_store
 
-    stores = all_store_ids(db()) if args.all else [args.store]
+    stores = all_store_ids(backend().docs) if args.all else [args.store]
     failures = 0
     for store_id in stores:
-        verdict = verify_store(db(), bucket(), store_id)
+        verdict = verify_store(backend().docs, bucket(), store_id)
         print(f"{store_id}: {verdict.entries} entries, " + ("ok" if verdict.ok else f"FAILED: {verdict.problem}"))
         failures += not verdict.ok
     return 1 if failures else 0
@@ -239,14 +239,14 @@ def run_dev(args) -> int:
         refuse_busy_port(port, "API")
         stack.start()
         from .adapters.archive import ensure_bucket
-        from .adapters.firestore_client import db
+        from .adapters.backend import backend
         from .config import settings
         from .services.seed import seed_demo
         from .webserver import serve, wait_ready
 
         settings()
         ensure_bucket()
-        seed_demo(db())
+        seed_demo(backend().docs)
         server = serve(port)
         wait_ready(port)
         print(f"tresen ready: http://127.0.0.1:{port}", flush=True)
@@ -260,7 +260,6 @@ def run_dev(args) -> int:
     finally:
         if server:
             server.shutdown()
-            from .adapters.backend import backend
 
             backend().archive.drain()
         stack.stop()

@@ -147,7 +147,7 @@ def test_a_10000_card_block_killed_half_way_and_resumed_yields_exactly_10000_dis
     listed = [card["card_id"] for e in entries for card in e["data"]["cards"]]
     assert len(listed) == len(set(listed)) == count
     archive.sweep(backend.docs, timedelta(0), now() + timedelta(seconds=1))  # what the killed process left
-    verdict = verify_store(backend.db, archive.bucket(), store_id)
+    verdict = verify_store(backend.docs, archive.bucket(), store_id)
     assert verdict.ok, verdict.problem
     assert verdict.entries == 1 + chunks  # block_started and one entry per chunk
 

@@ -46,7 +46,7 @@ def known(app, backend):
     from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
 
     store_id = f"f{uuid.uuid4().hex[:12]}"
-    seed_store(backend.db, replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
+    seed_store(backend.docs, replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
     client = app.test_client()
     owner = {"Authorization": f"Bearer {staff_token({store_id: 'owner'})}"}
     order = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()).get_json()

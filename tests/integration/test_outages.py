@@ -58,7 +58,7 @@ def test_a_frozen_firestore_answers_503_quickly_and_service_resumes_when_it_retu
 
 def lose_newest_journal_entries(backend, store_id: str, count: int) -> None:
     """What a restore from a backup taken a little earlier does to the journal."""
-    for entry in firestore_entries(backend.db, store_id)[-count:]:
+    for entry in firestore_entries(backend.docs, store_id)[-count:]:
         backend.db.document(f"stores/{store_id}/journal/{entry['seq']:012d}").delete()
     backend.writer.forget_journal_head(store_id)  # as an instance that starts after the restore
 
@@ -69,27 +69,27 @@ def test_a_restored_database_stops_writes_until_recover_brings_the_archived_entr
     for _ in range(3):
         place_order(backend, store_id, request(), {"type": "customer"}, [])
     backend.archive.drain()
-    lost = [e["hash"] for e in firestore_entries(backend.db, store_id)[1:]]
+    lost = [e["hash"] for e in firestore_entries(backend.docs, store_id)[1:]]
     lose_newest_journal_entries(backend, store_id, 2)
 
     refused = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
     assert (refused.status_code, refused.get_json()["code"]) == (503, "journal_recovery_needed")
     assert refused.headers["Retry-After"] == "60"
-    assert [e["seq"] for e in firestore_entries(backend.db, store_id)] == [1]
-    verdict = verify_store(backend.db, archive.bucket(), store_id)
+    assert [e["seq"] for e in firestore_entries(backend.docs, store_id)] == [1]
+    verdict = verify_store(backend.docs, archive.bucket(), store_id)
     assert verdict.problem == "seq 2: missing from Firestore, the archive holds it (`tresen recover`)"
 
     assert cli.main(["recover", "--store", store_id]) == 0
     printed = capsys.readouterr().out
     assert f"{store_id}: restored 2 journal entries (seq 2-3) from the archive" in printed
-    assert [e["hash"] for e in firestore_entries(backend.db, store_id)[1:]] == lost
-    assert verify_store(backend.db, archive.bucket(), store_id).ok
+    assert [e["hash"] for e in firestore_entries(backend.docs, store_id)[1:]] == lost
+    assert verify_store(backend.docs, archive.bucket(), store_id).ok
 
     placed = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
     assert placed.status_code == 201
     backend.archive.drain()
-    assert [e["seq"] for e in firestore_entries(backend.db, store_id)] == [1, 2, 3, 4]
-    assert verify_store(backend.db, archive.bucket(), store_id).ok
+    assert [e["seq"] for e in firestore_entries(backend.docs, store_id)] == [1, 2, 3, 4]
+    assert verify_store(backend.docs, archive.bucket(), store_id).ok
 
 
 def test_recover_lists_the_business_documents_the_restore_lost_and_claims_their_invoice_numbers(
@@ -126,7 +126,7 @@ def test_verify_names_the_first_seq_where_firestore_and_archive_fork(store_id, b
         backend.archive.drain()
     finally:
         backend.writer._archived = backend.archive.store.holds
-    verdict = verify_store(backend.db, archive.bucket(), store_id)
+    verdict = verify_store(backend.docs, archive.bucket(), store_id)
     assert verdict.problem == "seq 2: Firestore and archive differ"
 
 
@@ -142,7 +142,7 @@ def test_orders_placed_while_the_archive_is_frozen_all_succeed_and_are_archived_
     assert [response.status_code for response in placed] == [201] * 5
     backend.archive.drain(timeout=60)
     archive.sweep(backend.docs, timedelta(0), now() + timedelta(seconds=1))  # whatever gave up meanwhile
-    verdict = verify_store(backend.db, archive.bucket(), store_id)
+    verdict = verify_store(backend.docs, archive.bucket(), store_id)
     assert (verdict.ok, verdict.entries) == (True, 5)
 
 

@@ -18,7 +18,7 @@ def test_setting_the_passkey_is_owner_or_supervisor_and_journaled_without_the_pi
     assert set_passkey(client, store_id, protect=("everything",)).status_code == 422
     response = set_passkey(client, store_id, role="supervisor")
     assert (response.status_code, response.get_data()) == (204, b"")
-    [entry] = firestore_entries(backend.db, store_id)
+    [entry] = firestore_entries(backend.docs, store_id)
     assert (entry["type"], entry["data"], entry["actor"]["role"]) == (
         "passkey.changed",
         {"protect": ["refund"]},
@@ -47,7 +47,7 @@ def test_protected_refunds_need_the_passkey_from_everyone_and_record_it(client, 
         headers={"Idempotency-Key": "good", "X-Passkey": "246810"},
     )
     assert ok.status_code == 201
-    created = [e for e in firestore_entries(backend.db, store_id) if e["type"] == "refund.created"][-1]
+    created = [e for e in firestore_entries(backend.docs, store_id) if e["type"] == "refund.created"][-1]
     assert created["actor"] == {"type": "staff", "uid": "staff-1", "role": "staff", "passkey": True}
 
 

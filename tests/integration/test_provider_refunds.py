@@ -45,7 +45,7 @@ def refunds_of(backend, order: dict) -> list[dict]:
 
 
 def journaled(backend, store_id: str, order: dict, kind: str) -> list[dict]:
-    entries = firestore_entries(backend.db, store_id)
+    entries = firestore_entries(backend.docs, store_id)
     return [e["data"] for e in entries if e["type"] == kind and e["data"].get("order_id") == order["id"]]
 
 

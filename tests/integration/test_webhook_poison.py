@@ -162,7 +162,7 @@ def test_a_signed_body_we_cannot_understand_is_parked_once_and_changes_nothing(c
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     key = body["id"] if case in USABLE_ID else "sha256_" + hashlib.sha256(raw).hexdigest()
     order_before = backend.db.document(f"orders/{order['id']}").get()
-    journal_before = firestore_entries(backend.db, store_id)
+    journal_before = firestore_entries(backend.docs, store_id)
 
     first = deliver(client, provider, raw)
     assert first.status_code == 200, first.get_data(as_text=True)
@@ -186,7 +186,7 @@ def test_a_signed_body_we_cannot_understand_is_parked_once_and_changes_nothing(c
         "awaiting_payment",
         "unpaid",
     )
-    assert firestore_entries(backend.db, store_id) == journal_before
+    assert firestore_entries(backend.docs, store_id) == journal_before
     assert backend.db.collection("payouts").where("payout_id", "==", "po_x").limit(1).get() == []
 
 

@@ -38,7 +38,7 @@ def send_all(app, deliveries, senders=8):
 
 def test_every_order_ends_where_its_events_imply_and_nothing_happens_twice(app, client, backend, store_id):
     stores = [store_id, store_id + "b"]
-    seed_store(backend.db, replace(DEMO_STORE, id=stores[1]), DEMO_PRODUCTS)
+    seed_store(backend.docs, replace(DEMO_STORE, id=stores[1]), DEMO_PRODUCTS)
     orders = [
         client.post(
             f"/v1/stores/{stores[i % 2]}/orders", json=order_body(payment={"method": "online"}), headers=idem()
@@ -51,7 +51,7 @@ def test_every_order_ends_where_its_events_imply_and_nothing_happens_twice(app, 
     assert send_all(app, second) == []
 
     by_id = {o["id"]: o for o in orders}
-    journal = [e for s in stores for e in firestore_entries(backend.db, s)]
+    journal = [e for s in stores for e in firestore_entries(backend.docs, s)]
     effects = Counter((e["type"], e["data"].get("order_id")) for e in journal)
     for index, order in enumerate(orders):
         stored = backend.db.document(f"orders/{order['id']}").get().to_dict()
@@ -61,7 +61,7 @@ def test_every_order_ends_where_its_events_imply_and_nothing_happens_twice(app, 
         assert effects[("refund.created", order["id"])] == (scenario == "paid_after_cancel")
         assert effects[("order.canceled", order["id"])] == (scenario in ("canceled", "paid_after_cancel"))
     for store in stores:
-        assert first_chain_break(firestore_entries(backend.db, store)) is None
+        assert first_chain_break(firestore_entries(backend.docs, store)) is None
         invoices = sorted(
             int(o["invoice_number"].rsplit("-", 1)[1])
             for o in (backend.db.document(f"orders/{i}").get().to_dict() for i in by_id)

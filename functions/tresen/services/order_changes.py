@@ -80,39 +80,19 @@ def change_order(
     def build(claims: Claims) -> Plan[Changed]:
         current, read_at = repo.read_store_order(backend.docs, store.id, order_id)
         change = decide(current)
-        journal, changed = list(change.journal), change.order
-        card_ops = []
+        journal, changed, card_ops = list(change.journal), change.order, []
         if changed is not None:
             changed, card_ops = settle(current, changed, now)
         if change.assign_invoice:
-            year = store.local(now).year  # the invoice is issued now, when the order is paid
-            n = claims.next(Counter("invoice_numbers", str(year)), order_id)
-            changed = replace(changed, invoice_number=invoice_number(store.invoice_series, year, n))
-            journal[0] = JournalEvent(journal[0].type, {**journal[0].data, "invoice_number": changed.invoice_number})
+            changed, journal = with_invoice(store, claims, changed, journal, now)
+        refund = refund_part(store, current, changed, change, refund_id, to_giftcard, now)
         plan_creates = dict(creates or {})
-        fresh = {}
-        provider_amount = 0
-        made_at_provider = change.provider_refund
-        this_refund_id = refund_id
-        refund = None
-        if change.refund_amount or made_at_provider:
-            if to_giftcard:
-                card_key, op, fresh = refund_card_op(store, to_giftcard, change.refund_amount, order_id, refund_id, now)
-                card_ops.append(op)
-            elif made_at_provider:  # its money has left already: nothing to send, no card to credit
-                provider_amount = change.refund_amount
-                this_refund_id = refund_id_at_provider(current.payment.provider, made_at_provider.id)
-            else:
-                changed, to_cards, provider_amount = refund_to_cards(changed, change.refund_amount, refund_id, now)
-                card_ops += to_cards
-            refund, refund_events = refund_record(
-                store, current, change, this_refund_id, provider_amount, bool(to_giftcard), now
-            )
-            plan_creates[refund_path(this_refund_id)] = refund
-            journal += refund_events
+        if refund:
+            changed, card_ops = refund.order, card_ops + refund.card_ops
+            plan_creates[refund_path(refund.id)] = refund.record
+            journal += refund.events
         writes = gc_store.CardWrites(dict(actor))
-        card_changes = gc_store.apply_card_ops(backend.docs, card_ops, writes, fresh)
-        journal += writes.events
+        card_changes = gc_store.apply_card_ops(backend.docs, card_ops, writes, refund.fresh if refund else {})
         updates = dict(writes.updates)
         if changed is not None:
             updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), read_at)
@@ -121,33 +101,83 @@ def change_order(
             updates[f"payments/{current.payment.id}"] = ({"amount": changed.amount_due}, None)
         result = Changed(
             changed or current,
-            this_refund_id if refund else None,
+            refund.id if refund else None,
             change.refund_amount,
             changed is not None,
             amount_changed,
-            provider_amount,
-            card_changes[card_key] if change.refund_amount and to_giftcard else None,
+            refund.provider_amount if refund else 0,
+            card_changes[refund.card_key] if refund and refund.card_key else None,
             to_giftcard.new_code if to_giftcard else None,
-            refund_to_send=bool(refund and refund["status"] == "pending" and not made_at_provider),
+            refund_to_send=bool(refund and refund.to_send),
         )
-        return Plan(
-            result=result,
-            at=now,
-            actor=actor,
-            events=journal,
-            creates=plan_creates | writes.creates,
-            sequenced=writes.sequenced,
-            updates=updates,
-        )
+        events, creates_all = journal + writes.events, plan_creates | writes.creates
+        return Plan(result, now, actor, events, creates=creates_all, sequenced=writes.sequenced, updates=updates)
 
     changed = backend.writer.commit(store.id, build, before_commit).result
+    tell_provider(backend, store, changed)
+    return changed
+
+
+def with_invoice(
+    store: Store, claims: Claims, order: Order, journal: list[JournalEvent], now: datetime
+) -> tuple[Order, list[JournalEvent]]:
+    """The order paid now gets the next invoice number of the year, and its journal entry says so."""
+    year = store.local(now).year
+    n = claims.next(Counter("invoice_numbers", str(year)), order.id)
+    numbered = replace(order, invoice_number=invoice_number(store.invoice_series, year, n))
+    paid = JournalEvent(journal[0].type, {**journal[0].data, "invoice_number": numbered.invoice_number})
+    return numbered, [paid, *journal[1:]]
+
+
+@dataclass(frozen=True)
+class RefundPart:
+    """What a decision's refund adds to the commit."""
+
+    id: str
+    order: Order | None  # the order after the cards that paid got theirs back
+    card_ops: list[CardOp]
+    fresh: dict[str, Any]  # a new card the refund goes onto
+    record: dict[str, Any]
+    events: list[JournalEvent]
+    provider_amount: int
+    card_key: str | None  # the card a `to: giftcard` refund goes onto
+    to_send: bool  # the provider is to pay it back, right after the commit
+
+
+def refund_part(
+    store: Store,
+    current: Order,
+    changed: Order | None,
+    change: OrderChange,
+    refund_id: str,
+    to_giftcard: ToGiftCard | None,
+    now: datetime,
+) -> RefundPart | None:
+    made_at_provider = change.provider_refund
+    if not (change.refund_amount or made_at_provider):
+        return None
+    card_ops, fresh, card_key, provider_amount = [], {}, None, 0
+    if to_giftcard:
+        card_key, op, fresh = refund_card_op(store, to_giftcard, change.refund_amount, current.id, refund_id, now)
+        card_ops.append(op)
+    elif made_at_provider:  # its money has left already: nothing to send, no card to credit
+        provider_amount = change.refund_amount
+        refund_id = refund_id_at_provider(current.payment.provider, made_at_provider.id)
+    else:
+        changed, card_ops, provider_amount = refund_to_cards(changed, change.refund_amount, refund_id, now)
+    record, events = refund_record(store, current, change, refund_id, provider_amount, bool(to_giftcard), now)
+    to_send = record["status"] == "pending" and not made_at_provider
+    return RefundPart(refund_id, changed, card_ops, fresh, record, events, provider_amount, card_key, to_send)
+
+
+def tell_provider(backend: Backend, store: Store, changed: Changed) -> None:
+    """After the commit: ask the provider to pay a refund back, or to expect the new amount due (a
+    payment at the old amount meanwhile is a mismatch, never marked paid)."""
     if changed.refund_to_send:
         send_refund(backend, store.id, changed.refund_id)
     if changed.amount_changed:
-        # after the commit: a payment at the old amount meanwhile is a mismatch, never marked paid
         payment = changed.order.payment
         provider(payment.provider).update_amount(payment_id=payment.id, amount=changed.order.amount_due)
-    return changed
 
 
 def refund_record(

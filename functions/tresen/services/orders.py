@@ -94,19 +94,13 @@ def place_order(
     check_giftcard_sale(request, cart)
     order_id = new_id("ord_")
     access_token = new_secret_token()
-    found = [gc_store.find_card(backend.docs, code)[:2] for code, _ in request.gift_cards]
-    uses = plan_uses(found, [amount for _, amount in request.gift_cards], store.id, cart.totals.total, now)
-    due = cart.totals.total - sum(use.amount for use in uses)
-    payment = None
-    if request.payment_method == "online" and due > 0:
-        payment = provider(request.provider or store.online_providers[0]).create_payment(
-            order_id=order_id, store_id=store_id, amount=due, currency=store.currency
-        )
+    uses, due, payment = payment_for(backend, store, request, order_id, cart.totals.total, now)
     sold = sold_cards(cart, access_token, store, now, order_id)
     pii_key = repo.pii_key(backend.docs, store_id)
 
     def build(claims: Claims) -> Plan[PlacedOrder]:
         number = claims.next(Counter("pickup_numbers", store.business_day(now).isoformat()), order_id)
+        cards_sold = tuple(card for card, _ in sold.values())
         order = new_order(
             order_id=order_id,
             store=store,
@@ -116,7 +110,7 @@ def place_order(
             now=now,
             payment=payment,
             gift_cards=uses,
-            cards_sold=tuple(card for card, _ in sold.values()),
+            cards_sold=cards_sold,
         )
         unsettled = replace(order, status="awaiting_payment")
         if request.payment_method == "online" and due == 0:  # the cards pay for all of it
@@ -130,31 +124,49 @@ def place_order(
         writes = gc_store.CardWrites(dict(actor))
         fresh = {card.card_key: pending for card, pending in sold.values()}
         gc_store.apply_card_ops(backend.docs, holds + settling, writes, fresh)
-        events = [JournalEvent("order.placed", placed_event(order, pii_key)), *writes.events]
-        if order.payment_status == "paid":
-            paid_by_cards = {"order_id": order_id, "invoice_number": order.invoice_number, "amount": 0}
-            events.append(JournalEvent("order.paid", paid_by_cards | {"gift_card_amount": order.gift_card_amount}))
+        placed = JournalEvent("order.placed", placed_event(order, pii_key))
+        events = [placed, *writes.events, *paid_at_once(order)]
         creates = {repo.order_path(order_id): repo.order_to_doc(order, token_hash(access_token))}
         if payment:
-            creates[f"payments/{payment.id}"] = {
-                "store_id": store_id,
-                "order_id": order_id,
-                "provider": payment.provider,
-                "amount": order.amount_due,
-                "currency": order.currency,
-                "created_at": now,
-            }
-        return Plan(
-            result=PlacedOrder(order, access_token),
-            at=now,
-            actor=actor,
-            events=events,
-            creates=creates | writes.creates,
-            sequenced=writes.sequenced,
-            updates=writes.updates,
-        )
+            creates[f"payments/{payment.id}"] = payment_record(order, payment, now)
+        creates |= writes.creates
+        result = PlacedOrder(order, access_token)
+        return Plan(result, now, actor, events, creates, sequenced=writes.sequenced, updates=writes.updates)
 
     return backend.writer.commit(store_id, build, before_commit).result
+
+
+def payment_for(backend: Backend, store: Store, request: OrderRequest, order_id: str, total: int, now: datetime):
+    """(the gift cards' shares, what is left to pay, the provider's payment for it if paid online)."""
+    found = [gc_store.find_card(backend.docs, code)[:2] for code, _ in request.gift_cards]
+    uses = plan_uses(found, [amount for _, amount in request.gift_cards], store.id, total, now)
+    due = total - sum(use.amount for use in uses)
+    payment = None
+    if request.payment_method == "online" and due > 0:
+        payment = provider(request.provider or store.online_providers[0]).create_payment(
+            order_id=order_id, store_id=store.id, amount=due, currency=store.currency
+        )
+    return uses, due, payment
+
+
+def paid_at_once(order: Order) -> list[JournalEvent]:
+    """`order.paid` when gift cards paid all of it at placement (after their captures)."""
+    if order.payment_status != "paid":
+        return []
+    paid_by_cards = {"order_id": order.id, "invoice_number": order.invoice_number, "amount": 0}
+    return [JournalEvent("order.paid", paid_by_cards | {"gift_card_amount": order.gift_card_amount})]
+
+
+def payment_record(order: Order, payment, now: datetime) -> dict[str, Any]:
+    """Our record of the provider's payment: what it is to charge, for which order."""
+    return {
+        "store_id": order.store_id,
+        "order_id": order.id,
+        "provider": payment.provider,
+        "amount": order.amount_due,
+        "currency": order.currency,
+        "created_at": now,
+    }
 
 
 def sold_cards(cart, access_token: str, store: Store, now: datetime, order_id: str) -> dict[str, tuple]:

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from ..adapters.store_writer import Counter, counter_path, journal_path
 from ..domain.journal import canonical_bytes, first_chain_break
+from .documents import Documents
 from .verify import archived_entries, by_seq, firestore_entries
 
 INVOICE = "invoice_numbers"
@@ -32,12 +33,12 @@ class Recovery:
     to_resolve: list[str] = field(default_factory=list)  # one line per business document to look at
 
 
-def recover_store(db, bucket, store_id: str) -> Recovery:
+def recover_store(docs: Documents, bucket, store_id: str) -> Recovery:
     archived = archived_entries(bucket, store_id)
     broken = first_chain_break(archived)
     if broken:
         raise RecoveryRefused(f"the archive's chain breaks at seq {broken[0]}: {broken[1]}")
-    live, kept = by_seq(firestore_entries(db, store_id)), by_seq(archived)
+    live, kept = by_seq(firestore_entries(docs, store_id)), by_seq(archived)
     both = sorted(live.keys() & kept.keys())
     forked = next((seq for seq in both if canonical_bytes(live[seq]) != canonical_bytes(kept[seq])), None)
     if forked is not None:
@@ -45,39 +46,39 @@ def recover_store(db, bucket, store_id: str) -> Recovery:
     recovery = Recovery()
     for seq in sorted(kept.keys() - live.keys()):
         entry = kept[seq]
-        batch = db.batch()
-        batch.create(db.document(journal_path(store_id, seq)), entry)
+        batch = docs.batch()
+        batch.create(journal_path(store_id, seq), entry)
         invoice = entry["data"].get("invoice_number") if isinstance(entry.get("data"), dict) else None
-        if invoice and not invoice_claimed(db, store_id, invoice):
+        if invoice and not invoice_claimed(docs, store_id, invoice):
             year, n = invoice.rsplit("-", 2)[-2:]
             batch.create(
-                db.document(counter_path(store_id, Counter(INVOICE, year), int(n))),
+                counter_path(store_id, Counter(INVOICE, year), int(n)),
                 {"scope": year, "n": int(n), "ref": entry["data"].get("order_id"), "at": entry["at"]},
             )
             recovery.invoices_claimed.append(invoice)
         batch.commit()
         recovery.restored.append(seq)
-        recovery.to_resolve += lost_documents(db, entry)
+        recovery.to_resolve += lost_documents(docs, entry)
     return recovery
 
 
-def invoice_claimed(db, store_id: str, invoice: str) -> bool:
+def invoice_claimed(docs: Documents, store_id: str, invoice: str) -> bool:
     year, n = invoice.rsplit("-", 2)[-2:]
-    return db.document(counter_path(store_id, Counter(INVOICE, year), int(n))).get().exists
+    return docs.get(counter_path(store_id, Counter(INVOICE, year), int(n))) is not None
 
 
-def lost_documents(db, entry: dict) -> list[str]:
+def lost_documents(docs: Documents, entry: dict) -> list[str]:
     """The documents an entry speaks of that Firestore no longer has, or has in an older state."""
     data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
     kind, seq = entry.get("type", ""), entry.get("seq")
     found = []
     order_id = data.get("order_id")
     if order_id:
-        order = db.document(f"orders/{order_id}").get()
-        if not order.exists:
+        order = docs.get(f"orders/{order_id}")
+        if order is None:
             found.append(f"seq {seq} {kind}: order {order_id} is missing")
-        elif order.get("updated_at") < datetime.fromisoformat(entry["at"].replace("Z", "+00:00")):
-            found.append(f"seq {seq} {kind}: order {order_id} is older than this entry ({order.get('status')})")
-    if kind.startswith("refund.") and data.get("id") and not db.document(f"refunds/{data['id']}").get().exists:
+        elif order.data["updated_at"] < datetime.fromisoformat(entry["at"].replace("Z", "+00:00")):
+            found.append(f"seq {seq} {kind}: order {order_id} is older than this entry ({order.data['status']})")
+    if kind.startswith("refund.") and data.get("id") and docs.get(f"refunds/{data['id']}") is None:
         found.append(f"seq {seq} {kind}: refund {data['id']} is missing")
     return found

@@ -6,6 +6,7 @@ import secrets
 
 from ..adapters import repository as repo
 from ..domain.catalog import Product, ProductOption, Store
+from .documents import Conflict, Documents
 
 DEMO_STORE = Store(
     id="demo",
@@ -47,19 +48,19 @@ DEMO_PRODUCTS = (
 )
 
 
-def seed_store(db, store: Store, products: tuple[Product, ...]) -> None:
-    from google.api_core.exceptions import AlreadyExists
-
-    batch = db.batch()
-    batch.set(db.document(repo.store_path(store.id)), repo.store_to_doc(store))
+def seed_store(docs: Documents, store: Store, products: tuple[Product, ...]) -> None:
+    batch = docs.batch()
+    batch.set(repo.store_path(store.id), repo.store_to_doc(store))
     for product in products:
-        batch.set(db.document(f"stores/{store.id}/products/{product.id}"), repo.product_to_doc(product))
+        batch.set(f"stores/{store.id}/products/{product.id}", repo.product_to_doc(product))
     batch.commit()
-    try:  # the key must never change once personal data was pseudonymised with it
-        db.document(f"store_secrets/{store.id}").create({"pii_key": secrets.token_bytes(32)})
-    except AlreadyExists:
+    key = docs.batch()
+    key.create(f"store_secrets/{store.id}", {"pii_key": secrets.token_bytes(32)})
+    try:
+        key.commit()
+    except Conflict:  # the key must never change once personal data was pseudonymised with it
         pass
 
 
-def seed_demo(db) -> None:
-    seed_store(db, DEMO_STORE, DEMO_PRODUCTS)
+def seed_demo(docs: Documents) -> None:
+    seed_store(docs, DEMO_STORE, DEMO_PRODUCTS)

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from ..domain.journal import canonical_bytes, first_chain_break
+from .documents import Documents
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,11 @@ class Verdict:
         return self.problem is None
 
 
-def firestore_entries(db, store_id: str) -> list[dict]:
+def firestore_entries(docs: Documents, store_id: str) -> list[dict]:
     from ..adapters.firestore_client import SCAN_TIMEOUT
 
-    journal = db.collection(f"stores/{store_id}/journal").order_by("seq")
-    return [s.to_dict() for s in journal.stream(timeout=SCAN_TIMEOUT)]
+    journal = docs.query(f"stores/{store_id}/journal", order_by=[("seq", False)], timeout=SCAN_TIMEOUT)
+    return [entry.data for entry in journal]
 
 
 def archived_entries(bucket, store_id: str) -> list[dict]:
@@ -36,10 +37,10 @@ def archived_entries(bucket, store_id: str) -> list[dict]:
     return [json.loads(blob.download_as_bytes()) for blob in blobs]
 
 
-def verify_store(db, bucket, store_id: str) -> Verdict:
-    if not db.document(f"stores/{store_id}").get().exists:
+def verify_store(docs: Documents, bucket, store_id: str) -> Verdict:
+    if docs.get(f"stores/{store_id}") is None:
         return Verdict(store_id, 0, "no such store")
-    live = firestore_entries(db, store_id)
+    live = firestore_entries(docs, store_id)
     archived = archived_entries(bucket, store_id)
     findings = []  # (seq, problem): the report names the lowest seq; at a tie, the first found
     for name, entries in (("Firestore", live), ("archive", archived)):
@@ -60,7 +61,7 @@ def verify_store(db, bucket, store_id: str) -> Verdict:
     only_live = sorted(live_by_seq.keys() - archived_by_seq.keys())
     if only_live:
         first = only_live[0]
-        if awaiting_archive(db, store_id, only_live):
+        if awaiting_archive(docs, store_id, only_live):
             problem = f"seq {first}: not archived yet: the archive is behind by {len(only_live)} (`tresen sweep`)"
         else:
             problem = f"seq {first}: missing from the archive"
@@ -74,13 +75,12 @@ def by_seq(entries: list[dict]) -> dict[int, dict]:
     return {entry["seq"]: entry for entry in entries if isinstance(entry.get("seq"), int)}
 
 
-def awaiting_archive(db, store_id: str, seqs: list[int]) -> bool:
+def awaiting_archive(docs: Documents, store_id: str, seqs: list[int]) -> bool:
     """Every entry has its outbox marker: written to Firestore, archive write still to come."""
     from ..adapters.store_writer import outbox_path
 
-    markers = db.get_all([db.document(outbox_path(store_id, seq)) for seq in seqs])
-    return sum(marker.exists for marker in markers) == len(seqs)
+    return all(docs.get_all([outbox_path(store_id, seq) for seq in seqs]))
 
 
-def all_store_ids(db) -> list[str]:
-    return sorted(ref.id for ref in db.collection("stores").list_documents())
+def all_store_ids(docs: Documents) -> list[str]:
+    return sorted(store.id for store in docs.query("stores"))
