@@ -200,3 +200,18 @@ def test_a_block_activation_issues_every_card_once(backend):
     codes = card_blocks.block_codes_csv(backend, activation, lambda store_id: None).splitlines()
     assert codes[0] == "number,code,amount,currency,expires_at"
     assert len(set(codes[1:])) == 250
+
+
+def test_a_hold_not_captured_within_a_week_is_released_by_the_expiry_job(backend, monkeypatch):
+    from datetime import timedelta
+
+    from tresen.adapters import clock
+    from tresen.services.card_expiry import expire_giftcards
+
+    sold = cards.issue_card(backend, STORE, 5000, STAFF, [])
+    cards.authorize_card(backend, sold.code, "redeem", 2000, as_staff, [])
+    week_later = clock.now() + timedelta(days=7, minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: week_later)
+    assert expire_giftcards(backend) == {"holds_released": 1, "cards_expired": 0}
+    released = cards.card_details(backend, sold.code, as_staff).card
+    assert (released.balance, released.holds) == (5000, ())

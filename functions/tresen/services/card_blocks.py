@@ -13,6 +13,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..adapters import giftcard_store as cards
@@ -133,7 +134,7 @@ def _chunks_done(backend: Backend, activation_id: str) -> dict[int, dict[str, An
 
 def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], index: int) -> dict[str, Any]:
     """Commit the chunk's cards with its marker; returns the marker (an earlier one if done before)."""
-    activation_id, amount = activation["id"], activation["amount"]
+    activation_id = activation["id"]
     first = index * CHUNK_SIZE
     members = range(first, min(first + CHUNK_SIZE, activation["count"]))
     hashes = {cards.keyed_hash(block_code(activation["seed"], i)): i for i in members}
@@ -143,36 +144,9 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
     built: dict[str, dict[str, Any]] = {}
 
     def build(claims: Claims) -> Plan:
-        writes = cards.CardWrites(actor)
-        activated = []
-        for hashed, member in hashes.items():
-            if member in failed:
-                continue
-            code = block_code(activation["seed"], member)
-            card_id = f"gc_{activation_id[4:]}_{member:05d}"
-            change = gc.issue(card_id, store.id, code[-4:], store.currency, store.timezone, amount, now)
-            writes.add(hashed, change, None, new=True)
-            activated.append({"card_id": card_id, "last4": code[-4:]})
-        marker = {
-            "index": index,
-            "activated": len(activated),
-            "failed": len(failed),
-            "failed_members": failed,
-            "at": now,
-        }
-        built["marker"] = marker
-        event = JournalEvent(
-            "giftcard.block_chunk_activated",
-            {"activation_id": activation_id, "chunk": index, "amount": amount, "cards": activated},
-        )
-        return Plan(
-            None,
-            now,
-            actor,
-            [event],  # one entry for the chunk's activations (it lists every card)
-            creates=writes.creates | {chunk_path(activation_id, index): marker},
-            sequenced=writes.sequenced,
-        )
+        plan = chunk_plan(store, activation, index, hashes, failed, actor, now)
+        built["marker"] = plan.creates[chunk_path(activation_id, index)]
+        return plan
 
     while True:
         try:
@@ -189,6 +163,37 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
                 raise
             log.warning("block %s: card %d collides with an existing code; left out", activation_id, member)
             failed.append(member)
+
+
+def chunk_plan(
+    store: Store,
+    activation: dict[str, Any],
+    index: int,
+    hashes: dict[str, int],
+    failed: list[int],
+    actor: dict[str, Any],
+    now: datetime,
+) -> Plan:
+    """The chunk's cards (all but those whose code collided), its marker, and one journal entry
+    listing every card it activated."""
+    activation_id, amount = activation["id"], activation["amount"]
+    writes = cards.CardWrites(actor)
+    activated = []
+    for hashed, member in hashes.items():
+        if member in failed:
+            continue
+        code = block_code(activation["seed"], member)
+        card_id = f"gc_{activation_id[4:]}_{member:05d}"
+        change = gc.issue(card_id, store.id, code[-4:], store.currency, store.timezone, amount, now)
+        writes.add(hashed, change, None, new=True)
+        activated.append({"card_id": card_id, "last4": code[-4:]})
+    marker = {"index": index, "activated": len(activated), "failed": len(failed), "failed_members": failed, "at": now}
+    event = JournalEvent(
+        "giftcard.block_chunk_activated",
+        {"activation_id": activation_id, "chunk": index, "amount": amount, "cards": activated},
+    )
+    creates = writes.creates | {chunk_path(activation_id, index): marker}
+    return Plan(None, now, actor, [event], creates=creates, sequenced=writes.sequenced)
 
 
 @dataclass(frozen=True)

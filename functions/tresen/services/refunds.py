@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..adapters import giftcard_store as gc_store
@@ -15,7 +16,7 @@ from ..domain.giftcards import CardResult
 from ..domain.giftcards import new_code as gc_new_code
 from ..domain.orders import Order
 from ..domain.refunds import RefundRequest, plan_refund
-from .order_changes import ToGiftCard, change_order
+from .order_changes import Changed, ToGiftCard, change_order
 from .orders import catalog_or_404
 from .passkeys import approved_actor
 
@@ -52,13 +53,7 @@ def refund_order(
     actor = approved_actor(backend, store_id, "refund", actor, role, passkey, staff_needs_it=True)
     store, _ = catalog_or_404(backend, store_id)
     now = backend.now()
-    target = None
-    if to_giftcard:
-        target = (
-            ToGiftCard(new_code=gc_new_code())
-            if giftcard_code is None
-            else ToGiftCard(card_key=store_card(backend, store_id, giftcard_code))
-        )
+    target = refund_card(backend, store_id, giftcard_code) if to_giftcard else None
 
     def decide(order: Order) -> OrderChange:
         plan = plan_refund(order, request, now)
@@ -70,26 +65,35 @@ def refund_order(
             refund_lines=dict(request.lines),
         )
 
-    def as_result(changed) -> RefundResult:
-        provider_pays = changed.provider_amount and changed.order.payment_method == "online"
-        card = changed.refund_card
-        return RefundResult(
-            changed.refund_id,
-            order_id,
-            changed.refund_amount,
-            "pending" if provider_pays else "succeeded",
-            "giftcard" if to_giftcard else "original",
-            changed.provider_amount,
-            changed.refund_amount - changed.provider_amount,
-            CardResult(card.card, now, code=changed.refund_card_code) if card else None,
-        )
-
-    def respond(batch, changed) -> None:
+    def respond(batch, changed: Changed) -> None:
         for hook in before_commit:
-            hook(batch, as_result(changed))
+            hook(batch, refund_result(changed, now))
 
     changed = change_order(backend, store, order_id, decide, actor, now, before_commit=[respond], to_giftcard=target)
-    return as_result(changed)
+    return refund_result(changed, now)
+
+
+def refund_result(changed: Changed, now: datetime) -> RefundResult:
+    """The answer: a provider's refund `pending` until it answers (right after the commit)."""
+    provider_pays = changed.provider_amount and changed.order.payment_method == "online"
+    card = changed.refund_card
+    return RefundResult(
+        changed.refund_id,
+        changed.order.id,
+        changed.refund_amount,
+        "pending" if provider_pays else "succeeded",
+        "giftcard" if card else "original",
+        changed.provider_amount,
+        changed.refund_amount - changed.provider_amount,
+        CardResult(card.card, now, code=changed.refund_card_code) if card else None,
+    )
+
+
+def refund_card(backend: Backend, store_id: str, giftcard_code: str | None) -> ToGiftCard:
+    """The card a refund goes onto: the store's card with this code, or a new one."""
+    if giftcard_code is None:
+        return ToGiftCard(new_code=gc_new_code())
+    return ToGiftCard(card_key=store_card(backend, store_id, giftcard_code))
 
 
 def store_card(backend: Backend, store_id: str, raw_code: str) -> str:
