@@ -10,14 +10,17 @@ from typing import Any
 
 from ..domain.catalog import Product, ProductOption, Store
 from ..domain.errors import DomainError
-from ..domain.money import VatLine
+from ..domain.money import VatLine, vat_records
 from ..domain.orders import Customer, Fulfilment, GiftCardUse, Order, OrderLine, PaymentRef, SoldCard, Totals
+from ..domain.payments import PaymentRecord
+from ..domain.refunds import Refund
 from ..services.documents import Documents
 
 _pii_keys: dict[str, bytes] = {}
 _pii_lock = threading.Lock()
 
 
+IN_QUERY_LIMIT = 30
 CATALOG_TTL = 5.0  # seconds a process serves a store's settings and products before reading them again
 
 
@@ -130,6 +133,59 @@ def read_store_order(docs: Documents, store_id: str, order_id: str) -> tuple[Ord
     if found is None or found.data.get("store_id") != store_id:
         raise DomainError("order_not_found", f"Store {store_id} has no order {order_id!r}.")
     return order_from_doc(found.data), found.version
+
+
+def payment_path(payment_id: str) -> str:
+    return f"payments/{payment_id}"
+
+
+def payment_to_doc(payment: PaymentRecord) -> dict[str, Any]:
+    return {k: v for k, v in asdict(payment).items() if k != "id"}
+
+
+def read_payment(docs: Documents, payment_id: str) -> PaymentRecord | None:
+    found = docs.get(payment_path(payment_id))
+    if found is None:
+        return None
+    fields = {k: found.data[k] for k in PaymentRecord.__dataclass_fields__ if k in found.data}
+    return PaymentRecord(**(fields | {"id": payment_id, "created_at": as_aware(found.data["created_at"])}))
+
+
+def refund_path(refund_id: str) -> str:
+    return f"refunds/{refund_id}"
+
+
+def refund_to_doc(refund: Refund) -> dict[str, Any]:
+    doc = asdict(refund)
+    doc["vat"] = vat_records(refund.vat)
+    return {k: v for k, v in doc.items() if v is not None or k == "payment_id"}
+
+
+def refund_from_doc(doc: dict[str, Any]) -> Refund:
+    fields = {k: doc[k] for k in Refund.__dataclass_fields__ if k in doc}
+    vat = tuple(VatLine(**line) for line in doc.get("vat", ()))
+    return Refund(**(fields | {"vat": vat, "lines": doc.get("lines") or {}, "created_at": as_aware(doc["created_at"])}))
+
+
+def read_refund(docs: Documents, refund_id: str) -> tuple[Refund, Any] | None:
+    """(the refund, the version read), or None."""
+    found = docs.get(refund_path(refund_id))
+    return (refund_from_doc(found.data), found.version) if found else None
+
+
+def refunds_of_orders(docs: Documents, order_ids: list[str]) -> list[Refund]:
+    """Read in `in` queries of up to 30 ids (Firestore's limit)."""
+    found = []
+    for start in range(0, len(order_ids), IN_QUERY_LIMIT):
+        chunk = order_ids[start : start + IN_QUERY_LIMIT]
+        found += [refund_from_doc(d.data) for d in docs.query("refunds", where=[("order_id", "in", chunk)])]
+    return found
+
+
+def refund_by_provider_id(docs: Documents, provider: str, provider_refund_id: str) -> tuple[Refund, Any] | None:
+    by_provider_id = [("provider_refund_id", "==", provider_refund_id), ("provider", "==", provider)]
+    found = docs.query("refunds", where=by_provider_id, limit=1)
+    return (refund_from_doc(found[0].data), found[0].version) if found else None
 
 
 def order_from_doc(doc: dict[str, Any]) -> Order:

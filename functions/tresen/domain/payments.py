@@ -20,6 +20,19 @@ MADE_AT_PROVIDER = "made_at_provider"  # the reason of a refund made outside Tre
 
 
 @dataclass(frozen=True)
+class PaymentRecord:
+    """Our record of a provider's payment: which order it pays, and what it is to charge."""
+
+    id: str
+    store_id: str
+    order_id: str
+    provider: str
+    amount: int
+    currency: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class PaymentEvent:
     provider: str
     id: str

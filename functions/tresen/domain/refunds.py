@@ -37,6 +37,28 @@ class RefundPlan:
 
 
 @dataclass(frozen=True)
+class Refund:
+    """A refund of an order: how much, through whom, and where it stands."""
+
+    id: str
+    store_id: str
+    order_id: str
+    payment_id: str | None  # None: paid at the counter (an on-site order)
+    provider: str  # the payment's provider, or `counter`
+    amount: int
+    provider_amount: int  # paid back through the provider (or at the counter)
+    giftcard_amount: int  # credited to gift cards
+    to: str  # original | giftcard
+    status: str  # pending | succeeded | failed
+    reason: str
+    created_at: datetime
+    vat: tuple[VatLine, ...]
+    lines: dict[str, int]  # line id → quantity, for refunds by lines
+    provider_refund_id: str | None = None  # once the provider has told it
+    provider_reported_amount: int | None = None  # a refund made at the provider: what it reported
+
+
+@dataclass(frozen=True)
 class ReportedRefund:
     """A refund as its provider reports it: in the answer to our request, or in a webhook."""
 

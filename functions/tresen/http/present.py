@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from ..domain.catalog import Product, Store
 from ..domain.giftcards import display_code
 from ..domain.orders import Order
-from ..services.orders import OrderPage, OrderRefund, OrderView, PlacedOrder, sold_card_code
+from ..domain.refunds import Refund
+from ..services.orders import OrderPage, OrderView, PlacedOrder, sold_card_code
 from ..services.refunds import RefundResult
 from . import models as m
 
@@ -35,7 +36,7 @@ def local_time(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(zone).replace(microsecond=0) if moment else None
 
 
-def order_fields(order: Order, refunds: tuple[OrderRefund, ...], access_token: str | None = None) -> dict:
+def order_fields(order: Order, refunds: tuple[Refund, ...], access_token: str | None = None) -> dict:
     zone = ZoneInfo(order.timezone)
 
     def local(moment: datetime | None) -> datetime | None:

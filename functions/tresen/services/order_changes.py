@@ -23,10 +23,9 @@ from ..domain.catalog import Store
 from ..domain.changes import OrderChange
 from ..domain.giftcards import CardChange
 from ..domain.journal import JournalEvent
-from ..domain.money import vat_records
 from ..domain.order_giftcards import CardOp, refund_to_cards, settle
 from ..domain.orders import Order, invoice_number
-from ..domain.refunds import ReportedRefund, refund_id_at_provider, refund_reversed, status_after
+from ..domain.refunds import Refund, ReportedRefund, refund_id_at_provider, refund_reversed, status_after
 
 COUNTER = "counter"
 PROVIDER = {"type": "provider"}
@@ -89,7 +88,7 @@ def change_order(
         plan_creates = dict(creates or {})
         if refund:
             changed, card_ops = refund.order, card_ops + refund.card_ops
-            plan_creates[refund_path(refund.id)] = refund.record
+            plan_creates[repo.refund_path(refund.id)] = repo.refund_to_doc(refund.record)
             journal += refund.events
         writes = gc_store.CardWrites(dict(actor))
         card_changes = gc_store.apply_card_ops(backend.docs, card_ops, writes, refund.fresh if refund else {})
@@ -137,7 +136,7 @@ class RefundPart:
     order: Order | None  # the order after the cards that paid got theirs back
     card_ops: list[CardOp]
     fresh: dict[str, Any]  # a new card the refund goes onto
-    record: dict[str, Any]
+    record: Refund
     events: list[JournalEvent]
     provider_amount: int
     card_key: str | None  # the card a `to: giftcard` refund goes onto
@@ -166,7 +165,7 @@ def refund_part(
     else:
         changed, card_ops, provider_amount = refund_to_cards(changed, change.refund_amount, refund_id, now)
     record, events = refund_record(store, current, change, refund_id, provider_amount, bool(to_giftcard), now)
-    to_send = record["status"] == "pending" and not made_at_provider
+    to_send = record.status == "pending" and not made_at_provider
     return RefundPart(refund_id, changed, card_ops, fresh, record, events, provider_amount, card_key, to_send)
 
 
@@ -188,43 +187,40 @@ def refund_record(
     provider_amount: int,
     to_giftcard: bool,
     now: datetime,
-) -> tuple[dict[str, Any], list[JournalEvent]]:
-    """The refund's document and journal entries: `refund.created`, then its outcome if that is
+) -> tuple[Refund, list[JournalEvent]]:
+    """The refund and its journal entries: `refund.created`, then its outcome if that is
     known at once (paid out at the counter or onto cards; for a refund made at the provider, what
     the provider reported)."""
     reported = change.provider_refund
-    refund = {
-        "id": refund_id,
-        "store_id": store.id,
-        "order_id": current.id,
+    refund = Refund(
+        id=refund_id,
+        store_id=store.id,
+        order_id=current.id,
         # an on-site order was paid at the counter: its refund is paid out there, at once
-        "payment_id": current.payment.id if current.payment else None,
-        "provider": current.payment.provider if current.payment else COUNTER,
-        "amount": change.refund_amount,
-        "provider_amount": provider_amount,
-        "giftcard_amount": change.refund_amount - provider_amount,
-        "to": "giftcard" if to_giftcard else "original",
-        "status": "pending" if current.payment and provider_amount else "succeeded",
-        "reason": change.refund_reason,
-        "created_at": now,
-        "vat": vat_records(change.refund_vat),
-        "lines": change.refund_lines,
-    }
-    created = {k: refund[k] for k in REFUND_CREATED_FIELDS}
+        payment_id=current.payment.id if current.payment else None,
+        provider=current.payment.provider if current.payment else COUNTER,
+        amount=change.refund_amount,
+        provider_amount=provider_amount,
+        giftcard_amount=change.refund_amount - provider_amount,
+        to="giftcard" if to_giftcard else "original",
+        status="pending" if current.payment and provider_amount else "succeeded",
+        reason=change.refund_reason,
+        created_at=now,
+        vat=change.refund_vat,
+        lines=change.refund_lines,
+    )
+    created = {k: v for k, v in repo.refund_to_doc(refund).items() if k in REFUND_CREATED_FIELDS}
     if reported:
         # the amount is capped by what was left to refund; what the provider reported stays beside it
-        refund |= {
-            "status": reported.status,
-            "provider_refund_id": reported.id,
-            "provider_reported_amount": reported.amount,
-        }
-        created |= {"provider_refund_id": reported.id, "provider_reported_amount": reported.amount}
+        known = {"provider_refund_id": reported.id, "provider_reported_amount": reported.amount}
+        refund = replace(refund, status=reported.status, **known)
+        created |= known
         outcome = (
             [] if reported.status == "pending" else [JournalEvent(f"refund.{reported.status}", provider_answer(refund))]
         )
         return refund, [JournalEvent("refund.created", created), *outcome]
     events = [JournalEvent("refund.created", created)]
-    if refund["status"] == "succeeded":
+    if refund.status == "succeeded":
         paid_out = {
             "id": refund_id,
             "order_id": current.id,
@@ -251,9 +247,9 @@ def send_refund(backend: Backend, store_id: str, refund_id: str) -> None:
 
     If the call fails the refund stays `pending`; its `refund.created` entry is already journaled.
     """
-    refund = backend.docs.get(refund_path(refund_id)).data
-    answer = provider(refund["provider"]).refund(
-        payment_id=refund["payment_id"], amount=refund["provider_amount"], refund_id=refund_id
+    refund, _ = repo.read_refund(backend.docs, refund_id)
+    answer = provider(refund.provider).refund(
+        payment_id=refund.payment_id, amount=refund.provider_amount, refund_id=refund_id
     )
     record_refund_status(backend, store_id, refund_id, answer)
 
@@ -266,32 +262,27 @@ def record_refund_status(backend: Backend, store_id: str, refund_id: str, report
     now = backend.now()
 
     def build(claims: Claims) -> Plan[None]:
-        found = backend.docs.get(refund_path(refund_id))
-        refund = found.data
-        before, status = refund["status"], status_after(refund["status"], reported.status)
-        if status == before and refund.get("provider_refund_id") == reported.id:
+        refund, read_at = repo.read_refund(backend.docs, refund_id)
+        status = status_after(refund.status, reported.status)
+        if status == refund.status and refund.provider_refund_id == reported.id:
             return Plan(result=None, at=now, actor=PROVIDER, events=[])
-        refund |= {"status": status, "provider_refund_id": reported.id}
-        updates = {found.path: ({"status": status, "provider_refund_id": reported.id}, found.version)}
-        if status == "failed" and before != "failed" and refund["provider_amount"]:
-            order, read_at = repo.read_store_order(backend.docs, store_id, refund["order_id"])
-            restored = refund_reversed(order, refund["provider_amount"], refund.get("lines") or {}, now)
-            updates[repo.order_path(order.id)] = (repo.order_to_doc(restored), read_at)
-        events = [JournalEvent(f"refund.{status}", provider_answer(refund))]
+        known = {"status": status, "provider_refund_id": reported.id}
+        updates = {repo.refund_path(refund_id): (known, read_at)}
+        if status == "failed" and refund.status != "failed" and refund.provider_amount:
+            order, order_read_at = repo.read_store_order(backend.docs, store_id, refund.order_id)
+            restored = refund_reversed(order, refund.provider_amount, refund.lines, now)
+            updates[repo.order_path(order.id)] = (repo.order_to_doc(restored), order_read_at)
+        events = [JournalEvent(f"refund.{status}", provider_answer(replace(refund, **known)))]
         return Plan(result=None, at=now, actor=PROVIDER, events=events, updates=updates)
 
     backend.writer.commit(store_id, build)
 
 
-def refund_path(refund_id: str) -> str:
-    return f"refunds/{refund_id}"
-
-
-def provider_answer(refund: dict[str, Any]) -> dict[str, Any]:
+def provider_answer(refund: Refund) -> dict[str, Any]:
     """The journal's record of what the provider said about a refund."""
     return {
-        "id": refund["id"],
-        "order_id": refund["order_id"],
-        "provider_refund_id": refund["provider_refund_id"],
-        "amount": refund["provider_amount"],
+        "id": refund.id,
+        "order_id": refund.order_id,
+        "provider_refund_id": refund.provider_refund_id,
+        "amount": refund.provider_amount,
     }

@@ -25,6 +25,7 @@ from ..domain.order_giftcards import hold_at_placement, plan_uses, settle
 from ..domain.orders import (
     Order,
     OrderRequest,
+    PaymentRef,
     SoldCard,
     check_giftcard_sale,
     check_orderable,
@@ -32,9 +33,8 @@ from ..domain.orders import (
     new_order,
     price_cart,
 )
-from ..domain.refunds import paid
-
-IN_QUERY_LIMIT = 30  # values in one Firestore `in` filter
+from ..domain.payments import PaymentRecord
+from ..domain.refunds import Refund, paid
 
 
 @dataclass(frozen=True)
@@ -44,22 +44,11 @@ class PlacedOrder:
 
 
 @dataclass(frozen=True)
-class OrderRefund:
-    id: str
-    amount: int
-    status: str
-    provider_amount: int  # paid back through the provider (or at the counter)
-    giftcard_amount: int  # credited to gift cards
-    provider_refund_id: str | None  # once the provider has told it
-    created_at: datetime
-
-
-@dataclass(frozen=True)
 class OrderView:
     """An order as it is shown, with its refunds (they live in their own collection)."""
 
     order: Order
-    refunds: tuple[OrderRefund, ...] = ()
+    refunds: tuple[Refund, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,7 +117,7 @@ def place_order(
         events = [placed, *writes.events, *paid_at_once(order)]
         creates = {repo.order_path(order_id): repo.order_to_doc(order, token_hash(access_token))}
         if payment:
-            creates[f"payments/{payment.id}"] = payment_record(order, payment, now)
+            creates[repo.payment_path(payment.id)] = repo.payment_to_doc(payment_record(order, payment, now))
         creates |= writes.creates
         result = PlacedOrder(order, access_token)
         return Plan(result, now, actor, events, creates, sequenced=writes.sequenced, updates=writes.updates)
@@ -157,16 +146,9 @@ def paid_at_once(order: Order) -> list[JournalEvent]:
     return [JournalEvent("order.paid", paid_by_cards | {"gift_card_amount": order.gift_card_amount})]
 
 
-def payment_record(order: Order, payment, now: datetime) -> dict[str, Any]:
+def payment_record(order: Order, payment: PaymentRef, now: datetime) -> PaymentRecord:
     """Our record of the provider's payment: what it is to charge, for which order."""
-    return {
-        "store_id": order.store_id,
-        "order_id": order.id,
-        "provider": payment.provider,
-        "amount": order.amount_due,
-        "currency": order.currency,
-        "created_at": now,
-    }
+    return PaymentRecord(payment.id, order.store_id, order.id, payment.provider, order.amount_due, order.currency, now)
 
 
 def sold_cards(cart, access_token: str, store: Store, now: datetime, order_id: str) -> dict[str, tuple]:
@@ -260,24 +242,11 @@ def with_refunds(backend: Backend, order: Order) -> OrderView:
     return OrderView(order, refunds_by_order(backend, [order.id])[order.id])
 
 
-def refunds_by_order(backend: Backend, order_ids: list[str]) -> dict[str, tuple[OrderRefund, ...]]:
-    """The orders' refunds, oldest first, read in `in` queries of up to 30 ids (Firestore's limit)."""
-    found: dict[str, list[OrderRefund]] = {order_id: [] for order_id in order_ids}
-    for start in range(0, len(order_ids), IN_QUERY_LIMIT):
-        chunk = order_ids[start : start + IN_QUERY_LIMIT]
-        for doc in backend.docs.query("refunds", where=[("order_id", "in", chunk)]):
-            refund = doc.data
-            found[refund["order_id"]].append(
-                OrderRefund(
-                    id=refund["id"],
-                    amount=refund["amount"],
-                    status=refund["status"],
-                    provider_amount=refund["provider_amount"],
-                    giftcard_amount=refund["giftcard_amount"],
-                    provider_refund_id=refund.get("provider_refund_id"),
-                    created_at=repo.as_aware(refund["created_at"]),
-                )
-            )
+def refunds_by_order(backend: Backend, order_ids: list[str]) -> dict[str, tuple[Refund, ...]]:
+    """The orders' refunds, oldest first."""
+    found: dict[str, list[Refund]] = {order_id: [] for order_id in order_ids}
+    for refund in repo.refunds_of_orders(backend.docs, order_ids):
+        found[refund.order_id].append(refund)
     return {order_id: tuple(sorted(refunds, key=lambda r: (r.created_at, r.id))) for order_id, refunds in found.items()}
 
 

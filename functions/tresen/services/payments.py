@@ -17,11 +17,11 @@ from ..adapters.backend import Backend
 from ..adapters.payments import provider
 from ..adapters.store_writer import AlreadyWritten
 from ..adapters.transient import RetryLater
-from ..domain.payments import PaymentEvent, RefundEvent, decide, refund_made_at_provider
-from ..domain.refunds import ReportedRefund, paid, refund_id_at_provider
+from ..domain.payments import PaymentEvent, PaymentRecord, RefundEvent, decide, refund_made_at_provider
+from ..domain.refunds import Refund, ReportedRefund, paid, refund_id_at_provider
 from ..domain.workflow import expire
 from .documents import Conflict
-from .order_changes import PROVIDER, change_order, record_refund_status, refund_path
+from .order_changes import PROVIDER, change_order, record_refund_status
 
 SCHEDULER = {"type": "system", "job": "expire"}
 UNKNOWN_PAYMENT = "unknown payment"
@@ -54,10 +54,10 @@ def record_once(backend: Backend, provider_name: str, event_id: str, record: dic
     return True
 
 
-def known_payment(backend: Backend, provider_name: str, payment_id: str | None) -> dict[str, Any] | None:
-    """Our `payments/{id}` record of this provider's payment, or None."""
-    found = backend.docs.get(f"payments/{payment_id}") if payment_id is not None else None
-    return found.data if found and found.data.get("provider") == provider_name else None
+def known_payment(backend: Backend, provider_name: str, payment_id: str | None) -> PaymentRecord | None:
+    """Our record of this provider's payment, or None."""
+    payment = repo.read_payment(backend.docs, payment_id) if payment_id is not None else None
+    return payment if payment and payment.provider == provider_name else None
 
 
 def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
@@ -65,13 +65,13 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
     if payment is None:
         return EventOutcome(unprocessable=UNKNOWN_PAYMENT)
     now = backend.now()
-    store, _ = backend.catalog.get(payment["store_id"])
-    record = event_record(event.type, "processed", now, store_id=store.id, order_id=payment["order_id"])
+    store, _ = backend.catalog.get(payment.store_id)
+    record = event_record(event.type, "processed", now, store_id=store.id, order_id=payment.order_id)
     try:
         change_order(
             backend,
             store,
-            payment["order_id"],
+            payment.order_id,
             lambda order: decide(order, event, now),
             PROVIDER,
             now,
@@ -107,28 +107,22 @@ def apply_reported_refund(backend: Backend, provider_name: str, reported: Report
         try:
             return record_refund_made_at_provider(backend, provider_name, reported)
         except AlreadyWritten:  # another event about the same refund recorded it first
-            held = backend.docs.get(refund_path(refund_id_at_provider(provider_name, reported.id)))
-    record_refund_status(backend, held.data["store_id"], held.id, reported)
+            held, _ = repo.read_refund(backend.docs, refund_id_at_provider(provider_name, reported.id))
+    record_refund_status(backend, held.store_id, held.id, reported)
     return None
 
 
-def held_refund(backend: Backend, provider_name: str, reported: ReportedRefund):
-    """Our refund document for a provider's refund, or None. Ours by the id Tresen gave it first:
-    between the provider's answer and our commit of it, our document does not know the provider's
-    id yet. Then one made at the provider (by its derived id), then ours by the provider's id."""
+def held_refund(backend: Backend, provider_name: str, reported: ReportedRefund) -> Refund | None:
+    """Our refund for a provider's refund, or None. Ours by the id Tresen gave it first: between
+    the provider's answer and our commit of it, our refund does not know the provider's id yet.
+    Then one made at the provider (by its derived id), then ours by the provider's id."""
     if reported.tresen_refund_id:
-        ours = backend.docs.get(refund_path(reported.tresen_refund_id))
-        if (
-            ours
-            and ours.data["provider"] == provider_name
-            and ours.data.get("provider_refund_id") in (None, reported.id)
-        ):
-            return ours
-    made_there = backend.docs.get(refund_path(refund_id_at_provider(provider_name, reported.id)))
-    if made_there:
-        return made_there
-    by_provider_id = [("provider_refund_id", "==", reported.id), ("provider", "==", provider_name)]
-    found = backend.docs.query("refunds", where=by_provider_id, limit=1)
+        ours = repo.read_refund(backend.docs, reported.tresen_refund_id)
+        if ours and ours[0].provider == provider_name and ours[0].provider_refund_id in (None, reported.id):
+            return ours[0]
+    found = repo.read_refund(backend.docs, refund_id_at_provider(provider_name, reported.id)) or (
+        repo.refund_by_provider_id(backend.docs, provider_name, reported.id)
+    )
     return found[0] if found else None
 
 
@@ -138,14 +132,14 @@ def record_refund_made_at_provider(backend: Backend, provider_name: str, reporte
     payment = known_payment(backend, provider_name, reported.payment_id)
     if payment is None:
         return UNKNOWN_PAYMENT
-    order_id = payment["order_id"]
-    order, _ = repo.read_store_order(backend.docs, payment["store_id"], order_id)
+    order_id = payment.order_id
+    order, _ = repo.read_store_order(backend.docs, payment.store_id, order_id)
     if order.payment_status == "mismatch":
         return "refund of a payment whose amount did not match its order"
     if not paid(order):
         # the provider refunded a payment whose success has not reached us yet: it will
         raise RetryLater(f"order {order_id} is not paid yet")
-    store, _ = backend.catalog.get(payment["store_id"])
+    store, _ = backend.catalog.get(payment.store_id)
     now = backend.now()
     change_order(
         backend, store, order_id, lambda current: refund_made_at_provider(current, reported, now), PROVIDER, now
