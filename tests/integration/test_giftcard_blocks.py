@@ -21,7 +21,7 @@ from support import idem, run_tresen, staff_token, tresen
 from tresen.adapters import archive
 from tresen.adapters.clock import now
 from tresen.adapters.firestore_client import SCAN_TIMEOUT
-from tresen.adapters.giftcard_store import keyed_hash
+from tresen.adapters.giftcard_store import activation_path, chunk_path, keyed_hash
 from tresen.domain.giftcards import normalize_code
 from tresen.services import card_blocks as blocks
 from tresen.services.orders import catalog_or_404
@@ -104,7 +104,7 @@ def test_a_10000_card_block_killed_half_way_and_resumed_yields_exactly_10000_dis
     time.sleep(0.5)  # a commit in flight at the kill may still land: count what is really there
     done_at_kill = chunks_done(backend, activation_id)
     assert 1 <= done_at_kill <= chunks - 1, f"not stopped half-way: {done_at_kill} chunks done at the kill"
-    assert backend.db.document(blocks.activation_path(activation_id)).get().get("status") == "running"
+    assert backend.db.document(activation_path(activation_id)).get().get("status") == "running"
     printed = re.findall(r"^chunk (\d+)/100: 100 activated$", log.read_text(), re.MULTILINE)
     assert log.read_text().startswith(f"activation {activation_id}\n")
     assert [int(n) for n in printed] == list(range(1, len(printed) + 1))
@@ -117,7 +117,7 @@ def test_a_10000_card_block_killed_half_way_and_resumed_yields_exactly_10000_dis
 
     # 100 chunks, 10 000 cards: all active with the full amount, no duplicate hash or card id
     assert chunks_done(backend, activation_id) == chunks
-    assert backend.db.document(blocks.activation_path(activation_id)).get().get("status") == "done"
+    assert backend.db.document(activation_path(activation_id)).get().get("status") == "done"
     cards = block_cards(backend, store_id)
     prefix = f"gc_{activation_id.removeprefix('gca_')}_"
     assert all(c.get("id").startswith(prefix) for c in cards), "a card of this store not from the block"
@@ -213,9 +213,9 @@ def test_a_chunk_done_before_is_recognised_at_once(backend, store_id, caplog):
     activation_id = blocks.start_block(
         backend, store_id, 700, 150, {"type": "system", "job": "test"}, [], background=False
     )
-    activation = backend.db.document(blocks.activation_path(activation_id)).get().to_dict()
+    activation = backend.db.document(activation_path(activation_id)).get().to_dict()
     store, _ = catalog_or_404(backend, store_id)
-    first = backend.db.document(blocks.chunk_path(activation_id, 0)).get().to_dict()
+    first = backend.db.document(chunk_path(activation_id, 0)).get().to_dict()
     journal = len(backend.db.collection(f"stores/{store_id}/journal").get())
 
     with caplog.at_level(logging.INFO, logger="tresen"):
@@ -268,13 +268,13 @@ def test_resume_and_sweep_finish_blocks_left_running(backend, store_id, monkeypa
     assert f"activation {first}\nchunk 1/2: 100 activated\nchunk 2/2: 20 activated\n" in output
     assert re.search(r"^resumed [1-9]\d* block activations$", output, re.MULTILINE), output
     assert f"activation {first} done: 120 of 120 cards activated, 0 failed" in output
-    assert backend.db.document(blocks.activation_path(first)).get().get("status") == "done"
+    assert backend.db.document(activation_path(first)).get().get("status") == "done"
 
     second = left_running(backend, store_id, monkeypatch, 30)
     code, output = run_tresen("sweep", "--older-than", "3600")
     assert code == 0, output
     assert re.search(r"^archived \d+ entries, 0 still failing$", output, re.MULTILINE), output
     assert re.search(r"^resumed [1-9]\d* gift-card block activations$", output, re.MULTILINE), output
-    assert backend.db.document(blocks.activation_path(second)).get().get("status") == "done"
+    assert backend.db.document(activation_path(second)).get().get("status") == "done"
     assert len(block_cards(backend, store_id)) == 150
     assert sorted(e["data"]["chunk"] for e in chunk_entries(backend, store_id)) == [0, 0, 1]

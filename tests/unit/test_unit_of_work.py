@@ -7,10 +7,17 @@ from datetime import UTC, datetime
 
 from tresen.adapters.memory_documents import MemoryDocuments
 from tresen.adapters.store_writer import Counter, Plan, StoreWriter
+from tresen.adapters.writes import Writes
 from tresen.domain.journal import JournalEvent
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ACTOR = {"type": "system"}
+
+
+def updating(path: str, fields: dict, version) -> Writes:
+    writes = Writes(ACTOR)
+    writes.updates[path] = (fields, version)
+    return writes
 
 
 def writer(docs: MemoryDocuments) -> StoreWriter:
@@ -29,8 +36,8 @@ def test_a_decision_on_a_changed_version_is_made_again_on_the_fresh_one():
         read = docs.get("things/t1")
         decisions.append(read.data["count"])
         if len(decisions) == 1:  # another server changes the thing between our read and our commit
-            theirs.commit("s1", lambda c: Plan(None, NOW, ACTOR, [], updates={"things/t1": ({"count": 10}, None)}))
-        return Plan(None, NOW, ACTOR, [], updates={"things/t1": ({"count": read.data["count"] + 1}, read.version)})
+            theirs.commit("s1", lambda c: Plan(None, NOW, ACTOR, [], updating("things/t1", {"count": 10}, None)))
+        return Plan(None, NOW, ACTOR, [], updating("things/t1", {"count": read.data["count"] + 1}, read.version))
 
     mine.commit("s1", add_one)
     assert decisions == [0, 10]

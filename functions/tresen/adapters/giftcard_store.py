@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import settings
 from ..domain.catalog import Store
@@ -21,6 +21,9 @@ from ..domain.errors import DomainError
 from ..domain.giftcards import Activity, Card, CardChange, Hold, code_from_digest, normalize_code, pending_card
 from ..domain.journal import JournalEvent
 from ..services.documents import Documents
+
+if TYPE_CHECKING:
+    from .writes import Writes
 from .clock import new_id
 from .repository import as_aware
 
@@ -87,27 +90,6 @@ def journal_event(card: Card, activity: Activity) -> JournalEvent:
     return JournalEvent(f"giftcard.{activity.type}", data)
 
 
-class CardWrites:
-    """The writes and journal events of card changes, for one atomic commit."""
-
-    def __init__(self, actor: dict[str, Any]):
-        self.actor = actor
-        self.creates: dict[str, dict[str, Any]] = {}
-        self.sequenced: dict[str, dict[str, Any]] = {}
-        self.updates: dict[str, tuple[dict[str, Any], Any]] = {}
-        self.events: list[JournalEvent] = []
-
-    def add(self, hashed: str, change: CardChange, read_at: Any | None, new: bool = False) -> None:
-        """`new`: create the card (fails if the code exists); else update it if unchanged since `read_at`."""
-        if new:
-            self.creates[card_path(hashed)] = card_to_doc(change.card)
-        else:
-            self.updates[card_path(hashed)] = (card_to_doc(change.card), read_at)
-        for activity in change.activities:
-            self.sequenced[activity_path(hashed, activity.n)] = activity_to_doc(change.card, activity, self.actor)
-            self.events.append(journal_event(change.card, activity))
-
-
 @dataclass(frozen=True)
 class Found:
     key: str  # the card's document key
@@ -152,9 +134,7 @@ def found_cards(found: list) -> list[Found]:
     return [Found(d.id, card_from_doc(d.data), d.version) for d in found]
 
 
-def apply_card_ops(
-    docs: Documents, ops, writes: CardWrites, fresh: dict[str, Card] | None = None
-) -> dict[str, CardChange]:
+def apply_card_ops(docs: Documents, ops, writes: Writes, fresh: dict[str, Card] | None = None) -> dict[str, CardChange]:
     """Read each card the ops name (or take it from `fresh`: cards this commit creates), apply its
     ops in order and add the result to `writes`. Returns each card's combined change."""
     fresh = dict(fresh or {})
@@ -172,5 +152,32 @@ def apply_card_ops(
             change = op.apply(card)
             card, activities = change.card, activities + list(change.activities)
         changes[key] = CardChange(card, tuple(activities))
-        writes.add(key, changes[key], read_at, new=new)
+        writes.card(key, changes[key], read_at, new=new)
     return changes
+
+
+def activation_path(activation_id: str) -> str:
+    return f"giftcard_activations/{activation_id}"
+
+
+def chunk_path(activation_id: str, index: int) -> str:
+    return f"{activation_path(activation_id)}/chunks/{index:05d}"
+
+
+def read_activation(docs: Documents, activation_id: str) -> dict[str, Any] | None:
+    found = docs.get(activation_path(activation_id))
+    return found.data if found else None
+
+
+def chunks_done(docs: Documents, activation_id: str) -> dict[int, dict[str, Any]]:
+    """The markers of a block's chunks committed so far, by index."""
+    return {chunk.data["index"]: chunk.data for chunk in docs.query(f"{activation_path(activation_id)}/chunks")}
+
+
+def chunk_marker(docs: Documents, activation_id: str, index: int) -> dict[str, Any] | None:
+    found = docs.get(chunk_path(activation_id, index))
+    return found.data if found else None
+
+
+def running_activations(docs: Documents) -> list[str]:
+    return [found.id for found in docs.query("giftcard_activations", where=[("status", "==", "running")])]

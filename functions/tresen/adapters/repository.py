@@ -135,6 +135,15 @@ def read_store_order(docs: Documents, store_id: str, order_id: str) -> tuple[Ord
     return order_from_doc(found.data), found.version
 
 
+def event_seen(docs: Documents, provider: str, event_id: str) -> bool:
+    """A provider event already recorded (applied, acknowledged or parked)."""
+    return docs.get(event_path(provider, event_id)) is not None
+
+
+def event_path(provider: str, event_id: str) -> str:
+    return f"webhook_events/{provider}:{event_id}"
+
+
 def payment_path(payment_id: str) -> str:
     return f"payments/{payment_id}"
 

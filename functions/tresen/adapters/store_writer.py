@@ -19,13 +19,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from ..domain.journal import GENESIS_HASH, JournalEvent, make_entry
 from ..services.documents import Conflict, Documents
 from .clock import rfc3339
+from .writes import Writes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,20 +63,17 @@ class Counter:
 
 @dataclass
 class Plan(Generic[T]):
-    """What one use case commits atomically: documents, journal events and its result."""
+    """What one use case commits atomically: its writes, its journal events and its result."""
 
     result: T
     at: datetime
     actor: Mapping[str, Any]
     events: list[JournalEvent]
-    creates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # create-only documents numbered from a version read (a gift card's ledger): if one exists,
-    # someone else appended first, and the attempt is made again on fresh reads
-    sequenced: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # path → (fields, update time of the version read): fails if the document changed since;
-    # None as update time: an unconditional update
-    updates: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
+    writes: Writes | None = None
+
+    def __post_init__(self) -> None:
+        if self.writes is None:
+            self.writes = Writes(dict(self.actor))
 
 
 @dataclass(frozen=True)
@@ -138,10 +136,10 @@ class StoreWriter:
                             raise  # another precondition failed (an idempotency lease taken over)
                         log.info("store %s: a document changed since it was read (attempt %d)", store_id, attempt)
                         continue
-                    if conflict.path in plan.sequenced:
+                    if conflict.path in plan.writes.sequenced:
                         log.info("store %s: a ledger moved on since it was read (attempt %d)", store_id, attempt)
                         continue
-                    if conflict.path in plan.creates:
+                    if conflict.path in plan.writes.creates:
                         raise AlreadyWritten(conflict.path) from None
                     log.info(
                         "store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict
@@ -160,19 +158,17 @@ class StoreWriter:
         return Committed(plan.result, entries)
 
     def _changed_since_read(self, plan: Plan) -> bool:
-        read = [(path, read_at) for path, (_, read_at) in plan.updates.items() if read_at]
+        read = [(path, read_at) for path, (_, read_at) in plan.writes.updates.items() if read_at]
         now = self._docs.get_all([path for path, _ in read])
         return any(doc is None or doc.version != read_at for doc, (_, read_at) in zip(now, read, strict=True))
 
     def _batch_for(self, store_id: str, plan: Plan, claims: Claims):
-        batch = self._docs.batch()
-        for path, data in plan.creates.items():
+        batch, writes = self._docs.batch(), plan.writes
+        for path, data in (writes.creates | writes.sequenced).items():
             batch.create(path, data)
-        for path, data in plan.sequenced.items():
-            batch.create(path, data)
-        for path, data in plan.sets.items():
+        for path, data in writes.sets.items():
             batch.set(path, data)
-        for path, (data, read_at) in plan.updates.items():
+        for path, (data, read_at) in writes.updates.items():
             batch.update(path, data, read_at)
         for counter, (n, ref) in claims.claimed.items():
             batch.create(

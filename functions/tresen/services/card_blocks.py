@@ -20,6 +20,7 @@ from ..adapters import giftcard_store as cards
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id, rfc3339
 from ..adapters.store_writer import AlreadyWritten, Claims, Plan
+from ..adapters.writes import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
@@ -31,14 +32,6 @@ from .orders import catalog_or_404
 log = logging.getLogger(__name__)
 CHUNK_SIZE = 100
 CODES_HEADER = ("number", "code", "amount", "currency", "expires_at")
-
-
-def activation_path(activation_id: str) -> str:
-    return f"giftcard_activations/{activation_id}"
-
-
-def chunk_path(activation_id: str, index: int) -> str:
-    return f"giftcard_activations/{activation_id}/chunks/{index:05d}"
 
 
 def block_code(seed: str, index: int) -> str:
@@ -80,7 +73,9 @@ def start_block(
     event = JournalEvent("giftcard.block_started", {"activation_id": activation_id, "amount": amount, "count": count})
 
     def build(claims: Claims) -> Plan:
-        return Plan(activation_id, now, actor, [event], creates={activation_path(activation_id): activation})
+        writes = Writes(dict(actor))
+        writes.new_activation(activation)
+        return Plan(activation_id, now, actor, [event], writes)
 
     backend.writer.commit(store.id, build, before_commit)
     if not background:
@@ -103,33 +98,28 @@ def run_block(backend: Backend, activation_id: str, on_chunk: OnChunk | None = N
             return
         _running.add(activation_id)
     try:
-        activation = backend.docs.get(activation_path(activation_id)).data
+        activation = cards.read_activation(backend.docs, activation_id)
         store, _ = catalog_or_404(backend, activation["store_id"])
-        done = _chunks_done(backend, activation_id)
+        done = cards.chunks_done(backend.docs, activation_id)
         for index in range(activation["chunks"]):
             if index not in done:
                 marker = _activate_chunk(backend, store, activation, index)
                 if on_chunk:
                     on_chunk(activation_id, index, activation["chunks"], marker)
                 log.info("block %s: chunk %d of %d activated", activation_id, index + 1, activation["chunks"])
-        finished = backend.docs.batch()
-        finished.update(activation_path(activation_id), {"status": "done"})
-        finished.commit()
+        finished = Writes({"type": "system", "job": "giftcard_block"})
+        finished.activation_done(activation_id)
+        finished.commit_to(backend.docs)
     finally:
         with _running_guard:
             _running.discard(activation_id)
 
 
 def resume_blocks(backend: Backend, on_chunk: OnChunk | None = None) -> int:
-    running = backend.docs.query("giftcard_activations", where=[("status", "==", "running")])
-    for activation in running:
-        run_block(backend, activation.id, on_chunk)
+    running = cards.running_activations(backend.docs)
+    for activation_id in running:
+        run_block(backend, activation_id, on_chunk)
     return len(running)
-
-
-def _chunks_done(backend: Backend, activation_id: str) -> dict[int, dict[str, Any]]:
-    chunks = backend.docs.query(f"{activation_path(activation_id)}/chunks")
-    return {chunk.data["index"]: chunk.data for chunk in chunks}
 
 
 def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], index: int) -> dict[str, Any]:
@@ -141,23 +131,19 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
     failed: list[int] = []
     actor = {"type": "system", "job": "giftcard_block", "activation_id": activation_id}
     now = backend.now()
-    built: dict[str, dict[str, Any]] = {}
 
     def build(claims: Claims) -> Plan:
-        plan = chunk_plan(store, activation, index, hashes, failed, actor, now)
-        built["marker"] = plan.creates[chunk_path(activation_id, index)]
-        return plan
+        return chunk_plan(store, activation, index, hashes, failed, actor, now)
 
     while True:
         try:
-            backend.writer.commit(store.id, build)
-            return built["marker"]
+            return backend.writer.commit(store.id, build).result
         except AlreadyWritten as written:
             # Which existing document a failed batch names is not ours to choose (the emulator names
             # the first in batch order: a card), so ask the marker whether the chunk is done.
-            earlier = backend.docs.get(chunk_path(activation_id, index))
+            earlier = cards.chunk_marker(backend.docs, activation_id, index)
             if earlier:
-                return earlier.data  # done before (a crash, another runner): cards and marker are atomic
+                return earlier  # done before (a crash, another runner): cards and marker are atomic
             member = hashes.get(written.path.removeprefix("giftcards/"))
             if member is None:
                 raise
@@ -177,7 +163,7 @@ def chunk_plan(
     """The chunk's cards (all but those whose code collided), its marker, and one journal entry
     listing every card it activated."""
     activation_id, amount = activation["id"], activation["amount"]
-    writes = cards.CardWrites(actor)
+    writes = Writes(actor)
     activated = []
     for hashed, member in hashes.items():
         if member in failed:
@@ -185,15 +171,15 @@ def chunk_plan(
         code = block_code(activation["seed"], member)
         card_id = f"gc_{activation_id[4:]}_{member:05d}"
         change = gc.issue(card_id, store.id, code[-4:], store.currency, store.timezone, amount, now)
-        writes.add(hashed, change, None, new=True)
+        writes.card(hashed, change, None, new=True)
         activated.append({"card_id": card_id, "last4": code[-4:]})
     marker = {"index": index, "activated": len(activated), "failed": len(failed), "failed_members": failed, "at": now}
     event = JournalEvent(
         "giftcard.block_chunk_activated",
         {"activation_id": activation_id, "chunk": index, "amount": amount, "cards": activated},
     )
-    creates = writes.creates | {chunk_path(activation_id, index): marker}
-    return Plan(None, now, actor, [event], creates=creates, sequenced=writes.sequenced)
+    writes.chunk_done(activation_id, index, marker)
+    return Plan(marker, now, actor, [event], writes)  # one entry for the chunk, not one per card
 
 
 @dataclass(frozen=True)
@@ -208,7 +194,7 @@ class BlockStatus:
 
 def block_status(backend: Backend, activation_id: str, authorized) -> BlockStatus:
     activation = _activation(backend, activation_id, authorized)
-    done = _chunks_done(backend, activation_id)
+    done = cards.chunks_done(backend.docs, activation_id)
     chunks = [
         {"index": i, "status": "done", "activated": done[i]["activated"], "failed": done[i]["failed"]}
         if i in done
@@ -231,7 +217,7 @@ def block_codes_csv(backend: Backend, activation_id: str, authorized) -> str:
     store, _ = catalog_or_404(backend, activation["store_id"])
     expires = rfc3339(gc.expiry_for(activation["created_at"], store.timezone))
     rows = []
-    for index, chunk in sorted(_chunks_done(backend, activation_id).items()):
+    for index, chunk in sorted(cards.chunks_done(backend.docs, activation_id).items()):
         first = index * CHUNK_SIZE
         for member in range(first, min(first + CHUNK_SIZE, activation["count"])):
             if member not in chunk["failed_members"]:
@@ -241,8 +227,8 @@ def block_codes_csv(backend: Backend, activation_id: str, authorized) -> str:
 
 
 def _activation(backend: Backend, activation_id: str, authorized) -> dict[str, Any]:
-    found = backend.docs.get(activation_path(activation_id))
-    if found is None:
+    activation = cards.read_activation(backend.docs, activation_id)
+    if activation is None:
         raise DomainError("not_found", "No such block activation.")
-    authorized(found.data["store_id"])
-    return found.data
+    authorized(activation["store_id"])
+    return activation

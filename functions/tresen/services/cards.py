@@ -18,6 +18,7 @@ from ..adapters.clock import new_id
 from ..adapters.giftcard_store import Found
 from ..adapters.rate_limits import Limit, hit
 from ..adapters.store_writer import AlreadyWritten, Claims, Plan
+from ..adapters.writes import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
@@ -63,8 +64,8 @@ def change_card(
     def build(claims: Claims) -> Plan:
         card, read_at = next(reads)
         change = decide(card)
-        writes = cards.CardWrites(dict(actor))
-        writes.add(found.key, change, read_at)
+        writes = Writes(dict(actor))
+        writes.card(found.key, change, read_at)
         return _plan(respond(change), now, writes)
 
     return backend.writer.commit(found.card.store_id, build, before_commit).result
@@ -78,16 +79,8 @@ def _reads_from(backend: Backend, found: Found):
         yield cards.read_card(backend.docs, found.key)
 
 
-def _plan(result: Any, now: datetime, writes: cards.CardWrites) -> Plan:
-    return Plan(
-        result=result,
-        at=now,
-        actor=writes.actor,
-        events=writes.events,
-        creates=writes.creates,
-        sequenced=writes.sequenced,
-        updates=writes.updates,
-    )
+def _plan(result: Any, now: datetime, writes: Writes) -> Plan:
+    return Plan(result, now, writes.actor, writes.events, writes)
 
 
 def new_card_code() -> tuple[str, str]:
@@ -115,8 +108,8 @@ def _issue(backend: Backend, store: Store, code: str, amount: int, actor: Mappin
 
     def build(claims: Claims) -> Plan:
         change = gc.issue(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, amount, now)
-        writes = cards.CardWrites(dict(actor))
-        writes.add(cards.keyed_hash(code), change, None, new=True)
+        writes = Writes(dict(actor))
+        writes.card(cards.keyed_hash(code), change, None, new=True)
         return _plan(CardResult(change.card, now, code=code), now, writes)
 
     return build
@@ -183,9 +176,9 @@ def transfer_card(backend: Backend, raw_code: str, authorized, before_commit: Ho
         old, read_at = next(reads)
         fresh = cards.new_pending_card(store, code, now)
         out, incoming = gc.transfer(old, fresh, now)
-        writes = cards.CardWrites(dict(actor))
-        writes.add(found.key, out, read_at)
-        writes.add(new_hashed, incoming, None, new=True)
+        writes = Writes(dict(actor))
+        writes.card(found.key, out, read_at)
+        writes.card(new_hashed, incoming, None, new=True)
         return _plan((CardResult(out.card, now), CardResult(incoming.card, now, code=code)), now, writes)
 
     return backend.writer.commit(store.id, build, before_commit).result

@@ -18,6 +18,7 @@ from ..adapters.backend import Backend
 from ..adapters.clock import new_id
 from ..adapters.payments import provider
 from ..adapters.store_writer import Claims, Counter, Plan
+from ..adapters.writes import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.changes import OrderChange
@@ -70,10 +71,12 @@ def change_order(
     decide: Callable[[Order], OrderChange],
     actor: Mapping[str, Any],
     now: datetime,
-    creates: dict[str, dict[str, Any]] | None = None,
+    event_seen: tuple[str, str, dict[str, Any]] | None = None,
     before_commit: list[Callable[[Any, Any], None]] | None = None,
     to_giftcard: ToGiftCard | None = None,
 ) -> Changed:
+    """`event_seen`: (provider, event id, record) of the webhook event that decides this change,
+    recorded in the same commit, so the event applies exactly once."""
     refund_id = new_id("re_")
 
     def build(claims: Claims) -> Plan[Changed]:
@@ -85,19 +88,19 @@ def change_order(
         if change.assign_invoice:
             changed, journal = with_invoice(store, claims, changed, journal, now)
         refund = refund_part(store, current, changed, change, refund_id, to_giftcard, now)
-        plan_creates = dict(creates or {})
+        writes = Writes(dict(actor))
+        if event_seen:
+            writes.event_seen(*event_seen)
         if refund:
             changed, card_ops = refund.order, card_ops + refund.card_ops
-            plan_creates[repo.refund_path(refund.id)] = repo.refund_to_doc(refund.record)
+            writes.new_refund(refund.record)
             journal += refund.events
-        writes = gc_store.CardWrites(dict(actor))
         card_changes = gc_store.apply_card_ops(backend.docs, card_ops, writes, refund.fresh if refund else {})
-        updates = dict(writes.updates)
         if changed is not None:
-            updates[repo.order_path(order_id)] = (repo.order_to_doc(changed), read_at)
+            writes.order(changed, read_at)
         amount_changed = bool(changed and current.payment and changed.amount_due != current.amount_due)
         if amount_changed:  # our record of the payment expects what the customer now owes (else: mismatch)
-            updates[f"payments/{current.payment.id}"] = ({"amount": changed.amount_due}, None)
+            writes.payment_amount(current.payment.id, changed.amount_due)
         result = Changed(
             changed or current,
             refund.id if refund else None,
@@ -109,8 +112,7 @@ def change_order(
             to_giftcard.new_code if to_giftcard else None,
             refund_to_send=bool(refund and refund.to_send),
         )
-        events, creates_all = journal + writes.events, plan_creates | writes.creates
-        return Plan(result, now, actor, events, creates=creates_all, sequenced=writes.sequenced, updates=updates)
+        return Plan(result, now, actor, journal + writes.events, writes)
 
     changed = backend.writer.commit(store.id, build, before_commit).result
     tell_provider(backend, store, changed)
@@ -266,14 +268,13 @@ def record_refund_status(backend: Backend, store_id: str, refund_id: str, report
         status = status_after(refund.status, reported.status)
         if status == refund.status and refund.provider_refund_id == reported.id:
             return Plan(result=None, at=now, actor=PROVIDER, events=[])
-        known = {"status": status, "provider_refund_id": reported.id}
-        updates = {repo.refund_path(refund_id): (known, read_at)}
+        writes = Writes(PROVIDER)
+        writes.refund_status(refund_id, status, reported.id, read_at)
         if status == "failed" and refund.status != "failed" and refund.provider_amount:
             order, order_read_at = repo.read_store_order(backend.docs, store_id, refund.order_id)
-            restored = refund_reversed(order, refund.provider_amount, refund.lines, now)
-            updates[repo.order_path(order.id)] = (repo.order_to_doc(restored), order_read_at)
-        events = [JournalEvent(f"refund.{status}", provider_answer(replace(refund, **known)))]
-        return Plan(result=None, at=now, actor=PROVIDER, events=events, updates=updates)
+            writes.order(refund_reversed(order, refund.provider_amount, refund.lines, now), order_read_at)
+        answer = provider_answer(replace(refund, status=status, provider_refund_id=reported.id))
+        return Plan(None, now, PROVIDER, [JournalEvent(f"refund.{status}", answer)], writes)
 
     backend.writer.commit(store_id, build)
 

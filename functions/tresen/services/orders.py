@@ -17,6 +17,7 @@ from ..adapters.backend import Backend
 from ..adapters.clock import new_id, new_secret_token
 from ..adapters.payments import provider
 from ..adapters.store_writer import Claims, Counter, Plan
+from ..adapters.writes import Writes
 from ..domain.catalog import Product, Store
 from ..domain.errors import DomainError, FieldError
 from ..domain.journal import JournalEvent, pseudonym
@@ -110,17 +111,15 @@ def place_order(
             year = store.local(now).year
             n = claims.next(Counter("invoice_numbers", str(year)), order_id)
             order = replace(order, invoice_number=invoice_number(store.invoice_series, year, n))
-        writes = gc_store.CardWrites(dict(actor))
+        writes = Writes(dict(actor))
         fresh = {card.card_key: pending for card, pending in sold.values()}
         gc_store.apply_card_ops(backend.docs, holds + settling, writes, fresh)
         placed = JournalEvent("order.placed", placed_event(order, pii_key))
         events = [placed, *writes.events, *paid_at_once(order)]
-        creates = {repo.order_path(order_id): repo.order_to_doc(order, token_hash(access_token))}
+        writes.new_order(order, token_hash(access_token))
         if payment:
-            creates[repo.payment_path(payment.id)] = repo.payment_to_doc(payment_record(order, payment, now))
-        creates |= writes.creates
-        result = PlacedOrder(order, access_token)
-        return Plan(result, now, actor, events, creates, sequenced=writes.sequenced, updates=writes.updates)
+            writes.new_payment(payment_record(order, payment, now))
+        return Plan(PlacedOrder(order, access_token), now, actor, events, writes)
 
     return backend.writer.commit(store_id, build, before_commit).result
 

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..adapters.backend import Backend
-from ..adapters.passkeys import hashed, load_state, passkey_path, verify_passkey
+from ..adapters.passkeys import hashed, load_state, verify_passkey
 from ..adapters.store_writer import Claims, Plan
+from ..adapters.writes import Writes
 from ..domain.journal import JournalEvent
 from ..domain.passkeys import passkey_needed
 
@@ -25,7 +26,9 @@ def set_passkey(backend: Backend, store_id: str, pin: str, protect: list[str], a
 
     def build(claims: Claims) -> Plan[None]:
         event = JournalEvent("passkey.changed", {"protect": doc["protect"]})  # never the hash
-        return Plan(result=None, at=now, actor=actor, events=[event], sets={passkey_path(store_id): doc})
+        writes = Writes(dict(actor))
+        writes.passkey(store_id, doc)
+        return Plan(None, now, actor, [event], writes)
 
     backend.writer.commit(store_id, build)
 

@@ -17,6 +17,7 @@ from ..adapters.backend import Backend
 from ..adapters.payments import provider
 from ..adapters.store_writer import AlreadyWritten
 from ..adapters.transient import RetryLater
+from ..adapters.writes import Writes
 from ..domain.payments import PaymentEvent, PaymentRecord, RefundEvent, decide, refund_made_at_provider
 from ..domain.refunds import Refund, ReportedRefund, paid, refund_id_at_provider
 from ..domain.workflow import expire
@@ -34,10 +35,6 @@ class EventOutcome:
     unprocessable: str | None = None  # why it can never be applied: the caller parks it
 
 
-def event_path(provider_name: str, event_id: str) -> str:
-    return f"webhook_events/{provider_name}:{event_id}"
-
-
 def event_record(kind: str | None, status: str, now: datetime, **details: Any) -> dict[str, Any]:
     """What `webhook_events/{provider}:{id}` keeps: status `processed`, `ignored` or `unprocessable`."""
     return {"type": kind, "status": status, "received_at": now, **details}
@@ -45,10 +42,10 @@ def event_record(kind: str | None, status: str, now: datetime, **details: Any) -
 
 def record_once(backend: Backend, provider_name: str, event_id: str, record: dict[str, Any]) -> bool:
     """Creates the event's record; False if it exists (a replay)."""
-    batch = backend.docs.batch()
-    batch.create(event_path(provider_name, event_id), record)
+    writes = Writes(PROVIDER)
+    writes.event_seen(provider_name, event_id, record)
     try:
-        batch.commit()
+        writes.commit_to(backend.docs)
     except Conflict:
         return False
     return True
@@ -75,7 +72,7 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
             lambda order: decide(order, event, now),
             PROVIDER,
             now,
-            creates={event_path(event.provider, event.id): record},
+            event_seen=(event.provider, event.id, record),
         )
     except AlreadyWritten:
         return EventOutcome(duplicate=True)
@@ -85,7 +82,7 @@ def handle_payment_event(backend: Backend, event: PaymentEvent) -> EventOutcome:
 def handle_refund_event(backend: Backend, event: RefundEvent) -> EventOutcome:
     """Every refund the event reports: a refund we hold moves its status forward; one we do not
     hold was made at the provider and becomes a refund of the order."""
-    if backend.docs.get(event_path(event.provider, event.id)):
+    if repo.event_seen(backend.docs, event.provider, event.id):
         return EventOutcome(duplicate=True)
     reported = event.refunds
     if reported is None:
@@ -150,13 +147,11 @@ def record_refund_made_at_provider(backend: Backend, provider_name: str, reporte
 def record_payout(backend: Backend, provider_name: str, event_id: str, payout: dict) -> EventOutcome:
     """Keep a paid-out payout with its items for the statements, once per event."""
     now = backend.now()
-    batch = backend.docs.batch()
-    batch.create(event_path(provider_name, event_id), event_record("payout.paid", "processed", now))
-    batch.set(
-        f"payouts/{provider_name}:{payout['payout_id']}", payout | {"provider": provider_name, "received_at": now}
-    )
+    writes = Writes(PROVIDER)
+    writes.event_seen(provider_name, event_id, event_record("payout.paid", "processed", now))
+    writes.payout(provider_name, payout | {"provider": provider_name, "received_at": now})
     try:
-        batch.commit()
+        writes.commit_to(backend.docs)
     except Conflict:
         return EventOutcome(duplicate=True)
     return EventOutcome()
