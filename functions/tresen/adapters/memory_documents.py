@@ -69,12 +69,13 @@ class MemoryDocuments:
         return MemoryBatch(self)
 
     def _apply(self, writes: list[tuple]) -> list[Any]:
+        """All or nothing: the batch's writes go to an overlay, merged only if every one held."""
         with self._lock:
-            staged = dict(self._docs)
+            staged: dict[str, tuple[dict[str, Any], int] | None] = {}
             results = []
             for kind, path, data, version in writes:
                 self._clock += 1
-                current = staged.get(path)
+                current = staged[path] if path in staged else self._docs.get(path)
                 if kind == "create":
                     if current is not None:
                         raise Conflict("exists", path)
@@ -88,7 +89,7 @@ class MemoryDocuments:
                 elif kind == "delete":
                     if version is not None and (current is None or current[1] != version):
                         raise Conflict("changed", path)
-                    staged.pop(path, None)
+                    staged[path] = None
                 else:  # increment: data = (field, by, also)
                     field, by, also = data
                     counted = (current[0].get(field, 0) if current else 0) + by
@@ -96,7 +97,11 @@ class MemoryDocuments:
                     results.append(counted)
                     continue
                 results.append(self._clock)
-            self._docs = staged
+            for path, stored in staged.items():
+                if stored is None:
+                    self._docs.pop(path, None)
+                else:
+                    self._docs[path] = stored
             return results
 
 
