@@ -240,7 +240,7 @@ def test_a_changed_origin_list_reaches_a_warm_instance_within_the_catalog_ttl(cl
         "Access-Control-Allow-Origin"
     )
     store.update({"cors_origins": ["https://new.example"]})
-    monkeypatch.setattr(backend.catalog, "_ttl", 0)  # as if the catalog's few seconds had passed
+    monkeypatch.setattr(backend.catalog.cache, "ttl", 0)  # as if the catalog's few seconds had passed
     assert (
         "Access-Control-Allow-Origin"
         not in preflight(client, f"/v1/stores/{store_id}/menu", "https://old.example").headers

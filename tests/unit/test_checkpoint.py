@@ -9,7 +9,7 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tresen.domain.checkpoint import Checkpoint, CheckpointError, journal_origin, parse_checkpoint
+from tresen.domain.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from tresen.domain.signed_note import NoteError, PrivateKey, open_note, parse_verifier_key, sign_note
 
 SPEC_BODY = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
@@ -24,8 +24,7 @@ def test_the_spec_example_parses_and_writes_back_the_same_text():
 
 
 def test_the_body_is_origin_size_and_base64_root_one_line_each():
-    origin = journal_origin("tresen-prod", "store_42")
-    assert origin == "tresen/tresen-prod/store_42"
+    origin = "tresen/tresen-prod/store_42"
     assert Checkpoint(origin, 3, SPEC_ROOT).body() == (
         "tresen/tresen-prod/store_42\n3\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
     )
@@ -111,7 +110,7 @@ def test_a_checkpoint_cannot_hold_what_its_text_could_not_say(origin, size, root
 def test_a_signed_checkpoint_opens_with_its_verifier_key_and_not_with_another():
     seed = Ed25519PrivateKey.generate().private_bytes_raw()
     key = PrivateKey("tresen.example/journal-key", seed)
-    checkpoint = Checkpoint(journal_origin("tresen-prod", "store_42"), 5, SPEC_ROOT)
+    checkpoint = Checkpoint("tresen/tresen-prod/store_42", 5, SPEC_ROOT)
     note = sign_note(checkpoint.body(), key.name, key.sign, key.verifier.key_id)
 
     # The signature line checked with the cryptography package and hashlib alone.

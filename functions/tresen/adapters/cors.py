@@ -6,12 +6,11 @@ instance within that time.
 
 from __future__ import annotations
 
-import time
-
 from ..domain.ids import is_id
+from .lazy import TtlCache
 from .repository import CATALOG_TTL
 
-_any_store: dict[str, tuple[float, bool]] = {}  # origin → (when looked up, allowed by some store)
+_any_store: TtlCache[bool] = TtlCache(CATALOG_TTL)  # origin → allowed by some store
 
 
 def origin_allowed(origin: str, path: str) -> bool:
@@ -23,15 +22,8 @@ def origin_allowed(origin: str, path: str) -> bool:
             return False
         store, _ = backend().catalog.get(parts[3])
         return store is not None and origin in store.cors_origins
-    return allowed_by_any_store(backend().db, origin)
-
-
-def allowed_by_any_store(db, origin: str) -> bool:
-    """Paths without a store (an order's page) admit the origins of any store."""
-    cached = _any_store.get(origin)
-    if cached is None or time.monotonic() - cached[0] > CATALOG_TTL:
-        from google.cloud.firestore import FieldFilter
-
-        query = db.collection("stores").where(filter=FieldFilter("cors_origins", "array_contains", origin)).limit(1)
-        cached = _any_store[origin] = (time.monotonic(), bool(query.get()))
-    return cached[1]
+    docs = backend().docs
+    # paths without a store (an order's page) admit the origins of any store
+    return _any_store.get(
+        origin, lambda: bool(docs.query("stores", where=[("cors_origins", "array_contains", origin)], limit=1))
+    )

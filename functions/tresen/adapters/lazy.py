@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+import time
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -23,3 +24,22 @@ def once(factory: Callable[[], T]) -> Callable[[], T]:
         return made[0]
 
     return get
+
+
+class TtlCache(Generic[T]):
+    """Values loaded on first use and kept `ttl` seconds. At most `limit` are kept (all are dropped
+    when it is reached): the keys may come from outside (unknown store ids, made-up origins), and
+    must not grow a process's memory without bound."""
+
+    def __init__(self, ttl: float, limit: int = 1024):
+        self.ttl, self._limit = ttl, limit
+        self._entries: dict[Hashable, tuple[float, T]] = {}
+
+    def get(self, key: Hashable, load: Callable[[], T]) -> T:
+        now = time.monotonic()
+        cached = self._entries.get(key)
+        if cached is None or now - cached[0] > self.ttl:
+            if len(self._entries) >= self._limit:
+                self._entries.clear()
+            cached = self._entries[key] = (now, load())
+        return cached[1]

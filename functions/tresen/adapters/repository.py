@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from ..domain.orders import Customer, Fulfilment, GiftCardUse, Order, OrderLine,
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
 from ..services.documents import Documents
+from .lazy import TtlCache
 
 _pii_keys: dict[str, bytes] = {}
 _pii_lock = threading.Lock()
@@ -97,17 +97,15 @@ class CatalogCache:
     """
 
     def __init__(self, docs: Documents, ttl: float = CATALOG_TTL):
-        self._docs, self._ttl = docs, ttl
-        self._entries: dict[str, tuple[float, Store | None, dict[str, Product]]] = {}
+        self._docs = docs
+        self.cache: TtlCache[tuple[Store | None, dict[str, Product]]] = TtlCache(ttl)
 
     def get(self, store_id: str) -> tuple[Store | None, dict[str, Product]]:
-        cached = self._entries.get(store_id)
-        if cached is None or time.monotonic() - cached[0] > self._ttl:
-            store = load_store(self._docs, store_id)
-            products = load_products(self._docs, store_id) if store else {}
-            cached = (time.monotonic(), store, products)
-            self._entries[store_id] = cached
-        return cached[1], cached[2]
+        return self.cache.get(store_id, lambda: self._load(store_id))
+
+    def _load(self, store_id: str) -> tuple[Store | None, dict[str, Product]]:
+        store = load_store(self._docs, store_id)
+        return store, load_products(self._docs, store_id) if store else {}
 
 
 def pii_key(docs: Documents, store_id: str) -> bytes:

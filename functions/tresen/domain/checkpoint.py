@@ -24,10 +24,6 @@ class CheckpointError(NoteError):
     """Checkpoint text, or the parts of a checkpoint, that tlog-checkpoint does not allow."""
 
 
-def journal_origin(project_id: str, store_id: str) -> str:
-    return f"tresen/{project_id}/{store_id}"
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     origin: str
