@@ -14,6 +14,7 @@ PROD_REQUIRED_SECRETS = (
     "TRESEN_ARCHIVE_BUCKET",
     "GOOGLE_CLOUD_PROJECT",
     "TRESEN_GIFTCARD_KEY",
+    "TRESEN_SIGNING_KEY",
 )
 
 
@@ -33,6 +34,10 @@ class Settings:
     stripe_api_key: str = ""
     # keys the hashes gift cards are stored under; kept outside the database (see giftcard_store)
     giftcard_key: str = "giftcard-key-dev"
+    # production: the Cloud KMS key version that signs checkpoints
+    # (projects/…/locations/…/keyRings/…/cryptoKeys/…/cryptoKeyVersions/N)
+    signing_key: str = ""
+    data_dir: str = ""  # dev: where the local signing key is kept; none → a new key per run
 
     @property
     def dev(self) -> bool:
@@ -62,6 +67,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             stripe_webhook_secret=environ["STRIPE_WEBHOOK_SECRET"],
             stripe_api_key=environ["STRIPE_API_KEY"],
             giftcard_key=environ["TRESEN_GIFTCARD_KEY"],
+            signing_key=environ["TRESEN_SIGNING_KEY"],
         )
     port = environ.get("TRESEN_PORT", "8080")
     return Settings(
@@ -74,6 +80,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET", "whsec_stripe_dev"),
         stripe_api_key=environ.get("STRIPE_API_KEY", ""),
         giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", "giftcard-key-dev"),
+        data_dir=environ.get("TRESEN_DATA_DIR", ""),
     )
 
 

@@ -9,6 +9,7 @@ PROD = {
     "STRIPE_WEBHOOK_SECRET": "whsec_live",
     "STRIPE_API_KEY": "sk_live_x",
     "TRESEN_GIFTCARD_KEY": "a-long-random-key",
+    "TRESEN_SIGNING_KEY": "projects/p/locations/europe-west3/keyRings/tresen/cryptoKeys/journal/cryptoKeyVersions/1",
 }
 
 

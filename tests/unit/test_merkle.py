@@ -11,6 +11,7 @@ import pytest
 
 from tresen.domain.merkle import (
     EMPTY_ROOT,
+    Frontier,
     ProofError,
     Tree,
     leaf_hash,
@@ -88,3 +89,30 @@ def test_every_inclusion_and_consistency_proof_of_a_tree_verifies(size):
     if size > 1:
         with pytest.raises(ProofError):  # another leaf at the same place
             verify_inclusion(leaves[1], 0, size, tree.inclusion_proof(0, size), tree.root(size))
+
+
+def test_the_frontier_gives_the_root_at_every_size_and_every_right_edge():
+    leaves = [leaf_hash(bytes([i])) for i in range(70)]
+    frontier = Frontier()
+    for size, leaf in enumerate(leaves, start=1):
+        frontier.append(leaf)
+        assert frontier.root() == root_of(leaves[:size])
+        assert len(frontier.hashes) == size.bit_count()
+        for begin, _ in frontier.subtrees():
+            assert frontier.right_edge(begin) == root_of(leaves[begin:size])
+    assert frontier.subtrees() == [(0, 64), (64, 68), (68, 70)]
+
+
+def test_a_frontier_is_restored_from_its_size_and_hashes():
+    leaves = [leaf_hash(bytes([i])) for i in range(13)]
+    grown = Frontier()
+    for leaf in leaves[:11]:
+        grown.append(leaf)
+    restored = Frontier(grown.size, grown.hashes)
+    for leaf in leaves[11:]:
+        restored.append(leaf)
+    assert restored.root() == root_of(leaves)
+    with pytest.raises(ProofError):
+        Frontier(11, grown.hashes[:2])
+    with pytest.raises(ProofError):
+        restored.right_edge(5)

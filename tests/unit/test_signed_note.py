@@ -245,3 +245,7 @@ def test_a_private_key_does_not_show_its_seed():
     key = parse_private_key(VECTOR["private_key"])
     assert key.seed == SEED
     assert repr(SEED) not in repr(key)
+
+
+def test_a_private_key_is_written_exactly_as_go_writes_it():
+    assert parse_private_key(VECTOR["private_key"]).encoded() == VECTOR["private_key"]

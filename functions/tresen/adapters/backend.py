@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..config import settings
 from ..services.documents import Documents
+from ..services.ports import Signer
 from . import clock
 from .archive import ArchiveQueue, BucketArchive, MemoryArchive
 from .firestore_documents import FirestoreDocuments
@@ -13,6 +15,7 @@ from .idempotency import IdempotencyRecords
 from .lazy import once
 from .memory_documents import MemoryDocuments
 from .repository import CatalogCache
+from .signers import LocalSigner, key_name, local_signer, new_key
 from .store_writer import StoreWriter
 
 HEALTH_TIMEOUT = 2.0
@@ -26,6 +29,7 @@ class Backend:
     db: object  # the Firestore client; None in memory
     docs: Documents | None = None
     archive_store: BucketArchive | MemoryArchive | None = None
+    signer: Signer | None = None
     writer: StoreWriter = field(init=False)
     idempotency: IdempotencyRecords = field(init=False)
     archive: ArchiveQueue = field(init=False)
@@ -39,10 +43,12 @@ class Backend:
         self.archive.on_conflict = self.writer.forget_journal_head
         self.idempotency = IdempotencyRecords(self.docs)
         self.catalog = CatalogCache(self.docs)
+        if self.signer is None:
+            self.signer = configured_signer()
 
     @classmethod
     def in_memory(cls) -> Backend:
-        return cls(None, MemoryDocuments(), MemoryArchive())
+        return cls(None, MemoryDocuments(), MemoryArchive(), LocalSigner(new_key(key_name("test"))))
 
     @staticmethod
     def now() -> datetime:
@@ -53,6 +59,15 @@ class Backend:
         or an operator wants the answer now)."""
         if self.db is not None:
             self.db.document("health/probe").get(retry=None, timeout=HEALTH_TIMEOUT)
+
+
+def configured_signer() -> Signer:
+    config = settings()
+    if config.signing_key:
+        from .kms_signer import KmsSigner
+
+        return KmsSigner.for_key_version(config.signing_key, key_name(config.project))
+    return local_signer(config.data_dir or None, key_name(config.project))
 
 
 @once

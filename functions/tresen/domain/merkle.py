@@ -44,6 +44,51 @@ def root_of(leaf_hashes: Sequence[bytes]) -> bytes:
     return node_hash(root_of(leaf_hashes[:k]), root_of(leaf_hashes[k:]))
 
 
+class Frontier:
+    """The roots of the perfect subtrees that make up leaves [0, size), largest first (at most one
+    per bit of `size`): enough to append leaves and to know the root at every size on the way,
+    in one pass and O(log size) memory. Every right-edge hash a proof needs, MTH(D[k:size]), is
+    the fold of a suffix of it (`right_edge`)."""
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()):
+        if len(hashes) != size.bit_count():
+            raise ProofError(f"a frontier of size {size} has {size.bit_count()} hashes, not {len(hashes)}")
+        self.size = size
+        self.hashes = list(hashes)
+
+    def append(self, leaf: bytes) -> None:
+        node, size = leaf, self.size
+        while size & 1:  # each completed pair of equal subtrees merges into one
+            node = node_hash(self.hashes.pop(), node)
+            size >>= 1
+        self.hashes.append(node)
+        self.size += 1
+
+    def subtrees(self) -> list[tuple[int, int]]:
+        """(begin, end) of each frontier hash, in order."""
+        ranges, begin = [], 0
+        for bit in reversed(range(self.size.bit_length())):
+            if self.size >> bit & 1:
+                ranges.append((begin, begin + (1 << bit)))
+                begin += 1 << bit
+        return ranges
+
+    def right_edge(self, begin: int) -> bytes:
+        """MTH(D[begin:size]), where `begin` is where one of the frontier's subtrees begins."""
+        ranges = self.subtrees()
+        starts = [start for start, _ in ranges]
+        if begin not in starts:
+            raise ProofError(f"{begin} is not where a subtree of the frontier of {self.size} begins")
+        suffix = self.hashes[starts.index(begin) :]
+        node = suffix[-1]
+        for left in reversed(suffix[:-1]):
+            node = node_hash(left, node)
+        return node
+
+    def root(self) -> bytes:
+        return self.right_edge(0) if self.size else EMPTY_ROOT
+
+
 SubtreeHash = Callable[[int, int], bytes]  # (begin, end) → the root of leaves [begin, end)
 
 

@@ -100,6 +100,10 @@ class PrivateKey:
     def sign(self, message: bytes) -> bytes:
         return Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
 
+    def encoded(self) -> str:
+        """Go's `PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 ‖ seed)>`, which `parse_private_key` reads."""
+        return f"{PRIVATE_KEY_PREFIX}{self.name}+{self.verifier.key_id.hex()}+{encode_base64(ED25519 + self.seed)}"
+
     @property
     def verifier(self) -> Verifier:
         public_key = Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from ..domain.orders import PaymentRef
 from ..domain.refunds import ReportedRefund
+from ..domain.signed_note import Verifier
 
 
 @runtime_checkable
@@ -27,3 +28,17 @@ class PaymentProvider(Protocol):
 
     def refunds_of(self, payment_id: str) -> list[ReportedRefund]:
         """Every refund of the payment, as the provider knows them (refunds made in its dashboard too)."""
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """Signs the journal's checkpoints with an Ed25519 key: a local key in dev, one in Cloud KMS in
+    production that never leaves it. `verifier` names the key and holds its public half, which
+    is all an outsider needs (`GET /v1/journal/public-keys`)."""
+
+    @property
+    def verifier(self) -> Verifier:
+        """The key's name and public key; its key id is `verifier.key_id`."""
+
+    def sign(self, message: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of `message` (PureEdDSA: the message itself, not a digest)."""
