@@ -47,6 +47,10 @@ def archive_object_name(store_id: str, seq: int) -> str:
     return f"journal/{store_id}/{seq:012d}.json"
 
 
+def checkpoint_object_name(store_id: str, size: int) -> str:
+    return f"checkpoints/{store_id}/{size:012d}"
+
+
 class ArchiveConflict(RuntimeError):
     """An archived object exists with other content than Firestore's entry: never overwritten."""
 

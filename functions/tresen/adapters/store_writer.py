@@ -278,3 +278,11 @@ def outbox_path(store_id: str, seq: int) -> str:
 
 def counter_path(store_id: str, counter: Counter, n: int) -> str:
     return f"stores/{store_id}/{counter.collection}/{counter.scope}-{n:09d}"
+
+
+def checkpoint_path(store_id: str, size: int) -> str:
+    return f"stores/{store_id}/checkpoints/{size:012d}"
+
+
+def signing_key_path(key_id: bytes) -> str:
+    return f"journal_keys/{key_id.hex()}"
