@@ -18,7 +18,7 @@ from ..config import settings
 from ..domain.journal import canonical_bytes
 from ..services.documents import Documents
 from .lazy import once
-from .store_writer import journal_path, outbox_path
+from .store_writer import checkpoint_path, journal_path, outbox_path
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,10 @@ def checkpoint_object_name(store_id: str, size: int) -> str:
     return f"checkpoints/{store_id}/{size:012d}"
 
 
+def checkpoint_outbox_path(store_id: str, size: int) -> str:
+    return f"archive_outbox/{store_id}:checkpoint:{size:012d}"
+
+
 class ArchiveConflict(RuntimeError):
     """An archived object exists with other content than Firestore's entry: never overwritten."""
 
@@ -75,7 +79,7 @@ class BucketArchive:
 
     @staticmethod
     def put(name: str, data: bytes) -> None:
-        put_create_only(name, data)
+        put_create_only(name, data, "application/json" if name.endswith(".json") else "text/plain; charset=utf-8")
 
     @staticmethod
     def holds(store_id: str, seq: int) -> bool:
@@ -123,6 +127,22 @@ def archive_entries(
     return done
 
 
+def archive_checkpoint(docs: Documents, store, store_id: str, size: int, note: str) -> bool:
+    """Write a signed checkpoint's note to the archive and clear its outbox marker."""
+    try:
+        store.put(checkpoint_object_name(store_id, size), note.encode())
+    except ArchiveConflict:
+        log.error("store %s: the archive holds checkpoint %d with another note than Firestore", store_id, size)
+        return False
+    except Exception:
+        log.exception("archive write failed for %s checkpoint %d; left for the sweeper", store_id, size)
+        return False
+    cleared = docs.batch()
+    cleared.delete(checkpoint_outbox_path(store_id, size))
+    cleared.commit()
+    return True
+
+
 class ArchiveQueue:
     """Archives committed entries in the background, off the request path.
 
@@ -143,7 +163,12 @@ class ArchiveQueue:
     def submit(self, entries: list[dict[str, Any]]) -> None:
         if not entries:
             return
-        future = self._pool.submit(archive_entries, self._docs, self.store, entries, self.on_conflict)
+        self._track(self._pool.submit(archive_entries, self._docs, self.store, entries, self.on_conflict))
+
+    def submit_checkpoint(self, store_id: str, size: int, note: str) -> None:
+        self._track(self._pool.submit(archive_checkpoint, self._docs, self.store, store_id, size, note))
+
+    def _track(self, future) -> None:
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._done)
@@ -162,15 +187,20 @@ class ArchiveQueue:
 
 
 def sweep(docs: Documents, older_than: timedelta, now: datetime, store=None) -> tuple[int, int]:
-    """Archive every entry still in the outbox; returns (archived, still pending)."""
+    """Archive every entry and checkpoint still in the outbox; returns (archived, still pending)."""
     from .firestore_client import SCAN_TIMEOUT
 
     store = store or BucketArchive()
     due = docs.query("archive_outbox", where=[("at", "<=", now - older_than)], timeout=SCAN_TIMEOUT)
     archived = failed = 0
     for marker in due:
-        entry = docs.get(journal_path(marker.data["store_id"], marker.data["seq"])).data
-        if archive_entries(docs, store, [entry]):
+        store_id = marker.data["store_id"]
+        if "checkpoint" in marker.data:
+            size = marker.data["checkpoint"]
+            done = archive_checkpoint(docs, store, store_id, size, docs.get(checkpoint_path(store_id, size)).data["note"])
+        else:
+            done = archive_entries(docs, store, [docs.get(journal_path(store_id, marker.data["seq"])).data])
+        if done:
             archived += 1
         else:
             failed += 1

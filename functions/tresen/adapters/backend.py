@@ -34,6 +34,7 @@ class Backend:
     idempotency: IdempotencyRecords = field(init=False)
     archive: ArchiveQueue = field(init=False)
     catalog: CatalogCache = field(init=False)
+    registered_keys: set[bytes] = field(init=False, default_factory=set)  # signing keys known listed
 
     def __post_init__(self) -> None:
         if self.docs is None:

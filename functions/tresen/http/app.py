@@ -8,7 +8,7 @@ from functools import cache
 from werkzeug.wrappers import Request, Response
 
 from ..config import settings
-from . import api, giftcard_routes  # noqa: F401  (register the routes)
+from . import api, giftcard_routes, journal_routes  # noqa: F401  (register the routes)
 from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router
 
@@ -21,7 +21,7 @@ WEB_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|https?://\
 # secured separately). `jobs` is deployed private (Cloud Run IAM, invoked by Cloud Scheduler with
 # OIDC), so job routes trust their caller there; `tresen dev` serves everything (entry None).
 ENTRY_POINTS: dict[str, tuple[str, ...]] = {
-    "api": ("system", "customer", "staff", "sandbox"),
+    "api": ("system", "customer", "staff", "journal", "sandbox"),
     "webhooks": ("system", "webhooks"),
     "jobs": ("system", "jobs"),
 }

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
+    RootModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -572,3 +573,85 @@ class GiftCardBalanceOut(Model):
     balance: int
     currency: str
     expires_at: datetime
+
+
+# The journal's checkpoints and proofs. Hashes and proofs are standard base64, as in C2SP notes.
+Base64Hash = Annotated[str, Field(description="base64 of a 32-byte SHA-256 hash")]
+TreeSize = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class CheckpointOut(Model):
+    store_id: str
+    origin: str = Field(description="tresen/<project id>/<store id>")
+    size: int = Field(description="how many journal entries (seq 1..size) the tree holds")
+    root: Base64Hash
+    key_id: str = Field(description="8 hex digits: the signing key's C2SP key id")
+    signed_at: datetime
+    note: str = Field(description="the C2SP tlog-checkpoint signed note")
+
+
+class CheckpointPage(Model):
+    data: list[CheckpointOut]
+    next_cursor: str | None
+    has_more: bool
+
+
+class CheckpointListQuery(Model):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class EntryProofQuery(Model):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    tree_size: TreeSize | None = None
+
+
+class EntryProofOut(Model):
+    entry: dict[str, Any] = Field(description="the journal entry as stored; its RFC 8785 bytes are the leaf")
+    leaf_index: int
+    tree_size: int
+    proof: list[Base64Hash] = Field(description="RFC 6962 inclusion proof, from the leaf's sibling up")
+
+
+class ConsistencyQuery(Model):
+    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=False)
+
+    from_size: TreeSize = Field(alias="from")
+    to_size: TreeSize = Field(alias="to")
+
+
+class ConsistencyOut(Model):
+    model_config = ConfigDict(defer_build=True, serialize_by_alias=True)
+
+    from_size: int = Field(serialization_alias="from")
+    to_size: int = Field(serialization_alias="to")
+    proof: list[Base64Hash]
+
+
+class OrderProofOut(Model):
+    seq: int
+    type: str
+    proof: str = Field(description="C2SP tlog-proof; `extra` holds the entry's RFC 8785 bytes")
+
+
+class OrderProofsOut(Model):
+    proofs: list[OrderProofOut]
+
+
+class PublicKeyOut(Model):
+    key_id: str
+    vkey: str = Field(description="C2SP signed-note verifier key")
+    public_key: str = Field(description="base64 of the raw 32-byte Ed25519 public key")
+    valid_from: datetime
+    valid_to: datetime | None
+
+
+class PublicKeysOut(RootModel[list[PublicKeyOut]]):
+    model_config = ConfigDict(defer_build=True)
+
+
+class SignedCheckpointsOut(Model):
+    signed: list[CheckpointOut]

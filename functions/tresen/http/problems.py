@@ -24,9 +24,13 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "store_not_found": (404, "Store not found"),
     "order_not_found": (404, "Order not found"),
     "giftcard_not_found": (404, "Gift card not found"),
+    "entry_not_found": (404, "Journal entry not found"),
+    "not_checkpointed": (404, "Not covered by a signed checkpoint yet"),
+    "checkpoint_not_found": (404, "No checkpoint at this tree size"),
     "method_not_allowed": (405, "Method not allowed"),
     "not_acceptable": (406, "Not acceptable"),
     "store_closed": (409, "Store closed"),
+    "journal_empty": (409, "The journal has no entries to sign"),
     "invalid_transition": (409, "Invalid status transition"),
     "order_not_paid": (409, "Order not paid"),
     "order_not_unpaid": (409, "Order already paid or closed"),
@@ -50,6 +54,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "internal_error": (500, "Internal error"),
     "service_unavailable": (503, "Service temporarily unavailable"),
     "journal_recovery_needed": (503, "Journal recovery needed"),
+    "journal_tiles_missing": (503, "Stored proof hashes missing"),
 }
 
 

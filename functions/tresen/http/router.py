@@ -36,7 +36,12 @@ CARD_CODE = re.compile(r"[A-Za-z0-9 -]{1,40}")  # typed as printed: groups of fo
 PATH_GRAMMAR = {"code": CARD_CODE}
 # printable ASCII: a key is echoed in logs and compared byte for byte
 IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
-UNKNOWN = {"store": "store_not_found", "order": "order_not_found", "code": "giftcard_not_found"}
+UNKNOWN = {
+    "store": "store_not_found",
+    "order": "order_not_found",
+    "code": "giftcard_not_found",
+    "seq": "entry_not_found",
+}
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,10 @@ def token_hash(token: str) -> str:
 
 
 def order_for_customer(backend: Backend, order_id: str, token: str | None) -> OrderView:
+    return with_refunds(backend, customer_order(backend, order_id, token))
+
+
+def customer_order(backend: Backend, order_id: str, token: str | None) -> Order:
     """The order if the token is its own; the same 404 otherwise, so existence never leaks."""
     not_found = DomainError("order_not_found", "No order with this id and token.")
     if not token:
@@ -226,7 +230,7 @@ def order_for_customer(backend: Backend, order_id: str, token: str | None) -> Or
     stored = found.data["access_token_hash"] if found else "0" * 64
     if not hmac.compare_digest(stored, token_hash(token)) or not found:
         raise not_found
-    return with_refunds(backend, repo.order_from_doc(found.data))
+    return repo.order_from_doc(found.data)
 
 
 def order_for_staff(backend: Backend, store_id: str, order_id: str) -> Order:
