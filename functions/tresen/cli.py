@@ -1,4 +1,4 @@
-"""The `tresen` command: dev | seed | sweep | verify | recover | expire | token | giftcard-block | webhooks."""
+"""The `tresen` command: dev | seed | sweep | checkpoint | verify | recover | expire | token | giftcard-block | webhooks."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         "sweep", help="archive journal entries whose archive write failed; resume running gift-card blocks"
     )
     sweep.add_argument("--older-than", type=float, default=30.0, help="seconds (default 30)")
+    checkpoint = commands.add_parser(
+        "checkpoint", help="sign a checkpoint of each journal that grew since its latest (the hourly job)"
+    )
+    signed = checkpoint.add_mutually_exclusive_group(required=True)
+    signed.add_argument("--store", help="sign this store's journal at its head")
+    signed.add_argument("--all", action="store_true", help="every store whose journal grew")
     verify = commands.add_parser("verify", help="check the journal in Firestore against the archive")
     which = verify.add_mutually_exclusive_group(required=True)
     which.add_argument("--store")
@@ -65,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             "dev": run_dev,
             "seed": run_seed,
             "sweep": run_sweep,
+            "checkpoint": run_checkpoint,
             "verify": run_verify,
             "recover": run_recover,
             "token": run_token,
@@ -168,6 +175,28 @@ def run_recover(args) -> int:
         print(f"{args.store}: invoice numbers claimed again: {', '.join(recovery.invoices_claimed)}")
     for line in recovery.to_resolve:
         print(f"{args.store}: to resolve: {line}")
+    return 0
+
+
+def run_checkpoint(args) -> int:
+    from .adapters.backend import backend
+    from .domain.errors import DomainError
+    from .services.checkpoints import sign_checkpoint, sign_grown
+
+    if args.all:
+        records = sign_grown(backend())
+        for record in records:
+            print(f"{record.store_id}: signed checkpoint at size {record.size}")
+        print(f"signed {len(records)} checkpoints")
+    else:
+        try:
+            record, created = sign_checkpoint(backend(), args.store)
+        except DomainError as refused:
+            print(f"tresen: {args.store}: {refused.detail}", file=sys.stderr)
+            return 1
+        done = "signed checkpoint" if created else "unchanged since the checkpoint"
+        print(f"{args.store}: {done} at size {record.size}")
+    backend().archive.drain()
     return 0
 
 
