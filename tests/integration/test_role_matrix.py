@@ -9,6 +9,7 @@ ROLES = ("owner", "supervisor", "staff", "finance")
 ENDPOINTS = {
     "list orders": ("GET", "/v1/stores/{store}/orders", None, ROLES, 200),
     "read order": ("GET", "/v1/stores/{store}/orders/{order}", None, ROLES, 200),
+    "list checkpoints": ("GET", "/v1/stores/{store}/journal/checkpoints", None, ROLES, 200),
     "change status": (
         "POST",
         "/v1/stores/{store}/orders/{order}/status",
