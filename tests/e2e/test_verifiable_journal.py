@@ -92,17 +92,26 @@ def test_an_outsider_verifies_checkpoints_and_proofs():
         [key] = requests.get(f"{base}/v1/journal/public-keys", timeout=10).json()
         assert (key["key_id"], key["valid_to"]) == (first["key_id"], None)
         origin, size, root = signed_checkpoint(first["note"], key["vkey"])
-        assert (origin, size, base64.b64encode(root).decode()) == ("tresen/demo-tresen/demo", first["size"], first["root"])
+        assert (origin, size, base64.b64encode(root).decode()) == (
+            "tresen/demo-tresen/demo",
+            first["size"],
+            first["root"],
+        )
 
         # the payment of the first order is in the signed tree
         paid_order = orders[0]["id"]
         entries = [finance.get(f"/v1/stores/demo/journal/entries/{seq}").json() for seq in range(1, size + 1)]
-        paid = next(e for e in entries if e["entry"]["type"] == "order.paid" and e["entry"]["data"]["order_id"] == paid_order)
+        paid = next(
+            e for e in entries if e["entry"]["type"] == "order.paid" and e["entry"]["data"]["order_id"] == paid_order
+        )
         leaf = sha256(b"\x00" + canonical(paid["entry"]))
         assert paid["tree_size"] == size and paid["leaf_index"] == paid["entry"]["seq"] - 1
         assert root_from_inclusion(leaf, paid["leaf_index"], size, hashes(paid["proof"])) == root
         altered = dict(paid["entry"], at="2020-01-01T00:00:00+00:00")
-        assert root_from_inclusion(sha256(b"\x00" + canonical(altered)), paid["leaf_index"], size, hashes(paid["proof"])) != root
+        assert (
+            root_from_inclusion(sha256(b"\x00" + canonical(altered)), paid["leaf_index"], size, hashes(paid["proof"]))
+            != root
+        )
 
         # the customer's receipt: a C2SP tlog-proof per entry of the order, self-contained
         token = {"X-Order-Token": orders[0]["access_token"]}

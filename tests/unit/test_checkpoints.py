@@ -4,6 +4,7 @@ proof verifies against the signed root, and a proof reads a handful of documents
 from __future__ import annotations
 
 import pytest
+from test_use_cases import order
 
 from tresen.adapters.backend import Backend
 from tresen.adapters.memory_documents import MemoryDocuments
@@ -15,6 +16,7 @@ from tresen.domain.merkle import Frontier, leaf_hash, verify_consistency, verify
 from tresen.domain.signed_note import open_note
 from tresen.domain.tiles import grown_tiles
 from tresen.services.checkpoints import (
+    CheckpointRecord,
     consistency,
     entry_with_proof,
     latest_checkpoint,
@@ -23,12 +25,9 @@ from tresen.services.checkpoints import (
     record_to_doc,
     sign_checkpoint,
     tile_path,
-    CheckpointRecord,
 )
 from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
 from tresen.services.verify import firestore_entries
-
-from test_use_cases import order
 
 STORE = DEMO_STORE.id
 
@@ -81,9 +80,12 @@ def test_every_entry_proves_into_every_later_checkpoint_and_checkpoints_are_cons
             order(backend)
         sizes.append(sign_checkpoint(backend, STORE)[0].size)
     assert sizes == [1, 3, 8, 9]
-    roots = {size: parse_checkpoint(
-        open_note(backend.docs.get(checkpoint_path(STORE, size)).data["note"], [backend.signer.verifier]).text
-    ).root for size in sizes}
+    roots = {
+        size: parse_checkpoint(
+            open_note(backend.docs.get(checkpoint_path(STORE, size)).data["note"], [backend.signer.verifier]).text
+        ).root
+        for size in sizes
+    }
     for size in sizes:
         for seq in range(1, size + 1):
             proved = entry_with_proof(backend, STORE, seq, size)
@@ -155,8 +157,9 @@ def test_a_proof_in_a_large_store_reads_at_most_four_documents():
         batch.set(tile_path(STORE, tile), {"hashes": b"".join(hashes)})
     from tresen.services.checkpoints import edges_after
 
-    record = CheckpointRecord(STORE, "o", size, frontier.root(), b"1234", None, "", tuple(frontier.hashes),
-                              edges_after(size, tiles, None))
+    record = CheckpointRecord(
+        STORE, "o", size, frontier.root(), b"1234", None, "", tuple(frontier.hashes), edges_after(size, tiles, None)
+    )
     batch.set(checkpoint_path(STORE, size), record_to_doc(record))
     for seq in (1, 33_333, size):
         batch.set(journal_path(STORE, seq), {"seq": seq})

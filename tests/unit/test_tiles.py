@@ -8,7 +8,7 @@ from functools import cache
 import pytest
 
 from tresen.domain.merkle import Frontier, ProofError, Tree, leaf_hash, node_hash
-from tresen.domain.tiles import TILE_WIDTH, TileId, TiledTree, edge_tiles, grown_tiles, tile_for
+from tresen.domain.tiles import TILE_WIDTH, TiledTree, TileId, edge_tiles, grown_tiles, tile_for
 
 LEAVES = [leaf_hash(i.to_bytes(4, "big")) for i in range(70_000)]
 

@@ -197,7 +197,9 @@ def sweep(docs: Documents, older_than: timedelta, now: datetime, store=None) -> 
         store_id = marker.data["store_id"]
         if "checkpoint" in marker.data:
             size = marker.data["checkpoint"]
-            done = archive_checkpoint(docs, store, store_id, size, docs.get(checkpoint_path(store_id, size)).data["note"])
+            done = archive_checkpoint(
+                docs, store, store_id, size, docs.get(checkpoint_path(store_id, size)).data["note"]
+            )
         else:
             done = archive_entries(docs, store, [docs.get(journal_path(store_id, marker.data["seq"])).data])
         if done:

@@ -10,9 +10,9 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
-    RootModel,
     ConfigDict,
     Field,
+    RootModel,
     StringConstraints,
     model_validator,
 )

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..adapters.archive import checkpoint_object_name
 from ..adapters.backend import Backend
 from ..adapters.repository import store_path
 from ..adapters.store_writer import checkpoint_path, journal_path, signing_key_path
@@ -29,7 +28,7 @@ from ..domain.errors import DomainError, FieldError
 from ..domain.journal import canonical_bytes
 from ..domain.merkle import HASH_SIZE, Frontier, leaf_hash
 from ..domain.signed_note import encode_base64, sign_note
-from ..domain.tiles import TileId, TiledTree, edge_tiles, grown_tiles
+from ..domain.tiles import TiledTree, TileId, edge_tiles, grown_tiles
 from .documents import Conflict, Documents
 
 log = logging.getLogger(__name__)
@@ -342,8 +341,10 @@ def order_proofs(backend: Backend, order_id: str, token: str | None) -> list[Ord
     order = customer_order(backend, order_id, token)
     checkpoint = latest_checkpoint(backend.docs, order.store_id)
     entries = backend.docs.query(f"stores/{order.store_id}/journal", where=[("data.order_id", "==", order.id)])
-    covered = sorted((doc.data for doc in entries if checkpoint and doc.data["seq"] <= checkpoint.size),
-                     key=lambda entry: entry["seq"])
+    covered = sorted(
+        (doc.data for doc in entries if checkpoint and doc.data["seq"] <= checkpoint.size),
+        key=lambda entry: entry["seq"],
+    )
     if not covered:
         raise DomainError("not_checkpointed", "No signed checkpoint covers this order's journal entries yet.")
     tree = checkpoint.tree(backend.docs)
