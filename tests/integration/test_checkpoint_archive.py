@@ -69,3 +69,11 @@ def test_orders_and_checkpoints_go_on_while_the_archive_is_down_and_the_sweeper_
     assert verify_store(backend.docs, archive.bucket(), store_id).ok
     code, output = run_tresen("verify", "--store", store_id)
     assert code == 0, output
+
+
+def test_the_checkpoint_job_signs_a_store_that_grew_and_leaves_it_alone_after(client, store_id):
+    client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
+    signed = client.post("/v1/jobs/checkpoints").get_json()["signed"]
+    assert [(c["store_id"], c["size"]) for c in signed if c["store_id"] == store_id] == [(store_id, 1)]
+    again = client.post("/v1/jobs/checkpoints").get_json()["signed"]
+    assert [c for c in again if c["store_id"] == store_id] == []

@@ -171,3 +171,16 @@ def test_a_proof_in_a_large_store_reads_at_most_four_documents():
         verify_inclusion(leaves[seq - 1], seq - 1, size, proved.proof, frontier.root())
         assert docs.reads <= 4, (seq, docs.reads)
     assert latest_checkpoint(docs, STORE).size == size
+
+
+def test_the_hourly_job_signs_only_the_stores_whose_journal_grew(backend):
+    from dataclasses import replace
+
+    from tresen.services.checkpoints import sign_grown
+
+    seed_store(backend.docs, replace(DEMO_STORE, id="quiet"), DEMO_PRODUCTS)  # no entries: nothing to sign
+    order(backend)
+    assert [(c.store_id, c.size) for c in sign_grown(backend)] == [(STORE, 1)]
+    assert sign_grown(backend) == []
+    order(backend)
+    assert [(c.store_id, c.size) for c in sign_grown(backend)] == [(STORE, 2)]
