@@ -184,3 +184,40 @@ def test_the_hourly_job_signs_only_the_stores_whose_journal_grew(backend):
     assert sign_grown(backend) == []
     order(backend)
     assert [(c.store_id, c.size) for c in sign_grown(backend)] == [(STORE, 2)]
+
+
+def test_two_instances_signing_at_once_make_one_checkpoint_per_size(backend):
+    import threading
+
+    other = Backend(None, backend.docs, backend.archive.store)
+    for _ in range(3):
+        order(backend)
+    results, start = [], threading.Barrier(2)
+
+    def sign(instance):
+        start.wait()
+        results.append(sign_checkpoint(instance, STORE))
+
+    threads = [threading.Thread(target=sign, args=(b,)) for b in (backend, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(created for _, created in results) == [False, True]
+    assert results[0][0].note == results[1][0].note
+    assert [c.size for c in list_checkpoints(backend.docs, STORE, 10)[0]] == [3]
+
+
+def test_an_instance_that_missed_a_later_checkpoint_still_signs_the_right_tree(backend):
+    other = Backend(None, backend.docs, backend.archive.store)
+    order(backend)
+    sign_checkpoint(backend, STORE)  # backend remembers size 1
+    for _ in range(300):  # past a full tile, so the other instance writes tiles that then exist
+        order(other)
+    sign_checkpoint(other, STORE)
+    order(other)
+    newest, created = sign_checkpoint(backend, STORE)  # starts from size 1 again
+    assert (newest.size, created) == (302, True)
+    for seq in (1, 256, 257, 302):
+        proved = entry_with_proof(backend, STORE, seq, 302)
+        verify_inclusion(leaf_hash(canonical_bytes(proved.entry)), seq - 1, 302, proved.proof, newest.root)

@@ -35,6 +35,7 @@ class Backend:
     archive: ArchiveQueue = field(init=False)
     catalog: CatalogCache = field(init=False)
     registered_keys: set[bytes] = field(init=False, default_factory=set)  # signing keys known listed
+    latest_checkpoints: dict = field(init=False, default_factory=dict)  # store id → the latest it signed
 
     def __post_init__(self) -> None:
         if self.docs is None:

@@ -128,13 +128,15 @@ def sign_checkpoint(backend: Backend, store_id: str) -> tuple[CheckpointRecord, 
     """A checkpoint at the journal's head: (the new one, True), or (the latest, False) when the
     journal has not grown since it was signed."""
     docs = backend.docs
-    if docs.get(store_path(store_id)) is None:
-        raise DomainError("store_not_found", f"No store {store_id}.")
-    previous = latest_checkpoint(docs, store_id)
+    # The latest checkpoint this process signed or read is a sound start even if another instance
+    # signed since: the tree over the same entries is the same, its tiles hold the same hashes.
+    previous = backend.latest_checkpoints.get(store_id) or latest_checkpoint(docs, store_id)
     old_size = previous.size if previous else 0
     leaves = new_leaf_hashes(docs, store_id, old_size)
     if not leaves:
         if previous is None:
+            if docs.get(store_path(store_id)) is None:
+                raise DomainError("store_not_found", f"No store {store_id}.")
             raise DomainError("journal_empty", f"Store {store_id} has no journal entries to sign yet.")
         return previous, False
     frontier = Frontier(old_size, previous.frontier if previous else ())
@@ -164,9 +166,11 @@ def sign_checkpoint(backend: Backend, store_id: str) -> tuple[CheckpointRecord, 
         # (which then hold the same hashes; create_tiles checks).
         if existing := checkpoint_at(docs, store_id, record.size):
             log.info("store %s: checkpoint %d was signed concurrently", store_id, record.size)
+            backend.latest_checkpoints[store_id] = existing
             return existing, False
         create_tiles(docs, list(tile_docs.items()))
         commit_checkpoint(docs, record, {})
+    backend.latest_checkpoints[store_id] = record
     backend.archive.submit_checkpoint(store_id, record.size, record.note)
     log.info("store %s: signed checkpoint at size %d", store_id, record.size)
     return record, True
