@@ -15,7 +15,7 @@ from .idempotency import IdempotencyRecords
 from .lazy import once
 from .memory_documents import MemoryDocuments
 from .repository import CatalogCache
-from .signers import LocalSigner, key_name, local_signer, new_key
+from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_key
 from .store_writer import StoreWriter
 
 HEALTH_TIMEOUT = 2.0
@@ -69,7 +69,9 @@ def configured_signer() -> Signer:
         from .kms_signer import KmsSigner
 
         return KmsSigner.for_key_version(config.signing_key, key_name(config.project))
-    return local_signer(config.data_dir or None, key_name(config.project))
+    # Without a data directory the dev key lives in the user's cache, so that `tresen dev` and a
+    # `tresen checkpoint` run beside it sign with the same key.
+    return local_signer(config.data_dir or default_key_dir(), key_name(config.project))
 
 
 @once

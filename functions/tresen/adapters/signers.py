@@ -1,8 +1,8 @@
 """Signers for the journal's checkpoints: a local Ed25519 key for dev and tests.
 
 Production signs in Cloud KMS (adapters/kms_signer.py). The local key is kept in
-`TRESEN_DATA_DIR/journal-signing.key` in Go's `PRIVATE+KEY+…` form, so checkpoints signed before a
-restart still verify after it; without a data directory each run makes its own key.
+`TRESEN_DATA_DIR/journal-signing.key` (or the user's cache directory) in Go's `PRIVATE+KEY+…`
+form, so checkpoints signed before a restart still verify after it; tests make a key per run.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ class LocalSigner:
 
     def sign(self, message: bytes) -> bytes:
         return self._key.sign(message)
+
+
+def default_key_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tresen"
 
 
 def new_key(name: str) -> PrivateKey:
