@@ -33,10 +33,22 @@ def main(argv: list[str] | None = None) -> int:
     signed = checkpoint.add_mutually_exclusive_group(required=True)
     signed.add_argument("--store", help="sign this store's journal at its head")
     signed.add_argument("--all", action="store_true", help="every store whose journal grew")
-    verify = commands.add_parser("verify", help="check the journal in Firestore against the archive")
-    which = verify.add_mutually_exclusive_group(required=True)
+    verify = commands.add_parser(
+        "verify",
+        help="check the journal (chain, checkpoint roots and signatures) in Firestore against the archive, "
+        "or offline in a copy of the archive",
+    )
+    which = verify.add_mutually_exclusive_group()
     which.add_argument("--store")
-    which.add_argument("--all", action="store_true")
+    which.add_argument("--all", action="store_true", help="every store (the default with --archive)")
+    verify.add_argument("--archive", metavar="DIR", help="offline: a copy of the archive bucket's objects")
+    verify.add_argument(
+        "--keys",
+        metavar="FILE",
+        help="the public keys to trust: GET /v1/journal/public-keys's JSON, or one verifier key per line "
+        "(needed with --archive; default: the keys Tresen lists)",
+    )
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
     recover = commands.add_parser(
         "recover", help="bring back from the archive the journal entries Firestore lost; list what to resolve"
     )
@@ -201,17 +213,51 @@ def run_checkpoint(args) -> int:
 
 
 def run_verify(args) -> int:
-    from .adapters.archive import bucket
-    from .adapters.backend import backend
-    from .services.verify import all_store_ids, verify_store
+    import json
 
-    stores = all_store_ids(backend().docs) if args.all else [args.store]
-    failures = 0
-    for store_id in stores:
-        verdict = verify_store(backend().docs, bucket(), store_id)
-        print(f"{store_id}: {verdict.entries} entries, " + ("ok" if verdict.ok else f"FAILED: {verdict.problem}"))
-        failures += not verdict.ok
-    return 1 if failures else 0
+    from .services.journal_audit import KeysError, Progress, read_keys
+    from .services.verify import ArchiveDirectory, verify_archive_store
+
+    if args.archive and not args.keys:
+        return _usage("verify --archive needs --keys FILE: the public keys to trust")
+    if not args.archive and not (args.store or args.all):
+        return _usage("verify needs --store ID or --all")
+    try:
+        keys = read_keys(Path(args.keys).read_text()) if args.keys else None
+    except (OSError, UnicodeError, KeysError) as error:
+        return _usage(f"{args.keys}: {error}")
+    progress = Progress(lambda line: print(line, file=sys.stderr, flush=True))
+    if args.archive:
+        if not Path(args.archive).is_dir():
+            return _usage(f"{args.archive}: not a directory")
+        directory = ArchiveDirectory(args.archive)
+        stores = [args.store] if args.store else directory.store_ids()
+        if not stores:
+            print(f"tresen: {args.archive}: holds no store's journal (journal/STORE/…)", file=sys.stderr)
+            return 1
+        verdicts = (verify_archive_store(directory, store_id, keys, progress) for store_id in stores)
+    else:
+        from .adapters.archive import bucket
+        from .adapters.backend import backend
+        from .services.verify import all_store_ids, archive_store_ids, registry_keys, verify_store
+
+        docs = backend().docs
+        try:
+            keys = registry_keys(docs) if keys is None else keys
+        except KeysError as error:
+            print(f"tresen: the registered public keys: {error}", file=sys.stderr)
+            return 2
+        stores = sorted({*all_store_ids(docs), *archive_store_ids(bucket())}) if args.all else [args.store]
+        verdicts = (verify_store(docs, bucket(), store_id, keys, progress) for store_id in stores)
+    results = []
+    for verdict in verdicts:
+        results.append(verdict)
+        if not args.json:
+            print(verdict.summary(), flush=True)
+    if args.json:
+        ok = all(verdict.ok for verdict in results)
+        print(json.dumps({"ok": ok, "stores": [verdict.as_json() for verdict in results]}, indent=2))
+    return 0 if all(verdict.ok for verdict in results) else 1
 
 
 def run_expire(args) -> int:
