@@ -19,7 +19,7 @@ from tresen.domain.checkpoint import Checkpoint, parse_checkpoint
 from tresen.domain.signed_note import PrivateKey, open_note, sign_note
 from tresen.services.checkpoints import sign_checkpoint
 from tresen.services.orders import place_order
-from tresen.services.verify import verify_store
+from tresen.services.verify import archive_store_ids, verify_store
 
 FORGER = PrivateKey("tresen/demo-tresen", bytes(range(32)))
 
@@ -120,6 +120,7 @@ def test_firestore_and_the_archive_agree_checkpoint_for_checkpoint(store_id, bac
     journal_with_checkpoints(backend, store_id)
     verdict = verify_store(backend.docs, archive.bucket(), store_id)
     assert (verdict.ok, verdict.entries, verdict.checkpoints, verdict.latest_checkpoint) == (True, 8, 2, 7)
+    assert store_id in archive_store_ids(archive.bucket())  # what --all adds to Firestore's stores
     done = subprocess.run(
         [str(TRESEN), "verify", "--store", store_id, "--json"],
         cwd=ROOT,
