@@ -1,4 +1,4 @@
-"""The `tresen` command: dev | seed | sweep | checkpoint | verify | recover | expire | token | giftcard-block | webhooks."""
+"""The `tresen` command: dev, seed, sweep, checkpoint, verify, recover, expire, token, giftcard-block, webhooks."""
 
 from __future__ import annotations
 
