@@ -304,6 +304,14 @@ def test_stray_objects_are_reported_when_nothing_else_is(bucket):
     assert problem(bucket) == "seq 2: missing (the next entry is seq 3)"
 
 
+def test_what_cannot_be_read_is_named(bucket):
+    (bucket / checkpoint_object_name(STORE, 12)).mkdir()
+    assert problem(bucket) == "checkpoints/cafe/000000000012: stray object"
+    entry_file(bucket, 5).unlink()
+    entry_file(bucket, 5).mkdir()
+    assert problem(bucket) == "seq 5: could not be read (or written as JSON)"
+
+
 def test_a_store_not_in_the_archive(bucket):
     assert verify_archive_store(ArchiveDirectory(bucket), "nowhere", [KEY.verifier]) == Verdict(
         "nowhere", 0, "no such store in the archive"
@@ -393,6 +401,7 @@ def test_the_keys_file_is_the_public_keys_json_or_one_verifier_key_per_line():
     "text, error",
     [
         ("", "no keys in it"),
+        ("[]", "no keys in it"),
         ("not a key\n", "line 1: a verifier key has three parts separated by '+'"),
         (json.dumps([{"key_id": "00000000", "vkey": KEY.verifier.vkey}]), "key 1: key_id '00000000' is not its vkey's"),
         (json.dumps([{"vkey": KEY.verifier.vkey, "public_key": "AAAA"}]), "key 1: public_key is not its vkey's"),

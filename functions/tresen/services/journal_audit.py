@@ -126,7 +126,7 @@ def diagnose(raw: bytes | None, seq: int, prev_hash: str | None, store_id: str) 
     """Why entry `seq` (`raw`) is not the chain's next entry after `prev_hash` (None: not known
     here), the slow way."""
     if raw is None:
-        return "cannot be written as RFC 8785 JSON"
+        return "could not be read (or written as JSON)"
     try:
         entry = json.loads(raw)
     except (ValueError, RecursionError):
@@ -162,7 +162,7 @@ FIRESTORE, ARCHIVE, DIFFER, ONLY_ARCHIVED, ONLY_LIVE, CHECKPOINT, COVERAGE, OTHE
 NO_SEQ = 2**64  # a problem that concerns no seq (a stray object) is named only if nothing else is
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     seq: int  # the first seq it concerns; for a checkpoint, its size
     rank: int
@@ -249,14 +249,15 @@ def read_keys(text: str) -> list[Verifier]:
             listed = json.loads(text)
         except ValueError as error:
             raise KeysError(f"not JSON: {error}") from None
-        return [key_from_registry(key, f"key {n}") for n, key in enumerate(listed, 1)]
-    keys = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip() and not line.lstrip().startswith("#"):
-            try:
-                keys.append(parse_verifier_key(line.strip()))
-            except NoteError as error:
-                raise KeysError(f"line {n}: {error}") from None
+        keys = [key_from_registry(key, f"key {n}") for n, key in enumerate(listed, 1)]
+    else:
+        keys = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                try:
+                    keys.append(parse_verifier_key(line.strip()))
+                except NoteError as error:
+                    raise KeysError(f"line {n}: {error}") from None
     if not keys:
         raise KeysError("no keys in it")
     return keys

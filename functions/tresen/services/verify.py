@@ -298,10 +298,12 @@ class ArchiveDirectory:
         notes, stray = {}, []
         for name in self._names("checkpoints", store_id):
             size = checkpoint_size(name)
-            if size is None:
-                stray.append(name)
-            else:
+            try:
+                if size is None:
+                    raise OSError(name)
                 notes[size] = (self.root / "checkpoints" / store_id / name).read_bytes()
+            except OSError:
+                stray.append(name)
         return notes, sorted(stray)
 
 
@@ -348,6 +350,8 @@ def read_file(name: str, directory: int) -> bytes | None:
                 chunks.append(chunk)
             data = b"".join(chunks)
         return data
+    except OSError:  # a directory under an entry's name, say
+        return None
     finally:
         os.close(descriptor)
 
