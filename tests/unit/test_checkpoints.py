@@ -91,7 +91,7 @@ def test_every_entry_proves_into_every_later_checkpoint_and_checkpoints_are_cons
             proved = entry_with_proof(backend, STORE, seq, size)
             assert (proved.leaf_index, proved.tree_size) == (seq - 1, size)
             verify_inclusion(leaf_hash(canonical_bytes(proved.entry)), seq - 1, size, proved.proof, roots[size])
-    for old, new in zip(sizes, sizes[1:]):
+    for old, new in zip(sizes, sizes[1:], strict=False):
         verify_consistency(old, new, roots[old], roots[new], consistency(backend, STORE, old, new))
 
 
