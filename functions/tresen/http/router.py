@@ -46,10 +46,12 @@ UNKNOWN = {
 
 @dataclass(frozen=True)
 class Access:
-    """Who may call a route: `public`, or staff holding one of `roles` in the path's store."""
+    """Who may call a route: `public`, or staff holding one of `roles` in the path's store, and,
+    where `key_scope` is set, an API key of the path's store holding that scope."""
 
     kind: str
     roles: tuple[str, ...] = ()
+    key_scope: str | None = None
 
 
 PUBLIC = Access("public")
@@ -58,8 +60,8 @@ PUBLIC = Access("public")
 JOB = Access("job")
 
 
-def staff(*roles: str) -> Access:
-    return Access("staff", roles)
+def staff(*roles: str, key_scope: str | None = None) -> Access:
+    return Access("staff", roles, key_scope)
 
 
 def card_staff(*roles: str) -> Access:
@@ -70,7 +72,7 @@ def card_staff(*roles: str) -> Access:
 
 @dataclass(frozen=True)
 class Caller:
-    kind: str  # customer | staff
+    kind: str  # customer | staff | api_key | system
     uid: str | None = None
     role: str | None = None
     stores: tuple[tuple[str, str], ...] = ()  # (store id, role): for card_staff routes
@@ -89,10 +91,14 @@ class Caller:
     def actor(self) -> dict[str, Any]:
         if self.kind == "staff":
             return {"type": "staff", "uid": self.uid, "role": self.role}
+        if self.kind == "api_key":
+            return {"type": "api_key", "key_id": self.uid}
         return {"type": self.kind}
 
     def credential(self) -> str:
-        return f"staff:{self.uid}" if self.kind == "staff" else "public"
+        if self.kind in ("staff", "api_key"):
+            return f"{self.kind}:{self.uid}"
+        return "public"
 
 
 @dataclass(frozen=True)
