@@ -25,6 +25,16 @@ from . import repository as repo
 from .passkeys import passkey_path
 
 
+def api_key_path(key_hash: str) -> str:
+    """Top-level, named by the key's hash: authentication finds a key from the bearer token alone,
+    and so can tell a key of another store (403) from no key at all (401)."""
+    return f"api_keys/{key_hash}"
+
+
+def accounting_path(store_id: str) -> str:
+    return f"stores/{store_id}/settings/accounting"
+
+
 class Writes:
     def __init__(self, actor: dict[str, Any]):
         self.actor = actor  # recorded on every ledger activity
@@ -74,6 +84,15 @@ class Writes:
 
     def passkey(self, store_id: str, doc: dict[str, Any]) -> None:
         self.sets[passkey_path(store_id)] = doc
+
+    def new_api_key(self, key_hash: str, doc: dict[str, Any]) -> None:
+        self.creates[api_key_path(key_hash)] = doc
+
+    def api_key_revoked(self, key_hash: str, revoked_at: Any, read_at: Any) -> None:
+        self.updates[api_key_path(key_hash)] = ({"revoked_at": revoked_at}, read_at)
+
+    def accounting(self, store_id: str, doc: dict[str, Any]) -> None:
+        self.sets[accounting_path(store_id)] = doc
 
     def new_activation(self, activation: dict[str, Any]) -> None:
         self.creates[cards.activation_path(activation["id"])] = activation

@@ -8,7 +8,7 @@ from functools import cache
 from werkzeug.wrappers import Request, Response
 
 from ..config import settings
-from . import api, giftcard_routes, journal_routes  # noqa: F401  (register the routes)
+from . import api, giftcard_routes, journal_routes, key_routes  # noqa: F401  (register the routes)
 from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router
 
@@ -52,14 +52,20 @@ class HttpServices:
             if not (settings().dev or self._jobs_trusted):
                 raise ApiProblem("not_found", f"No endpoint at {request.path}.")
             return Caller("system")
+        from ..adapters.backend import backend
         from ..adapters.identity import InvalidToken, verify_staff_token
+        from ..services import api_keys
 
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiProblem("unauthenticated", "Send Authorization: Bearer <Firebase ID token>.")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiProblem("unauthenticated", "Send Authorization: Bearer <Firebase ID token or API key>.")
+        if token.startswith(api_keys.PREFIX):  # a Firebase ID token is a JWT: it starts with "ey"
+            key_id = api_keys.authenticate(backend(), token, params.get("store", ""), route.access.key_scope)
+            return Caller("api_key", uid=key_id, role="api_key")
         try:
-            identity = verify_staff_token(token.strip())
+            identity = verify_staff_token(token)
         except InvalidToken:
             raise ApiProblem("unauthenticated", "The token is invalid or expired.") from None
         if route.access.kind == "card_staff":

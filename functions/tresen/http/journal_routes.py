@@ -14,7 +14,7 @@ from ..services.checkpoints import CheckpointRecord
 from . import models as m
 from .router import JOB, STAFF_ROLES, Call, route, staff
 
-READERS = staff(*STAFF_ROLES)
+READERS = staff(*STAFF_ROLES, key_scope="journal:read")
 SIGNERS = staff("owner", "supervisor")
 DENIED = ("unauthenticated", "forbidden")
 

@@ -27,6 +27,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "entry_not_found": (404, "Journal entry not found"),
     "not_checkpointed": (404, "Not covered by a signed checkpoint yet"),
     "checkpoint_not_found": (404, "No checkpoint at this tree size"),
+    "api_key_not_found": (404, "API key not found"),
     "method_not_allowed": (405, "Method not allowed"),
     "not_acceptable": (406, "Not acceptable"),
     "store_closed": (409, "Store closed"),
