@@ -73,7 +73,9 @@ def correct_order(
             "discount": changed.totals.discount,
             "total": changed.totals.total,
         }
-        data = {**event.data, "order_id": order.id, "totals": totals, "status": changed.status}
+        reduced_by = order.totals.total - changed.totals.total  # for the closing, which sees only this entry
+        data = {**event.data, "order_id": order.id, "totals": totals, "reduced_by": reduced_by}
+        data["status"] = changed.status
         return OrderChange(changed, (JournalEvent(event.type, data),))
 
     return with_refunds(backend, change_order(backend, store, order_id, decide, actor, now).order)

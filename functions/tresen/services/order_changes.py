@@ -22,6 +22,7 @@ from ..adapters.writes import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.changes import OrderChange
+from ..domain.closings import sale_record
 from ..domain.giftcards import CardChange
 from ..domain.journal import JournalEvent
 from ..domain.order_giftcards import CardOp, refund_to_cards, settle
@@ -126,7 +127,9 @@ def with_invoice(
     year = store.local(now).year
     n = claims.next(Counter("invoice_numbers", str(year)), order.id)
     numbered = replace(order, invoice_number=invoice_number(store.invoice_series, year, n))
-    paid = JournalEvent(journal[0].type, {**journal[0].data, "invoice_number": numbered.invoice_number})
+    paid = JournalEvent(
+        journal[0].type, {**journal[0].data, "invoice_number": numbered.invoice_number, "sale": sale_record(numbered)}
+    )
     return numbered, [paid, *journal[1:]]
 
 
@@ -212,6 +215,7 @@ def refund_record(
         lines=change.refund_lines,
     )
     created = {k: v for k, v in repo.refund_to_doc(refund).items() if k in REFUND_CREATED_FIELDS}
+    created["method"] = current.payment_method  # how `provider_amount` goes back: for the closing
     if reported:
         # the amount is capped by what was left to refund; what the provider reported stays beside it
         known = {"provider_refund_id": reported.id, "provider_reported_amount": reported.amount}

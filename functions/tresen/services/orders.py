@@ -19,6 +19,7 @@ from ..adapters.payments import provider
 from ..adapters.store_writer import Claims, Counter, Plan
 from ..adapters.writes import Writes
 from ..domain.catalog import Product, Store
+from ..domain.closings import sale_record
 from ..domain.errors import DomainError, FieldError
 from ..domain.journal import JournalEvent, pseudonym
 from ..domain.money import vat_records
@@ -114,7 +115,8 @@ def place_order(
         writes = Writes(dict(actor))
         fresh = {card.card_key: pending for card, pending in sold.values()}
         gc_store.apply_card_ops(backend.docs, holds + settling, writes, fresh)
-        placed = JournalEvent("order.placed", placed_event(order, pii_key))
+        sale = {"sale": sale_record(order)} if order.invoice_number else {}
+        placed = JournalEvent("order.placed", placed_event(order, pii_key) | sale)
         events = [placed, *writes.events, *paid_at_once(order)]
         writes.new_order(order, token_hash(access_token))
         if payment:
