@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC
 
 from ..adapters.backend import Backend
+from ..adapters.clock import rfc3339
 from ..domain.errors import DomainError, FieldError
 from ..domain.signed_note import encode_base64
 from ..services import checkpoints
@@ -32,9 +34,13 @@ def checkpoint_out(record: CheckpointRecord) -> m.CheckpointOut:
         size=record.size,
         root=encode_base64(record.root),
         key_id=record.key_id.hex(),
-        signed_at=record.signed_at.replace(microsecond=0),
+        signed_at=utc(record.signed_at),
         note=record.note,
     )
+
+
+def utc(moment) -> str:
+    return rfc3339(moment.astimezone(UTC))
 
 
 def hashes_out(proof: list[bytes]) -> list[str]:
@@ -171,7 +177,19 @@ def order_proof(call: Call):
     response=m.PublicKeysOut,
 )
 def public_keys(call: Call):
-    return m.PublicKeysOut([m.PublicKeyOut.model_validate(key) for key in checkpoints.public_keys(_backend())])
+    keys = checkpoints.public_keys(_backend())
+    return m.PublicKeysOut(
+        [
+            m.PublicKeyOut(
+                key_id=key["key_id"],
+                vkey=key["vkey"],
+                public_key=key["public_key"],
+                valid_from=utc(key["valid_from"]),
+                valid_to=utc(key["valid_to"]) if key["valid_to"] else None,
+            )
+            for key in keys
+        ]
+    )
 
 
 @route(

@@ -586,7 +586,7 @@ class CheckpointOut(Model):
     size: int = Field(description="how many journal entries (seq 1..size) the tree holds")
     root: Base64Hash
     key_id: str = Field(description="8 hex digits: the signing key's C2SP key id")
-    signed_at: datetime
+    signed_at: str = Field(description="RFC 3339, UTC")
     note: str = Field(description="the C2SP tlog-checkpoint signed note")
 
 
@@ -645,8 +645,8 @@ class PublicKeyOut(Model):
     key_id: str
     vkey: str = Field(description="C2SP signed-note verifier key")
     public_key: str = Field(description="base64 of the raw 32-byte Ed25519 public key")
-    valid_from: datetime
-    valid_to: datetime | None
+    valid_from: str = Field(description="RFC 3339, UTC")
+    valid_to: str | None = Field(description="RFC 3339, UTC; null for the key signing now")
 
 
 class PublicKeysOut(RootModel[list[PublicKeyOut]]):
