@@ -1,0 +1,156 @@
+"""Exports for finance (CONTRACT "Finance" 5 and 6): one path per kind, answering either a page of
+the change feed (JSON) or, with `format`, a whole date range streamed as CSV or JSON Lines."""
+
+from __future__ import annotations
+
+import functools
+import json
+import operator
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from werkzeug.wrappers import Response
+
+from ..adapters.backend import Backend
+from ..domain.errors import DomainError, FieldError
+from ..domain.export_columns import COLUMNS, KINDS, Row
+from ..services import exports
+from ..services.csv_export import csv_document
+from .models import Model
+from .router import Call, route, staff
+
+EXPORTERS = staff("owner", "finance", key_scope="exports:read")
+DEFAULT_LIMIT = 100
+BOM = "\ufeff"
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8; header=present", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+def _backend() -> Backend:
+    from ..adapters.backend import backend
+
+    return backend()
+
+
+def iso_day_text(value: object) -> object:
+    """A day is `YYYY-MM-DD` only: pydantic alone would also take a number of seconds."""
+    if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+        raise ValueError("must be a day YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(iso_day_text)]
+
+
+class ExportQuery(Model):
+    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=False)
+
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None, description="change feed: the `next_cursor` of the previous page; none = from the beginning"
+    )
+    limit: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        default=None, description=f"change feed: objects per page, default {DEFAULT_LIMIT}"
+    )
+    format: Literal["csv", "jsonl"] | None = Field(default=None, description="a date range, streamed")
+    from_day: Day | None = Field(default=None, alias="from", description="with format: first store-local day")
+    to_day: Day | None = Field(default=None, alias="to", description="with format: last store-local day (inclusive)")
+    bom: bool | None = Field(default=None, description="with format=csv: start with a UTF-8 BOM (for Excel)")
+
+
+def row_model(kind: str) -> type[Model]:
+    name = "".join(part.title() for part in kind.split("-")) + "Row"
+    return create_model(name, __base__=Model, **{column: (kind_, ...) for column, kind_ in COLUMNS[kind].items()})
+
+
+ROW_MODELS = {kind: row_model(kind) for kind in KINDS}
+
+
+class ExportPage(Model):
+    data: list[functools.reduce(operator.or_, ROW_MODELS.values())] = Field(  # type: ignore[valid-type]
+        description="the current state of each object changed after the cursor, oldest change first, each once"
+    )
+    next_cursor: str = Field(description="always given: poll with it to get what changes next")
+    has_more: bool = Field(description="more changes are waiting after next_cursor")
+
+
+@route(
+    "GET",
+    "/v1/stores/{store}/export/{kind}",
+    summary="Orders, payments, refunds, gift-card activities or journal entries: a change feed, or a date range",
+    tag="staff",
+    access=EXPORTERS,
+    query=ExportQuery,
+    response=ExportPage,
+    errors=("unauthenticated", "forbidden", "not_found", "store_not_found", "validation_failed"),
+)
+def export(call: Call):
+    query: ExportQuery = call.query
+    store_id, kind = call.params["store"], call.params["kind"]
+    exports.check_kind(kind)  # an unknown kind is 404 whatever the parameters
+    if query.format is None:
+        refuse_given(query, {"from_day": "from", "to_day": "to", "bom": "bom"}, "only with format")
+        page = exports.change_feed(_backend(), store_id, kind, query.cursor, query.limit or DEFAULT_LIMIT)
+        model = ROW_MODELS[kind]
+        return ExportPage(
+            data=[model(**row) for row in page.rows], next_cursor=page.next_cursor, has_more=page.has_more
+        )
+    refuse_given(query, {"cursor": "cursor", "limit": "limit"}, "not with format: a range is streamed whole")
+    missing = [FieldError(f"query.{name}", "required with format") for name in ("from", "to")]
+    if query.from_day is None or query.to_day is None:
+        raise DomainError("validation_failed", "A range needs from and to.", missing)
+    if query.bom and query.format != "csv":
+        raise DomainError("validation_failed", "A BOM is for CSV only.", [FieldError("query.bom", "only with csv")])
+    ranged = exports.export_range(_backend(), store_id, kind, query.from_day, query.to_day)
+    return streamed(ranged, query.format, bool(query.bom), store_id)
+
+
+def refuse_given(query: ExportQuery, names: dict[str, str], why: str) -> None:
+    given = [
+        FieldError(f"query.{shown}", why) for attribute, shown in names.items() if getattr(query, attribute) is not None
+    ]
+    if given:
+        raise DomainError("validation_failed", "The change feed and a date range take different parameters.", given)
+
+
+def streamed(ranged: exports.RangeExport, fmt: str, bom: bool, store_id: str) -> Response:
+    encode = csv_rows if fmt == "csv" else jsonl_rows
+    # The first page is read before the answer starts: a failure then is still a problem document,
+    # not a 200 cut short.
+    first = next(ranged.pages, [])
+
+    def body() -> Iterator[bytes]:
+        if fmt == "csv":
+            yield ((BOM if bom else "") + csv_lines([list(ranged.columns)])).encode()
+        yield encode(first)
+        for page in ranged.pages:
+            yield encode(page)
+
+    name = f"tresen-{store_id}-{ranged.kind}-{ranged.first.isoformat()}-{ranged.last.isoformat()}.{fmt}"
+    return Response(
+        body(),
+        status=200,
+        content_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+def csv_lines(rows: list[list[Any]]) -> str:
+    """RFC 4180 lines through the shared writer (services/csv_export.py), whose first row is a row
+    like any other: a page is a document without a header."""
+    return csv_document(rows[0], rows[1:]) if rows else ""
+
+
+def csv_rows(rows: list[Row]) -> bytes:
+    return csv_lines([[cell(value) for value in row.values()] for row in rows]).encode()
+
+
+def cell(value: Any) -> Any:
+    """None is an empty cell (the writer's own rule); an object (a journal entry's data) compact JSON."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, dict) else value
+
+
+def jsonl_rows(rows: list[Row]) -> bytes:
+    return "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows).encode()
