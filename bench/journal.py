@@ -138,3 +138,54 @@ def measure_journal(api_url: str, db) -> JournalFigures:
     reads_max, reads_mean = measure_proof_reads()
     sign_ms, write_ms, sign_only_ms = measure_signing(api_url, db)
     return JournalFigures(PROOF_STORE_SIZE, reads_max, reads_mean, sign_ms, write_ms, sign_only_ms)
+
+
+def journal_ratios(figures: JournalFigures) -> list:
+    from bench.report import Ratio, percentile
+
+    write_p50 = percentile(figures.write_ms, 50)
+    return [
+        Ratio(
+            "proof_reads_vs_limit",
+            f"reads per inclusion proof at {figures.proof_store_size:,} entries (vs 4)",
+            figures.proof_reads_max,
+            4,
+            "reads",
+            1,
+            at_most=True,
+        ),
+        Ratio(
+            "checkpoint_signature_vs_write",
+            "checkpoint signature p50 (vs doc write)",
+            percentile(figures.sign_only_ms, 50),
+            write_p50,
+            "ms",
+            2,
+            at_most=True,
+        ),
+    ]
+
+
+def record_journal(figures: JournalFigures) -> None:
+    from bench.report import Info, add_to_results, percentile, print_table
+
+    sign_p50, write_p50 = percentile(figures.sign_ms, 50), percentile(figures.write_ms, 50)
+    ratios = journal_ratios(figures)
+    print_table(
+        [
+            *ratios,
+            Info("sign_checkpoint with 1 new entry p50 (vs doc write)", sign_p50, write_p50, "ms"),
+            Info("reads per inclusion proof, mean (vs 4)", figures.proof_reads_mean, 4, "reads"),
+        ]
+    )
+    add_to_results(
+        {
+            "proof_reads_max": figures.proof_reads_max,
+            "proof_reads_mean": round(figures.proof_reads_mean, 3),
+            "sign_checkpoint_p50_ms": round(sign_p50, 3),
+            "sign_checkpoint_p95_ms": round(percentile(figures.sign_ms, 95), 3),
+            "checkpoint_signature_p50_ms": round(percentile(figures.sign_only_ms, 50), 3),
+            "checkpoint_write_baseline_p50_ms": round(write_p50, 3),
+        },
+        ratios,
+    )

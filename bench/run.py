@@ -15,6 +15,7 @@ from tests.stack import RunningStack
 from bench.client import CLIENTS
 from bench.giftcards import GIFTCARD_STORE, REDEEMS, measure_redeems
 from bench.import_time import IMPORT_RUNS, median_import_seconds
+from bench.journal import PROOF_STORE_SIZE, SIGN_SAMPLES, JournalFigures, measure_journal, record_journal
 from bench.latency import SAMPLES, WARMUP, measure_latency
 from bench.report import Measurements, report
 from bench.throughput import THROUGHPUT_ORDERS, measure_throughput, warm_stores
@@ -46,7 +47,7 @@ def progress(message: str) -> None:
     print(message, flush=True)
 
 
-def measure() -> Measurements:
+def measure() -> tuple[Measurements, JournalFigures]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
         db = firestore_client(stack)
@@ -67,14 +68,21 @@ def measure() -> Measurements:
         progress(f"4/5 gift cards: {REDEEMS} redeems by {CLIENTS} clients on {REDEEMS} cards, then on 1 card")
         redeems = measure_redeems(stack.url, GIFTCARD_STORE)
 
+        progress(f"journal: proofs in a store of {PROOF_STORE_SIZE:,} entries, {SIGN_SAMPLES} checkpoints signed")
+        journal = measure_journal(stack.url, db)
+
     progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
-    return Measurements(latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems)
+    measurements = Measurements(
+        latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
+    )
+    return measurements, journal
 
 
 def main() -> int:
-    measurements = measure()
+    measurements, journal = measure()
     report(measurements)
+    record_journal(journal)  # after the report, which writes results.json afresh
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify
     return 0 if measurements.redeems.single_card_balance_adds_up and verified else 1

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tests.stack import ROOT
 
-from bench.report import RESULTS, Ratio, print_table, results_json
+from bench.report import RESULTS, Ratio, add_to_results, print_table
 from tresen.adapters.signers import new_key
 from tresen.domain.checkpoint import Checkpoint
 from tresen.domain.journal import GENESIS_HASH, JournalEvent, first_chain_break, make_entry, pseudonym
@@ -422,15 +422,9 @@ def ratios(speed: VerifySpeed) -> list[Ratio]:
     ]
 
 
-def record(speed: VerifySpeed, results: Path) -> None:
-    """Adds the figures and ratios to bench/results.json, in the form bench/report.py writes."""
-    data = json.loads(results.read_text()) if results.exists() else {"figures": {}, "ratios": {}}
-    written = results_json(figures(speed), ratios(speed))
-    data["figures"].update(written["figures"])
-    data["ratios"].update(written["ratios"])
-    data["meets_all_targets"] = all(ratio["meets_target"] for ratio in data["ratios"].values())
-    results.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"added the verify figures to {results.relative_to(ROOT)}")
+def record(speed: VerifySpeed) -> None:
+    add_to_results(figures(speed), ratios(speed))
+    print(f"added the verify figures to {RESULTS.relative_to(ROOT)}")
 
 
 def measure_verify_speed(progress: Callable[[str], None] = print) -> VerifySpeed:
@@ -447,7 +441,7 @@ def measure_and_record(progress: Callable[[str], None] = print) -> bool:
     speed = measure_verify_speed(progress)
     print_figures(speed)
     print_table(ratios(speed))
-    record(speed, RESULTS)
+    record(speed)
     return speed.ok
 
 
@@ -457,7 +451,7 @@ def main(argv: list[str]) -> int:
     print_figures(speed)
     print_table(ratios(speed))
     if "--record" in argv:
-        record(speed, RESULTS)
+        record(speed)
     return 0 if speed.ok else 1
 
 
