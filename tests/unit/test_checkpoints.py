@@ -221,3 +221,20 @@ def test_an_instance_that_missed_a_later_checkpoint_still_signs_the_right_tree(b
     for seq in (1, 256, 257, 302):
         proved = entry_with_proof(backend, STORE, seq, 302)
         verify_inclusion(leaf_hash(canonical_bytes(proved.entry)), seq - 1, 302, proved.proof, newest.root)
+
+
+def test_a_checkpoint_at_an_exact_size_even_below_the_latest(backend):
+    for _ in range(5):
+        order(backend)
+    sign_checkpoint(backend, STORE)  # 5
+    at_three, created = sign_checkpoint(backend, STORE, size=3)
+    assert (at_three.size, created) == (3, True)
+    assert sign_checkpoint(backend, STORE, size=3) == (at_three, False)
+    assert [c.size for c in list_checkpoints(backend.docs, STORE, 10)[0]] == [3, 5]
+    assert latest_checkpoint(backend.docs, STORE).size == 5
+    leaves = [leaf_hash(canonical_bytes(entry)) for entry in firestore_entries(backend.docs, STORE)]
+    proved = entry_with_proof(backend, STORE, 2, 3)
+    verify_inclusion(leaves[1], 1, 3, proved.proof, at_three.root)
+    with pytest.raises(DomainError) as beyond:
+        sign_checkpoint(backend, STORE, size=9)
+    assert beyond.value.code == "entry_not_found"

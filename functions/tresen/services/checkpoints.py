@@ -111,6 +111,14 @@ def checkpoint_at(docs: Documents, store_id: str, size: int) -> CheckpointRecord
     return record_from_doc(found.data) if found else None
 
 
+def checkpoint_before(docs: Documents, store_id: str, size: int) -> CheckpointRecord | None:
+    """The largest checkpoint below `size`: where a checkpoint at `size` grows from."""
+    found = docs.query(
+        f"stores/{store_id}/checkpoints", where=[("size", "<", size)], order_by=[("size", True)], limit=1
+    )
+    return record_from_doc(found[0].data) if found else None
+
+
 def list_checkpoints(
     docs: Documents, store_id: str, limit: int, after_size: int = 0
 ) -> tuple[list[CheckpointRecord], bool]:
@@ -124,15 +132,23 @@ def list_checkpoints(
     return [record_from_doc(doc.data) for doc in found[:limit]], len(found) > limit
 
 
-def sign_checkpoint(backend: Backend, store_id: str) -> tuple[CheckpointRecord, bool]:
-    """A checkpoint at the journal's head: (the new one, True), or (the latest, False) when the
-    journal has not grown since it was signed."""
+def sign_checkpoint(backend: Backend, store_id: str, size: int | None = None) -> tuple[CheckpointRecord, bool]:
+    """A checkpoint at the journal's head, or at exactly `size` (a closing's last entry): (the new
+    one, True), or (the existing one, False) when that size is signed already or, at the head,
+    the journal has not grown since the latest."""
     docs = backend.docs
-    # The latest checkpoint this process signed or read is a sound start even if another instance
-    # signed since: the tree over the same entries is the same, its tiles hold the same hashes.
-    previous = backend.latest_checkpoints.get(store_id) or latest_checkpoint(docs, store_id)
+    if size is not None:
+        if existing := checkpoint_at(docs, store_id, size):
+            return existing, False
+        previous = checkpoint_before(docs, store_id, size)
+    else:
+        # The latest checkpoint this process signed or read is a sound start even if another
+        # instance signed since: the tree over the same entries is the same, its tiles too.
+        previous = backend.latest_checkpoints.get(store_id) or latest_checkpoint(docs, store_id)
     old_size = previous.size if previous else 0
-    leaves = new_leaf_hashes(docs, store_id, old_size)
+    leaves = new_leaf_hashes(docs, store_id, old_size, limit=None if size is None else size - old_size)
+    if size is not None and len(leaves) < size - old_size:
+        raise DomainError("entry_not_found", f"Store {store_id} has no journal entry {old_size + len(leaves) + 1}.")
     if not leaves:
         if previous is None:
             if docs.get(store_path(store_id)) is None:
@@ -170,23 +186,25 @@ def sign_checkpoint(backend: Backend, store_id: str) -> tuple[CheckpointRecord, 
             return existing, False
         create_tiles(docs, list(tile_docs.items()))
         commit_checkpoint(docs, record, {})
-    backend.latest_checkpoints[store_id] = record
+    if size is None:
+        backend.latest_checkpoints[store_id] = record
     backend.archive.submit_checkpoint(store_id, record.size, record.note)
     log.info("store %s: signed checkpoint at size %d", store_id, record.size)
     return record, True
 
 
-def new_leaf_hashes(docs: Documents, store_id: str, after_seq: int) -> list[bytes]:
-    """Leaf hashes of the entries after `after_seq`, which must follow it without a gap."""
+def new_leaf_hashes(docs: Documents, store_id: str, after_seq: int, limit: int | None = None) -> list[bytes]:
+    """Leaf hashes of the entries after `after_seq` (at most `limit`), which must follow it
+    without a gap."""
     from ..adapters.firestore_client import SCAN_TIMEOUT
 
     leaves: list[bytes] = []
-    while True:
+    while limit is None or len(leaves) < limit:
         page = docs.query(
             f"stores/{store_id}/journal",
             where=[("seq", ">", after_seq + len(leaves))],
             order_by=[("seq", False)],
-            limit=ENTRY_PAGE,
+            limit=ENTRY_PAGE if limit is None else min(ENTRY_PAGE, limit - len(leaves)),
             timeout=SCAN_TIMEOUT,
         )
         for doc in page:
@@ -196,6 +214,7 @@ def new_leaf_hashes(docs: Documents, store_id: str, after_seq: int) -> list[byte
             leaves.append(leaf_hash(canonical_bytes(doc.data)))
         if len(page) < ENTRY_PAGE:
             return leaves
+    return leaves
 
 
 def edges_after(
