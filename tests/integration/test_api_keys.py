@@ -20,7 +20,9 @@ from tresen.services.verify import firestore_entries
 
 router()  # registers every route
 ROLES = ("owner", "supervisor", "staff", "finance")
-CHECKPOINTS = "/v1/stores/{store}/journal/checkpoints"
+JOURNAL = "/v1/stores/{store}/journal"
+CHECKPOINTS = JOURNAL + "/checkpoints"
+EXPORT = "/v1/stores/{store}/export/{kind}"
 SETTINGS = {"chart": "SKR04", "consultant_number": 1234567, "client_number": 42, "accounts": {"bank": "1810"}}
 # endpoint → (method, path, body, roles allowed, success status)
 ENDPOINTS = {
@@ -170,6 +172,16 @@ def test_a_key_reads_its_stores_journal_until_revoked(client, store_id):
     assert (response.status_code, response.get_json()["code"]) == (401, "unauthenticated")
 
 
+def test_an_exports_key_reads_the_order_export_and_a_journal_key_does_not(client, store_id):
+    exports_key = create_key(client, store_id, ["exports:read"])["key"]
+    journal_key = create_key(client, store_id, ["journal:read"])["key"]
+    path = EXPORT.format(store=store_id, kind="orders")
+    response = client.get(path, headers=bearer(exports_key))
+    assert (response.status_code, response.get_json()["data"]) == (200, [])
+    response = client.get(path, headers=bearer(journal_key))
+    assert (response.status_code, response.get_json()["code"]) == (403, "forbidden")
+
+
 def test_unknown_malformed_foreign_and_wrong_scope_keys_are_refused(client, store_id, backend):
     exports_only = create_key(client, store_id, ["exports:read"])["key"]
     foreign = create_key(client, other_store(backend))["key"]
@@ -189,7 +201,8 @@ def test_unknown_malformed_foreign_and_wrong_scope_keys_are_refused(client, stor
 
 def path_of(route, store_id: str) -> str:
     """The route's path in `store_id`, every other id made up (`1`: a journal seq must be digits)."""
-    return re.sub(r"\{(\w+)\}", lambda m: store_id if m[1] == "store" else "1", route.path)
+    known = {"store": store_id, "kind": "orders"}
+    return re.sub(r"\{(\w+)\}", lambda m: known.get(m[1], "1"), route.path)
 
 
 @pytest.mark.parametrize("scope", ["journal:read", "exports:read"])
@@ -197,8 +210,10 @@ def test_every_route_admits_exactly_the_keys_of_its_scope(client, store_id, scop
     """Over every route that admits a key: one with the scope gets past authentication (a 404 or
     422 of a made-up id or query is fine), one with only the other scope is forbidden."""
     keyed = [r for r in ROUTES if r.access.key_scope == scope]
-    if scope == "journal:read":
-        assert len(keyed) == 4
+    assert {
+        "journal:read": {CHECKPOINTS, CHECKPOINTS + "/latest", JOURNAL + "/entries/{seq}", JOURNAL + "/consistency"},
+        "exports:read": {EXPORT},
+    }[scope] == {r.path for r in keyed}
     other = next(s for s in SCOPES if s != scope)
     holding, lacking = create_key(client, store_id, [scope])["key"], create_key(client, store_id, [other])["key"]
     for route in keyed:
