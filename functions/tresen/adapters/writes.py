@@ -31,6 +31,10 @@ def api_key_path(key_hash: str) -> str:
     return f"api_keys/{key_hash}"
 
 
+def closing_path(store_id: str, z_number: int) -> str:
+    return f"stores/{store_id}/closings/{z_number:09d}"
+
+
 def accounting_path(store_id: str) -> str:
     return f"stores/{store_id}/settings/accounting"
 
@@ -93,6 +97,9 @@ class Writes:
 
     def accounting(self, store_id: str, doc: dict[str, Any]) -> None:
         self.sets[accounting_path(store_id)] = doc
+
+    def new_closing(self, closing: dict[str, Any]) -> None:
+        self.creates[closing_path(closing["store_id"], closing["z_number"])] = closing
 
     def new_activation(self, activation: dict[str, Any]) -> None:
         self.creates[cards.activation_path(activation["id"])] = activation
