@@ -98,8 +98,9 @@ def export(call: Call):
             data=[model(**row) for row in page.rows], next_cursor=page.next_cursor, has_more=page.has_more
         )
     refuse_given(query, {"cursor": "cursor", "limit": "limit"}, "not with format: a range is streamed whole")
-    missing = [FieldError(f"query.{name}", "required with format") for name in ("from", "to")]
-    if query.from_day is None or query.to_day is None:
+    given = {"from": query.from_day, "to": query.to_day}
+    missing = [FieldError(f"query.{name}", "required with format") for name, day in given.items() if day is None]
+    if missing:
         raise DomainError("validation_failed", "A range needs from and to.", missing)
     if query.bom and query.format != "csv":
         raise DomainError("validation_failed", "A BOM is for CSV only.", [FieldError("query.bom", "only with csv")])
