@@ -32,13 +32,6 @@ from tresen.services.verify import firestore_entries
 STORE = DEMO_STORE.id
 
 
-@pytest.fixture
-def backend() -> Backend:
-    memory = Backend.in_memory()
-    seed_store(memory.docs, DEMO_STORE, DEMO_PRODUCTS)
-    return memory
-
-
 def test_a_checkpoint_signs_the_root_of_the_whole_journal(backend):
     for _ in range(3):
         order(backend)

@@ -7,8 +7,8 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from test_use_cases import STAFF, STORE, instances, order, pay, refund
 
-from test_use_cases import STAFF, STORE, backend, instances, order, pay, refund  # noqa: F401  (fixture)
 from tresen.adapters.backend import Backend
 from tresen.adapters.writes import closing_path
 from tresen.domain.closings import FIRST_PREVIOUS_HASH, closing_hash

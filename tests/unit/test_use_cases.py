@@ -36,13 +36,6 @@ def as_staff(store_id: str) -> dict:
     return STAFF
 
 
-@pytest.fixture
-def backend() -> Backend:
-    memory = Backend.in_memory()
-    seed_store(memory.docs, DEMO_STORE, DEMO_PRODUCTS)
-    return memory
-
-
 def instances(count: int) -> list[Backend]:
     """Servers sharing one store: each its own unit of work, caches and locks."""
     docs, archive = MemoryDocuments(), MemoryArchive()
