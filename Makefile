@@ -3,16 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := $(VENV)/.system-tools
+# Debian packages the tests use: poppler-utils (pdftotext reads back the Z-report PDF). Installed
+# when missing and apt-get may be run; otherwise those checks are skipped with a reason.
+APT_PACKAGES := poppler-utils
 
 .PHONY: run test unit bench lint clean
 
 run: $(STAMP)
 	$(BIN)/tresen dev
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS)
 	$(BIN)/pytest
 
-unit: $(STAMP)
+unit: $(STAMP) $(TOOLS)
 	$(BIN)/pytest tests/unit
 
 bench: $(STAMP)
@@ -26,6 +30,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(TOOLS): $(STAMP)
+	@if ! command -v pdftotext >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	  { $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
+	      $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null 2>&1; }; } || \
+	  echo "note: could not install $(APT_PACKAGES); the PDF text checks will be skipped"; \
+	fi
+	touch $(TOOLS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

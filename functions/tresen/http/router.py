@@ -41,6 +41,7 @@ UNKNOWN = {
     "order": "order_not_found",
     "code": "giftcard_not_found",
     "seq": "entry_not_found",
+    "z": "closing_not_found",
 }
 
 
