@@ -22,7 +22,8 @@ def test_close_read_and_print_a_z_report(client, store_id):
 
     finance = auth(store_id, "finance")
     assert client.get(f"/v1/stores/{store_id}/closings/1", headers=finance).get_json() == z
-    assert [c["z_number"] for c in client.get(f"/v1/stores/{store_id}/closings", headers=finance).get_json()["data"]] == [1]
+    listed = client.get(f"/v1/stores/{store_id}/closings", headers=finance).get_json()["data"]
+    assert [c["z_number"] for c in listed] == [1]
     printed = client.get(f"/v1/stores/{store_id}/closings/1.pdf", headers=finance)
     assert (printed.status_code, printed.content_type, printed.data[:5]) == (200, "application/pdf", b"%PDF-")
     for path in ("/closings/2", "/closings/2.pdf", "/closings/x"):

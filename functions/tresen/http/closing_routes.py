@@ -55,7 +55,7 @@ class ClosingOut(m.Model):
     voids: dict[str, int]
     discounts: dict[str, int]
     giftcards: dict[str, int] = Field(description="sold (a liability, not revenue) and redeemed")
-    checkpoint: dict[str, Any] = Field(description="the signed checkpoint at last_seq: origin, size, root, key_id, note")
+    checkpoint: dict[str, Any] = Field(description="the signed checkpoint at last_seq")
     previous_hash: str
     hash: str = Field(description="SHA-256 of the RFC 8785 bytes of the closing without `hash`")
 
@@ -120,7 +120,8 @@ def z_number(raw: str) -> int:
     errors=(*DENIED, "closing_not_found"),
 )
 def one(call: Call):
-    return ClosingOut.model_validate(closings.closing_at(_backend().docs, call.params["store"], z_number(call.params["z"])))
+    found = closings.closing_at(_backend().docs, call.params["store"], z_number(call.params["z"]))
+    return ClosingOut.model_validate(found)
 
 
 @route(
