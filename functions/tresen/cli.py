@@ -1,4 +1,4 @@
-"""The `tresen` command: dev, seed, sweep, checkpoint, verify, recover, expire, token, giftcard-block, webhooks."""
+"""The `tresen` command: the local stack, the scheduled jobs and the operator tools (`tresen --help`)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     signed = checkpoint.add_mutually_exclusive_group(required=True)
     signed.add_argument("--store", help="sign this store's journal at its head")
     signed.add_argument("--all", action="store_true", help="every store whose journal grew")
+    close = commands.add_parser("close", help="close a store's day (Z-report), or every store due (nightly job)")
+    closed = close.add_mutually_exclusive_group(required=True)
+    closed.add_argument("--store", help="close this store now")
+    closed.add_argument("--due", action="store_true", help="every store nobody closed by 05:00 store time")
     verify = commands.add_parser(
         "verify",
         help="check the journal (chain, checkpoint roots and signatures) in Firestore against the archive, "
@@ -84,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed": run_seed,
             "sweep": run_sweep,
             "checkpoint": run_checkpoint,
+            "close": run_close,
             "verify": run_verify,
             "recover": run_recover,
             "token": run_token,
@@ -208,6 +213,28 @@ def run_checkpoint(args) -> int:
             return 1
         done = "signed checkpoint" if created else "unchanged since the checkpoint"
         print(f"{args.store}: {done} at size {record.size}")
+    backend().archive.drain()
+    return 0
+
+
+def run_close(args) -> int:
+    from .adapters.backend import backend
+    from .domain.errors import DomainError
+    from .services.closings import NIGHTLY_ACTOR, close_due, close_store
+
+    try:
+        done = close_due(backend()) if args.due else [close_store(backend(), args.store, {"type": "cli"})]
+    except DomainError as refused:
+        print(f"tresen: {args.store}: {refused.detail}", file=sys.stderr)
+        return 1
+    for closing in done:
+        by = "nightly" if closing["closed_by"] == NIGHTLY_ACTOR else "now"
+        print(
+            f"{closing['store_id']}: closed {by}: Z {closing['z_number']}, business day {closing['business_day']}, "
+            f"seq {closing['first_seq']}-{closing['last_seq']}, sales {closing['sales']['gross']} cents"
+        )
+    if args.due:
+        print(f"closed {len(done)} stores")
     backend().archive.drain()
     return 0
 
