@@ -4,19 +4,21 @@ A closing covers the store's journal entries after the previous closing's `last_
 head, computes every figure from those entries alone (domain/closings.py), carries the signed
 checkpoint at its `last_seq` and the hash of the previous closing, and is itself a journal entry
 (`closing.created`, with the whole Z-report in its data, so the archive holds it too). Its
-`z_number` is claimed gap-free like invoice numbers; two closings racing for one store cannot
-both win: the loser builds again on the winner's closing and finds nothing left to close.
+`z_number` follows the previous closing's, and the closing document named by it is created
+create-only, so numbers have no gap and two closings racing for one store cannot both win: the
+loser builds again on the winner's closing and finds nothing left to close.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from ..adapters.backend import Backend
 from ..adapters.clock import rfc3339
-from ..adapters.store_writer import Claims, Counter, Plan
+from ..adapters.store_writer import AlreadyWritten, Claims, Plan, StoreBusy
 from ..adapters.writes import Writes, closing_path
 from ..domain.closings import FIRST_PREVIOUS_HASH, closing_hash, z_report_figures
 from ..domain.errors import DomainError
@@ -26,7 +28,8 @@ from .checkpoints import sign_checkpoint
 from .documents import Documents
 from .orders import catalog_or_404
 
-Z_NUMBERS = Counter("closing_numbers", "z")
+CLOSING_ATTEMPTS = 5
+log = logging.getLogger(__name__)
 CLOSED_BY_NIGHT = time(5)  # the nightly job closes every store not closed by 05:00 store time
 NIGHTLY_ACTOR = {"type": "system", "job": "close-due"}
 
@@ -93,7 +96,9 @@ def close_store(
         checkpoint, _ = sign_checkpoint(backend, store_id, size=last)
         closing = {
             "store_id": store_id,
-            "z_number": claims.next(Z_NUMBERS, f"closing-{last}"),
+            # named by its number and created create-only: of two closings built on the same
+            # previous one, only one can be created (the other builds again, on the winner)
+            "z_number": previous["z_number"] + 1 if previous else 1,
             # the business day of the period's last entry: a closing at night closes the day before
             "business_day": store.business_day(datetime.fromisoformat(entries[-1]["at"])).isoformat(),
             "closed_at": rfc3339(store.local(now)),
@@ -116,7 +121,12 @@ def close_store(
         writes.new_closing(closing)
         return Plan(closing, now, actor, [JournalEvent("closing.created", closing)], writes)
 
-    return backend.writer.commit(store_id, build, before_commit).result
+    for _ in range(CLOSING_ATTEMPTS):
+        try:
+            return backend.writer.commit(store_id, build, before_commit).result
+        except AlreadyWritten as taken:
+            log.info("store %s: %s was closed concurrently; building on it", store_id, taken.path)
+    raise StoreBusy(f"store {store_id}: closings kept racing")
 
 
 def due_for_closing(backend: Backend, store_id: str, now: datetime) -> bool:
