@@ -83,3 +83,26 @@ def test_the_nightly_job_closes_a_day_nobody_closed_by_five_store_time_across_ds
 
 def test_a_store_never_closed_is_due(backend):
     assert due_for_closing(backend, STORE, datetime(2026, 11, 23, 12, tzinfo=UTC)) is True
+
+
+def test_verify_recomputes_every_z_report_and_names_one_that_does_not_add_up(backend):
+    from tresen.domain.journal import canonical_bytes
+    from tresen.services import journal_audit as audit
+
+    order(backend)
+    close_store(backend, STORE, STAFF)
+    placed = order(backend, "online")
+    pay(backend, placed)
+    refund(backend, placed.id, 100)
+    close_store(backend, STORE, STAFF)
+    raws = [canonical_bytes(entry) for entry in firestore_entries(backend.docs, STORE)]
+    closings = [seq for seq, raw in enumerate(raws, start=1) if raw.endswith(audit.CLOSING_MARK)]
+    assert closings == [2, 7]
+    assert audit.closing_problems(closings, lambda seq: raws[seq - 1]) == []
+
+    forged = [bytearray(raw) for raw in raws]
+    forged[6] = bytearray(bytes(forged[6]).replace(b'"tips":0', b'"tips":5'))
+    [problem] = audit.closing_problems(closings, lambda seq: bytes(forged[seq - 1]))
+    assert problem.text == "seq 7: Z-report 2 does not add up from entries 2-6 (tips)"
+    dropped = audit.closing_problems([7], lambda seq: raws[seq - 1])
+    assert dropped[0].text == "seq 7: Z-report 2 covers entries 2-6, not 1 on"

@@ -47,6 +47,7 @@ from typing import Any
 import rfc8785
 
 from ..domain.checkpoint import Checkpoint, parse_checkpoint
+from ..domain.closings import FIRST_PREVIOUS_HASH, closing_hash, z_report_figures
 from ..domain.journal import GENESIS_HASH, entry_hash
 from ..domain.merkle import EMPTY_ROOT, Frontier, node_hash
 from ..domain.signed_note import NoteError, Verifier, open_note, parse_verifier_key
@@ -158,7 +159,7 @@ def diagnose(raw: bytes | None, seq: int, prev_hash: str | None, store_id: str) 
 
 # At one seq, the problem of the lower rank is named: a copy's own chain first (Firestore, then
 # the archive), then how the copies compare, then checkpoints.
-FIRESTORE, ARCHIVE, DIFFER, ONLY_ARCHIVED, ONLY_LIVE, CHECKPOINT, COVERAGE, OTHER = range(8)
+FIRESTORE, ARCHIVE, DIFFER, ONLY_ARCHIVED, ONLY_LIVE, CHECKPOINT, COVERAGE, CLOSING, OTHER = range(9)
 NO_SEQ = 2**64  # a problem that concerns no seq (a stray object) is named only if nothing else is
 
 
@@ -390,6 +391,7 @@ class Segment:
     frontier: tuple[bytes, ...]  # the compact range of the leaves that passed
     at_sizes: tuple[tuple[int, tuple[bytes, ...]], ...]  # (checkpoint size, compact range up to it)
     problem: str | None
+    closings: tuple[int, ...] = ()  # seqs of the closings (Z-reports) among the entries that passed
 
 
 def check_segment(
@@ -399,7 +401,7 @@ def check_segment(
     the previous one's hash, and hash right; those after seq `covered` (which no verified
     checkpoint covers) must also be canonical. Stops at the first that is not."""
     tail, sha256 = entry_tail(store_id).match, hashlib.sha256
-    seq, prev, first_prev, stack, at_sizes, problem = start, None, None, [], [], None
+    seq, prev, first_prev, stack, at_sizes, problem, closings = start, None, None, [], [], None, []
     for raw in raws:
         match = None if raw is None else tail(raw, max(raw.rfind(b',"hash":"'), 0))
         if match is not None:
@@ -424,8 +426,43 @@ def check_segment(
         stack.append(node)
         if seq in sizes:
             at_sizes.append((seq, tuple(stack)))
+        if raw.endswith(CLOSING_MARK):
+            closings.append(seq)
         seq += 1
-    return Segment(start, seq - start, first_prev, prev, tuple(stack), tuple(at_sizes), problem)
+    return Segment(start, seq - start, first_prev, prev, tuple(stack), tuple(at_sizes), problem, tuple(closings))
+
+
+# A closing's entry, as its RFC 8785 bytes spell the type (keys sorted: "type" comes last).
+CLOSING_MARK = b',"type":"closing.created"}'
+
+
+def closing_problems(
+    seqs: Iterable[int], read_entry: Callable[[int], bytes | None], label: str = "", rank: int = CLOSING
+) -> list[Problem]:
+    """Every closing (Z-report) among entries `seqs`, recomputed from the entries of its range
+    alone, in order: each must take up where the previous one ended, add up, name the previous
+    closing's hash, hash right, and carry the checkpoint at its last entry."""
+    previous_hash, previous_last = FIRST_PREVIOUS_HASH, 0
+    for seq in sorted(seqs):
+        closing = json.loads(read_entry(seq))["data"]
+        z, first, last = closing.get("z_number"), closing.get("first_seq"), closing.get("last_seq")
+        where = f"{label}seq {seq}: Z-report {z}"
+        if first != previous_last + 1 or type(last) is not int or not first <= last < seq:
+            return [Problem(seq, rank, f"{where} covers entries {first}-{last}, not {previous_last + 1} on")]
+        entries = [json.loads(read_entry(n)) for n in range(first, last + 1)]
+        figures = z_report_figures(entries)
+        wrong = [name for name, value in figures.items() if closing.get(name) != value]
+        if wrong:
+            text = f"{where} does not add up from entries {first}-{last} ({', '.join(wrong)})"
+            return [Problem(seq, rank, text)]
+        if closing.get("previous_hash") != previous_hash:
+            return [Problem(seq, rank, f"{where} does not name the previous closing's hash")]
+        if closing.get("hash") != closing_hash(closing):
+            return [Problem(seq, rank, f"{where}: its hash does not match its content")]
+        if not isinstance(closing.get("checkpoint"), dict) or closing["checkpoint"].get("size") != last:
+            return [Problem(seq, rank, f"{where} does not carry the checkpoint at its last entry {last}")]
+        previous_hash, previous_last = closing["hash"], last
+    return []
 
 
 def segments_of(

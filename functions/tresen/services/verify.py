@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import re
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,9 +198,10 @@ def check_copy(
     roots = {size: opened.checkpoint.root for size, opened in checkpoints.items()}
     held, missing = audit.gap(seqs, label)
     covered = float("inf") if canonical else max(roots, default=0)
+    closings: list[int] = []
     chain = audit.link_segments(
         store_id,
-        audit.segments_of(store_id, raws[:held], covered, roots.keys()),
+        noting_closings(audit.segments_of(store_id, raws[:held], covered, roots.keys()), closings),
         roots,
         lambda seq: raws[seq - 1],
         label=label,
@@ -213,7 +214,14 @@ def check_copy(
     if missing is not None:
         return [Problem(held + 1, rank, missing)]
     found = audit.coverage(chain.passed, roots, label)
-    return [found] if found else []
+    return ([found] if found else []) + audit.closing_problems(closings, lambda seq: raws[seq - 1], label)
+
+
+def noting_closings(segments: Iterable[audit.Segment], closings: list[int]) -> Iterator[audit.Segment]:
+    """The segments as they come, noting the closings among their entries for the recount after."""
+    for segment in segments:
+        closings.extend(segment.closings)
+        yield segment
 
 
 # ---------------------------------------------------------------- a copy of the bucket in a directory
@@ -381,11 +389,12 @@ def verify_archive_store(
     roots = {size: found.checkpoint.root for size, found in opened.items()}
     # distinct names: seqs that end at their count run 1, 2, … without a gap
     held, missing = (len(seqs), None) if seqs and seqs[-1] == len(seqs) else audit.gap(seqs)
+    closings: list[int] = []
     segments = directory.segments(store_id, held, max(roots, default=0), roots.keys(), workers, segment_height)
     with contextlib.closing(segments):
         chain = audit.link_segments(
             store_id,
-            segments,
+            noting_closings(segments, closings),
             roots,
             lambda seq: directory.read_entry(store_id, seq),
             progress=progress,
@@ -402,4 +411,5 @@ def verify_archive_store(
         what = f": the archive holds {held} entries (behind, or it lost the rest)"
         found = audit.coverage(chain.passed, roots, what=what, behind=True)
         problems += [found] if found else []
+        problems += audit.closing_problems(closings, lambda seq: directory.read_entry(store_id, seq))
     return audit.verdict(store_id, len(seqs), notes, problems)
