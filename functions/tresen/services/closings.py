@@ -93,7 +93,7 @@ def close_store(
             raise DomainError("nothing_to_close", "Nothing was journaled since the previous closing.")
         if [entry["seq"] for entry in entries] != list(range(first, last + 1)):
             raise RuntimeError(f"store {store_id}: the journal has a gap in {first}..{last}; run `tresen verify`")
-        checkpoint, _ = sign_checkpoint(backend, store_id, size=last)
+        checkpoint, _ = sign_checkpoint(backend, store_id, size=last, known={e["seq"]: e for e in entries})
         closing = {
             "store_id": store_id,
             # named by its number and created create-only: of two closings built on the same
