@@ -13,6 +13,8 @@ from dataclasses import replace
 from tests.stack import RunningStack
 
 from bench.client import CLIENTS
+from bench.closings import ORDERS as CLOSING_ORDERS
+from bench.closings import ClosingFigures, measure_closings, record_closings
 from bench.giftcards import GIFTCARD_STORE, REDEEMS, measure_redeems
 from bench.import_time import IMPORT_RUNS, median_import_seconds
 from bench.journal import PROOF_STORE_SIZE, SIGN_SAMPLES, JournalFigures, measure_journal, record_journal
@@ -47,7 +49,7 @@ def progress(message: str) -> None:
     print(message, flush=True)
 
 
-def measure() -> tuple[Measurements, JournalFigures]:
+def measure() -> tuple[Measurements, JournalFigures, ClosingFigures]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
         db = firestore_client(stack)
@@ -71,18 +73,22 @@ def measure() -> tuple[Measurements, JournalFigures]:
         progress(f"journal: proofs in a store of {PROOF_STORE_SIZE:,} entries, {SIGN_SAMPLES} checkpoints signed")
         journal = measure_journal(stack.url, db)
 
+        progress(f"closings: a day of {CLOSING_ORDERS:,} orders closed, against reading its entries bare")
+        closing = measure_closings(db)
+
     progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
     measurements = Measurements(
         latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
     )
-    return measurements, journal
+    return measurements, journal, closing
 
 
 def main() -> int:
-    measurements, journal = measure()
+    measurements, journal, closing = measure()
     report(measurements)
     record_journal(journal)  # after the report, which writes results.json afresh
+    record_closings(closing)
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify
     return 0 if measurements.redeems.single_card_balance_adds_up and verified else 1
