@@ -108,6 +108,14 @@ class RunningStack:
             self.kill()
 
     @property
+    def cli_env(self) -> dict[str, str]:
+        """For a `tresen` command run beside the stack, on its emulators (as the README says)."""
+        return dev_env(*self.ports) | {
+            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.firestore_port}",
+            "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{self.storage_port}",
+        }
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
