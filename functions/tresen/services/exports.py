@@ -51,7 +51,11 @@ JOURNAL_CHUNK = 500  # entries per read of the journal
 # Entries one feed page examines at most: a kind that few entries name (gift-card activities in a
 # busy restaurant) answers a short or empty page with has_more rather than reading on and on.
 MAX_EXAMINED = 5000
-STREAM_PAGE = 500  # documents per read of a range export
+STREAM_PAGE = 1000  # documents per read of a range export: a few MB of documents in memory at a time
+# A range export is a long download, not an interactive request: one page's read may take longer
+# than a request's reads are given (firestore_client.READ), and failing a 100 000-row download over
+# a slow page would only make the client start again.
+PAGE_TIMEOUT = 60.0
 MAX_DAYS = 366
 MAX_SEQ = 2**62  # beyond any journal; a larger number in a cursor is not one we issued
 
@@ -299,7 +303,9 @@ def pages_of(docs: Documents, collection: str, where: list[Filter], order_by: li
     the one before: a cursor, not an offset (an offset reads, and bills, everything it skips)."""
     start = None
     while True:
-        page = docs.query(collection, where=where, order_by=order_by, limit=STREAM_PAGE, start_after=start)
+        page = docs.query(
+            collection, where=where, order_by=order_by, limit=STREAM_PAGE, start_after=start, timeout=PAGE_TIMEOUT
+        )
         if page:
             yield page
         if len(page) < STREAM_PAGE:
