@@ -15,6 +15,7 @@ from tests.stack import RunningStack
 from bench.client import CLIENTS
 from bench.closings import ORDERS as CLOSING_ORDERS
 from bench.closings import ClosingFigures, measure_closings, record_closings
+from bench.exports import EXPORT_ORDERS, ExportFigures, measure_exports, record_exports
 from bench.giftcards import GIFTCARD_STORE, REDEEMS, measure_redeems
 from bench.import_time import IMPORT_RUNS, median_import_seconds
 from bench.journal import PROOF_STORE_SIZE, SIGN_SAMPLES, JournalFigures, measure_journal, record_journal
@@ -49,7 +50,7 @@ def progress(message: str) -> None:
     print(message, flush=True)
 
 
-def measure() -> tuple[Measurements, JournalFigures, ClosingFigures]:
+def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, ExportFigures]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
         db = firestore_client(stack)
@@ -76,19 +77,24 @@ def measure() -> tuple[Measurements, JournalFigures, ClosingFigures]:
         progress(f"closings: a day of {CLOSING_ORDERS:,} orders closed, against reading its entries bare")
         closing = measure_closings(db)
 
+        # last: its 100 000 orders would slow every later query of the emulator over `orders`
+        progress(f"exports: CSV of {EXPORT_ORDERS:,} bulk-loaded orders through the API, against a bare stream")
+        exports = measure_exports(stack, db, progress)
+
     progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
     measurements = Measurements(
         latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
     )
-    return measurements, journal, closing
+    return measurements, journal, closing, exports
 
 
 def main() -> int:
-    measurements, journal, closing = measure()
+    measurements, journal, closing, exports = measure()
     report(measurements)
     record_journal(journal)  # after the report, which writes results.json afresh
     record_closings(closing)
+    record_exports(exports)
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify
     return 0 if measurements.redeems.single_card_balance_adds_up and verified else 1
