@@ -111,6 +111,7 @@ def test_a_dashboard_refund_is_one_refund_whatever_order_its_events_arrive_in(cl
         "vat": SPLIT_300,
         "provider_refund_id": made_in_dashboard["id"],
         "provider_reported_amount": 300,
+        "method": "online",  # how provider_amount went back: for the closing
     }
     assert journaled(backend, store_id, order, "refund.succeeded") == [
         {"id": refund_id, "order_id": order["id"], "provider_refund_id": made_in_dashboard["id"], "amount": 300}

@@ -82,7 +82,7 @@ class ClosingsCreated(m.Model):
     idempotent=True,
     errors=(*DENIED, "store_not_found", "nothing_to_close", *IDEMPOTENCY),
 )
-def close(call: Call):
+def close_day(call: Call):
     return closings.close_store(_backend(), call.params["store"], call.caller.actor(), call.before_commit)
 
 
@@ -96,7 +96,7 @@ def close(call: Call):
     response=ClosingPage,
     errors=(*DENIED, "validation_failed"),
 )
-def list_all(call: Call):
+def list_closings(call: Call):
     query: m.CheckpointListQuery = call.query
     after = decode_cursor(query.cursor) if query.cursor else 0
     found, has_more = closings.list_closings(_backend().docs, call.params["store"], query.limit, after)
@@ -119,7 +119,7 @@ def z_number(raw: str) -> int:
     response=ClosingOut,
     errors=(*DENIED, "closing_not_found"),
 )
-def one(call: Call):
+def get_closing(call: Call):
     found = closings.closing_at(_backend().docs, call.params["store"], z_number(call.params["z"]))
     return ClosingOut.model_validate(found)
 
@@ -133,7 +133,7 @@ def one(call: Call):
     media_type="application/pdf",
     errors=(*DENIED, "closing_not_found"),
 )
-def pdf(call: Call):
+def closing_pdf(call: Call):
     from ..domain.zreport_pdf import render_zreport
     from ..services.orders import catalog_or_404
 

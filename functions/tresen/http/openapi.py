@@ -8,6 +8,7 @@ Idempotency-Key its own answers, and every route may answer 500 and 503 (with Re
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 
 from pydantic.json_schema import models_json_schema
@@ -97,7 +98,7 @@ def operation(r: Route, refs: dict) -> dict:
 
 
 def path_parameters(r: Route) -> list[dict]:
-    names = [part.strip("{}") for part in r.path.split("/") if part.startswith("{")]
+    names = re.findall(r"\{(\w+)\}", r.path)  # a name may share its segment: `{z}.pdf`
     return [
         {
             "name": name,
