@@ -152,10 +152,12 @@ def payment_to_doc(payment: PaymentRecord) -> dict[str, Any]:
 
 def read_payment(docs: Documents, payment_id: str) -> PaymentRecord | None:
     found = docs.get(payment_path(payment_id))
-    if found is None:
-        return None
-    fields = {k: found.data[k] for k in PaymentRecord.__dataclass_fields__ if k in found.data}
-    return PaymentRecord(**(fields | {"id": payment_id, "created_at": as_aware(found.data["created_at"])}))
+    return None if found is None else payment_from_doc(payment_id, found.data)
+
+
+def payment_from_doc(payment_id: str, data: dict[str, Any]) -> PaymentRecord:
+    fields = {k: data[k] for k in PaymentRecord.__dataclass_fields__ if k in data}
+    return PaymentRecord(**(fields | {"id": payment_id, "created_at": as_aware(data["created_at"])}))
 
 
 def refund_path(refund_id: str) -> str:

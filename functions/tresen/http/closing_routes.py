@@ -92,12 +92,12 @@ def close_day(call: Call):
     summary="The store's closings, oldest first",
     tag="staff",
     access=READERS,
-    query=m.CheckpointListQuery,
+    query=m.PageQuery,
     response=ClosingPage,
     errors=(*DENIED, "validation_failed"),
 )
 def list_closings(call: Call):
-    query: m.CheckpointListQuery = call.query
+    query: m.PageQuery = call.query
     after = decode_cursor(query.cursor) if query.cursor else 0
     found, has_more = closings.list_closings(_backend().docs, call.params["store"], query.limit, after)
     cursor = encode_cursor(found[-1]["z_number"]) if has_more else None

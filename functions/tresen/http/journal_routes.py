@@ -70,12 +70,12 @@ def latest(call: Call):
     summary="Every signed checkpoint of the store, oldest first",
     tag="journal",
     access=READERS,
-    query=m.CheckpointListQuery,
+    query=m.PageQuery,
     response=m.CheckpointPage,
     errors=(*DENIED, "validation_failed"),
 )
 def list_all(call: Call):
-    query: m.CheckpointListQuery = call.query
+    query: m.PageQuery = call.query
     after = decode_cursor(query.cursor) if query.cursor else 0
     records, has_more = checkpoints.list_checkpoints(_backend().docs, call.params["store"], query.limit, after)
     cursor = encode_cursor(records[-1].size) if has_more else None

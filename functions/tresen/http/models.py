@@ -596,7 +596,9 @@ class CheckpointPage(Model):
     has_more: bool
 
 
-class CheckpointListQuery(Model):
+class PageQuery(Model):
+    """`limit` and `cursor` of a paginated list (checkpoints, closings)."""
+
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     limit: Annotated[int, Field(ge=1, le=1000)] = 100

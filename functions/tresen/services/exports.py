@@ -43,7 +43,6 @@ from ..domain.export_columns import (
     payment_row,
     refund_row,
 )
-from ..domain.payments import PaymentRecord
 from .documents import Doc, Documents, Filter, Order
 from .orders import catalog_or_404
 
@@ -192,23 +191,10 @@ def payment_rows(docs: Documents, store: Store, objects: Objects) -> list[Row]:
     ]
     payments = docs.get_all([repo.payment_path(order.payment.id) for order in paid_online]) if paid_online else []
     return [
-        payment_row(payment_record(doc), order, store.zone)
+        payment_row(repo.payment_from_doc(doc.id, doc.data), order, store.zone)
         for order, doc in zip(paid_online, payments, strict=True)
         if doc is not None
     ]
-
-
-def payment_record(doc: Doc) -> PaymentRecord:
-    data = doc.data
-    return PaymentRecord(
-        id=doc.id,
-        store_id=data["store_id"],
-        order_id=data["order_id"],
-        provider=data["provider"],
-        amount=data["amount"],
-        currency=data["currency"],
-        created_at=repo.as_aware(data["created_at"]),
-    )
 
 
 def refund_rows(docs: Documents, store: Store, objects: Objects) -> list[Row]:
@@ -334,7 +320,7 @@ def payments_in(docs: Documents, store: Store, start: datetime, end: datetime) -
     for page in pages_of(docs, "payments", created_between(store, start, end), by_creation):
         orders = docs.get_all([repo.order_path(doc.data["order_id"]) for doc in page])
         yield [
-            payment_row(payment_record(doc), repo.order_from_doc(order.data), store.zone)
+            payment_row(repo.payment_from_doc(doc.id, doc.data), repo.order_from_doc(order.data), store.zone)
             for doc, order in zip(page, orders, strict=True)
             if of_store(order, store)
         ]
