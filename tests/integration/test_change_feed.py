@@ -10,7 +10,6 @@ import threading
 from support import auth, deliver, idem, order_body, payment_event, refund
 from tresen.adapters import repository as repo
 from tresen.domain.export_columns import journal_row, order_row, payment_row, refund_row
-from tresen.services.exports import payment_record
 from tresen.services.seed import DEMO_STORE
 from tresen.services.verify import firestore_entries
 
@@ -48,7 +47,7 @@ def documents_as_rows(backend, store_id: str) -> dict[str, dict]:
     docs, zone = backend.docs, DEMO_STORE.zone
     of_store = [("store_id", "==", store_id)]
     orders = {d.id: repo.order_from_doc(d.data) for d in docs.query("orders", where=of_store)}
-    payments = [payment_record(d) for d in docs.query("payments", where=of_store)]
+    payments = [repo.payment_from_doc(d.id, d.data) for d in docs.query("payments", where=of_store)]
     refunds = [repo.refund_from_doc(d.data) for d in docs.query("refunds", where=of_store)]
     return {
         "orders": {order.id: order_row(order, zone) for order in orders.values()},
