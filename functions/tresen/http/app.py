@@ -8,7 +8,15 @@ from functools import cache
 from werkzeug.wrappers import Request, Response
 
 from ..config import settings
-from . import api, closing_routes, export_routes, giftcard_routes, journal_routes, key_routes  # noqa: F401  (register the routes)
+from . import (  # noqa: F401  (register the routes)
+    api,
+    closing_routes,
+    export_routes,
+    finance_export_routes,
+    giftcard_routes,
+    journal_routes,
+    key_routes,
+)
 from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router
 
