@@ -229,6 +229,9 @@ class LocalStack:
             str(root),
             "-external-url",
             self.storage_url,
+            # signed download URLs name the bucket in the path of this host (adapters/signed_urls.py)
+            "-public-host",
+            self.storage_url.removeprefix("http://"),
             "-location",
             "EUROPE-WEST3",
             "-log-level",

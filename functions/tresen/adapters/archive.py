@@ -74,12 +74,31 @@ def holds(store_id: str, seq: int) -> bool:
     return bucket().blob(archive_object_name(store_id, seq)).exists(**bounded(LOOKUP))
 
 
+MEDIA_TYPES = {
+    ".json": "application/json",
+    ".csv": "text/csv",
+    ".pdf": "application/pdf",
+    ".zip": "application/zip",
+}
+
+
+def media_type(name: str) -> str:
+    """By the name's ending; journal entries (.json) and signed notes (none: text) mostly."""
+    return next((kind for end, kind in MEDIA_TYPES.items() if name.endswith(end)), "text/plain; charset=utf-8")
+
+
 class BucketArchive:
     """The Cloud Storage bucket (through this module's functions, so a test can fail them)."""
 
     @staticmethod
     def put(name: str, data: bytes) -> None:
-        put_create_only(name, data, "application/json" if name.endswith(".json") else "text/plain; charset=utf-8")
+        put_create_only(name, data, media_type(name))
+
+    @staticmethod
+    def signed_url(name: str, filename: str) -> str:
+        from .signed_urls import signed_url
+
+        return signed_url(name, filename)
 
     @staticmethod
     def holds(store_id: str, seq: int) -> bool:
@@ -98,6 +117,9 @@ class MemoryArchive:
 
     def holds(self, store_id: str, seq: int) -> bool:
         return archive_object_name(store_id, seq) in self.objects
+
+    def signed_url(self, name: str, filename: str) -> str:
+        return f"memory://archive/{name}?filename={filename}"
 
 
 def archive_entries(

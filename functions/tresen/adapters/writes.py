@@ -35,6 +35,10 @@ def closing_path(store_id: str, z_number: int) -> str:
     return f"stores/{store_id}/closings/{z_number:09d}"
 
 
+def statement_path(store_id: str, statement_id: str) -> str:
+    return f"stores/{store_id}/statements/{statement_id}"
+
+
 def accounting_path(store_id: str) -> str:
     return f"stores/{store_id}/settings/accounting"
 
@@ -100,6 +104,9 @@ class Writes:
 
     def new_closing(self, closing: dict[str, Any]) -> None:
         self.creates[closing_path(closing["store_id"], closing["z_number"])] = closing
+
+    def new_statement(self, statement: dict[str, Any]) -> None:
+        self.creates[statement_path(statement["store_id"], statement["id"])] = statement
 
     def new_activation(self, activation: dict[str, Any]) -> None:
         self.creates[cards.activation_path(activation["id"])] = activation

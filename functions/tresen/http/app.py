@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (register the routes)
     giftcard_routes,
     journal_routes,
     key_routes,
+    statement_routes,
 )
 from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router

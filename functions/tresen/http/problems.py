@@ -28,6 +28,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not_checkpointed": (404, "Not covered by a signed checkpoint yet"),
     "checkpoint_not_found": (404, "No checkpoint at this tree size"),
     "closing_not_found": (404, "Closing not found"),
+    "statement_not_found": (404, "Statement not found"),
     "api_key_not_found": (404, "API key not found"),
     "method_not_allowed": (405, "Method not allowed"),
     "not_acceptable": (406, "Not acceptable"),

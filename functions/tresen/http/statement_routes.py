@@ -1,0 +1,106 @@
+"""Statements (CONTRACT §7 "Statement"): make one for some business days, read it with fresh
+download links to its archived files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from ..adapters.backend import Backend
+from ..domain.errors import DomainError
+from ..domain.ids import is_id
+from . import models as m
+from .export_routes import Day
+from .router import Call, route, staff
+
+STATEMENT_MAKERS = staff("owner", "finance")
+DENIED = ("unauthenticated", "forbidden")
+IDEMPOTENCY = ("idempotency_key_required", "idempotency_key_reused", "idempotency_in_progress")
+
+
+def _backend() -> Backend:
+    from ..adapters.backend import backend
+
+    return backend()
+
+
+class StatementIn(m.Inbound):
+    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=False)
+
+    from_day: Day = Field(alias="from", description="first business day (05:00 store time on)")
+    to_day: Day = Field(alias="to", description="last business day (inclusive, up to 05:00 the day after)")
+
+
+class StatementFile(m.Model):
+    name: str
+    size: int
+    sha256: str = Field(description="hex SHA-256 of the file, as manifest.json lists it")
+    url: str | None = Field(default=None, description="GET: a V4 signed URL to download it")
+    expires_at: str | None = Field(default=None, description="GET: when the URL stops working (15 minutes)")
+
+
+class StatementOut(m.Model):
+    """The statement's summary; its lines (every payment and refund) are in its files."""
+
+    model_config = ConfigDict(extra="allow", defer_build=True, serialize_by_alias=True)
+
+    id: str
+    store_id: str
+    from_day: str = Field(alias="from", serialization_alias="from")
+    to_day: str = Field(alias="to", serialization_alias="to")
+    created_at: str
+    created_by: dict[str, Any]
+    currency: str
+    totals: dict[str, Any] = Field(description="per method and VAT rate, tips, refunds, and the provider's side")
+    closings: dict[str, Any] = Field(description="the closings the totals tie out with, or why they do not")
+    counts: dict[str, int] = Field(description="payments, refunds, unmatched, mismatched, payouts")
+    files: list[StatementFile]
+    manifest_sha256: str
+    key_id: str = Field(description="the journal key that signed manifest.sig (GET /v1/journal/public-keys)")
+
+
+def present(statement: dict[str, Any]) -> StatementOut:
+    return StatementOut.model_validate(statement)
+
+
+@route(
+    "POST",
+    "/v1/stores/{store}/statements",
+    summary="Make a statement of some business days: payments matched to payouts, files archived and signed",
+    tag="staff",
+    access=STATEMENT_MAKERS,
+    body=StatementIn,
+    response=StatementOut,
+    present=present,
+    status=201,
+    idempotent=True,
+    errors=(*DENIED, "store_not_found", "validation_failed", *IDEMPOTENCY),
+)
+def create(call: Call):
+    from ..services.statements import create_statement
+
+    body: StatementIn = call.body
+    return create_statement(
+        _backend(), call.params["store"], body.from_day, body.to_day, call.caller.actor(), call.before_commit
+    )
+
+
+@route(
+    "GET",
+    "/v1/stores/{store}/statements/{statement}",
+    summary="A statement, with fresh signed download URLs of its files (valid 15 minutes)",
+    tag="staff",
+    access=STATEMENT_MAKERS,
+    response=StatementOut,
+    present=present,
+    errors=(*DENIED, "statement_not_found"),
+)
+def read(call: Call):
+    from ..services.statements import statement_at, with_download_links
+
+    store_id, statement_id = call.params["store"], call.params["statement"]
+    if not is_id(statement_id):
+        raise DomainError("statement_not_found", f"No statement {statement_id}.")
+    backend = _backend()
+    return with_download_links(backend, store_id, statement_at(backend.docs, store_id, statement_id))

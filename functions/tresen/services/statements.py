@@ -1,0 +1,220 @@
+"""Statements (CONTRACT §7 "Statement"): build one for some business days, archive its files
+create-only with a signed manifest, journal it, and hand out fresh download links.
+
+Order of work, so that nothing is lost and nothing half-made is ever listed: the statement is
+built, its files are written to `statements/{store}/{id}/` (a new id each time, so create-only
+writes never meet an older object), and only then are the statement's document and its
+`statement.created` journal entry committed together. A failure before the commit leaves at most
+unreferenced objects under an id nobody knows; the request answers 503 and is retried (with the
+same Idempotency-Key, the client gets the statement that was made, once).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from ..adapters import repository as repo
+from ..adapters.archive import ArchiveConflict
+from ..adapters.backend import Backend
+from ..adapters.clock import new_id, rfc3339
+from ..adapters.signed_urls import DOWNLOAD_VALIDITY
+from ..adapters.store_writer import Plan
+from ..adapters.transient import RetryLater
+from ..adapters.writes import Writes, statement_path
+from ..domain import statements as st
+from ..domain.catalog import BUSINESS_DAY_STARTS, Store
+from ..domain.errors import DomainError, FieldError
+from ..domain.journal import JournalEvent
+from ..domain.signed_note import sign_note
+from .checkpoints import origin, register_signing_key
+from .csv_export import csv_document
+from .documents import Documents
+from .exports import MAX_DAYS, pages_of
+from .orders import catalog_or_404
+from .payouts import matches_for
+
+log = logging.getLogger(__name__)
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+
+
+def object_name(store_id: str, statement_id: str, name: str) -> str:
+    return f"statements/{store_id}/{statement_id}/{name}"
+
+
+def business_days(store: Store, first: date, last: date) -> tuple[datetime, datetime]:
+    """[05:00 of `first`, 05:00 after `last`) store time, in UTC: the closings' business days."""
+    if first > last:
+        raise DomainError("validation_failed", "`from` is after `to`.", [FieldError("body.to", "before from")])
+    if (last - first).days + 1 > MAX_DAYS:
+        raise DomainError(
+            "validation_failed",
+            f"A statement covers at most {MAX_DAYS} days.",
+            [FieldError("body.to", f"more than {MAX_DAYS} days after from")],
+        )
+    start = datetime.combine(first, BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
+    return start, end
+
+
+def period_entries(docs: Documents, store: Store, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    """The journal entries of the period, oldest first, read a page at a time."""
+    within = [("at", ">=", rfc3339(start)), ("at", "<", rfc3339(end))]
+    for page in pages_of(docs, f"stores/{store.id}/journal", within, [("at", False), ("seq", False)]):
+        for doc in page:
+            yield doc.data
+
+
+def closings_of(docs: Documents, store_id: str, first: date, last: date) -> list[dict[str, Any]]:
+    found = docs.query(
+        f"stores/{store_id}/closings",
+        where=[("business_day", ">=", first.isoformat()), ("business_day", "<=", last.isoformat())],
+        order_by=[("business_day", False)],
+    )
+    return sorted((doc.data for doc in found), key=lambda closing: closing["z_number"])
+
+
+def complete_refunds(docs: Documents, items: st.ProviderItems) -> None:
+    """What the refund entries of the period do not say themselves: the provider, the provider's
+    refund id when its confirmation was journaled later, and the invoice of the order refunded."""
+    if not items.refunds:
+        return
+    refunds = docs.get_all([repo.refund_path(refund_id) for refund_id in items.refunds])
+    orders = docs.get_all(list({repo.order_path(line["order_id"]) for line in items.refunds.values()}))
+    invoices = {found.id: found.data.get("invoice_number") for found in orders if found}
+    for found in refunds:
+        if found is None:
+            continue
+        line = items.refunds[found.id]
+        line["provider"] = found.data["provider"]
+        line["provider_refund_id"] = line["provider_refund_id"] or found.data.get("provider_refund_id")
+        line["invoice_number"] = invoices.get(line["order_id"])
+
+
+def payouts_named(docs: Documents, matches: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    paths = sorted({f"payouts/{match['provider']}:{match['payout_id']}" for match in matches})
+    return [found.data for found in docs.get_all(paths) if found]
+
+
+def build(backend: Backend, store: Store, first: date, last: date, statement_id: str, now: datetime) -> dict:
+    docs = backend.docs
+    start, end = business_days(store, first, last)
+    items = st.ProviderItems()
+    figures = st.statement_figures(items.gather(period_entries(docs, store, start, end)))
+    complete_refunds(docs, items)
+    payment_matches = matches_for(docs, "payment", items.payments)
+    refund_matches = matches_for(
+        docs, "refund", [r["provider_refund_id"] for r in items.refunds.values() if r["provider_refund_id"]]
+    )
+    head = {
+        "id": statement_id,
+        "store_id": store.id,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "created_at": rfc3339(store.local(now)),
+        "currency": store.currency,
+        "store": {"name": store.name, "address": list(getattr(store, "address", ())), "timezone": store.timezone},
+    }
+    return st.build_statement(
+        head,
+        items,
+        figures,
+        (payment_matches, refund_matches),
+        payouts_named(docs, [*payment_matches.values(), *refund_matches.values()]),
+        closings_of(docs, store.id, first, last),
+    )
+
+
+def statement_files(backend: Backend, store: Store, statement: Mapping[str, Any]) -> dict[str, bytes]:
+    from ..domain.statement_pdf import render_statement
+    from .datev_export import datev_export
+
+    stem = f"statement-{store.id}-{statement['from']}-{statement['to']}"
+    datev = datev_export(backend, store.id, date.fromisoformat(statement["from"]), date.fromisoformat(statement["to"]))
+    datev_name = f"{stem}-datev{datev.filename[datev.filename.rfind('.') :]}"
+    return {
+        f"{stem}.json": st.statement_json(statement),
+        f"{stem}.csv": csv_document(list(st.CSV_COLUMNS), st.csv_rows(statement)).encode(),
+        f"{stem}.pdf": render_statement(statement),
+        datev_name: datev.read_all(),
+    }
+
+
+def archive_files(backend: Backend, store_id: str, statement_id: str, files: Mapping[str, bytes]) -> None:
+    """Each file create-only; a bucket that does not answer is 503 (the client retries)."""
+    try:
+        for name, content in files.items():
+            backend.archive.store.put(object_name(store_id, statement_id, name), content)
+    except ArchiveConflict:
+        raise
+    except Exception as error:
+        log.warning("statement %s of store %s: archive write failed: %r", statement_id, store_id, error)
+        raise RetryLater("the archive bucket did not take the statement's files") from error
+
+
+def create_statement(
+    backend: Backend,
+    store_id: str,
+    first: date,
+    last: date,
+    actor: Mapping[str, Any],
+    before_commit: list | None = None,
+) -> dict[str, Any]:
+    """A new statement of the business days `first`..`last`: its summary (the document kept)."""
+    store, _ = catalog_or_404(backend, store_id)
+    now = backend.now()
+    statement_id = new_id("stm_")
+    statement = build(backend, store, first, last, statement_id, now)
+    files = statement_files(backend, store, statement)
+    listed = [st.file_entry(name, content) for name, content in files.items()]
+    manifest = st.manifest_bytes(statement_id, store_id, (statement["from"], statement["to"]), listed)
+    verifier = backend.signer.verifier
+    note = sign_note(
+        st.manifest_note_text(origin(store_id), statement_id, manifest),
+        verifier.name,
+        backend.signer.sign,
+        verifier.key_id,
+    )
+    register_signing_key(backend, now)
+    archive_files(backend, store_id, statement_id, files | {MANIFEST: manifest, SIGNATURE: note.encode()})
+    summary = {
+        key: statement[key] for key in ("id", "store_id", "from", "to", "created_at", "currency", "totals", "closings")
+    } | {
+        "created_by": dict(actor),
+        "counts": {
+            name: len(statement[name]) for name in ("payments", "refunds", "unmatched", "mismatched", "payouts")
+        },
+        "files": [*listed, st.file_entry(MANIFEST, manifest), st.file_entry(SIGNATURE, note.encode())],
+        "manifest_sha256": st.file_entry(MANIFEST, manifest)["sha256"],
+        "key_id": verifier.key_id.hex(),
+    }
+
+    def plan(_claims) -> Plan[dict[str, Any]]:
+        writes = Writes(dict(actor))
+        writes.new_statement(summary)
+        return Plan(summary, now, actor, [JournalEvent("statement.created", summary)], writes)
+
+    return backend.writer.commit(store_id, plan, before_commit).result
+
+
+def statement_at(docs: Documents, store_id: str, statement_id: str) -> dict[str, Any]:
+    found = docs.get(statement_path(store_id, statement_id))
+    if found is None:
+        raise DomainError("statement_not_found", f"Store {store_id} has no statement {statement_id}.")
+    return found.data
+
+
+def with_download_links(backend: Backend, store_id: str, statement: Mapping[str, Any]) -> dict[str, Any]:
+    """The statement with a fresh signed URL for each of its files, valid DOWNLOAD_VALIDITY."""
+    expires = rfc3339(backend.now().astimezone(UTC) + DOWNLOAD_VALIDITY)
+    files = [
+        file
+        | {
+            "url": backend.archive.store.signed_url(object_name(store_id, statement["id"], file["name"]), file["name"]),
+            "expires_at": expires,
+        }
+        for file in statement["files"]
+    ]
+    return dict(statement) | {"files": files}
