@@ -76,6 +76,8 @@ class ProviderItems:
                     "refund_id": data["id"],
                     "order_id": data["order_id"],
                     "payment_id": data["payment_id"],
+                    "invoice_number": None,  # the order's; the service reads it
+                    "provider": None,  # the payment's; the service reads it
                     "provider_refund_id": None,
                     "created_at": entry["at"],
                     "amount": data["provider_amount"],
