@@ -21,6 +21,7 @@ from bench.import_time import IMPORT_RUNS, median_import_seconds
 from bench.journal import PROOF_STORE_SIZE, SIGN_SAMPLES, JournalFigures, measure_journal, record_journal
 from bench.latency import SAMPLES, WARMUP, measure_latency
 from bench.report import Measurements, report
+from bench.statements import STATEMENT_ORDERS, StatementFigures, measure_statements, record_statements
 from bench.throughput import THROUGHPUT_ORDERS, measure_throughput, warm_stores
 from bench.verify_speed import measure_and_record
 from bench.webhook_storm import STORM_ORDERS, measure_storm
@@ -50,7 +51,7 @@ def progress(message: str) -> None:
     print(message, flush=True)
 
 
-def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, ExportFigures]:
+def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, StatementFigures, ExportFigures]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
         db = firestore_client(stack)
@@ -77,6 +78,9 @@ def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, ExportFigur
         progress(f"closings: a day of {CLOSING_ORDERS:,} orders closed, against reading its entries bare")
         closing = measure_closings(db)
 
+        progress(f"statements: a week of {STATEMENT_ORDERS:,} bulk-loaded orders, against reading them bare")
+        statement = measure_statements(stack, db, progress)
+
         # last: its 100 000 orders would slow every later query of the emulator over `orders`
         progress(f"exports: CSV of {EXPORT_ORDERS:,} bulk-loaded orders through the API, against a bare stream")
         exports = measure_exports(stack, db, progress)
@@ -86,14 +90,15 @@ def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, ExportFigur
     measurements = Measurements(
         latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
     )
-    return measurements, journal, closing, exports
+    return measurements, journal, closing, statement, exports
 
 
 def main() -> int:
-    measurements, journal, closing, exports = measure()
+    measurements, journal, closing, statement, exports = measure()
     report(measurements)
     record_journal(journal)  # after the report, which writes results.json afresh
     record_closings(closing)
+    record_statements(statement)
     record_exports(exports)
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify
