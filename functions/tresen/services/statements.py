@@ -47,12 +47,12 @@ def object_name(store_id: str, statement_id: str, name: str) -> str:
 def business_days(store: Store, first: date, last: date) -> tuple[datetime, datetime]:
     """[05:00 of `first`, 05:00 after `last`) store time, in UTC: the closings' business days."""
     if first > last:
-        raise DomainError("validation_failed", "`from` is after `to`.", [FieldError("body.to", "before from")])
+        raise DomainError("validation_failed", "`from` is after `to`.", [FieldError("to", "before from")])
     if (last - first).days + 1 > MAX_DAYS:
         raise DomainError(
             "validation_failed",
             f"A statement covers at most {MAX_DAYS} days.",
-            [FieldError("body.to", f"more than {MAX_DAYS} days after from")],
+            [FieldError("to", f"more than {MAX_DAYS} days after from")],
         )
     start = datetime.combine(first, BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
