@@ -42,6 +42,7 @@ UNKNOWN = {
     "code": "giftcard_not_found",
     "seq": "entry_not_found",
     "z": "closing_not_found",
+    "statement": "statement_not_found",
 }
 
 
