@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import date
 
 from pydantic import ConfigDict, Field
-from werkzeug.wsgi import wrap_file
 from werkzeug.wrappers import Response
+from werkzeug.wsgi import wrap_file
 
 from ..adapters.backend import Backend
 from ..services.downloads import Download
