@@ -13,6 +13,7 @@ import time
 import uuid
 from urllib.parse import parse_qsl, urlparse
 
+import stripe
 from stripe._http_client import HTTPClient
 
 STRIPE_SECRET = "whsec_stripe_dev"
@@ -26,6 +27,8 @@ class FakeStripe(HTTPClient):
         self.calls: list[dict] = []
         self.refunds: list[dict] = []  # every Refund object, oldest first (ours and the dashboard's)
         self.page_size = page_size  # at most this many per list page, whatever `limit` asks
+        self.balance_transactions: dict[str, list[dict]] = {}  # payout id → its transactions, newest first
+        self.unreachable = 0  # the next this many requests fail as a dropped connection would
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         parsed = urlparse(url)
@@ -35,6 +38,11 @@ class FakeStripe(HTTPClient):
             {"method": method, "path": path, "fields": fields, "idempotency_key": headers.get("Idempotency-Key")}
         )
         n = f"{len(self.calls)}_{uuid.uuid4().hex[:10]}"  # unique across tests, like Stripe's ids
+        if self.unreachable:
+            self.unreachable -= 1
+            raise stripe.APIConnectionError("Could not connect to Stripe (fake)")
+        if method == "get" and path == "/v1/balance_transactions":
+            return json.dumps(self.balance_page(fields)), 200, {"Request-Id": f"req_{n}"}
         if method == "get" and path == "/v1/refunds":
             return json.dumps(self.refund_page(fields)), 200, {"Request-Id": f"req_{n}"}
         if path == "/v1/payment_intents":
@@ -93,6 +101,46 @@ class FakeStripe(HTTPClient):
             matching = matching[[r["id"] for r in matching].index(query["starting_after"]) + 1 :]
         size = min(int(query.get("limit", 10)), self.page_size)
         return {"object": "list", "data": matching[:size], "has_more": len(matching) > size, "url": "/v1/refunds"}
+
+    def pay_out(self, payout_id: str, charges: list[tuple[str, int, int]], refunds: list[tuple[dict, int]]) -> int:
+        """A payout of charges (intent id, amount, fee) and refunds (Refund object, fee): their
+        balance transactions with the payout's own, as Stripe lists them; returns the payout's amount."""
+        transactions = [
+            self.transaction(
+                "charge", amount, fee, {"id": charge_id(intent), "object": "charge", "payment_intent": intent}
+            )
+            for intent, amount, fee in charges
+        ]
+        transactions += [self.transaction("refund", -refund["amount"], fee, refund) for refund, fee in refunds]
+        net = sum(t["net"] for t in transactions)
+        transactions.append(self.transaction("payout", -net, 0, {"id": payout_id, "object": "payout"}))
+        self.balance_transactions[payout_id] = list(reversed(transactions))
+        return net
+
+    @staticmethod
+    def transaction(kind: str, amount: int, fee: int, source: dict) -> dict:
+        return {
+            "id": f"txn_{uuid.uuid4().hex[:24]}",
+            "object": "balance_transaction",
+            "amount": amount,
+            "currency": "eur",
+            "fee": fee,
+            "net": amount - fee,
+            "reporting_category": kind,
+            "source": source,  # as `expand[]=data.source` returns it
+            "status": "available",
+            "type": kind,
+        }
+
+    def balance_page(self, query: dict) -> dict:
+        """GET /v1/balance_transactions?payout=…: newest first, paginated like every Stripe list."""
+        assert query.get("expand[0]") == "data.source", query
+        matching = self.balance_transactions.get(query.get("payout"), [])
+        if "starting_after" in query:
+            matching = matching[[t["id"] for t in matching].index(query["starting_after"]) + 1 :]
+        size = min(int(query.get("limit", 10)), self.page_size)
+        page = matching[:size]
+        return {"object": "list", "data": page, "has_more": len(matching) > size, "url": "/v1/balance_transactions"}
 
     def close(self):
         pass

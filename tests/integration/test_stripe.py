@@ -83,18 +83,59 @@ def test_other_stripe_event_types_are_acknowledged_and_recorded_once(client, str
     )
 
 
-def test_stripe_payouts_are_stored_once(client, stripe_store, backend):
+def test_a_stripe_payout_is_matched_through_its_paginated_balance_transactions_once(client, stripe_store, backend):
+    """Three payments and a refund paid out; the third payment's own webhook comes after the payout.
+    Stripe first drops the connection (503, retried by Stripe), and pages the list two at a time."""
+    from tresen.services.payouts import matches_for
+
+    store_id, fake = stripe_store
+    fake.page_size = 2
+    orders = [
+        client.post(
+            f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
+        ).get_json()
+        for _ in range(3)
+    ]
+    intents = [order["payment"]["id"] for order in orders]
+    for intent in intents[:2]:
+        assert deliver(client, intent_event("succeeded", intent, 840)).status_code == 200
+    refunded = client.post(
+        f"/v1/stores/{store_id}/orders/{orders[0]['id']}/refunds",
+        json={"amount": 300},
+        headers=idem() | {"Authorization": f"Bearer {staff_token({store_id: 'owner'})}"},
+    )
+    assert refunded.status_code == 201, refunded.get_data(as_text=True)
     payout_id = f"po_{time.time_ns()}"
-    payout = {"id": payout_id, "object": "payout", "amount": 1530, "currency": "eur", "arrival_date": 1795564800}
-    payload = json.dumps({"id": f"evt_{payout_id}", "type": "payout.paid", "data": {"object": payout}}).encode()
+    amount = fake.pay_out(
+        payout_id, [(intent, 840, 25 + n) for n, intent in enumerate(intents)], [(fake.refunds[-1], 0)]
+    )
+    found = {"id": payout_id, "object": "payout", "amount": amount, "currency": "eur", "arrival_date": 1795564800}
+    payload = json.dumps({"id": f"evt_{payout_id}", "type": "payout.paid", "data": {"object": found}}).encode()
+
+    fake.unreachable = 1  # the list request fails as a dropped connection
+    dropped = deliver(client, payload)
+    assert (dropped.status_code, dropped.headers.get("Retry-After")) == (503, "1")
+    assert backend.docs.get(f"payouts/stripe:{payout_id}") is None
     assert deliver(client, payload).get_json()["duplicate"] is False
     assert deliver(client, payload).get_json()["duplicate"] is True
-    stored = backend.db.document(f"payouts/stripe:{payout_id}").get().to_dict()
-    assert (stored["amount"], stored["currency"], stored["arrival_date"], stored["items"]) == (
-        1530,
-        "EUR",
+    pages = [call for call in fake.calls if call["path"] == "/v1/balance_transactions" and "response_id" not in call]
+    assert len(pages) >= 3 and pages[-1]["fields"].get("starting_after")  # 5 transactions, 2 a page
+
+    assert deliver(client, intent_event("succeeded", intents[2], 840)).status_code == 200  # after its payout
+    matched = matches_for(backend.docs, "payment", intents)
+    assert [(matched[i]["payout_id"], matched[i]["fee"], matched[i]["net"]) for i in intents] == [
+        (payout_id, 25, 815),
+        (payout_id, 26, 814),
+        (payout_id, 27, 813),
+    ]
+    refund_id = fake.refunds[-1]["id"]
+    assert matches_for(backend.docs, "refund", [refund_id])[refund_id]["net"] == -300
+    stored = backend.docs.get(f"payouts/stripe:{payout_id}").data
+    assert (stored["amount"], stored["arrival_date"], stored["fee"], stored["item_count"]) == (
+        amount,
         "2026-11-25",
-        [],
+        78,
+        4,
     )
 
 

@@ -78,6 +78,17 @@ class StripeProvider:
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             raise ConnectionError(str(error)) from error  # transient: the webhook answers 503, Stripe retries
 
+    def payout_transactions(self, payout_id: str) -> list[dict[str, Any]]:
+        """The balance transactions a payout paid out, each with its source (the Charge or Refund)
+        expanded: Stripe's `payout.paid` names none of them."""
+        import stripe
+
+        try:
+            page = client().v1.balance_transactions.list({"payout": payout_id, "expand": ["data.source"], "limit": 100})
+            return [transaction.to_dict() for transaction in page.auto_paging_iter()]
+        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+            raise ConnectionError(str(error)) from error  # transient: the webhook answers 503, Stripe retries
+
 
 def reported_refund(refund: Mapping[str, Any]) -> ReportedRefund:
     """Our view of a Stripe Refund object. `metadata.tresen_refund_id` names a refund of ours only

@@ -35,6 +35,10 @@ def closing_path(store_id: str, z_number: int) -> str:
     return f"stores/{store_id}/closings/{z_number:09d}"
 
 
+def payout_path(provider: str, payout_id: str) -> str:
+    return f"payouts/{provider}:{payout_id}"
+
+
 def statement_path(store_id: str, statement_id: str) -> str:
     return f"stores/{store_id}/statements/{statement_id}"
 
@@ -87,8 +91,9 @@ class Writes:
         """Created once per provider event: a second delivery finds it and changes nothing."""
         self.creates[repo.event_path(provider, event_id)] = record
 
-    def payout(self, provider: str, payout: dict[str, Any]) -> None:
-        self.sets[f"payouts/{provider}:{payout['payout_id']}"] = payout
+    def payout(self, payout: dict[str, Any]) -> None:
+        """Created once: a second event about the same payout finds it."""
+        self.creates[payout_path(payout["provider"], payout["payout_id"])] = payout
 
     def passkey(self, store_id: str, doc: dict[str, Any]) -> None:
         self.sets[passkey_path(store_id)] = doc

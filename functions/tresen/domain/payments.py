@@ -57,7 +57,9 @@ class PayoutEvent:
     provider: str
     id: str
     type: str
-    payout: dict  # payout_id, arrival_date (ISO date), amount, currency, items [{payment_id, amount, fee}]
+    # payout_id, arrival_date (ISO date), amount, currency, items [{payment_id, refund_id?, amount, fee}]
+    # or None where the provider must be asked for them (Stripe)
+    payout: dict
 
 
 @dataclass(frozen=True)

@@ -302,6 +302,7 @@ class SandboxPaymentData(Inbound):
 
 class PayoutItem(Inbound):
     payment_id: Id
+    refund_id: ProviderId | None = None  # the provider's refund of that payment: `amount` is negative
     amount: PayoutCents
     fee: Cents
 

@@ -155,11 +155,12 @@ def stripe_event(body: dict) -> ProviderEvent:
 
 
 def stripe_payout(payout: m.StripePayoutIn) -> dict:
-    """Stripe's payout carries no items; the statements will fetch its balance transactions."""
+    """Stripe's payout names no items: `items: None` has them asked of Stripe (its balance
+    transactions) when the payout is recorded."""
     return {
         "payout_id": payout.id,
         "arrival_date": datetime.fromtimestamp(payout.arrival_date, UTC).date().isoformat(),
         "amount": payout.amount,
         "currency": payout.currency.upper(),
-        "items": [],
+        "items": None,
     }

@@ -144,19 +144,6 @@ def record_refund_made_at_provider(backend: Backend, provider_name: str, reporte
     return None
 
 
-def record_payout(backend: Backend, provider_name: str, event_id: str, payout: dict) -> EventOutcome:
-    """Keep a paid-out payout with its items for the statements, once per event."""
-    now = backend.now()
-    writes = Writes(PROVIDER)
-    writes.event_seen(provider_name, event_id, event_record("payout.paid", "processed", now))
-    writes.payout(provider_name, payout | {"provider": provider_name, "received_at": now})
-    try:
-        writes.commit_to(backend.docs)
-    except Conflict:
-        return EventOutcome(duplicate=True)
-    return EventOutcome()
-
-
 def expire_orders(backend: Backend, limit: int = 500) -> int:
     """Cancel online orders left unpaid past their window; returns how many were canceled."""
     now = backend.now()

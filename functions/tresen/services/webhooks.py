@@ -20,8 +20,8 @@ from .payments import (
     handle_payment_event,
     handle_refund_event,
     record_once,
-    record_payout,
 )
+from .payouts import record_payout
 
 RAW_KEPT = 900_000  # bytes of the body parked with the event: a Firestore document holds at most 1 MiB
 

@@ -1,0 +1,121 @@
+"""Payouts: a provider's `payout.paid`, its items matched to payments and refunds exactly once.
+
+The sandbox lists a payout's items in the event; for Stripe they are the payout's balance
+transactions, asked of Stripe (paginated) when the event comes. The match records are created in
+chunks below Firestore's 500 writes per commit, each create-only; the payout document and the
+event's record are committed last, together. So a crash between chunks leaves matches that a
+retry finds already made (same payout: nothing to do) and completes; a replayed or second event for
+the same payout finds the payout document and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from ..adapters import repository as repo
+from ..adapters.backend import Backend
+from ..adapters.payments import provider
+from ..adapters.transient import RetryLater
+from ..adapters.writes import Writes, payout_path
+from ..domain import payouts as po
+from .documents import Conflict, Documents
+from .order_changes import PROVIDER
+from .payments import EventOutcome, event_record
+
+log = logging.getLogger(__name__)
+CHUNK = 400  # match records per commit: below Firestore's 500 writes per batch
+COMMIT_ATTEMPTS = 3
+
+
+def match_path(kind: str, object_id: str) -> str:
+    return f"payout_matches/{po.match_id(kind, object_id)}"
+
+
+def payout_items(provider_name: str, payout: dict[str, Any]) -> tuple[list[po.PayoutItem], int]:
+    """(items, other transactions) of the payout: from the event, or asked of the provider."""
+    if payout.get("items") is not None:
+        return po.sandbox_items(payout["items"]), 0
+    return po.stripe_items(provider(provider_name).payout_transactions(payout["payout_id"]))
+
+
+def record_payout(backend: Backend, provider_name: str, event_id: str, payout: dict[str, Any]) -> EventOutcome:
+    """Keep a paid-out payout and match its items, once per payout whatever events come."""
+    docs, now = backend.docs, backend.now()
+    if repo.event_seen(docs, provider_name, event_id):
+        return EventOutcome(duplicate=True)
+    writes = Writes(PROVIDER)
+    writes.event_seen(provider_name, event_id, event_record("payout.paid", "processed", now))
+    if docs.get(payout_path(provider_name, payout["payout_id"])) is None:  # a second event for it only acknowledges
+        items, others = payout_items(provider_name, payout)
+        conflicts = match_all(docs, provider_name, payout, items, now)
+        writes.payout(po.payout_record(provider_name, payout, items, others, conflicts, now))
+    try:
+        writes.commit_to(docs)
+    except Conflict:
+        return EventOutcome(duplicate=True)
+    return EventOutcome()
+
+
+def match_all(docs: Documents, provider_name: str, payout: dict, items: list[po.PayoutItem], now) -> list[dict]:
+    """Create each item's match, chunk by chunk; the items another payout already claims are
+    returned as conflicts (and logged), never overwritten."""
+    conflicts: list[dict] = []
+    for start in range(0, len(items), CHUNK):
+        conflicts += match_chunk(docs, provider_name, payout, items[start : start + CHUNK], now)
+    for conflict in conflicts:
+        log.warning(
+            "payout %s of %s: %s %s is already matched to payout %s",
+            payout["payout_id"],
+            provider_name,
+            conflict["kind"],
+            conflict["object_id"],
+            conflict["claimed_by"],
+        )
+    return conflicts
+
+
+def match_chunk(docs: Documents, provider_name: str, payout: dict, items: list[po.PayoutItem], now) -> list[dict]:
+    for _ in range(COMMIT_ATTEMPTS):
+        existing = docs.get_all([match_path(item.kind, item.object_id) for item in items])
+        batch, conflicts, pending = docs.batch(), [], 0
+        for item, found in zip(items, existing, strict=True):
+            if found is None:
+                batch.create(match_path(item.kind, item.object_id), po.match_record(provider_name, payout, item, now))
+                pending += 1
+            elif found.data["payout_id"] != payout["payout_id"]:
+                conflicts.append(
+                    {"kind": item.kind, "object_id": item.object_id, "claimed_by": found.data["payout_id"]}
+                )
+        if not pending:
+            return conflicts
+        try:
+            batch.commit()
+            return conflicts
+        except Conflict:  # another delivery matched some of them meanwhile: look again
+            continue
+    raise RetryLater(f"payout {payout['payout_id']}: its matches kept changing")  # 503: the provider retries
+
+
+def matches_for(docs: Documents, kind: str, object_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """object id → its match record, for those a payout has paid out."""
+    ids = list(dict.fromkeys(object_ids))
+    found = docs.get_all([match_path(kind, object_id) for object_id in ids])
+    return {object_id: doc.data for object_id, doc in zip(ids, found, strict=True) if doc is not None}
+
+
+def payouts_between(docs: Documents, first: date, last: date) -> list[dict[str, Any]]:
+    """Payouts that arrived on the days first..last, oldest first (every provider)."""
+    found = docs.query(
+        "payouts",
+        where=[("arrival_date", ">=", first.isoformat()), ("arrival_date", "<=", last.isoformat())],
+        order_by=[("arrival_date", False)],
+    )
+    return [doc.data for doc in found]
+
+
+def matches_of_payout(docs: Documents, provider_name: str, payout_id: str) -> list[dict[str, Any]]:
+    found = docs.query("payout_matches", where=[("provider", "==", provider_name), ("payout_id", "==", payout_id)])
+    return [doc.data for doc in found]

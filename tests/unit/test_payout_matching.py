@@ -1,0 +1,106 @@
+"""Payout matching on the in-memory backend: every item matched once, whatever events come in —
+replays, a second event for the same payout, another payout claiming a payment, a payout of more
+items than one commit takes, and a crash between its commits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tresen.adapters.writes import Writes
+from tresen.domain.payments import PayoutEvent
+from tresen.domain.payouts import PAYMENT, REFUND, PayoutItem, stripe_items
+from tresen.services.payouts import matches_for, matches_of_payout, payouts_between
+from tresen.services.webhooks import handle_event
+
+
+def payout(payout_id: str, items: list[dict], arrival: str = "2026-11-20") -> dict:
+    amount = sum(item["amount"] - item["fee"] for item in items)
+    return {"payout_id": payout_id, "arrival_date": arrival, "amount": amount, "currency": "EUR", "items": items}
+
+
+def deliver(backend, event_id: str, body: dict):
+    return handle_event(backend, PayoutEvent("sandbox", event_id, "payout.paid", body), b"{}")
+
+
+ITEMS = [
+    {"payment_id": "pay_a", "amount": 1840, "fee": 53},
+    {"payment_id": "pay_b", "amount": 990, "fee": 29},
+    {"payment_id": "pay_a", "refund_id": "sbx_re_1", "amount": -300, "fee": 0},
+]
+
+
+def test_each_item_is_matched_with_its_fee_and_net_and_the_payout_sums_them(backend):
+    assert deliver(backend, "evt_1", payout("po_1", ITEMS)).duplicate is False
+    payments = matches_for(backend.docs, PAYMENT, ["pay_a", "pay_b", "pay_unknown"])
+    assert {k: (m["payout_id"], m["amount"], m["fee"], m["net"]) for k, m in payments.items()} == {
+        "pay_a": ("po_1", 1840, 53, 1787),
+        "pay_b": ("po_1", 990, 29, 961),
+    }
+    refunds = matches_for(backend.docs, REFUND, ["sbx_re_1"])
+    assert (refunds["sbx_re_1"]["payment_id"], refunds["sbx_re_1"]["net"]) == ("pay_a", -300)
+    [kept] = payouts_between(backend.docs, date(2026, 11, 20), date(2026, 11, 20))
+    assert (kept["amount"], kept["fee"], kept["item_count"], kept["conflicts"]) == (1787 + 961 - 300, 82, 3, [])
+    assert len(matches_of_payout(backend.docs, "sandbox", "po_1")) == 3
+
+
+def test_a_replay_or_a_second_event_for_the_same_payout_changes_nothing(backend):
+    deliver(backend, "evt_1", payout("po_1", ITEMS))
+    before = dict(backend.docs.get("payouts/sandbox:po_1").data)
+    assert deliver(backend, "evt_1", payout("po_1", ITEMS)).duplicate is True
+    assert deliver(backend, "evt_2", payout("po_1", ITEMS[:1])).duplicate is False  # acknowledged, once
+    assert deliver(backend, "evt_2", payout("po_1", ITEMS[:1])).duplicate is True
+    assert backend.docs.get("payouts/sandbox:po_1").data == before
+    assert len(matches_of_payout(backend.docs, "sandbox", "po_1")) == 3
+
+
+def test_a_payment_claimed_by_a_second_payout_stays_with_the_first_and_is_a_conflict(backend):
+    deliver(backend, "evt_1", payout("po_1", ITEMS[:1]))
+    deliver(backend, "evt_2", payout("po_2", [ITEMS[0], {"payment_id": "pay_c", "amount": 500, "fee": 15}]))
+    assert matches_for(backend.docs, PAYMENT, ["pay_a"])["pay_a"]["payout_id"] == "po_1"
+    assert matches_for(backend.docs, PAYMENT, ["pay_c"])["pay_c"]["payout_id"] == "po_2"
+    second = backend.docs.get("payouts/sandbox:po_2").data
+    assert second["conflicts"] == [{"kind": "payment", "object_id": "pay_a", "claimed_by": "po_1"}]
+
+
+def test_a_payout_of_more_items_than_one_commit_takes_matches_every_one(backend):
+    items = [{"payment_id": f"pay_{n:05d}", "amount": 100 + n, "fee": 3} for n in range(1001)]
+    deliver(backend, "evt_big", payout("po_big", items))
+    matched = matches_for(backend.docs, PAYMENT, [item["payment_id"] for item in items])
+    assert len(matched) == 1001 and matched["pay_01000"]["net"] == 1097
+    assert backend.docs.get("payouts/sandbox:po_big").data["item_count"] == 1001
+
+
+def test_a_crash_before_the_payout_is_kept_is_completed_by_the_retry_without_doubling(backend, monkeypatch):
+    items = [{"payment_id": f"pay_{n:05d}", "amount": 100, "fee": 3} for n in range(450)]
+    commit = Writes.commit_to
+    crashed = []
+
+    def crash_once(self, docs):
+        if not crashed:
+            crashed.append(True)
+            raise ConnectionError("instance stopped")
+        return commit(self, docs)
+
+    monkeypatch.setattr(Writes, "commit_to", crash_once)
+    with pytest.raises(ConnectionError):
+        deliver(backend, "evt_1", payout("po_1", items))
+    assert backend.docs.get("payouts/sandbox:po_1") is None  # not kept: the provider retries
+    assert deliver(backend, "evt_1", payout("po_1", items)).duplicate is False
+    kept = backend.docs.get("payouts/sandbox:po_1").data
+    assert (kept["item_count"], kept["conflicts"], kept["fee"]) == (450, [], 1350)
+    assert len(matches_of_payout(backend.docs, "sandbox", "po_1")) == 450
+
+
+def test_stripe_balance_transactions_become_items_and_the_payout_itself_is_left_out():
+    transactions = [
+        {"type": "charge", "amount": 1840, "fee": 56, "source": {"id": "ch_1", "payment_intent": "pi_1"}},
+        {"type": "refund", "amount": -300, "fee": 0, "source": {"id": "re_1", "payment_intent": "pi_1"}},
+        {"type": "adjustment", "amount": -1500, "fee": 0, "source": {"id": "du_1"}},
+        {"type": "payout", "amount": -1484, "fee": 0, "source": {"id": "po_1"}},
+    ]
+    assert stripe_items(transactions) == (
+        [PayoutItem(PAYMENT, "pi_1", "pi_1", 1840, 56), PayoutItem(REFUND, "re_1", "pi_1", -300, 0)],
+        1,
+    )
