@@ -47,6 +47,7 @@ def store_from_doc(store_id: str, doc: dict[str, Any]) -> Store:
         if hours is None
         else {day: [(span["from"], span["to"]) for span in spans] for day, spans in hours.items()},
         cors_origins=tuple(doc.get("cors_origins", ())),
+        address=tuple(doc.get("address", ())),
     )
 
 

@@ -47,6 +47,7 @@ class Store:
     # weekday → list of ("HH:MM", "HH:MM") intervals; None means always open.
     opening_hours: dict[str, list[tuple[str, str]]] | None = None
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    address: tuple[str, ...] = ()  # postal lines, printed on Z-reports and statements
 
     @property
     def zone(self) -> ZoneInfo:

@@ -333,7 +333,7 @@ def _report(closing: Mapping[str, Any], store: Mapping[str, Any], pages: int) ->
 
 
 def _header(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
-    address = [(str(store["address"]), TEXT, "")] if store.get("address") else []
+    address = [(line, TEXT, "") for line in store.get("address") or ()]
     pdf.masthead(
         [(_store_name(closing, store), 16, "B"), *address],
         [

@@ -140,7 +140,9 @@ def closing_pdf(call: Call):
     store_id = call.params["store"]
     closing = closings.closing_at(_backend().docs, store_id, z_number(call.params["z"]))
     store, _ = catalog_or_404(_backend(), store_id)
-    document = render_zreport(closing, {"id": store.id, "name": store.name, "timezone": store.timezone})
+    document = render_zreport(
+        closing, {"id": store.id, "name": store.name, "address": store.address, "timezone": store.timezone}
+    )
     name = f"z-report-{store_id}-{closing['z_number']:05d}.pdf"
     return Response(
         document, content_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}

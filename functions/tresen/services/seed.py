@@ -18,6 +18,7 @@ DEMO_STORE = Store(
     online_providers=("sandbox",),
     fulfilment_types=("pickup", "table"),
     opening_hours=None,  # always open
+    address=("Bahnhofstraße 1", "60311 Frankfurt am Main"),
 )
 
 DEMO_PRODUCTS = (

@@ -115,7 +115,7 @@ def build(backend: Backend, store: Store, first: date, last: date, statement_id:
         "to": last.isoformat(),
         "created_at": rfc3339(store.local(now)),
         "currency": store.currency,
-        "store": {"name": store.name, "address": list(getattr(store, "address", ())), "timezone": store.timezone},
+        "store": {"name": store.name, "address": list(store.address), "timezone": store.timezone},
     }
     return st.build_statement(
         head,
