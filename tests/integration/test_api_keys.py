@@ -276,6 +276,7 @@ def test_accounting_settings_default_then_set_and_journaled(client, store_id, ba
             "giftcard_liability": "1700",
             "tips": "1590",
             "provider_clearing": "1360",
+            "cash": "1000",
             "bank": "1200",
             "provider_fees": "4970",
         },
@@ -287,6 +288,7 @@ def test_accounting_settings_default_then_set_and_journaled(client, store_id, ba
             "giftcard_liability": "3500",
             "tips": "1370",
             "provider_clearing": "1460",
+            "cash": "1600",
             "bank": "1810",
             "provider_fees": "6855",
         }

@@ -193,6 +193,7 @@ def test_settings_default_to_skr03_without_numbers(backend):
         "giftcard_liability": "1700",
         "tips": "1590",
         "provider_clearing": "1360",
+        "cash": "1000",
         "bank": "1200",
         "provider_fees": "4970",
     }
@@ -206,6 +207,7 @@ def test_skr04_has_its_own_defaults_and_overrides_win():
         "giftcard_liability": "3500",
         "tips": "1370",
         "provider_clearing": "1460",
+        "cash": "1600",
         "bank": "1810",
         "provider_fees": "6855",
     }

@@ -41,6 +41,8 @@ DEFAULT_ACCOUNTS: dict[str, dict[str, str]] = {
     # What a payment provider owes us between a customer's payment and the payout: Geldtransit,
     # the standard transit account for money between two of the business's own accounts.
     "provider_clearing": {"SKR03": "1360", "SKR04": "1460"},
+    # Kasse: what is paid at the counter (on-site orders, gift cards sold at the counter).
+    "cash": {"SKR03": "1000", "SKR04": "1600"},
     # Bank (Guthaben bei Kreditinstituten): where payouts arrive.
     "bank": {"SKR03": "1200", "SKR04": "1800"},
     # The provider's fees: Nebenkosten des Geldverkehrs.
