@@ -338,6 +338,13 @@ def journal_pages(docs: Documents, store: Store, start: datetime, end: datetime)
     return pages_of(docs, f"stores/{store.id}/journal", within, [("at", False), ("seq", False)])
 
 
+def journal_entries(docs: Documents, store: Store, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    """The entries of [start, end) one by one, read a page at a time."""
+    for page in journal_pages(docs, store, start, end):
+        for doc in page:
+            yield doc.data
+
+
 def journal_in(docs: Documents, store: Store, start: datetime, end: datetime) -> Iterator[list[Row]]:
     for page in journal_pages(docs, store, start, end):
         yield [journal_row(doc.data) for doc in page]

@@ -12,7 +12,7 @@ same Idempotency-Key, the client gets the statement that was made, once).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,13 +26,15 @@ from ..adapters.transient import RetryLater
 from ..adapters.writes import Writes, statement_path
 from ..domain import statements as st
 from ..domain.catalog import BUSINESS_DAY_STARTS, Store
+from ..domain.datev import BookingCollector
 from ..domain.errors import DomainError, FieldError
 from ..domain.journal import JournalEvent
 from ..domain.signed_note import sign_note
 from .checkpoints import origin, register_signing_key
 from .csv_export import csv_document
+from .datev_export import datev_download
 from .documents import Documents
-from .exports import MAX_DAYS, pages_of
+from .exports import MAX_DAYS, journal_entries
 from .orders import catalog_or_404
 from .payouts import matches_for
 
@@ -57,14 +59,6 @@ def business_days(store: Store, first: date, last: date) -> tuple[datetime, date
     start = datetime.combine(first, BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
     return start, end
-
-
-def period_entries(docs: Documents, store: Store, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-    """The journal entries of the period, oldest first, read a page at a time."""
-    within = [("at", ">=", rfc3339(start)), ("at", "<", rfc3339(end))]
-    for page in pages_of(docs, f"stores/{store.id}/journal", within, [("at", False), ("seq", False)]):
-        for doc in page:
-            yield doc.data
 
 
 def closings_of(docs: Documents, store_id: str, first: date, last: date) -> list[dict[str, Any]]:
@@ -98,11 +92,14 @@ def payouts_named(docs: Documents, matches: list[Mapping[str, Any]]) -> list[dic
     return [found.data for found in docs.get_all(paths) if found]
 
 
-def build(backend: Backend, store: Store, first: date, last: date, statement_id: str, now: datetime) -> dict:
+def build(
+    backend: Backend, store: Store, first: date, last: date, statement_id: str, now: datetime
+) -> tuple[dict, BookingCollector]:
+    """The statement, and the DATEV bookings of its entries (collected in the same single read)."""
     docs = backend.docs
     start, end = business_days(store, first, last)
-    items = st.ProviderItems()
-    figures = st.statement_figures(items.gather(period_entries(docs, store, start, end)))
+    items, bookings = st.ProviderItems(), BookingCollector(store.id, store.zone)
+    figures = st.statement_figures(items.gather(bookings.gather(journal_entries(docs, store, start, end))))
     complete_refunds(docs, items)
     payment_matches = matches_for(docs, "payment", items.payments)
     refund_matches = matches_for(
@@ -117,7 +114,7 @@ def build(backend: Backend, store: Store, first: date, last: date, statement_id:
         "currency": store.currency,
         "store": {"name": store.name, "address": list(store.address), "timezone": store.timezone},
     }
-    return st.build_statement(
+    statement = st.build_statement(
         head,
         items,
         figures,
@@ -125,14 +122,19 @@ def build(backend: Backend, store: Store, first: date, last: date, statement_id:
         payouts_named(docs, [*payment_matches.values(), *refund_matches.values()]),
         closings_of(docs, store.id, first, last),
     )
+    return statement, bookings
 
 
-def statement_files(backend: Backend, store: Store, statement: Mapping[str, Any]) -> dict[str, bytes]:
+def statement_files(
+    backend: Backend, store: Store, statement: Mapping[str, Any], bookings: BookingCollector
+) -> dict[str, bytes]:
+    """JSON, CSV, PDF and DATEV. The DATEV file's period is the calendar days its bookings fall on:
+    the business days, and the night after the last of them up to 05:00."""
     from ..domain.statement_pdf import render_statement
-    from .datev_export import datev_export
 
     stem = f"statement-{store.id}-{statement['from']}-{statement['to']}"
-    datev = datev_export(backend, store.id, date.fromisoformat(statement["from"]), date.fromisoformat(statement["to"]))
+    first, last = date.fromisoformat(statement["from"]), date.fromisoformat(statement["to"])
+    datev = datev_download(backend, store, bookings, first, last + timedelta(days=1))
     datev_name = f"{stem}-datev{datev.filename[datev.filename.rfind('.') :]}"
     return {
         f"{stem}.json": st.statement_json(statement),
@@ -166,8 +168,8 @@ def create_statement(
     store, _ = catalog_or_404(backend, store_id)
     now = backend.now()
     statement_id = new_id("stm_")
-    statement = build(backend, store, first, last, statement_id, now)
-    files = statement_files(backend, store, statement)
+    statement, bookings = build(backend, store, first, last, statement_id, now)
+    files = statement_files(backend, store, statement, bookings)
     listed = [st.file_entry(name, content) for name, content in files.items()]
     manifest = st.manifest_bytes(statement_id, store_id, (statement["from"], statement["to"]), listed)
     verifier = backend.signer.verifier
