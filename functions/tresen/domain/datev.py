@@ -120,7 +120,8 @@ class BookingCollector:
         if sale:
             reference = data.get("invoice_number") or data.get("order_id", "")
             by_card = sale["gift_card_amount"]
-            taken = [(METHOD_ACCOUNT[sale["payment_method"]], sale["total"] - by_card), ("giftcard_liability", by_card)]
+            # cards first: they pay for the goods before a tip
+            taken = [("giftcard_liability", by_card), (METHOD_ACCOUNT[sale["payment_method"]], sale["total"] - by_card)]
             owed = [(revenue_role(v["rate"]), v["gross"]) for v in sale["vat"]]
             owed += [("tips", sale["tip"]), ("giftcard_liability", sale["giftcards_sold"])]
             self.add(paired(taken, owed), day, reference, f"Verkauf {reference}", key)
