@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ..adapters.backend import Backend
@@ -54,6 +54,16 @@ def list_closings(docs: Documents, store_id: str, limit: int, after_z: int = 0) 
         limit=limit + 1,
     )
     return [doc.data for doc in found[:limit]], len(found) > limit
+
+
+def closings_between(docs: Documents, store_id: str, first: date, last: date) -> list[dict[str, Any]]:
+    """The closings whose business day is one of first..last, by z number."""
+    found = docs.query(
+        f"stores/{store_id}/closings",
+        where=[("business_day", ">=", first.isoformat()), ("business_day", "<=", last.isoformat())],
+        order_by=[("business_day", False)],
+    )
+    return sorted((doc.data for doc in found), key=lambda closing: closing["z_number"])
 
 
 def entries_between(docs: Documents, store_id: str, first: int, last: int) -> list[dict[str, Any]]:

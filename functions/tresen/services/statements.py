@@ -31,6 +31,7 @@ from ..domain.errors import DomainError, FieldError
 from ..domain.journal import JournalEvent
 from ..domain.signed_note import sign_note
 from .checkpoints import origin, register_signing_key
+from .closings import closings_between
 from .csv_export import csv_document
 from .datev_export import datev_download
 from .documents import Documents
@@ -59,15 +60,6 @@ def business_days(store: Store, first: date, last: date) -> tuple[datetime, date
     start = datetime.combine(first, BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
     return start, end
-
-
-def closings_of(docs: Documents, store_id: str, first: date, last: date) -> list[dict[str, Any]]:
-    found = docs.query(
-        f"stores/{store_id}/closings",
-        where=[("business_day", ">=", first.isoformat()), ("business_day", "<=", last.isoformat())],
-        order_by=[("business_day", False)],
-    )
-    return sorted((doc.data for doc in found), key=lambda closing: closing["z_number"])
 
 
 def complete_refunds(docs: Documents, items: st.ProviderItems) -> None:
@@ -120,7 +112,7 @@ def build(
         figures,
         (payment_matches, refund_matches),
         payouts_named(docs, [*payment_matches.values(), *refund_matches.values()]),
-        closings_of(docs, store.id, first, last),
+        closings_between(docs, store.id, first, last),
     )
     return statement, bookings
 

@@ -1,0 +1,296 @@
+"""DSFinV-K: the cash-register export a German tax auditor asks for, built from closings.
+
+Every table, column, type, length and accuracy comes from the official description file shipped
+beside this module (`dsfinvk/index.xml`, DSFinV-K 2.x, with the GDPdU DTD it names), read once:
+the export writes all 20 tables it lists, header-only where Tresen has nothing to say (no TSE,
+terminals, agencies), and its own index.xml is that file unchanged.
+
+One store is one cash register (`Z_KASSE_ID` = the store id); each closing is one
+`cashpointclosing`. The receipts (Bonkopf) of a closing are its sales, refunds and gift cards
+sold at the counter, each numbered by its journal seq. A receipt's lines are the order's lines,
+a discount per VAT rate, the tip (`TrinkgeldAN`), gift cards sold (`MehrzweckgutscheinKauf`) and
+gift cards redeemed (`MehrzweckgutscheinEinloesung`, negative): its total is what was paid, by
+`Bar` (at the counter) or `ElZahlungsdienstleister` (online). A refund is a receipt of negative
+revenue per VAT rate (what it pays back onto a gift card undoes that much of its redemption). The closing's business
+cases, payment types, and VAT per receipt are sums over those lines, so every level adds up.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).with_name("dsfinvk")
+INDEX, DTD = DATA / "index.xml", DATA / "gdpdu-01-09-2004.dtd"
+TAXONOMY_VERSION = "2.4"
+
+# DSFinV-K 2.x value lists (Anhang: Geschäftsvorfalltypen, Zahlarten, Bontypen, USt-Schlüssel).
+GV_TYPES = (
+    "Anfangsbestand", "Umsatz", "Pfand", "PfandRueckzahlung", "MehrzweckgutscheinKauf",
+    "MehrzweckgutscheinEinloesung", "EinzweckgutscheinKauf", "EinzweckgutscheinEinloesung", "Forderungsentstehung",
+    "Forderungsaufloesung", "Anzahlungseinstellung", "Anzahlungsaufloesung", "Privateinlage", "Privatentnahme",
+    "Geldtransit", "DifferenzSollIst", "TrinkgeldAG", "TrinkgeldAN", "Auszahlung", "Einzahlung", "Rabatt",
+    "Aufschlag", "Lohnzahlung", "ZuschussEcht", "ZuschussUnecht",
+)  # fmt: skip
+PAYMENT_TYPES = ("Bar", "Unbar", "Keine", "ECKarte", "Kreditkarte", "ElZahlungsdienstleister", "GuthabenKarte")
+BON_TYPES = ("Beleg", "AVTransfer", "AVBestellung", "AVTraining", "AVBelegstorno", "AVBelegabbruch",
+             "AVSachbezug", "AVSonstige", "AVRechnung")  # fmt: skip
+VAT_KEYS = {"19": 1, "7": 2}  # Regelsteuersatz, ermäßigter Steuersatz
+NOT_TAXABLE = 5  # nicht steuerbar: tips to staff, multi-purpose vouchers sold and redeemed
+VAT_TABLE = ((1, "19.00", "Regelsteuersatz"), (2, "7.00", "Ermäßigter Steuersatz"), (5, "0.00", "Nicht steuerbar"))
+PAYMENT_TYPE = {"on_site": "Bar", "online": "ElZahlungsdienstleister"}
+CURRENCY = "EUR"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # AlphaNumeric | Numeric | Date
+    accuracy: int = 0  # Numeric: digits after the decimal comma
+    max_length: int | None = None  # AlphaNumeric
+
+
+@cache
+def tables() -> dict[str, tuple[Column, ...]]:
+    """file name → its columns in order, as the official index.xml defines them."""
+    found = {}
+    for table in ET.parse(INDEX).getroot().iter("Table"):
+        columns = []
+        for column in table.iter():
+            if column.tag not in ("VariablePrimaryKey", "VariableColumn"):
+                continue
+            kind = next(child.tag for child in column if child.tag in ("AlphaNumeric", "Numeric", "Date"))
+            accuracy = column.findtext("Numeric/Accuracy")
+            length = column.findtext("MaxLength")
+            columns.append(Column(column.findtext("Name"), kind, int(accuracy or 0), int(length) if length else None))
+        found[table.findtext("URL")] = tuple(columns)
+    return found
+
+
+def cell(column: Column, value: Any) -> str:
+    """A value as its column's type wants it: numbers with a decimal comma and the column's
+    accuracy, text in quotes (cut to its maximum length), nothing for None."""
+    if value is None:
+        return ""
+    if column.kind == "Numeric":
+        number = Decimal(value) / 100 if column.accuracy else Decimal(value)  # amounts are cents
+        return f"{number:.{column.accuracy}f}".replace(".", ",")
+    text = str(value)[: column.max_length] if column.max_length else str(value)
+    return '"' + text.replace('"', '""') + '"'
+
+
+def csv_lines(file: str, rows: Iterable[Mapping[str, Any]]) -> Iterable[str]:
+    columns = tables()[file]
+    for row in rows:
+        yield ";".join(cell(column, row.get(column.name)) for column in columns) + "\r\n"
+
+
+def heading(file: str) -> str:
+    return ";".join(column.name for column in tables()[file]) + "\r\n"
+
+
+def quantity(value: int) -> int:
+    """MENGE/FAKTOR have three decimals; `cell` takes cents-like hundredths for accuracies above 0,
+    so a count is given in hundredths too."""
+    return value * 100
+
+
+# -- What a closing holds ------------------------------------------------------------------------
+
+
+def line(bon: str, n: int, gv: str, text: str, gross: int, key: int, **more: Any) -> dict[str, Any]:
+    return {"BON_ID": bon, "POS_ZEILE": str(n), "GV_TYP": gv, "ARTIKELTEXT": text, "STK_BR": gross,
+            "MENGE": quantity(1), "FAKTOR": quantity(1), "INHAUS": "0", "P_STORNO": "0", "gross": gross,
+            "key": key} | more  # fmt: skip
+
+
+def allocate_tax(lines: list[dict], tax: int) -> list[int]:
+    """The VAT of a rate split over its lines in proportion to their gross, adding up exactly."""
+    total = sum(item["gross"] for item in lines)
+    shares = [round(tax * item["gross"] / total) if total else 0 for item in lines]
+    largest = max(range(len(lines)), key=lambda i: abs(lines[i]["gross"]))
+    shares[largest] += tax - sum(shares)
+    return shares
+
+
+def sale_lines(bon: str, sale: Mapping[str, Any], order: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The receipt's lines: the order's items (with a discount line per rate), tip, vouchers."""
+    lines: list[dict[str, Any]] = []
+    for rate in (row["rate"] for row in sale["vat"]):
+        of_rate = [item for item in order.get("lines", ()) if item.get("vat_rate") == rate]
+        group = [
+            line(bon, 0, "Umsatz", item.get("name") or item["product_id"], item["total"], VAT_KEYS[rate],
+                 ART_NR=item["product_id"], MENGE=quantity(item["quantity"]), STK_BR=item["unit_price"])
+            for item in of_rate
+        ]  # fmt: skip
+        vat = next(row for row in sale["vat"] if row["rate"] == rate)
+        reduced = sum(item["gross"] for item in group) - vat["gross"]
+        if reduced:
+            group.append(line(bon, 0, "Rabatt", f"Rabatt {rate} %", -reduced, VAT_KEYS[rate]))
+        for item, tax in zip(group, allocate_tax(group, vat["tax"]), strict=True):
+            item["tax"] = tax
+        lines += group
+    for item in order.get("lines", ()):
+        if item.get("vat_rate") is None:
+            lines.append(line(bon, 0, "MehrzweckgutscheinKauf", item.get("name") or "Gutschein", item["total"],
+                              NOT_TAXABLE, GUTSCHEIN_NR=None))  # fmt: skip
+    if sale["tip"]:
+        lines.append(line(bon, 0, "TrinkgeldAN", "Trinkgeld", sale["tip"], NOT_TAXABLE))
+    if sale["gift_card_amount"]:
+        lines.append(line(bon, 0, "MehrzweckgutscheinEinloesung", "Gutschein", -sale["gift_card_amount"], NOT_TAXABLE))
+    for n, item in enumerate(lines, 1):
+        item["POS_ZEILE"] = str(n)
+        item.setdefault("tax", 0)
+    return lines
+
+
+def refund_lines(bon: str, refund: Mapping[str, Any]) -> list[dict[str, Any]]:
+    lines = [
+        line(bon, 0, "Umsatz", f"Erstattung {row['rate']} %", -row["gross"], VAT_KEYS[row["rate"]], tax=-row["tax"])
+        for row in refund.get("vat") or ()
+    ]
+    untaxed = refund["amount"] - sum(row["gross"] for row in refund.get("vat") or ())
+    if untaxed:
+        lines.append(line(bon, 0, "Umsatz", "Erstattung (nicht steuerbar)", -untaxed, NOT_TAXABLE))
+    if refund.get("giftcard_amount"):  # back onto the card that paid: the redemption undone
+        lines.append(line(bon, 0, "MehrzweckgutscheinEinloesung", "Erstattung auf Gutschein",
+                          refund["giftcard_amount"], NOT_TAXABLE))  # fmt: skip
+    for n, item in enumerate(lines, 1):
+        item["POS_ZEILE"] = str(n)
+        item.setdefault("tax", 0)
+    return lines
+
+
+@dataclass(frozen=True)
+class Receipt:
+    bon: str
+    number: int
+    at: str
+    lines: list[dict[str, Any]]
+    paid: dict[str, int]  # DSFinV-K payment type → amount (negative: paid back)
+
+
+def receipts(entries: Iterable[Mapping[str, Any]], orders: Mapping[str, Mapping[str, Any]]) -> list[Receipt]:
+    """The receipts of a closing's entries; `orders` by id for the sales' lines."""
+    found = []
+    for entry in entries:
+        data, seq = entry["data"], entry["seq"]
+        sale = data.get("sale")
+        if sale:
+            bon = data["order_id"]
+            money = sale["total"] - sale["gift_card_amount"]
+            lines = sale_lines(bon, sale, orders.get(bon, {}))
+            found.append(Receipt(bon, seq, entry["at"], lines, {PAYMENT_TYPE[sale["payment_method"]]: money}))
+        elif entry["type"] == "refund.created":
+            paid = {PAYMENT_TYPE[data["method"]]: -data.get("provider_amount", 0)}
+            found.append(Receipt(data["id"], seq, entry["at"], refund_lines(data["id"], data), paid))
+        elif entry["type"] == "giftcard.activate" and not data.get("order_id"):
+            bon = f"{data.get('card_id', 'gc')}-{seq}"
+            sold = [line(bon, 1, "MehrzweckgutscheinKauf", "Gutschein", data["amount"], NOT_TAXABLE, tax=0)]
+            found.append(Receipt(bon, seq, entry["at"], sold, {"Bar": data["amount"]}))
+    return found
+
+
+def closing_tables(
+    closing: Mapping[str, Any], store: Mapping[str, Any], found: list[Receipt]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table for one closing (the receipts of its entries)."""
+    z = {"Z_KASSE_ID": closing["store_id"], "Z_ERSTELLUNG": closing["closed_at"], "Z_NR": closing["z_number"]}
+    street, postcode, town = address_parts(store.get("address") or ())
+    business: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    payments: dict[str, int] = defaultdict(int)
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for receipt in found:
+        bon = z | {"BON_ID": receipt.bon}
+        total = sum(item["gross"] for item in receipt.lines)
+        rows["transactions.csv"].append(
+            bon
+            | {
+                "BON_NR": receipt.number,
+                "BON_TYP": "Beleg",
+                "BON_STORNO": "0",
+                "BON_START": receipt.at,
+                "BON_ENDE": receipt.at,
+                "UMS_BRUTTO": total,
+            }
+        )
+        per_key: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for item in receipt.lines:
+            rows["lines.csv"].append(z | {k: v for k, v in item.items() if k.isupper()})
+            rows["lines_vat.csv"].append(
+                bon
+                | {
+                    "POS_ZEILE": item["POS_ZEILE"],
+                    "UST_SCHLUESSEL": item["key"],
+                    "POS_BRUTTO": item["gross"],
+                    "POS_NETTO": item["gross"] - item["tax"],
+                    "POS_UST": item["tax"],
+                }
+            )
+            for totals in (per_key[item["key"]], business[(item["GV_TYP"], item["key"])]):
+                totals[0] += item["gross"]
+                totals[1] += item["tax"]
+        for key, (gross, tax) in sorted(per_key.items()):
+            rows["transactions_vat.csv"].append(
+                bon | {"UST_SCHLUESSEL": key, "BON_BRUTTO": gross, "BON_NETTO": gross - tax, "BON_UST": tax}
+            )
+        for kind, amount in receipt.paid.items():
+            if amount:
+                rows["datapayment.csv"].append(
+                    bon
+                    | {
+                        "ZAHLART_TYP": kind,
+                        "ZAHLART_NAME": kind,
+                        "ZAHLWAEH_CODE": CURRENCY,
+                        "ZAHLWAEH_BETRAG": amount,
+                        "BASISWAEH_BETRAG": amount,
+                    }
+                )
+                payments[kind] += amount
+    rows["businesscases.csv"] = [
+        z
+        | {
+            "GV_TYP": gv,
+            "GV_NAME": gv,
+            "UST_SCHLUESSEL": key,
+            "Z_UMS_BRUTTO": gross,
+            "Z_UMS_NETTO": gross - tax,
+            "Z_UST": tax,
+        }
+        for (gv, key), (gross, tax) in sorted(business.items())
+    ]
+    rows["payment.csv"] = [
+        z | {"ZAHLART_TYP": kind, "ZAHLART_NAME": kind, "Z_ZAHLART_BETRAG": amount}
+        for kind, amount in sorted(payments.items())
+    ]
+    rows["cash_per_currency.csv"] = [z | {"ZAHLART_WAEH": CURRENCY, "ZAHLART_BETRAG_WAEH": payments.get("Bar", 0)}]
+    bons = [receipt.bon for receipt in found]
+    rows["cashpointclosing.csv"] = [z | {
+        "Z_BUCHUNGSTAG": closing["business_day"], "TAXONOMIE_VERSION": TAXONOMY_VERSION,
+        "Z_START_ID": bons[0] if bons else None, "Z_ENDE_ID": bons[-1] if bons else None,
+        "NAME": store.get("name"), "STRASSE": street, "PLZ": postcode, "ORT": town, "LAND": "DEU",
+        "Z_SE_ZAHLUNGEN": sum(payments.values()), "Z_SE_BARZAHLUNGEN": payments.get("Bar", 0),
+    }]  # fmt: skip
+    rows["location.csv"] = [z | {"LOC_NAME": store.get("name"), "LOC_STRASSE": street, "LOC_PLZ": postcode,
+                                 "LOC_ORT": town, "LOC_LAND": "DEU"}]  # fmt: skip
+    rows["cashregister.csv"] = [z | {"KASSE_BRAND": "Tresen", "KASSE_MODELL": "Tresen (Cloud)",
+                                     "KASSE_SERIENNR": closing["store_id"], "KASSE_SW_BRAND": "Tresen",
+                                     "KASSE_SW_VERSION": TAXONOMY_VERSION, "KASSE_BASISWAEH_CODE": CURRENCY,
+                                     "KEINE_UST_ZUORDNUNG": "0"}]  # fmt: skip
+    rows["vat.csv"] = [z | {"UST_SCHLUESSEL": key, "UST_SATZ": int(Decimal(rate) * 100), "UST_BESCHR": name}
+                       for key, rate, name in VAT_TABLE]  # fmt: skip
+    return rows
+
+
+def address_parts(lines: Iterable[str]) -> tuple[str | None, str | None, str | None]:
+    """(street, postcode, town) from postal lines like ("Bahnhofstraße 1", "60311 Frankfurt am Main")."""
+    lines = list(lines)
+    street = lines[0] if lines else None
+    postcode, _, town = (lines[-1] if len(lines) > 1 else "").partition(" ")
+    return street, postcode or None, town or None
