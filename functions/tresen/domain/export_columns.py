@@ -114,6 +114,119 @@ COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
+# The GoBD data export's further tables, beside the feed's kinds: the same kind of definitions, so
+# that its index.xml describes every CSV from the columns it was written with.
+RECORD_COLUMNS: dict[str, dict[str, Any]] = {
+    **COLUMNS,
+    "order-lines": {
+        "order_id": str,
+        "invoice_number": str | None,
+        "line_id": str,
+        "product_id": str,
+        "name": str,
+        "kind": str,
+        "quantity": int,
+        "unit_price": int,
+        "vat_rate": str | None,
+        "total": int,
+        "options": str,
+    },
+    "closings": {
+        "z_number": int,
+        "business_day": str,
+        "closed_at": str,
+        "first_seq": int,
+        "last_seq": int,
+        "currency": str,
+        **VAT_COLUMNS,
+        "payments_on_site": int,
+        "payments_online": int,
+        "payments_giftcard": int,
+        "tips": int,
+        "refunds": int,
+        "voids": int,
+        "discounts": int,
+        "giftcards_sold": int,
+        "giftcards_redeemed": int,
+        "checkpoint_size": int,
+        "previous_hash": str,
+        "hash": str,
+    },
+    "payouts": {
+        "provider": str,
+        "payout_id": str,
+        "arrival_date": str,
+        "currency": str,
+        "amount": int,
+        "fee": int,
+        "item_count": int,
+        "store_items": int,
+        "store_amount": int,
+        "store_fee": int,
+    },
+}
+DAY_COLUMNS = ("business_day", "arrival_date")  # YYYY-MM-DD; every other time is RFC 3339 text
+
+
+def order_line_rows(order: Order) -> list[Row]:
+    return [
+        {
+            "order_id": order.id,
+            "invoice_number": order.invoice_number,
+            "line_id": line.id,
+            "product_id": line.product_id,
+            "name": line.name,
+            "kind": line.kind,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "vat_rate": line.vat_rate,
+            "total": line.total,
+            "options": ", ".join(option.name for option in line.options),
+        }
+        for line in order.lines
+    ]
+
+
+def closing_row(closing: Mapping[str, Any]) -> Row:
+    vat = {row["rate"]: row for row in closing["vat"]}
+    return {
+        "z_number": closing["z_number"],
+        "business_day": closing["business_day"],
+        "closed_at": closing["closed_at"],
+        "first_seq": closing["first_seq"],
+        "last_seq": closing["last_seq"],
+        "currency": closing["currency"],
+        **{f"{part}_{rate}": vat.get(rate, {}).get(part, 0) for rate in VAT_RATES for part in ("net", "vat", "gross")},
+        **{f"payments_{method}": amount for method, amount in closing["payments"].items()},
+        "tips": closing["tips"],
+        "refunds": closing["refunds"]["amount"],
+        "voids": closing["voids"]["amount"],
+        "discounts": closing["discounts"]["amount"],
+        "giftcards_sold": closing["giftcards"]["sold"],
+        "giftcards_redeemed": closing["giftcards"]["redeemed"],
+        "checkpoint_size": closing["checkpoint"]["size"],
+        "previous_hash": closing["previous_hash"],
+        "hash": closing["hash"],
+    }
+
+
+def payout_row(payout: Mapping[str, Any], items: Iterable[Mapping[str, Any]]) -> Row:
+    """A payout with the part of it that is one store's (a provider account may serve several)."""
+    items = list(items)
+    return {
+        "provider": payout["provider"],
+        "payout_id": payout["payout_id"],
+        "arrival_date": payout["arrival_date"],
+        "currency": payout["currency"],
+        "amount": payout["amount"],
+        "fee": payout.get("fee", 0),
+        "item_count": payout.get("item_count", 0),
+        "store_items": len(items),
+        "store_amount": sum(item["amount"] for item in items),
+        "store_fee": sum(item["fee"] for item in items),
+    }
+
+
 def local_time(moment: datetime | None, zone: ZoneInfo) -> str | None:
     return moment.astimezone(zone).replace(microsecond=0).isoformat() if moment else None
 

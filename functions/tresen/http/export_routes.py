@@ -18,7 +18,7 @@ from ..adapters.backend import Backend
 from ..domain.errors import DomainError, FieldError
 from ..domain.export_columns import COLUMNS, KINDS, Row
 from ..services import exports
-from ..services.csv_export import csv_document
+from ..services.csv_export import csv_cell, csv_document
 from .models import Model
 from .router import Call, route, staff
 
@@ -145,12 +145,7 @@ def csv_lines(rows: list[list[Any]]) -> str:
 
 
 def csv_rows(rows: list[Row]) -> bytes:
-    return csv_lines([[cell(value) for value in row.values()] for row in rows]).encode()
-
-
-def cell(value: Any) -> Any:
-    """None is an empty cell (the writer's own rule); an object (a journal entry's data) compact JSON."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, dict) else value
+    return csv_lines([[csv_cell(value) for value in row.values()] for row in rows]).encode()
 
 
 def jsonl_rows(rows: list[Row]) -> bytes:

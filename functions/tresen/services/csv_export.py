@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 def csv_document(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -13,3 +15,8 @@ def csv_document(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
+
+
+def csv_cell(value: Any) -> Any:
+    """None is an empty cell (the writer's own rule); an object (a journal entry's data) compact JSON."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, dict) else value
