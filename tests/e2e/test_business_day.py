@@ -5,6 +5,7 @@ key; a refund after the closing lands in the next one; `tresen verify` recompute
 from __future__ import annotations
 
 import subprocess
+import uuid
 from collections import defaultdict
 
 import pytest
@@ -27,7 +28,7 @@ def on_site_order(base: str, items: list[dict], tip: int = 0) -> dict:
         "tip": tip,
     }
     response = requests.post(
-        f"{base}/v1/stores/demo/orders", json=body, headers={"Idempotency-Key": f"e2e-{id(body)}"}, timeout=30
+        f"{base}/v1/stores/demo/orders", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=30
     )
     assert response.status_code == 201, response.text
     return response.json()

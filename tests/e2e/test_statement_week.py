@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from test_business_day import on_site_order
+from test_verifiable_journal import verified_text
 
 from merchant import Merchant, customer_order, pay_at_checkout
 from stack import RunningStack
@@ -30,21 +31,6 @@ ONE = [{"product_id": "croissant", "quantity": 1}]
 TWO = [{"product_id": "croissant", "quantity": 2}, {"product_id": "espresso", "quantity": 1}]
 
 
-def on_site_order(base: str, tip: int) -> dict:
-    body = {
-        "items": TWO,
-        "fulfilment": {"type": "pickup"},
-        "customer": {"name": "Ben", "email": "ben@example.com"},
-        "payment": {"method": "on_site"},
-        "tip": tip,
-    }
-    response = requests.post(
-        f"{base}/v1/stores/demo/orders", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=30
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def send_payout(base: str, payout: dict) -> None:
     event = {"id": f"evt_{uuid.uuid4().hex}", "type": "payout.paid", "created": int(time.time()), "data": payout}
     raw = json.dumps(event).encode()
@@ -53,28 +39,17 @@ def send_payout(base: str, payout: dict) -> None:
     assert response.status_code == 200, response.text
 
 
-def verified_note_text(note: str, vkey: str) -> str:
-    """The text of a C2SP signed note signed by `vkey`, checked independently of Tresen's code."""
-    name, key_id, key = vkey.split("+", 2)
-    text, signatures = note.rsplit("\n\n", 1)
-    line = next(line for line in signatures.splitlines() if line.startswith(f"\u2014 {name} "))
-    signed = base64.b64decode(line.rsplit(" ", 1)[1])
-    assert signed[:4].hex() == key_id
-    Ed25519PublicKey.from_public_bytes(base64.b64decode(key)[1:]).verify(signed[4:], (text + "\n").encode())
-    return text + "\n"
-
-
 def test_a_week_statement_matches_the_payout_ties_out_with_two_closings_and_its_files_verify():
     with RunningStack() as stack:
         base, shop, finance = stack.url, Merchant(stack.url), Merchant(stack.url, role="finance")
         owner = Merchant(stack.url, role="owner")
 
-        on_site_order(base, tip=150)
+        on_site_order(base, TWO, tip=150)
         paid_early = [pay_at_checkout(base, customer_order(base, TWO)) for _ in range(3)]
         refund = owner.post(f"/v1/stores/demo/orders/{paid_early[0]['id']}/refunds", {"amount": 200}, status=201)
         first = shop.post("/v1/stores/demo/closings", status=201)
         paid_late = [pay_at_checkout(base, customer_order(base, ONE)) for _ in range(2)]
-        on_site_order(base, tip=0)
+        on_site_order(base, TWO)
         second = shop.post("/v1/stores/demo/closings", status=201)
 
         fees = {p["payment"]["id"]: 25 + i for i, p in enumerate(paid_early)}
@@ -131,7 +106,7 @@ def test_a_week_statement_matches_the_payout_ties_out_with_two_closings_and_its_
 
         keys = requests.get(f"{base}/v1/journal/public-keys", timeout=30).json()
         vkey = next(k["vkey"] for k in keys if k["key_id"] == statement["key_id"])
-        text = verified_note_text(downloaded["manifest.sig"].decode(), vkey)
+        text = verified_text(downloaded["manifest.sig"].decode(), vkey)
         digest = base64.b64encode(hashlib.sha256(downloaded["manifest.json"]).digest()).decode()
         assert text.split("\n")[1:3] == [f"statement {made['id']}", digest]
 

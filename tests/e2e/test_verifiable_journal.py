@@ -28,15 +28,20 @@ def canonical(entry: dict) -> bytes:
     return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def signed_checkpoint(note: str, vkey: str) -> tuple[str, int, bytes]:
-    """(origin, size, root) of a note signed by the C2SP verifier key `vkey`, or an AssertionError."""
+def verified_text(note: str, vkey: str) -> str:
+    """The text of a C2SP signed note signed by the C2SP verifier key `vkey`, or an AssertionError."""
     name, key_id, key = vkey.split("+", 2)
     text, signatures = note.rsplit("\n\n", 1)
     line = next(line for line in signatures.splitlines() if line.startswith(f"\u2014 {name} "))
     signed = base64.b64decode(line.rsplit(" ", 1)[1])
     assert signed[:4].hex() == key_id
     Ed25519PublicKey.from_public_bytes(base64.b64decode(key)[1:]).verify(signed[4:], (text + "\n").encode())
-    origin, size, root = text.split("\n")[:3]
+    return text + "\n"
+
+
+def signed_checkpoint(note: str, vkey: str) -> tuple[str, int, bytes]:
+    """(origin, size, root) of a checkpoint signed by `vkey`, or an AssertionError."""
+    origin, size, root = verified_text(note, vkey).split("\n")[:3]
     return origin, int(size), base64.b64decode(root)
 
 

@@ -212,7 +212,7 @@ def test_every_route_admits_exactly_the_keys_of_its_scope(client, store_id, scop
     keyed = [r for r in ROUTES if r.access.key_scope == scope]
     assert {
         "journal:read": {CHECKPOINTS, CHECKPOINTS + "/latest", JOURNAL + "/entries/{seq}", JOURNAL + "/consistency"},
-        "exports:read": {EXPORT},
+        "exports:read": {EXPORT, *(EXPORT.replace("{kind}", kind) for kind in ("datev", "dsfinvk", "gobd"))},
     }[scope] == {r.path for r in keyed}
     other = next(s for s in SCOPES if s != scope)
     holding, lacking = create_key(client, store_id, [scope])["key"], create_key(client, store_id, [other])["key"]

@@ -45,51 +45,37 @@ def download(call: Call, exporter: Exporter) -> Response:
 
 
 ERRORS = ("unauthenticated", "forbidden", "store_not_found", "validation_failed")
+# kind → (what it is, the media type of a success, the module and function that make it)
+FILES = {
+    "datev": ("DATEV EXTF Buchungsstapel of a date range (a ZIP when it must be split)", "text/csv", "datev_export"),
+    "dsfinvk": ("DSFinV-K export of a date range: a ZIP with index.xml, its DTD and every table", "application/zip",
+                "dsfinvk_export"),
+    "gobd": ("GoBD Z3 data export of a date range: Tresen's records as CSV with a GDPdU index.xml", "application/zip",
+             "gobd_export"),
+}  # fmt: skip
 
 
-@route(
-    "GET",
-    "/v1/stores/{store}/export/datev",
-    summary="DATEV EXTF Buchungsstapel of a date range (a ZIP when it must be split)",
-    tag="staff",
-    access=EXPORTERS,
-    query=RangeQuery,
-    media_type="text/csv",
-    errors=ERRORS,
-)
-def datev(call: Call):
-    from ..services.datev_export import datev_export
+def file_export(kind: str, summary: str, media_type: str, maker: str) -> None:
+    """Declare `GET …/export/{kind}`, answered by `services.{maker}.{maker}` (imported on first use,
+    so a function that never serves it never loads it)."""
 
-    return download(call, datev_export)
+    def handler(call: Call):
+        from importlib import import_module
 
+        return download(call, getattr(import_module(f"..services.{maker}", __package__), maker))
 
-@route(
-    "GET",
-    "/v1/stores/{store}/export/dsfinvk",
-    summary="DSFinV-K export of a date range: a ZIP with index.xml, its DTD and every table",
-    tag="staff",
-    access=EXPORTERS,
-    query=RangeQuery,
-    media_type="application/zip",
-    errors=ERRORS,
-)
-def dsfinvk(call: Call):
-    from ..services.dsfinvk_export import dsfinvk_export
-
-    return download(call, dsfinvk_export)
+    handler.__name__ = f"export_{kind}"  # the OpenAPI operation id
+    route(
+        "GET",
+        f"/v1/stores/{{store}}/export/{kind}",
+        summary=summary,
+        tag="staff",
+        access=EXPORTERS,
+        query=RangeQuery,
+        media_type=media_type,
+        errors=ERRORS,
+    )(handler)
 
 
-@route(
-    "GET",
-    "/v1/stores/{store}/export/gobd",
-    summary="GoBD Z3 data export of a date range: Tresen's records as CSV with a GDPdU index.xml",
-    tag="staff",
-    access=EXPORTERS,
-    query=RangeQuery,
-    media_type="application/zip",
-    errors=ERRORS,
-)
-def gobd(call: Call):
-    from ..services.gobd_export import gobd_export
-
-    return download(call, gobd_export)
+for kind, (summary, media_type, maker) in FILES.items():
+    file_export(kind, summary, media_type, maker)

@@ -266,20 +266,26 @@ def export_range(backend: Backend, store_id: str, kind: str, first: date, last: 
 
 def local_days(first: date, last: date, store: Store) -> tuple[datetime, datetime]:
     """[start of `first`, start of the day after `last`) in the store's time zone, in UTC."""
+    return days_from(first, last, store, time(0), "query.")
+
+
+def days_from(first: date, last: date, store: Store, starts: time, where: str) -> tuple[datetime, datetime]:
+    """[`starts` on `first`, `starts` on the day after `last`) in the store's time zone, in UTC: at
+    most MAX_DAYS days; `where` prefixes the field a refusal names (`query.` for a query)."""
     if first > last:
-        raise DomainError("validation_failed", "`from` is after `to`.", [FieldError("query.to", "before from")])
+        raise DomainError("validation_failed", "`from` is after `to`.", [FieldError(f"{where}to", "before from")])
     if (last - first).days + 1 > MAX_DAYS:
         raise DomainError(
             "validation_failed",
-            f"An export covers at most {MAX_DAYS} days.",
-            [FieldError("query.to", f"more than {MAX_DAYS} days after from")],
+            f"A range covers at most {MAX_DAYS} days.",
+            [FieldError(f"{where}to", f"more than {MAX_DAYS} days after from")],
         )
     try:
-        start = datetime.combine(first, time(0), store.zone).astimezone(UTC)
-        end = datetime.combine(last + timedelta(days=1), time(0), store.zone).astimezone(UTC)
+        start = datetime.combine(first, starts, store.zone).astimezone(UTC)
+        end = datetime.combine(last + timedelta(days=1), starts, store.zone).astimezone(UTC)
     except OverflowError:  # the first or last day a datetime can hold
         raise DomainError(
-            "validation_failed", "No data at that date.", [FieldError("query.from", "out of range")]
+            "validation_failed", "No data at that date.", [FieldError(f"{where}from", "out of range")]
         ) from None
     return start, end
 

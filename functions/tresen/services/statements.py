@@ -27,7 +27,7 @@ from ..adapters.writes import Writes, statement_path
 from ..domain import statements as st
 from ..domain.catalog import BUSINESS_DAY_STARTS, Store
 from ..domain.datev import BookingCollector
-from ..domain.errors import DomainError, FieldError
+from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from ..domain.signed_note import sign_note
 from .checkpoints import origin, register_signing_key
@@ -35,7 +35,7 @@ from .closings import closings_between
 from .csv_export import csv_document
 from .datev_export import datev_download
 from .documents import Documents
-from .exports import MAX_DAYS, journal_entries
+from .exports import days_from, journal_entries
 from .orders import catalog_or_404
 from .payouts import matches_for
 
@@ -49,18 +49,7 @@ def object_name(store_id: str, statement_id: str, name: str) -> str:
 
 def business_days(store: Store, first: date, last: date) -> tuple[datetime, datetime]:
     """[05:00 of `first`, 05:00 after `last`) store time, in UTC: the closings' business days."""
-    if first > last:
-        raise DomainError("validation_failed", "`from` is after `to`.", [FieldError("to", "before from")])
-    if (last - first).days + 1 > MAX_DAYS:
-        raise DomainError(
-            "validation_failed",
-            f"A statement covers at most {MAX_DAYS} days.",
-            [FieldError("to", f"more than {MAX_DAYS} days after from")],
-        )
-    start = datetime.combine(first, BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), BUSINESS_DAY_STARTS, store.zone).astimezone(UTC)
-    return start, end
-
+    return days_from(first, last, store, BUSINESS_DAY_STARTS, "")
 
 def complete_refunds(docs: Documents, items: st.ProviderItems) -> None:
     """What the refund entries of the period do not say themselves: the provider, the provider's
