@@ -93,8 +93,10 @@ def test_unknown_payments_are_parked_once_for_an_operator(client, backend):
     )
 
 
-def test_payouts_are_stored_once_for_the_statements(client, backend):
-    payout_id = f"po_{uuid.uuid4().hex}"
+def test_payouts_are_stored_once_with_their_items_matched(client, backend):
+    from tresen.services.payouts import matches_for
+
+    payout_id, paid = f"po_{uuid.uuid4().hex}", [f"pay_sbx_{uuid.uuid4().hex}" for _ in range(2)]
     event = {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": "payout.paid",
@@ -105,16 +107,19 @@ def test_payouts_are_stored_once_for_the_statements(client, backend):
             "amount": 1530,
             "currency": "EUR",
             "items": [
-                {"payment_id": "pay_sbx_a", "amount": 1000, "fee": 25},
-                {"payment_id": "pay_sbx_b", "amount": 580, "fee": 25},
+                {"payment_id": paid[0], "amount": 1000, "fee": 25},
+                {"payment_id": paid[1], "amount": 580, "fee": 25},
             ],
         },
     }
     assert deliver(client, event).get_json()["duplicate"] is False
     assert deliver(client, event).get_json()["duplicate"] is True
     stored = backend.db.document(f"payouts/sandbox:{payout_id}").get().to_dict()
-    assert (stored["amount"], stored["arrival_date"], [i["fee"] for i in stored["items"]]) == (
+    assert (stored["amount"], stored["arrival_date"], stored["fee"], stored["item_count"]) == (
         1530,
         "2026-11-25",
-        [25, 25],
+        50,
+        2,
     )
+    matched = matches_for(backend.docs, "payment", paid)
+    assert [(matched[p]["payout_id"], matched[p]["net"]) for p in paid] == [(payout_id, 975), (payout_id, 555)]
