@@ -25,7 +25,7 @@ STORE_ID = "statements"
 BATCH = 500
 LOADERS = 8
 FIRST_ORDER_AT = datetime(2026, 6, 1, 6, tzinfo=UTC)  # Monday, 08:00 in Frankfurt
-SPACING = timedelta(seconds=20)  # 30 000 orders over just under a week
+SPACING = timedelta(seconds=19)  # 30 000 orders from Monday 08:00 to Sunday 22:20
 FIRST_DAY, LAST_DAY = date(2026, 6, 1), date(2026, 6, 7)
 VAT = [{"rate": "7", "net": 542, "tax": 38, "gross": 580}, {"rate": "19", "net": 218, "tax": 42, "gross": 260}]
 

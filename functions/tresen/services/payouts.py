@@ -28,6 +28,7 @@ from .payments import EventOutcome, event_record
 log = logging.getLogger(__name__)
 CHUNK = 400  # match records per commit: below Firestore's 500 writes per batch
 COMMIT_ATTEMPTS = 3
+READ_CHUNK = 500  # documents per batched read
 
 
 def match_path(kind: str, object_id: str) -> str:
@@ -100,10 +101,15 @@ def match_chunk(docs: Documents, provider_name: str, payout: dict, items: list[p
 
 
 def matches_for(docs: Documents, kind: str, object_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """object id → its match record, for those a payout has paid out."""
+    """object id → its match record, for those a payout has paid out; read READ_CHUNK at a time,
+    so that a statement of thirty thousand payments makes many reads each well within its deadline."""
     ids = list(dict.fromkeys(object_ids))
-    found = docs.get_all([match_path(kind, object_id) for object_id in ids])
-    return {object_id: doc.data for object_id, doc in zip(ids, found, strict=True) if doc is not None}
+    matched = {}
+    for start in range(0, len(ids), READ_CHUNK):
+        chunk = ids[start : start + READ_CHUNK]
+        found = docs.get_all([match_path(kind, object_id) for object_id in chunk])
+        matched.update({object_id: doc.data for object_id, doc in zip(chunk, found, strict=True) if doc is not None})
+    return matched
 
 
 def payouts_between(docs: Documents, first: date, last: date) -> list[dict[str, Any]]:
