@@ -91,3 +91,10 @@ def test_queries_filter_order_limit_and_page(docs, root):
     rest = docs.query(root, order_by=[("at", True), ("n", True)], start_after=page[-1].data, limit=10)
     assert [d.data["n"] for d in page + rest] == [5, 4, 3, 2, 1, 0]
     assert [d and d.id for d in docs.get_all([f"{root}/d2", f"{root}/none"])] == ["d2", None]
+
+
+def test_a_query_reads_only_the_fields_asked_for_nested_as_they_were(docs, root):
+    entry = {"seq": 1, "type": "order.paid", "data": {"sale": {"total": 840}, "lines": [1, 2], "order_id": "o1"}}
+    commit(docs, ("create", f"{root}/e1", entry))
+    [found] = docs.query(root, order_by=[("seq", False)], fields=["seq", "data.sale", "data.order_id", "data.none"])
+    assert found.data == {"seq": 1, "data": {"sale": {"total": 840}, "order_id": "o1"}}

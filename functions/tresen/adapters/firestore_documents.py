@@ -34,10 +34,13 @@ class FirestoreDocuments:
         limit: int | None = None,
         start_after: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[Doc]:
         from google.cloud.firestore import FieldFilter, Query
 
         query = self.db.collection(collection)
+        if fields is not None:
+            query = query.select(list(fields))
         for field, op, value in where:
             query = query.where(filter=FieldFilter(field, op, value))
         for field, descending in order_by:

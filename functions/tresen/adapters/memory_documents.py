@@ -26,6 +26,21 @@ OPERATORS = {
 MISSING = object()
 
 
+def projected(data: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """Only the dotted paths `fields` of `data`, nested as they were (as Firestore's select)."""
+    kept: dict[str, Any] = {}
+    for path in fields:
+        value = field_value(data, path)
+        if value is MISSING:
+            continue
+        *parents, last = path.split(".")
+        into = kept
+        for name in parents:
+            into = into.setdefault(name, {})
+        into[last] = value
+    return kept
+
+
 class MemoryDocuments:
     def __init__(self):
         self._docs: dict[str, tuple[dict[str, Any], int]] = {}
@@ -48,6 +63,7 @@ class MemoryDocuments:
         limit: int | None = None,
         start_after: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[Doc]:
         depth = collection.count("/") + 1
         with self._lock:
@@ -63,7 +79,8 @@ class MemoryDocuments:
             found.sort(key=lambda doc, field=field: sort_key(doc, field), reverse=descending)
         if start_after is not None:
             found = [doc for doc in found if after(doc, start_after, order_by)]
-        return found[:limit] if limit is not None else found
+        found = found[:limit] if limit is not None else found
+        return found if fields is None else [Doc(d.path, projected(d.data, fields), d.version) for d in found]
 
     def batch(self) -> MemoryBatch:
         return MemoryBatch(self)

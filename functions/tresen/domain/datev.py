@@ -97,6 +97,24 @@ def revenue_role(rate: str) -> str:
     return f"revenue_{rate}"
 
 
+# What `BookingCollector.book` reads of an entry.
+BOOKING_FIELDS = (
+    "seq",
+    "at",
+    "type",
+    "data.sale",
+    "data.invoice_number",
+    "data.order_id",
+    "data.id",
+    "data.amount",
+    "data.vat",
+    "data.method",
+    "data.provider_amount",
+    "data.giftcard_amount",
+    "data.card_id",
+)
+
+
 @dataclass
 class BookingCollector:
     """The bookings of journal entries, collected as they stream past (`gather`)."""

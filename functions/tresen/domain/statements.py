@@ -47,6 +47,22 @@ CSV_COLUMNS = (
 )
 
 
+# What `ProviderItems.gather` reads of an entry.
+ITEM_FIELDS = (
+    "seq",
+    "at",
+    "type",
+    "data.payment_id",
+    "data.order_id",
+    "data.invoice_number",
+    "data.provider",
+    "data.amount",
+    "data.id",
+    "data.provider_amount",
+    "data.provider_refund_id",
+)
+
+
 @dataclass
 class ProviderItems:
     """The provider payments and refunds of a period, gathered while its entries stream past."""

@@ -35,7 +35,7 @@ def datev_export(backend: Backend, store_id: str, first: date, last: date) -> Do
     store, _ = catalog_or_404(backend, store_id)
     start, end = local_days(first, last, store)
     collector = datev.BookingCollector(store.id, store.zone)
-    for _ in collector.gather(journal_entries(backend.docs, store, start, end)):
+    for _ in collector.gather(journal_entries(backend.docs, store, start, end, list(datev.BOOKING_FIELDS))):
         pass
     return datev_download(backend, store, collector, first, last)
 

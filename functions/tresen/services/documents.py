@@ -68,7 +68,10 @@ class Documents(Protocol):
         limit: int | None = None,
         start_after: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[Doc]:
-        """`timeout` bounds a scan of a whole collection; without it a query is bounded like any read."""
+        """`timeout` bounds a scan of a whole collection; without it a query is bounded like any read.
+        `fields` (dotted paths) reads only those parts of each document: what a long scan does not
+        need is neither sent nor decoded."""
 
     def batch(self) -> Batch: ...

@@ -290,13 +290,21 @@ def days_from(first: date, last: date, store: Store, starts: time, where: str) -
     return start, end
 
 
-def pages_of(docs: Documents, collection: str, where: list[Filter], order_by: list[Order]) -> Iterator[list[Doc]]:
+def pages_of(
+    docs: Documents, collection: str, where: list[Filter], order_by: list[Order], fields: list[str] | None = None
+) -> Iterator[list[Doc]]:
     """A query read STREAM_PAGE documents at a time, each page starting after the last document of
     the one before: a cursor, not an offset (an offset reads, and bills, everything it skips)."""
     start = None
     while True:
         page = docs.query(
-            collection, where=where, order_by=order_by, limit=STREAM_PAGE, start_after=start, timeout=PAGE_TIMEOUT
+            collection,
+            where=where,
+            order_by=order_by,
+            limit=STREAM_PAGE,
+            start_after=start,
+            timeout=PAGE_TIMEOUT,
+            fields=fields,
         )
         if page:
             yield page
@@ -338,15 +346,19 @@ def refunds_in(docs: Documents, store: Store, start: datetime, end: datetime) ->
         yield [refund_row(repo.refund_from_doc(doc.data), store.currency, store.zone) for doc in page]
 
 
-def journal_pages(docs: Documents, store: Store, start: datetime, end: datetime) -> Iterator[list[Doc]]:
+def journal_pages(
+    docs: Documents, store: Store, start: datetime, end: datetime, fields: list[str] | None = None
+) -> Iterator[list[Doc]]:
     """Entries by time: `at` is RFC 3339 in UTC with a fixed form, so its text sorts as its time."""
     within = [("at", ">=", rfc3339(start)), ("at", "<", rfc3339(end))]
-    return pages_of(docs, f"stores/{store.id}/journal", within, [("at", False), ("seq", False)])
+    return pages_of(docs, f"stores/{store.id}/journal", within, [("at", False), ("seq", False)], fields)
 
 
-def journal_entries(docs: Documents, store: Store, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-    """The entries of [start, end) one by one, read a page at a time."""
-    for page in journal_pages(docs, store, start, end):
+def journal_entries(
+    docs: Documents, store: Store, start: datetime, end: datetime, fields: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The entries of [start, end) one by one (only `fields` of each, if given), a page at a time."""
+    for page in journal_pages(docs, store, start, end, fields):
         for doc in page:
             yield doc.data
 

@@ -26,7 +26,8 @@ from ..adapters.transient import RetryLater
 from ..adapters.writes import Writes, statement_path
 from ..domain import statements as st
 from ..domain.catalog import BUSINESS_DAY_STARTS, Store
-from ..domain.datev import BookingCollector
+from ..domain.closings import FIGURE_FIELDS
+from ..domain.datev import BOOKING_FIELDS, BookingCollector
 from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from ..domain.signed_note import sign_note
@@ -41,6 +42,8 @@ from .payouts import matches_for
 
 log = logging.getLogger(__name__)
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+# Only what the statement reads of each entry: an order's lines and customer stay in Firestore.
+ENTRY_FIELDS = sorted({*FIGURE_FIELDS, *st.ITEM_FIELDS, *BOOKING_FIELDS})
 
 
 def object_name(store_id: str, statement_id: str, name: str) -> str:
@@ -50,6 +53,7 @@ def object_name(store_id: str, statement_id: str, name: str) -> str:
 def business_days(store: Store, first: date, last: date) -> tuple[datetime, datetime]:
     """[05:00 of `first`, 05:00 after `last`) store time, in UTC: the closings' business days."""
     return days_from(first, last, store, BUSINESS_DAY_STARTS, "")
+
 
 def complete_refunds(docs: Documents, items: st.ProviderItems) -> None:
     """What the refund entries of the period do not say themselves: the provider, the provider's
@@ -80,7 +84,8 @@ def build(
     docs = backend.docs
     start, end = business_days(store, first, last)
     items, bookings = st.ProviderItems(), BookingCollector(store.id, store.zone)
-    figures = st.statement_figures(items.gather(bookings.gather(journal_entries(docs, store, start, end))))
+    entries = journal_entries(docs, store, start, end, ENTRY_FIELDS)
+    figures = st.statement_figures(items.gather(bookings.gather(entries)))
     complete_refunds(docs, items)
     payment_matches = matches_for(docs, "payment", items.payments)
     refund_matches = matches_for(
