@@ -106,4 +106,7 @@ class FirestoreBatch(Batch):
 
 
 def as_doc(snapshot) -> Doc:
-    return Doc(snapshot.reference.path, snapshot.to_dict(), snapshot.update_time)
+    # `to_dict()` deep-copies the decoded document so that callers cannot change the snapshot; this
+    # snapshot is dropped right here, so its own dict is handed on instead (the copies took a third
+    # of a long scan's time).
+    return Doc(snapshot.reference.path, snapshot._data if snapshot.exists else None, snapshot.update_time)

@@ -41,12 +41,18 @@ def datev_export(backend: Backend, store_id: str, first: date, last: date) -> Do
 
 
 def datev_download(
-    backend: Backend, store: Store, collector: datev.BookingCollector, first: date, last: date
+    backend: Backend,
+    store: Store,
+    collector: datev.BookingCollector,
+    first: date,
+    last: date,
+    ours: frozenset[str] = frozenset(),
 ) -> Download:
-    """The file (or ZIP) of the collected bookings and of the payouts of `first`..`last`."""
+    """The file (or ZIP) of the collected bookings and of the payouts of `first`..`last`; `ours`
+    names payments already known to be this store's (they need not be read again)."""
     docs = backend.docs
     collector.resolve_references(invoices_of(docs, collector.refunded_orders))
-    bookings = collector.bookings + payout_bookings(docs, store.id, first, last)
+    bookings = collector.bookings + payout_bookings(docs, store.id, first, last, ours)
     settings = load_settings(backend, store.id)
     now = backend.now().astimezone(store.zone)
     files = [
@@ -73,17 +79,23 @@ def invoices_of(docs: Documents, order_ids: Iterable[str]) -> dict[str, str | No
     return {found.id: found.data.get("invoice_number") for found in docs.get_all(paths) if found}
 
 
-def payout_bookings(docs: Documents, store_id: str, first: date, last: date) -> list[datev.Booking]:
+def payout_bookings(
+    docs: Documents, store_id: str, first: date, last: date, ours: frozenset[str] = frozenset()
+) -> list[datev.Booking]:
     bookings = []
     for payout in payouts_between(docs, first, last):
-        items = matches_of_payout(docs, payout["provider"], payout["payout_id"])
-        ours = store_items(docs, store_id, items)
-        if ours:
-            bookings += datev.payout_bookings(payout, ours, store_id)
+        items = store_items(docs, store_id, matches_of_payout(docs, payout["provider"], payout["payout_id"]), ours)
+        if items:
+            bookings += datev.payout_bookings(payout, items, store_id)
     return bookings
 
 
-def store_items(docs: Documents, store_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items of a payout whose payment is this store's (a payment not known yet is no one's)."""
-    payments = docs.get_all([repo.payment_path(item["payment_id"]) for item in items])
-    return [item for item, found in zip(items, payments, strict=True) if found and found.data["store_id"] == store_id]
+def store_items(
+    docs: Documents, store_id: str, items: list[dict[str, Any]], ours: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """The items of a payout whose payment is this store's (a payment not known yet is no one's);
+    the payments in `ours` are known to be, the others are read."""
+    unknown = sorted({item["payment_id"] for item in items} - ours)
+    found = docs.get_all([repo.payment_path(payment_id) for payment_id in unknown]) if unknown else []
+    of_store = ours | {pid for pid, doc in zip(unknown, found, strict=True) if doc and doc.data["store_id"] == store_id}
+    return [item for item in items if item["payment_id"] in of_store]

@@ -120,7 +120,8 @@ def statement_files(
 
     stem = f"statement-{store.id}-{statement['from']}-{statement['to']}"
     first, last = date.fromisoformat(statement["from"]), date.fromisoformat(statement["to"])
-    datev = datev_download(backend, store, bookings, first, last + timedelta(days=1))
+    ours = frozenset(line["payment_id"] for line in statement["payments"])
+    datev = datev_download(backend, store, bookings, first, last + timedelta(days=1), ours)
     datev_name = f"{stem}-datev{datev.filename[datev.filename.rfind('.') :]}"
     return {
         f"{stem}.json": st.statement_json(statement),
