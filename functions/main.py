@@ -1,8 +1,11 @@
 """Deployable entry points: thin functions-framework functions over the one router.
 
-Each is deployed as its own function so that they scale, time out and are secured separately:
-`api` (customers and staff, public), `webhooks` (payment providers, public but signed) and `jobs`
-(private: only Cloud Scheduler may invoke it). Locally `tresen dev` serves `dev`, every path.
+Each is deployed as its own function so that they scale, time out and are secured separately
+(infra/): `customer_api` (the ordering page: menu, orders, receipts' proofs, the sandbox checkout),
+`staff_api` (the staff board and the journal), `webhooks` (payment providers: public but signed),
+`exports` (finance: exports, statements, API keys, accounting settings: long downloads, more memory)
+and `jobs` (private: only Cloud Scheduler may invoke it). Each answers 404 for the others' paths.
+Locally `tresen dev` serves `dev`, every path.
 """
 
 import functions_framework
@@ -14,13 +17,23 @@ settings()  # production refuses to start on a bad configuration (CONTRACT §1)
 
 
 @functions_framework.http
-def api(request):
-    return handle(request, "api")
+def customer_api(request):
+    return handle(request, "customer_api")
+
+
+@functions_framework.http
+def staff_api(request):
+    return handle(request, "staff_api")
 
 
 @functions_framework.http
 def webhooks(request):
     return handle(request, "webhooks")
+
+
+@functions_framework.http
+def exports(request):
+    return handle(request, "exports")
 
 
 @functions_framework.http

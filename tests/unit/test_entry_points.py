@@ -15,13 +15,68 @@ def routes_of(entry):
     return {(r.method, r.path) for r in app.router(entry).routes}
 
 
-def test_entry_points_split_the_routes():
-    api, webhooks, jobs = routes_of("api"), routes_of("webhooks"), routes_of("jobs")
-    assert ("POST", "/v1/stores/{store}/orders") in api
-    assert ("POST", "/v1/webhooks/{provider}") in webhooks and ("POST", "/v1/webhooks/{provider}") not in api
-    assert ("POST", "/v1/jobs/expire-orders") in jobs and ("POST", "/v1/jobs/expire-orders") not in api
-    assert ("GET", "/v1/health") in api & webhooks & jobs
-    assert api | webhooks | jobs == {(r.method, r.path) for r in ROUTES}
+# Each deployable unit and the routes it must serve: every route of the router exactly once, but
+# health and the OpenAPI document, which every unit answers.
+SERVED = {
+    "customer_api": {
+        "GET /v1/stores/{store}/menu",
+        "POST /v1/stores/{store}/orders",
+        "GET /v1/orders/{order}",
+        "GET /v1/orders/{order}/proof",
+        "POST /v1/giftcards/balance",
+        "GET /v1/sandbox/checkout/{payment}",
+        "POST /v1/sandbox/checkout/{payment}",
+    },
+    "webhooks": {"POST /v1/webhooks/{provider}"},
+    "exports": {
+        "GET /v1/stores/{store}/export/{kind}",
+        "GET /v1/stores/{store}/export/datev",
+        "GET /v1/stores/{store}/export/dsfinvk",
+        "GET /v1/stores/{store}/export/gobd",
+        "POST /v1/stores/{store}/statements",
+        "GET /v1/stores/{store}/statements/{statement}",
+        "POST /v1/stores/{store}/api-keys",
+        "GET /v1/stores/{store}/api-keys",
+        "DELETE /v1/stores/{store}/api-keys/{key_id}",
+        "GET /v1/stores/{store}/accounting",
+        "PUT /v1/stores/{store}/accounting",
+    },
+    "jobs": {
+        "POST /v1/jobs/expire-orders",
+        "POST /v1/jobs/checkpoints",
+        "POST /v1/jobs/close-due",
+        "POST /v1/jobs/giftcards",
+    },
+}
+EVERYWHERE = {"GET /v1/health", "GET /v1/openapi.json"}
+
+
+def test_each_entry_point_serves_exactly_its_routes():
+    everything = {f"{r.method} {r.path}" for r in ROUTES}
+    staff = everything - EVERYWHERE - set().union(*SERVED.values())
+    assert "POST /v1/stores/{store}/orders/{order}/refunds" in staff and "GET /v1/journal/public-keys" in staff
+    for entry, routes in {**SERVED, "staff_api": staff}.items():
+        assert {f"{m} {p}" for m, p in routes_of(entry)} == routes | EVERYWHERE, entry
+    assert set(app.ENTRY_POINTS) == {*SERVED, "staff_api"}
+
+
+@pytest.mark.parametrize("entry", ["customer_api", "staff_api", "webhooks", "exports", "jobs"])
+def test_another_units_path_is_a_404_problem(entry):
+    """Over the deployed function itself: a path of another unit is not found, health is served."""
+    import main
+
+    foreign = {
+        "customer_api": "/v1/webhooks/stripe",
+        "staff_api": "/v1/stores/demo/menu",
+        "webhooks": "/v1/stores/demo/orders",
+        "exports": "/v1/stores/demo/orders",
+        "jobs": "/v1/stores/demo/export/orders",
+    }[entry]
+    function = getattr(main, entry)
+    for path, status in ((foreign, 404), ("/v1/unknown", 404)):
+        request = EnvironBuilder(path=path, method="POST" if "webhooks" in path or "orders" in path else "GET")
+        answer = function(request.get_request())
+        assert (answer.status_code, answer.content_type) == (status, "application/problem+json"), (entry, path)
 
 
 @pytest.mark.parametrize(("trusted", "allowed"), [(False, False), (True, True)])

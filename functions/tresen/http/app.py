@@ -30,8 +30,10 @@ WEB_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|https?://\
 # secured separately). `jobs` is deployed private (Cloud Run IAM, invoked by Cloud Scheduler with
 # OIDC), so job routes trust their caller there; `tresen dev` serves everything (entry None).
 ENTRY_POINTS: dict[str, tuple[str, ...]] = {
-    "api": ("system", "customer", "staff", "journal", "sandbox"),
+    "customer_api": ("system", "customer", "sandbox"),
+    "staff_api": ("system", "staff", "journal"),
     "webhooks": ("system", "webhooks"),
+    "exports": ("system", "exports"),
     "jobs": ("system", "jobs"),
 }
 

@@ -80,7 +80,7 @@ class ExportPage(Model):
     "GET",
     "/v1/stores/{store}/export/{kind}",
     summary="Orders, payments, refunds, gift-card activities or journal entries: a change feed, or a date range",
-    tag="staff",
+    tag="exports",
     access=EXPORTERS,
     query=ExportQuery,
     response=ExportPage,

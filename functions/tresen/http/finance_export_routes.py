@@ -69,7 +69,7 @@ def file_export(kind: str, summary: str, media_type: str, maker: str) -> None:
         "GET",
         f"/v1/stores/{{store}}/export/{kind}",
         summary=summary,
-        tag="staff",
+        tag="exports",
         access=EXPORTERS,
         query=RangeQuery,
         media_type=media_type,
