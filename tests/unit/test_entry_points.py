@@ -46,6 +46,8 @@ SERVED = {
         "POST /v1/jobs/checkpoints",
         "POST /v1/jobs/close-due",
         "POST /v1/jobs/giftcards",
+        "POST /v1/jobs/sweep",
+        "POST /v1/jobs/verify",
     },
 }
 EVERYWHERE = {"GET /v1/health", "GET /v1/openapi.json"}

@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (register the routes)
     export_routes,
     finance_export_routes,
     giftcard_routes,
+    job_routes,
     journal_routes,
     key_routes,
     statement_routes,
