@@ -1,0 +1,72 @@
+locals {
+  # One function per entry point of ../functions/main.py. `public`: reachable from the internet
+  # (authentication happens in the app: tokens, API keys, provider signatures); jobs are internal
+  # and invocable by the scheduler's account only. `secrets`: what each may read, nothing more.
+  entry_points = {
+    customer_api = {
+      public  = true, memory = "512Mi", timeout = 30, min = 1, max = 40, concurrency = 40
+      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+    }
+    staff_api = {
+      public  = true, memory = "512Mi", timeout = 60, min = 1, max = 20, concurrency = 40
+      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+    }
+    webhooks = {
+      public  = true, memory = "512Mi", timeout = 60, min = 1, max = 40, concurrency = 40
+      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+    }
+    exports = {
+      public  = true, memory = "1Gi", timeout = 900, min = 0, max = 5, concurrency = 4
+      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+    }
+    jobs = {
+      public  = false, memory = "1Gi", timeout = 1800, min = 0, max = 3, concurrency = 1
+      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+    }
+  }
+  secret_env = {
+    "stripe-api-key"        = "STRIPE_API_KEY"
+    "stripe-webhook-secret" = "STRIPE_WEBHOOK_SECRET"
+    "giftcard-key"          = "TRESEN_GIFTCARD_KEY"
+  }
+  apis = [
+    "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com", "firestore.googleapis.com", "firebaserules.googleapis.com",
+    "storage.googleapis.com", "secretmanager.googleapis.com", "cloudkms.googleapis.com",
+    "cloudscheduler.googleapis.com", "iamcredentials.googleapis.com", "monitoring.googleapis.com",
+    "logging.googleapis.com",
+  ]
+}
+
+resource "google_project_service" "apis" {
+  for_each           = toset(local.apis)
+  service            = each.value
+  disable_on_destroy = false
+}
+
+resource "google_service_account" "function" {
+  for_each     = local.entry_points
+  account_id   = "tresen-${replace(each.key, "_", "-")}"
+  display_name = "Tresen ${each.key} (${var.environment})"
+}
+
+resource "google_service_account" "scheduler" {
+  account_id   = "tresen-scheduler"
+  display_name = "Tresen Cloud Scheduler: invokes the jobs function with OIDC"
+}
+
+# Firestore: read and write documents (the rules do not apply to the server's own account).
+resource "google_project_iam_member" "datastore_user" {
+  for_each = local.entry_points
+  project  = var.project_id
+  role     = "roles/datastore.user"
+  member   = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
+# Statements' download links are signed by the exports function's own account through IAM
+# signBlob (no key file exists), so it may make tokens for itself, and for nobody else.
+resource "google_service_account_iam_member" "exports_signs_urls" {
+  service_account_id = google_service_account.function["exports"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.function["exports"].email}"
+}

@@ -1,0 +1,61 @@
+variable "project_id" {
+  description = "The Google Cloud project Tresen runs in."
+  type        = string
+}
+
+variable "environment" {
+  description = "staging or production: production locks the archive bucket's retention for good."
+  type        = string
+
+  validation {
+    condition     = contains(["staging", "production"], var.environment)
+    error_message = "environment must be staging or production."
+  }
+}
+
+variable "region" {
+  description = "Every resource lives in Frankfurt."
+  type        = string
+  default     = "europe-west3"
+
+  validation {
+    condition     = var.region == "europe-west3"
+    error_message = "Tresen runs in europe-west3 (Frankfurt) only."
+  }
+}
+
+variable "lock_archive" {
+  description = "Lock the archive bucket's retention policy. IRREVERSIBLE: true in production only."
+  type        = bool
+}
+
+variable "archive_retention_years" {
+  description = "How long archived journal entries, checkpoints and statements cannot be deleted."
+  type        = number
+  default     = 11
+
+  validation {
+    condition     = var.archive_retention_years >= 11
+    error_message = "German retention rules (AO, HGB) need at least 10 years; Tresen keeps 11."
+  }
+}
+
+variable "public_url" {
+  description = "Where customers and staff reach Tresen (the Firebase Hosting site), for CORS and links."
+  type        = string
+}
+
+variable "secret_versions" {
+  description = "The pinned Secret Manager version of each secret (a new version is deployed by changing it here)."
+  type        = map(string)
+  default = {
+    "stripe-api-key"        = "1"
+    "stripe-webhook-secret" = "1"
+    "giftcard-key"          = "1"
+  }
+}
+
+variable "alert_email" {
+  description = "Where alerts go."
+  type        = string
+}
