@@ -8,6 +8,7 @@ of our own (Firestore unavailable) still propagate, so the provider retries thos
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from .payments import (
 )
 from .payouts import record_payout
 
+log = logging.getLogger(__name__)
 RAW_KEPT = 900_000  # bytes of the body parked with the event: a Firestore document holds at most 1 MiB
 
 
@@ -70,6 +72,8 @@ def park(backend: Backend, event: UnprocessableEvent, raw: bytes) -> EventOutcom
     )
     if not record_once(backend, event.provider, event.id, record):
         return EventOutcome(duplicate=True)
+    # infra/ alerts on this line: someone must look at the event (`tresen webhooks --unprocessable`)
+    log.warning("webhook %s %s parked as unprocessable: %s", event.provider, event.id, event.reason)
     return EventOutcome(unprocessable=event.reason)
 
 
