@@ -1,27 +1,29 @@
 locals {
+  # The start-up guard (functions/tresen/config.py) requires every secret in every function for now.
+  required_secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
   # One function per entry point of ../functions/main.py. `public`: reachable from the internet
   # (authentication happens in the app: tokens, API keys, provider signatures); jobs are internal
   # and invocable by the scheduler's account only. `secrets`: what each may read, nothing more.
   entry_points = {
     customer_api = {
       public  = true, memory = "512Mi", timeout = 30, min = 1, max = 40, concurrency = 40
-      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+      secrets = local.required_secrets
     }
     staff_api = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 20, concurrency = 40
-      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+      secrets = local.required_secrets
     }
     webhooks = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 40, concurrency = 40
-      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+      secrets = local.required_secrets
     }
     exports = {
       public  = true, memory = "1Gi", timeout = 900, min = 0, max = 5, concurrency = 4
-      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+      secrets = local.required_secrets
     }
     jobs = {
       public  = false, memory = "1Gi", timeout = 1800, min = 0, max = 3, concurrency = 1
-      secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
+      secrets = local.required_secrets
     }
   }
   secret_env = {
