@@ -1,29 +1,28 @@
 locals {
-  # The start-up guard (functions/tresen/config.py) requires every secret in every function for now.
-  required_secrets = ["stripe-api-key", "stripe-webhook-secret", "giftcard-key"]
   # One function per entry point of ../functions/main.py. `public`: reachable from the internet
   # (authentication happens in the app: tokens, API keys, provider signatures); jobs are internal
-  # and invocable by the scheduler's account only. `secrets`: what each may read, nothing more.
+  # and invocable by the scheduler's account only. `secrets`: what each may read, nothing more — the
+  # start-up guard's SECRETS_OF_ENTRY (functions/tresen/config.py) requires exactly these.
   entry_points = {
     customer_api = {
       public  = true, memory = "512Mi", timeout = 30, min = 1, max = 40, concurrency = 40
-      secrets = local.required_secrets
+      secrets = ["stripe-api-key", "giftcard-key"]
     }
     staff_api = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 20, concurrency = 40
-      secrets = local.required_secrets
+      secrets = ["stripe-api-key", "giftcard-key"]
     }
     webhooks = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 40, concurrency = 40
-      secrets = local.required_secrets
+      secrets = ["stripe-webhook-secret", "stripe-api-key", "giftcard-key"]
     }
     exports = {
       public  = true, memory = "1Gi", timeout = 900, min = 0, max = 5, concurrency = 4
-      secrets = local.required_secrets
+      secrets = []
     }
     jobs = {
       public  = false, memory = "1Gi", timeout = 1800, min = 0, max = 3, concurrency = 1
-      secrets = local.required_secrets
+      secrets = ["stripe-api-key", "giftcard-key"]
     }
   }
   secret_env = {

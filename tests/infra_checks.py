@@ -16,6 +16,8 @@ from typing import Any
 
 import hcl2
 
+from tresen.config import SECRETS, SECRETS_OF_ENTRY
+
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "europe-west3"
 MIN_RETENTION_YEARS = 11
@@ -142,9 +144,13 @@ def function_promises(tf: dict) -> list[str]:
     for secret in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "TRESEN_GIFTCARD_KEY"):
         if secret in plain:
             broken.append(f"{secret} must come from Secret Manager, not a plain environment variable")
-    mounted = locals_of(tf).get("secret_env", {})
-    if {unquote(v) for v in mounted.values()} != {"STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "TRESEN_GIFTCARD_KEY"}:
+    mounted = {unquote(secret): unquote(env) for secret, env in locals_of(tf).get("secret_env", {}).items()}
+    if set(mounted.values()) != set(SECRETS):
         broken.append("every secret must be mounted from Secret Manager")
+    for name, entry in declared.items():
+        given = {mounted.get(unquote(secret)) for secret in entry.get("secrets", [])}
+        if given != set(SECRETS_OF_ENTRY.get(name, SECRETS)):
+            broken.append(f"{name} must be given exactly the secrets its start-up guard requires, not {sorted(given)}")
     for name, member in resources(tf, "google_cloud_run_service_iam_member").items():
         public = unquote(member.get("member")) == "allUsers"
         on_jobs = '["jobs"]' in str(member.get("service"))

@@ -45,3 +45,37 @@ def test_production_refuses_to_start_with_a_one_line_reason(extra, reason):
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigError):
         load_settings({"TRESEN_ENV": "staging"})
+
+
+@pytest.mark.parametrize(
+    ("target", "unneeded"),
+    [
+        ("exports", ("STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY")),
+        ("customer_api", ("STRIPE_WEBHOOK_SECRET",)),
+        ("jobs", ("STRIPE_WEBHOOK_SECRET",)),
+    ],
+)
+def test_each_function_needs_only_its_own_secrets_and_the_rest_stay_empty(target, unneeded):
+    settings = load_settings({k: v for k, v in PROD.items() if k not in unneeded} | {"FUNCTION_TARGET": target})
+    assert settings.env == "prod"
+    empty = {"STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret, "STRIPE_API_KEY": settings.stripe_api_key,
+             "TRESEN_GIFTCARD_KEY": settings.giftcard_key}  # fmt: skip
+    assert [empty[name] for name in unneeded] == [""] * len(unneeded)
+
+
+@pytest.mark.parametrize("target", ["webhooks", "dev", ""])
+def test_the_webhooks_function_and_any_other_process_need_every_secret(target):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({k: v for k, v in PROD.items() if k != "STRIPE_WEBHOOK_SECRET"} | {"FUNCTION_TARGET": target})
+    assert str(caught.value).endswith("required setting STRIPE_WEBHOOK_SECRET is missing")
+
+
+def test_a_function_without_the_gift_card_key_refuses_to_hash_a_code(monkeypatch):
+    from tresen.adapters import giftcard_store
+
+    without = load_settings(
+        {k: v for k, v in PROD.items() if k != "TRESEN_GIFTCARD_KEY"} | {"FUNCTION_TARGET": "exports"}
+    )
+    monkeypatch.setattr(giftcard_store, "settings", lambda: without)
+    with pytest.raises(LookupError):
+        giftcard_store.keyed_hash("ABCD-EFGH")

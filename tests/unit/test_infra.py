@@ -60,6 +60,8 @@ BREAKS = {
     "a secret in plain sight": ("functions.tf", 'TRESEN_PUBLIC_URL     = var.public_url',
                                 'TRESEN_PUBLIC_URL     = var.public_url\n      STRIPE_API_KEY = "sk_live_x"',
                                 "STRIPE_API_KEY must come from Secret Manager"),
+    "a secret the exports do not use": ("main.tf", "secrets = []", 'secrets = ["stripe-api-key"]',
+                                        "exports must be given exactly the secrets its start-up guard requires"),
     "an unprotected database": ("firestore.tf", '"DELETE_PROTECTION_ENABLED"', '"DELETE_PROTECTION_DISABLED"',
                                 "Firestore must have delete protection"),
     "a delete right on the archive": ("storage.tf", '"roles/storage.objectViewer"', '"roles/storage.objectAdmin"',
