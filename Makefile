@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS := $(VENV)/.system-tools
+# checkov (the Terraform policy scan) lives in a virtual environment of its own: its dependencies
+# conflict with python-hcl2's in one.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
 # Debian packages the tests use: poppler-utils (pdftotext reads back the Z-report PDF). Installed
 # when missing and apt-get may be run; otherwise those checks are skipped with a reason.
 APT_PACKAGES := poppler-utils
@@ -13,7 +18,7 @@ APT_PACKAGES := poppler-utils
 run: $(STAMP)
 	$(BIN)/tresen dev
 
-test: $(STAMP) $(TOOLS)
+test: $(STAMP) $(TOOLS) $(CHECKOV)
 	$(BIN)/pytest
 
 unit: $(STAMP) $(TOOLS)
@@ -41,5 +46,9 @@ $(TOOLS): $(STAMP)
 	fi
 	touch $(TOOLS)
 
+$(CHECKOV):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .hypothesis

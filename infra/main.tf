@@ -71,3 +71,15 @@ resource "google_service_account_iam_member" "exports_signs_urls" {
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = "serviceAccount:${google_service_account.function["exports"].email}"
 }
+
+# Who read or wrote which archived object: Cloud Audit Logs for Cloud Storage's data access.
+resource "google_project_iam_audit_config" "storage" {
+  project = var.project_id
+  service = "storage.googleapis.com"
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}
