@@ -198,3 +198,26 @@ def awaiting_order():
         now=NOW,
         payment=PaymentRef("pay_1", "sandbox", "requires_payment"),
     )
+
+
+# ---------------------------------------------------------------- a merchant's store file (`tresen store FILE`)
+
+CAFE = {
+    "store": {
+        "id": "cafe-lindner",
+        "name": "Café Lindner",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "invoice_series": "CL",
+        "payment_methods": ["online", "on_site"],
+        "online_providers": ["stripe"],
+        "fulfilment_types": ["pickup", "table"],
+        "opening_hours": {"mon": [{"from": "08:00", "to": "18:00"}]},
+        "address": ["Bahnhofstraße 1", "60311 Frankfurt am Main"],
+    },
+    "products": [
+        {"id": "espresso", "name": "Espresso", "price": 260, "vat_rate": "19", "available": True},
+        {"id": "croissant", "name": "Croissant", "price": 290, "vat_rate": "7", "available": True,
+         "options": [{"id": "jam", "name": "Konfitüre", "price": 50}], "position": 2},
+    ],
+}  # fmt: skip

@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="start emulators, seed the demo store and serve the API")
     commands.add_parser("seed", help="seed the demo store (idempotent)")
+    store = commands.add_parser("store", help="write a merchant's store and menu from a JSON file (idempotent)")
+    store.add_argument("file", help='{"store": {"id": …, "name": …, …}, "products": [{"id": …, …}]}')
     sweep = commands.add_parser(
         "sweep", help="archive journal entries whose archive write failed; resume running gift-card blocks"
     )
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         return {
             "dev": run_dev,
             "seed": run_seed,
+            "store": run_store,
             "sweep": run_sweep,
             "checkpoint": run_checkpoint,
             "close": run_close,
@@ -99,6 +102,22 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"tresen: {error}", file=sys.stderr)
         return 2
+
+
+def run_store(args) -> int:
+    import json
+
+    from .adapters.backend import backend
+    from .services.seed import seed_store, store_from_file
+
+    try:
+        store, products = store_from_file(json.loads(Path(args.file).read_text()))
+    except (OSError, ValueError) as error:
+        print(f"tresen: {args.file}: {error}", file=sys.stderr)
+        return 2
+    seed_store(backend().docs, store, products)
+    print(f"store {store.id}: {len(products)} products written")
+    return 0
 
 
 def run_seed(args) -> int:
