@@ -25,11 +25,11 @@ from .zreport_pdf import (
     Column,
     Table,
     ZReportPDF,
-    _by_method,
-    _moment,
-    _vat_table,
+    by_method,
     format_euro,
     format_moment,
+    parse_moment,
+    vat_table,
 )
 
 LINE = 3.8  # mm, a row of the long lists (in small print)
@@ -114,7 +114,7 @@ def render_statement(statement: Mapping[str, Any]) -> bytes:
     pdf.set_title(f"Abrechnung {period} – {name}")
     pdf.set_author(name)
     pdf.set_creator("Tresen")
-    pdf.set_creation_date(_moment(statement.get("created_at")) or datetime(2000, 1, 1, tzinfo=UTC))
+    pdf.set_creation_date(parse_moment(statement.get("created_at")) or datetime(2000, 1, 1, tzinfo=UTC))
     _header(pdf, statement, store, name, period)
     _totals(pdf, statement)
     _closings(pdf, statement)
@@ -142,7 +142,7 @@ def _header(pdf: StatementPDF, statement: Mapping, store: Mapping, name: str, pe
 
 def _totals(pdf: StatementPDF, statement: Mapping) -> None:
     totals = statement["totals"]
-    pdf.section("Umsatz nach Steuersatz", _vat_table(totals["vat"], "Summe Umsatz"))
+    pdf.section("Umsatz nach Steuersatz", vat_table(totals["vat"], "Summe Umsatz"))
     payments = totals["payments"]
     total = ("Summe Zahlungen", "", format_euro(sum(int(amount) for amount in payments.values())))
     others = [
@@ -150,7 +150,7 @@ def _totals(pdf: StatementPDF, statement: Mapping) -> None:
         ("Gutscheine verkauft (kein Umsatz)", "", format_euro(totals["giftcards_sold"])),
         ("Rückerstattungen", "", format_euro(totals["refunds"]["amount"])),
     ]
-    pdf.section("Zahlungsarten", Table(AMOUNT_COLUMNS, _by_method(payments), total), Table(AMOUNT_COLUMNS, others))
+    pdf.section("Zahlungsarten", Table(AMOUNT_COLUMNS, by_method(payments), total), Table(AMOUNT_COLUMNS, others))
     provider = totals["provider"]
     rows = [
         ("Zahlungen über Zahlungsdienstleister", "", format_euro(provider["payments"])),

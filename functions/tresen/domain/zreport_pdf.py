@@ -55,7 +55,7 @@ def format_day(value: Any) -> str:
 
 def format_moment(value: Any, timezone: str | None) -> str:
     """An ISO timestamp in the store's local time; a time without offset is taken as UTC."""
-    moment = _moment(value)
+    moment = parse_moment(value)
     if moment is None:
         return str(value) if value else NONE
     try:
@@ -81,7 +81,7 @@ def format_actor(actor: Any) -> str:
 # -- Reading a closing that may lack parts ----------------------------------------------------
 
 
-def _moment(value: Any) -> datetime | None:
+def parse_moment(value: Any) -> datetime | None:
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
@@ -326,7 +326,7 @@ def _report(closing: Mapping[str, Any], store: Mapping[str, Any], pages: int) ->
     pdf.set_title(f"{title} – {store_name}")
     pdf.set_author(store_name)
     pdf.set_creator("Tresen")
-    pdf.set_creation_date(_moment(closing.get("closed_at")) or datetime(2000, 1, 1, tzinfo=UTC))
+    pdf.set_creation_date(parse_moment(closing.get("closed_at")) or datetime(2000, 1, 1, tzinfo=UTC))
     for section in (_header, _sales, _payments, _tips, _refunds, _reductions, _giftcards, _counts, _verification):
         section(pdf, closing, store)
     return pdf
@@ -353,7 +353,7 @@ def _header(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
     )
 
 
-def _vat_table(rates: Any, total_label: str, total: Mapping | None = None, titles: bool = False) -> Table:
+def vat_table(rates: Any, total_label: str, total: Mapping | None = None, titles: bool = False) -> Table:
     """Net, VAT and gross per rate, and their total (given, or else the sum of the rows)."""
     rows = _rows(rates)
 
@@ -367,10 +367,10 @@ def _vat_table(rates: Any, total_label: str, total: Mapping | None = None, title
 
 
 def _sales(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
-    pdf.section("Umsatz", _vat_table(closing.get("vat"), "Summe Umsatz", _section(closing, "sales")))
+    pdf.section("Umsatz", vat_table(closing.get("vat"), "Summe Umsatz", _section(closing, "sales")))
 
 
-def _by_method(amounts: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str, str]]:
+def by_method(amounts: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str, str]]:
     """One row per payment method: the three known ones always and in their order, then any other."""
     methods = [*PAYMENT_METHODS, *(method for method in amounts if method not in PAYMENT_METHODS)]
     return [(prefix + PAYMENT_METHODS.get(m, m), "", format_euro(_int(amounts.get(m)))) for m in methods]
@@ -379,7 +379,7 @@ def _by_method(amounts: Mapping[str, Any], prefix: str = "") -> list[tuple[str, 
 def _payments(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
     payments = _section(closing, "payments")
     total = ("Summe Zahlungen", "", format_euro(sum(_int(amount) for amount in payments.values())))
-    pdf.section("Zahlungsarten", Table(AMOUNT_COLUMNS, _by_method(payments), total))
+    pdf.section("Zahlungsarten", Table(AMOUNT_COLUMNS, by_method(payments), total))
 
 
 def _tips(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
@@ -396,11 +396,11 @@ def _counted(closing: Mapping, name: str, label: str) -> tuple[str, str, str]:
 
 def _refunds(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
     refunds = _section(closing, "refunds")
-    by_method = _by_method(_section(refunds, "by_method"), SUB + "davon ")
+    refunded = by_method(_section(refunds, "by_method"), SUB + "davon ")
     pdf.section(
         "Stornos/Rückerstattungen",
-        Table(ITEM_COLUMNS, [_counted(closing, "refunds", "Rückerstattungen"), *by_method]),
-        _vat_table(refunds.get("vat"), "Summe Rückerstattungen", titles=True),
+        Table(ITEM_COLUMNS, [_counted(closing, "refunds", "Rückerstattungen"), *refunded]),
+        vat_table(refunds.get("vat"), "Summe Rückerstattungen", titles=True),
     )
 
 

@@ -14,7 +14,6 @@ import tempfile
 import zipfile
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from ..adapters import repository as repo
 from ..adapters.backend import Backend
@@ -25,7 +24,7 @@ from .documents import Documents
 from .downloads import Download
 from .exports import journal_entries, local_days
 from .orders import catalog_or_404
-from .payouts import matches_of_payout, payouts_between
+from .payouts import store_payouts
 
 CSV_TYPE = "text/csv; charset=windows-1252"
 SPOOL_BYTES = 8 << 20  # a ZIP is kept in memory up to this size, then on disk
@@ -82,20 +81,8 @@ def invoices_of(docs: Documents, order_ids: Iterable[str]) -> dict[str, str | No
 def payout_bookings(
     docs: Documents, store_id: str, first: date, last: date, ours: frozenset[str] = frozenset()
 ) -> list[datev.Booking]:
-    bookings = []
-    for payout in payouts_between(docs, first, last):
-        items = store_items(docs, store_id, matches_of_payout(docs, payout["provider"], payout["payout_id"]), ours)
-        if items:
-            bookings += datev.payout_bookings(payout, items, store_id)
-    return bookings
-
-
-def store_items(
-    docs: Documents, store_id: str, items: list[dict[str, Any]], ours: frozenset[str] = frozenset()
-) -> list[dict[str, Any]]:
-    """The items of a payout whose payment is this store's (a payment not known yet is no one's);
-    the payments in `ours` are known to be, the others are read."""
-    unknown = sorted({item["payment_id"] for item in items} - ours)
-    found = docs.get_all([repo.payment_path(payment_id) for payment_id in unknown]) if unknown else []
-    of_store = ours | {pid for pid, doc in zip(unknown, found, strict=True) if doc and doc.data["store_id"] == store_id}
-    return [item for item in items if item["payment_id"] in of_store]
+    return [
+        booking
+        for payout, items in store_payouts(docs, store_id, first, last, ours)
+        for booking in datev.payout_bookings(payout, items, store_id)
+    ]

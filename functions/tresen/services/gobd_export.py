@@ -22,12 +22,11 @@ from ..domain.dsfinvk import DTD
 from ..domain.export_columns import Row, closing_row, order_line_rows, payout_row
 from .closings import closings_between
 from .csv_export import csv_cell, csv_document
-from .datev_export import store_items
 from .documents import Documents
 from .downloads import Download
 from .exports import RANGE_READERS, local_days, order_pages
 from .orders import catalog_or_404
-from .payouts import matches_of_payout, payouts_between
+from .payouts import store_payouts
 
 SPOOL_BYTES = 8 << 20
 
@@ -69,9 +68,4 @@ def write_table(part, table: str, pages: Iterator[list[Row]]) -> None:
 
 
 def payout_rows(docs: Documents, store: Store, first: date, last: date) -> list[Row]:
-    rows = []
-    for payout in payouts_between(docs, first, last):
-        ours = store_items(docs, store.id, matches_of_payout(docs, payout["provider"], payout["payout_id"]))
-        if ours:
-            rows.append(payout_row(payout, ours))
-    return rows
+    return [payout_row(payout, items) for payout, items in store_payouts(docs, store.id, first, last)]

@@ -11,7 +11,7 @@ the same payout finds the payout document and changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -125,3 +125,22 @@ def payouts_between(docs: Documents, first: date, last: date) -> list[dict[str, 
 def matches_of_payout(docs: Documents, provider_name: str, payout_id: str) -> list[dict[str, Any]]:
     found = docs.query("payout_matches", where=[("provider", "==", provider_name), ("payout_id", "==", payout_id)])
     return [doc.data for doc in found]
+
+
+def store_payouts(
+    docs: Documents, store_id: str, first: date, last: date, ours: frozenset[str] = frozenset()
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """(payout, its items of this store) for each payout that arrived on first..last and paid out
+    something of the store's. A provider account may pay out several stores, so an item is the
+    store's by its payment (`ours`: payments known to be, which need not be read again; a payment
+    not known yet is no one's)."""
+    for payout in payouts_between(docs, first, last):
+        items = matches_of_payout(docs, payout["provider"], payout["payout_id"])
+        unknown = sorted({item["payment_id"] for item in items} - ours)
+        found = docs.get_all([repo.payment_path(payment_id) for payment_id in unknown]) if unknown else []
+        of_store = ours | {
+            pid for pid, doc in zip(unknown, found, strict=True) if doc and doc.data["store_id"] == store_id
+        }
+        mine = [item for item in items if item["payment_id"] in of_store]
+        if mine:
+            yield payout, mine
