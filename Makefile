@@ -9,9 +9,10 @@ TOOLS := $(VENV)/.system-tools
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_VERSION := 3.3.30
-# Debian packages the tests use: poppler-utils (pdftotext reads back the Z-report PDF). Installed
-# when missing and apt-get may be run; otherwise those checks are skipped with a reason.
-APT_PACKAGES := poppler-utils
+# Debian packages the tests use, each named after the command that shows it is there: pdftotext
+# (poppler-utils) reads back the Z-report PDF, chromium runs the browser tests. Installed when missing
+# and apt-get may be run; otherwise those tests are skipped with a reason.
+APT_PACKAGES := pdftotext:poppler-utils chromium:chromium
 
 .PHONY: run test unit bench lint clean
 
@@ -37,12 +38,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(TOOLS): $(STAMP)
-	@if ! command -v pdftotext >/dev/null 2>&1; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
-	  { $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null 2>&1 || \
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	missing=$$(for pair in $(APT_PACKAGES); do command -v $${pair%%:*} >/dev/null 2>&1 || echo $${pair#*:}; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  { $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 || \
 	    { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
-	      $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null 2>&1; }; } || \
-	  echo "note: could not install $(APT_PACKAGES); the PDF text checks will be skipped"; \
+	      $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1; }; } || \
+	  echo "note: could not install $$missing; the tests that need them will be skipped"; \
 	fi
 	touch $(TOOLS)
 

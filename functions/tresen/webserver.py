@@ -1,4 +1,6 @@
-"""The local HTTP server: the functions-framework app for `api`, served by werkzeug threads."""
+"""The local HTTP server: the functions-framework app for `api`, served by werkzeug threads, with the
+web pages (web/: the ordering page at `/`, the staff board at `/staff`) as static files beside it, as
+Firebase Hosting serves them in production (firebase.json `hosting`)."""
 
 from __future__ import annotations
 
@@ -7,17 +9,35 @@ import time
 import urllib.request
 from pathlib import Path
 
+from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
 MAIN = Path(__file__).resolve().parents[1] / "main.py"
-READY_PATHS = ("/v1/health", "/v1/stores/demo/menu", "/v1/openapi.json")
+WEB = Path(__file__).resolve().parents[2] / "web"
+# Firebase Hosting's `cleanUrls`: a page is asked for without its .html
+PAGES = {"/": "/index.html", "/staff": "/staff.html"}
+READY_PATHS = ("/v1/health", "/v1/stores/demo/menu", "/v1/openapi.json", "/")
+
+
+def with_pages(app):
+    """Serves web/ for every path outside /v1; the API keeps every /v1 path (and its 404s)."""
+    files = SharedDataMiddleware(app, {"/": str(WEB)}, cache_timeout=0)
+
+    def pages(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/v1/"):
+            return app(environ, start_response)
+        environ["PATH_INFO"] = PAGES.get(path, path)
+        return files(environ, start_response)
+
+    return pages
 
 
 def serve(port: int) -> BaseWSGIServer:
     import functions_framework
 
     app = functions_framework.create_app(target="dev", source=str(MAIN), signature_type="http")
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, with_pages(app), threaded=True)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     return server

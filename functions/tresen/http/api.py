@@ -164,10 +164,11 @@ def provider_webhook(call: Call):
     media_type="text/html",
 )
 def sandbox_checkout(call: Call):
-    from .checkout import checkout_page, payment_or_404
+    from .checkout import checkout_page, payment_or_404, return_address
 
     _sandbox_only()
-    return checkout_page(payment_or_404(_backend().docs, call.params["payment"]))
+    payment = payment_or_404(_backend().docs, call.params["payment"])
+    return checkout_page(payment, back_to=return_address(call.request))
 
 
 @route(

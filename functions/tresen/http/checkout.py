@@ -1,8 +1,14 @@
-"""The sandbox checkout page (dev mode): Pay and Fail buttons that send signed webhooks."""
+"""The sandbox checkout page (dev mode): Pay and Fail buttons that send signed webhooks.
+
+Like a provider's hosted checkout, it sends the customer back to the shop: the ordering page appends
+`?return=<its order page>`; after Pay the browser is redirected there, after Fail the page offers the
+way back. Only http(s) addresses are followed (the sandbox runs in dev mode only).
+"""
 
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -19,7 +25,7 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:.6rem}}</style></head
 <form method="post">
 <button name="action" value="pay">Pay</button>
 <button name="action" value="fail">Fail</button>
-</form></body></html>"""
+</form>{back}</body></html>"""
 
 
 def payment_or_404(docs, payment_id: str) -> dict:
@@ -29,9 +35,18 @@ def payment_or_404(docs, payment_id: str) -> dict:
     return found.data | {"id": payment_id}
 
 
-def checkout_page(payment: dict, message: str = "This is the sandbox: no money moves.") -> Response:
+def return_address(request: Request) -> str | None:
+    address = request.args.get("return", "")
+    parts = urlsplit(address)
+    return address if parts.scheme in ("http", "https") and parts.netloc and len(address) <= 2000 else None
+
+
+def checkout_page(
+    payment: dict, message: str = "This is the sandbox: no money moves.", back_to: str | None = None
+) -> Response:
     amount = f"{payment['amount'] // 100},{payment['amount'] % 100:02d} {escape(payment['currency'])}"
-    html = PAGE.format(order_id=escape(payment["order_id"]), amount=amount, message=escape(message))
+    back = f'<p><a href="{escape(back_to)}">Back to the shop</a></p>' if back_to else ""
+    html = PAGE.format(order_id=escape(payment["order_id"]), amount=amount, message=escape(message), back=back)
     return Response(html, content_type="text/html; charset=utf-8")
 
 
@@ -43,4 +58,7 @@ def press_button(request: Request, payment: dict) -> Response:
         raise DomainError("validation_failed", "Press Pay or Fail.")
     kind, error = ("succeeded", None) if action == "pay" else ("failed", "The sandbox card was declined.")
     send_later(payment_event(kind, payment, error))
-    return checkout_page(payment, "Payment sent." if action == "pay" else "Payment failed: try again.")
+    back_to = return_address(request)
+    if action == "pay" and back_to:
+        return Response(status=303, headers={"Location": back_to})
+    return checkout_page(payment, "Payment sent." if action == "pay" else "Payment failed: try again.", back_to)

@@ -1,0 +1,92 @@
+"""The web pages driven in headless Chromium (Debian's `chromium`, which `make` installs) by Playwright.
+
+The pages are served by a real `tresen dev` stack, as `make run` serves them. Screenshots go to
+`artifacts/screenshots/` (or `$TRESEN_ARTIFACTS/screenshots/`) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from stack import ROOT, RunningStack
+
+CHROMIUM = os.environ.get("TRESEN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+# Without the background-networking switches Chromium keeps trying Google's hosts, which this sandboxed
+# network refuses; the tests talk to 127.0.0.1 only.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 1024, "height": 768}
+ARTIFACTS = Path(os.environ.get("TRESEN_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items):
+    reason = None
+    if not CHROMIUM:
+        reason = "no Chromium: `make test` installs Debian's chromium where apt-get may run"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "Playwright for Python is not installed (pip install -e '.[dev]')"
+    for item in items:
+        if "tests/browser/" in str(item.fspath) and reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def playwright_browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def web_stack():
+    """One `tresen dev` for every browser test: the demo store, pages at `/` and `/staff`."""
+    with RunningStack() as stack:
+        yield stack
+
+
+def new_page(browser, size: dict, locale: str = "de-DE"):
+    context = browser.new_context(viewport=size, locale=locale)
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+@pytest.fixture
+def phone(playwright_browser):
+    page = new_page(playwright_browser, PHONE)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def tablet(playwright_browser):
+    page = new_page(playwright_browser, TABLET)
+    yield page
+    page.context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,190 @@
+// What the ordering page and the staff board share: the API client (problems as people read them,
+// retries that reuse the idempotency key), money as German customers read it, the language switch
+// and a small DOM helper. No framework: two pages do not need one, and the first load stays small.
+
+const config = window.TRESEN_CONFIG || {};
+export const API = {
+  customer: config.customerApi || "",
+  staff: config.staffApi || "",
+  exports: config.exportsApi || "",
+};
+export const FIREBASE = config.firebase || null;
+
+// A dropped connection at peak time is retried with the same key, so the server answers the repeat
+// with the first response instead of doing the work twice. The delays add up to about 7 s.
+const RETRY_DELAYS_MS = [400, 1000, 2000, 4000];
+const LONGEST_WAIT_MS = 5000;
+const TIMEOUT_MS = 15000;
+
+/** An RFC 9457 problem the API answered with: `title`/`detail` for people, `code` for the page. */
+export class Problem extends Error {
+  constructor(status, body) {
+    super(body.detail || body.title || `HTTP ${status}`);
+    this.status = status;
+    this.code = body.code || `http_${status}`;
+    this.title = body.title || "";
+    this.detail = body.detail || "";
+    this.errors = Array.isArray(body.errors) ? body.errors : [];
+  }
+}
+
+/** The request never got an answer, even after the retries. */
+export class Unreachable extends Error {}
+
+/** One attempt at something that moves money: its key is made once and reused by every retry,
+ * and a second click while it is under way joins the first instead of starting another. */
+export class Attempt {
+  constructor() {
+    this.key = crypto.randomUUID();
+    this.running = null;
+  }
+  run(work) {
+    if (!this.running) {
+      this.running = work(this.key).finally(() => (this.running = null));
+    }
+    return this.running;
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function retryDelay(response, attempt) {
+  const seconds = Number(response?.headers.get("Retry-After"));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, LONGEST_WAIT_MS) : RETRY_DELAYS_MS[attempt];
+}
+
+function waitsAndRetries(response, problem) {
+  return response.status === 503 || problem.code === "idempotency_in_progress";
+}
+
+/**
+ * Calls the API. GETs, and POSTs that carry an idempotency key, are retried after a network failure
+ * and after a 503 or "still in progress" answer; anything else is never repeated blindly.
+ * Resolves with the JSON body (null for 204, a Blob with `as: "blob"`); rejects with a Problem or
+ * Unreachable.
+ */
+export async function call(base, path, { method = "GET", body, headers = {}, idempotencyKey, as = "json", onRetry } = {}) {
+  const init = { method, headers: { Accept: "application/json, application/problem+json", ...headers } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  if (idempotencyKey) init.headers["Idempotency-Key"] = idempotencyKey;
+  const retryable = method === "GET" || Boolean(idempotencyKey);
+  for (let attempt = 0; ; attempt++) {
+    const last = !retryable || attempt >= RETRY_DELAYS_MS.length;
+    let response;
+    try {
+      response = await fetch(base + path, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    } catch (error) {
+      if (last) throw new Unreachable(String(error));
+      onRetry?.(attempt + 1);
+      await sleep(RETRY_DELAYS_MS[attempt]);
+      continue;
+    }
+    if (response.ok) {
+      if (response.status === 204) return null;
+      return as === "blob" ? response.blob() : response.json();
+    }
+    const problem = new Problem(response.status, await response.json().catch(() => ({})));
+    if (last || !waitsAndRetries(response, problem)) throw problem;
+    onRetry?.(attempt + 1);
+    await sleep(retryDelay(response, attempt));
+  }
+}
+
+// ---- language ------------------------------------------------------------------------------------
+
+/** German first; English when chosen (remembered on this device). */
+export function makeTranslator(strings) {
+  let lang = localStorage.getItem("tresen.lang") === "en" ? "en" : "de";
+  const t = (key, values = {}) =>
+    (strings[lang][key] ?? strings.de[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+  t.has = (key) => key in strings[lang] || key in strings.de;
+  t.lang = () => lang;
+  t.toggle = () => {
+    lang = lang === "de" ? "en" : "de";
+    localStorage.setItem("tresen.lang", lang);
+  };
+  return t;
+}
+
+/** Fills every element marked data-t (text), data-t-label (aria-label) or data-t-placeholder. */
+export function translateStatic(t, root = document) {
+  document.documentElement.lang = t.lang();
+  for (const el of root.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  for (const el of root.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", t(el.dataset.tLabel));
+  for (const el of root.querySelectorAll("[data-t-placeholder]")) el.placeholder = t(el.dataset.tPlaceholder);
+}
+
+// ---- money and time ------------------------------------------------------------------------------
+
+/** Cents as German customers read prices: "4,30 €" (English: "€4.30"). Display only; the API counts. */
+export function money(cents, currency, lang) {
+  return new Intl.NumberFormat(lang === "en" ? "en-IE" : "de-DE", { style: "currency", currency }).format(cents / 100);
+}
+
+/** "4,30" or "4.30" or "4" typed by a person → cents, or null when it is not an amount. */
+export function parseCents(text) {
+  const match = String(text).trim().match(/^(\d{1,6})(?:[.,](\d{1,2}))?$/);
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
+}
+
+export function time(iso, lang) {
+  return new Date(iso).toLocaleString(lang === "en" ? "en-GB" : "de-DE", { dateStyle: "short", timeStyle: "short" });
+}
+
+// ---- DOM -----------------------------------------------------------------------------------------
+
+/** h("button", {class: "x", onclick: f}, "text", child…): attributes, listeners and children. */
+export function h(tag, attributes = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "class") el.className = value;
+    else el.setAttribute(name, value === true ? "" : value);
+  }
+  return fill(el, ...children);
+}
+
+/** Replaces an element's children; null, undefined and false (a condition that did not hold) are left out. */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+  return el;
+}
+
+/**
+ * Shows a failed call where a person looks: the problem's title and detail in the form's alert,
+ * each field error beside its field (inputs carry data-field="customer.email" etc.).
+ */
+export function showProblem(form, alertBox, error, t) {
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  if (error instanceof Unreachable) {
+    alertBox.replaceChildren(h("strong", {}, t("offline_title")), " ", t("offline_detail"));
+  } else if (error instanceof Problem) {
+    alertBox.replaceChildren(h("strong", {}, error.title || t("error_title")), " ", error.detail);
+    for (const { field, message } of error.errors) {
+      const input = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
+      if (!input) continue;
+      const text = t.has(`field.${field}`) ? t(`field.${field}`) : message;
+      const note = h("span", { class: "field-error", id: `err-${field.replace(/\W/g, "-")}` }, text);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", note.id);
+      input.insertAdjacentElement("afterend", note);
+    }
+  } else {
+    alertBox.textContent = String(error);
+  }
+  alertBox.hidden = false;
+  alertBox.focus();
+}
+
+export function clearProblem(form, alertBox) {
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  alertBox.hidden = true;
+  alertBox.replaceChildren();
+}

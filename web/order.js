@@ -1,0 +1,412 @@
+// The ordering page: menu → cart → checkout → the order's own page, which follows the order live.
+// Prices are shown gross with their VAT rate, as German customers expect; the API computes every
+// amount again from the catalog, so nothing shown here is trusted by the server.
+import {
+  API, Attempt, Problem, call, clearProblem, fill, h, makeTranslator, money, parseCents, showProblem, time, translateStatic,
+} from "./common.js";
+
+const STRINGS = {
+  de: {
+    menu: "Speisekarte", cart: "Warenkorb", cart_empty: "Noch nichts im Warenkorb.",
+    closed_now: "Gerade geschlossen: Bestellungen sind erst wieder möglich, wenn geöffnet ist.",
+    group_food: "Speisen", group_drinks: "Getränke", group_giftcards: "Gutscheine", group_other: "Weiteres",
+    incl_vat: "inkl. {rate} % MwSt.", no_vat: "ohne MwSt. (Gutschein)", sold_out: "Ausverkauft",
+    add: "In den Warenkorb", add_named: "{name} in den Warenkorb", options: "Extras für {name}",
+    less: "Eins weniger: {name}", more: "Eins mehr: {name}",
+    fulfilment: "Wie möchten Sie Ihre Bestellung?", pickup: "Abholen", table: "Am Tisch", delivery: "Lieferung",
+    table_number: "Tischnummer", address: "Lieferadresse", you: "Ihre Angaben", name: "Name", email: "E-Mail",
+    extras: "Trinkgeld und Gutschein", tip: "Trinkgeld (€)", giftcard_code: "Gutscheincode",
+    giftcard_check: "Guthaben prüfen", giftcard_balance: "Guthaben: {amount}",
+    giftcard_unknown: "Diesen Gutschein kennen wir nicht.", giftcard_inactive: "Dieser Gutschein ist nicht aktiv.",
+    payment: "Bezahlung", online: "Jetzt online bezahlen", on_site: "An der Kasse bezahlen",
+    total: "Summe", prices_gross: "Alle Preise inkl. MwSt.", place_order: "Zahlungspflichtig bestellen",
+    sending: "Wird gesendet …", retrying: "Verbindung unterbrochen – neuer Versuch ({n}) …",
+    to_checkout: "Weiter zur Bezahlung …",
+    offline_title: "Keine Verbindung.", offline_detail: "Bitte erneut versuchen – es wird nichts doppelt bestellt.",
+    error_title: "Das hat nicht geklappt.", tip_invalid: "Bitte einen Betrag wie 1,50 eingeben.",
+    "field.customer.name": "Bitte geben Sie Ihren Namen an.",
+    "field.customer.email": "Bitte eine gültige E-Mail-Adresse angeben.",
+    "field.items": "Bitte wählen Sie mindestens einen Artikel.",
+    "field.fulfilment.table": "Bitte die Tischnummer angeben.",
+    "field.fulfilment.address": "Bitte die Lieferadresse angeben.",
+    your_order: "Ihre Bestellung", order_number: "Abholnummer", invoice_number: "Rechnungsnummer",
+    status: "Status", placed_at: "Bestellt am", pay_again: "Erneut bezahlen", last_error: "Zahlung fehlgeschlagen: {error}",
+    "status.awaiting_payment": "Wartet auf Zahlung", "status.paid": "Bezahlt", "status.placed": "Bestellt – Zahlung an der Kasse",
+    "status.accepted": "In Zubereitung", "status.ready": "Abholbereit", "status.completed": "Abgeschlossen",
+    "status.canceled": "Storniert", "status.rejected": "Abgelehnt",
+    receipt: "Beleg", item: "Artikel", qty: "Menge", amount: "Betrag", subtotal: "Zwischensumme",
+    discount: "Rabatt", giftcard_paid: "Mit Gutschein bezahlt", amount_due: "Zu zahlen", refunded: "Erstattet",
+    vat_rate: "MwSt.-Satz", net: "Netto", vat: "MwSt.", gross: "Brutto",
+    verify: "Diesen Beleg prüfen", verifying: "Wird geprüft …",
+    verified: "Geprüft: Eintrag {seq} ({type}) steht im signierten Journal von {origin} (Stand: {size} Einträge).",
+    not_checkpointed: "Noch nicht prüfbar: das Journal wird in Kürze signiert. Bitte später erneut versuchen.",
+    verify_failed: "Prüfung fehlgeschlagen: {reason}",
+    order_missing: "Diese Bestellung ist auf diesem Gerät nicht gespeichert.", new_order: "Neue Bestellung",
+    store_missing: "Dieses Geschäft gibt es nicht.",
+  },
+  en: {
+    menu: "Menu", cart: "Cart", cart_empty: "Your cart is empty.",
+    closed_now: "Closed right now: orders are possible again once we are open.",
+    group_food: "Food", group_drinks: "Drinks", group_giftcards: "Gift cards", group_other: "More",
+    incl_vat: "incl. {rate} % VAT", no_vat: "no VAT (gift card)", sold_out: "Sold out",
+    add: "Add to cart", add_named: "Add {name} to cart", options: "Extras for {name}",
+    less: "One less: {name}", more: "One more: {name}",
+    fulfilment: "How would you like your order?", pickup: "Pick up", table: "At my table", delivery: "Delivery",
+    table_number: "Table number", address: "Delivery address", you: "Your details", name: "Name", email: "E-mail",
+    extras: "Tip and gift card", tip: "Tip (€)", giftcard_code: "Gift card code",
+    giftcard_check: "Check balance", giftcard_balance: "Balance: {amount}",
+    giftcard_unknown: "We do not know this gift card.", giftcard_inactive: "This gift card is not active.",
+    payment: "Payment", online: "Pay online now", on_site: "Pay at the counter",
+    total: "Total", prices_gross: "All prices include VAT.", place_order: "Place order and pay",
+    sending: "Sending …", retrying: "Connection lost – trying again ({n}) …", to_checkout: "On to payment …",
+    offline_title: "No connection.", offline_detail: "Please try again – nothing will be ordered twice.",
+    error_title: "That did not work.", tip_invalid: "Please enter an amount such as 1.50.",
+    "field.customer.name": "Please tell us your name.",
+    "field.customer.email": "Please enter a valid e-mail address.",
+    "field.items": "Please choose at least one item.",
+    "field.fulfilment.table": "Please enter your table number.",
+    "field.fulfilment.address": "Please enter the delivery address.",
+    your_order: "Your order", order_number: "Pickup number", invoice_number: "Invoice number",
+    status: "Status", placed_at: "Ordered at", pay_again: "Pay again", last_error: "Payment failed: {error}",
+    "status.awaiting_payment": "Awaiting payment", "status.paid": "Paid", "status.placed": "Ordered – pay at the counter",
+    "status.accepted": "Being prepared", "status.ready": "Ready for pickup", "status.completed": "Completed",
+    "status.canceled": "Canceled", "status.rejected": "Rejected",
+    receipt: "Receipt", item: "Item", qty: "Qty", amount: "Amount", subtotal: "Subtotal",
+    discount: "Discount", giftcard_paid: "Paid by gift card", amount_due: "To pay", refunded: "Refunded",
+    vat_rate: "VAT rate", net: "Net", vat: "VAT", gross: "Gross",
+    verify: "Verify this receipt", verifying: "Verifying …",
+    verified: "Verified: entry {seq} ({type}) is in the signed journal of {origin} (size {size}).",
+    not_checkpointed: "Not verifiable yet: the journal is signed shortly. Please try again later.",
+    verify_failed: "Verification failed: {reason}",
+    order_missing: "This order is not stored on this device.", new_order: "New order",
+    store_missing: "There is no such shop.",
+  },
+};
+const FINAL = new Set(["completed", "canceled", "rejected"]);
+const POLL_MS = 2000;
+
+const t = makeTranslator(STRINGS);
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const storeId = params.get("store") || "demo";
+
+const state = { store: null, products: [], cart: [], giftcardBalance: null, order: null, attempt: new Attempt() };
+
+// ---- the menu ------------------------------------------------------------------------------------
+
+function groupOf(product) {
+  if (product.kind === "giftcard") return "group_giftcards";
+  return { 7: "group_food", 19: "group_drinks" }[product.vat_rate] || "group_other";
+}
+
+function renderMenu() {
+  const { store, products } = state;
+  $("store-name").textContent = store.name;
+  document.title = `${store.name} – ${t("menu")}`;
+  $("closed").hidden = store.open_now;
+  const groups = new Map();
+  for (const product of products) {
+    const key = groupOf(product);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(product);
+  }
+  fill($("menu"),
+    ...[...groups].map(([key, items]) =>
+      h("section", { "aria-label": t(key) }, h("h3", {}, t(key)), ...items.map(renderProduct))),
+  );
+}
+
+function renderProduct(product) {
+  const price = money(product.price, state.store.currency, t.lang());
+  const vat = product.vat_rate ? t("incl_vat", { rate: product.vat_rate }) : t("no_vat");
+  const soldOut = !product.available;
+  const boxes = product.options.map((option) =>
+    h("label", { class: "choice" },
+      h("input", { type: "checkbox", value: option.id, disabled: soldOut }),
+      `${option.name} (+${money(option.price, state.store.currency, t.lang())})`));
+  const card = h("article", { class: `product${soldOut ? " sold-out" : ""}`, "data-product": product.id },
+    h("strong", {}, product.name),
+    h("span", { class: "price" }, price),
+    h("span", { class: "note vat" }, vat),
+    boxes.length ? h("fieldset", { class: "options" }, h("legend", {}, t("options", { name: product.name })), ...boxes) : null,
+    h("button", {
+      type: "button", class: "add small", disabled: soldOut, "aria-label": soldOut ? null : t("add_named", { name: product.name }),
+      onclick: () => addToCart(product, boxes.map((box) => box.querySelector("input")).filter((i) => i.checked).map((i) => i.value)),
+    }, soldOut ? t("sold_out") : t("add")));
+  return card;
+}
+
+// ---- the cart ------------------------------------------------------------------------------------
+
+function unitPrice(line) {
+  const extras = line.product.options.filter((o) => line.options.includes(o.id)).reduce((sum, o) => sum + o.price, 0);
+  return line.product.price + extras;
+}
+
+function addToCart(product, options) {
+  const same = state.cart.find((line) => line.product.id === product.id && line.options.join() === options.join());
+  if (same) same.quantity = Math.min(99, same.quantity + 1);
+  else state.cart.push({ product, options, quantity: 1 });
+  changed();
+}
+
+function setQuantity(line, quantity) {
+  line.quantity = quantity;
+  state.cart = state.cart.filter((l) => l.quantity > 0);
+  changed();
+}
+
+/** Anything the customer changes makes it a different order: the next Pay is a new attempt. */
+function changed() {
+  state.attempt = new Attempt();
+  renderCart();
+}
+
+function renderCart() {
+  const currency = state.store.currency;
+  $("cart-empty").hidden = state.cart.length > 0;
+  fill($("cart"), ...state.cart.map((line) => {
+    const names = line.product.options.filter((o) => line.options.includes(o.id)).map((o) => o.name);
+    const label = names.length ? `${line.product.name} (${names.join(", ")})` : line.product.name;
+    return h("div", { class: "cart-line" },
+      h("span", {}, label),
+      h("span", { class: "qty" },
+        h("button", { type: "button", class: "small", "aria-label": t("less", { name: label }), onclick: () => setQuantity(line, line.quantity - 1) }, "−"),
+        h("span", { "aria-live": "polite" }, String(line.quantity)),
+        h("button", { type: "button", class: "small", "aria-label": t("more", { name: label }), onclick: () => setQuantity(line, Math.min(99, line.quantity + 1)) }, "+"),
+        h("span", { class: "num" }, money(unitPrice(line) * line.quantity, currency, t.lang()))));
+  }));
+  const subtotal = state.cart.reduce((sum, line) => sum + unitPrice(line) * line.quantity, 0);
+  const tip = parseCents($("tip").value || "0") ?? 0;
+  $("cart-total").textContent = money(subtotal + tip, currency, t.lang());
+}
+
+function renderChoices() {
+  const { store } = state;
+  fill($("fulfilment-choices"), ...store.fulfilment_types.map((type, i) =>
+    h("label", { class: "choice" },
+      h("input", { type: "radio", name: "fulfilment", value: type, checked: i === 0, onchange: showFulfilmentFields }),
+      t(type))));
+  fill($("payment-choices"), ...store.payment_methods.map((method, i) =>
+    h("label", { class: "choice" }, h("input", { type: "radio", name: "payment", value: method, checked: i === 0 }), t(method))));
+  showFulfilmentFields();
+}
+
+function showFulfilmentFields() {
+  const type = document.querySelector("input[name=fulfilment]:checked")?.value;
+  $("table-field").hidden = type !== "table";
+  $("address-field").hidden = type !== "delivery";
+}
+
+async function checkGiftcard() {
+  const out = $("giftcard-balance");
+  try {
+    const card = await call(API.customer, "/v1/giftcards/balance", { method: "POST", body: { code: $("giftcard").value } });
+    out.textContent = card.status === "active"
+      ? t("giftcard_balance", { amount: money(card.balance, card.currency, t.lang()) })
+      : t("giftcard_inactive");
+  } catch (error) {
+    out.textContent = error instanceof Problem && error.status === 404 ? t("giftcard_unknown") : error.message;
+  }
+}
+
+// ---- checkout ------------------------------------------------------------------------------------
+
+function orderRequest() {
+  const type = document.querySelector("input[name=fulfilment]:checked")?.value;
+  const method = document.querySelector("input[name=payment]:checked")?.value;
+  const fulfilment = { type };
+  if (type === "table") fulfilment.table = $("table").value.trim();
+  if (type === "delivery") fulfilment.address = $("address").value.trim();
+  const code = $("giftcard").value.trim();
+  return {
+    items: state.cart.map((line) => ({ product_id: line.product.id, quantity: line.quantity, options: line.options })),
+    fulfilment,
+    customer: { name: $("name").value.trim(), email: $("email").value.trim() },
+    tip: parseCents($("tip").value || "0"),
+    gift_cards: code ? [{ code }] : [],
+    payment: method === "online" ? { method, provider: "sandbox" } : { method },
+  };
+}
+
+async function placeOrder(event) {
+  event.preventDefault();
+  const form = $("checkout");
+  const alertBox = $("checkout-alert");
+  const pay = $("pay");
+  clearProblem(form, alertBox);
+  const body = orderRequest();
+  if (body.tip === null) {
+    showProblem(form, alertBox, new Problem(422, { title: t("error_title"), errors: [{ field: "tip", message: t("tip_invalid") }] }), t);
+    return;
+  }
+  pay.disabled = true;
+  $("progress").textContent = t("sending");
+  try {
+    const order = await state.attempt.run((key) => call(API.customer, `/v1/stores/${encodeURIComponent(storeId)}/orders`, {
+      method: "POST", body, idempotencyKey: key, onRetry: (n) => ($("progress").textContent = t("retrying", { n })),
+    }));
+    rememberOrder(order);
+    const orderPage = `${location.origin}${location.pathname}?store=${encodeURIComponent(storeId)}#order=${order.id}`;
+    if (order.payment?.checkout_url && order.amount_due > 0) {
+      $("progress").textContent = t("to_checkout");
+      location.assign(`${order.payment.checkout_url}?return=${encodeURIComponent(orderPage)}`);
+    } else {
+      location.hash = `order=${order.id}`;
+    }
+  } catch (error) {
+    $("progress").textContent = "";
+    showProblem(form, alertBox, error, t);
+    pay.disabled = false;
+  }
+}
+
+// ---- the order's page ----------------------------------------------------------------------------
+
+// The access token is shown once, in the answer to the order: this device keeps it to follow the order.
+function rememberOrder(order) {
+  localStorage.setItem(`tresen.order.${order.id}`, order.access_token);
+}
+
+function orderToken(orderId) {
+  return localStorage.getItem(`tresen.order.${orderId}`);
+}
+
+async function followOrder(orderId) {
+  const token = orderToken(orderId);
+  if (!token) {
+    fill($("order"), h("p", { class: "notice" }, t("order_missing")), newOrderLink());
+    return;
+  }
+  while (location.hash === `#order=${orderId}`) {
+    try {
+      state.order = await call(API.customer, `/v1/orders/${encodeURIComponent(orderId)}`, { headers: { "X-Order-Token": token } });
+      renderOrder();
+    } catch (error) {
+      $("page-alert").textContent = error.message;
+      $("page-alert").hidden = false;
+    }
+    if (state.order && FINAL.has(state.order.status)) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function newOrderLink() {
+  return h("p", {}, h("a", { class: "button", href: `?store=${encodeURIComponent(storeId)}` }, t("new_order")));
+}
+
+function renderOrder() {
+  const order = state.order;
+  if (!order) return;
+  const m = (cents) => money(cents, order.currency, t.lang());
+  const row = (label, cents, id) => h("tr", {}, h("th", { scope: "row", colspan: 2 }, label), h("td", { class: "num", id }, m(cents)));
+  const payAgain = order.status === "awaiting_payment" && order.payment?.checkout_url
+    ? h("a", { class: "button primary", href: `${order.payment.checkout_url}?return=${encodeURIComponent(location.href)}` }, t("pay_again"))
+    : null;
+  fill($("order"),
+    h("p", {}, t("order_number")),
+    h("p", { class: "big-number", id: "order-number" }, String(order.number)),
+    h("p", { role: "status", "aria-live": "polite" },
+      `${t("status")}: `, h("span", { class: "status-pill", id: "order-status", "data-status": order.status }, t(`status.${order.status}`))),
+    order.last_payment_error && order.status === "awaiting_payment"
+      ? h("p", { class: "alert" }, t("last_error", { error: order.last_payment_error })) : null,
+    payAgain,
+    order.invoice_number
+      ? h("p", {}, `${t("invoice_number")}: `, h("strong", { id: "invoice-number" }, order.invoice_number)) : null,
+    h("p", { class: "note" }, `${t("placed_at")}: ${time(order.created_at, t.lang())}`),
+    h("h3", {}, t("receipt")),
+    h("table", { id: "receipt" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("item")), h("th", { scope: "col", class: "num" }, t("qty")), h("th", { scope: "col", class: "num" }, t("amount")))),
+      h("tbody", {}, ...order.lines.map((line) => h("tr", {},
+        h("td", {}, line.name, line.options.length ? h("div", { class: "note" }, line.options.map((o) => o.name).join(", ")) : null),
+        h("td", { class: "num" }, String(line.quantity)),
+        h("td", { class: "num" }, m(line.total))))),
+      h("tfoot", {},
+        row(t("subtotal"), order.totals.subtotal),
+        order.totals.discount ? row(t("discount"), -order.totals.discount) : null,
+        order.totals.tip ? row(t("tip").replace(" (€)", ""), order.totals.tip) : null,
+        row(t("total"), order.totals.total, "order-total"),
+        order.gift_card_amount ? row(t("giftcard_paid"), -order.gift_card_amount, "giftcard-amount") : null,
+        row(t("amount_due"), order.amount_due, "amount-due"),
+        order.refunded_amount ? row(t("refunded"), order.refunded_amount, "refunded-amount") : null)),
+    h("table", { id: "vat-table", "aria-label": t("vat") },
+      h("thead", {}, h("tr", {}, ...["vat_rate", "net", "vat", "gross"].map((k, i) => h("th", { scope: "col", class: i ? "num" : null }, t(k))))),
+      h("tbody", {}, ...order.totals.vat.map((v) => h("tr", {},
+        h("td", {}, `${v.rate} %`), h("td", { class: "num" }, m(v.net)), h("td", { class: "num" }, m(v.tax)), h("td", { class: "num" }, m(v.gross)))))),
+    h("p", {}, h("button", { type: "button", id: "verify", onclick: verifyReceipt }, t("verify"))),
+    h("p", { id: "verify-result", role: "status", "aria-live": "polite" }),
+    newOrderLink(),
+  );
+}
+
+async function verifyReceipt() {
+  const out = $("verify-result");
+  const order = state.order;
+  out.className = "note";
+  out.textContent = t("verifying");
+  try {
+    const [{ verifyReceiptProof }, proofs, keys] = await Promise.all([
+      import("./verify.js"),
+      call(API.customer, `/v1/orders/${encodeURIComponent(order.id)}/proof`, { headers: { "X-Order-Token": orderToken(order.id) } }),
+      call(API.staff, "/v1/journal/public-keys"),
+    ]);
+    const lines = [];
+    for (const item of proofs.proofs) {
+      const result = await verifyReceiptProof(item.proof, keys);
+      lines.push(t("verified", { seq: item.seq, type: item.type, origin: result.origin, size: result.treeSize }));
+    }
+    out.className = "ok";
+    out.replaceChildren(...lines.map((line) => h("span", { style: "display:block" }, line)));
+  } catch (error) {
+    out.className = "notice";
+    out.textContent = error instanceof Problem && error.code === "not_checkpointed"
+      ? t("not_checkpointed") : t("verify_failed", { reason: error.message });
+  }
+}
+
+// ---- start ---------------------------------------------------------------------------------------
+
+function route() {
+  const match = location.hash.match(/^#order=([\w-]{1,64})$/);
+  $("menu-view").hidden = Boolean(match);
+  $("order-view").hidden = !match;
+  if (match) followOrder(match[1]);
+}
+
+function relabel() {
+  translateStatic(t);
+  $("language").textContent = t.lang() === "de" ? "English" : "Deutsch";
+  $("language").lang = t.lang() === "de" ? "en" : "de";
+  if (state.store) {
+    renderMenu();
+    renderChoices();
+    renderCart();
+    renderOrder();
+  }
+}
+
+async function start() {
+  relabel();
+  $("language").addEventListener("click", () => { t.toggle(); relabel(); });
+  $("checkout").addEventListener("submit", placeOrder);
+  $("checkout").addEventListener("input", (event) => {
+    if (event.target.id === "tip") renderCart();
+    state.attempt = new Attempt();
+  });
+  $("giftcard-check").addEventListener("click", checkGiftcard);
+  window.addEventListener("hashchange", route);
+  try {
+    const menu = await call(API.customer, `/v1/stores/${encodeURIComponent(storeId)}/menu`);
+    state.store = menu.store;
+    state.products = menu.products;
+  } catch (error) {
+    const alertBox = $("page-alert");
+    alertBox.textContent = error instanceof Problem && error.status === 404 ? t("store_missing") : error.message;
+    alertBox.hidden = false;
+    return;
+  }
+  relabel();
+  route();
+}
+
+start();
