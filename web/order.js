@@ -41,6 +41,7 @@ const STRINGS = {
     verified: "Geprüft: Eintrag {seq} ({type}) steht im signierten Journal von {origin} (Stand: {size} Einträge).",
     not_checkpointed: "Noch nicht prüfbar: das Journal wird in Kürze signiert. Bitte später erneut versuchen.",
     verify_failed: "Prüfung fehlgeschlagen: {reason}",
+    other_books: "der Nachweis gehört zum Journal eines anderen Geschäfts", other_entry: "der Nachweis gehört zu einer anderen Buchung",
     order_missing: "Diese Bestellung ist auf diesem Gerät nicht gespeichert.", new_order: "Neue Bestellung",
     store_missing: "Dieses Geschäft gibt es nicht.",
   },
@@ -78,6 +79,7 @@ const STRINGS = {
     verified: "Verified: entry {seq} ({type}) is in the signed journal of {origin} (size {size}).",
     not_checkpointed: "Not verifiable yet: the journal is signed shortly. Please try again later.",
     verify_failed: "Verification failed: {reason}",
+    other_books: "the proof belongs to another shop's journal", other_entry: "the proof belongs to another booking",
     order_missing: "This order is not stored on this device.", new_order: "New order",
     store_missing: "There is no such shop.",
   },
@@ -353,6 +355,9 @@ async function verifyReceipt() {
     const lines = [];
     for (const item of proofs.proofs) {
       const result = await verifyReceiptProof(item.proof, keys);
+      // a valid proof of some other entry, or of another store's books, proves nothing about this order
+      if (!result.origin.endsWith(`/${order.store_id}`)) throw new Error(t("other_books"));
+      if (result.entry.seq !== item.seq || result.entry.data?.order_id !== order.id) throw new Error(t("other_entry"));
       lines.push(t("verified", { seq: item.seq, type: item.type, origin: result.origin, size: result.treeSize }));
     }
     out.className = "ok";

@@ -407,7 +407,6 @@ function attemptFor(form) {
 }
 
 const cardCode = (text) => text.toUpperCase().replace(/[\s-]/g, "");
-const grouped = (code) => code.match(/.{1,4}/g).join(" ");
 const day = (iso) => (iso ? new Date(iso).toLocaleDateString(t.lang() === "en" ? "en-GB" : "de-DE") : "–");
 
 async function sellCard(event) {
@@ -420,7 +419,7 @@ async function sellCard(event) {
     const card = await attemptFor(form).run((key) => staffCall(API.staff, storePath("/giftcards"), { method: "POST", body: { amount }, idempotencyKey: key }));
     formAttempts.delete(form.id);
     fill($("sold-card"), t("sold", { amount: m(card.balance, card.currency), expires: day(card.expires_at) }), " ",
-      h("strong", { id: "sold-code", "data-code": card.code }, grouped(card.code)));
+      h("strong", { id: "sold-code", "data-code": card.code }, card.code));
     $("sold-card").className = "ok";
   } catch (error) {
     showProblem(form, $("sell-alert"), error, t);
@@ -434,7 +433,7 @@ async function lookUpCard(event) {
   try {
     const card = await staffCall(API.staff, `/v1/giftcards/${encodeURIComponent(cardCode($("card-code").value))}`);
     $("card-info").textContent = t("card", {
-      code: grouped(card.code || cardCode($("card-code").value)), status: t(`card.${card.status}`),
+      code: card.code || cardCode($("card-code").value), status: t(`card.${card.status}`),
       balance: m(card.balance, card.currency), expires: day(card.expires_at),
     });
   } catch (error) {

@@ -1,0 +1,406 @@
+"""The ordering page and the staff board in headless Chromium, against a running `tresen dev`.
+
+Each test acts as a person does (clicks, typing, the sandbox checkout) and then checks what the API
+recorded, with exact amounts. Screenshots at phone and tablet widths land in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+import uuid
+
+import pytest
+import requests
+
+from conftest import PHONE, TABLET, new_page, screenshot
+from stack import ROOT
+
+PASSKEY = "246810"
+WEB = ROOT / "web"
+
+
+def dev_token(role: str, uid: str = "browser-test") -> str:
+    from tresen.adapters.identity import unsigned_dev_token
+
+    return unsigned_dev_token(uid=uid, stores={"demo": role})
+
+
+def staff_get(stack, path: str) -> dict:
+    answer = requests.get(f"{stack.url}{path}", headers={"Authorization": f"Bearer {dev_token('owner')}"}, timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def orders_of(stack, email: str) -> list[dict]:
+    """Every order of the demo store placed with this e-mail address (the newest 1000 are enough)."""
+    page = staff_get(stack, "/v1/stores/demo/orders?limit=1000")
+    return [order for order in page["data"] if order["customer"]["email"] == email]
+
+
+def euro(cents: int) -> str:
+    """As the page shows money in German: 1.234,50\xa0€ (Intl puts a no-break space before the sign)."""
+    return f"{cents / 100:,.2f}\xa0€".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def unique_email() -> str:
+    return f"guest-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def open_menu(page, stack) -> None:
+    page.goto(f"{stack.url}/?store=demo")
+    page.wait_for_selector("[data-product=cappuccino]")
+
+
+def add(page, product: str, *options: str) -> None:
+    card = page.locator(f"[data-product={product}]")
+    for option in options:
+        card.locator(f"input[value={option}]").check()
+    card.locator("button.add").click()
+
+
+def fill_customer(page, email: str, name: str = "Ada Gast", tip: str = "") -> None:
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("E-Mail").fill(email)
+    if tip:
+        page.get_by_label("Trinkgeld (€)").fill(tip)
+
+
+def sign_in_staff(page, stack, role: str = "staff") -> None:
+    page.goto(f"{stack.url}/staff")
+    page.get_by_label("Benutzer-ID").fill(f"{role}-browser")
+    page.get_by_label("Rolle").select_option(role)
+    page.locator("#sign-in button[type=submit]").click()
+    page.wait_for_selector("#board .column")
+
+
+def ticket(page, column: str, number: int):
+    return page.locator(f"[data-column={column}] .ticket[data-number='{number}']")
+
+
+def test_a_customer_orders_pays_online_and_staff_accept_ready_and_refund_a_line_with_the_passkey(
+    web_stack, phone, tablet
+):
+    email = unique_email()
+    requests.put(
+        f"{web_stack.url}/v1/stores/demo/passkey",
+        json={"pin": PASSKEY, "protect": ["refund"]},
+        headers={"Authorization": f"Bearer {dev_token('owner')}"},
+        timeout=10,
+    ).raise_for_status()
+
+    open_menu(phone, web_stack)
+    screenshot(phone, "ordering-menu-phone")
+    add(phone, "cappuccino", "oat")
+    add(phone, "croissant")
+    fill_customer(phone, email, tip="1,50")
+    assert phone.locator("#cart-total").inner_text() == "8,70\xa0€"  # 4,30 + 2,90 + 1,50 tip
+    screenshot(phone, "ordering-cart-phone")
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+
+    phone.wait_for_url(re.compile(r".*/v1/sandbox/checkout/pay_sbx_\w+\?return=.*"))
+    screenshot(phone, "sandbox-checkout-phone")
+    phone.get_by_role("button", name="Pay").click()
+    phone.wait_for_url(re.compile(r".*\?store=demo#order=ord_\w+$"))
+    phone.wait_for_selector("#order-status[data-status=paid]")
+    invoice = phone.locator("#invoice-number").inner_text()
+    assert re.fullmatch(r"DEMO-\d{4}-\d{6}", invoice)
+    assert phone.locator("#order-total").inner_text() == "8,70\xa0€"
+    vat_rows = phone.locator("#vat-table tbody tr").all_inner_texts()
+    assert [row.split("\t") for row in vat_rows] == [
+        ["7 %", "2,71\xa0€", "0,19\xa0€", "2,90\xa0€"],
+        ["19 %", "3,61\xa0€", "0,69\xa0€", "4,30\xa0€"],
+    ]
+    screenshot(phone, "order-paid-phone")
+
+    [order] = orders_of(web_stack, email)
+    assert order["invoice_number"] == invoice
+    assert [(line["product_id"], line["quantity"], [o["id"] for o in line["options"]]) for line in order["lines"]] == [
+        ("cappuccino", 1, ["oat"]),
+        ("croissant", 1, []),
+    ]
+    assert (order["totals"]["tip"], order["totals"]["total"], order["payment_status"]) == (150, 870, "paid")
+
+    sign_in_staff(tablet, web_stack, role="staff")
+    new = ticket(tablet, "new", order["number"])
+    new.wait_for()
+    screenshot(tablet, "staff-board-tablet")
+    new.get_by_role("button", name="Annehmen").click()
+    ticket(tablet, "accepted", order["number"]).get_by_role("button", name="Fertig").click()
+    ready = ticket(tablet, "ready", order["number"])
+    ready.wait_for()
+    phone.wait_for_selector("#order-status[data-status=ready]")  # the customer's page follows live
+
+    ready.get_by_role("button", name="Details").click()
+    croissant = next(line for line in order["lines"] if line["product_id"] == "croissant")
+    tablet.locator(f".line-qty[data-line='{croissant['id']}']").fill("1")
+    tablet.get_by_label("Grund").fill("Croissant war alt")
+    tablet.locator("#refund").click()
+    tablet.locator("#passkey-field").wait_for(state="visible")
+    assert "passkey" in tablet.locator("#detail-alert").inner_text().lower()
+    assert orders_of(web_stack, email)[0]["refunded_amount"] == 0
+    screenshot(tablet, "staff-refund-passkey-tablet")
+    tablet.get_by_label("Passkey (6 Ziffern)").fill(PASSKEY)
+    tablet.locator("#refund").click()
+    tablet.locator("#detail-done").wait_for(state="visible")
+    assert tablet.locator("#detail-done").inner_text().startswith("Erstattet: 2,90\xa0€")
+    screenshot(tablet, "staff-order-detail-tablet")
+
+    [refunded] = orders_of(web_stack, email)
+    assert (refunded["refunded_amount"], refunded["payment_status"], refunded["status"]) == (
+        290,
+        "partially_refunded",
+        "ready",
+    )
+    assert [refund["amount"] for refund in refunded["refunds"]] == [290]
+
+
+def test_a_gift_card_sold_on_the_board_pays_part_of_an_order_on_the_ordering_page(web_stack, phone, tablet):
+    email = unique_email()
+    sign_in_staff(tablet, web_stack, role="staff")
+    tablet.get_by_role("tab", name="Gutscheine").click()
+    tablet.locator("#sell-amount").fill("10")
+    tablet.get_by_role("button", name="Verkaufen").click()
+    sold = tablet.locator("#sold-code")
+    sold.wait_for()
+    code = sold.get_attribute("data-code")
+    assert re.fullmatch(r"([A-HJKMNP-Z2-9]{4}-){3}[A-HJKMNP-Z2-9]{4}", code)
+    screenshot(tablet, "staff-giftcards-tablet")
+
+    open_menu(phone, web_stack)
+    add(phone, "bagel", "salmon")
+    add(phone, "bagel", "salmon")
+    fill_customer(phone, email)
+    phone.get_by_label("Gutscheincode").fill(code.replace("-", " ").lower())  # as a person types it
+    phone.get_by_role("button", name="Guthaben prüfen").click()
+    phone.get_by_text("Guthaben: 10,00\xa0€").wait_for()
+    phone.get_by_label("An der Kasse bezahlen").check()
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.wait_for_selector("#order-status[data-status=placed]")
+    assert phone.locator("#order-total").inner_text() == "16,00\xa0€"
+    assert phone.locator("#giftcard-amount").inner_text() == "-10,00\xa0€"
+    assert phone.locator("#amount-due").inner_text() == "6,00\xa0€"
+    screenshot(phone, "order-giftcard-phone")
+
+    [order] = orders_of(web_stack, email)
+    assert (order["totals"]["total"], order["gift_card_amount"], order["amount_due"]) == (1600, 1000, 600)
+    tablet.get_by_label("Gutscheincode").fill(code)
+    tablet.get_by_role("button", name="Guthaben anzeigen").click()
+    tablet.get_by_text("Guthaben 0,00\xa0€").wait_for()
+
+
+def test_a_double_clicked_pay_creates_one_order(web_stack, phone):
+    email = unique_email()
+    posts: list[str] = []
+    phone.on(
+        "request",
+        lambda r: r.method == "POST" and r.url.endswith("/orders") and posts.append(r.headers["idempotency-key"]),
+    )
+    open_menu(phone, web_stack)
+    add(phone, "espresso")
+    fill_customer(phone, email)
+    phone.get_by_label("An der Kasse bezahlen").check()
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").dblclick()
+    phone.wait_for_selector("#order-status[data-status=placed]")
+    assert len(orders_of(web_stack, email)) == 1
+    assert len(posts) == 1
+
+
+def test_two_submits_of_one_attempt_send_one_request(web_stack, phone):
+    email = unique_email()
+    posts: list[str] = []
+    phone.on(
+        "request",
+        lambda r: r.method == "POST" and r.url.endswith("/orders") and posts.append(r.headers["idempotency-key"]),
+    )
+    open_menu(phone, web_stack)
+    add(phone, "espresso")
+    fill_customer(phone, email)
+    phone.get_by_label("An der Kasse bezahlen").check()
+    phone.evaluate(
+        "() => { const form = document.getElementById('checkout'); form.requestSubmit(); form.requestSubmit(); }"
+    )
+    phone.wait_for_selector("#order-status[data-status=placed]")
+    assert len(orders_of(web_stack, email)) == 1
+    assert len(posts) == 1
+
+
+def test_an_order_retried_after_a_dropped_connection_is_made_once(web_stack, phone):
+    email = unique_email()
+    keys: list[str] = []
+
+    def drop_the_first_answer(route):
+        keys.append(route.request.headers["idempotency-key"])
+        if len(keys) == 1:
+            route.fetch()  # the server makes the order …
+            route.abort("connectionreset")  # … and the answer is lost on the way back
+        else:
+            route.continue_()
+
+    phone.route("**/v1/stores/demo/orders", drop_the_first_answer)
+    open_menu(phone, web_stack)
+    add(phone, "lemonade")
+    fill_customer(phone, email)
+    phone.get_by_label("An der Kasse bezahlen").check()
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.wait_for_selector("#order-status[data-status=placed]")
+    assert len(keys) == 2 and keys[0] == keys[1]
+    [order] = orders_of(web_stack, email)
+    assert order["totals"]["total"] == 450
+
+
+def test_problems_are_shown_with_their_title_and_beside_the_field(web_stack, phone):
+    open_menu(phone, web_stack)
+    add(phone, "croissant")
+    fill_customer(phone, "not-an-address", name="")
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    alert = phone.locator("#checkout-alert")
+    alert.wait_for(state="visible")
+    assert alert.inner_text() == "Validation failed 2 field(s) are invalid."
+    name_error = phone.locator("#name + .field-error")
+    assert name_error.inner_text() == "Bitte geben Sie Ihren Namen an."
+    assert phone.locator("#email + .field-error").inner_text() == "Bitte eine gültige E-Mail-Adresse angeben."
+    assert phone.get_by_label("E-Mail").get_attribute("aria-invalid") == "true"
+    screenshot(phone, "ordering-errors-phone")
+
+    assert phone.locator("[data-product=soup] button").is_disabled()
+    assert phone.locator("[data-product=soup]").get_attribute("class") == "product sold-out"
+    assert phone.locator("[data-product=soup] button").inner_text() == "Ausverkauft"
+
+
+def test_the_receipt_is_verified_in_the_browser_once_a_checkpoint_covers_it(web_stack, phone):
+    email = unique_email()
+    open_menu(phone, web_stack)
+    add(phone, "cheesecake")
+    fill_customer(phone, email)
+    phone.get_by_label("An der Kasse bezahlen").check()
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.wait_for_selector("#order-status[data-status=placed]")
+    verify = phone.get_by_role("button", name="Diesen Beleg prüfen")
+    verify.click()
+    phone.get_by_text("Noch nicht prüfbar").wait_for()
+
+    requests.post(f"{web_stack.url}/v1/jobs/checkpoints", timeout=30).raise_for_status()
+    verify.click()
+    result = phone.locator("#verify-result.ok")
+    result.wait_for()
+    [order] = orders_of(web_stack, email)
+    proofs = requests.get(
+        f"{web_stack.url}/v1/orders/{order['id']}/proof",
+        headers={"X-Order-Token": phone.evaluate(f"localStorage.getItem('tresen.order.{order['id']}')")},
+        timeout=10,
+    ).json()["proofs"]
+    size = int(proofs[0]["proof"].split("\n\n")[1].splitlines()[1])  # the checkpoint's tree size
+    assert result.inner_text().splitlines() == [
+        f"Geprüft: Eintrag {p['seq']} ({p['type']}) steht im signierten Journal von tresen/demo-tresen/demo "
+        f"(Stand: {size} Einträge)."
+        for p in proofs
+    ]
+    screenshot(phone, "order-verified-phone")
+
+
+def test_the_day_is_closed_on_the_board_and_its_z_report_opens(web_stack, tablet):
+    sign_in_staff(tablet, web_stack, role="supervisor")
+    tablet.get_by_role("tab", name="Tagesabschluss").click()
+    tablet.get_by_role("button", name="Jetzt abschließen").click()
+    note = tablet.locator("#closed-note")
+    note.wait_for()
+    z = int(re.search(r"Z (\d+)", note.inner_text()).group(1))
+    closing = staff_get(web_stack, f"/v1/stores/demo/closings/{z}")
+    assert note.inner_text() == f"Abschluss Z {z} erstellt: Umsatz {euro(closing['sales']['gross'])}."
+    screenshot(tablet, "staff-closing-tablet")
+
+    with tablet.expect_response(re.compile(rf".*/closings/{z}\.pdf$")) as pdf, tablet.context.expect_page() as opened:
+        tablet.locator(f"#closings tr[data-z='{z}']").get_by_role("button").click()
+    assert pdf.value.status == 200
+    assert pdf.value.headers["content-type"] == "application/pdf"
+    assert opened.value.url.startswith("blob:")  # the PDF the page fetched with the staff token, opened
+
+
+def test_the_ordering_page_loads_under_100_kb_from_its_own_origin_only(web_stack, playwright_browser):
+    page = new_page(playwright_browser, PHONE)
+    loaded: list = []
+    page.on("requestfinished", lambda request: loaded.append(request))
+    page.goto(f"{web_stack.url}/?store=demo", wait_until="networkidle")
+    page.wait_for_selector("[data-product=cappuccino]")
+    transferred = sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in loaded)
+    hosts = {re.match(r"https?://([^/]+)", r.url).group(1) for r in loaded}
+    page.context.close()
+    assert hosts == {f"127.0.0.1:{web_stack.port}"}
+    assert transferred <= 100 * 1024, f"{transferred} bytes"
+    print(f"first load: {len(loaded)} requests, {transferred} bytes")
+
+
+def test_english_is_one_click_away_and_the_pages_fit_a_tablet(web_stack, playwright_browser):
+    page = new_page(playwright_browser, TABLET)
+    open_menu(page, web_stack)
+    screenshot(page, "ordering-menu-tablet")
+    page.get_by_role("button", name="English").click()
+    assert page.locator("#menu-title").inner_text() == "Menu"
+    assert page.locator("[data-product=cappuccino] .vat").inner_text() == "incl. 19 % VAT"
+    assert page.get_by_role("button", name="Place order and pay").is_visible()
+    page.context.close()
+
+    staff = new_page(playwright_browser, PHONE)
+    sign_in_staff(staff, web_stack)
+    screenshot(staff, "staff-board-phone")
+    staff.context.close()
+
+
+@pytest.fixture
+def foreign_origin(playwright_browser, web_stack):
+    """The pages served from another origin (as Firebase Hosting serves them), calling the API across
+    origins: config.js points at the stack, so every call must pass CORS in a real browser. The origin
+    is on 127.0.0.1 too: Chromium refuses a page it thinks public any access to loopback addresses."""
+    config = (
+        f'window.TRESEN_CONFIG = {{customerApi: "{web_stack.url}", staffApi: "{web_stack.url}", '
+        f'exportsApi: "{web_stack.url}", firebase: null}};'
+    ).encode()
+
+    class Pages(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(WEB), **kwargs)
+
+        def do_GET(self):
+            path = self.path.split("?")[0]
+            if path == "/config.js":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/javascript")
+                self.send_header("Content-Length", str(len(config)))
+                self.end_headers()
+                self.wfile.write(config)
+                return
+            self.path = {"/": "/index.html", "/staff": "/staff.html"}.get(path, path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = playwright_browser.new_context(viewport=TABLET)
+    yield f"http://127.0.0.1:{server.server_port}", context.new_page()
+    context.close()
+    server.shutdown()
+
+
+def test_the_pages_work_from_another_origin_through_cors(web_stack, foreign_origin):
+    origin, page = foreign_origin
+    email = unique_email()
+    page.goto(f"{origin}/?store=demo")
+    page.wait_for_selector("[data-product=espresso]")
+    add(page, "espresso")
+    fill_customer(page, email)
+    page.get_by_label("An der Kasse bezahlen").check()
+    page.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    page.wait_for_selector("#order-status[data-status=placed]")
+    [order] = orders_of(web_stack, email)
+
+    page.goto(f"{origin}/staff")
+    page.get_by_label("Rolle").select_option("staff")
+    page.locator("#sign-in button[type=submit]").click()
+    page.locator(f"[data-column=new] .ticket[data-number='{order['number']}']").get_by_role(
+        "button", name="Annehmen"
+    ).click()
+    page.locator(f"[data-column=accepted] .ticket[data-number='{order['number']}']").wait_for()
