@@ -48,13 +48,13 @@ resource "google_cloudfunctions2_function" "entry" {
     all_traffic_on_latest_revision   = true
     service_account_email            = google_service_account.function[each.key].email
 
-    environment_variables = {
+    environment_variables = merge({
       TRESEN_ENV            = "prod"
       GOOGLE_CLOUD_PROJECT  = var.project_id
       TRESEN_ARCHIVE_BUCKET = google_storage_bucket.archive.name
       TRESEN_PUBLIC_URL     = var.public_url
       TRESEN_SIGNING_KEY    = "${google_kms_crypto_key.checkpoints.id}/cryptoKeyVersions/1"
-    }
+    }, each.value.web ? { TRESEN_WEB_ORIGINS = join(",", var.web_origins) } : {})
 
     dynamic "secret_environment_variables" {
       for_each = toset(each.value.secrets)

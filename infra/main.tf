@@ -2,27 +2,28 @@ locals {
   # One function per entry point of ../functions/main.py. `public`: reachable from the internet
   # (authentication happens in the app: tokens, API keys, provider signatures); jobs are internal
   # and invocable by the scheduler's account only. `secrets`: what each may read, nothing more — the
-  # start-up guard's SECRETS_OF_ENTRY (functions/tresen/config.py) requires exactly these.
+  # start-up guard's SECRETS_OF_ENTRY (functions/tresen/config.py) requires exactly these. `web`:
+  # called by the web pages from the browser, so given var.web_origins for CORS.
   entry_points = {
     customer_api = {
       public  = true, memory = "512Mi", timeout = 30, min = 1, max = 40, concurrency = 40
-      secrets = ["stripe-api-key", "giftcard-key"]
+      secrets = ["stripe-api-key", "giftcard-key"], web = true
     }
     staff_api = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 20, concurrency = 40
-      secrets = ["stripe-api-key", "giftcard-key"]
+      secrets = ["stripe-api-key", "giftcard-key"], web = true
     }
     webhooks = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 40, concurrency = 40
-      secrets = ["stripe-webhook-secret", "stripe-api-key", "giftcard-key"]
+      secrets = ["stripe-webhook-secret", "stripe-api-key", "giftcard-key"], web = false
     }
     exports = {
       public  = true, memory = "1Gi", timeout = 900, min = 0, max = 5, concurrency = 4
-      secrets = []
+      secrets = [], web = true
     }
     jobs = {
       public  = false, memory = "1Gi", timeout = 1800, min = 0, max = 3, concurrency = 1
-      secrets = ["stripe-api-key", "giftcard-key"]
+      secrets = ["stripe-api-key", "giftcard-key"], web = false
     }
   }
   secret_env = {

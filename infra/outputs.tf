@@ -1,5 +1,5 @@
 output "function_urls" {
-  description = "Where each entry point answers (the customer and staff APIs behind Firebase Hosting)."
+  description = "Where each entry point answers; `tresen web-config` points the web pages at customer_api, staff_api and exports."
   value       = { for name, fn in google_cloudfunctions2_function.entry : name => fn.service_config[0].uri }
 }
 

@@ -41,8 +41,19 @@ variable "archive_retention_years" {
 }
 
 variable "public_url" {
-  description = "Where customers and staff reach Tresen (the Firebase Hosting site), for CORS and links."
+  description = "Where customers and staff reach Tresen (the Firebase Hosting site), for links."
   type        = string
+}
+
+variable "web_origins" {
+  description = "The web pages' origins (Firebase Hosting), admitted by CORS on the functions the pages call: [\"https://PROJECT.web.app\", \"https://PROJECT.firebaseapp.com\"] or the custom domain. Empty: no page may call them from a browser."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for origin in var.web_origins : can(regex("^https://[a-z0-9.-]+(:[0-9]{1,5})?$", origin))])
+    error_message = "web_origins are origins as a browser sends them: https://host[:port], lower case, no path or trailing slash."
+  }
 }
 
 variable "secret_versions" {

@@ -16,12 +16,15 @@ from typing import Any
 
 import hcl2
 
-from tresen.config import SECRETS, SECRETS_OF_ENTRY
+from tresen.config import SECRETS, SECRETS_OF_ENTRY, ConfigError, web_origins
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "europe-west3"
 MIN_RETENTION_YEARS = 11
 SECONDS_PER_YEAR = 365 * 24 * 60 * 60
+# The functions the web pages call from the browser (web/config.js: customerApi, staffApi, exportsApi)
+WEB_ENTRY_POINTS = {"customer_api", "staff_api", "exports"}
+WEB_ORIGINS_ENV = 'each.value.web ? {TRESEN_WEB_ORIGINS = join(",", var.web_origins)} : {}'
 
 
 def unquote(value: Any) -> Any:
@@ -88,6 +91,7 @@ def broken_promises(infra: Path) -> list[str]:
                     broken.append(f"{unquote(kind)}.{unquote(name)}: {key} {value} is not {REGION}")
     broken += archive_promises(tf, variable, infra)
     broken += function_promises(tf)
+    broken += web_promises(tf, variable, infra)
     broken += firestore_promises(tf)
     return broken
 
@@ -158,6 +162,27 @@ def function_promises(tf: dict) -> list[str]:
             broken.append(f"google_cloud_run_service_iam_member.{name}: allUsers may invoke only public functions")
         if on_jobs and unquote(member.get("member")) != "serviceAccount:${google_service_account.scheduler.email}":
             broken.append(f"google_cloud_run_service_iam_member.{name}: only the scheduler may invoke jobs")
+    return broken
+
+
+def web_promises(tf: dict, variable: dict, infra: Path) -> list[str]:
+    """The pages' origins reach the functions the pages call as TRESEN_WEB_ORIGINS, and each
+    environment lists origins those functions accept (else they refuse to start)."""
+    broken = []
+    web = {name for name, entry in locals_of(tf).get("entry_points", {}).items() if entry.get("web") is True}
+    if web != WEB_ENTRY_POINTS:
+        broken.append(f"the pages' origins must reach exactly the functions they call, not {sorted(web)}")
+    [service] = resources(tf, "google_cloudfunctions2_function").get("entry", {}).get("service_config") or [{}]
+    if WEB_ORIGINS_ENV not in str(service.get("environment_variables")):
+        broken.append("TRESEN_WEB_ORIGINS must be var.web_origins joined by commas, on the functions the pages call")
+    if variable.get("web_origins", {}).get("default") != []:
+        broken.append("var.web_origins must default to none")
+    for environment in ("production", "staging"):
+        listed = [unquote(origin) for origin in tfvars(infra, environment).get("web_origins", [])]
+        try:
+            web_origins(",".join(listed))
+        except ConfigError as error:
+            broken.append(f"{environment}.tfvars: {error}")
     return broken
 
 

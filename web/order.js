@@ -252,7 +252,7 @@ async function placeOrder(event) {
     const orderPage = `${location.origin}${location.pathname}?store=${encodeURIComponent(storeId)}#order=${order.id}`;
     if (order.payment?.checkout_url && order.amount_due > 0) {
       $("progress").textContent = t("to_checkout");
-      location.assign(`${order.payment.checkout_url}?return=${encodeURIComponent(orderPage)}`);
+      location.assign(checkoutAddress(order.payment.checkout_url, orderPage));
     } else {
       location.hash = `order=${order.id}`;
     }
@@ -261,6 +261,13 @@ async function placeOrder(event) {
     showProblem(form, alertBox, error, t);
     pay.disabled = false;
   }
+}
+
+/** The provider's checkout, told where to send the customer back to. */
+function checkoutAddress(checkoutUrl, orderPage) {
+  const address = new URL(checkoutUrl);
+  address.searchParams.set("return", orderPage);
+  return address.href;
 }
 
 // ---- the order's page ----------------------------------------------------------------------------
@@ -303,7 +310,7 @@ function renderOrder() {
   const m = (cents) => money(cents, order.currency, t.lang());
   const row = (label, cents, id) => h("tr", {}, h("th", { scope: "row", colspan: 2 }, label), h("td", { class: "num", id }, m(cents)));
   const payAgain = order.status === "awaiting_payment" && order.payment?.checkout_url
-    ? h("a", { class: "button primary", href: `${order.payment.checkout_url}?return=${encodeURIComponent(location.href)}` }, t("pay_again"))
+    ? h("a", { class: "button primary", href: checkoutAddress(order.payment.checkout_url, location.href) }, t("pay_again"))
     : null;
   fill($("order"),
     h("p", {}, t("order_number")),

@@ -42,7 +42,7 @@ const STRINGS = {
     "card.active": "aktiv", "card.deactivated": "gesperrt", "card.expired": "abgelaufen", "card.pending": "noch nicht bezahlt",
     close_day: "Tag abschließen", close_hint: "Schließt alles seit dem letzten Abschluss ab und erstellt den Z-Bon.",
     close_now: "Jetzt abschließen", closings: "Abschlüsse", z: "Z-Nr.", business_day: "Geschäftstag",
-    gross: "Umsatz brutto", open_pdf: "Z-Bon (PDF) öffnen", closed: "Abschluss Z {z} erstellt: Umsatz {gross}.",
+    gross: "Umsatz brutto", pdf: "PDF", open_pdf: "Z-Bon (PDF) öffnen", closed: "Abschluss Z {z} erstellt: Umsatz {gross}.",
     no_closings: "Noch keine Abschlüsse.",
     offline_title: "Keine Verbindung.", offline_detail: "Bitte erneut versuchen – nichts wird doppelt gebucht.",
     error_title: "Das hat nicht geklappt.",
@@ -83,7 +83,7 @@ const STRINGS = {
     "card.active": "active", "card.deactivated": "deactivated", "card.expired": "expired", "card.pending": "not paid yet",
     close_day: "Close the day", close_hint: "Closes everything since the previous closing and makes the Z-report.",
     close_now: "Close now", closings: "Closings", z: "Z no.", business_day: "Business day",
-    gross: "Gross sales", open_pdf: "Open Z-report (PDF)", closed: "Closing Z {z} made: gross sales {gross}.",
+    gross: "Gross sales", pdf: "PDF", open_pdf: "Open Z-report (PDF)", closed: "Closing Z {z} made: gross sales {gross}.",
     no_closings: "No closings yet.",
     offline_title: "No connection.", offline_detail: "Please try again – nothing is booked twice.",
     error_title: "That did not work.",
@@ -235,6 +235,8 @@ function ticket(order) {
   const where = t(`fulfilment.${order.fulfilment.type}`, { table: order.fulfilment.table || "" });
   return h("article", { class: `ticket${order.payment_status === "mismatch" ? " attention" : ""}`, "data-order": order.id, "data-number": order.number },
     h("div", { class: "head" }, h("span", {}, `#${order.number}`), h("span", {}, m(order.totals.total, order.currency))),
+    order.amount_due !== order.totals.total && order.payment_status === "unpaid"
+      ? h("div", { class: "note" }, `${t("amount_due")}: ${m(order.amount_due, order.currency)}`) : null,
     h("div", {}, `${order.customer.name} · ${where}`),
     h("div", { class: "note" }, t(`payment.${order.payment_status}`)),
     h("ul", {}, ...order.lines.map((line) => h("li", {}, `${line.quantity}× ${line.name}`,
@@ -479,7 +481,7 @@ async function listClosings() {
   const closings = page.data.slice().reverse();
   fill($("closings"), closings.length
     ? h("table", {},
-      h("thead", {}, h("tr", {}, ...["z", "business_day", "gross", "open_pdf"].map((k) => h("th", { scope: "col" }, t(k))))),
+      h("thead", {}, h("tr", {}, ...["z", "business_day", "gross", "pdf"].map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, ...closings.map((closing) => h("tr", { "data-z": closing.z_number },
         h("td", {}, String(closing.z_number)), h("td", {}, closing.business_day), h("td", { class: "num" }, m(closing.sales.gross, closing.currency)),
         h("td", {}, h("button", { type: "button", class: "small", onclick: () => openPdf(closing.z_number) }, t("open_pdf")))))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -16,6 +17,20 @@ from .config import ConfigError
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK_MIN, BLOCK_MAX = 2, 10_000  # as the API accepts them
 CLI_ACTOR = {"type": "system", "job": "cli"}
+# `web-config`: what the pages may be pointed at. Strict, so the file cannot carry script even
+# before its values are JSON-encoded; a trailing slash would double the pages' "/v1/…" joins.
+API_URL = re.compile(r"https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*")
+FIREBASE_API_KEY = re.compile(r"[A-Za-z0-9_-]{1,200}")
+WEB_CONFIG = """\
+// Where the pages find the API: written by `tresen web-config` from the deployed functions' URLs.
+// `git checkout web/config.js` brings back the dev defaults ("" = the same origin, as `tresen dev` serves).
+window.TRESEN_CONFIG = {{
+  customerApi: {customer},
+  staffApi: {staff},
+  exportsApi: {exports},
+  firebase: {firebase},
+}};
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +96,16 @@ def main(argv: list[str] | None = None) -> int:
         help="the correctly signed events that can never be processed, newest first",
     )
     webhooks.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    web = commands.add_parser(
+        "web-config", help="point the web pages at the deployed functions: write web/config.js for Firebase Hosting"
+    )
+    web.add_argument("--customer-url", required=True, help="the customer_api function's URL (the ordering page)")
+    web.add_argument("--staff-url", required=True, help="the staff_api function's URL (the staff board, public keys)")
+    web.add_argument("--exports-url", required=True, help="the exports function's URL (the staff board's downloads)")
+    web.add_argument("--firebase-api-key", required=True, help="the Firebase project's Web API key (staff sign-in)")
+    web.add_argument(
+        "--output", default=str(ROOT / "web" / "config.js"), help="default: this repository's web/config.js"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -98,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             "expire": run_expire,
             "giftcard-block": run_giftcard_block,
             "webhooks": run_webhooks,
+            "web-config": run_web_config,
         }[args.command](args)
     except ConfigError as error:
         print(f"tresen: {error}", file=sys.stderr)
@@ -330,6 +356,29 @@ def run_webhooks(args) -> int:
         print(f"{rfc3339(event.received_at)}  {event.provider}  {event.event_id}  {kind}  {event.size} bytes  {reason}")
     if not parked:
         print("no unprocessable webhook events")
+    return 0
+
+
+def run_web_config(args) -> int:
+    import json
+
+    urls = {"--customer-url": args.customer_url, "--staff-url": args.staff_url, "--exports-url": args.exports_url}
+    for flag, url in urls.items():
+        if not API_URL.fullmatch(url):
+            return _usage(f"{flag} must be an https URL without a trailing slash, not {url!r}")
+    if not FIREBASE_API_KEY.fullmatch(args.firebase_api_key):
+        return _usage("--firebase-api-key must be the Firebase project's Web API key (letters, digits, - and _)")
+    text = WEB_CONFIG.format(
+        customer=json.dumps(args.customer_url),
+        staff=json.dumps(args.staff_url),
+        exports=json.dumps(args.exports_url),
+        firebase=json.dumps({"apiKey": args.firebase_api_key}),
+    )
+    try:
+        Path(args.output).write_text(text)
+    except OSError as error:
+        return _usage(f"{args.output}: {error}")
+    print(f"wrote {args.output}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -22,6 +23,11 @@ SECRETS_OF_ENTRY = {
     "exports": (),
     "jobs": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
 }
+
+# scheme://host[:port], as a browser sends its Origin: the only shape ever echoed back in
+# Access-Control-Allow-Origin, and the only one TRESEN_WEB_ORIGINS may list
+WEB_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
+DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
 class ConfigError(RuntimeError):
@@ -44,6 +50,8 @@ class Settings:
     # (projects/…/locations/…/keyRings/…/cryptoKeys/…/cryptoKeyVersions/N)
     signing_key: str = ""
     data_dir: str = ""  # dev: where the local signing key is kept; none → a new key per run
+    # the web pages' origins (Firebase Hosting): admitted by CORS on every path, staff ones too
+    web_origins: tuple[str, ...] = ()
 
     @property
     def dev(self) -> bool:
@@ -61,6 +69,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = environment_name(environ)
     if env not in ("dev", "prod"):
         raise ConfigError(f"TRESEN_ENV must be dev or prod, not {env!r}")
+    origins = web_origins(environ.get("TRESEN_WEB_ORIGINS", ""))
     if env == "prod":
         check_production(environ)
         return Settings(
@@ -75,6 +84,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             stripe_api_key=environ.get("STRIPE_API_KEY", ""),
             giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", ""),
             signing_key=environ["TRESEN_SIGNING_KEY"],
+            web_origins=origins,
         )
     port = environ.get("TRESEN_PORT", "8080")
     return Settings(
@@ -88,7 +98,22 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stripe_api_key=environ.get("STRIPE_API_KEY", ""),
         giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", "giftcard-key-dev"),
         data_dir=environ.get("TRESEN_DATA_DIR", ""),
+        web_origins=origins,
     )
+
+
+def web_origins(value: str) -> tuple[str, ...]:
+    """TRESEN_WEB_ORIGINS: comma-separated origins. Compared with the Origin header exactly, so an
+    entry a browser would never send (a path, capitals, a default port) is refused, not ignored."""
+    origins = tuple(entry.strip() for entry in value.split(",") if entry.strip())
+    for origin in origins:
+        if not WEB_ORIGIN.fullmatch(origin):
+            raise ConfigError(f"TRESEN_WEB_ORIGINS must list origins (scheme://host[:port]), not {origin!r}")
+        scheme = origin.split(":", 1)[0].lower()
+        sent = origin.lower().removesuffix(DEFAULT_PORTS.get(scheme, ""))
+        if origin != sent:
+            raise ConfigError(f"TRESEN_WEB_ORIGINS: browsers send {origin!r} as {sent!r}; list it so")
+    return origins
 
 
 def check_production(environ: dict[str, str]) -> None:

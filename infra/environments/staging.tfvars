@@ -1,4 +1,5 @@
 environment  = "staging"
 lock_archive = false # staging can be torn down
 public_url   = "https://staging.tresen.example"
+web_origins  = ["https://staging.tresen.example"] # or https://PROJECT.web.app and https://PROJECT.firebaseapp.com
 alert_email  = "ops@tresen.example"

@@ -190,34 +190,40 @@ def test_a_gift_card_sold_on_the_board_pays_part_of_an_order_on_the_ordering_pag
     tablet.get_by_text("Guthaben 0,00\xa0€").wait_for()
 
 
+def order_posts(page) -> list[str]:
+    """The Idempotency-Key of every order the page sends, as it sends them."""
+    keys: list[str] = []
+
+    def sent(request):
+        if request.method == "POST" and request.url.endswith("/orders"):
+            keys.append(request.headers["idempotency-key"])
+
+    page.on("request", sent)
+    return keys
+
+
+def ready_to_pay_at_the_counter(page, stack, email: str) -> None:
+    open_menu(page, stack)
+    add(page, "espresso")
+    fill_customer(page, email)
+    page.get_by_label("An der Kasse bezahlen").check()
+
+
 def test_a_double_clicked_pay_creates_one_order(web_stack, phone):
     email = unique_email()
-    posts: list[str] = []
-    phone.on(
-        "request",
-        lambda r: r.method == "POST" and r.url.endswith("/orders") and posts.append(r.headers["idempotency-key"]),
-    )
-    open_menu(phone, web_stack)
-    add(phone, "espresso")
-    fill_customer(phone, email)
-    phone.get_by_label("An der Kasse bezahlen").check()
+    posts = order_posts(phone)
+    ready_to_pay_at_the_counter(phone, web_stack, email)
     phone.get_by_role("button", name="Zahlungspflichtig bestellen").dblclick()
     phone.wait_for_selector("#order-status[data-status=placed]")
     assert len(orders_of(web_stack, email)) == 1
     assert len(posts) == 1
 
 
-def test_two_submits_of_one_attempt_send_one_request(web_stack, phone):
+def test_a_second_submit_past_the_button_joins_the_first_attempt(web_stack, phone):
+    """Enter pressed in a field submits even while the button is disabled."""
     email = unique_email()
-    posts: list[str] = []
-    phone.on(
-        "request",
-        lambda r: r.method == "POST" and r.url.endswith("/orders") and posts.append(r.headers["idempotency-key"]),
-    )
-    open_menu(phone, web_stack)
-    add(phone, "espresso")
-    fill_customer(phone, email)
-    phone.get_by_label("An der Kasse bezahlen").check()
+    posts = order_posts(phone)
+    ready_to_pay_at_the_counter(phone, web_stack, email)
     phone.evaluate(
         "() => { const form = document.getElementById('checkout'); form.requestSubmit(); form.requestSubmit(); }"
     )
@@ -404,3 +410,56 @@ def test_the_pages_work_from_another_origin_through_cors(web_stack, foreign_orig
         "button", name="Annehmen"
     ).click()
     page.locator(f"[data-column=accepted] .ticket[data-number='{order['number']}']").wait_for()
+
+
+def test_every_control_has_a_label_and_the_menu_works_from_the_keyboard(web_stack, phone, tablet):
+    unlabelled = """() => [...document.querySelectorAll('input, select, textarea, button')]
+        .filter((el) => !el.closest('[hidden]'))
+        .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
+        .map((el) => el.outerHTML)"""
+    open_menu(phone, web_stack)
+    assert phone.evaluate(unlabelled) == []
+    phone.locator("[data-product=bagel] input[value=avocado]").focus()
+    phone.keyboard.press("Space")
+    phone.keyboard.press("Tab")
+    assert (
+        phone.evaluate("document.activeElement.getAttribute('aria-label')") == "Bagel mit Frischkäse in den Warenkorb"
+    )
+    phone.keyboard.press("Enter")
+    assert phone.locator("#cart .cart-line").all_inner_texts() == [
+        "Bagel mit Frischkäse (Mit Avocado)\n−\n1\n+\n7,00\xa0€"
+    ]
+
+    tablet.goto(f"{web_stack.url}/staff")
+    assert tablet.evaluate(unlabelled) == []
+
+
+def test_staff_sign_in_through_firebase_auth_in_production(web_stack, playwright_browser):
+    """With `firebase` configured the board signs in by Firebase Auth's REST API (faked here: Google's
+    host is not reachable; the request is the one the real API takes) and renews nothing else."""
+    context = playwright_browser.new_context(viewport=TABLET)
+    config = 'window.TRESEN_CONFIG = {customerApi: "", staffApi: "", exportsApi: "", firebase: {apiKey: "AIza-test"}};'
+    context.route("**/config.js", lambda route: route.fulfill(body=config, content_type="text/javascript"))
+    sign_ins: list[dict] = []
+
+    def identity_toolkit(route):
+        sign_ins.append({"url": route.request.url, "body": route.request.post_data_json})
+        body = {"idToken": dev_token("staff", uid="fb-user"), "refreshToken": "r1", "expiresIn": "3600"}
+        route.fulfill(json=body, headers={"Access-Control-Allow-Origin": "*"})
+
+    context.route("https://identitytoolkit.googleapis.com/**", identity_toolkit)
+    page = context.new_page()
+    page.goto(f"{web_stack.url}/staff")
+    assert page.locator("#sign-in-dev").is_hidden()
+    page.get_by_label("E-Mail").fill("ada@example.com")
+    page.get_by_label("Passwort").fill("correct horse")
+    page.locator("#sign-in button[type=submit]").click()
+    page.wait_for_selector("#board .column")
+    assert sign_ins == [
+        {
+            "url": "https://identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=AIza-test",
+            "body": {"email": "ada@example.com", "password": "correct horse", "returnSecureToken": True},
+        }
+    ]
+    assert page.locator("#who").inner_text() == "· demo · fb-user (Personal)"
+    context.close()

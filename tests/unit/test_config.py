@@ -79,3 +79,38 @@ def test_a_function_without_the_gift_card_key_refuses_to_hash_a_code(monkeypatch
     monkeypatch.setattr(giftcard_store, "settings", lambda: without)
     with pytest.raises(LookupError):
         giftcard_store.keyed_hash("ABCD-EFGH")
+
+
+def test_web_origins_are_a_comma_separated_list_and_empty_means_none():
+    listed = load_settings(
+        PROD | {"TRESEN_WEB_ORIGINS": "https://tresen-prod.web.app, https://tresen-prod.firebaseapp.com"}
+    )
+    assert listed.web_origins == ("https://tresen-prod.web.app", "https://tresen-prod.firebaseapp.com")
+    assert load_settings(PROD | {"TRESEN_WEB_ORIGINS": ""}).web_origins == ()
+    assert load_settings(PROD).web_origins == ()
+    local = load_settings({"TRESEN_WEB_ORIGINS": "http://localhost:5000,http://[::1]:5000"})
+    assert local.web_origins == ("http://localhost:5000", "http://[::1]:5000")
+
+
+NOT_AN_ORIGIN = "TRESEN_WEB_ORIGINS must list origins (scheme://host[:port]), not "
+SENT_AS = "TRESEN_WEB_ORIGINS: browsers send 'https://{0}.web.app{1}' as 'https://tresen-prod.web.app'; list it so"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("https://tresen-prod.web.app/", NOT_AN_ORIGIN + "'https://tresen-prod.web.app/'"),
+        ("tresen-prod.web.app", NOT_AN_ORIGIN + "'tresen-prod.web.app'"),
+        ("https://a.example,ftp://b.example", NOT_AN_ORIGIN + "'ftp://b.example'"),
+        ("*", NOT_AN_ORIGIN + "'*'"),
+        ("https://a.example\nhttps://b.example", NOT_AN_ORIGIN + "'https://a.example\\nhttps://b.example'"),
+        ("https://Tresen-Prod.web.app", SENT_AS.format("Tresen-Prod", "")),
+        ("https://tresen-prod.web.app:443", SENT_AS.format("tresen-prod", ":443")),
+    ],
+)
+@pytest.mark.parametrize("environ", [PROD, {}], ids=["prod", "dev"])
+def test_a_malformed_web_origin_refuses_to_start_with_a_one_line_reason(value, reason, environ):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ | {"TRESEN_WEB_ORIGINS": value})
+    assert str(caught.value) == reason
+    assert "\n" not in str(caught.value)

@@ -82,6 +82,13 @@ BREAKS = {
                                         "exports must be given exactly the secrets its start-up guard requires"),
     "an unprotected database": ("firestore.tf", '"DELETE_PROTECTION_ENABLED"', '"DELETE_PROTECTION_DISABLED"',
                                 "Firestore must have delete protection"),
+    "exports without the pages' origins": ("main.tf", "secrets = [], web = true", "secrets = [], web = false",
+                                           "the pages' origins must reach exactly the functions they call"),
+    "an origin not from web_origins": ("functions.tf", 'join(",", var.web_origins)', '"https://evil.example"',
+                                       "TRESEN_WEB_ORIGINS must be var.web_origins"),
+    "an origin with a path": ("environments/staging.tfvars", '"https://staging.tresen.example"]',
+                              '"https://staging.tresen.example/"]',
+                              "staging.tfvars: TRESEN_WEB_ORIGINS must list origins"),
     "a delete right on the archive": ("storage.tf", '"roles/storage.objectViewer"', '"roles/storage.objectAdmin"',
                                       "the runtime may only create and read"),
 }  # fmt: skip

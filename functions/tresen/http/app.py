@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 from werkzeug.wrappers import Request, Response
 
-from ..config import settings
+from ..config import WEB_ORIGIN, settings
 from . import (  # noqa: F401  (register the routes)
     api,
     closing_routes,
@@ -22,9 +21,13 @@ from . import (  # noqa: F401  (register the routes)
 from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router
 
+# Where a store's own `cors_origins` are admitted; TRESEN_WEB_ORIGINS (the web pages) on any /v1 path.
 CUSTOMER_PREFIXES = ("/v1/stores/", "/v1/orders/", "/v1/giftcards/balance")
-# scheme://host[:port], as browsers send it: anything else is never echoed back
-WEB_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
+# What a preflight allows: the staff board sends Authorization and X-Passkey, and PUT and DELETE.
+ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Order-Token, X-Passkey"
+# What a page's script may read: when to retry (503, 409, 429), a replayed answer, a download's name.
+EXPOSE_HEADERS = "Retry-After, Idempotent-Replayed, Content-Disposition"
 
 
 # Each deployed function serves only its own routes (CONTRACT/DESIGN: scale, time out and be
@@ -92,25 +95,30 @@ class HttpServices:
         return self.with_cors(request, Response(status=204))
 
     def with_cors(self, request: Request, response: Response) -> Response:
+        """Every answer passes here: successes, problems (so a page can read their body) and
+        preflights, on every entry point."""
+        # the answer depends on the Origin, so a cache must never hand one origin's answer to another
+        response.vary.add("Origin")
         origin = request.headers.get("Origin")
-        if (
-            origin
-            and WEB_ORIGIN.fullmatch(origin)
-            and request.path.startswith(CUSTOMER_PREFIXES)
-            and self._origin_allowed(origin, request.path)
-        ):
+        if origin and self._admits(origin, request.path):
             response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
+            response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
             if request.method == "OPTIONS":
-                response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-                response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key, X-Order-Token"
+                response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+                response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
                 response.headers["Access-Control-Max-Age"] = "600"
         return response
 
     @staticmethod
-    def _origin_allowed(origin: str, path: str) -> bool:
-        if settings().dev:
+    def _admits(origin: str, path: str) -> bool:
+        if not (WEB_ORIGIN.fullmatch(origin) and path.startswith("/v1/")):
+            return False
+        configured = settings()
+        # the pages' origins need no read: a page can read a 503's Retry-After while Firestore is down
+        if configured.dev or origin in configured.web_origins:
             return True
+        if not path.startswith(CUSTOMER_PREFIXES):
+            return False
         from ..adapters.cors import origin_allowed
 
         return origin_allowed(origin, path)
