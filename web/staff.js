@@ -453,7 +453,7 @@ async function redeemCard() {
     const path = `/v1/giftcards/${encodeURIComponent(cardCode($("card-code").value))}/redeem`;
     const result = await attemptFor(form).run((key) => staffCall(API.staff, path, { method: "POST", body: { amount }, idempotencyKey: key }));
     formAttempts.delete(form.id);
-    $("card-info").textContent = t("redeemed", { amount: m(amount), balance: m(result.balance ?? result.balance_after ?? 0) });
+    $("card-info").textContent = t("redeemed", { amount: m(amount, result.currency), balance: m(result.balance, result.currency) });
   } catch (error) {
     showProblem(form, $("card-alert"), error, t);
   }

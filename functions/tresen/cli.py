@@ -420,6 +420,8 @@ def run_dev(args) -> int:
         server = serve(port)
         wait_ready(port)
         print(f"tresen ready: http://127.0.0.1:{port}", flush=True)
+        pages = f"http://127.0.0.1:{port}"
+        print(f"  ordering page: {pages}/?store=demo   staff board: {pages}/staff", flush=True)
         while True:  # in slices: a signal handler runs only when this thread wakes (see stop_on_signals)
             time.sleep(0.5)
     except StackError as error:

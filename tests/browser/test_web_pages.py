@@ -463,3 +463,54 @@ def test_staff_sign_in_through_firebase_auth_in_production(web_stack, playwright
     ]
     assert page.locator("#who").inner_text() == "· demo · fb-user (Personal)"
     context.close()
+
+
+def test_staff_void_a_line_give_a_discount_and_reject_an_unpaid_order(web_stack, phone, tablet):
+    email = unique_email()
+    open_menu(phone, web_stack)
+    add(phone, "espresso")
+    add(phone, "cheesecake")
+    fill_customer(phone, email)
+    phone.get_by_label("An der Kasse bezahlen").check()
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.wait_for_selector("#order-status[data-status=placed]")
+    [order] = orders_of(web_stack, email)
+    espresso = next(line for line in order["lines"] if line["product_id"] == "espresso")
+
+    sign_in_staff(tablet, web_stack, role="supervisor")
+    ticket(tablet, "new", order["number"]).get_by_role("button", name="Details").click()
+    tablet.locator(f".line-qty[data-line='{espresso['id']}']").fill("1")
+    tablet.locator("#void").click()
+    tablet.locator("#detail-done").wait_for(state="visible")
+    tablet.locator("#discount-percent").fill("10")
+    tablet.locator("#discount-reason").fill("Stammgast")
+    tablet.locator("#discount").click()
+    tablet.get_by_text("Zu zahlen: 3,78\xa0€").wait_for()  # 4,20 − 10 %
+    screenshot(tablet, "staff-void-discount-tablet")
+    [changed] = orders_of(web_stack, email)
+    assert (changed["totals"]["subtotal"], changed["totals"]["discount"], changed["amount_due"]) == (420, 42, 378)
+    phone.locator("#amount-due", has_text="3,78\xa0€").wait_for()  # the customer's page follows
+
+    tablet.locator("#reject").click()
+    tablet.locator("#detail-done").wait_for(state="visible")
+    assert orders_of(web_stack, email)[0]["status"] == "rejected"
+    phone.wait_for_selector("#order-status[data-status=rejected]")
+
+
+def test_a_gift_card_is_sold_checked_and_redeemed_at_the_counter(web_stack, tablet):
+    sign_in_staff(tablet, web_stack, role="staff")
+    tablet.get_by_role("tab", name="Gutscheine").click()
+    tablet.locator("#sell-amount").fill("15,00")
+    tablet.get_by_role("button", name="Verkaufen").click()
+    code = tablet.locator("#sold-code").get_attribute("data-code")
+    tablet.get_by_label("Gutscheincode").fill(code)
+    tablet.locator("#redeem-amount").fill("5,50")
+    tablet.get_by_role("button", name="Einlösen").click()
+    tablet.get_by_text("Eingelöst: 5,50\xa0€. Neues Guthaben: 9,50\xa0€.").wait_for()
+    tablet.locator("#redeem-amount").fill("10")
+    tablet.get_by_role("button", name="Einlösen").click()
+    alert = tablet.locator("#card-alert")
+    alert.wait_for(state="visible")
+    assert alert.inner_text() == "Gift card balance too low The card has 950 cents, not 1000."
+    card = staff_get(web_stack, f"/v1/giftcards/{code}")
+    assert (card["balance"], card["status"]) == (950, "active")
