@@ -227,7 +227,7 @@ function orderRequest() {
     customer: { name: $("name").value.trim(), email: $("email").value.trim() },
     tip: parseCents($("tip").value || "0"),
     gift_cards: code ? [{ code }] : [],
-    payment: method === "online" ? { method, provider: "sandbox" } : { method },
+    payment: { method }, // online: the store's own provider (the sandbox in dev)
   };
 }
 
