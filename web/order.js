@@ -291,6 +291,7 @@ async function followOrder(orderId) {
     try {
       state.order = await call(API.customer, `/v1/orders/${encodeURIComponent(orderId)}`, { headers: { "X-Order-Token": token } });
       renderOrder();
+      $("page-alert").hidden = true;
     } catch (error) {
       $("page-alert").textContent = error.message;
       $("page-alert").hidden = false;
@@ -368,7 +369,7 @@ async function verifyReceipt() {
       lines.push(t("verified", { seq: item.seq, type: item.type, origin: result.origin, size: result.treeSize }));
     }
     out.className = "ok";
-    out.replaceChildren(...lines.map((line) => h("span", { style: "display:block" }, line)));
+    fill(out, ...lines.map((line) => h("span", { class: "line" }, line)));
   } catch (error) {
     out.className = "notice";
     out.textContent = error instanceof Problem && error.code === "not_checkpointed"

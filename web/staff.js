@@ -278,7 +278,7 @@ function renderDetail() {
   const unpaid = order.payment_status === "unpaid" && ["awaiting_payment", "placed"].includes(order.status);
   const qtyInput = (line) => h("input", {
     type: "number", min: 0, max: line.quantity, value: 0, class: "line-qty", "data-line": line.id,
-    "aria-label": t("selected_qty", { name: line.name }), style: "width:5rem",
+    "aria-label": t("selected_qty", { name: line.name }),
   });
   fill($("detail-body"),
     h("p", {}, `${t("status")}: ${t(`status.${order.status}`)} · ${t("payment_status")}: ${t(`payment.${order.payment_status}`)}`,
@@ -391,7 +391,6 @@ async function act(path, body, describe = () => t("done")) {
   } catch (error) {
     if (error instanceof Problem && PASSKEY_CODES.has(error.code)) {
       $("passkey-field").hidden = false;
-      $("passkey").focus();
       error.detail = `${error.detail} ${t("passkey_needed")}`;
     }
     showProblem(form, $("detail-alert"), error, t);

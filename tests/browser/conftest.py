@@ -71,18 +71,34 @@ def new_page(browser, size: dict, locale: str = "de-DE"):
     return context.new_page()
 
 
+def watched(page) -> list[str]:
+    """What went wrong inside the page that no assertion on its content would see: uncaught
+    exceptions and anything the Content-Security-Policy blocked."""
+    faults: list[str] = []
+    page.on("pageerror", lambda error: faults.append(f"uncaught: {error}"))
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and faults.append(f"CSP: {message.text}"),
+    )
+    return faults
+
+
 @pytest.fixture
 def phone(playwright_browser):
     page = new_page(playwright_browser, PHONE)
+    faults = watched(page)
     yield page
     page.context.close()
+    assert faults == []
 
 
 @pytest.fixture
 def tablet(playwright_browser):
     page = new_page(playwright_browser, TABLET)
+    faults = watched(page)
     yield page
     page.context.close()
+    assert faults == []
 
 
 def screenshot(page, name: str) -> Path:

@@ -48,8 +48,8 @@ def unique_email() -> str:
     return f"guest-{uuid.uuid4().hex[:10]}@example.com"
 
 
-def open_menu(page, stack) -> None:
-    page.goto(f"{stack.url}/?store=demo")
+def open_menu(page, base: str) -> None:
+    page.goto(f"{base}/?store=demo")
     page.wait_for_selector("[data-product=cappuccino]")
 
 
@@ -90,7 +90,7 @@ def test_a_customer_orders_pays_online_and_staff_accept_ready_and_refund_a_line_
         timeout=10,
     ).raise_for_status()
 
-    open_menu(phone, web_stack)
+    open_menu(phone, web_stack.url)
     screenshot(phone, "ordering-menu-phone")
     add(phone, "cappuccino", "oat")
     add(phone, "croissant")
@@ -168,7 +168,7 @@ def test_a_gift_card_sold_on_the_board_pays_part_of_an_order_on_the_ordering_pag
     assert re.fullmatch(r"([A-HJKMNP-Z2-9]{4}-){3}[A-HJKMNP-Z2-9]{4}", code)
     screenshot(tablet, "staff-giftcards-tablet")
 
-    open_menu(phone, web_stack)
+    open_menu(phone, web_stack.url)
     add(phone, "bagel", "salmon")
     add(phone, "bagel", "salmon")
     fill_customer(phone, email)
@@ -202,17 +202,24 @@ def order_posts(page) -> list[str]:
     return keys
 
 
-def ready_to_pay_at_the_counter(page, stack, email: str) -> None:
-    open_menu(page, stack)
-    add(page, "espresso")
+def ready_to_pay_at_the_counter(page, base: str, email: str, *products: str) -> None:
+    open_menu(page, base)
+    for product in products:
+        add(page, product)
     fill_customer(page, email)
     page.get_by_label("An der Kasse bezahlen").check()
+
+
+def order_at_the_counter(page, base: str, email: str, *products: str) -> None:
+    ready_to_pay_at_the_counter(page, base, email, *products)
+    page.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    page.wait_for_selector("#order-status[data-status=placed]")
 
 
 def test_a_double_clicked_pay_creates_one_order(web_stack, phone):
     email = unique_email()
     posts = order_posts(phone)
-    ready_to_pay_at_the_counter(phone, web_stack, email)
+    ready_to_pay_at_the_counter(phone, web_stack.url, email, "espresso")
     phone.get_by_role("button", name="Zahlungspflichtig bestellen").dblclick()
     phone.wait_for_selector("#order-status[data-status=placed]")
     assert len(orders_of(web_stack, email)) == 1
@@ -223,7 +230,7 @@ def test_a_second_submit_past_the_button_joins_the_first_attempt(web_stack, phon
     """Enter pressed in a field submits even while the button is disabled."""
     email = unique_email()
     posts = order_posts(phone)
-    ready_to_pay_at_the_counter(phone, web_stack, email)
+    ready_to_pay_at_the_counter(phone, web_stack.url, email, "espresso")
     phone.evaluate(
         "() => { const form = document.getElementById('checkout'); form.requestSubmit(); form.requestSubmit(); }"
     )
@@ -245,19 +252,14 @@ def test_an_order_retried_after_a_dropped_connection_is_made_once(web_stack, pho
             route.continue_()
 
     phone.route("**/v1/stores/demo/orders", drop_the_first_answer)
-    open_menu(phone, web_stack)
-    add(phone, "lemonade")
-    fill_customer(phone, email)
-    phone.get_by_label("An der Kasse bezahlen").check()
-    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
-    phone.wait_for_selector("#order-status[data-status=placed]")
+    order_at_the_counter(phone, web_stack.url, email, "lemonade")
     assert len(keys) == 2 and keys[0] == keys[1]
     [order] = orders_of(web_stack, email)
     assert order["totals"]["total"] == 450
 
 
 def test_problems_are_shown_with_their_title_and_beside_the_field(web_stack, phone):
-    open_menu(phone, web_stack)
+    open_menu(phone, web_stack.url)
     add(phone, "croissant")
     fill_customer(phone, "not-an-address", name="")
     phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
@@ -277,12 +279,7 @@ def test_problems_are_shown_with_their_title_and_beside_the_field(web_stack, pho
 
 def test_the_receipt_is_verified_in_the_browser_once_a_checkpoint_covers_it(web_stack, phone):
     email = unique_email()
-    open_menu(phone, web_stack)
-    add(phone, "cheesecake")
-    fill_customer(phone, email)
-    phone.get_by_label("An der Kasse bezahlen").check()
-    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
-    phone.wait_for_selector("#order-status[data-status=placed]")
+    order_at_the_counter(phone, web_stack.url, email, "cheesecake")
     verify = phone.get_by_role("button", name="Diesen Beleg prüfen")
     verify.click()
     phone.get_by_text("Noch nicht prüfbar").wait_for()
@@ -340,7 +337,7 @@ def test_the_ordering_page_loads_under_100_kb_from_its_own_origin_only(web_stack
 
 def test_english_is_one_click_away_and_the_pages_fit_a_tablet(web_stack, playwright_browser):
     page = new_page(playwright_browser, TABLET)
-    open_menu(page, web_stack)
+    open_menu(page, web_stack.url)
     screenshot(page, "ordering-menu-tablet")
     page.get_by_role("button", name="English").click()
     assert page.locator("#menu-title").inner_text() == "Menu"
@@ -394,13 +391,7 @@ def foreign_origin(playwright_browser, web_stack):
 def test_the_pages_work_from_another_origin_through_cors(web_stack, foreign_origin):
     origin, page = foreign_origin
     email = unique_email()
-    page.goto(f"{origin}/?store=demo")
-    page.wait_for_selector("[data-product=espresso]")
-    add(page, "espresso")
-    fill_customer(page, email)
-    page.get_by_label("An der Kasse bezahlen").check()
-    page.get_by_role("button", name="Zahlungspflichtig bestellen").click()
-    page.wait_for_selector("#order-status[data-status=placed]")
+    order_at_the_counter(page, origin, email, "espresso")
     [order] = orders_of(web_stack, email)
 
     page.goto(f"{origin}/staff")
@@ -417,7 +408,7 @@ def test_every_control_has_a_label_and_the_menu_works_from_the_keyboard(web_stac
         .filter((el) => !el.closest('[hidden]'))
         .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
         .map((el) => el.outerHTML)"""
-    open_menu(phone, web_stack)
+    open_menu(phone, web_stack.url)
     assert phone.evaluate(unlabelled) == []
     phone.locator("[data-product=bagel] input[value=avocado]").focus()
     phone.keyboard.press("Space")
@@ -467,13 +458,7 @@ def test_staff_sign_in_through_firebase_auth_in_production(web_stack, playwright
 
 def test_staff_void_a_line_give_a_discount_and_reject_an_unpaid_order(web_stack, phone, tablet):
     email = unique_email()
-    open_menu(phone, web_stack)
-    add(phone, "espresso")
-    add(phone, "cheesecake")
-    fill_customer(phone, email)
-    phone.get_by_label("An der Kasse bezahlen").check()
-    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
-    phone.wait_for_selector("#order-status[data-status=placed]")
+    order_at_the_counter(phone, web_stack.url, email, "espresso", "cheesecake")
     [order] = orders_of(web_stack, email)
     espresso = next(line for line in order["lines"] if line["product_id"] == "espresso")
 
