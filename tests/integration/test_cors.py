@@ -1,6 +1,6 @@
 """CORS over HTTP against the emulators: the web pages' origins (TRESEN_WEB_ORIGINS) on staff and
 customer paths, a store's own `cors_origins` read from Firestore, dev mode. Every entry point and
-every route's preflight: tests/unit/test_cors.py."""
+every route's preflight: tests/unit/test_cors_rules.py."""
 
 from dataclasses import replace
 
