@@ -403,6 +403,44 @@ def test_the_pages_work_from_another_origin_through_cors(web_stack, foreign_orig
     page.locator(f"[data-column=accepted] .ticket[data-number='{order['number']}']").wait_for()
 
 
+# WCAG 2 contrast of every piece of visible text against the first opaque background behind it:
+# 4.5:1, or 3:1 for large text. Disabled controls are exempt, as WCAG exempts them.
+LOW_CONTRAST = """() => {
+  const rgba = (color) => color.match(/[\\d.]+/g).map(Number);
+  const channel = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const behind = (el) => {
+    for (; el; el = el.parentElement) {
+      const color = rgba(getComputedStyle(el).backgroundColor);
+      if (color.length < 4 || color[3] > 0) return color;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const text = [...el.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim());
+    if (!text || el.closest("[hidden], :disabled") || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    const [a, b] = [luminance(rgba(style.color)), luminance(behind(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) low.push(`${el.tagName} ${el.textContent.trim().slice(0, 40)}: ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
+
+
+def test_text_contrast_is_at_least_wcag_aa_on_both_pages(web_stack, phone, tablet):
+    open_menu(phone, web_stack.url)
+    add(phone, "croissant")
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.locator("#checkout-alert").wait_for(state="visible")  # the alert and the field errors too
+    assert phone.evaluate(LOW_CONTRAST) == []
+    sign_in_staff(tablet, web_stack)
+    assert tablet.evaluate(LOW_CONTRAST) == []
+
+
 def test_every_control_has_a_label_and_the_menu_works_from_the_keyboard(web_stack, phone, tablet):
     unlabelled = """() => [...document.querySelectorAll('input, select, textarea, button')]
         .filter((el) => !el.closest('[hidden]'))
