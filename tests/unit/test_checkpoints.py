@@ -46,6 +46,7 @@ def test_a_checkpoint_signs_the_root_of_the_whole_journal(backend):
     signed = parse_checkpoint(opened.text)
     assert (signed.origin, signed.size, signed.root) == ("tresen/demo-tresen/demo", 3, frontier.root())
     assert checkpoint.key_id == backend.signer.verifier.key_id
+    backend.archive.drain()  # the archive copy is written by the archiver's threads, after the commit
     assert backend.archive.store.objects[f"checkpoints/{STORE}/000000000003"] == checkpoint.note.encode()
 
 
