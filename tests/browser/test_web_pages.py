@@ -90,6 +90,7 @@ def test_a_customer_orders_pays_online_and_staff_accept_ready_and_refund_a_line_
         timeout=10,
     ).raise_for_status()
 
+    sign_in_staff(tablet, web_stack, role="staff")  # before the order: the board must show it by itself
     open_menu(phone, web_stack.url)
     screenshot(phone, "ordering-menu-phone")
     add(phone, "cappuccino", "oat")
@@ -122,7 +123,6 @@ def test_a_customer_orders_pays_online_and_staff_accept_ready_and_refund_a_line_
     ]
     assert (order["totals"]["tip"], order["totals"]["total"], order["payment_status"]) == (150, 870, "paid")
 
-    sign_in_staff(tablet, web_stack, role="staff")
     new = ticket(tablet, "new", order["number"])
     new.wait_for()
     screenshot(tablet, "staff-board-tablet")
@@ -301,6 +301,8 @@ def test_the_receipt_is_verified_in_the_browser_once_a_checkpoint_covers_it(web_
         for p in proofs
     ]
     screenshot(phone, "order-verified-phone")
+    phone.set_viewport_size(TABLET)
+    screenshot(phone, "order-verified-tablet")
 
 
 def test_the_day_is_closed_on_the_board_and_its_z_report_opens(web_stack, tablet):
