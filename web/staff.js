@@ -128,8 +128,11 @@ function devToken(uid, store, role) {
   return `${base64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${base64url(JSON.stringify(claims))}.`;
 }
 
+/** Firebase Auth's REST API: JSON for signing in, a form for renewing (as Google documents each). */
 async function firebaseRequest(url, body) {
-  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const form = body instanceof URLSearchParams;
+  const init = form ? { body } : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } };
+  const response = await fetch(url, { method: "POST", ...init });
   if (!response.ok) throw new Problem(response.status, { title: t("sign_in_failed") });
   return response.json();
 }
@@ -141,14 +144,22 @@ async function firebaseSignIn(email, password) {
   return { token: answer.idToken, refreshToken: answer.refreshToken };
 }
 
-/** A valid ID token: renewed a few minutes before it expires (Firebase's last an hour). */
+/** A valid ID token: renewed a few minutes before it expires (Firebase's last an hour). The
+ * board's parallel calls share one renewal: a refresh token is spent once. */
+let renewal = null;
+
 async function idToken() {
   const expires = claimsOf(session.token).exp;
   if (expires - Date.now() / 1000 > RENEW_BEFORE_S) return session.token;
+  renewal ??= renewToken().finally(() => (renewal = null));
+  return renewal;
+}
+
+async function renewToken() {
   if (FIREBASE) {
     const answer = await firebaseRequest(
       `https://securetoken.googleapis.com/v1/token?key=${encodeURIComponent(FIREBASE.apiKey)}`,
-      { grant_type: "refresh_token", refresh_token: session.refreshToken });
+      new URLSearchParams({ grant_type: "refresh_token", refresh_token: session.refreshToken }));
     session.token = answer.id_token;
     session.refreshToken = answer.refresh_token;
   } else {

@@ -21,10 +21,10 @@ PASSKEY = "246810"
 WEB = ROOT / "web"
 
 
-def dev_token(role: str, uid: str = "browser-test") -> str:
+def dev_token(role: str, uid: str = "browser-test", lifetime: int = 3600) -> str:
     from tresen.adapters.identity import unsigned_dev_token
 
-    return unsigned_dev_token(uid=uid, stores={"demo": role})
+    return unsigned_dev_token(uid=uid, stores={"demo": role}, lifetime=lifetime)
 
 
 def staff_get(stack, path: str) -> dict:
@@ -466,19 +466,23 @@ def test_every_control_has_a_label_and_the_menu_works_from_the_keyboard(web_stac
 
 
 def test_staff_sign_in_through_firebase_auth_in_production(web_stack, playwright_browser):
-    """With `firebase` configured the board signs in by Firebase Auth's REST API (faked here: Google's
-    host is not reachable; the request is the one the real API takes) and renews nothing else."""
+    """With `firebase` configured the board signs in by Firebase Auth's REST API and renews the ID
+    token with the refresh token before it expires. Google's hosts are not reachable here: they are
+    answered behind `page.route`, and the requests are checked against what the real API takes."""
     context = playwright_browser.new_context(viewport=TABLET)
     config = 'window.TRESEN_CONFIG = {customerApi: "", staffApi: "", exportsApi: "", firebase: {apiKey: "AIza-test"}};'
     context.route("**/config.js", lambda route: route.fulfill(body=config, content_type="text/javascript"))
-    sign_ins: list[dict] = []
+    calls: list[tuple[str, str | None]] = []
 
-    def identity_toolkit(route):
-        sign_ins.append({"url": route.request.url, "body": route.request.post_data_json})
-        body = {"idToken": dev_token("staff", uid="fb-user"), "refreshToken": "r1", "expiresIn": "3600"}
-        route.fulfill(json=body, headers={"Access-Control-Allow-Origin": "*"})
+    def firebase(route, answer: dict):
+        calls.append((route.request.url, route.request.post_data))
+        route.fulfill(json=answer, headers={"Access-Control-Allow-Origin": "*"})
 
-    context.route("https://identitytoolkit.googleapis.com/**", identity_toolkit)
+    # a token 4 minutes from expiry: the board renews it before its first call
+    signed_in = {"idToken": dev_token("staff", uid="fb-user", lifetime=240), "refreshToken": "r1", "expiresIn": "240"}
+    renewed = {"id_token": dev_token("staff", uid="fb-user"), "refresh_token": "r2", "expires_in": "3600"}
+    context.route("https://identitytoolkit.googleapis.com/**", lambda route: firebase(route, signed_in))
+    context.route("https://securetoken.googleapis.com/**", lambda route: firebase(route, renewed))
     page = context.new_page()
     page.goto(f"{web_stack.url}/staff")
     assert page.locator("#sign-in-dev").is_hidden()
@@ -486,13 +490,15 @@ def test_staff_sign_in_through_firebase_auth_in_production(web_stack, playwright
     page.get_by_label("Passwort").fill("correct horse")
     page.locator("#sign-in button[type=submit]").click()
     page.wait_for_selector("#board .column")
-    assert sign_ins == [
-        {
-            "url": "https://identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=AIza-test",
-            "body": {"email": "ada@example.com", "password": "correct horse", "returnSecureToken": True},
-        }
+    assert calls == [
+        (
+            "https://identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=AIza-test",
+            '{"email":"ada@example.com","password":"correct horse","returnSecureToken":true}',
+        ),
+        ("https://securetoken.googleapis.com/v1/token?key=AIza-test", "grant_type=refresh_token&refresh_token=r1"),
     ]
     assert page.locator("#who").inner_text() == "· demo · fb-user (Personal)"
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('tresen.staff')).refreshToken") == "r2"
     context.close()
 
 
