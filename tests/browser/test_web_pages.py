@@ -272,6 +272,13 @@ def test_problems_are_shown_with_their_title_and_beside_the_field(web_stack, pho
     assert phone.get_by_label("E-Mail").get_attribute("aria-invalid") == "true"
     screenshot(phone, "ordering-errors-phone")
 
+    fill_customer(phone, unique_email())
+    phone.get_by_label("Am Tisch").check()
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.locator("#table + .field-error").wait_for()
+    assert phone.locator(".field-error").all_inner_texts() == ["Bitte die Tischnummer angeben."]
+    assert alert.inner_text() == "Validation failed 1 field(s) are invalid."
+
     assert phone.locator("[data-product=soup] button").is_disabled()
     assert phone.locator("[data-product=soup]").get_attribute("class") == "product sold-out"
     assert phone.locator("[data-product=soup] button").inner_text() == "Ausverkauft"

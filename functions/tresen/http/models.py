@@ -14,8 +14,11 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ..domain.ids import ID
 
@@ -64,6 +67,13 @@ def one_of(*fields: str) -> dict:
     return {"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in fields]}
 
 
+FULFILMENT_DETAILS = {"table": "table", "delivery": "address"}  # the field each fulfilment type needs
+MISSING_DETAIL = {
+    "table": "a table number is required for table service",
+    "address": "an address is required for delivery",
+}
+
+
 class FulfilmentIn(Inbound):
     model_config = ConfigDict(
         extra="ignore",
@@ -74,23 +84,26 @@ class FulfilmentIn(Inbound):
                     "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
                     "then": {"required": [field], "properties": {field: {"type": "string", "pattern": r"\S"}}},
                 }
-                for kind, field in (("table", "table"), ("delivery", "address"))
+                for kind, field in FULFILMENT_DETAILS.items()
             ]
         },
     )
 
     type: Literal["pickup", "delivery", "table"]
-    table: ShortText | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None
+    # validated even when absent, so that a missing table or address is reported at its own field
+    # (`fulfilment.table`), where a form shows it, not at `fulfilment`
+    table: ShortText | None = Field(default=None, validate_default=True)
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = Field(
+        default=None, validate_default=True
+    )
     requested_time: Time | None = Field(default=None, description="5 minutes ago at the earliest, 7 days ahead")
 
-    @model_validator(mode="after")
-    def _details_for_type(self) -> FulfilmentIn:
-        if self.type == "table" and not self.table:
-            raise ValueError("table is required for table service")
-        if self.type == "delivery" and not self.address:
-            raise ValueError("address is required for delivery")
-        return self
+    @field_validator("table", "address")
+    @classmethod
+    def _needed_for_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value and FULFILMENT_DETAILS.get(info.data.get("type")) == info.field_name:
+            raise PydanticCustomError("missing", MISSING_DETAIL[info.field_name])
+        return value
 
 
 class CustomerIn(Inbound):
