@@ -7,7 +7,7 @@ import {
 
 const STRINGS = {
   de: {
-    menu: "Speisekarte", cart: "Warenkorb", cart_empty: "Noch nichts im Warenkorb.",
+    menu: "Speisekarte", cart: "Warenkorb", cart_bar: "Warenkorb: {count} Artikel · {total} – zur Kasse", cart_empty: "Noch nichts im Warenkorb.",
     closed_now: "Gerade geschlossen: Bestellungen sind erst wieder möglich, wenn geöffnet ist.",
     group_food: "Speisen", group_drinks: "Getränke", group_giftcards: "Gutscheine", group_other: "Weiteres",
     incl_vat: "inkl. {rate} % MwSt.", no_vat: "ohne MwSt. (Gutschein)", sold_out: "Ausverkauft",
@@ -46,7 +46,7 @@ const STRINGS = {
     store_missing: "Dieses Geschäft gibt es nicht.",
   },
   en: {
-    menu: "Menu", cart: "Cart", cart_empty: "Your cart is empty.",
+    menu: "Menu", cart: "Cart", cart_bar: "Cart: {count} items · {total} – check out", cart_empty: "Your cart is empty.",
     closed_now: "Closed right now: orders are possible again once we are open.",
     group_food: "Food", group_drinks: "Drinks", group_giftcards: "Gift cards", group_other: "More",
     incl_vat: "incl. {rate} % VAT", no_vat: "no VAT (gift card)", sold_out: "Sold out",
@@ -181,6 +181,10 @@ function renderCart() {
   const subtotal = state.cart.reduce((sum, line) => sum + unitPrice(line) * line.quantity, 0);
   const tip = parseCents($("tip").value || "0") ?? 0;
   $("cart-total").textContent = money(subtotal + tip, currency, t.lang());
+  // on a phone the cart is far below the menu: a bar at the bottom says what is in it and leads there
+  const count = state.cart.reduce((sum, line) => sum + line.quantity, 0);
+  $("cart-bar").hidden = count === 0;
+  $("cart-bar").textContent = t("cart_bar", { count, total: money(subtotal, currency, t.lang()) });
 }
 
 function renderChoices() {
@@ -383,7 +387,10 @@ function route() {
   const match = location.hash.match(/^#order=([\w-]{1,64})$/);
   $("menu-view").hidden = Boolean(match);
   $("order-view").hidden = !match;
-  if (match) followOrder(match[1]);
+  if (match) {
+    $("order-title").focus(); // a screen reader hears where the page went
+    followOrder(match[1]);
+  }
 }
 
 function relabel() {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,22 +84,26 @@ def watched(page) -> list[str]:
     return faults
 
 
-@pytest.fixture
-def phone(playwright_browser):
-    page = new_page(playwright_browser, PHONE)
+@contextmanager
+def watched_page(browser, size: dict):
+    """A page of its own; it fails the test at the end if anything went wrong inside it."""
+    page = new_page(browser, size)
     faults = watched(page)
     yield page
     page.context.close()
     assert faults == []
+
+
+@pytest.fixture
+def phone(playwright_browser):
+    with watched_page(playwright_browser, PHONE) as page:
+        yield page
 
 
 @pytest.fixture
 def tablet(playwright_browser):
-    page = new_page(playwright_browser, TABLET)
-    faults = watched(page)
-    yield page
-    page.context.close()
-    assert faults == []
+    with watched_page(playwright_browser, TABLET) as page:
+        yield page
 
 
 def screenshot(page, name: str) -> Path:

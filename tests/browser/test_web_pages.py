@@ -95,6 +95,7 @@ def test_a_customer_orders_pays_online_and_staff_accept_ready_and_refund_a_line_
     screenshot(phone, "ordering-menu-phone")
     add(phone, "cappuccino", "oat")
     add(phone, "croissant")
+    assert phone.locator("#cart-bar").inner_text() == "Warenkorb: 2 Artikel · 7,20\xa0€ – zur Kasse"
     fill_customer(phone, email, tip="1,50")
     assert phone.locator("#cart-total").inner_text() == "8,70\xa0€"  # 4,30 + 2,90 + 1,50 tip
     screenshot(phone, "ordering-cart-phone")

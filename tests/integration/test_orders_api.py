@@ -129,7 +129,14 @@ def test_validation_failures_name_each_field(client, store_id):
     problem = response.get_json()
     assert problem["code"] == "validation_failed"
     fields = {e["field"] for e in problem["errors"]}
-    assert fields == {"items[0].quantity", "items[1].quantity", "tip", "customer.name", "customer.email", "fulfilment.table"}
+    assert fields == {
+        "items[0].quantity",
+        "items[1].quantity",
+        "tip",
+        "customer.name",
+        "customer.email",
+        "fulfilment.table",
+    }
 
 
 def test_money_as_string_or_float_is_422(client, store_id):
