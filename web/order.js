@@ -30,7 +30,8 @@ const STRINGS = {
     "field.fulfilment.table": "Bitte die Tischnummer angeben.",
     "field.fulfilment.address": "Bitte die Lieferadresse angeben.",
     your_order: "Ihre Bestellung", order_number: "Abholnummer", invoice_number: "Rechnungsnummer",
-    status: "Status", placed_at: "Bestellt am", pay_again: "Erneut bezahlen", last_error: "Zahlung fehlgeschlagen: {error}",
+    status: "Status", placed_at: "Bestellt am",
+    pickup_at_counter: "Zum Abholen an der Theke.", at_table: "An Tisch {table}.", delivered_to: "Lieferung an: {address}", pay_again: "Erneut bezahlen", last_error: "Zahlung fehlgeschlagen: {error}",
     "status.awaiting_payment": "Wartet auf Zahlung", "status.paid": "Bezahlt", "status.placed": "Bestellt – Zahlung an der Kasse",
     "status.accepted": "In Zubereitung", "status.ready": "Abholbereit", "status.completed": "Abgeschlossen",
     "status.canceled": "Storniert", "status.rejected": "Abgelehnt",
@@ -68,7 +69,8 @@ const STRINGS = {
     "field.fulfilment.table": "Please enter your table number.",
     "field.fulfilment.address": "Please enter the delivery address.",
     your_order: "Your order", order_number: "Pickup number", invoice_number: "Invoice number",
-    status: "Status", placed_at: "Ordered at", pay_again: "Pay again", last_error: "Payment failed: {error}",
+    status: "Status", placed_at: "Ordered at",
+    pickup_at_counter: "To pick up at the counter.", at_table: "At table {table}.", delivered_to: "Delivery to: {address}", pay_again: "Pay again", last_error: "Payment failed: {error}",
     "status.awaiting_payment": "Awaiting payment", "status.paid": "Paid", "status.placed": "Ordered – pay at the counter",
     "status.accepted": "Being prepared", "status.ready": "Ready for pickup", "status.completed": "Completed",
     "status.canceled": "Canceled", "status.rejected": "Rejected",
@@ -305,6 +307,12 @@ async function followOrder(orderId) {
   }
 }
 
+function fulfilmentSummary(fulfilment) {
+  if (fulfilment.type === "table") return t("at_table", { table: fulfilment.table });
+  if (fulfilment.type === "delivery") return t("delivered_to", { address: fulfilment.address });
+  return t("pickup_at_counter");
+}
+
 function newOrderLink() {
   return h("p", {}, h("a", { class: "button", href: `?store=${encodeURIComponent(storeId)}` }, t("new_order")));
 }
@@ -327,6 +335,7 @@ function renderOrder() {
     payAgain,
     order.invoice_number
       ? h("p", {}, `${t("invoice_number")}: `, h("strong", { id: "invoice-number" }, order.invoice_number)) : null,
+    h("p", { id: "fulfilment-summary" }, fulfilmentSummary(order.fulfilment)),
     h("p", { class: "note" }, `${t("placed_at")}: ${time(order.created_at, t.lang())}`),
     h("h3", {}, t("receipt")),
     h("table", { id: "receipt" },

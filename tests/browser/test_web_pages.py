@@ -7,7 +7,9 @@ recorded, with exact amounts. Screenshots at phone and tablet widths land in art
 from __future__ import annotations
 
 import http.server
+import json
 import re
+import subprocess
 import threading
 import uuid
 
@@ -15,7 +17,7 @@ import pytest
 import requests
 
 from conftest import PHONE, TABLET, new_page, screenshot
-from stack import ROOT
+from stack import ROOT, TRESEN
 
 PASSKEY = "246810"
 WEB = ROOT / "web"
@@ -553,3 +555,40 @@ def test_a_gift_card_is_sold_checked_and_redeemed_at_the_counter(web_stack, tabl
     assert alert.inner_text() == "Gift card balance too low The card has 950 cents, not 1000."
     card = staff_get(web_stack, f"/v1/giftcards/{code}")
     assert (card["balance"], card["status"]) == (950, "active")
+
+
+DELIVERY_STORE = {
+    "store": {
+        "id": "lieferung-test",
+        "name": "Suppenküche Lieferdienst",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "invoice_series": "SK",
+        "payment_methods": ["on_site"],
+        "online_providers": [],
+        "fulfilment_types": ["delivery"],
+        "address": ["Gartenstraße 3", "60594 Frankfurt am Main"],
+    },
+    "products": [{"id": "soup", "name": "Linsensuppe", "price": 650, "vat_rate": "7", "available": True}],
+}
+
+
+def test_a_delivery_asks_for_the_address_beside_its_field(web_stack, phone, tmp_path):
+    store_file = tmp_path / "store.json"
+    store_file.write_text(json.dumps(DELIVERY_STORE))
+    subprocess.run([str(TRESEN), "store", str(store_file)], env=web_stack.cli_env, check=True, capture_output=True)
+    phone.goto(f"{web_stack.url}/?store=lieferung-test")
+    phone.wait_for_selector("[data-product=soup]")
+    assert phone.locator("input[name=fulfilment]").evaluate_all("inputs => inputs.map((i) => i.value)") == ["delivery"]
+    assert phone.locator("input[name=payment]").evaluate_all("inputs => inputs.map((i) => i.value)") == ["on_site"]
+    add(phone, "soup")
+    fill_customer(phone, unique_email())
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.locator("#address + .field-error").wait_for()
+    assert phone.locator(".field-error").all_inner_texts() == ["Bitte die Lieferadresse angeben."]
+
+    phone.get_by_label("Lieferadresse").fill("Schweizer Straße 12, 60594 Frankfurt")
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.wait_for_selector("#order-status[data-status=placed]")
+    assert phone.locator("#fulfilment-summary").inner_text() == "Lieferung an: Schweizer Straße 12, 60594 Frankfurt"
+    assert re.fullmatch(r"SK-\d{4}-000001", phone.locator("#invoice-number").inner_text())
