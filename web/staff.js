@@ -24,7 +24,8 @@ const STRINGS = {
     "payment.refunded": "erstattet", "payment.mismatch": "Betrag weicht ab – prüfen!",
     "fulfilment.pickup": "Abholung", "fulfilment.table": "Tisch {table}", "fulfilment.delivery": "Lieferung",
     status: "Status", payment_status: "Zahlung", invoice_number: "Rechnungsnummer", total: "Summe",
-    amount_due: "Zu zahlen", refunded: "Erstattet", item: "Artikel", qty: "Menge", amount: "Betrag",
+    amount_due: "Zu zahlen", paid: "Bezahlt", refunded: "Erstattet",
+    "refund.pending": "beim Zahlungsanbieter in Bearbeitung", "refund.succeeded": "erledigt", "refund.failed": "fehlgeschlagen", item: "Artikel", qty: "Menge", amount: "Betrag",
     selected_qty: "Auswahl {name}",
     refund: "Erstatten", refund_title: "Erstattung", by_lines: "Ausgewählte Positionen", by_amount: "Betrag",
     amount_eur: "Betrag (€)", reason: "Grund", refund_to: "Erstatten auf", "to.original": "Ursprüngliche Zahlung",
@@ -65,7 +66,8 @@ const STRINGS = {
     "payment.refunded": "refunded", "payment.mismatch": "amount differs – check!",
     "fulfilment.pickup": "Pickup", "fulfilment.table": "Table {table}", "fulfilment.delivery": "Delivery",
     status: "Status", payment_status: "Payment", invoice_number: "Invoice number", total: "Total",
-    amount_due: "To pay", refunded: "Refunded", item: "Item", qty: "Qty", amount: "Amount",
+    amount_due: "To pay", paid: "Paid", refunded: "Refunded",
+    "refund.pending": "in progress at the payment provider", "refund.succeeded": "done", "refund.failed": "failed", item: "Item", qty: "Qty", amount: "Amount",
     selected_qty: "Selected {name}",
     refund: "Refund", refund_title: "Refund", by_lines: "Selected lines", by_amount: "Amount",
     amount_eur: "Amount (€)", reason: "Reason", refund_to: "Refund to", "to.original": "Original payment",
@@ -302,7 +304,8 @@ function renderDetail() {
         h("td", {}, line.name, line.options.length ? h("div", { class: "note" }, line.options.map((o) => o.name).join(", ")) : null),
         h("td", { class: "num" }, String(line.quantity)), h("td", { class: "num" }, money_(line.total)),
         (paid || unpaid) ? h("td", {}, qtyInput(line)) : null)))),
-    h("p", {}, `${t("total")}: ${money_(order.totals.total)} · ${t("amount_due")}: ${money_(order.amount_due)}`,
+    h("p", {}, `${t("total")}: ${money_(order.totals.total)} · `,
+      order.payment_status === "unpaid" ? `${t("amount_due")}: ${money_(order.amount_due)}` : `${t("paid")}: ${money_(order.amount_due)}`,
       order.refunded_amount ? ` · ${t("refunded")}: ${money_(order.refunded_amount)}` : ""),
     paid ? refundSection() : null,
     unpaid ? voidSection() : null,
@@ -368,7 +371,7 @@ function refund() {
     body.lines = selectedLines();
     if (!body.lines.length) return detailProblem(t("nothing_selected"));
   }
-  return act(`/orders/${currentOrder.id}/refunds`, body, (result) => t("done_refund", { amount: m(result.amount, currentOrder.currency), status: result.status }));
+  return act(`/orders/${currentOrder.id}/refunds`, body, (result) => t("done_refund", { amount: m(result.amount, currentOrder.currency), status: t(`refund.${result.status}`) }));
 }
 
 function detailProblem(message) {
