@@ -593,3 +593,20 @@ def test_a_delivery_asks_for_the_address_beside_its_field(web_stack, phone, tmp_
     phone.wait_for_selector("#order-status[data-status=placed]")
     assert phone.locator("#fulfilment-summary").inner_text() == "Lieferung an: Schweizer Straße 12, 60594 Frankfurt"
     assert re.fullmatch(r"SK-\d{4}-000001", phone.locator("#invoice-number").inner_text())
+
+
+def test_a_declined_payment_is_shown_and_paid_again(web_stack, phone):
+    open_menu(phone, web_stack.url)
+    add(phone, "espresso")
+    fill_customer(phone, unique_email())
+    phone.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    phone.get_by_role("button", name="Fail").click()
+    phone.get_by_role("link", name="Back to the shop").click()
+    declined = phone.get_by_text("Zahlung fehlgeschlagen: The sandbox card was declined.")
+    declined.wait_for()
+    assert phone.locator("#order-status").get_attribute("data-status") == "awaiting_payment"
+    screenshot(phone, "order-declined-phone")
+    phone.get_by_role("link", name="Erneut bezahlen").click()
+    phone.get_by_role("button", name="Pay").click()
+    phone.wait_for_selector("#order-status[data-status=paid]")
+    assert declined.count() == 0
