@@ -159,6 +159,11 @@ def test_a_customer_orders_pays_online_and_staff_accept_ready_and_refund_a_line_
     )
     assert [refund["amount"] for refund in refunded["refunds"]] == [290]
 
+    tablet.get_by_role("button", name="Schließen").click()
+    ready.get_by_role("button", name="Abgeholt").click()
+    ready.wait_for(state="detached")  # completed orders leave the board
+    phone.wait_for_selector("#order-status[data-status=completed]")
+
 
 def test_a_gift_card_sold_on_the_board_pays_part_of_an_order_on_the_ordering_page(web_stack, phone, tablet):
     email = unique_email()
