@@ -60,8 +60,8 @@ function waitsAndRetries(response, problem) {
 /**
  * Calls the API. GETs, and POSTs that carry an idempotency key, are retried after a network failure
  * and after a 503 or "still in progress" answer; anything else is never repeated blindly.
- * Resolves with the JSON body (null for 204, a Blob with `as: "blob"`); rejects with a Problem or
- * Unreachable.
+ * Resolves with the JSON body (null for 204; a Blob with `as: "blob"`, the Response itself with
+ * `as: "response"`); rejects with a Problem or Unreachable.
  */
 export async function call(base, path, { method = "GET", body, headers = {}, idempotencyKey, as = "json", onRetry } = {}) {
   const init = { method, headers: { Accept: "application/json, application/problem+json", ...headers } };
@@ -84,7 +84,7 @@ export async function call(base, path, { method = "GET", body, headers = {}, ide
     }
     if (response.ok) {
       if (response.status === 204) return null;
-      return as === "blob" ? response.blob() : response.json();
+      return { json: () => response.json(), blob: () => response.blob(), response: () => response }[as]();
     }
     const problem = new Problem(response.status, await response.json().catch(() => ({})));
     if (last || !waitsAndRetries(response, problem)) throw problem;

@@ -44,7 +44,8 @@ const STRINGS = {
     close_day: "Tag abschließen", close_hint: "Schließt alles seit dem letzten Abschluss ab und erstellt den Z-Bon.",
     close_now: "Jetzt abschließen", closings: "Abschlüsse", z: "Z-Nr.", business_day: "Geschäftstag",
     gross: "Umsatz brutto", pdf: "PDF", open_pdf: "Z-Bon (PDF) öffnen", closed: "Abschluss Z {z} erstellt: Umsatz {gross}.",
-    no_closings: "Noch keine Abschlüsse.",
+    no_closings: "Noch keine Abschlüsse.", exports: "Exporte für die Buchhaltung", from: "Von", to: "Bis",
+    "export.datev": "DATEV-Buchungsstapel", "export.dsfinvk": "DSFinV-K", "export.gobd": "GoBD (Z3)",
     offline_title: "Keine Verbindung.", offline_detail: "Bitte erneut versuchen – nichts wird doppelt gebucht.",
     error_title: "Das hat nicht geklappt.",
   },
@@ -86,7 +87,8 @@ const STRINGS = {
     close_day: "Close the day", close_hint: "Closes everything since the previous closing and makes the Z-report.",
     close_now: "Close now", closings: "Closings", z: "Z no.", business_day: "Business day",
     gross: "Gross sales", pdf: "PDF", open_pdf: "Open Z-report (PDF)", closed: "Closing Z {z} made: gross sales {gross}.",
-    no_closings: "No closings yet.",
+    no_closings: "No closings yet.", exports: "Exports for the accountant", from: "From", to: "To",
+    "export.datev": "DATEV batch", "export.dsfinvk": "DSFinV-K", "export.gobd": "GoBD (Z3)",
     offline_title: "No connection.", offline_detail: "Please try again – nothing is booked twice.",
     error_title: "That did not work.",
   },
@@ -512,6 +514,24 @@ async function openPdf(z) {
   }
 }
 
+/** DATEV, DSFinV-K or GoBD for a date range (owner and finance): saved under the API's file name. */
+async function downloadExport(event) {
+  event.preventDefault();
+  const form = $("export-form");
+  clearProblem(form, $("export-alert"));
+  const kind = event.submitter.value;
+  const range = new URLSearchParams({ from: $("export-from").value, to: $("export-to").value });
+  try {
+    const response = await staffCall(API.exports, storePath(`/export/${kind}?${range}`), { as: "response" });
+    const link = $("export-file");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "")?.[1] || `${kind}-export`;
+    link.click();
+  } catch (error) {
+    showProblem(form, $("export-alert"), error, t);
+  }
+}
+
 // ---- start ---------------------------------------------------------------------------------------
 
 function selectTab(name) {
@@ -523,7 +543,13 @@ function selectTab(name) {
   if (name === "closing") listClosings().catch((error) => showProblem($("close-form"), $("close-alert"), error, t));
 }
 
+/** Shows each member of staff what their role may do (the API decides; this spares them the 403s). */
+function showWhatTheRoleMay() {
+  for (const el of document.querySelectorAll("[data-roles]")) el.hidden = !el.dataset.roles.split(" ").includes(session.role);
+}
+
 function showWorkspace() {
+  showWhatTheRoleMay();
   $("sign-in").hidden = true;
   $("workspace").hidden = false;
   $("sign-out").hidden = false;
@@ -555,6 +581,8 @@ function start() {
   $("giftcard-lookup").addEventListener("input", () => formAttempts.delete("giftcard-lookup"));
   $("redeem").addEventListener("click", redeemCard);
   $("close-form").addEventListener("submit", closeDay);
+  $("export-form").addEventListener("submit", downloadExport);
+  $("export-from").value = $("export-to").value = new Date().toLocaleDateString("sv"); // today, YYYY-MM-DD
   if (session) showWorkspace();
   else $("sign-in").hidden = false;
 }

@@ -12,6 +12,7 @@ import re
 import subprocess
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -615,3 +616,24 @@ def test_a_declined_payment_is_shown_and_paid_again(web_stack, phone):
     phone.get_by_role("button", name="Pay").click()
     phone.wait_for_selector("#order-status[data-status=paid]")
     assert declined.count() == 0
+
+
+def test_finance_downloads_the_datev_export_and_each_role_sees_what_it_may_do(web_stack, tablet):
+    sign_in_staff(tablet, web_stack, role="finance")
+    tablet.get_by_role("tab", name="Tagesabschluss").click()
+    assert tablet.locator("#close-form").is_hidden()
+    with tablet.expect_download() as download:
+        tablet.get_by_role("button", name="DATEV-Buchungsstapel").click()
+    assert re.fullmatch(r"EXTF_Buchungsstapel_demo_(\d{8})_\1\.csv", download.value.suggested_filename)
+    assert Path(download.value.path()).read_bytes().startswith(b'"EXTF";700;21;')
+    screenshot(tablet, "staff-exports-tablet")
+
+    visible = {"staff": [], "supervisor": ["close-form"], "owner": ["close-form", "export-form"]}
+    for role, forms in visible.items():
+        tablet.get_by_role("button", name="Abmelden").click()
+        sign_in_staff(tablet, web_stack, role=role)
+        shown = [
+            form for form in ("close-form", "export-form") if tablet.locator(f"#{form}").get_attribute("hidden") is None
+        ]
+        assert (role, shown) == (role, forms)
+        assert tablet.get_by_role("tab", name="Tagesabschluss").is_visible() == (role != "staff")
