@@ -357,9 +357,16 @@ def journal_pages(
 def journal_entries(
     docs: Documents, store: Store, start: datetime, end: datetime, fields: list[str] | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The entries of [start, end) one by one (only `fields` of each, if given), a page at a time."""
+    """The entries of [start, end) one by one (only `fields` of each, if given), a page at a time.
+
+    A projection leaves out a map none of whose selected fields an entry has (Firestore's select
+    does: a `passkey.changed` entry has no `data.sale`); it is put back empty, so that every entry
+    keeps the shape its readers know."""
+    maps = {name.split(".")[0] for name in fields or () if "." in name}
     for page in journal_pages(docs, store, start, end, fields):
         for doc in page:
+            for name in maps:
+                doc.data.setdefault(name, {})
             yield doc.data
 
 
