@@ -12,6 +12,7 @@ import re
 import subprocess
 import threading
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -618,7 +619,7 @@ def test_a_declined_payment_is_shown_and_paid_again(web_stack, phone):
     assert declined.count() == 0
 
 
-def test_finance_downloads_the_datev_export_and_each_role_sees_what_it_may_do(web_stack, tablet):
+def test_finance_downloads_the_three_exports_and_each_role_sees_what_it_may_do(web_stack, tablet):
     sign_in_staff(tablet, web_stack, role="finance")
     tablet.get_by_role("tab", name="Tagesabschluss").click()
     assert tablet.locator("#close-form").is_hidden()
@@ -626,6 +627,11 @@ def test_finance_downloads_the_datev_export_and_each_role_sees_what_it_may_do(we
         tablet.get_by_role("button", name="DATEV-Buchungsstapel").click()
     assert re.fullmatch(r"EXTF_Buchungsstapel_demo_(\d{8})_\1\.csv", download.value.suggested_filename)
     assert Path(download.value.path()).read_bytes().startswith(b'"EXTF";700;21;')
+    for button in ("DSFinV-K", "GoBD (Z3)"):
+        with tablet.expect_download() as download:
+            tablet.get_by_role("button", name=button).click()
+        with zipfile.ZipFile(download.value.path()) as archive:
+            assert "index.xml" in archive.namelist()
     screenshot(tablet, "staff-exports-tablet")
 
     visible = {"staff": [], "supervisor": ["close-form"], "owner": ["close-form", "export-form"]}
