@@ -94,7 +94,7 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const storeId = params.get("store") || "demo";
 
-const state = { store: null, products: [], cart: [], giftcardBalance: null, order: null, attempt: new Attempt() };
+const state = { store: null, products: [], cart: [], order: null, attempt: new Attempt() };
 
 // ---- the menu ------------------------------------------------------------------------------------
 

@@ -287,7 +287,7 @@ async function openDetail(orderId) {
 
 function renderDetail() {
   const order = currentOrder;
-  const money_ = (cents) => m(cents, order.currency);
+  const inOrder = (cents) => m(cents, order.currency);
   $("detail-title").textContent = t("order_title", { number: order.number, name: order.customer.name });
   const paid = ["paid", "partially_refunded"].includes(order.payment_status);
   const unpaid = order.payment_status === "unpaid" && ["awaiting_payment", "placed"].includes(order.status);
@@ -304,11 +304,11 @@ function renderDetail() {
         h("th", { scope: "col", class: "num" }, t("amount")), (paid || unpaid) ? h("th", { scope: "col" }, "✓") : null)),
       h("tbody", {}, ...order.lines.map((line) => h("tr", {},
         h("td", {}, line.name, line.options.length ? h("div", { class: "note" }, line.options.map((o) => o.name).join(", ")) : null),
-        h("td", { class: "num" }, String(line.quantity)), h("td", { class: "num" }, money_(line.total)),
+        h("td", { class: "num" }, String(line.quantity)), h("td", { class: "num" }, inOrder(line.total)),
         (paid || unpaid) ? h("td", {}, qtyInput(line)) : null)))),
-    h("p", {}, `${t("total")}: ${money_(order.totals.total)} · `,
-      order.payment_status === "unpaid" ? `${t("amount_due")}: ${money_(order.amount_due)}` : `${t("paid")}: ${money_(order.amount_due)}`,
-      order.refunded_amount ? ` · ${t("refunded")}: ${money_(order.refunded_amount)}` : ""),
+    h("p", {}, `${t("total")}: ${inOrder(order.totals.total)} · `,
+      order.payment_status === "unpaid" ? `${t("amount_due")}: ${inOrder(order.amount_due)}` : `${t("paid")}: ${inOrder(order.amount_due)}`,
+      order.refunded_amount ? ` · ${t("refunded")}: ${inOrder(order.refunded_amount)}` : ""),
     paid ? refundSection() : null,
     unpaid ? voidSection() : null,
     unpaid ? discountSection() : null,

@@ -643,3 +643,22 @@ def test_finance_downloads_the_three_exports_and_each_role_sees_what_it_may_do(w
         ]
         assert (role, shown) == (role, forms)
         assert tablet.get_by_role("tab", name="Tagesabschluss").is_visible() == (role != "staff")
+
+
+def test_no_connection_at_all_is_said_and_pressing_again_repeats_the_same_attempt(web_stack, phone):
+    email = unique_email()
+    posts = order_posts(phone)
+    phone.route("**/v1/stores/demo/orders", lambda route: route.abort("internetdisconnected"))
+    ready_to_pay_at_the_counter(phone, web_stack.url, email, "espresso")
+    pay = phone.get_by_role("button", name="Zahlungspflichtig bestellen")
+    pay.click()
+    alert = phone.locator("#checkout-alert")
+    alert.wait_for(state="visible")  # after the first try and four retries, about 7 s
+    assert alert.inner_text() == "Keine Verbindung. Bitte erneut versuchen – es wird nichts doppelt bestellt."
+    assert orders_of(web_stack, email) == []
+
+    phone.unroute("**/v1/stores/demo/orders")
+    pay.click()
+    phone.wait_for_selector("#order-status[data-status=placed]")
+    assert len(posts) == 6 and set(posts) == {posts[0]}
+    assert len(orders_of(web_stack, email)) == 1
