@@ -155,36 +155,43 @@ export function fill(el, ...children) {
   return el;
 }
 
-/**
- * Shows a failed call where a person looks: the problem's title and detail in the form's alert,
- * each field error beside its field (inputs carry data-field="customer.email" etc.).
- */
-export function showProblem(form, alertBox, error, t) {
-  for (const old of form.querySelectorAll(".field-error")) old.remove();
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+/** A failed call in an alert box, as people read it: the problem's title and detail, or "no connection". */
+export function showAlert(alertBox, error, t) {
   if (error instanceof Unreachable) {
-    alertBox.replaceChildren(h("strong", {}, t("offline_title")), " ", t("offline_detail"));
+    fill(alertBox, h("strong", {}, t("offline_title")), " ", t("offline_detail"));
   } else if (error instanceof Problem) {
-    alertBox.replaceChildren(h("strong", {}, error.title || t("error_title")), " ", error.detail);
-    for (const { field, message } of error.errors) {
-      const input = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
-      if (!input) continue;
-      const text = t.has(`field.${field}`) ? t(`field.${field}`) : message;
-      const note = h("span", { class: "field-error", id: `err-${field.replace(/\W/g, "-")}` }, text);
-      input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", note.id);
-      input.insertAdjacentElement("afterend", note);
-    }
+    fill(alertBox, h("strong", {}, error.title || t("error_title")), " ", error.detail);
   } else {
     alertBox.textContent = String(error);
   }
   alertBox.hidden = false;
+}
+
+/**
+ * Shows a failed call of a form where a person looks: the alert (focused), and each field error
+ * beside its field (inputs carry data-field="customer.email" etc.).
+ */
+export function showProblem(form, alertBox, error, t) {
+  clearProblem(form, alertBox);
+  showAlert(alertBox, error, t);
+  for (const { field, message } of error instanceof Problem ? error.errors : []) {
+    const input = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
+    if (!input) continue;
+    const text = t.has(`field.${field}`) ? t(`field.${field}`) : message;
+    const note = h("span", { class: "field-error", id: `err-${field.replace(/\W/g, "-")}` }, text);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", note.id);
+    input.insertAdjacentElement("afterend", note);
+  }
   alertBox.focus();
 }
 
 export function clearProblem(form, alertBox) {
   for (const old of form.querySelectorAll(".field-error")) old.remove();
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  for (const input of form.querySelectorAll("[aria-invalid]")) {
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
+  }
   alertBox.hidden = true;
   alertBox.replaceChildren();
 }

@@ -2,7 +2,7 @@
 // Prices are shown gross with their VAT rate, as German customers expect; the API computes every
 // amount again from the catalog, so nothing shown here is trusted by the server.
 import {
-  API, Attempt, Problem, call, clearProblem, fill, h, makeTranslator, money, parseCents, showProblem, time, translateStatic,
+  API, Attempt, Problem, call, clearProblem, fill, h, makeTranslator, money, parseCents, showAlert, showProblem, time, translateStatic,
 } from "./common.js";
 
 const STRINGS = {
@@ -299,8 +299,7 @@ async function followOrder(orderId) {
       renderOrder();
       $("page-alert").hidden = true;
     } catch (error) {
-      $("page-alert").textContent = error.message;
-      $("page-alert").hidden = false;
+      showAlert($("page-alert"), error, t);
     }
     if (state.order && FINAL.has(state.order.status)) return;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -429,9 +428,8 @@ async function start() {
     state.store = menu.store;
     state.products = menu.products;
   } catch (error) {
-    const alertBox = $("page-alert");
-    alertBox.textContent = error instanceof Problem && error.status === 404 ? t("store_missing") : error.message;
-    alertBox.hidden = false;
+    const missing = error instanceof Problem && error.status === 404;
+    showAlert($("page-alert"), missing ? t("store_missing") : error, t);
     return;
   }
   relabel();

@@ -2,7 +2,7 @@
 // In dev the sign-in makes an unsigned ID token as the Firebase Auth emulator issues them; in
 // production it signs in through Firebase Auth's REST API (no SDK: nothing is loaded from elsewhere).
 import {
-  API, Attempt, FIREBASE, Problem, call, clearProblem, fill, h, makeTranslator, money, parseCents, showProblem, time, translateStatic,
+  API, Attempt, FIREBASE, Problem, call, clearProblem, fill, h, makeTranslator, money, parseCents, showAlert, showProblem, time, translateStatic,
 } from "./common.js";
 
 const STRINGS = {
@@ -231,8 +231,7 @@ async function refreshBoard() {
     $("board-updated").textContent = t("updated", { time: new Date().toLocaleTimeString(t.lang() === "en" ? "en-GB" : "de-DE") });
     $("page-alert").hidden = true;
   } catch (error) {
-    $("page-alert").textContent = error.message;
-    $("page-alert").hidden = !session;
+    if (session) showAlert($("page-alert"), error, t);
   }
   if (session && !$("board-panel").hidden) boardTimer = setTimeout(refreshBoard, POLL_MS);
 }
@@ -265,8 +264,7 @@ async function changeStatus(order, status) {
   try {
     await staffCall(API.staff, storePath(`/orders/${order.id}/status`), { method: "POST", body: { status } });
   } catch (error) {
-    fill($("page-alert"), h("strong", {}, error.title || t("error_title")), " ", error.detail || error.message);
-    $("page-alert").hidden = false;
+    showAlert($("page-alert"), error, t);
   }
   await refreshBoard();
 }
@@ -509,8 +507,7 @@ async function openPdf(z) {
     const pdf = await staffCall(API.staff, storePath(`/closings/${z}.pdf`), { as: "blob" });
     window.open(URL.createObjectURL(pdf), "_blank", "noopener");
   } catch (error) {
-    $("page-alert").textContent = error.message;
-    $("page-alert").hidden = false;
+    showAlert($("page-alert"), error, t);
   }
 }
 

@@ -662,3 +662,11 @@ def test_no_connection_at_all_is_said_and_pressing_again_repeats_the_same_attemp
     phone.wait_for_selector("#order-status[data-status=placed]")
     assert len(posts) == 6 and set(posts) == {posts[0]}
     assert len(orders_of(web_stack, email)) == 1
+
+
+def test_an_unknown_store_is_said_in_words(web_stack, phone):
+    phone.goto(f"{web_stack.url}/?store=no-such-shop")
+    alert = phone.locator("#page-alert")
+    alert.wait_for(state="visible")
+    assert alert.inner_text() == "Dieses Geschäft gibt es nicht."
+    assert phone.locator("#menu-view").is_hidden()

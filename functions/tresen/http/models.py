@@ -67,10 +67,10 @@ def one_of(*fields: str) -> dict:
     return {"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in fields]}
 
 
-FULFILMENT_DETAILS = {"table": "table", "delivery": "address"}  # the field each fulfilment type needs
-MISSING_DETAIL = {
-    "table": "a table number is required for table service",
-    "address": "an address is required for delivery",
+# the field each fulfilment type needs, and what a request without it is told
+FULFILMENT_DETAILS = {
+    "table": ("table", "a table number is required for table service"),
+    "delivery": ("address", "an address is required for delivery"),
 }
 
 
@@ -84,7 +84,7 @@ class FulfilmentIn(Inbound):
                     "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
                     "then": {"required": [field], "properties": {field: {"type": "string", "pattern": r"\S"}}},
                 }
-                for kind, field in FULFILMENT_DETAILS.items()
+                for kind, (field, _) in FULFILMENT_DETAILS.items()
             ]
         },
     )
@@ -101,8 +101,9 @@ class FulfilmentIn(Inbound):
     @field_validator("table", "address")
     @classmethod
     def _needed_for_type(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if not value and FULFILMENT_DETAILS.get(info.data.get("type")) == info.field_name:
-            raise PydanticCustomError("missing", MISSING_DETAIL[info.field_name])
+        field, missing = FULFILMENT_DETAILS.get(info.data.get("type"), (None, ""))
+        if not value and field == info.field_name:
+            raise PydanticCustomError("missing", missing)
         return value
 
 
