@@ -19,10 +19,10 @@ import pytest
 import requests
 
 from conftest import PHONE, TABLET, new_page, screenshot
-from stack import ROOT, TRESEN
+from stack import TRESEN
+from tresen.webserver import PAGES, WEB
 
 PASSKEY = "246810"
-WEB = ROOT / "web"
 
 
 def dev_token(role: str, uid: str = "browser-test", lifetime: int = 3600) -> str:
@@ -394,7 +394,7 @@ def foreign_origin(playwright_browser, web_stack):
                 self.end_headers()
                 self.wfile.write(config)
                 return
-            self.path = {"/": "/index.html", "/staff": "/staff.html"}.get(path, path)
+            self.path = PAGES.get(path, path)  # clean URLs, as tresen dev and Firebase Hosting serve them
             super().do_GET()
 
         def log_message(self, *args):
