@@ -11,7 +11,8 @@ Locally `tresen dev` serves `dev`, every path.
 import functions_framework
 
 from tresen.config import settings
-from tresen.http.app import framework_failure, handle, unrouted
+from tresen.http.app import framework_failure, unrouted
+from tresen.wiring import handle
 
 settings()  # production refuses to start on a bad configuration (CONTRACT §1)
 

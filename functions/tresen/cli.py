@@ -196,7 +196,7 @@ def run_giftcard_block(args) -> int:
             print(f"resumed {resumed} block activations")
         else:
             started = start_block(
-                backend(), args.store, args.amount, args.count, CLI_ACTOR, [], background=False, on_chunk=progress
+                backend(), args.store, args.amount, args.count, CLI_ACTOR, background=False, on_chunk=progress
             )
             seen += [] if started in seen else [started]
     except DomainError as error:

@@ -155,7 +155,7 @@ class Receipt:
             0,
             (),
         )
-        placed = [place_order(backend, DEMO_STORE.id, request, {"type": "customer"}, []) for _ in range(5)]
+        placed = [place_order(backend, DEMO_STORE.id, request, {"type": "customer"}) for _ in range(5)]
         self.checkpoint, _ = sign_checkpoint(backend, DEMO_STORE.id)
         self.order = placed[2].order
         [proof] = order_proofs(backend, self.order.id, placed[2].access_token)

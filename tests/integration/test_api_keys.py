@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from support import auth, idem
-from tresen.adapters.writes import api_key_path
-from tresen.http.app import router
+from tresen.adapters.records import api_key_path
+from tresen.wiring import entry_router as router
 from tresen.http.router import ROUTES
 from tresen.services.api_keys import SCOPES
 from tresen.services.verify import firestore_entries

@@ -211,7 +211,7 @@ def test_a_chunk_done_before_is_recognised_at_once(backend, store_id, caplog):
     """A second runner (or a commit that landed after a crash) finds the chunk done: no card is
     taken for a colliding code, nothing is written again."""
     activation_id = blocks.start_block(
-        backend, store_id, 700, 150, {"type": "system", "job": "test"}, [], background=False
+        backend, store_id, 700, 150, {"type": "system", "job": "test"}, background=False
     )
     activation = backend.db.document(activation_path(activation_id)).get().to_dict()
     store, _ = catalog_or_404(backend, store_id)
@@ -257,7 +257,7 @@ def left_running(backend, store_id: str, monkeypatch, count: int) -> str:
     with monkeypatch.context() as patched:
         patched.setattr(blocks, "run_block", lambda *args, **kwargs: None)
         return blocks.start_block(
-            backend, store_id, 900, count, {"type": "system", "job": "test"}, [], background=False
+            backend, store_id, 900, count, {"type": "system", "job": "test"}, background=False
         )
 
 

@@ -51,8 +51,8 @@ def test_failed_archive_write_is_left_for_the_sweeper(store_id, backend, monkeyp
         raise ConnectionError("storage unavailable")
 
     monkeypatch.setattr(archive, "put_create_only", storage_down)
-    place_order(backend, store_id, request(), {"type": "customer"}, [])
-    place_order(backend, store_id, request(), {"type": "customer"}, [])
+    place_order(backend, store_id, request(), {"type": "customer"})
+    place_order(backend, store_id, request(), {"type": "customer"})
     backend.archive.drain()
     monkeypatch.undo()
     verdict = verify_store(backend.docs, archive.bucket(), store_id)
@@ -69,7 +69,7 @@ def test_failed_archive_write_is_left_for_the_sweeper(store_id, backend, monkeyp
 
 def test_verify_names_the_first_altered_entry(store_id, backend):
     for _ in range(3):
-        place_order(backend, store_id, request(), {"type": "customer"}, [])
+        place_order(backend, store_id, request(), {"type": "customer"})
     backend.db.document(f"stores/{store_id}/journal/000000000002").update({"data.totals.total": 1})
     verdict = verify_store(backend.docs, archive.bucket(), store_id)
     assert verdict.problem == "Firestore: seq 2: hash does not match the entry's content"
@@ -85,7 +85,7 @@ def test_concurrent_orders_from_several_instances_get_gap_free_numbers(store_id,
     def place_five(instance: Backend) -> None:
         try:
             for _ in range(5):
-                place_order(instance, store_id, request(), {"type": "customer"}, [])
+                place_order(instance, store_id, request(), {"type": "customer"})
         except Exception as error:  # surfaced below; a thread must not swallow it
             errors.append(error)
 

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from support import idem, order_body, staff_token
-from tresen.http.app import router
+from tresen.wiring import entry_router as router
 from tresen.http.openapi import openapi_document
 
 router()  # registers every route

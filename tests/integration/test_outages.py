@@ -67,7 +67,7 @@ def test_a_restored_database_stops_writes_until_recover_brings_the_archived_entr
     client, store_id, backend, capsys
 ):
     for _ in range(3):
-        place_order(backend, store_id, request(), {"type": "customer"}, [])
+        place_order(backend, store_id, request(), {"type": "customer"})
     backend.archive.drain()
     lost = [e["hash"] for e in firestore_entries(backend.docs, store_id)[1:]]
     lose_newest_journal_entries(backend, store_id, 2)
@@ -95,7 +95,7 @@ def test_a_restored_database_stops_writes_until_recover_brings_the_archived_entr
 def test_recover_lists_the_business_documents_the_restore_lost_and_claims_their_invoice_numbers(
     store_id, backend, capsys
 ):
-    placed = [place_order(backend, store_id, request(), {"type": "customer"}, []) for _ in range(2)]
+    placed = [place_order(backend, store_id, request(), {"type": "customer"}) for _ in range(2)]
     backend.archive.drain()
     lost_order = placed[1].order
     backend.db.document(f"orders/{lost_order.id}").delete()
@@ -114,7 +114,7 @@ def test_verify_names_the_first_seq_where_firestore_and_archive_fork(store_id, b
     """Firestore lost seq 2-3 and took other entries under those seqs: the fork starts at 2, even
     though the archive's own chain breaks only later, where entries written after the fork land."""
     for _ in range(3):
-        place_order(backend, store_id, request(), {"type": "customer"}, [])
+        place_order(backend, store_id, request(), {"type": "customer"})
     backend.archive.drain()
     for seq in (2, 3):
         backend.db.document(f"stores/{store_id}/journal/{seq:012d}").delete()
@@ -122,7 +122,7 @@ def test_verify_names_the_first_seq_where_firestore_and_archive_fork(store_id, b
     backend.writer._archived = None  # an instance that could not reach the archive when it learned the head
     try:
         for _ in range(3):
-            place_order(backend, store_id, request(), {"type": "customer"}, [])
+            place_order(backend, store_id, request(), {"type": "customer"})
         backend.archive.drain()
     finally:
         backend.writer._archived = backend.archive.store.holds

@@ -28,7 +28,7 @@ def journal_with_checkpoints(backend, store_id: str) -> None:
     """8 entries; checkpoints at 5 and 7 (entry 8 is after the last)."""
     for count in (5, 2, 1):
         for _ in range(count):
-            place_order(backend, store_id, request(), {"type": "customer"}, [])
+            place_order(backend, store_id, request(), {"type": "customer"})
         if count > 1:
             sign_checkpoint(backend, store_id)
     backend.archive.drain()

@@ -48,7 +48,7 @@ def swap_archived(backend, store_id):
 )
 def test_verify_names_the_tampered_seq(store_id, backend, tamper, problem):
     for _ in range(5):
-        place_order(backend, store_id, request(), {"type": "customer"}, [])
+        place_order(backend, store_id, request(), {"type": "customer"})
     sign_checkpoint(backend, store_id)
     backend.archive.drain()
     assert run_tresen("verify", "--store", store_id)[0] == 0

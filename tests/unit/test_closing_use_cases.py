@@ -10,7 +10,7 @@ import pytest
 from test_use_cases import STAFF, STORE, instances, order, pay, refund
 
 from tresen.adapters.backend import Backend
-from tresen.adapters.writes import closing_path
+from tresen.adapters.records import closing_path
 from tresen.domain.closings import FIRST_PREVIOUS_HASH, closing_hash
 from tresen.domain.errors import DomainError
 from tresen.domain.signed_note import open_note

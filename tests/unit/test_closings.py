@@ -53,7 +53,7 @@ def place(backend, cart, method, tip):
         None,
         tip,
     )
-    return place_order(backend, STORE, request, {"type": "customer"}, []).order
+    return place_order(backend, STORE, request, {"type": "customer"}).order
 
 
 def pay(backend, order, n):
@@ -70,7 +70,7 @@ def test_z_report_figures_are_the_sums_over_the_orders(actions, refund_share):
     orders, counter_cards, reductions = [], 0, defaultdict(int)
     for n, (kind, cart, number) in enumerate(actions):
         if kind == "card_sale":
-            cards.issue_card(backend, STORE, number, STAFF, [])
+            cards.issue_card(backend, STORE, number, STAFF)
             counter_cards += number
             continue
         method = "on_site" if kind == "on_site" else "online"
@@ -90,7 +90,7 @@ def test_z_report_figures_are_the_sums_over_the_orders(actions, refund_share):
         order = order_for_staff(backend, STORE, order_id)
         amount = order.totals.total * refund_share // 100
         if order.invoice_number and amount:
-            refund_order(backend, STORE, order_id, RefundRequest(amount=amount), STAFF, "supervisor", None, [])
+            refund_order(backend, STORE, order_id, RefundRequest(amount=amount), STAFF, "supervisor", None)
             refunded += amount
 
     figures = z_report_figures(firestore_entries(backend.docs, STORE))

@@ -13,8 +13,8 @@ from dataclasses import replace
 import pytest
 
 from stack import ROOT
-from tresen.adapters import cors
 from tresen.config import settings
+from tresen import wiring
 from tresen.http import app
 
 PAGES = "https://tresen-prod.web.app"
@@ -65,7 +65,7 @@ def production(monkeypatch):
         asked.append((origin, path))
         return origin == STORE_ORIGIN
 
-    monkeypatch.setattr(cors, "origin_allowed", store_origins)
+    monkeypatch.setattr(wiring.OUTSIDE, "origin_allowed", store_origins)
     return asked
 
 
@@ -82,7 +82,7 @@ def concrete(path: str) -> str:
 
 @pytest.mark.parametrize("entry", WEB_ENTRY_POINTS)
 def test_a_preflight_from_the_pages_reaches_every_route_of_each_function(deployed, production, entry):
-    for route in app.router(entry).routes:
+    for route in wiring.entry_router(entry).routes:
         response = preflight(deployed[entry], concrete(route.path), PAGES, method=route.method)
         assert (response.status_code, cors_headers(response)) == (204, admitted(PAGES, preflight=True)), route.path
     assert production == []  # the pages' origins never need a store read

@@ -45,7 +45,7 @@ def exported(backend):
     """A day: an on-site order; an online order paid 500 by a gift card and the rest online, 200 of
     it refunded; a gift card of 2500 sold at the counter. Closed, then exported."""
     order(backend, "on_site")
-    sold = cards.issue_card(backend, STORE, 2500, STAFF, [])
+    sold = cards.issue_card(backend, STORE, 2500, STAFF)
     online = order(backend, "online", gift_cards=((sold.code, 500),))
     pay(backend, online)
     refund(backend, online.id, 200)

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 from werkzeug.test import EnvironBuilder
 
+from tresen import wiring
 from tresen.config import settings
 from tresen.http import app
 from tresen.http.problems import ApiProblem
@@ -12,7 +13,7 @@ from tresen.http.router import ROUTES
 
 
 def routes_of(entry):
-    return {(r.method, r.path) for r in app.router(entry).routes}
+    return {(r.method, r.path) for r in wiring.entry_router(entry).routes}
 
 
 # Each deployable unit and the routes it must serve: every route of the router exactly once, but
@@ -86,7 +87,7 @@ def test_in_production_only_the_private_jobs_function_runs_jobs(monkeypatch, tru
     monkeypatch.setattr(app, "settings", lambda: replace(settings(), env="prod"))
     job = next(r for r in ROUTES if r.tag == "jobs")
     request = EnvironBuilder(path=job.path, method="POST").get_request()
-    services = app.HttpServices(jobs_trusted=trusted)
+    services = app.HttpServices(wiring.OUTSIDE, jobs_trusted=trusted)
     if allowed:
         assert services.authenticate(request, job, {}).kind == "system"
     else:

@@ -40,7 +40,7 @@ def order(backend: Backend, method: str = "online", tip: int = 0, at: datetime |
     if at is not None:
         backend.now = lambda: at
     request = OrderRequest(CART, Fulfilment("pickup"), Customer("Anna", "anna@example.com"), method, None, tip)
-    return place_order(backend, STORE, request, {"type": "customer"}, []).order
+    return place_order(backend, STORE, request, {"type": "customer"}).order
 
 
 def pay(backend: Backend, placed) -> None:
@@ -51,7 +51,7 @@ def pay(backend: Backend, placed) -> None:
 
 
 def refund(backend: Backend, order_id: str, amount: int):
-    return refund_order(backend, STORE, order_id, RefundRequest(amount=amount), STAFF, "owner", None, [])
+    return refund_order(backend, STORE, order_id, RefundRequest(amount=amount), STAFF, "owner", None)
 
 
 def feed(backend: Backend, kind: str, cursor: str | None = None, limit: int = 100):
@@ -116,8 +116,8 @@ def test_rows_have_exactly_the_documented_columns_in_order(backend):
     placed = order(backend)
     pay(backend, placed)
     refund(backend, placed.id, 300)
-    sold = cards.issue_card(backend, STORE, 5000, STAFF, [])
-    cards.redeem_card(backend, sold.code, 1250, None, lambda store_id: STAFF, [])
+    sold = cards.issue_card(backend, STORE, 5000, STAFF)
+    cards.redeem_card(backend, sold.code, 1250, None, lambda store_id: STAFF)
     for kind in KINDS:
         rows = feed(backend, kind).rows
         assert rows, kind
@@ -262,8 +262,8 @@ def test_a_refund_beyond_the_goods_has_the_rest_untaxed(backend):
 
 
 def test_gift_card_activities_are_the_ledger_rows_with_their_card(backend):
-    sold = cards.issue_card(backend, STORE, 5000, STAFF, [])
-    cards.redeem_card(backend, sold.code, 1250, None, lambda store_id: STAFF, [])
+    sold = cards.issue_card(backend, STORE, 5000, STAFF)
+    cards.redeem_card(backend, sold.code, 1250, None, lambda store_id: STAFF)
     rows = feed(backend, "giftcard-activities").rows
     assert [(r["card_id"], r["last4"], r["n"], r["type"]) for r in rows] == [
         (sold.card.id, sold.card.last4, 1, "activate"),
@@ -277,7 +277,7 @@ def test_gift_card_activities_are_the_ledger_rows_with_their_card(backend):
 
 
 def test_a_block_of_cards_is_paged_through_without_loss(backend):
-    card_blocks.start_block(backend, STORE, 1000, 5, STAFF, [], background=False)
+    card_blocks.start_block(backend, STORE, 1000, 5, STAFF, background=False)
     seen, cursor, sizes = [], None, []
     while True:
         page = feed(backend, "giftcard-activities", cursor, limit=2)
@@ -295,7 +295,7 @@ def test_a_kind_few_entries_name_answers_short_pages_rather_than_reading_on(back
     monkeypatch.setattr(exports, "JOURNAL_CHUNK", 2)
     for _ in range(6):
         order(backend)
-    sold = cards.issue_card(backend, STORE, 5000, STAFF, [])
+    sold = cards.issue_card(backend, STORE, 5000, STAFF)
     first = feed(backend, "giftcard-activities", limit=10)
     assert (first.rows, position(first, "giftcard-activities"), first.has_more) == ([], Position(4), True)
     second = feed(backend, "giftcard-activities", first.next_cursor, limit=10)
@@ -373,7 +373,7 @@ def test_every_kind_exports_a_range(backend):
     placed = order(backend)
     pay(backend, placed)
     refund(backend, placed.id, 840)
-    cards.issue_card(backend, STORE, 5000, STAFF, [])
+    cards.issue_card(backend, STORE, 5000, STAFF)
     counts = {
         kind: sum(
             len(page)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tresen.adapters.backend import Backend
-from tresen.adapters.writes import api_key_path
+from tresen.adapters.records import api_key_path
 from tresen.domain.accounting import ACCOUNT_NAMES, AccountingSettings, accounting_settings
 from tresen.domain.errors import DomainError
 from tresen.services import accounting, api_keys

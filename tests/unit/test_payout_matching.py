@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from tresen.adapters.writes import Writes
+from tresen.adapters.backend import Backend
 from tresen.domain.payments import PayoutEvent
 from tresen.domain.payouts import PAYMENT, REFUND, PayoutItem, stripe_items
 from tresen.services.payouts import matches_for, matches_of_payout, payouts_between
@@ -74,16 +74,16 @@ def test_a_payout_of_more_items_than_one_commit_takes_matches_every_one(backend)
 
 def test_a_crash_before_the_payout_is_kept_is_completed_by_the_retry_without_doubling(backend, monkeypatch):
     items = [{"payment_id": f"pay_{n:05d}", "amount": 100, "fee": 3} for n in range(450)]
-    commit = Writes.commit_to
+    commit = Backend.commit_writes
     crashed = []
 
-    def crash_once(self, docs):
+    def crash_once(self, writes):
         if not crashed:
             crashed.append(True)
             raise ConnectionError("instance stopped")
-        return commit(self, docs)
+        return commit(self, writes)
 
-    monkeypatch.setattr(Writes, "commit_to", crash_once)
+    monkeypatch.setattr(Backend, "commit_writes", crash_once)
     with pytest.raises(ConnectionError):
         deliver(backend, "evt_1", payout("po_1", items))
     assert backend.docs.get("payouts/sandbox:po_1") is None  # not kept: the provider retries

@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tresen.adapters.memory_documents import MemoryDocuments
-from tresen.adapters.store_writer import Counter, Plan, StoreWriter
-from tresen.adapters.writes import Writes
+from tresen.adapters.store_writer import StoreWriter
 from tresen.domain.journal import JournalEvent
+from tresen.services.unit_of_work import Counter, Plan, Writes
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ACTOR = {"type": "system"}
 
 
-def updating(path: str, fields: dict, version) -> Writes:
+def updating(key_hash: str, value: int, version) -> Writes:
+    """An update guarded by the version read (any record would do: an API key's revocation time)."""
     writes = Writes(ACTOR)
-    writes.updates[path] = (fields, version)
+    writes.api_key_revoked(key_hash, value, version)
     return writes
 
 
@@ -27,21 +28,21 @@ def writer(docs: MemoryDocuments) -> StoreWriter:
 def test_a_decision_on_a_changed_version_is_made_again_on_the_fresh_one():
     docs = MemoryDocuments()
     seed = docs.batch()
-    seed.create("things/t1", {"count": 0})
+    seed.create("api_keys/k1", {"revoked_at": 0})
     seed.commit()
     mine, theirs = writer(docs), writer(docs)
     decisions = []
 
     def add_one(claims):
-        read = docs.get("things/t1")
-        decisions.append(read.data["count"])
-        if len(decisions) == 1:  # another server changes the thing between our read and our commit
-            theirs.commit("s1", lambda c: Plan(None, NOW, ACTOR, [], updating("things/t1", {"count": 10}, None)))
-        return Plan(None, NOW, ACTOR, [], updating("things/t1", {"count": read.data["count"] + 1}, read.version))
+        read = docs.get("api_keys/k1")
+        decisions.append(read.data["revoked_at"])
+        if len(decisions) == 1:  # another server changes the record between our read and our commit
+            theirs.commit("s1", lambda c: Plan(None, NOW, ACTOR, [], updating("k1", 10, None)))
+        return Plan(None, NOW, ACTOR, [], updating("k1", read.data["revoked_at"] + 1, read.version))
 
     mine.commit("s1", add_one)
     assert decisions == [0, 10]
-    assert docs.get("things/t1").data == {"count": 11}
+    assert docs.get("api_keys/k1").data == {"revoked_at": 11}
 
 
 def test_two_servers_claim_gap_free_numbers_and_journal_seqs():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from ..config import settings
 from ..services.documents import Documents
 from ..services.ports import Signer
+from ..services.unit_of_work import Build, Committed, Writes
 from . import clock
 from .archive import ArchiveQueue, BucketArchive, MemoryArchive
 from .firestore_documents import FirestoreDocuments
@@ -15,10 +18,12 @@ from .idempotency import IdempotencyRecords
 from .lazy import once
 from .memory_documents import MemoryDocuments
 from .repository import CatalogCache
+from .records import add_to, placed
 from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_key
-from .store_writer import StoreWriter
+from .store_writer import BeforeCommit, StoreWriter
 
 HEALTH_TIMEOUT = 2.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,6 +60,18 @@ class Backend:
     @staticmethod
     def now() -> datetime:
         return clock.now()
+
+    def commit(self, store_id: str, build: Build[T], before_commit: list[BeforeCommit] | None = None) -> Committed[T]:
+        return self.writer.commit(store_id, build, before_commit)
+
+    def commit_writes(self, writes: Writes) -> None:
+        batch = self.docs.batch()
+        for write in writes.ops:
+            add_to(batch, placed(write))
+        batch.commit()
+
+    def presenting(self, transform: Callable[[Any], Any]) -> None:
+        """Outside a request (a job, the command line) no answer is stored with a commit."""
 
     def ping(self) -> None:
         """Raises unless Firestore answers one read within two seconds (one try: a load balancer

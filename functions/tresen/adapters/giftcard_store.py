@@ -13,17 +13,14 @@ import hashlib
 import hmac
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import settings
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
 from ..domain.giftcards import Activity, Card, CardChange, Hold, code_from_digest, normalize_code, pending_card
-from ..domain.journal import JournalEvent
 from ..services.documents import Documents
-
-if TYPE_CHECKING:
-    from .writes import Writes
+from ..services.unit_of_work import Writes
 from .clock import new_id
 from .repository import as_aware
 
@@ -82,21 +79,6 @@ def activity_to_doc(card: Card, activity: Activity, actor: dict[str, Any]) -> di
 def activity_from_doc(doc: dict[str, Any]) -> Activity:
     fields = {k: doc[k] for k in Activity.__dataclass_fields__ if k in doc}
     return Activity(**(fields | {"at": as_aware(doc["at"])}))
-
-
-def journal_event(card: Card, activity: Activity) -> JournalEvent:
-    data = {
-        "card_id": card.id,
-        "last4": card.last4,
-        "n": activity.n,
-        "amount": activity.amount,
-        "balance_change": activity.balance_change,
-        "balance_after": activity.balance_after,
-    }
-    for link in ("order_id", "refund_id", "auth_code", "reason", "linked_card_id"):
-        if getattr(activity, link):
-            data[link] = getattr(activity, link)
-    return JournalEvent(f"giftcard.{activity.type}", data)
 
 
 @dataclass(frozen=True)

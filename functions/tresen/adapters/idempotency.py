@@ -19,16 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..services.documents import Batch, Conflict, Documents
+from ..services.unit_of_work import StoredResponse
 
 RETENTION = timedelta(days=7)
 LEASE = timedelta(seconds=5)  # a retry after a crash waits at most this; a slower request stays safe (above)
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status: int
-    body: bytes
-    content_type: str
 
 
 @dataclass(frozen=True)

@@ -10,25 +10,11 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
-
 from ..config import settings
+from ..services.ports import InvalidToken, StaffIdentity
 from .lazy import once
 
 DEV_AUTH_EMULATOR = "127.0.0.1:9099"
-
-
-class InvalidToken(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class StaffIdentity:
-    uid: str
-    stores: dict[str, str]  # store id → role
-
-    def role_in(self, store_id: str) -> str | None:
-        return self.stores.get(store_id)
 
 
 @once

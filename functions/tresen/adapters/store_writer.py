@@ -21,71 +21,35 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from ..domain.journal import GENESIS_HASH, JournalEvent, make_entry
-from ..services.documents import Conflict, Documents
+from ..domain.journal import GENESIS_HASH, make_entry
+from ..services.documents import Batch, Conflict, Documents
+from ..services.unit_of_work import (
+    AlreadyWritten,
+    Build,
+    Committed,
+    Counter,
+    JournalRecoveryNeeded,
+    Plan,
+    StoreBusy,
+)
 from .clock import rfc3339
-from .writes import Writes
+from .records import Placed, add_to, placed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 40
 
 
-class StoreBusy(RuntimeError):
-    """Too many concurrent writers won the race for this store's numbers; safe to retry."""
+BeforeCommit = Callable[[Batch, Any], None]  # (batch, result) → adds writes to the same batch
 
 
-class JournalRecoveryNeeded(RuntimeError):
-    """The archive holds entries beyond Firestore's journal head: Firestore lost them (a restore
-    from a backup, an emulator that crashed). Appending now would give those seqs other content,
-    so the store takes no writes until `tresen recover` brings them back."""
-
-    def __init__(self, store_id: str, head: int):
-        super().__init__(f"store {store_id}: the archive holds seq {head + 1} beyond Firestore's journal head {head}")
-        self.store_id = store_id
+def paths(writes: list[Placed], kind: str) -> set[str]:
+    return {write.path for write in writes if write.kind == kind}
 
 
-class AlreadyWritten(RuntimeError):
-    """A create-only document of the use case itself exists: this effect was applied before."""
-
-    def __init__(self, path: str):
-        super().__init__(path)
-        self.path = path
-
-
-@dataclass(frozen=True)
-class Counter:
-    collection: str  # below stores/{store}/
-    scope: str  # the numbers restart per scope (a year for invoices, a business day for pickups)
-
-
-@dataclass
-class Plan(Generic[T]):
-    """What one use case commits atomically: its writes, its journal events and its result."""
-
-    result: T
-    at: datetime
-    actor: Mapping[str, Any]
-    events: list[JournalEvent]
-    writes: Writes | None = None
-
-    def __post_init__(self) -> None:
-        if self.writes is None:
-            self.writes = Writes(dict(self.actor))
-
-
-@dataclass(frozen=True)
-class Committed(Generic[T]):
-    result: T
-    entries: list[dict[str, Any]]
-
-
-BeforeCommit = Callable[[Any, Any], None]  # (batch, result) → adds writes to the same batch
-
-
-class Claims:
+class NumberClaims:
     """Hands out the next number of each counter for one commit attempt."""
 
     def __init__(self, writer: StoreWriter, store_id: str):
@@ -118,28 +82,29 @@ class StoreWriter:
     def commit(
         self,
         store_id: str,
-        build: Callable[[Claims], Plan[T]],
+        build: Build[T],
         before_commit: list[BeforeCommit] | None = None,
     ) -> Committed[T]:
         with self._store_lock(store_id):
             for attempt in range(1, MAX_ATTEMPTS + 1):
-                claims = Claims(self, store_id)
+                claims = NumberClaims(self, store_id)
                 plan = build(claims)
-                batch, entries = self._batch_for(store_id, plan, claims)
+                writes = [placed(write) for write in plan.writes.ops]
+                batch, entries = self._batch_for(store_id, plan, writes, claims)
                 for hook in before_commit or ():
                     hook(batch, plan.result)
                 try:
                     batch.commit()
                 except Conflict as conflict:
                     if conflict.kind == "changed":
-                        if not self._changed_since_read(plan):
+                        if not self._changed_since_read(writes):
                             raise  # another precondition failed (an idempotency lease taken over)
                         log.info("store %s: a document changed since it was read (attempt %d)", store_id, attempt)
                         continue
-                    if conflict.path in plan.writes.sequenced:
+                    if conflict.path in paths(writes, "sequenced"):
                         log.info("store %s: a ledger moved on since it was read (attempt %d)", store_id, attempt)
                         continue
-                    if conflict.path in plan.writes.creates:
+                    if conflict.path in paths(writes, "create"):
                         raise AlreadyWritten(conflict.path) from None
                     log.info(
                         "store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict
@@ -157,19 +122,15 @@ class StoreWriter:
         self._on_committed(entries)
         return Committed(plan.result, entries)
 
-    def _changed_since_read(self, plan: Plan) -> bool:
-        read = [(path, read_at) for path, (_, read_at) in plan.writes.updates.items() if read_at]
-        now = self._docs.get_all([path for path, _ in read])
-        return any(doc is None or doc.version != read_at for doc, (_, read_at) in zip(now, read, strict=True))
+    def _changed_since_read(self, writes: list[Placed]) -> bool:
+        read = [write for write in writes if write.kind == "update" and write.read_at]
+        now = self._docs.get_all([write.path for write in read])
+        return any(doc is None or doc.version != write.read_at for doc, write in zip(now, read, strict=True))
 
-    def _batch_for(self, store_id: str, plan: Plan, claims: Claims):
-        batch, writes = self._docs.batch(), plan.writes
-        for path, data in (writes.creates | writes.sequenced).items():
-            batch.create(path, data)
-        for path, data in writes.sets.items():
-            batch.set(path, data)
-        for path, (data, read_at) in writes.updates.items():
-            batch.update(path, data, read_at)
+    def _batch_for(self, store_id: str, plan: Plan, writes: list[Placed], claims: NumberClaims):
+        batch = self._docs.batch()
+        for write in writes:
+            add_to(batch, write)
         for counter, (n, ref) in claims.claimed.items():
             batch.create(
                 counter_path(store_id, counter, n), {"scope": counter.scope, "n": n, "ref": ref, "at": plan.at}
@@ -235,7 +196,7 @@ class StoreWriter:
         key = (store_id, counter)
         if key not in self._counter_heads:
             newest = self._docs.query(
-                f"stores/{store_id}/{counter.collection}",
+                f"stores/{store_id}/{counter.name}",
                 where=[("scope", "==", counter.scope)],
                 order_by=[("n", True)],
                 limit=1,
@@ -243,7 +204,7 @@ class StoreWriter:
             self._counter_heads[key] = newest[0].data["n"] if newest else 0
         return self._counter_heads[key]
 
-    def _remember_heads(self, store_id: str, entries: list[dict[str, Any]], claims: Claims) -> None:
+    def _remember_heads(self, store_id: str, entries: list[dict[str, Any]], claims: NumberClaims) -> None:
         if entries:
             self._journal_heads[store_id] = (entries[-1]["seq"], entries[-1]["hash"])
         for counter, (n, _) in claims.claimed.items():
@@ -253,7 +214,7 @@ class StoreWriter:
         """Drop the cached heads the conflict names (all of the store's if it names none we know)."""
         named = f"/{conflict_path or ''}"
         journal_hit = f"/stores/{store_id}/journal/" in named
-        counter_hits = [k for k in self._counter_heads if k[0] == store_id and f"/{k[1].collection}/" in named]
+        counter_hits = [k for k in self._counter_heads if k[0] == store_id and f"/{k[1].name}/" in named]
         if journal_hit or not counter_hits:
             self._journal_heads.pop(store_id, None)
         if counter_hits:
@@ -277,7 +238,7 @@ def outbox_path(store_id: str, seq: int) -> str:
 
 
 def counter_path(store_id: str, counter: Counter, n: int) -> str:
-    return f"stores/{store_id}/{counter.collection}/{counter.scope}-{n:09d}"
+    return f"stores/{store_id}/{counter.name}/{counter.scope}-{n:09d}"
 
 
 def checkpoint_path(store_id: str, size: int) -> str:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from .store_writer import StoreBusy
-
-
-class RetryLater(RuntimeError):
-    """Nothing failed, but what was asked cannot be done yet (a provider's refund of a payment
-    whose success has not reached us): 503, so the provider delivers it again later."""
+from ..services.unit_of_work import RetryLater, StoreBusy
 
 
 def is_transient(error: Exception) -> bool:

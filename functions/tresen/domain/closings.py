@@ -10,7 +10,11 @@ What the entries must carry for that, and where it is recognised:
 - **Voids and discounts** (of unpaid orders) carry `data.reduced_by`, what they took off the total.
 - **Refunds**: `refund.created` carries the amount, its VAT split and how it was paid out
   (`provider_amount` back the way the order was paid, `giftcard_amount` onto a card, and the
-  order's payment method in `method`). A provider refund that fails later is not subtracted yet.
+  order's payment method in `method`).
+- **A provider refund that fails** gives its money back: its `refund.failed` entry carries
+  `data.failed_refund` (`failed_refund_record`), and the closing whose range holds that entry adds
+  it back under `failed_refunds`, per VAT rate and method, whichever closing counted the refund. So
+  the closings together show the money that really moved.
 - **Gift cards** sold at the counter are `giftcard.activate` entries without an order (paid at
   the counter); gift cards redeemed are `giftcard.redeem` and `giftcard.capture` entries.
 
@@ -22,19 +26,36 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from typing import Any
 
 import rfc8785
 
+from .catalog import Store
 from .journal import GENESIS_HASH
-from .money import vat_records
+from .money import VatLine, split_by_rate, vat_breakdown, vat_records
 from .orders import Order
+from .refunds import VOUCHERS, Refund
 
 ON_SITE, ONLINE, GIFTCARD = "on_site", "online", "giftcard"
+METHODS = (ON_SITE, ONLINE, GIFTCARD)
+COUNTS = (
+    "orders_placed",
+    "orders_on_site",
+    "sales",
+    "canceled",
+    "rejected",
+    "refunds",
+    "voids",
+    "discounts",
+    "giftcards_sold",
+    "giftcards_redeemed",
+)
+FIRST_PREVIOUS_HASH = GENESIS_HASH
 
-
-# What `z_report_figures` reads of an entry: a long read of entries asks for these only.
+# What `z_report` reads of an entry: a long read of entries asks for these only.
 FIGURE_FIELDS = (
     "type",
     "data.sale",
@@ -46,7 +67,11 @@ FIGURE_FIELDS = (
     "data.giftcard_amount",
     "data.vat",
     "data.reduced_by",
+    "data.failed_refund",
 )
+
+
+# -- What the entries carry for the closing -----------------------------------------------------
 
 
 def sale_record(order: Order) -> dict[str, Any]:
@@ -61,26 +86,137 @@ def sale_record(order: Order) -> dict[str, Any]:
     }
 
 
-def _vat_rows(by_rate: Mapping[str, dict[str, int]]) -> list[dict[str, Any]]:
-    return [{"rate": rate, **by_rate[rate]} for rate in sorted(by_rate, key=lambda rate: float(rate))]
+def failed_refund_record(refund: Refund, method: str) -> dict[str, Any]:
+    """What a provider refund that failed gives back, as its `refund.failed` entry keeps it for the
+    closing: the part that was to go back through the provider, the way the order was paid
+    (`method`), and that part's VAT. What went onto gift cards stands, so a refund paid back partly
+    onto cards gives back its VAT in proportion (largest remainder, to the cent), like a refund by
+    amount is split; the share of gift cards sold in the order keeps its proportion and bears none."""
+    gross = {line.rate: line.gross for line in refund.vat}
+    shares = gross | {VOUCHERS: refund.amount - sum(gross.values())}
+    given_back = split_by_rate(refund.provider_amount, shares)
+    taxed = [(rate, part) for rate, part in given_back.items() if rate != VOUCHERS and part]
+    return {"method": method, "amount": refund.provider_amount, "vat": vat_records(vat_breakdown(taxed))}
 
 
-def _add_vat(into: dict[str, dict[str, int]], records: Iterable[Mapping[str, Any]]) -> None:
-    for record in records:
-        row = into.setdefault(str(record["rate"]), {"gross": 0, "net": 0, "vat": 0})
-        row["gross"] += record["gross"]
-        row["net"] += record["net"]
-        row["vat"] += record["tax"]
+# -- The Z-report ----------------------------------------------------------------------------------
 
 
-def z_report_figures(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class VatTotal:
+    """Gross, net and tax over all VAT rates."""
+
+    gross: int
+    net: int
+    tax: int
+
+
+@dataclass(frozen=True)
+class RefundFigures:
+    """Refunds made, or (as `failed_refunds`) provider refunds that failed and gave their money back:
+    how many, how much, per VAT rate, and per way the money went (or came back)."""
+
+    count: int
+    amount: int
+    vat: tuple[VatLine, ...]
+    by_method: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Reductions:
+    """Voids or discounts of unpaid orders: how many, and what they took off."""
+
+    count: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class GiftCardFigures:
+    sold: int  # a liability (multi-purpose vouchers), not revenue
+    redeemed: int
+
+
+@dataclass(frozen=True)
+class ZReport:
+    """Every figure of a Z-report (cents)."""
+
+    counts: Mapping[str, int]
+    sales: VatTotal
+    vat: tuple[VatLine, ...]  # the sales per rate
+    payments: Mapping[str, int]
+    tips: int
+    refunds: RefundFigures
+    failed_refunds: RefundFigures
+    voids: Reductions
+    discounts: Reductions
+    giftcards: GiftCardFigures
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as a closing's document and its `closing.created` entry hold them."""
+        return {
+            "counts": dict(self.counts),
+            "sales": {"gross": self.sales.gross, "net": self.sales.net, "tax": self.sales.tax},
+            "vat": vat_records(self.vat),
+            "payments": dict(self.payments),
+            "tips": self.tips,
+            "refunds": _refund_figures_dict(self.refunds),
+            "failed_refunds": _refund_figures_dict(self.failed_refunds),
+            "voids": {"count": self.voids.count, "amount": self.voids.amount},
+            "discounts": {"count": self.discounts.count, "amount": self.discounts.amount},
+            "giftcards": {"sold": self.giftcards.sold, "redeemed": self.giftcards.redeemed},
+        }
+
+
+def _refund_figures_dict(figures: RefundFigures) -> dict[str, Any]:
+    return {
+        "count": figures.count,
+        "amount": figures.amount,
+        "vat": vat_records(figures.vat),
+        "by_method": dict(figures.by_method),
+    }
+
+
+class _VatSums:
+    """Gross, net and tax added up per rate."""
+
+    def __init__(self) -> None:
+        self._by_rate: dict[str, dict[str, int]] = {}
+
+    def add(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            sums = self._by_rate.setdefault(str(record["rate"]), {"gross": 0, "net": 0, "tax": 0})
+            for part in sums:
+                sums[part] += record[part]
+
+    def lines(self) -> tuple[VatLine, ...]:
+        return tuple(VatLine(rate, **self._by_rate[rate]) for rate in sorted(self._by_rate, key=float))
+
+
+class _RefundSums:
+    """Refunds (or failed refunds) as they are added up, entry by entry."""
+
+    def __init__(self) -> None:
+        self.count = self.amount = 0
+        self.vat = _VatSums()
+        self.by_method = dict.fromkeys(METHODS, 0)
+
+    def add(self, amount: int, vat: Iterable[Mapping[str, Any]], by_method: Mapping[str, int]) -> None:
+        self.count += 1
+        self.amount += amount
+        self.vat.add(vat)
+        for method, part in by_method.items():
+            self.by_method[method] += part
+
+    def figures(self) -> RefundFigures:
+        return RefundFigures(self.count, self.amount, self.vat.lines(), self.by_method)
+
+
+def z_report(entries: Iterable[Mapping[str, Any]]) -> ZReport:
     """Every figure of a Z-report over these journal entries (the closing's range, in seq order)."""
     counts: dict[str, int] = defaultdict(int)
-    payments: dict[str, int] = {ON_SITE: 0, ONLINE: 0, GIFTCARD: 0}
-    sales_vat: dict[str, dict[str, int]] = {}
-    refund_vat: dict[str, dict[str, int]] = {}
-    refunds_by_method: dict[str, int] = {ON_SITE: 0, ONLINE: 0, GIFTCARD: 0}
-    money = defaultdict(int)  # tips, refunds, voids, discounts, gift cards sold and redeemed
+    payments = dict.fromkeys(METHODS, 0)
+    sales_vat, refunds, failed_refunds = _VatSums(), _RefundSums(), _RefundSums()
+    money = defaultdict(int)  # tips, voids, discounts, gift cards sold and redeemed
     for entry in entries:
         kind, data = entry["type"], entry["data"]
         if kind == "order.placed":
@@ -93,11 +229,11 @@ def z_report_figures(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             counts[name] += 1
             money[name] += data.get("reduced_by", 0)
         elif kind == "refund.created":
-            counts["refunds"] += 1
-            money["refunds"] += data["amount"]
-            refunds_by_method[data["method"]] += data.get("provider_amount", 0)
-            refunds_by_method[GIFTCARD] += data.get("giftcard_amount", 0)
-            _add_vat(refund_vat, data.get("vat") or ())
+            paid_back = {data["method"]: data.get("provider_amount", 0), GIFTCARD: data.get("giftcard_amount", 0)}
+            refunds.add(data["amount"], data.get("vat") or (), paid_back)
+        elif kind == "refund.failed" and data.get("failed_refund"):
+            given_back = data["failed_refund"]
+            failed_refunds.add(given_back["amount"], given_back["vat"], {given_back["method"]: given_back["amount"]})
         elif kind == "giftcard.activate" and not data.get("order_id"):
             counts["giftcards_sold"] += 1
             money["giftcards_sold"] += data["amount"]
@@ -115,38 +251,111 @@ def z_report_figures(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             if sale["giftcards_sold"]:
                 counts["giftcards_sold"] += 1
                 money["giftcards_sold"] += sale["giftcards_sold"]
-            _add_vat(sales_vat, sale["vat"])
-    vat_rows = _vat_rows(sales_vat)
-    return {
-        "counts": {
-            name: counts[name]
-            for name in (
-                "orders_placed",
-                "orders_on_site",
-                "sales",
-                "canceled",
-                "rejected",
-                "refunds",
-                "voids",
-                "discounts",
-                "giftcards_sold",
-                "giftcards_redeemed",
-            )
-        },
-        "sales": {key: sum(row[key] for row in vat_rows) for key in ("gross", "net", "vat")},
-        "vat": vat_rows,
-        "payments": payments,
-        "tips": money["tips"],
-        "refunds": {
-            "count": counts["refunds"],
-            "amount": money["refunds"],
-            "vat": _vat_rows(refund_vat),
-            "by_method": refunds_by_method,
-        },
-        "voids": {"count": counts["voids"], "amount": money["voids"]},
-        "discounts": {"count": counts["discounts"], "amount": money["discounts"]},
-        "giftcards": {"sold": money["giftcards_sold"], "redeemed": money["giftcards_redeemed"]},
-    }
+            sales_vat.add(sale["vat"])
+    counts["refunds"] = refunds.count
+    vat = sales_vat.lines()
+    return ZReport(
+        counts={name: counts[name] for name in COUNTS},
+        sales=VatTotal(**{part: sum(getattr(line, part) for line in vat) for part in ("gross", "net", "tax")}),
+        vat=vat,
+        payments=payments,
+        tips=money["tips"],
+        refunds=refunds.figures(),
+        failed_refunds=failed_refunds.figures(),
+        voids=Reductions(counts["voids"], money["voids"]),
+        discounts=Reductions(counts["discounts"], money["discounts"]),
+        giftcards=GiftCardFigures(money["giftcards_sold"], money["giftcards_redeemed"]),
+    )
+
+
+def z_report_figures(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """`z_report` in the form a closing's document holds it."""
+    return z_report(entries).as_dict()
+
+
+# -- The closing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosingCheckpoint:
+    """The signed checkpoint of the journal at the closing's last entry, as the closing shows it."""
+
+    origin: str
+    size: int
+    root: str  # base64
+    key_id: str  # hex
+    note: str  # the C2SP signed note
+
+
+@dataclass(frozen=True)
+class Closing(ZReport):
+    """A closing: the Z-report of the journal entries `first_seq`..`last_seq`, the signed checkpoint
+    at `last_seq`, and the chain of closings (`previous_hash`, and its own `hash`)."""
+
+    store_id: str
+    z_number: int
+    business_day: str  # YYYY-MM-DD: of the period's last entry
+    closed_at: str  # RFC 3339, store time
+    closed_by: Mapping[str, Any]
+    first_seq: int
+    last_seq: int
+    currency: str
+    checkpoint: ClosingCheckpoint
+    previous_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The closing as its document and its `closing.created` entry hold it (and as hashed)."""
+        return {
+            "store_id": self.store_id,
+            "z_number": self.z_number,
+            "business_day": self.business_day,
+            "closed_at": self.closed_at,
+            "closed_by": dict(self.closed_by),
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "currency": self.currency,
+            **super().as_dict(),
+            "checkpoint": {
+                "origin": self.checkpoint.origin,
+                "size": self.checkpoint.size,
+                "root": self.checkpoint.root,
+                "key_id": self.checkpoint.key_id,
+                "note": self.checkpoint.note,
+            },
+            "previous_hash": self.previous_hash,
+            "hash": self.hash,
+        }
+
+
+def closing_of(
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    previous: Closing | None,
+    store: Store,
+    closed_at: str,
+    closed_by: Mapping[str, Any],
+    checkpoint: ClosingCheckpoint,
+) -> Closing:
+    """The closing of `entries` (every entry after `previous`, in seq order), with `checkpoint` at
+    the last of them, numbered after `previous` and chained to it."""
+    report = z_report(entries)
+    unhashed = Closing(
+        **{field.name: getattr(report, field.name) for field in fields(ZReport)},
+        store_id=store.id,
+        z_number=previous.z_number + 1 if previous else 1,
+        # the business day of the period's last entry: a closing at night closes the day before
+        business_day=store.business_day(datetime.fromisoformat(entries[-1]["at"])).isoformat(),
+        closed_at=closed_at,
+        closed_by=dict(closed_by),
+        first_seq=entries[0]["seq"],
+        last_seq=entries[-1]["seq"],
+        currency=store.currency,
+        checkpoint=checkpoint,
+        previous_hash=previous.hash if previous else FIRST_PREVIOUS_HASH,
+        hash="",
+    )
+    return replace(unhashed, hash=closing_hash(unhashed.as_dict()))
 
 
 def closing_hash(closing: Mapping[str, Any]) -> str:
@@ -155,4 +364,67 @@ def closing_hash(closing: Mapping[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps({k: v for k, v in closing.items() if k != "hash"})).hexdigest()
 
 
-FIRST_PREVIOUS_HASH = GENESIS_HASH
+# -- Closings stored before the current shape ---------------------------------------------------
+
+NO_FAILED_REFUNDS = {"count": 0, "amount": 0, "vat": [], "by_method": dict.fromkeys(METHODS, 0)}
+
+
+def in_current_shape(closing: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored closing (its document, or its `closing.created` entry's data) as closings are made
+    now. Closings made before failed refunds were added back call the tax of their VAT rows and of
+    `sales` `vat`, and have no `failed_refunds`: read as `tax`, and as none. Their `hash` stays the
+    one over what they hold. Whatever else a closing holds is left as it is, so that recomputing
+    its figures still finds what does not add up."""
+    shaped = dict(closing)
+    shaped["sales"] = _tax_named(shaped.get("sales"))
+    shaped["vat"] = _rows_tax_named(shaped.get("vat"))
+    if isinstance(shaped.get("refunds"), Mapping):
+        shaped["refunds"] = {**shaped["refunds"], "vat": _rows_tax_named(shaped["refunds"].get("vat"))}
+    shaped.setdefault("failed_refunds", NO_FAILED_REFUNDS)
+    return shaped
+
+
+def _rows_tax_named(rows: Any) -> Any:
+    return [_tax_named(row) for row in rows] if isinstance(rows, list) else rows
+
+
+def _tax_named(row: Any) -> Any:
+    if not isinstance(row, Mapping) or "vat" not in row:
+        return row
+    return {("tax" if key == "vat" else key): value for key, value in row.items()}
+
+
+def closing_from_dict(closing: Mapping[str, Any]) -> Closing:
+    """A stored closing, of any shape it was stored in."""
+    data = in_current_shape(closing)
+    return Closing(
+        counts=dict(data["counts"]),
+        sales=VatTotal(**data["sales"]),
+        vat=_vat_lines(data["vat"]),
+        payments=dict(data["payments"]),
+        tips=data["tips"],
+        refunds=_refund_figures(data["refunds"]),
+        failed_refunds=_refund_figures(data["failed_refunds"]),
+        voids=Reductions(**data["voids"]),
+        discounts=Reductions(**data["discounts"]),
+        giftcards=GiftCardFigures(**data["giftcards"]),
+        store_id=data["store_id"],
+        z_number=data["z_number"],
+        business_day=data["business_day"],
+        closed_at=data["closed_at"],
+        closed_by=dict(data["closed_by"]),
+        first_seq=data["first_seq"],
+        last_seq=data["last_seq"],
+        currency=data["currency"],
+        checkpoint=ClosingCheckpoint(**data["checkpoint"]),
+        previous_hash=data["previous_hash"],
+        hash=data["hash"],
+    )
+
+
+def _vat_lines(rows: Iterable[Mapping[str, Any]]) -> tuple[VatLine, ...]:
+    return tuple(VatLine(row["rate"], row["net"], row["tax"], row["gross"]) for row in rows)
+
+
+def _refund_figures(data: Mapping[str, Any]) -> RefundFigures:
+    return RefundFigures(data["count"], data["amount"], _vat_lines(data["vat"]), dict(data["by_method"]))

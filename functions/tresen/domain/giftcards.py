@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .errors import DomainError, FieldError
+from .journal import JournalEvent
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: codes are read aloud and typed
 CODE_LENGTH = 16
@@ -399,3 +400,19 @@ def expire(card: Card, now: datetime) -> CardChange:
 def _ensure_funds(card: Card, amount: int) -> None:
     if amount > card.balance:
         raise DomainError("giftcard_insufficient_funds", f"The card has {card.balance} cents, not {amount}.")
+
+
+def card_journal_event(card: Card, activity: Activity) -> JournalEvent:
+    """The journal's record of one ledger activity: amounts and links, never the code."""
+    data = {
+        "card_id": card.id,
+        "last4": card.last4,
+        "n": activity.n,
+        "amount": activity.amount,
+        "balance_change": activity.balance_change,
+        "balance_after": activity.balance_after,
+    }
+    for link in ("order_id", "refund_id", "auth_code", "reason", "linked_card_id"):
+        if getattr(activity, link):
+            data[link] = getattr(activity, link)
+    return JournalEvent(f"giftcard.{activity.type}", data)

@@ -14,11 +14,6 @@ from .problems import ApiProblem
 from .router import JOB, STAFF_ROLES, Call, route, staff
 
 
-def _backend():
-    from ..adapters.backend import backend
-
-    return backend()
-
 
 @route(
     "GET",
@@ -31,7 +26,7 @@ def _backend():
 def health(call: Call):
     from .system import health_check
 
-    return health_check(_backend())
+    return health_check(call.uow)
 
 
 @route("GET", "/v1/openapi.json", summary="This API's OpenAPI 3.1 document", tag="system")
@@ -51,7 +46,7 @@ def openapi(call: Call):
     errors=("store_not_found",),
 )
 def get_menu(call: Call):
-    return orders.menu(_backend(), call.params["store"])
+    return orders.menu(call.uow, call.params["store"])
 
 
 @route(
@@ -87,7 +82,7 @@ def create_order(call: Call):
         tip=body.tip,
         gift_cards=tuple((card.code, card.amount) for card in body.gift_cards),
     )
-    return orders.place_order(_backend(), call.params["store"], request, call.caller.actor(), call.before_commit)
+    return orders.place_order(call.uow, call.params["store"], request, call.caller.actor())
 
 
 @route(
@@ -102,7 +97,7 @@ def create_order(call: Call):
 )
 def get_order(call: Call):
     token = call.request.headers.get("X-Order-Token")
-    return orders.order_for_customer(_backend(), call.params["order"], token), token
+    return orders.order_for_customer(call.uow, call.params["order"], token), token
 
 
 @route(
@@ -119,7 +114,7 @@ def get_order(call: Call):
 def list_orders(call: Call):
     q: m.OrderListQuery = call.query
     return orders.list_orders(
-        _backend(), call.params["store"], status=q.status, since=q.since, limit=q.limit, cursor=q.cursor
+        call.uow, call.params["store"], status=q.status, since=q.since, limit=q.limit, cursor=q.cursor
     )
 
 
@@ -134,7 +129,7 @@ def list_orders(call: Call):
     errors=("unauthenticated", "forbidden", "order_not_found"),
 )
 def get_store_order(call: Call):
-    return orders.order_view_for_staff(_backend(), call.params["store"], call.params["order"])
+    return orders.order_view_for_staff(call.uow, call.params["store"], call.params["order"])
 
 
 @route(
@@ -152,7 +147,7 @@ def provider_webhook(call: Call):
     from .webhooks import verified_event
 
     event = verified_event(call.params["provider"], call.request.headers, call.raw)
-    outcome = handle_event(_backend(), event, call.raw)
+    outcome = handle_event(call.uow, event, call.raw)
     return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored, unprocessable=outcome.unprocessable)
 
 
@@ -167,7 +162,7 @@ def sandbox_checkout(call: Call):
     from .checkout import checkout_page, payment_or_404, return_address
 
     _sandbox_only()
-    payment = payment_or_404(_backend().docs, call.params["payment"])
+    payment = payment_or_404(call.uow.docs, call.params["payment"])
     return checkout_page(payment, back_to=return_address(call.request))
 
 
@@ -185,7 +180,7 @@ def sandbox_press(call: Call):
     _sandbox_only()
     if call.request.content_length and call.request.content_length > 10_000:
         raise ApiProblem("payload_too_large", "A checkout form is small.")
-    return press_button(call.request, payment_or_404(_backend().docs, call.params["payment"]))
+    return press_button(call.request, payment_or_404(call.uow.docs, call.params["payment"]))
 
 
 def _sandbox_only() -> None:
@@ -209,7 +204,7 @@ def _sandbox_only() -> None:
 def change_order_status(call: Call):
     order_id = call.params["order"]
     body: m.StatusChange = call.body
-    return change_status(_backend(), call.params["store"], order_id, body.status, call.caller.actor(), body.reason)
+    return change_status(call.uow, call.params["store"], order_id, body.status, call.caller.actor(), body.reason)
 
 
 @route(
@@ -244,14 +239,13 @@ def refund(call: Call):
         amount=body.amount, lines=tuple((line.line_id, line.quantity) for line in body.lines or ()), reason=body.reason
     )
     return refund_order(
-        _backend(),
+        call.uow,
         call.params["store"],
         order_id,
         request,
         call.caller.actor(),
         call.caller.role,
         call.request.headers.get("X-Passkey"),
-        call.before_commit,
         to_giftcard=body.to == "giftcard",
         giftcard_code=body.giftcard_code,
     )
@@ -284,7 +278,7 @@ CORRECTION_ERRORS = (
 def void(call: Call):
     body: m.VoidIn = call.body
     return void_items(
-        _backend(),
+        call.uow,
         call.params["store"],
         call.params["order"],
         tuple((line.line_id, line.quantity) for line in body.lines),
@@ -310,7 +304,7 @@ def void(call: Call):
 def give_discount(call: Call):
     body: m.DiscountIn = call.body
     return discount_order(
-        _backend(),
+        call.uow,
         call.params["store"],
         call.params["order"],
         body.amount,
@@ -338,7 +332,7 @@ def put_passkey(call: Call):
     from ..services.passkeys import set_passkey
 
     body: m.PasskeyIn = call.body
-    set_passkey(_backend(), call.params["store"], body.pin, list(body.protect), call.caller.actor())
+    set_passkey(call.uow, call.params["store"], body.pin, list(body.protect), call.caller.actor())
     return Response(status=204)
 
 
@@ -351,4 +345,4 @@ def put_passkey(call: Call):
     response=m.ExpiredOut,
 )
 def expire_orders_job(call: Call):
-    return m.ExpiredOut(expired=payments.expire_orders(_backend()))
+    return m.ExpiredOut(expired=payments.expire_orders(call.uow))

@@ -1,8 +1,15 @@
-"""Wires the router to the adapters: authentication, CORS, idempotency records and the clock."""
+"""The router's services: authentication, CORS, idempotency records, the unit of work of a request.
+
+What comes from outside (the token verifier, the origins a store admits, the database) is handed in
+as `Outside` by the composition root (tresen/wiring.py); nothing here imports an adapter.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -18,6 +25,8 @@ from . import (  # noqa: F401  (register the routes)
     key_routes,
     statement_routes,
 )
+from ..services import api_keys
+from ..services.ports import InvalidToken, StaffIdentity
 from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router
 
@@ -42,23 +51,31 @@ ENTRY_POINTS: dict[str, tuple[str, ...]] = {
 }
 
 
-class HttpServices:
-    """What the router needs from the outside world, resolved lazily so importing stays cheap."""
+@dataclass
+class Outside:
+    """What the HTTP layer needs from the adapters, each made on first use (cold starts stay cheap)."""
 
-    def __init__(self, jobs_trusted: bool = False):
+    unit_of_work: Callable[[], Any]  # a fresh unit of work for one request
+    idempotency: Callable[[], Any]  # the idempotency records (begin, store_in, store, release)
+    verify_staff_token: Callable[[str], StaffIdentity]  # raises InvalidToken
+    origin_allowed: Callable[[str, str], bool]  # (origin, path): a store's own cors_origins
+    is_transient: Callable[[Exception], bool]  # worth a 503 with Retry-After
+    now: Callable[[], datetime]
+
+
+class HttpServices:
+    """What the router needs from the outside world."""
+
+    def __init__(self, outside: Outside, jobs_trusted: bool = False):
+        self._outside = outside
         self._jobs_trusted = jobs_trusted
+        self.unit_of_work = outside.unit_of_work
+        self.is_transient = outside.is_transient
+        self.now = outside.now
 
     @property
     def idempotency(self):
-        from ..adapters.backend import backend
-
-        return backend().idempotency
-
-    @staticmethod
-    def now():
-        from ..adapters.clock import now
-
-        return now()
+        return self._outside.idempotency()
 
     def authenticate(self, request: Request, route: Route, params: dict[str, str]) -> Caller:
         if route.access.kind == "public":
@@ -67,20 +84,17 @@ class HttpServices:
             if not (settings().dev or self._jobs_trusted):
                 raise ApiProblem("not_found", f"No endpoint at {request.path}.")
             return Caller("system")
-        from ..adapters.backend import backend
-        from ..adapters.identity import InvalidToken, verify_staff_token
-        from ..services import api_keys
-
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise ApiProblem("unauthenticated", "Send Authorization: Bearer <Firebase ID token or API key>.")
         if token.startswith(api_keys.PREFIX):  # a Firebase ID token is a JWT: it starts with "ey"
-            key_id = api_keys.authenticate(backend(), token, params.get("store", ""), route.access.key_scope)
+            uow = self.unit_of_work()
+            key_id = api_keys.authenticate(uow, token, params.get("store", ""), route.access.key_scope)
             return Caller("api_key", uid=key_id, role="api_key")
         try:
-            identity = verify_staff_token(token)
+            identity = self._outside.verify_staff_token(token)
         except InvalidToken:
             raise ApiProblem("unauthenticated", "The token is invalid or expired.") from None
         if route.access.kind == "card_staff":
@@ -109,8 +123,7 @@ class HttpServices:
                 response.headers["Access-Control-Max-Age"] = "600"
         return response
 
-    @staticmethod
-    def _admits(origin: str, path: str) -> bool:
+    def _admits(self, origin: str, path: str) -> bool:
         if not (WEB_ORIGIN.fullmatch(origin) and path.startswith("/v1/")):
             return False
         configured = settings()
@@ -119,9 +132,7 @@ class HttpServices:
             return True
         if not path.startswith(CUSTOMER_PREFIXES):
             return False
-        from ..adapters.cors import origin_allowed
-
-        return origin_allowed(origin, path)
+        return self._outside.origin_allowed(origin, path)
 
 
 def unrouted(error: Exception) -> Response:
@@ -150,11 +161,7 @@ def client_address(request: Request) -> str:
     return forwarded.rsplit(",", 1)[-1].strip() or request.remote_addr or ""
 
 
-@cache
-def router(entry: str | None = None) -> Router:
+def router(outside: Outside, entry: str | None = None) -> Router:
+    """The routes of one entry point (all of them for `tresen dev`)."""
     routes = ROUTES if entry is None else [r for r in ROUTES if r.tag in ENTRY_POINTS[entry]]
-    return Router(routes, HttpServices(jobs_trusted=entry == "jobs"))
-
-
-def handle(request: Request, entry: str | None = None) -> Response:
-    return router(entry)(request)
+    return Router(routes, HttpServices(outside, jobs_trusted=entry == "jobs"))

@@ -15,10 +15,9 @@ from ..domain import giftcards as gc
 from ..services import card_blocks as blocks
 from ..services import cards
 from . import models as m
-from .api import _backend
 from .present import local_time
 from .problems import ApiProblem
-from .router import JOB, STAFF_ROLES, Call, card_staff, route, staff
+from .router import JOB, STAFF_ROLES, Call, card_staff, current_uow, route, staff
 
 SELLERS = ("owner", "supervisor", "staff")
 ADMINS = ("owner", "supervisor")
@@ -70,7 +69,7 @@ def card_out(result: cards.CardResult) -> m.GiftCardOut:
 
 
 def _zone(store_id: str) -> ZoneInfo:
-    store, _ = _backend().catalog.get(store_id)
+    store, _ = current_uow().catalog.get(store_id)
     return ZoneInfo(store.timezone if store else "UTC")
 
 
@@ -98,12 +97,12 @@ def issue(call: Call):
     body: m.GiftCardIssueIn = call.body
     store_id, actor = call.params["store"], call.caller.actor()
     if body.count is None:
-        return cards.issue_card(_backend(), store_id, body.amount, actor, call.before_commit)
+        return cards.issue_card(call.uow, store_id, body.amount, actor)
     if call.caller.role not in ADMINS:
         raise ApiProblem("forbidden", "Block activations are for owners and supervisors.")
     # the commit stores the 202 answer for replays: it must be rendered from what the route returns
-    hooks = [lambda batch, started, hook=hook: hook(batch, BlockStarted(started)) for hook in call.before_commit]
-    return BlockStarted(blocks.start_block(_backend(), store_id, body.amount, body.count, actor, hooks))
+    call.uow.presenting(BlockStarted)
+    return BlockStarted(blocks.start_block(call.uow, store_id, body.amount, body.count, actor))
 
 
 @route(
@@ -117,7 +116,7 @@ def issue(call: Call):
     errors=("unauthenticated", "forbidden", "not_found"),
 )
 def activation(call: Call):
-    return blocks.block_status(_backend(), call.params["activation"], _same_store(call))
+    return blocks.block_status(call.uow, call.params["activation"], _same_store(call))
 
 
 @route(
@@ -130,7 +129,7 @@ def activation(call: Call):
     errors=("unauthenticated", "forbidden", "not_found"),
 )
 def activation_codes(call: Call):
-    csv = blocks.block_codes_csv(_backend(), call.params["activation"], _same_store(call))
+    csv = blocks.block_codes_csv(call.uow, call.params["activation"], _same_store(call))
     disposition = f'attachment; filename="giftcards-{call.params["activation"]}.csv"'
     return Response(csv, content_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
 
@@ -154,7 +153,7 @@ def _same_store(call: Call):
     errors=CARD_ERRORS,
 )
 def inquire(call: Call):
-    return cards.card_details(_backend(), call.params["code"], _authorizer(call))
+    return cards.card_details(call.uow, call.params["code"], _authorizer(call))
 
 
 @route(
@@ -172,7 +171,7 @@ def inquire(call: Call):
 def load(call: Call):
     body: m.GiftCardAmountIn = call.body
     return cards.load_card(
-        _backend(), call.params["code"], body.amount, body.auth_code, _authorizer(call), call.before_commit
+        call.uow, call.params["code"], body.amount, body.auth_code, _authorizer(call)
     )
 
 
@@ -191,7 +190,7 @@ def load(call: Call):
 def redeem(call: Call):
     body: m.GiftCardAmountIn = call.body
     return cards.redeem_card(
-        _backend(), call.params["code"], body.amount, body.auth_code, _authorizer(call), call.before_commit
+        call.uow, call.params["code"], body.amount, body.auth_code, _authorizer(call)
     )
 
 
@@ -211,7 +210,7 @@ def redeem(call: Call):
 def authorize(call: Call):
     body: m.GiftCardAuthorizeIn = call.body
     return cards.authorize_card(
-        _backend(), call.params["code"], body.type, body.amount, _authorizer(call), call.before_commit
+        call.uow, call.params["code"], body.type, body.amount, _authorizer(call)
     )
 
 
@@ -228,7 +227,7 @@ def authorize(call: Call):
 )
 def deactivate(call: Call):
     body: m.GiftCardDeactivateIn = call.body
-    return cards.deactivate_card(_backend(), call.params["code"], body.reason, _authorizer(call), call.before_commit)
+    return cards.deactivate_card(call.uow, call.params["code"], body.reason, _authorizer(call))
 
 
 @route(
@@ -242,7 +241,7 @@ def deactivate(call: Call):
     errors=(*CARD_ERRORS, "giftcard_not_deactivated"),
 )
 def reactivate(call: Call):
-    return cards.reactivate_card(_backend(), call.params["code"], _authorizer(call), call.before_commit)
+    return cards.reactivate_card(call.uow, call.params["code"], _authorizer(call))
 
 
 @route(
@@ -258,7 +257,7 @@ def reactivate(call: Call):
     errors=(*CARD_ERRORS, "giftcard_not_active", "giftcard_has_holds", *IDEMPOTENCY),
 )
 def transfer(call: Call):
-    return cards.transfer_card(_backend(), call.params["code"], _authorizer(call), call.before_commit)
+    return cards.transfer_card(call.uow, call.params["code"], _authorizer(call))
 
 
 @route(
@@ -273,7 +272,7 @@ def transfer(call: Call):
 def balance(call: Call):
     body: m.GiftCardBalanceIn = call.body
     try:
-        result = cards.public_balance(_backend(), body.code, call.caller.address)
+        result = cards.public_balance(call.uow, body.code, call.caller.address)
     except cards.RateLimited as limited:
         retry = str(limited.retry_after)
         raise ApiProblem("rate_limited", f"Try again in {retry} s.", headers={"Retry-After": retry}) from None
@@ -298,6 +297,6 @@ def giftcard_job(call: Call):
 
     from ..services.card_expiry import expire_giftcards
 
-    backend = _backend()
+    backend = call.uow
     outcome = expire_giftcards(backend) | {"blocks_resumed": blocks.resume_blocks(backend)}
     return Response(json.dumps(outcome), content_type="application/json")

@@ -8,18 +8,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from ..adapters.backend import Backend
 from . import models as m
 from .router import JOB, Call, route
 
 log = logging.getLogger(__name__)
 SWEEP_AFTER = timedelta(minutes=1)  # younger outbox markers are still being archived by their request
 
-
-def _backend() -> Backend:
-    from ..adapters.backend import backend
-
-    return backend()
 
 
 class SweepOut(m.Model):
@@ -43,7 +37,7 @@ class VerifyOut(m.Model):
 def sweep_job(call: Call):
     from ..adapters.archive import sweep
 
-    backend = _backend()
+    backend = call.uow
     archived, failing = sweep(backend.docs, SWEEP_AFTER, backend.now())
     if failing:
         log.warning("archive sweep: %d entries still failing", failing)
@@ -62,7 +56,7 @@ def verify_job(call: Call):
     from ..adapters.archive import bucket
     from ..services.verify import all_store_ids, archive_store_ids, verify_store
 
-    docs = _backend().docs
+    docs = call.uow.docs
     verdicts = [
         verify_store(docs, bucket(), store_id)
         for store_id in sorted({*all_store_ids(docs), *archive_store_ids(bucket())})

@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 
-from ..adapters.backend import Backend
 from ..adapters.clock import rfc3339
 from ..domain.errors import DomainError, FieldError
 from ..domain.signed_note import encode_base64
@@ -20,11 +19,6 @@ READERS = staff(*STAFF_ROLES, key_scope="journal:read")
 SIGNERS = staff("owner", "supervisor")
 DENIED = ("unauthenticated", "forbidden")
 
-
-def _backend() -> Backend:
-    from ..adapters.backend import backend
-
-    return backend()
 
 
 def checkpoint_out(record: CheckpointRecord) -> m.CheckpointOut:
@@ -58,7 +52,7 @@ def hashes_out(proof: list[bytes]) -> list[str]:
     errors=(*DENIED, "not_checkpointed"),
 )
 def latest(call: Call):
-    found = checkpoints.latest_checkpoint(_backend().docs, call.params["store"])
+    found = checkpoints.latest_checkpoint(call.uow.docs, call.params["store"])
     if found is None:
         raise DomainError("not_checkpointed", "No checkpoint of this store has been signed yet.")
     return found
@@ -77,7 +71,7 @@ def latest(call: Call):
 def list_all(call: Call):
     query: m.PageQuery = call.query
     after = decode_cursor(query.cursor) if query.cursor else 0
-    records, has_more = checkpoints.list_checkpoints(_backend().docs, call.params["store"], query.limit, after)
+    records, has_more = checkpoints.list_checkpoints(call.uow.docs, call.params["store"], query.limit, after)
     cursor = encode_cursor(records[-1].size) if has_more else None
     return m.CheckpointPage(data=[checkpoint_out(r) for r in records], next_cursor=cursor, has_more=has_more)
 
@@ -115,7 +109,7 @@ class Signed:
     errors=(*DENIED, "store_not_found", "journal_empty"),
 )
 def sign(call: Call):
-    record, created = checkpoints.sign_checkpoint(_backend(), call.params["store"])
+    record, created = checkpoints.sign_checkpoint(call.uow, call.params["store"])
     return Signed(record, 201 if created else 200)
 
 
@@ -133,7 +127,7 @@ def entry(call: Call):
     seq = call.params["seq"]
     if not seq.isdigit() or len(seq) > 18:
         raise DomainError("entry_not_found", f"No journal entry {seq}.")
-    proved = checkpoints.entry_with_proof(_backend(), call.params["store"], int(seq), call.query.tree_size)
+    proved = checkpoints.entry_with_proof(call.uow, call.params["store"], int(seq), call.query.tree_size)
     return m.EntryProofOut(
         entry=proved.entry, leaf_index=proved.leaf_index, tree_size=proved.tree_size, proof=hashes_out(proved.proof)
     )
@@ -151,7 +145,7 @@ def entry(call: Call):
 )
 def consistency(call: Call):
     query: m.ConsistencyQuery = call.query
-    proof = checkpoints.consistency(_backend(), call.params["store"], query.from_size, query.to_size)
+    proof = checkpoints.consistency(call.uow, call.params["store"], query.from_size, query.to_size)
     return m.ConsistencyOut(from_size=query.from_size, to_size=query.to_size, proof=hashes_out(proof))
 
 
@@ -165,7 +159,7 @@ def consistency(call: Call):
     errors=("order_not_found", "not_checkpointed"),
 )
 def order_proof(call: Call):
-    proofs = checkpoints.order_proofs(_backend(), call.params["order"], call.request.headers.get("X-Order-Token"))
+    proofs = checkpoints.order_proofs(call.uow, call.params["order"], call.request.headers.get("X-Order-Token"))
     return m.OrderProofsOut(proofs=[m.OrderProofOut(seq=p.seq, type=p.type, proof=p.proof) for p in proofs])
 
 
@@ -177,7 +171,7 @@ def order_proof(call: Call):
     response=m.PublicKeysOut,
 )
 def public_keys(call: Call):
-    keys = checkpoints.public_keys(_backend())
+    keys = checkpoints.public_keys(call.uow)
     return m.PublicKeysOut(
         [
             m.PublicKeyOut(
@@ -201,4 +195,4 @@ def public_keys(call: Call):
     response=m.SignedCheckpointsOut,
 )
 def sign_grown_job(call: Call):
-    return m.SignedCheckpointsOut(signed=[checkpoint_out(r) for r in checkpoints.sign_grown(_backend())])
+    return m.SignedCheckpointsOut(signed=[checkpoint_out(r) for r in checkpoints.sign_grown(call.uow)])

@@ -22,7 +22,7 @@ from ..services import accounting, api_keys
 from ..services.api_keys import SCOPES, ApiKey, NewKey
 from .models import Inbound, Model
 from .present import local_time
-from .router import UNKNOWN, Call, route, staff
+from .router import UNKNOWN, Call, current_uow, route, staff
 
 DENIED = ("unauthenticated", "forbidden")
 OWNER = staff("owner")
@@ -37,14 +37,9 @@ ClientNumber = Annotated[int, Field(strict=True, ge=CLIENT_NUMBERS[0], le=CLIENT
 DEFAULTS_TEXT = "; ".join(f"{name} {charts['SKR03']}/{charts['SKR04']}" for name, charts in DEFAULT_ACCOUNTS.items())
 
 
-def _backend():
-    from ..adapters.backend import backend
-
-    return backend()
-
 
 def _local(store_id: str, moment: datetime | None) -> datetime | None:
-    store, _ = _backend().catalog.get(store_id)  # cached: the use case has just read it
+    store, _ = current_uow().catalog.get(store_id)  # cached: the use case has just read it
     return local_time(moment, store.zone)
 
 
@@ -117,7 +112,7 @@ def create_key(call: Call):
     # Not idempotent on purpose: a stored answer would keep the secret in Firestore. A client that
     # lost the answer creates another key and revokes the unused one (the list names both).
     body: ApiKeyIn = call.body
-    return api_keys.create_key(_backend(), call.params["store"], body.name, list(body.scopes), call.caller.actor())
+    return api_keys.create_key(call.uow, call.params["store"], body.name, list(body.scopes), call.caller.actor())
 
 
 @route(
@@ -130,7 +125,7 @@ def create_key(call: Call):
     errors=(*DENIED, "store_not_found"),
 )
 def list_keys(call: Call):
-    return ApiKeyList(data=[key_out(key) for key in api_keys.list_keys(_backend(), call.params["store"])])
+    return ApiKeyList(data=[key_out(key) for key in api_keys.list_keys(call.uow, call.params["store"])])
 
 
 @route(
@@ -143,7 +138,7 @@ def list_keys(call: Call):
     errors=(*DENIED, "api_key_not_found"),
 )
 def revoke_key(call: Call):
-    api_keys.revoke_key(_backend(), call.params["store"], call.params["key_id"], call.caller.actor())
+    api_keys.revoke_key(call.uow, call.params["store"], call.params["key_id"], call.caller.actor())
     return Response(status=204)
 
 
@@ -183,7 +178,7 @@ def accounting_out(settings: AccountingSettings) -> AccountingOut:
     errors=(*DENIED, "store_not_found"),
 )
 def get_accounting(call: Call):
-    return accounting.read_settings(_backend(), call.params["store"])
+    return accounting.read_settings(call.uow, call.params["store"])
 
 
 @route(
@@ -200,7 +195,7 @@ def get_accounting(call: Call):
 def put_accounting(call: Call):
     body: AccountingIn = call.body
     return accounting.set_settings(
-        _backend(),
+        call.uow,
         call.params["store"],
         body.chart,
         body.consultant_number,

@@ -672,3 +672,75 @@ class PublicKeysOut(RootModel[list[PublicKeyOut]]):
 
 class SignedCheckpointsOut(Model):
     signed: list[CheckpointOut]
+
+
+# Closings (Z-reports): read straight from the domain's `Closing`. All amounts in cents.
+
+
+class VatTotalOut(Outbound):
+    gross: int
+    net: int
+    tax: int
+
+
+class RefundFiguresOut(Outbound):
+    count: int
+    amount: int
+    vat: list[VatOut] = Field(description="per rate")
+    by_method: dict[str, int] = Field(description="on_site, online, giftcard")
+
+
+class ReductionsOut(Outbound):
+    count: int
+    amount: int
+
+
+class GiftCardFiguresOut(Outbound):
+    sold: int = Field(description="a liability (multi-purpose vouchers), not revenue")
+    redeemed: int
+
+
+class ClosingCheckpointOut(Outbound):
+    origin: str
+    size: int
+    root: Base64Hash
+    key_id: str
+    note: str = Field(description="the C2SP tlog-checkpoint signed note")
+
+
+class ClosingOut(Outbound):
+    """A Z-report. Every figure is computed from the journal entries first_seq..last_seq alone."""
+
+    store_id: str
+    z_number: int
+    business_day: str = Field(description="YYYY-MM-DD: the business day of the period's last entry")
+    closed_at: str = Field(description="RFC 3339, store time")
+    closed_by: dict[str, Any]
+    first_seq: int
+    last_seq: int
+    currency: str
+    counts: dict[str, int]
+    sales: VatTotalOut = Field(description="over all rates")
+    vat: list[VatOut] = Field(description="the sales per rate")
+    payments: dict[str, int] = Field(description="on_site, online, giftcard")
+    tips: int
+    refunds: RefundFiguresOut = Field(description="refunds made, per rate and by how they were paid back")
+    failed_refunds: RefundFiguresOut = Field(
+        description="provider refunds reported failed in this period (of this or an earlier closing): added back"
+    )
+    voids: ReductionsOut
+    discounts: ReductionsOut
+    giftcards: GiftCardFiguresOut
+    checkpoint: ClosingCheckpointOut = Field(description="the signed checkpoint at last_seq")
+    previous_hash: str
+    hash: str = Field(description="SHA-256 of the RFC 8785 bytes of the closing as stored, without `hash`")
+
+
+class ClosingPage(Model):
+    data: list[ClosingOut]
+    next_cursor: str | None
+    has_more: bool
+
+
+class ClosingsCreated(Model):
+    closed: list[ClosingOut]

@@ -13,7 +13,9 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -23,6 +25,8 @@ from werkzeug.wrappers import Request, Response
 
 from ..domain.errors import DomainError, FieldError
 from ..domain.ids import ID
+from ..services.documents import Conflict
+from ..services.unit_of_work import JournalRecoveryNeeded, StoredResponse
 from .problems import ApiProblem
 
 log = logging.getLogger(__name__)
@@ -129,17 +133,28 @@ class Call:
     request: Request
     params: dict[str, str]
     caller: Caller
+    unit_of_work: Callable[[], Any]  # makes this request's unit of work (services/unit_of_work.py)
     roles: tuple[str, ...] = ()  # the route's, for handlers that can only check them later (cards)
     body: Any = None
     query: Any = None
     raw: bytes = b""
-    # hooks that add writes to the use case's atomic commit: (batch, result) -> None
-    before_commit: list[Callable[[Any, Any], None]] = field(default_factory=list)
     stored_body: bytes | None = None
     stored_status: int = 200
 
+    @cached_property
+    def uow(self) -> Any:
+        """Made on first use: a route that reads nothing (the OpenAPI document) needs no database."""
+        return self.unit_of_work()
+
 
 ROUTES: list[Route] = []
+# The request being answered: a presenter that shows times in a store's timezone reads the store
+# through this request's unit of work.
+CURRENT_CALL: ContextVar[Call] = ContextVar("current_call")
+
+
+def current_uow() -> Any:
+    return CURRENT_CALL.get().uow
 
 
 def route(method: str, path: str, **options: Any) -> Callable[[Callable], Callable]:
@@ -167,7 +182,7 @@ class Router:
         except DomainError as error:
             response = problem_response(ApiProblem.from_domain(error))
         except Exception as error:  # never a stack trace to the client; the log has it
-            response = problem_response(unexpected(request, error))
+            response = problem_response(unexpected(request, error, self._services.is_transient(error)))
         return self._services.with_cors(request, response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -187,7 +202,8 @@ class Router:
             )
         raw = read_body(request, json_only=route.body is not None) if route.body or route.raw_body else None
         caller = self._services.authenticate(request, route, params)
-        call = Call(request=request, params=params, caller=caller, roles=route.access.roles)
+        call = Call(request, params, caller, self._services.unit_of_work, roles=route.access.roles)
+        CURRENT_CALL.set(call)
         call.raw = raw or b""
         if route.body:
             call.body = validated(route.body, parse_json(raw))
@@ -215,15 +231,12 @@ class Router:
         if outcome.refusal:
             raise ApiProblem(outcome.refusal, "This Idempotency-Key was used for a different request.")
         lease = outcome.lease
-        from ..adapters.idempotency import StoredResponse
 
         def store_response(batch: Any, result: Any) -> None:
             call.stored_body, call.stored_status = render(route, result), status_of(route, result)
             records.store_in(batch, lease, StoredResponse(call.stored_status, call.stored_body, JSON_TYPE))
 
-        call.before_commit.append(store_response)
-        from ..services.documents import Conflict
-
+        call.uow.answer_with(store_response)
         try:
             result = route.handler(call)
         except Conflict:  # our lease expired and another attempt took the key over
@@ -266,18 +279,15 @@ def status_of(route: Route, result: Any) -> int:
     return getattr(result, "http_status", route.status)
 
 
-def unexpected(request: Request, error: Exception) -> ApiProblem:
+def unexpected(request: Request, error: Exception, transient: bool) -> ApiProblem:
     """503 for what a retry can fix (the client or provider retries), 500 for the rest."""
-    from ..adapters.store_writer import JournalRecoveryNeeded
-    from ..adapters.transient import is_transient
-
     if isinstance(error, JournalRecoveryNeeded):  # logged loudly where it was found
         return ApiProblem(
             "journal_recovery_needed",
             "This store's journal is being recovered; no changes are taken until then.",
             headers={"Retry-After": "60"},
         )
-    if is_transient(error):
+    if transient:
         log.warning("transient failure on %s %s: %r", request.method, request.path, error)
         return ApiProblem("service_unavailable", "Please retry shortly.", headers={"Retry-After": "1"})
     log.exception("unhandled error on %s %s", request.method, request.path)

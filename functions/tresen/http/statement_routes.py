@@ -80,7 +80,7 @@ def create(call: Call):
 
     body: StatementIn = call.body
     return create_statement(
-        _backend(), call.params["store"], body.from_day, body.to_day, call.caller.actor(), call.before_commit
+        call.uow, call.params["store"], body.from_day, body.to_day, call.caller.actor()
     )
 
 

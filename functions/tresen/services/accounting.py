@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..adapters.backend import Backend
-from ..adapters.store_writer import Claims, Plan
-from ..adapters.writes import Writes, accounting_path
+from .unit_of_work import Claims, Plan
+from .unit_of_work import Writes
+from ..adapters.records import accounting_path
 from ..domain.accounting import AccountingSettings, accounting_settings
 from ..domain.journal import JournalEvent
 from .orders import catalog_or_404
@@ -50,4 +51,4 @@ def set_settings(
         writes.accounting(store_id, wanted.as_dict() | {"updated_at": now, "updated_by": dict(actor)})
         return Plan(wanted, now, actor, [JournalEvent("accounting.changed", wanted.as_dict())], writes)
 
-    return backend.writer.commit(store_id, build).result
+    return backend.commit(store_id, build).result

@@ -24,8 +24,9 @@ from typing import Any
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id
 from ..adapters.repository import as_aware
-from ..adapters.store_writer import Claims, Plan
-from ..adapters.writes import Writes, api_key_path
+from .unit_of_work import Claims, Plan
+from .unit_of_work import Writes
+from ..adapters.records import api_key_path
 from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from .documents import Conflict, Doc
@@ -84,7 +85,7 @@ def create_key(backend: Backend, store_id: str, name: str, scopes: list[str], ac
         event = JournalEvent("api_key.created", {"key_id": key.id, "name": key.name, "scopes": list(key.scopes)})
         return Plan(NewKey(key, secret), now, actor, [event], writes)
 
-    return backend.writer.commit(store_id, build).result
+    return backend.commit(store_id, build).result
 
 
 def list_keys(backend: Backend, store_id: str) -> list[ApiKey]:
@@ -107,7 +108,7 @@ def revoke_key(backend: Backend, store_id: str, key_id: str, actor: Mapping[str,
         writes.api_key_revoked(doc.id, now, doc.version)
         return Plan(None, now, actor, [JournalEvent("api_key.revoked", {"key_id": key_id})], writes)
 
-    backend.writer.commit(store_id, build)
+    backend.commit(store_id, build)
 
 
 def find_key(backend: Backend, store_id: str, key_id: str) -> Doc:

@@ -19,13 +19,12 @@ from typing import Any
 from ..adapters import giftcard_store as cards
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id, rfc3339
-from ..adapters.store_writer import AlreadyWritten, Claims, Plan
-from ..adapters.writes import Writes
+from .unit_of_work import AlreadyWritten, Claims, Plan
+from .unit_of_work import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
-from .cards import Hooks
 from .csv_export import csv_document
 from .orders import catalog_or_404
 
@@ -49,7 +48,6 @@ def start_block(
     amount: int,
     count: int,
     actor: Mapping[str, Any],
-    before_commit: Hooks,
     background: bool = True,
     on_chunk: OnChunk | None = None,
 ) -> str:
@@ -77,7 +75,7 @@ def start_block(
         writes.new_activation(activation)
         return Plan(activation_id, now, actor, [event], writes)
 
-    backend.writer.commit(store.id, build, before_commit)
+    backend.commit(store.id, build)
     if not background:
         run_block(backend, activation_id, on_chunk)
         return activation_id
@@ -109,7 +107,7 @@ def run_block(backend: Backend, activation_id: str, on_chunk: OnChunk | None = N
                 log.info("block %s: chunk %d of %d activated", activation_id, index + 1, activation["chunks"])
         finished = Writes({"type": "system", "job": "giftcard_block"})
         finished.activation_done(activation_id)
-        finished.commit_to(backend.docs)
+        backend.commit_writes(finished)
     finally:
         with _running_guard:
             _running.discard(activation_id)
@@ -137,7 +135,7 @@ def _activate_chunk(backend: Backend, store: Store, activation: dict[str, Any], 
 
     while True:
         try:
-            return backend.writer.commit(store.id, build).result
+            return backend.commit(store.id, build).result
         except AlreadyWritten as written:
             # Which existing document a failed batch names is not ours to choose (the emulator names
             # the first in batch order: a card), so ask the marker whether the chunk is done.

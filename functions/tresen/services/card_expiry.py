@@ -16,9 +16,9 @@ def expire_giftcards(backend: Backend, limit: int = 500) -> dict[str, int]:
     now = backend.now()
     released = expired = 0
     for found in cards.due_cards(backend.docs, now, limit):
-        change = change_card(backend, found, lambda c: gc.release_due(c, now), SCHEDULER, [])
+        change = change_card(backend, found, lambda c: gc.release_due(c, now), SCHEDULER)
         released += sum(a.type == "release" for a in change.activities)
     for found in cards.expired_cards(backend.docs, now, limit):
-        change = change_card(backend, found, lambda c: gc.expire(c, now), SCHEDULER, [])
+        change = change_card(backend, found, lambda c: gc.expire(c, now), SCHEDULER)
         expired += bool(change.activities)
     return {"holds_released": released, "cards_expired": expired}

@@ -17,8 +17,8 @@ from ..adapters.backend import Backend
 from ..adapters.clock import new_id
 from ..adapters.giftcard_store import Found
 from ..adapters.rate_limits import Limit, hit
-from ..adapters.store_writer import AlreadyWritten, Claims, Plan
-from ..adapters.writes import Writes
+from .unit_of_work import AlreadyWritten, Claims, Plan
+from .unit_of_work import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
@@ -29,7 +29,6 @@ BALANCE_LIMITS = (
     Limit("balance-address", 20, timedelta(minutes=1)),
     Limit("balance-code", 5, timedelta(minutes=15)),
 )
-Hooks = list[Callable[[Any, Any], None]]
 
 
 class RateLimited(Exception):
@@ -55,7 +54,6 @@ def change_card(
     found: Found,
     decide: Callable[[gc.Card], gc.CardChange],
     actor: Mapping[str, Any],
-    before_commit: Hooks,
     respond: Callable[[gc.CardChange], Any] = lambda change: change,
 ) -> Any:
     now = backend.now()
@@ -68,7 +66,7 @@ def change_card(
         writes.card(found.key, change, read_at)
         return _plan(respond(change), now, writes)
 
-    return backend.writer.commit(found.card.store_id, build, before_commit).result
+    return backend.commit(found.card.store_id, build).result
 
 
 def _reads_from(backend: Backend, found: Found):
@@ -88,16 +86,14 @@ def new_card_code() -> tuple[str, str]:
     return code, cards.keyed_hash(code)
 
 
-def issue_card(
-    backend: Backend, store_id: str, amount: int, actor: Mapping[str, Any], before_commit: Hooks
-) -> CardResult:
+def issue_card(backend: Backend, store_id: str, amount: int, actor: Mapping[str, Any]) -> CardResult:
     """Sell a card at the counter: active at once with `amount`. The create-only write makes the
     code unique; a fresh code colliding with an existing one (odds 1 : 10^23) is drawn again."""
     store, _ = catalog_or_404(backend, store_id)
     while True:
         code, hashed = new_card_code()
         try:
-            return backend.writer.commit(store.id, _issue(backend, store, code, amount, actor), before_commit).result
+            return backend.commit(store.id, _issue(backend, store, code, amount, actor)).result
         except AlreadyWritten as written:
             if written.path != cards.card_path(hashed):
                 raise
@@ -115,27 +111,27 @@ def _issue(backend: Backend, store: Store, code: str, amount: int, actor: Mappin
     return build
 
 
-def load_card(backend: Backend, raw_code: str, amount: int, auth_code: str | None, authorized, hooks: Hooks):
+def load_card(backend: Backend, raw_code: str, amount: int, auth_code: str | None, authorized):
     """Add value; with `auth_code`, the value a load authorization approved."""
-    return operate(backend, raw_code, authorized, lambda card, now: gc.load(card, amount, now, auth_code), hooks)
+    return operate(backend, raw_code, authorized, lambda card, now: gc.load(card, amount, now, auth_code))
 
 
-def redeem_card(backend: Backend, raw_code: str, amount: int, auth_code: str | None, authorized, hooks: Hooks):
+def redeem_card(backend: Backend, raw_code: str, amount: int, auth_code: str | None, authorized):
     """Spend from the card; with `auth_code`, capture what a redeem authorization holds."""
-    return operate(backend, raw_code, authorized, lambda card, now: gc.redeem(card, amount, now, auth_code), hooks)
+    return operate(backend, raw_code, authorized, lambda card, now: gc.redeem(card, amount, now, auth_code))
 
 
-def authorize_card(backend: Backend, raw_code: str, kind: str, amount: int, authorized, hooks: Hooks):
+def authorize_card(backend: Backend, raw_code: str, kind: str, amount: int, authorized):
     """Hold an amount (redeem) or approve a load for 7 days, under a new auth code."""
-    return operate(backend, raw_code, authorized, lambda card, now: gc.authorize(card, kind, amount, now), hooks)
+    return operate(backend, raw_code, authorized, lambda card, now: gc.authorize(card, kind, amount, now))
 
 
-def deactivate_card(backend: Backend, raw_code: str, reason: str, authorized, hooks: Hooks) -> CardResult:
-    return operate(backend, raw_code, authorized, lambda card, now: gc.deactivate(card, reason, now), hooks)
+def deactivate_card(backend: Backend, raw_code: str, reason: str, authorized) -> CardResult:
+    return operate(backend, raw_code, authorized, lambda card, now: gc.deactivate(card, reason, now))
 
 
-def reactivate_card(backend: Backend, raw_code: str, authorized, hooks: Hooks) -> CardResult:
-    return operate(backend, raw_code, authorized, gc.reactivate, hooks)
+def reactivate_card(backend: Backend, raw_code: str, authorized) -> CardResult:
+    return operate(backend, raw_code, authorized, gc.reactivate)
 
 
 def operate(
@@ -143,7 +139,6 @@ def operate(
     raw_code: str,
     authorized: Callable[[str], Mapping[str, Any]],
     decide: Callable[[gc.Card, datetime], gc.CardChange],
-    before_commit: Hooks,
 ) -> CardResult:
     """Find the card, let `authorized(store_id)` return the actor (or refuse), apply `decide`."""
     found = lookup(backend, raw_code)
@@ -154,7 +149,6 @@ def operate(
         found,
         lambda current: decide(current, now),
         actor,
-        before_commit,
         respond=lambda change: CardResult(change.card, now, auth_code=_authorized_code(change)),
     )
 
@@ -163,7 +157,7 @@ def _authorized_code(change: gc.CardChange) -> str | None:
     return next((a.auth_code for a in change.activities if a.type == "authorize"), None)
 
 
-def transfer_card(backend: Backend, raw_code: str, authorized, before_commit: Hooks) -> tuple[CardResult, CardResult]:
+def transfer_card(backend: Backend, raw_code: str, authorized) -> tuple[CardResult, CardResult]:
     """Move the whole balance onto a new card; the old one is deactivated, both name each other."""
     found = lookup(backend, raw_code)
     actor = authorized(found.card.store_id)
@@ -181,7 +175,7 @@ def transfer_card(backend: Backend, raw_code: str, authorized, before_commit: Ho
         writes.card(new_hashed, incoming, None, new=True)
         return _plan((CardResult(out.card, now), CardResult(incoming.card, now, code=code)), now, writes)
 
-    return backend.writer.commit(store.id, build, before_commit).result
+    return backend.commit(store.id, build).result
 
 
 def card_details(backend: Backend, raw_code: str, authorized) -> CardResult:

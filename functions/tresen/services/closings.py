@@ -6,7 +6,13 @@ checkpoint at its `last_seq` and the hash of the previous closing, and is itself
 (`closing.created`, with the whole Z-report in its data, so the archive holds it too). Its
 `z_number` follows the previous closing's, and the closing document named by it is created
 create-only, so numbers have no gap and two closings racing for one store cannot both win: the
-loser builds again on the winner's closing and finds nothing left to close.
+loser plans again on the winner's closing and finds nothing left to close.
+
+The checkpoint is signed before the closing is committed, never inside the commit's build (which
+the unit of work runs again after every conflict): signing is a KMS call and a commit of its own.
+The closing must carry it, and its hash covers it, so the range is fixed first — up to the head as
+it is then. Entries another writer appends while the closing commits come after that range: they
+are the next closing's.
 """
 
 from __future__ import annotations
@@ -18,15 +24,16 @@ from typing import Any
 
 from ..adapters.backend import Backend
 from ..adapters.clock import rfc3339
-from ..adapters.store_writer import AlreadyWritten, Claims, Plan, StoreBusy
-from ..adapters.writes import Writes, closing_path
-from ..domain.closings import FIRST_PREVIOUS_HASH, closing_hash, z_report_figures
+from ..adapters.records import closing_path
+from ..domain.catalog import Store
+from ..domain.closings import Closing, ClosingCheckpoint, closing_from_dict, closing_of
 from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from ..domain.signed_note import encode_base64
 from .checkpoints import sign_checkpoint
 from .documents import Documents
 from .orders import catalog_or_404
+from .unit_of_work import AlreadyWritten, Claims, Plan, StoreBusy, Writes
 
 CLOSING_ATTEMPTS = 5
 log = logging.getLogger(__name__)
@@ -34,36 +41,38 @@ CLOSED_BY_NIGHT = time(5)  # the nightly job closes every store not closed by 05
 NIGHTLY_ACTOR = {"type": "system", "job": "close-due"}
 
 
-def latest_closing(docs: Documents, store_id: str) -> dict[str, Any] | None:
+def latest_closing(docs: Documents, store_id: str) -> Closing | None:
     found = docs.query(f"stores/{store_id}/closings", order_by=[("z_number", True)], limit=1)
-    return found[0].data if found else None
+    return closing_from_dict(found[0].data) if found else None
 
 
-def closing_at(docs: Documents, store_id: str, z_number: int) -> dict[str, Any]:
+def closing_at(docs: Documents, store_id: str, z_number: int) -> Closing:
     found = docs.get(closing_path(store_id, z_number)) if z_number > 0 else None
     if found is None:
         raise DomainError("closing_not_found", f"Store {store_id} has no closing {z_number}.")
-    return found.data
+    return closing_from_dict(found.data)
 
 
-def list_closings(docs: Documents, store_id: str, limit: int, after_z: int = 0) -> tuple[list[dict], bool]:
+def list_closings(docs: Documents, store_id: str, limit: int, after_z: int = 0) -> tuple[list[Closing], bool]:
     found = docs.query(
         f"stores/{store_id}/closings",
         where=[("z_number", ">", after_z)],
         order_by=[("z_number", False)],
         limit=limit + 1,
     )
-    return [doc.data for doc in found[:limit]], len(found) > limit
+    return [closing_from_dict(doc.data) for doc in found[:limit]], len(found) > limit
 
 
 def closings_between(docs: Documents, store_id: str, first: date, last: date) -> list[dict[str, Any]]:
-    """The closings whose business day is one of first..last, by z number."""
+    """The closings whose business day is one of first..last, by z number, as the exports read them:
+    as stored, in the shape closings have now."""
     found = docs.query(
         f"stores/{store_id}/closings",
         where=[("business_day", ">=", first.isoformat()), ("business_day", "<=", last.isoformat())],
         order_by=[("business_day", False)],
     )
-    return sorted((doc.data for doc in found), key=lambda closing: closing["z_number"])
+    closings = sorted((closing_from_dict(doc.data) for doc in found), key=lambda closing: closing.z_number)
+    return [closing.as_dict() for closing in closings]
 
 
 def entries_between(docs: Documents, store_id: str, first: int, last: int) -> list[dict[str, Any]]:
@@ -83,60 +92,54 @@ def journal_head(docs: Documents, store_id: str) -> int:
     return newest[0].data["seq"] if newest else 0
 
 
-def close_store(
-    backend: Backend,
-    store_id: str,
-    actor: Mapping[str, Any],
-    before_commit: list | None = None,
-) -> dict[str, Any]:
+def close_store(backend: Backend, store_id: str, actor: Mapping[str, Any]) -> Closing:
     """The new closing (its Z-report); 409 `nothing_to_close` if nothing happened since the last."""
     store, _ = catalog_or_404(backend, store_id)
-    docs = backend.docs
-    now = backend.now()
-
-    def build(claims: Claims) -> Plan[dict[str, Any]]:
-        previous = latest_closing(docs, store_id)
-        first = previous["last_seq"] + 1 if previous else 1
-        last = journal_head(docs, store_id)
-        entries = entries_between(docs, store_id, first, last) if last >= first else []
-        if all(entry["type"] == "closing.created" for entry in entries):
-            raise DomainError("nothing_to_close", "Nothing was journaled since the previous closing.")
-        if [entry["seq"] for entry in entries] != list(range(first, last + 1)):
-            raise RuntimeError(f"store {store_id}: the journal has a gap in {first}..{last}; run `tresen verify`")
-        checkpoint, _ = sign_checkpoint(backend, store_id, size=last, known={e["seq"]: e for e in entries})
-        closing = {
-            "store_id": store_id,
-            # named by its number and created create-only: of two closings built on the same
-            # previous one, only one can be created (the other builds again, on the winner)
-            "z_number": previous["z_number"] + 1 if previous else 1,
-            # the business day of the period's last entry: a closing at night closes the day before
-            "business_day": store.business_day(datetime.fromisoformat(entries[-1]["at"])).isoformat(),
-            "closed_at": rfc3339(store.local(now)),
-            "closed_by": dict(actor),
-            "first_seq": first,
-            "last_seq": last,
-            "currency": store.currency,
-            **z_report_figures(entries),
-            "checkpoint": {
-                "origin": checkpoint.origin,
-                "size": checkpoint.size,
-                "root": encode_base64(checkpoint.root),
-                "key_id": checkpoint.key_id.hex(),
-                "note": checkpoint.note,
-            },
-            "previous_hash": previous["hash"] if previous else FIRST_PREVIOUS_HASH,
-        }
-        closing["hash"] = closing_hash(closing)
-        writes = Writes(dict(actor))
-        writes.new_closing(closing)
-        return Plan(closing, now, actor, [JournalEvent("closing.created", closing)], writes)
-
     for _ in range(CLOSING_ATTEMPTS):
+        now = backend.now()
         try:
-            return backend.writer.commit(store_id, build, before_commit).result
+            return commit_closing(backend, next_closing(backend, store, actor, now), actor, now)
         except AlreadyWritten as taken:
-            log.info("store %s: %s was closed concurrently; building on it", store_id, taken.path)
+            log.info("store %s: %s was closed concurrently; closing again after it", store_id, taken.path)
     raise StoreBusy(f"store {store_id}: closings kept racing")
+
+
+def commit_closing(backend: Backend, closing: Closing, actor: Mapping[str, Any], now: datetime) -> Closing:
+    """The closing's document and journal entry, in one commit; AlreadyWritten if another closing
+    took its number meanwhile. Entries appended meanwhile by others only move its entry along."""
+
+    def build(claims: Claims) -> Plan[Closing]:
+        writes = Writes(dict(actor))
+        writes.new_closing(closing.as_dict())
+        return Plan(closing, now, actor, [JournalEvent("closing.created", closing.as_dict())], writes)
+
+    return backend.commit(closing.store_id, build).result
+
+
+def next_closing(backend: Backend, store: Store, actor: Mapping[str, Any], now: datetime) -> Closing:
+    """The closing of everything journaled since the latest closing, up to the journal's head now,
+    with the checkpoint at that head signed (or the one signed there already)."""
+    docs = backend.docs
+    previous = latest_closing(docs, store.id)
+    first = previous.last_seq + 1 if previous else 1
+    last = journal_head(docs, store.id)
+    entries = entries_between(docs, store.id, first, last) if last >= first else []
+    if all(entry["type"] == "closing.created" for entry in entries):
+        raise DomainError("nothing_to_close", "Nothing was journaled since the previous closing.")
+    if [entry["seq"] for entry in entries] != list(range(first, last + 1)):
+        raise RuntimeError(f"store {store.id}: the journal has a gap in {first}..{last}; run `tresen verify`")
+    signed, _ = sign_checkpoint(backend, store.id, size=last, known={entry["seq"]: entry for entry in entries})
+    checkpoint = ClosingCheckpoint(
+        origin=signed.origin,
+        size=signed.size,
+        root=encode_base64(signed.root),
+        key_id=signed.key_id.hex(),
+        note=signed.note,
+    )
+    closed_at = rfc3339(store.local(now))
+    return closing_of(
+        entries, previous=previous, store=store, closed_at=closed_at, closed_by=actor, checkpoint=checkpoint
+    )
 
 
 def due_for_closing(backend: Backend, store_id: str, now: datetime) -> bool:
@@ -149,10 +152,10 @@ def due_for_closing(backend: Backend, store_id: str, now: datetime) -> bool:
         ended = datetime.combine(local.date() - timedelta(days=1), CLOSED_BY_NIGHT, tzinfo=store.zone)
     began = datetime.combine(ended.date() - timedelta(days=1), CLOSED_BY_NIGHT, tzinfo=store.zone)
     latest = latest_closing(backend.docs, store_id)
-    return latest is None or datetime.fromisoformat(latest["closed_at"]) < began
+    return latest is None or datetime.fromisoformat(latest.closed_at) < began
 
 
-def close_due(backend: Backend) -> list[dict[str, Any]]:
+def close_due(backend: Backend) -> list[Closing]:
     """The nightly job: close every store that was not closed by 05:00 store time."""
     from .verify import all_store_ids
 

@@ -6,14 +6,18 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 
 def csv_document(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    return csv_lines(chain([header], rows))
+
+
+def csv_lines(rows: Iterable[Sequence[object]]) -> str:
+    """Rows as RFC 4180 lines, with no header: a page of a document written page by page."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
     return out.getvalue()
 
 

@@ -1,56 +1,60 @@
-"""The DSFinV-K export (CONTRACT §4 "Exports"): the closings of some business days as the ZIP a tax
-auditor's tool reads — the official index.xml, its DTD, and every table of the standard.
+"""The DSFinV-K export: the closings of some business days as the ZIP a tax auditor's tool reads — the
+official index.xml, its DTD, and every table of the standard.
 
 Closings are read one at a time, with their entries and their sales' orders; each table's lines go
-to a temporary file of their own as they are made, and the ZIP is spooled to disk when large, so
-memory stays that of one closing whatever the range.
+to a temporary file of their own as they are made (a closing adds lines to every table at once, and
+a ZIP is written one member after another), and the ZIP is written into a spool, so memory stays
+that of one closing whatever the range.
 """
 
 from __future__ import annotations
 
 import tempfile
-import zipfile
+from collections.abc import Iterable
 from contextlib import ExitStack
-from datetime import date
+from typing import BinaryIO
 
 from ..adapters import repository as repo
-from ..adapters.backend import Backend
 from ..domain import dsfinvk
+from ..domain.catalog import Store
 from .closings import closings_between, entries_between
-from .downloads import Download
+from .documents import Documents
+from .downloads import ZIP_TYPE, Attachment, PeriodFile, StorePeriod, copied_from, write_zip
 from .exports import local_days
 from .orders import catalog_or_404
 
-SPOOL_BYTES = 8 << 20
 
+class DsfinvkExport(PeriodFile):
+    id = "dsfinvk"
+    media_type = ZIP_TYPE
+    description = "DSFinV-K export of a date range: a ZIP with index.xml, its DTD and every table"
+    stem = "dsfinvk"
+    extension = "zip"
 
-def dsfinvk_export(backend: Backend, store_id: str, first: date, last: date) -> Download:
-    store, _ = catalog_or_404(backend, store_id)
-    local_days(first, last, store)  # the same limits as every range export
-    docs = backend.docs
-    described = {"name": store.name, "address": store.address}
-    with ExitStack() as stack:
-        parts = {
-            name: stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline=""))
-            for name in dsfinvk.tables()
-        }
-        for name, part in parts.items():
-            part.write(dsfinvk.heading(name))
-        for closing in closings_between(docs, store_id, first, last):
-            entries = entries_between(docs, store_id, closing["first_seq"], closing["last_seq"])
-            sold = [entry["data"]["order_id"] for entry in entries if entry["data"].get("sale")]
-            orders = {found.id: found.data for found in docs.get_all([repo.order_path(o) for o in sold]) if found}
-            rows = dsfinvk.closing_tables(closing, described, dsfinvk.receipts(entries, orders))
-            for name, table in rows.items():
-                parts[name].writelines(dsfinvk.csv_lines(name, table))
-        spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  (the caller closes it)
-        with zipfile.ZipFile(spooled, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.write(dsfinvk.INDEX, "index.xml")
-            archive.write(dsfinvk.DTD, dsfinvk.DTD.name)
+    def render(self, period: StorePeriod, out: BinaryIO) -> Attachment:
+        store, _ = catalog_or_404(period.backend, period.store_id)
+        local_days(period.first, period.last, store)  # the same limits as every range export
+        with ExitStack() as stack:
+            parts = {name: stack.enter_context(tempfile.TemporaryFile("w+b")) for name in dsfinvk.tables()}
             for name, part in parts.items():
-                part.seek(0)
-                with archive.open(name, "w") as target:
-                    while chunk := part.read(1 << 16):
-                        target.write(chunk.encode())
-    spooled.seek(0)
-    return Download(f"dsfinvk_{store_id}_{first:%Y%m%d}_{last:%Y%m%d}.zip", "application/zip", spooled)
+                part.write(dsfinvk.heading(name).encode())
+            for name, lines in closing_lines(period, store):
+                parts[name].write("".join(lines).encode())
+            official = [("index.xml", dsfinvk.INDEX), (dsfinvk.DTD.name, dsfinvk.DTD)]
+            write_zip(out, [*official, *((name, copied_from(part)) for name, part in parts.items())])
+        return self.attachment(period)
+
+
+DSFINVK = DsfinvkExport()
+
+
+def closing_lines(period: StorePeriod, store: Store) -> Iterable[tuple[str, Iterable[str]]]:
+    """(table, its lines) of each closing of the period, a closing at a time."""
+    docs: Documents = period.backend.docs
+    described = {"name": store.name, "address": store.address}
+    for closing in closings_between(docs, store.id, period.first, period.last):
+        entries = entries_between(docs, store.id, closing["first_seq"], closing["last_seq"])
+        sold = [entry["data"]["order_id"] for entry in entries if entry["data"].get("sale")]
+        orders = {found.id: found.data for found in docs.get_all([repo.order_path(o) for o in sold]) if found}
+        for name, table in dsfinvk.closing_tables(closing, described, dsfinvk.receipts(entries, orders)).items():
+            yield name, dsfinvk.csv_lines(name, table)

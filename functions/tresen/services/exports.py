@@ -1,5 +1,5 @@
-"""Exports of a store's books: a change feed over the journal, and whole date ranges streamed page
-by page (CONTRACT "Finance" 5 and 6).
+"""Exports of a store's books: a change feed over the journal, and whole date ranges read page by
+page (services/row_exports.py writes them as files).
 
 **The change feed.** Its position is a journal seq. Every change to an order, payment, refund or
 gift-card activity is committed in one batch with the journal entries that name it, and entry n+1
@@ -247,10 +247,7 @@ RESOLVERS: dict[str, Callable[[Documents, Store, Objects], list[Row]]] = {
 
 @dataclass(frozen=True)
 class RangeExport:
-    kind: str
     columns: tuple[str, ...]
-    first: date
-    last: date
     pages: Iterator[list[Row]]  # read as they are consumed
 
 
@@ -261,7 +258,7 @@ def export_range(backend: Backend, store_id: str, kind: str, first: date, last: 
     store, _ = catalog_or_404(backend, store_id)
     start, end = local_days(first, last, store)
     pages = RANGE_READERS[kind](backend.docs, store, start, end)
-    return RangeExport(kind, tuple(COLUMNS[kind]), first, last, pages)
+    return RangeExport(tuple(COLUMNS[kind]), pages)
 
 
 def local_days(first: date, last: date, store: Store) -> tuple[datetime, datetime]:

@@ -17,8 +17,8 @@ from ..adapters import repository as repo
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id
 from ..adapters.payments import provider
-from ..adapters.store_writer import Claims, Counter, Plan
-from ..adapters.writes import Writes
+from .unit_of_work import Claims, Counter, Plan
+from .unit_of_work import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.changes import OrderChange
@@ -73,7 +73,6 @@ def change_order(
     actor: Mapping[str, Any],
     now: datetime,
     event_seen: tuple[str, str, dict[str, Any]] | None = None,
-    before_commit: list[Callable[[Any, Any], None]] | None = None,
     to_giftcard: ToGiftCard | None = None,
 ) -> Changed:
     """`event_seen`: (provider, event id, record) of the webhook event that decides this change,
@@ -115,7 +114,7 @@ def change_order(
         )
         return Plan(result, now, actor, journal + writes.events, writes)
 
-    changed = backend.writer.commit(store.id, build, before_commit).result
+    changed = backend.commit(store.id, build).result
     tell_provider(backend, store, changed)
     return changed
 
@@ -280,7 +279,7 @@ def record_refund_status(backend: Backend, store_id: str, refund_id: str, report
         answer = provider_answer(replace(refund, status=status, provider_refund_id=reported.id))
         return Plan(None, now, PROVIDER, [JournalEvent(f"refund.{status}", answer)], writes)
 
-    backend.writer.commit(store_id, build)
+    backend.commit(store_id, build)
 
 
 def provider_answer(refund: Refund) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from ..adapters import repository as repo
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id, new_secret_token
 from ..adapters.payments import provider
-from ..adapters.store_writer import Claims, Counter, Plan
-from ..adapters.writes import Writes
+from .unit_of_work import Claims, Counter, Plan
+from .unit_of_work import Writes
 from ..domain.catalog import Product, Store
 from ..domain.closings import sale_record
 from ..domain.errors import DomainError, FieldError
@@ -76,7 +76,6 @@ def place_order(
     store_id: str,
     request: OrderRequest,
     actor: Mapping[str, Any],
-    before_commit: list[Callable[[Any, Any], None]],
 ) -> PlacedOrder:
     store, products = catalog_or_404(backend, store_id)
     now = backend.now()
@@ -123,7 +122,7 @@ def place_order(
             writes.new_payment(payment_record(order, payment, now))
         return Plan(PlacedOrder(order, access_token), now, actor, events, writes)
 
-    return backend.writer.commit(store_id, build, before_commit).result
+    return backend.commit(store_id, build).result
 
 
 def payment_for(backend: Backend, store: Store, request: OrderRequest, order_id: str, total: int, now: datetime):

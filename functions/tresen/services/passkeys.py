@@ -7,8 +7,8 @@ from typing import Any
 
 from ..adapters.backend import Backend
 from ..adapters.passkeys import hashed, load_state, verify_passkey
-from ..adapters.store_writer import Claims, Plan
-from ..adapters.writes import Writes
+from .unit_of_work import Claims, Plan
+from .unit_of_work import Writes
 from ..domain.journal import JournalEvent
 from ..domain.passkeys import passkey_needed
 
@@ -30,7 +30,7 @@ def set_passkey(backend: Backend, store_id: str, pin: str, protect: list[str], a
         writes.passkey(store_id, doc)
         return Plan(None, now, actor, [event], writes)
 
-    backend.writer.commit(store_id, build)
+    backend.commit(store_id, build)
 
 
 def approve(

@@ -15,9 +15,8 @@ from typing import Any
 from ..adapters import repository as repo
 from ..adapters.backend import Backend
 from ..adapters.payments import provider
-from ..adapters.store_writer import AlreadyWritten
-from ..adapters.transient import RetryLater
-from ..adapters.writes import Writes
+from .unit_of_work import AlreadyWritten, RetryLater
+from .unit_of_work import Writes
 from ..domain.payments import PaymentEvent, PaymentRecord, RefundEvent, decide, refund_made_at_provider
 from ..domain.refunds import Refund, ReportedRefund, paid, refund_id_at_provider
 from ..domain.workflow import expire
@@ -45,7 +44,7 @@ def record_once(backend: Backend, provider_name: str, event_id: str, record: dic
     writes = Writes(PROVIDER)
     writes.event_seen(provider_name, event_id, record)
     try:
-        writes.commit_to(backend.docs)
+        backend.commit_writes(writes)
     except Conflict:
         return False
     return True

@@ -18,8 +18,9 @@ from typing import Any
 from ..adapters import repository as repo
 from ..adapters.backend import Backend
 from ..adapters.payments import provider
-from ..adapters.transient import RetryLater
-from ..adapters.writes import Writes, payout_path
+from .unit_of_work import RetryLater
+from .unit_of_work import Writes
+from ..adapters.records import payout_path
 from ..domain import payouts as po
 from .documents import Conflict, Documents
 from .order_changes import PROVIDER
@@ -54,7 +55,7 @@ def record_payout(backend: Backend, provider_name: str, event_id: str, payout: d
         conflicts = match_all(docs, provider_name, payout, items, now)
         writes.payout(po.payout_record(provider_name, payout, items, others, conflicts, now))
     try:
-        writes.commit_to(docs)
+        backend.commit_writes(writes)
     except Conflict:
         return EventOutcome(duplicate=True)
     return EventOutcome()

@@ -6,6 +6,7 @@ not a module the others import: the sandbox and Stripe each implement it on thei
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..domain.orders import PaymentRef
@@ -42,3 +43,18 @@ class Signer(Protocol):
 
     def sign(self, message: bytes) -> bytes:
         """The 64-byte Ed25519 signature of `message` (PureEdDSA: the message itself, not a digest)."""
+
+
+class InvalidToken(Exception):
+    """A staff token that is malformed, unsigned where a signature is needed, or expired."""
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """Who a verified staff token names, and their role in each store."""
+
+    uid: str
+    stores: dict[str, str]  # store id → role
+
+    def role_in(self, store_id: str) -> str | None:
+        return self.stores.get(store_id)

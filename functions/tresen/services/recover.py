@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..adapters.store_writer import Counter, counter_path, journal_path
+from .unit_of_work import Counter
+from ..adapters.store_writer import counter_path, journal_path
 from ..domain.journal import canonical_bytes, first_chain_break
 from .documents import Documents
 from .verify import archived_entries, by_seq, firestore_entries

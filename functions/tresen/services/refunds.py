@@ -41,7 +41,6 @@ def refund_order(
     actor: Mapping[str, Any],
     role: str,
     passkey: str | None,
-    before_commit: list[Callable[[Any, Any], None]],
     to_giftcard: bool = False,
     giftcard_code: str | None = None,
 ) -> RefundResult:
@@ -65,11 +64,8 @@ def refund_order(
             refund_lines=dict(request.lines),
         )
 
-    def respond(batch, changed: Changed) -> None:
-        for hook in before_commit:
-            hook(batch, refund_result(changed, now))
-
-    changed = change_order(backend, store, order_id, decide, actor, now, before_commit=[respond], to_giftcard=target)
+    backend.presenting(lambda changed: refund_result(changed, now))
+    changed = change_order(backend, store, order_id, decide, actor, now, to_giftcard=target)
     return refund_result(changed, now)
 
 

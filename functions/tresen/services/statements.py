@@ -23,9 +23,10 @@ from ..adapters.archive import ArchiveConflict
 from ..adapters.backend import Backend
 from ..adapters.clock import new_id, rfc3339
 from ..adapters.signed_urls import DOWNLOAD_VALIDITY
-from ..adapters.store_writer import Plan
-from ..adapters.transient import RetryLater
-from ..adapters.writes import Writes, statement_path
+from .unit_of_work import Plan
+from .unit_of_work import RetryLater
+from .unit_of_work import Writes
+from ..adapters.records import statement_path
 from ..domain import statements as st
 from ..domain.catalog import BUSINESS_DAY_STARTS, Store
 from ..domain.closings import FIGURE_FIELDS
@@ -172,7 +173,6 @@ def create_statement(
     first: date,
     last: date,
     actor: Mapping[str, Any],
-    before_commit: list | None = None,
 ) -> dict[str, Any]:
     """A new statement of the business days `first`..`last`: its summary (the document kept)."""
     store, _ = catalog_or_404(backend, store_id)
@@ -208,7 +208,7 @@ def create_statement(
         writes.new_statement(summary)
         return Plan(summary, now, actor, [JournalEvent("statement.created", summary)], writes)
 
-    return backend.writer.commit(store_id, plan, before_commit).result
+    return backend.commit(store_id, plan).result
 
 
 def statement_at(docs: Documents, store_id: str, statement_id: str) -> dict[str, Any]:

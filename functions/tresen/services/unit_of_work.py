@@ -1,0 +1,213 @@
+"""The unit of work, as the use cases see it: read through repositories, write one atomic plan.
+
+A use case is a function of (command, unit of work). Inside `commit` it builds a `Plan` — its result,
+its journal events and its `Writes` — for one attempt; the unit of work claims the attempt's
+gap-free numbers (`Claims`), appends the journal entries and commits everything in one batch, and
+builds again on fresh reads when another writer got there first. What else belongs to the same
+commit (the idempotent answer of an HTTP request) is registered on the unit of work by the caller,
+never threaded through the use case.
+
+The storage adapter implements this (adapters/unit_of_work.py over adapters/store_writer.py): it
+maps each named write to its document. Nothing here knows a collection or a document path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from ..domain.giftcards import CardChange, card_journal_event
+from ..domain.journal import JournalEvent
+from ..domain.orders import Order
+from ..domain.payments import PaymentRecord
+from ..domain.refunds import Refund
+
+T = TypeVar("T")
+
+
+class StoreBusy(RuntimeError):
+    """Too many concurrent writers won the race for this store's numbers; safe to retry."""
+
+
+class JournalRecoveryNeeded(RuntimeError):
+    """The archive holds entries beyond the live journal's head: the database lost them (a restore
+    from a backup, an emulator that crashed). Appending now would give those seqs other content,
+    so the store takes no writes until `tresen recover` brings them back."""
+
+    def __init__(self, store_id: str, head: int):
+        super().__init__(f"store {store_id}: the archive holds seq {head + 1} beyond the journal's head {head}")
+        self.store_id = store_id
+
+
+class AlreadyWritten(RuntimeError):
+    """A create-only record of the use case itself exists: this effect was applied before."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self.path = path
+
+
+class RetryLater(RuntimeError):
+    """Nothing failed, but what was asked cannot be done yet (a provider's refund of a payment
+    whose success has not reached us): 503, so the provider delivers it again later."""
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A gap-free number sequence of a store, restarting per scope (a year for invoice numbers, a
+    business day for pickup numbers)."""
+
+    name: str
+    scope: str
+
+
+INVOICE_NUMBERS = "invoice_numbers"
+PICKUP_NUMBERS = "pickup_numbers"
+
+
+class Claims(Protocol):
+    """Hands out the next number of each counter for one commit attempt."""
+
+    def next(self, counter: Counter, ref: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class Write:
+    """One record written, named by what it is; the storage adapter maps it to its document.
+
+    `kind`: `create` (create-only: if it exists, this very effect happened before), `sequenced`
+    (create-only and numbered from a version read: if it exists someone appended first, and the
+    decision is made again), `update` (only if still the version `read_at`; any version if None),
+    `set` (whatever was there)."""
+
+    kind: str
+    record: str
+    key: tuple[Any, ...]
+    value: Any
+    read_at: Any = None
+
+
+class Writes:
+    """What one use case writes, named by what it is: an order, a refund, a card and its ledger, a
+    provider event seen."""
+
+    def __init__(self, actor: Mapping[str, Any]):
+        self.actor = dict(actor)  # recorded on every ledger activity
+        self.ops: list[Write] = []
+        self.events: list[JournalEvent] = []  # the card activities' journal entries
+
+    def _add(self, kind: str, record: str, key: tuple[Any, ...], value: Any, read_at: Any = None) -> None:
+        self.ops.append(Write(kind, record, key, value, read_at))
+
+    def new_order(self, order: Order, access_token_hash: str) -> None:
+        self._add("create", "new_order", (order.id,), (order, access_token_hash))
+
+    def order(self, order: Order, read_at: Any) -> None:
+        self._add("update", "order", (order.id,), order, read_at)
+
+    def new_payment(self, payment: PaymentRecord) -> None:
+        self._add("create", "payment", (payment.id,), payment)
+
+    def payment_amount(self, payment_id: str, amount: int) -> None:
+        self._add("update", "payment_amount", (payment_id,), amount)
+
+    def new_refund(self, refund: Refund) -> None:
+        self._add("create", "refund", (refund.id,), refund)
+
+    def refund_status(self, refund_id: str, status: str, provider_refund_id: str, read_at: Any) -> None:
+        self._add("update", "refund_status", (refund_id,), (status, provider_refund_id), read_at)
+
+    def card(self, key: str, change: CardChange, read_at: Any | None, new: bool = False) -> None:
+        """`new`: create the card (fails if the code exists); else update it if unchanged since
+        `read_at`. Each ledger activity is its own numbered record and journal entry."""
+        if new:
+            self._add("create", "card", (key,), change.card)
+        else:
+            self._add("update", "card", (key,), change.card, read_at)
+        for activity in change.activities:
+            self._add("sequenced", "card_activity", (key, activity.n), (change.card, activity, self.actor))
+            self.events.append(card_journal_event(change.card, activity))
+
+    def event_seen(self, provider: str, event_id: str, record: Mapping[str, Any]) -> None:
+        """Created once per provider event: a second delivery finds it and changes nothing."""
+        self._add("create", "event_seen", (provider, event_id), dict(record))
+
+    def payout(self, payout: Mapping[str, Any]) -> None:
+        """Created once: a second event about the same payout finds it."""
+        self._add("create", "payout", (payout["provider"], payout["payout_id"]), dict(payout))
+
+    def passkey(self, store_id: str, state: Mapping[str, Any]) -> None:
+        self._add("set", "passkey", (store_id,), dict(state))
+
+    def new_api_key(self, key_hash: str, key: Mapping[str, Any]) -> None:
+        self._add("create", "api_key", (key_hash,), dict(key))
+
+    def api_key_revoked(self, key_hash: str, revoked_at: Any, read_at: Any) -> None:
+        self._add("update", "api_key_revoked", (key_hash,), revoked_at, read_at)
+
+    def accounting(self, store_id: str, settings: Mapping[str, Any]) -> None:
+        self._add("set", "accounting", (store_id,), dict(settings))
+
+    def new_closing(self, closing: Any) -> None:
+        self._add("create", "closing", (closing["store_id"], closing["z_number"]), closing)
+
+    def new_statement(self, statement: Mapping[str, Any]) -> None:
+        self._add("create", "statement", (statement["store_id"], statement["id"]), dict(statement))
+
+    def new_activation(self, activation: Mapping[str, Any]) -> None:
+        self._add("create", "activation", (activation["id"],), dict(activation))
+
+    def activation_done(self, activation_id: str) -> None:
+        self._add("update", "activation_done", (activation_id,), None)
+
+    def chunk_done(self, activation_id: str, index: int, marker: Mapping[str, Any]) -> None:
+        self._add("create", "activation_chunk", (activation_id, index), dict(marker))
+
+
+@dataclass
+class Plan(Generic[T]):
+    """What one use case commits atomically: its writes, its journal events and its result."""
+
+    result: T
+    at: datetime
+    actor: Mapping[str, Any]
+    events: list[JournalEvent]
+    writes: Writes | None = None
+
+    def __post_init__(self) -> None:
+        if self.writes is None:
+            self.writes = Writes(self.actor)
+
+
+@dataclass(frozen=True)
+class Committed(Generic[T]):
+    result: T
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+
+Build = Callable[[Claims], Plan[T]]
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """An HTTP answer kept with the commit of its request, so a replay returns exactly its bytes."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
+class UnitOfWork(Protocol):
+    """What every use case runs against. Repositories are its attributes (see their protocols);
+    the storage adapter provides them over one database."""
+
+    def now(self) -> datetime: ...
+
+    def commit(self, store_id: str, build: Build[T]) -> Committed[T]:
+        """Build and commit atomically with the journal, building again on fresh reads after a
+        conflict. Raises AlreadyWritten, StoreBusy, JournalRecoveryNeeded."""
+
+    def commit_writes(self, writes: Writes) -> None:
+        """Writes that carry no journal entry (a provider event only acknowledged), in one batch."""
