@@ -19,7 +19,7 @@ APT_PACKAGES := pdftotext:poppler-utils chromium:chromium
 run: $(STAMP)
 	$(BIN)/tresen dev
 
-test: $(STAMP) $(TOOLS) $(CHECKOV)
+test: lint $(TOOLS) $(CHECKOV)
 	$(BIN)/pytest
 
 unit: $(STAMP) $(TOOLS)
@@ -28,8 +28,10 @@ unit: $(STAMP) $(TOOLS)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# ruff, and import-linter's contracts (pyproject.toml): the layers point one way, no cycles
 lint: $(STAMP)
 	$(BIN)/ruff check functions tests bench
+	$(BIN)/lint-imports --no-cache
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -38,6 +38,7 @@ def day_of_entries(store_id: str, orders: int) -> list[dict]:
             "business_day": "2026-11-23",
             "status": "placed",
             "payment_method": "on_site",
+            "payment_id": None,
             "invoice_number": f"BENCH-2026-{n:06d}",
             "currency": "EUR",
             "lines": [
@@ -63,6 +64,11 @@ def day_of_entries(store_id: str, orders: int) -> list[dict]:
                 },
             ],
             "totals": {"subtotal": 840, "discount": 0, "tip": 0, "total": 840, "vat": vat, "giftcards_sold": 0},
+            "gift_card_amount": 0,
+            "gift_cards": [],
+            "cards_sold": [],
+            "fulfilment_type": "pickup",
+            "customer": {"name": "0" * 64, "email": "0" * 64},  # pseudonyms
             "sale": sale | {"vat": vat},
         }
         events = [
@@ -96,14 +102,14 @@ def measure_closings(db) -> ClosingFigures:
     from tresen.adapters.archive import MemoryArchive
     from tresen.adapters.backend import Backend
     from tresen.adapters.firestore_client import SCAN_TIMEOUT
-    from tresen.services.closings import close_store
-    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+    from tresen.services.closings import CloseStore, close_store
+    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
     backend = Backend(db, None, MemoryArchive())  # the archive writes are not what is timed
     stores = [f"close{int(time.time())}{i}" for i in range(STORES)]
     count = 0
     for store_id in stores:
-        seed_store(backend.docs, replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
+        seed_store(SeedStore(replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS), backend)
         entries = day_of_entries(store_id, ORDERS)
         count = len(entries)
         load(db, store_id, entries)
@@ -114,9 +120,9 @@ def measure_closings(db) -> ClosingFigures:
         read_s.append(time.perf_counter() - started)
         assert len(read) == count
         started = time.perf_counter()
-        closing = close_store(backend, store_id, {"type": "bench"})
+        closing = close_store(CloseStore(store_id, {"type": "bench"}), backend)
         close_s.append(time.perf_counter() - started)
-        assert closing["counts"]["sales"] == ORDERS and closing["sales"]["gross"] == ORDERS * 840
+        assert closing.counts["sales"] == ORDERS and closing.sales.gross == ORDERS * 840
     backend.archive.drain()
     return ClosingFigures(count, close_s, read_s)
 

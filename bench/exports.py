@@ -167,21 +167,23 @@ def export_csv(api_url: str) -> tuple[int, int, float]:
 
 def bare_stream(db, store) -> tuple[int, float]:
     """(documents, seconds): the export's own paged query over the same range, nothing formatted."""
+    from tresen.adapters.finance_store import DocumentBooks
     from tresen.adapters.firestore_documents import FirestoreDocuments
-    from tresen.services.exports import local_days, order_pages
+    from tresen.services.exports import local_days
 
     start, end = local_days(FIRST_DAY, LAST_DAY, store)
     began = time.perf_counter()
-    count = sum(len(page) for page in order_pages(FirestoreDocuments(db), store, start, end))
+    count = sum(len(page) for page in DocumentBooks(FirestoreDocuments(db)).order_pages(store.id, start, end))
     return count, time.perf_counter() - began
 
 
 def measure_exports(stack, db, progress=print) -> ExportFigures:
-    from tresen.adapters.firestore_documents import FirestoreDocuments
-    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+    from tresen.adapters.archive import MemoryArchive
+    from tresen.adapters.backend import Backend
+    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
     store = replace(DEMO_STORE, id=STORE_ID)
-    seed_store(FirestoreDocuments(db), store, DEMO_PRODUCTS)
+    seed_store(SeedStore(store, DEMO_PRODUCTS), Backend(db, None, MemoryArchive()))
     load_s = load_orders(db, store)
     progress(f"   {EXPORT_ORDERS:,} orders loaded in {load_s:.1f} s")
     pid = stack.process.pid  # `tresen dev` serves the API from its own process

@@ -58,11 +58,12 @@ class CountingDocuments:
 
 def million_entry_store(store_id: str):
     """A store of PROOF_STORE_SIZE entries as the checkpoint job leaves it: tiles, checkpoint, entries."""
+    from tresen.adapters.journal_store import checkpoint_path, journal_path, record_to_doc, tile_path
     from tresen.adapters.memory_documents import MemoryDocuments
-    from tresen.adapters.store_writer import checkpoint_path, journal_path
     from tresen.domain.merkle import Frontier, leaf_hash
     from tresen.domain.tiles import grown_tiles
-    from tresen.services.checkpoints import CheckpointRecord, edges_after, record_to_doc, tile_path
+    from tresen.services.checkpoints import edges_after
+    from tresen.services.journal_ports import CheckpointRecord
 
     leaves = [leaf_hash(seq.to_bytes(8, "big")) for seq in range(1, PROOF_STORE_SIZE + 1)]
     tiles = grown_tiles(0, {}, leaves)
@@ -92,7 +93,7 @@ def million_entry_store(store_id: str):
 def measure_proof_reads() -> tuple[int, float]:
     from tresen.adapters.backend import Backend
     from tresen.domain.merkle import verify_inclusion
-    from tresen.services.checkpoints import entry_with_proof
+    from tresen.services.journal_proofs import entry_with_proof
 
     docs, leaves, root, journal_path = million_entry_store("big")
     seqs = [1, PROOF_STORE_SIZE, *random.Random(7).sample(range(1, PROOF_STORE_SIZE + 1), PROOF_SAMPLES - 2)]
@@ -114,16 +115,16 @@ def measure_proof_reads() -> tuple[int, float]:
 def measure_signing(api_url: str, db) -> tuple[list[float], list[float], list[float]]:
     from tresen.adapters.archive import MemoryArchive
     from tresen.adapters.backend import Backend
-    from tresen.services.checkpoints import sign_checkpoint
-    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+    from tresen.services.checkpoints import SignCheckpoint, sign_checkpoint
+    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
     backend, session = Backend(db, None, MemoryArchive()), api_session()  # the archive is not what is timed
     store_id = f"sign{int(time.time())}"
-    seed_store(backend.docs, replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
+    seed_store(SeedStore(replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS), backend)
     sign_ms, write_ms, sign_only_ms = [], [], []
     for n in range(SIGN_SAMPLES + 5):
         assert place_order(session, api_url, store_id).status_code == 201
-        signed = timed_ms(lambda: sign_checkpoint(backend, store_id))
+        signed = timed_ms(lambda: sign_checkpoint(SignCheckpoint(store_id), backend))
         written = timed_ms(lambda: write_one_document(db))
         signature = timed_ms(lambda: backend.signer.sign(b"tresen/bench\n1\n" + bytes(44) + b"\n"))
         if n >= 5:  # the first ones warm caches and connections

@@ -25,7 +25,7 @@ from bench.statements import STATEMENT_ORDERS, StatementFigures, measure_stateme
 from bench.throughput import THROUGHPUT_ORDERS, measure_throughput, warm_stores
 from bench.verify_speed import measure_and_record
 from bench.webhook_storm import STORM_ORDERS, measure_storm
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
 PROJECT = "demo-tresen"
 
@@ -41,10 +41,12 @@ def firestore_client(stack: RunningStack):
 
 
 def seed_bench_stores(db, store_ids: list[str]) -> None:
-    from tresen.adapters.firestore_documents import FirestoreDocuments
+    from tresen.adapters.archive import MemoryArchive
+    from tresen.adapters.backend import Backend
 
+    backend = Backend(db, None, MemoryArchive())  # writes no journal entry: nothing to archive
     for store_id in store_ids:
-        seed_store(FirestoreDocuments(db), replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
+        seed_store(SeedStore(replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS), backend)
 
 
 def progress(message: str) -> None:

@@ -4,9 +4,10 @@ against reading those orders bare; and the server's peak memory while it makes i
 The week is loaded into the emulator in bulk, as the use cases leave it: per order its document,
 its payment, and its two journal entries (placed, then paid with its sale), chained as the store
 writer chains them; two thirds of the payments paid out by a payout a day (its match documents and
-the payout). The bare read is the export's paged query over the same orders (`order_pages`), in
-this process, nothing formatted. The statement reads the week's journal entries and the payout
-matches, writes its four files (JSON, CSV, PDF, DATEV) and its manifest to the bucket, and commits.
+the payout). The bare read is the export's paged query over the same orders
+(`DocumentBooks.order_pages`), in this process, nothing formatted. The statement reads the week's
+journal entries and the payout matches, writes its four files (JSON, CSV, PDF, DATEV) and its
+manifest to the bucket, and commits.
 """
 
 from __future__ import annotations
@@ -47,6 +48,20 @@ def week_of_documents(store) -> list[tuple[str, dict]]:
     from tresen.domain.journal import GENESIS_HASH, JournalEvent, make_entry
 
     template = template_doc()
+    # the template's lines and totals as the journal keeps them (services/orders.py `placed_event`)
+    journaled = {
+        "lines": [
+            {name: line[name] for name in ("product_id", "quantity", "unit_price", "vat_rate", "total", "kind")}
+            | {"line_id": line["id"], "options": [option["id"] for option in line["options"]]}
+            for line in template["lines"]
+        ],
+        "totals": template["totals"] | {"vat": list(template["totals"]["vat"])},
+        "gift_card_amount": 0,
+        "gift_cards": [],
+        "cards_sold": [],
+        "fulfilment_type": "pickup",
+        "customer": {"name": "0" * 64, "email": "0" * 64},  # pseudonyms
+    }
     docs: list[tuple[str, dict]] = []
     prev = GENESIS_HASH
     payouts: dict[str, dict] = {}
@@ -100,8 +115,7 @@ def week_of_documents(store) -> list[tuple[str, dict]]:
             "payment_id": payment_id,
             "invoice_number": None,
             "currency": "EUR",
-            "lines": template["lines"],
-            "totals": template["totals"],
+            **journaled,
         }
         paid = {
             "order_id": order_id,
@@ -179,12 +193,13 @@ def load(db, documents: list[tuple[str, dict]]) -> float:
 
 
 def bare_read(db, store) -> tuple[int, float]:
+    from tresen.adapters.finance_store import DocumentBooks
     from tresen.adapters.firestore_documents import FirestoreDocuments
-    from tresen.services.exports import local_days, order_pages
+    from tresen.services.exports import local_days
 
     start, end = local_days(FIRST_DAY, LAST_DAY, store)
     began = time.perf_counter()
-    count = sum(len(page) for page in order_pages(FirestoreDocuments(db), store, start, end))
+    count = sum(len(page) for page in DocumentBooks(FirestoreDocuments(db)).order_pages(store.id, start, end))
     return count, time.perf_counter() - began
 
 
@@ -203,11 +218,12 @@ def make_statement(api_url: str) -> tuple[dict, float]:
 
 
 def measure_statements(stack, db, progress=print) -> StatementFigures:
-    from tresen.adapters.firestore_documents import FirestoreDocuments
-    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+    from tresen.adapters.archive import MemoryArchive
+    from tresen.adapters.backend import Backend
+    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
     store = replace(DEMO_STORE, id=STORE_ID)
-    seed_store(FirestoreDocuments(db), store, DEMO_PRODUCTS)
+    seed_store(SeedStore(store, DEMO_PRODUCTS), Backend(db, None, MemoryArchive()))
     load_s = load(db, week_of_documents(store))
     progress(f"   a week of {STATEMENT_ORDERS:,} orders loaded in {load_s:.1f} s")
     orders, bare_s = bare_read(db, store)

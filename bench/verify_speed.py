@@ -27,13 +27,16 @@ from pathlib import Path
 from tests.stack import ROOT
 
 from bench.report import RESULTS, Ratio, add_to_results, print_table
+from tresen.adapters.archive_directory import ArchiveDirectory, available_cpus, read_file
 from tresen.adapters.signers import new_key
 from tresen.domain.checkpoint import Checkpoint
 from tresen.domain.journal import GENESIS_HASH, JournalEvent, first_chain_break, make_entry, pseudonym
 from tresen.domain.merkle import Frontier, leaf_hash
 from tresen.domain.signed_note import sign_note
-from tresen.services import journal_audit as audit
-from tresen.services.verify import ArchiveDirectory, available_cpus, read_file, verify_archive_store
+from tresen.services.canonical_entries import canonical
+from tresen.services.journal_chain import link_segments, segments_of
+from tresen.services.journal_keys import read_keys
+from tresen.services.verify import verify_archive_store
 
 STORE = "benchverify"
 ORIGIN = f"tresen/demo-tresen/{STORE}"
@@ -144,23 +147,35 @@ def order_events(rng: random.Random, pii_key: bytes) -> Iterator[JournalEvent]:
                 },
             )
         roll = rng.random()
+        reduced = {"order_id": order_id, "reduced_by": 100, "status": "placed"}
+        reduced["totals"] = {"subtotal": total, "discount": 0, "total": total - 100}
         if roll < 0.03:
-            yield JournalEvent(
-                "order.voided",
-                {"lines": [{"line_id": "L1", "quantity": 1}], "order_id": order_id, "reason": rng.choice(REASONS)},
-            )
+            voided = {"lines": [{"line_id": "L1", "quantity": 1}], "reason": rng.choice(REASONS)}
+            yield JournalEvent("order.voided", reduced | voided)
         elif roll < 0.05:
+            discounted = {"amount": 100, "percent": None, "reason": "Stammkunde"}
             yield JournalEvent(
-                "order.discounted", {"amount": 100, "order_id": order_id, "percent": None, "reason": "Stammkunde"}
+                "order.discounted", reduced | discounted | {"totals": reduced["totals"] | {"discount": 100}}
             )
         elif roll < 0.06:
-            yield JournalEvent(
-                "refund.created",
-                {"amount": total, "id": f"ref_{order_id[4:]}", "order_id": order_id, "reason": rng.choice(REASONS)},
-            )
+            refund = {
+                "id": f"ref_{order_id[4:]}",
+                "order_id": order_id,
+                "payment_id": None,
+                "reason": rng.choice(REASONS),
+            }
+            paid_back = {
+                "amount": total,
+                "provider_amount": total,
+                "giftcard_amount": 0,
+                "vat": [],
+                "method": "on_site",
+            }
+            yield JournalEvent("refund.created", refund | paid_back)
         elif roll < 0.07:
+            card = {"card_id": f"gc_{order_id[4:]}", "last4": "K7QX", "n": 1, "order_id": order_id}
             yield JournalEvent(
-                "giftcard.activated", {"amount": 2500, "card_id": f"gc_{order_id[4:]}", "order_id": order_id}
+                "giftcard.activate", card | {"amount": 2500, "balance_change": 2500, "balance_after": 2500}
             )
 
 
@@ -187,7 +202,7 @@ def write_archive(root: Path, entries: int = ENTRIES, progress: Callable[[str], 
         at = f"2026-03-{14 + minute // 1440:02d}T{minute // 60 % 24:02d}:{minute % 60:02d}:{seq % 60:02d}+00:00"
         actor = {"type": "customer"} if seq % 5 else {"type": "staff", "uid": "staff-1"}
         entry = make_entry(store_id=STORE, seq=seq, event=next(events), at=at, actor=actor, prev_hash=prev)
-        raw = audit.canonical(entry)
+        raw = canonical(entry)
         (journal / f"{seq:012d}.json").write_bytes(raw)
         frontier.append(leaf_hash(raw))
         prev = entry["hash"]
@@ -253,7 +268,7 @@ def measure(work: Path, progress: Callable[[str], None] = print) -> VerifySpeed:
     progress(f"  writing {ENTRIES} entries and their checkpoints to {work}")
     archive = write_archive(work / "bucket", progress=progress)
     directory = ArchiveDirectory(archive.root)
-    keys = audit.read_keys(archive.keys_file.read_text())
+    keys = read_keys(archive.keys_file.read_text())
     journal = archive.root / "journal" / STORE
     paths = [journal / f"{seq:012d}.json" for seq in range(1, ENTRIES + 1)]
     verdicts = []
@@ -307,8 +322,8 @@ def measure(work: Path, progress: Callable[[str], None] = print) -> VerifySpeed:
 
     def checks(covered: int) -> Callable[[], None]:
         def run() -> None:
-            segments = audit.segments_of(STORE, raws, covered, roots.keys())
-            chain = audit.link_segments(STORE, segments, roots, lambda seq: raws[seq - 1])
+            segments = segments_of(STORE, raws, covered, roots.keys())
+            chain = link_segments(STORE, segments, roots, lambda seq: raws[seq - 1])
             assert chain.problem is None, chain.problem
 
         return run

@@ -14,7 +14,7 @@ from tresen.config import settings
 from tresen.http.app import framework_failure, unrouted
 from tresen.wiring import handle
 
-settings()  # production refuses to start on a bad configuration (CONTRACT §1)
+settings()  # production refuses to start on a bad configuration (docs/operations.md)
 
 
 @functions_framework.http

@@ -70,7 +70,7 @@ resource "google_cloudfunctions2_function" "entry" {
   depends_on = [google_project_service.apis, google_secret_manager_secret_iam_member.accessor]
 }
 
-# Public functions: anyone may call them; the app authenticates (CONTRACT §3).
+# Public functions: anyone may call them; the app authenticates (docs/api.md "Authentication").
 resource "google_cloud_run_service_iam_member" "public" {
   # checkov:skip=CKV_GCP_102:The ordering page, the staff board, payment providers and finance tools call these from the internet; every request is authenticated in the app (tokens, API keys, provider signatures).
   for_each = { for name, entry in local.entry_points : name => entry if entry.public }

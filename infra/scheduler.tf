@@ -1,5 +1,5 @@
 locals {
-  # The private jobs function's routes, on the schedules CONTRACT §7 and docs/operations.md name
+  # The private jobs function's routes, on the schedules docs/operations.md names
   # (Europe/Berlin, so "05:00" is the stores' 05:00 in summer and winter).
   jobs = {
     archive-sweep = { path = "/v1/jobs/sweep", schedule = "*/5 * * * *", deadline = "300s" }

@@ -1,4 +1,4 @@
-# The archive (CONTRACT §7): every journal entry, checkpoint and statement, create-only, kept at
+# The archive (docs/architecture.md): every journal entry, checkpoint and statement, create-only, kept at
 # least 11 years; the retention policy is locked in production (irreversible), so not even the
 # project's owner can delete an object before its time.
 resource "google_storage_bucket" "archive" {

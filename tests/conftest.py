@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import uuid
@@ -46,10 +47,10 @@ def backend(emulators):
 @pytest.fixture
 def store_id(backend) -> str:
     """A fresh copy of the demo store under a unique id, so tests never see each other's data."""
-    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
     new_id = f"t{uuid.uuid4().hex[:12]}"
-    seed_store(backend.docs, replace(DEMO_STORE, id=new_id), DEMO_PRODUCTS)
+    seed_store(SeedStore(replace(DEMO_STORE, id=new_id), DEMO_PRODUCTS), backend)
     return new_id
 
 
@@ -74,7 +75,7 @@ def stripe_store(backend, store_id, monkeypatch):
     from fake_stripe import FakeStripe
     from tresen.adapters import payments, stripe_provider
     from tresen.config import settings
-    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
     fake = FakeStripe()
     monkeypatch.setattr(stripe_provider, "HTTP_CLIENT", fake)
@@ -82,5 +83,39 @@ def stripe_store(backend, store_id, monkeypatch):
     for module in (stripe_provider, payments):
         monkeypatch.setattr(module, "settings", lambda: with_key)
     stripe_id = store_id + "s"
-    seed_store(backend.docs, replace(DEMO_STORE, id=stripe_id, online_providers=("stripe",)), DEMO_PRODUCTS)
+    seed_store(SeedStore(replace(DEMO_STORE, id=stripe_id, online_providers=("stripe",)), DEMO_PRODUCTS), backend)
     return stripe_id, fake
+
+
+@pytest.fixture(scope="session", autouse=True)
+def entries_match_their_json_schemas():
+    """Every entry the store writer appends, in any test of this process, must match the checked-in
+    JSON Schema of its type and version (tresen/journal_schema). Its payload passed the pydantic
+    model already (`make_entry` validates on every write), so checking that again would prove
+    nothing; this checks what make_entry does not: the files auditors are given, and the envelope
+    (actor, `at` in UTC, the hashes) of every entry the whole suite makes. One Rust validator per
+    file: microseconds an entry."""
+    import jsonschema_rs
+
+    from tresen.adapters import store_writer
+    from tresen.journal_docs import SCHEMAS
+
+    validators = {
+        path.name: jsonschema_rs.validator_for(json.loads(path.read_text())) for path in SCHEMAS.glob("*.json")
+    }
+    make_entry = store_writer.make_entry
+
+    def checked(**arguments):
+        entry = make_entry(**arguments)
+        name = f"{entry['type']}.v{entry.get('v', 1)}.json"
+        assert name in validators, f"no tresen/journal_schema/{name}: run `tresen journal-schema`"
+        errors = [
+            f"/{'/'.join(map(str, error.instance_path))}: {error.message}"
+            for error in validators[name].iter_errors(entry)
+        ]
+        assert not errors, f"entry {entry['seq']} does not match {name}: {'; '.join(errors)}"
+        return entry
+
+    store_writer.make_entry = checked
+    yield
+    store_writer.make_entry = make_entry

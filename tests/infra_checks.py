@@ -1,4 +1,4 @@
-"""The promises of the deployment (CONTRACT §8, §7 "Archive bucket") checked on the Terraform in a
+"""The promises of the deployment (docs/operations.md, docs/architecture.md) checked on the Terraform in a
 directory without any cloud: `broken_promises(infra)` names each one that does not hold.
 
 The Terraform is read with python-hcl2 (expressions stay text, strings keep their quotes), so the

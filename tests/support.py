@@ -17,7 +17,6 @@ from tresen.domain.giftcards import normalize_code
 from tresen.domain.orders import CartItem, Customer, Fulfilment, OrderRequest, PaymentRef, new_order, price_cart
 from tresen.domain.signatures import sign
 from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE
-from tresen.services.verify import firestore_entries
 
 SANDBOX_SECRET = "whsec_sandbox_dev"
 
@@ -111,7 +110,7 @@ def set_passkey(client, store_id, pin="246810", protect=("refund",), role="owner
 
 
 def journal_types(backend, store_id):
-    return [e["type"] for e in firestore_entries(backend.docs, store_id)]
+    return [e["type"] for e in backend.journal.entries(store_id)]
 
 
 # ---------------------------------------------------------------- gift cards

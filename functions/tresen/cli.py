@@ -106,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     web.add_argument(
         "--output", default=str(ROOT / "web" / "config.js"), help="default: this repository's web/config.js"
     )
+    schema = commands.add_parser(
+        "journal-schema", help="write docs/journal.md and the JSON Schema of each journal event type and version"
+    )
+    schema.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is out of date")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -124,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             "giftcard-block": run_giftcard_block,
             "webhooks": run_webhooks,
             "web-config": run_web_config,
+            "journal-schema": run_journal_schema,
         }[args.command](args)
     except ConfigError as error:
         print(f"tresen: {error}", file=sys.stderr)
@@ -134,44 +139,45 @@ def run_store(args) -> int:
     import json
 
     from .adapters.backend import backend
-    from .services.seed import seed_store, store_from_file
+    from .adapters.store_file import store_from_file
+    from .services.seed import SeedStore, seed_store
 
     try:
         store, products = store_from_file(json.loads(Path(args.file).read_text()))
     except (OSError, ValueError) as error:
         print(f"tresen: {args.file}: {error}", file=sys.stderr)
         return 2
-    seed_store(backend().docs, store, products)
+    seed_store(SeedStore(store, products), backend())
     print(f"store {store.id}: {len(products)} products written")
     return 0
 
 
 def run_seed(args) -> int:
     from .adapters.backend import backend
-    from .services.seed import seed_demo
+    from .services.seed import DEMO, seed_store
 
-    seed_demo(backend().docs)
+    seed_store(DEMO, backend())
     print("seeded store demo")
     return 0
 
 
 def run_sweep(args) -> int:
-    from .adapters.archive import sweep
     from .adapters.backend import backend
-    from .adapters.clock import now
+    from .services.archive_sweep import SweepArchive, sweep_archive
     from .services.card_blocks import resume_blocks
 
-    archived, failed = sweep(backend().docs, timedelta(seconds=args.older_than), now())
-    print(f"archived {archived} entries, {failed} still failing", flush=True)
+    swept = sweep_archive(SweepArchive(timedelta(seconds=args.older_than)), backend())
+    print(f"archived {swept.archived} entries, {swept.failing} still failing", flush=True)
     print(f"resumed {resume_blocks(backend())} gift-card block activations")
     backend().archive.drain()
-    return 1 if failed else 0
+    return 1 if swept.failing else 0
 
 
 def run_giftcard_block(args) -> int:
     from .adapters.backend import backend
+    from .domain.card_blocks import ChunkDone
     from .domain.errors import DomainError
-    from .services.card_blocks import block_status, resume_blocks, start_block
+    from .services.card_blocks import StartBlock, block_status, resume_blocks, run_block, start_block
 
     given = [name for name in ("store", "amount", "count") if getattr(args, name) is not None]
     if args.resume and given:
@@ -183,21 +189,20 @@ def run_giftcard_block(args) -> int:
     logging.getLogger("tresen.services.card_blocks").setLevel(logging.WARNING)  # the progress lines say it
     seen: list[str] = []
 
-    def progress(activation_id: str, index: int, chunks: int, marker: dict) -> None:
+    def progress(activation_id: str, index: int, chunks: int, chunk: ChunkDone) -> None:
         if activation_id not in seen:
             seen.append(activation_id)
             print(f"activation {activation_id}", flush=True)
-        failed = f", {marker['failed']} failed" if marker["failed"] else ""
-        print(f"chunk {index + 1}/{chunks}: {marker['activated']} activated{failed}", flush=True)
+        failed = f", {chunk.failed} failed" if chunk.failed else ""
+        print(f"chunk {index + 1}/{chunks}: {chunk.activated} activated{failed}", flush=True)
 
     try:
         if args.resume:
             resumed = resume_blocks(backend(), on_chunk=progress)
             print(f"resumed {resumed} block activations")
         else:
-            started = start_block(
-                backend(), args.store, args.amount, args.count, CLI_ACTOR, background=False, on_chunk=progress
-            )
+            started = start_block(StartBlock(args.store, args.amount, args.count, CLI_ACTOR), backend())
+            run_block(started, backend(), on_chunk=progress)
             seen += [] if started in seen else [started]
     except DomainError as error:
         print(f"tresen: {error.detail}" + "".join(f" ({e.field} {e.message})" for e in error.errors), file=sys.stderr)
@@ -219,12 +224,11 @@ def _usage(message: str) -> int:
 
 
 def run_recover(args) -> int:
-    from .adapters.archive import bucket
     from .adapters.backend import backend
-    from .services.recover import RecoveryRefused, recover_store
+    from .services.recover import RecoverJournal, RecoveryRefused, recover_journal
 
     try:
-        recovery = recover_store(backend().docs, bucket(), args.store)
+        recovery = recover_journal(RecoverJournal(args.store), backend())
     except RecoveryRefused as refused:
         print(f"tresen: {args.store}: nothing restored: {refused}", file=sys.stderr)
         return 1
@@ -243,16 +247,16 @@ def run_recover(args) -> int:
 def run_checkpoint(args) -> int:
     from .adapters.backend import backend
     from .domain.errors import DomainError
-    from .services.checkpoints import sign_checkpoint, sign_grown
+    from .services.checkpoints import SignCheckpoint, SignGrownCheckpoints, sign_checkpoint, sign_grown
 
     if args.all:
-        records = sign_grown(backend())
+        records = sign_grown(SignGrownCheckpoints(), backend())
         for record in records:
             print(f"{record.store_id}: signed checkpoint at size {record.size}")
         print(f"signed {len(records)} checkpoints")
     else:
         try:
-            record, created = sign_checkpoint(backend(), args.store)
+            record, created = sign_checkpoint(SignCheckpoint(args.store), backend())
         except DomainError as refused:
             print(f"tresen: {args.store}: {refused.detail}", file=sys.stderr)
             return 1
@@ -265,18 +269,18 @@ def run_checkpoint(args) -> int:
 def run_close(args) -> int:
     from .adapters.backend import backend
     from .domain.errors import DomainError
-    from .services.closings import NIGHTLY_ACTOR, close_due, close_store
+    from .services.closings import CloseStore, NIGHTLY_ACTOR, close_due, close_store
 
     try:
-        done = close_due(backend()) if args.due else [close_store(backend(), args.store, {"type": "cli"})]
+        done = close_due(backend()) if args.due else [close_store(CloseStore(args.store, {"type": "cli"}), backend())]
     except DomainError as refused:
         print(f"tresen: {args.store}: {refused.detail}", file=sys.stderr)
         return 1
     for closing in done:
-        by = "nightly" if closing["closed_by"] == NIGHTLY_ACTOR else "now"
+        by = "nightly" if closing.closed_by == NIGHTLY_ACTOR else "now"
         print(
-            f"{closing['store_id']}: closed {by}: Z {closing['z_number']}, business day {closing['business_day']}, "
-            f"seq {closing['first_seq']}-{closing['last_seq']}, sales {closing['sales']['gross']} cents"
+            f"{closing.store_id}: closed {by}: Z {closing.z_number}, business day {closing.business_day}, "
+            f"seq {closing.first_seq}-{closing.last_seq}, sales {closing.sales.gross} cents"
         )
     if args.due:
         print(f"closed {len(done)} stores")
@@ -287,8 +291,8 @@ def run_close(args) -> int:
 def run_verify(args) -> int:
     import json
 
-    from .services.journal_audit import KeysError, Progress, read_keys
-    from .services.verify import ArchiveDirectory, verify_archive_store
+    from .services.journal_audit import Progress
+    from .services.journal_keys import KeysError, read_keys
 
     if args.archive and not args.keys:
         return _usage("verify --archive needs --keys FILE: the public keys to trust")
@@ -300,6 +304,9 @@ def run_verify(args) -> int:
         return _usage(f"{args.keys}: {error}")
     progress = Progress(lambda line: print(line, file=sys.stderr, flush=True))
     if args.archive:
+        from .adapters.archive_directory import ArchiveDirectory
+        from .services.verify import verify_archive_store
+
         if not Path(args.archive).is_dir():
             return _usage(f"{args.archive}: not a directory")
         directory = ArchiveDirectory(args.archive)
@@ -309,18 +316,15 @@ def run_verify(args) -> int:
             return 1
         verdicts = (verify_archive_store(directory, store_id, keys, progress) for store_id in stores)
     else:
-        from .adapters.archive import bucket
         from .adapters.backend import backend
-        from .services.verify import all_store_ids, archive_store_ids, registry_keys, verify_store
+        from .services.verify import VerifyJournals, verify_journals
 
-        docs = backend().docs
+        command = VerifyJournals(None if args.all else (args.store,), None if keys is None else tuple(keys))
         try:
-            keys = registry_keys(docs) if keys is None else keys
+            verdicts = verify_journals(command, backend(), progress)
         except KeysError as error:
             print(f"tresen: the registered public keys: {error}", file=sys.stderr)
             return 2
-        stores = sorted({*all_store_ids(docs), *archive_store_ids(bucket())}) if args.all else [args.store]
-        verdicts = (verify_store(docs, bucket(), store_id, keys, progress) for store_id in stores)
     results = []
     for verdict in verdicts:
         results.append(verdict)
@@ -334,11 +338,11 @@ def run_verify(args) -> int:
 
 def run_expire(args) -> int:
     from .adapters.backend import backend
-    from .services.card_expiry import expire_giftcards
-    from .services.payments import expire_orders
+    from .services.card_expiry import ExpireCards, expire_giftcards
+    from .services.payments import ExpireOrders, expire_orders
 
-    print(f"expired {expire_orders(backend())} orders")
-    cards = expire_giftcards(backend())
+    print(f"expired {expire_orders(ExpireOrders(), backend())} orders")
+    cards = expire_giftcards(ExpireCards(), backend())
     print(f"released {cards['holds_released']} gift-card holds past 7 days, expired {cards['cards_expired']} cards")
     backend().archive.drain()
     return 0
@@ -346,10 +350,10 @@ def run_expire(args) -> int:
 
 def run_webhooks(args) -> int:
     from .adapters.backend import backend
-    from .adapters.clock import rfc3339
+    from .domain.journal import rfc3339
     from .services.webhooks import unprocessable_events
 
-    parked = unprocessable_events(backend().docs, args.limit)
+    parked = unprocessable_events(backend(), args.limit)
     for event in parked:
         # the type and reason come from the provider's body: escaped, so each event stays one line
         kind, reason = (text.encode("unicode_escape").decode() for text in (event.type or "-", event.reason))
@@ -411,12 +415,12 @@ def run_dev(args) -> int:
         from .adapters.archive import ensure_bucket
         from .adapters.backend import backend
         from .config import settings
-        from .services.seed import seed_demo
+        from .services.seed import DEMO, seed_store
         from .webserver import serve, wait_ready
 
         settings()
         ensure_bucket()
-        seed_demo(backend().docs)
+        seed_store(DEMO, backend())
         server = serve(port)
         wait_ready(port)
         print(f"tresen ready: http://127.0.0.1:{port}", flush=True)
@@ -444,3 +448,16 @@ def _die_with_parent() -> None:
 
     if arm := parent_death_signal(signal.SIGTERM):
         arm()
+
+
+def run_journal_schema(args) -> int:
+    from . import journal_docs
+
+    if args.check:
+        stale = journal_docs.differences()
+        for name in journal_docs.relative(stale):
+            print(f"tresen: {name} differs from the declared events: run `tresen journal-schema`", file=sys.stderr)
+        return 1 if stale else 0
+    for name in journal_docs.relative(journal_docs.write()):
+        print(f"wrote {name}")
+    return 0

@@ -1,4 +1,4 @@
-"""Settings from the environment, and the production start-up guard (CONTRACT §1)."""
+"""Settings from the environment, and the production start-up guard (docs/operations.md)."""
 
 from __future__ import annotations
 

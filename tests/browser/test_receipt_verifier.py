@@ -21,9 +21,10 @@ from tresen.domain.checkpoint import Checkpoint
 from tresen.domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from tresen.domain.signed_note import PrivateKey, sign_note
 from tresen.domain.tlog_proof import TlogProofError, format_tlog_proof, parse_tlog_proof, verify_tlog_proof
-from tresen.services.checkpoints import order_proofs, public_keys, sign_checkpoint
-from tresen.services.orders import place_order
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+from tresen.services.checkpoints import SignCheckpoint, public_keys, sign_checkpoint
+from tresen.services.journal_proofs import order_proofs
+from tresen.services.orders import PlaceOrder, place_order
+from tresen.services.seed import DEMO, DEMO_STORE, seed_store
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFY_JS = ROOT / "web" / "verify.js"
@@ -145,7 +146,7 @@ class Receipt:
 
     def __init__(self):
         backend = Backend.in_memory()
-        seed_store(backend.docs, DEMO_STORE, DEMO_PRODUCTS)
+        seed_store(DEMO, backend)
         request = OrderRequest(
             (CartItem("croissant", 2), CartItem("espresso", 1)),
             Fulfilment("pickup"),
@@ -155,8 +156,8 @@ class Receipt:
             0,
             (),
         )
-        placed = [place_order(backend, DEMO_STORE.id, request, {"type": "customer"}) for _ in range(5)]
-        self.checkpoint, _ = sign_checkpoint(backend, DEMO_STORE.id)
+        placed = [place_order(PlaceOrder(DEMO_STORE.id, request, {"type": "customer"}), backend) for _ in range(5)]
+        self.checkpoint, _ = sign_checkpoint(SignCheckpoint(DEMO_STORE.id), backend)
         self.order = placed[2].order
         [proof] = order_proofs(backend, self.order.id, placed[2].access_token)
         self.seq, self.text = proof.seq, proof.proof

@@ -7,16 +7,17 @@ import hashlib
 import json
 import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from support import auth, idem
-from tresen.adapters.records import api_key_path
-from tresen.wiring import entry_router as router
+from tresen.adapters.api_key_store import api_key_path
+from tresen.domain.api_keys import SCOPES
 from tresen.http.router import ROUTES
-from tresen.services.api_keys import SCOPES
-from tresen.services.verify import firestore_entries
+from tresen.services.seed import DEMO, DEMO_STORE, seed_store
+from tresen.wiring import entry_router as router
 
 router()  # registers every route
 ROLES = ("owner", "supervisor", "staff", "finance")
@@ -55,16 +56,12 @@ def key_doc(backend, secret):
 
 
 def entries(backend, store_id) -> list[tuple[str, dict, dict]]:
-    return [(e["type"], e["data"], e["actor"]) for e in firestore_entries(backend.docs, store_id)]
+    return [(e["type"], e["data"], e["actor"]) for e in backend.journal.entries(store_id)]
 
 
 def other_store(backend) -> str:
-    from dataclasses import replace
-
-    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
-
     other = f"t{uuid.uuid4().hex[:12]}"
-    seed_store(backend.docs, replace(DEMO_STORE, id=other), DEMO_PRODUCTS)
+    seed_store(replace(DEMO, store=replace(DEMO_STORE, id=other)), backend)
     return other
 
 
@@ -131,7 +128,7 @@ def test_keys_are_created_listed_without_secrets_and_revoked_journaled(client, s
         ),
         ("api_key.revoked", {"key_id": key_id}, owner),
     ]
-    journal_text = json.dumps(firestore_entries(backend.docs, store_id))
+    journal_text = json.dumps(backend.journal.entries(store_id))
     assert secret[3:] not in journal_text and key_hash not in journal_text
 
 

@@ -11,7 +11,6 @@ from support import auth, deliver, idem, order_body, payment_event, refund
 from tresen.adapters import repository as repo
 from tresen.domain.export_columns import journal_row, order_row, payment_row, refund_row
 from tresen.services.seed import DEMO_STORE
-from tresen.services.verify import firestore_entries
 
 WRITERS = 4
 ORDERS_PER_WRITER = 6  # by i % 3: paid and refunded in part, refunded in two steps, left unpaid
@@ -53,7 +52,7 @@ def documents_as_rows(backend, store_id: str) -> dict[str, dict]:
         "orders": {order.id: order_row(order, zone) for order in orders.values()},
         "payments": {p.id: payment_row(p, orders[p.order_id], zone) for p in payments},
         "refunds": {r.id: refund_row(r, "EUR", zone) for r in refunds},
-        "journal": {entry["seq"]: journal_row(entry) for entry in firestore_entries(docs, store_id)},
+        "journal": {entry["seq"]: journal_row(entry) for entry in backend.journal.entries(store_id)},
     }
 
 

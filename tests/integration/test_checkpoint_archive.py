@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from support import auth, idem, order_body, run_tresen
 from tresen.adapters import archive
-from tresen.adapters.clock import now
-from tresen.services.checkpoints import sign_checkpoint
+from tresen.services.archive_sweep import SweepArchive, sweep_archive
+from tresen.services.checkpoints import SignCheckpoint, sign_checkpoint
 from tresen.services.verify import verify_store
 
 
@@ -56,17 +56,17 @@ def test_orders_and_checkpoints_go_on_while_the_archive_is_down_and_the_sweeper_
     os.killpg(storage, signal.SIGSTOP)
     try:
         placed = [client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()) for _ in range(200)]
-        checkpoint, created = sign_checkpoint(backend, store_id)
+        checkpoint, created = sign_checkpoint(SignCheckpoint(store_id), backend)
     finally:
         os.killpg(storage, signal.SIGCONT)
     assert [response.status_code for response in placed] == [201] * 200
     assert (checkpoint.size, created) == (200, True)
     backend.archive.drain(timeout=120)
-    archive.sweep(backend.docs, timedelta(0), now() + timedelta(seconds=1))  # whatever gave up meanwhile
+    sweep_archive(SweepArchive(timedelta(0)), backend)  # whatever gave up meanwhile
     names = {blob.name for blob in archive.bucket().list_blobs(prefix=f"journal/{store_id}/")}
     assert names == {archive.archive_object_name(store_id, seq) for seq in range(1, 201)}
     assert archive.bucket().blob(archive.checkpoint_object_name(store_id, 200)).exists()
-    assert verify_store(backend.docs, archive.bucket(), store_id).ok
+    assert verify_store(backend, store_id).ok
     code, output = run_tresen("verify", "--store", store_id)
     assert code == 0, output
 

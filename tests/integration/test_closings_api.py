@@ -1,9 +1,12 @@
 """Closings over HTTP: idempotent POST, the Z-report as JSON and as a PDF, who may close and read,
-409 when nothing happened, and the nightly job."""
+409 when nothing happened, the nightly job, and a refund the provider fails after its closing added
+back in the next."""
 
 from __future__ import annotations
 
-from support import auth, idem, order_body, paid_order
+from test_refunds_api import refund_event
+
+from support import auth, deliver, idem, order_body, paid_order, read, refund
 
 
 def test_close_read_and_print_a_z_report(client, store_id):
@@ -46,3 +49,27 @@ def test_the_nightly_job_closes_a_store_nobody_closed(client, store_id):
     mine = [c for c in closed if c["store_id"] == store_id]
     assert [(c["z_number"], c["closed_by"]) for c in mine] == [(1, {"type": "system", "job": "close-due"})]
     assert [c for c in client.post("/v1/jobs/close-due").get_json()["closed"] if c["store_id"] == store_id] == []
+
+
+def test_a_refund_failing_after_its_closing_is_added_back_in_the_next(client, store_id, backend):
+    order = paid_order(client, store_id)  # online: 2 croissants (580 at 7 %) and an espresso (260 at 19 %)
+    made = refund(client, store_id, order["id"], {"amount": 300}).get_json()
+    split_300 = [{"rate": "7", "net": 193, "tax": 14, "gross": 207}, {"rate": "19", "net": 78, "tax": 15, "gross": 93}]
+    online_300 = {"on_site": 0, "online": 300, "giftcard": 0}
+    supervisor = auth(store_id, "supervisor")
+    first = client.post(f"/v1/stores/{store_id}/closings", headers=supervisor | idem()).get_json()
+    assert first["refunds"] == {"count": 1, "amount": 300, "vat": split_300, "by_method": online_300}
+    assert (first["failed_refunds"]["count"], first["failed_refunds"]["amount"]) == (0, 0)
+
+    reported = deliver(client, refund_event(backend, made["id"], "failed"))  # the provider's webhook
+    assert (reported.status_code, read(client, order)["refunded_amount"]) == (200, 0)
+    second = client.post(f"/v1/stores/{store_id}/closings", headers=supervisor | idem())
+    assert second.status_code == 201, second.get_data(as_text=True)
+    z = second.get_json()
+    assert (z["z_number"], z["first_seq"], z["previous_hash"]) == (2, first["last_seq"] + 1, first["hash"])
+    assert z["failed_refunds"] == {"count": 1, "amount": 300, "vat": split_300, "by_method": online_300}
+    assert (z["refunds"]["amount"], z["counts"]["sales"], z["payments"]["online"]) == (0, 0, 0)
+    finance = auth(store_id, "finance")
+    assert client.get(f"/v1/stores/{store_id}/closings/2", headers=finance).get_json() == z
+    printed = client.get(f"/v1/stores/{store_id}/closings/2.pdf", headers=finance)
+    assert (printed.status_code, printed.data[:5]) == (200, b"%PDF-")

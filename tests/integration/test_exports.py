@@ -101,10 +101,10 @@ def test_the_journal_csv_writes_an_entrys_data_as_compact_json(client, store_id,
     assert [e["type"] for e in entries] == ["order.placed", "order.paid", "refund.created", "refund.succeeded"]
     text = export(client, store_id, "journal", format="csv", **{"from": day, "to": day}).get_data(as_text=True)
     header, first, *_ = csv.reader(io.StringIO(text, newline=""))
-    assert header == ["seq", "at", "type", "actor", "data", "prev_hash", "hash"]
-    assert first[:4] == ["1", entries[0]["at"], "order.placed", '{"type":"customer"}']
-    assert first[4] == json.dumps(entries[0]["data"], ensure_ascii=False, separators=(",", ":"))
-    assert json.loads(first[4])["order_id"] == order["id"]
+    assert header == ["seq", "at", "type", "v", "actor", "data", "prev_hash", "hash"]
+    assert first[:5] == ["1", entries[0]["at"], "order.placed", "", '{"type":"customer"}']  # no `v`: version 1
+    assert first[5] == json.dumps(entries[0]["data"], ensure_ascii=False, separators=(",", ":"))
+    assert json.loads(first[5])["order_id"] == order["id"]
 
 
 def test_a_range_with_nothing_in_it_is_the_header_alone(client, store_id):

@@ -18,16 +18,16 @@ import pytest
 from google.cloud.firestore import FieldFilter
 
 from support import idem, run_tresen, staff_token, tresen
-from tresen.adapters import archive
-from tresen.adapters.clock import now
 from tresen.adapters.firestore_client import SCAN_TIMEOUT
 from tresen.adapters.giftcard_store import activation_path, chunk_path, keyed_hash
 from tresen.domain.giftcards import normalize_code
 from tresen.services import card_blocks as blocks
+from tresen.services.archive_sweep import SweepArchive, sweep_archive
 from tresen.services.orders import catalog_or_404
 from tresen.services.verify import verify_store
 
 CHUNK_EVENT = "giftcard.block_chunk_activated"
+TEST_JOB = {"type": "system", "job": "test"}
 
 
 def auth(store_id: str, role: str = "supervisor") -> dict[str, str]:
@@ -146,8 +146,8 @@ def test_a_10000_card_block_killed_half_way_and_resumed_yields_exactly_10000_dis
     assert sorted(e["data"]["chunk"] for e in entries) == list(range(chunks))
     listed = [card["card_id"] for e in entries for card in e["data"]["cards"]]
     assert len(listed) == len(set(listed)) == count
-    archive.sweep(backend.docs, timedelta(0), now() + timedelta(seconds=1))  # what the killed process left
-    verdict = verify_store(backend.docs, archive.bucket(), store_id)
+    sweep_archive(SweepArchive(timedelta(0)), backend)  # what the killed process left
+    verdict = verify_store(backend, store_id)
     assert verdict.ok, verdict.problem
     assert verdict.entries == 1 + chunks  # block_started and one entry per chunk
 
@@ -210,16 +210,16 @@ def test_a_block_over_http(client, backend, store_id):
 def test_a_chunk_done_before_is_recognised_at_once(backend, store_id, caplog):
     """A second runner (or a commit that landed after a crash) finds the chunk done: no card is
     taken for a colliding code, nothing is written again."""
-    activation_id = blocks.start_block(
-        backend, store_id, 700, 150, {"type": "system", "job": "test"}, background=False
-    )
-    activation = backend.db.document(activation_path(activation_id)).get().to_dict()
+    activation_id = blocks.start_block(blocks.StartBlock(store_id, 700, 150, TEST_JOB), backend)
+    blocks.run_block(activation_id, backend)
+    activation = backend.card_activations.read(activation_id)
     store, _ = catalog_or_404(backend, store_id)
-    first = backend.db.document(chunk_path(activation_id, 0)).get().to_dict()
+    first = backend.card_activations.chunk_done(activation_id, 0)
+    assert backend.db.document(chunk_path(activation_id, 0)).get().get("activated") == 100
     journal = len(backend.db.collection(f"stores/{store_id}/journal").get())
 
     with caplog.at_level(logging.INFO, logger="tresen"):
-        again = blocks._activate_chunk(backend, store, activation, 0)
+        again = blocks.activate_chunk(backend, store, activation, 0)
     assert again == first
     assert not [r for r in caplog.records if "collides" in r.getMessage()]
     assert chunks_done(backend, activation_id) == 2
@@ -252,17 +252,13 @@ def test_the_cli(backend, store_id):
     assert len(activations_of(backend, store_id)) == 1
 
 
-def left_running(backend, store_id: str, monkeypatch, count: int) -> str:
+def left_running(backend, store_id: str, count: int) -> str:
     """A block whose process died right after recording it: running, no chunk done, no one at it."""
-    with monkeypatch.context() as patched:
-        patched.setattr(blocks, "run_block", lambda *args, **kwargs: None)
-        return blocks.start_block(
-            backend, store_id, 900, count, {"type": "system", "job": "test"}, background=False
-        )
+    return blocks.start_block(blocks.StartBlock(store_id, 900, count, TEST_JOB), backend)
 
 
-def test_resume_and_sweep_finish_blocks_left_running(backend, store_id, monkeypatch):
-    first = left_running(backend, store_id, monkeypatch, 120)
+def test_resume_and_sweep_finish_blocks_left_running(backend, store_id):
+    first = left_running(backend, store_id, 120)
     code, output = run_tresen("giftcard-block", "--resume")
     assert code == 0, output
     assert f"activation {first}\nchunk 1/2: 100 activated\nchunk 2/2: 20 activated\n" in output
@@ -270,7 +266,7 @@ def test_resume_and_sweep_finish_blocks_left_running(backend, store_id, monkeypa
     assert f"activation {first} done: 120 of 120 cards activated, 0 failed" in output
     assert backend.db.document(activation_path(first)).get().get("status") == "done"
 
-    second = left_running(backend, store_id, monkeypatch, 30)
+    second = left_running(backend, store_id, 30)
     code, output = run_tresen("sweep", "--older-than", "3600")
     assert code == 0, output
     assert re.search(r"^archived \d+ entries, 0 still failing$", output, re.MULTILINE), output

@@ -1,4 +1,4 @@
-"""Idempotency-Key semantics of CONTRACT §2 on the order endpoint."""
+"""Idempotency-Key semantics on the order endpoint."""
 
 import hashlib
 import json

@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from support import idem, order_body, staff_token
-from tresen.wiring import entry_router as router
 from tresen.http.openapi import openapi_document
+from tresen.wiring import entry_router as router
 
 router()  # registers every route
 
@@ -43,10 +43,10 @@ def known(app, backend):
     """A store of our own with an order and a gift card in it."""
     from dataclasses import replace
 
-    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+    from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
     store_id = f"f{uuid.uuid4().hex[:12]}"
-    seed_store(backend.docs, replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS)
+    seed_store(SeedStore(replace(DEMO_STORE, id=store_id), DEMO_PRODUCTS), backend)
     client = app.test_client()
     owner = {"Authorization": f"Bearer {staff_token({store_id: 'owner'})}"}
     order = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem()).get_json()

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from support import idem, order_body, staff_token
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
 
 def place(client, store_id, **overrides):
@@ -108,7 +108,7 @@ def test_sold_out_product_and_closed_store_are_409(client, store_id, backend):
     )
     assert (sold_out.status_code, sold_out.get_json()["code"]) == (409, "product_unavailable")
     closed_id = store_id + "c"
-    seed_store(backend.docs, replace(DEMO_STORE, id=closed_id, opening_hours={}), DEMO_PRODUCTS)
+    seed_store(SeedStore(replace(DEMO_STORE, id=closed_id, opening_hours={}), DEMO_PRODUCTS), backend)
     closed = client.post(f"/v1/stores/{closed_id}/orders", json=order_body(), headers=idem())
     assert (closed.status_code, closed.get_json()["code"]) == (409, "store_closed")
     assert client.get(f"/v1/stores/{closed_id}/menu").get_json()["store"]["open_now"] is False

@@ -13,11 +13,10 @@ from datetime import timedelta
 
 from support import deliver, idem, online_order, order_body, payment_event, request
 from tresen import cli
-from tresen.adapters import archive
-from tresen.adapters.clock import now
 from tresen.http.router import idempotency_record_id, request_fingerprint
-from tresen.services.orders import place_order
-from tresen.services.verify import firestore_entries, verify_store
+from tresen.services.archive_sweep import SweepArchive, sweep_archive
+from tresen.services.orders import PlaceOrder, place_order
+from tresen.services.verify import verify_store
 
 ANSWER_WITHIN = 10  # seconds: a customer's phone waits about this long
 
@@ -58,7 +57,7 @@ def test_a_frozen_firestore_answers_503_quickly_and_service_resumes_when_it_retu
 
 def lose_newest_journal_entries(backend, store_id: str, count: int) -> None:
     """What a restore from a backup taken a little earlier does to the journal."""
-    for entry in firestore_entries(backend.docs, store_id)[-count:]:
+    for entry in backend.journal.entries(store_id)[-count:]:
         backend.db.document(f"stores/{store_id}/journal/{entry['seq']:012d}").delete()
     backend.writer.forget_journal_head(store_id)  # as an instance that starts after the restore
 
@@ -67,35 +66,35 @@ def test_a_restored_database_stops_writes_until_recover_brings_the_archived_entr
     client, store_id, backend, capsys
 ):
     for _ in range(3):
-        place_order(backend, store_id, request(), {"type": "customer"})
+        place_order(PlaceOrder(store_id, request(), {"type": "customer"}), backend)
     backend.archive.drain()
-    lost = [e["hash"] for e in firestore_entries(backend.docs, store_id)[1:]]
+    lost = [e["hash"] for e in backend.journal.entries(store_id)[1:]]
     lose_newest_journal_entries(backend, store_id, 2)
 
     refused = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
     assert (refused.status_code, refused.get_json()["code"]) == (503, "journal_recovery_needed")
     assert refused.headers["Retry-After"] == "60"
-    assert [e["seq"] for e in firestore_entries(backend.docs, store_id)] == [1]
-    verdict = verify_store(backend.docs, archive.bucket(), store_id)
+    assert [e["seq"] for e in backend.journal.entries(store_id)] == [1]
+    verdict = verify_store(backend, store_id)
     assert verdict.problem == "seq 2: missing from Firestore, the archive holds it (`tresen recover`)"
 
     assert cli.main(["recover", "--store", store_id]) == 0
     printed = capsys.readouterr().out
     assert f"{store_id}: restored 2 journal entries (seq 2-3) from the archive" in printed
-    assert [e["hash"] for e in firestore_entries(backend.docs, store_id)[1:]] == lost
-    assert verify_store(backend.docs, archive.bucket(), store_id).ok
+    assert [e["hash"] for e in backend.journal.entries(store_id)[1:]] == lost
+    assert verify_store(backend, store_id).ok
 
     placed = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())
     assert placed.status_code == 201
     backend.archive.drain()
-    assert [e["seq"] for e in firestore_entries(backend.docs, store_id)] == [1, 2, 3, 4]
-    assert verify_store(backend.docs, archive.bucket(), store_id).ok
+    assert [e["seq"] for e in backend.journal.entries(store_id)] == [1, 2, 3, 4]
+    assert verify_store(backend, store_id).ok
 
 
 def test_recover_lists_the_business_documents_the_restore_lost_and_claims_their_invoice_numbers(
     store_id, backend, capsys
 ):
-    placed = [place_order(backend, store_id, request(), {"type": "customer"}) for _ in range(2)]
+    placed = [place_order(PlaceOrder(store_id, request(), {"type": "customer"}), backend) for _ in range(2)]
     backend.archive.drain()
     lost_order = placed[1].order
     backend.db.document(f"orders/{lost_order.id}").delete()
@@ -114,7 +113,7 @@ def test_verify_names_the_first_seq_where_firestore_and_archive_fork(store_id, b
     """Firestore lost seq 2-3 and took other entries under those seqs: the fork starts at 2, even
     though the archive's own chain breaks only later, where entries written after the fork land."""
     for _ in range(3):
-        place_order(backend, store_id, request(), {"type": "customer"})
+        place_order(PlaceOrder(store_id, request(), {"type": "customer"}), backend)
     backend.archive.drain()
     for seq in (2, 3):
         backend.db.document(f"stores/{store_id}/journal/{seq:012d}").delete()
@@ -122,11 +121,11 @@ def test_verify_names_the_first_seq_where_firestore_and_archive_fork(store_id, b
     backend.writer._archived = None  # an instance that could not reach the archive when it learned the head
     try:
         for _ in range(3):
-            place_order(backend, store_id, request(), {"type": "customer"})
+            place_order(PlaceOrder(store_id, request(), {"type": "customer"}), backend)
         backend.archive.drain()
     finally:
         backend.writer._archived = backend.archive.store.holds
-    verdict = verify_store(backend.docs, archive.bucket(), store_id)
+    verdict = verify_store(backend, store_id)
     assert verdict.problem == "seq 2: Firestore and archive differ"
 
 
@@ -141,8 +140,8 @@ def test_orders_placed_while_the_archive_is_frozen_all_succeed_and_are_archived_
         os.killpg(storage, signal.SIGCONT)
     assert [response.status_code for response in placed] == [201] * 5
     backend.archive.drain(timeout=60)
-    archive.sweep(backend.docs, timedelta(0), now() + timedelta(seconds=1))  # whatever gave up meanwhile
-    verdict = verify_store(backend.docs, archive.bucket(), store_id)
+    sweep_archive(SweepArchive(timedelta(0)), backend)  # whatever gave up meanwhile
+    verdict = verify_store(backend, store_id)
     assert (verdict.ok, verdict.entries) == (True, 5)
 
 

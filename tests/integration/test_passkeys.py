@@ -9,7 +9,6 @@ from support import journal_types, paid_order, refund, set_passkey
 from tresen.adapters.backend import Backend
 from tresen.domain.errors import DomainError
 from tresen.services.passkeys import approve
-from tresen.services.verify import firestore_entries
 
 
 def test_setting_the_passkey_is_owner_or_supervisor_and_journaled_without_the_pin(client, store_id, backend):
@@ -18,7 +17,7 @@ def test_setting_the_passkey_is_owner_or_supervisor_and_journaled_without_the_pi
     assert set_passkey(client, store_id, protect=("everything",)).status_code == 422
     response = set_passkey(client, store_id, role="supervisor")
     assert (response.status_code, response.get_data()) == (204, b"")
-    [entry] = firestore_entries(backend.docs, store_id)
+    [entry] = backend.journal.entries(store_id)
     assert (entry["type"], entry["data"], entry["actor"]["role"]) == (
         "passkey.changed",
         {"protect": ["refund"]},
@@ -47,7 +46,7 @@ def test_protected_refunds_need_the_passkey_from_everyone_and_record_it(client, 
         headers={"Idempotency-Key": "good", "X-Passkey": "246810"},
     )
     assert ok.status_code == 201
-    created = [e for e in firestore_entries(backend.docs, store_id) if e["type"] == "refund.created"][-1]
+    created = [e for e in backend.journal.entries(store_id) if e["type"] == "refund.created"][-1]
     assert created["actor"] == {"type": "staff", "uid": "staff-1", "role": "staff", "passkey": True}
 
 

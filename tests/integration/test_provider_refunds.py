@@ -14,8 +14,7 @@ import pytest
 from fake_stripe import charge_refunded_event, deliver, event, intent_event
 from support import deliver as deliver_sandbox
 from support import idem, online_order, order_body, payment_event, staff_token
-from tresen.services import order_changes
-from tresen.services.verify import firestore_entries
+from tresen.services import provider_refunds
 
 EVENTS = ("charge.refunded", "refund.created", "refund.updated")
 # 300 of the 840 (580 at 7 %, 260 at 19 %), split like a refund by amount: in proportion, to the cent
@@ -45,7 +44,7 @@ def refunds_of(backend, order: dict) -> list[dict]:
 
 
 def journaled(backend, store_id: str, order: dict, kind: str) -> list[dict]:
-    entries = firestore_entries(backend.docs, store_id)
+    entries = backend.journal.entries(store_id)
     return [e["data"] for e in entries if e["type"] == kind and e["data"].get("order_id") == order["id"]]
 
 
@@ -164,7 +163,7 @@ def test_our_refund_reported_before_we_recorded_stripes_answer_is_matched_by_its
     order = paid_stripe_order(client, store_id)
     answers = []
     with monkeypatch.context() as late:
-        late.setattr(order_changes, "record_refund_status", lambda *args: answers.append(args))
+        late.setattr(provider_refunds, "record_refund_status", lambda *args: answers.append(args))
         answer = client.post(
             f"/v1/stores/{store_id}/orders/{order['id']}/refunds",
             json={"amount": 300},
@@ -173,7 +172,7 @@ def test_our_refund_reported_before_we_recorded_stripes_answer_is_matched_by_its
     assert backend.db.document(f"refunds/{answer['id']}").get().to_dict().get("provider_refund_id") is None
     [ours] = fake.refunds
     assert deliver(client, event("refund.created", ours)).get_json()["unprocessable"] is None
-    order_changes.record_refund_status(*answers[0])  # our record of Stripe's answer, arriving last
+    provider_refunds.record_refund_status(*answers[0])  # our record of Stripe's answer, arriving last
     [refund] = refunds_of(backend, order)
     assert (refund["id"], refund["status"], refund["provider_refund_id"]) == (answer["id"], "succeeded", ours["id"])
     assert stored(backend, order)["refunded_amount"] == 300
@@ -228,6 +227,15 @@ def test_a_dashboard_refund_failing_later_makes_its_amount_refundable_again(clie
             "order_id": order["id"],
             "provider_refund_id": made_in_dashboard["id"],
             "amount": 840,
+            # what the failure gives back to the closing: the order's two VAT rates, paid online
+            "failed_refund": {
+                "method": "online",
+                "amount": 840,
+                "vat": [
+                    {"rate": "7", "net": 542, "tax": 38, "gross": 580},
+                    {"rate": "19", "net": 218, "tax": 42, "gross": 260},
+                ],
+            },
         }
     ]
     # failed is final: a late success changes nothing

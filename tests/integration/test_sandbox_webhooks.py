@@ -94,8 +94,6 @@ def test_unknown_payments_are_parked_once_for_an_operator(client, backend):
 
 
 def test_payouts_are_stored_once_with_their_items_matched(client, backend):
-    from tresen.services.payouts import matches_for
-
     payout_id, paid = f"po_{uuid.uuid4().hex}", [f"pay_sbx_{uuid.uuid4().hex}" for _ in range(2)]
     event = {
         "id": f"evt_{uuid.uuid4().hex}",
@@ -121,5 +119,5 @@ def test_payouts_are_stored_once_with_their_items_matched(client, backend):
         50,
         2,
     )
-    matched = matches_for(backend.docs, "payment", paid)
+    matched = backend.payouts.matches("payment", paid)
     assert [(matched[p]["payout_id"], matched[p]["net"]) for p in paid] == [(payout_id, 975), (payout_id, 555)]

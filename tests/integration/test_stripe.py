@@ -86,8 +86,6 @@ def test_other_stripe_event_types_are_acknowledged_and_recorded_once(client, str
 def test_a_stripe_payout_is_matched_through_its_paginated_balance_transactions_once(client, stripe_store, backend):
     """Three payments and a refund paid out; the third payment's own webhook comes after the payout.
     Stripe first drops the connection (503, retried by Stripe), and pages the list two at a time."""
-    from tresen.services.payouts import matches_for
-
     store_id, fake = stripe_store
     fake.page_size = 2
     orders = [
@@ -122,14 +120,14 @@ def test_a_stripe_payout_is_matched_through_its_paginated_balance_transactions_o
     assert len(pages) >= 3 and pages[-1]["fields"].get("starting_after")  # 5 transactions, 2 a page
 
     assert deliver(client, intent_event("succeeded", intents[2], 840)).status_code == 200  # after its payout
-    matched = matches_for(backend.docs, "payment", intents)
+    matched = backend.payouts.matches("payment", intents)
     assert [(matched[i]["payout_id"], matched[i]["fee"], matched[i]["net"]) for i in intents] == [
         (payout_id, 25, 815),
         (payout_id, 26, 814),
         (payout_id, 27, 813),
     ]
     refund_id = fake.refunds[-1]["id"]
-    assert matches_for(backend.docs, "refund", [refund_id])[refund_id]["net"] == -300
+    assert backend.payouts.matches("refund", [refund_id])[refund_id]["net"] == -300
     stored = backend.docs.get(f"payouts/stripe:{payout_id}").data
     assert (stored["amount"], stored["arrival_date"], stored["fee"], stored["item_count"]) == (
         amount,

@@ -15,11 +15,13 @@ from stack import ROOT, TRESEN
 from support import request
 from tresen.adapters import archive
 from tresen.adapters.clock import now
+from tresen.adapters.journal_store import checkpoint_outbox_path
 from tresen.domain.checkpoint import Checkpoint, parse_checkpoint
 from tresen.domain.signed_note import PrivateKey, open_note, sign_note
-from tresen.services.checkpoints import sign_checkpoint
-from tresen.services.orders import place_order
-from tresen.services.verify import archive_store_ids, verify_store
+from tresen.services.archive_sweep import SweepArchive, sweep_archive
+from tresen.services.checkpoints import SignCheckpoint, sign_checkpoint
+from tresen.services.orders import PlaceOrder, place_order
+from tresen.services.verify import verify_store
 
 FORGER = PrivateKey("tresen/demo-tresen", bytes(range(32)))
 
@@ -28,9 +30,9 @@ def journal_with_checkpoints(backend, store_id: str) -> None:
     """8 entries; checkpoints at 5 and 7 (entry 8 is after the last)."""
     for count in (5, 2, 1):
         for _ in range(count):
-            place_order(backend, store_id, request(), {"type": "customer"})
+            place_order(PlaceOrder(store_id, request(), {"type": "customer"}), backend)
         if count > 1:
-            sign_checkpoint(backend, store_id)
+            sign_checkpoint(SignCheckpoint(store_id), backend)
     backend.archive.drain()
 
 
@@ -118,9 +120,9 @@ def test_offline_the_keys_may_be_verifier_keys_one_per_line_and_only_those_are_t
 
 def test_firestore_and_the_archive_agree_checkpoint_for_checkpoint(store_id, backend, tmp_path):
     journal_with_checkpoints(backend, store_id)
-    verdict = verify_store(backend.docs, archive.bucket(), store_id)
+    verdict = verify_store(backend, store_id)
     assert (verdict.ok, verdict.entries, verdict.checkpoints, verdict.latest_checkpoint) == (True, 8, 2, 7)
-    assert store_id in archive_store_ids(archive.bucket())  # what --all adds to Firestore's stores
+    assert store_id in backend.archived.store_ids()  # what --all adds to Firestore's stores
     done = subprocess.run(
         [str(TRESEN), "verify", "--store", store_id, "--json"],
         cwd=ROOT,
@@ -148,19 +150,19 @@ def test_a_checkpoint_still_in_the_outbox_is_behind_and_the_sweep_catches_up(sto
     name = archive.checkpoint_object_name(store_id, 7)
     note = archive.bucket().blob(name).download_as_bytes()
     archive.bucket().blob(name).delete()  # as if its archive write had not happened yet
-    marker = backend.db.document(archive.checkpoint_outbox_path(store_id, 7))
+    marker = backend.db.document(checkpoint_outbox_path(store_id, 7))
     marker.set({"store_id": store_id, "checkpoint": 7, "at": now()})
-    verdict = verify_store(backend.docs, archive.bucket(), store_id)
+    verdict = verify_store(backend, store_id)
     assert (verdict.problem, verdict.archive_behind) == ("checkpoint 7: not archived yet (`tresen sweep`)", True)
 
     marker.delete()  # without its marker it would never be archived: missing, not behind
-    verdict = verify_store(backend.docs, archive.bucket(), store_id)
+    verdict = verify_store(backend, store_id)
     assert (verdict.problem, verdict.archive_behind) == ("checkpoint 7: missing from the archive", False)
 
     marker.set({"store_id": store_id, "checkpoint": 7, "at": now()})
-    archive.sweep(backend.docs, timedelta(0), now() + timedelta(seconds=1))
+    sweep_archive(SweepArchive(timedelta(0)), backend)
     assert archive.bucket().blob(name).download_as_bytes() == note
-    assert verify_store(backend.docs, archive.bucket(), store_id).ok
+    assert verify_store(backend, store_id).ok
 
 
 def test_a_checkpoint_forged_into_the_bucket_is_named_online_and_offline(store_id, backend, tmp_path):
@@ -170,7 +172,7 @@ def test_a_checkpoint_forged_into_the_bucket_is_named_online_and_offline(store_i
     body = Checkpoint(signed.origin, 8, signed.root).body()  # a size never signed, with an old root
     forged = sign_note(body, FORGER.name, FORGER.sign, FORGER.verifier.key_id)
     archive.put_create_only(archive.checkpoint_object_name(store_id, 8), forged.encode(), "text/plain")
-    verdict = verify_store(backend.docs, archive.bucket(), store_id)
+    verdict = verify_store(backend, store_id)
     assert verdict.problem == "archive: checkpoint 8: no trusted key signed the note"
 
     bucket = copy_bucket(store_id, tmp_path / "bucket")

@@ -8,9 +8,9 @@ import pytest
 
 from support import request, run_tresen
 from tresen.adapters import archive
-from tresen.adapters.store_writer import journal_path
-from tresen.services.checkpoints import sign_checkpoint
-from tresen.services.orders import place_order
+from tresen.adapters.journal_store import journal_path
+from tresen.services.checkpoints import SignCheckpoint, sign_checkpoint
+from tresen.services.orders import PlaceOrder, place_order
 
 
 def change_in_firestore(backend, store_id):
@@ -48,8 +48,8 @@ def swap_archived(backend, store_id):
 )
 def test_verify_names_the_tampered_seq(store_id, backend, tamper, problem):
     for _ in range(5):
-        place_order(backend, store_id, request(), {"type": "customer"})
-    sign_checkpoint(backend, store_id)
+        place_order(PlaceOrder(store_id, request(), {"type": "customer"}), backend)
+    sign_checkpoint(SignCheckpoint(store_id), backend)
     backend.archive.drain()
     assert run_tresen("verify", "--store", store_id)[0] == 0
     tamper(backend, store_id)

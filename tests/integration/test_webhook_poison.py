@@ -13,9 +13,8 @@ import pytest
 
 from fake_stripe import stripe_signature
 from support import idem, online_order, order_body, run_tresen
-from tresen.adapters.clock import rfc3339
+from tresen.domain.journal import rfc3339
 from tresen.domain.signatures import sign
-from tresen.services.verify import firestore_entries
 
 SECRETS = {"sandbox": "whsec_sandbox_dev", "stripe": "whsec_stripe_dev"}
 STRIPE_TYPES = {
@@ -162,7 +161,7 @@ def test_a_signed_body_we_cannot_understand_is_parked_once_and_changes_nothing(c
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     key = body["id"] if case in USABLE_ID else "sha256_" + hashlib.sha256(raw).hexdigest()
     order_before = backend.db.document(f"orders/{order['id']}").get()
-    journal_before = firestore_entries(backend.docs, store_id)
+    journal_before = backend.journal.entries(store_id)
 
     first = deliver(client, provider, raw)
     assert first.status_code == 200, first.get_data(as_text=True)
@@ -186,7 +185,7 @@ def test_a_signed_body_we_cannot_understand_is_parked_once_and_changes_nothing(c
         "awaiting_payment",
         "unpaid",
     )
-    assert firestore_entries(backend.docs, store_id) == journal_before
+    assert backend.journal.entries(store_id) == journal_before
     assert backend.db.collection("payouts").where("payout_id", "==", "po_x").limit(1).get() == []
 
 

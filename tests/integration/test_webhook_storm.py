@@ -8,8 +8,7 @@ from dataclasses import replace
 from storm import EXPECTED, scenario_of, storm
 from support import SANDBOX_SECRET, idem, order_body
 from tresen.domain.journal import first_chain_break
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
-from tresen.services.verify import firestore_entries
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
 
 def send_all(app, deliveries, senders=8):
@@ -38,7 +37,7 @@ def send_all(app, deliveries, senders=8):
 
 def test_every_order_ends_where_its_events_imply_and_nothing_happens_twice(app, client, backend, store_id):
     stores = [store_id, store_id + "b"]
-    seed_store(backend.docs, replace(DEMO_STORE, id=stores[1]), DEMO_PRODUCTS)
+    seed_store(SeedStore(replace(DEMO_STORE, id=stores[1]), DEMO_PRODUCTS), backend)
     orders = [
         client.post(
             f"/v1/stores/{stores[i % 2]}/orders", json=order_body(payment={"method": "online"}), headers=idem()
@@ -51,7 +50,7 @@ def test_every_order_ends_where_its_events_imply_and_nothing_happens_twice(app, 
     assert send_all(app, second) == []
 
     by_id = {o["id"]: o for o in orders}
-    journal = [e for s in stores for e in firestore_entries(backend.docs, s)]
+    journal = [e for s in stores for e in backend.journal.entries(s)]
     effects = Counter((e["type"], e["data"].get("order_id")) for e in journal)
     for index, order in enumerate(orders):
         stored = backend.db.document(f"orders/{order['id']}").get().to_dict()
@@ -61,7 +60,7 @@ def test_every_order_ends_where_its_events_imply_and_nothing_happens_twice(app, 
         assert effects[("refund.created", order["id"])] == (scenario == "paid_after_cancel")
         assert effects[("order.canceled", order["id"])] == (scenario in ("canceled", "paid_after_cancel"))
     for store in stores:
-        assert first_chain_break(firestore_entries(backend.docs, store)) is None
+        assert first_chain_break(backend.journal.entries(store)) is None
         invoices = sorted(
             int(o["invoice_number"].rsplit("-", 1)[1])
             for o in (backend.db.document(f"orders/{i}").get().to_dict() for i in by_id)

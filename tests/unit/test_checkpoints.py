@@ -7,8 +7,8 @@ import pytest
 from test_use_cases import order
 
 from tresen.adapters.backend import Backend
+from tresen.adapters.journal_store import checkpoint_path, journal_path, record_to_doc, tile_path
 from tresen.adapters.memory_documents import MemoryDocuments
-from tresen.adapters.store_writer import checkpoint_path, journal_path
 from tresen.domain.checkpoint import parse_checkpoint
 from tresen.domain.errors import DomainError
 from tresen.domain.journal import canonical_bytes
@@ -16,18 +16,16 @@ from tresen.domain.merkle import Frontier, leaf_hash, verify_consistency, verify
 from tresen.domain.signed_note import open_note
 from tresen.domain.tiles import grown_tiles
 from tresen.services.checkpoints import (
-    CheckpointRecord,
-    consistency,
-    entry_with_proof,
-    latest_checkpoint,
-    list_checkpoints,
+    SignCheckpoint,
+    SignGrownCheckpoints,
+    edges_after,
     public_keys,
-    record_to_doc,
     sign_checkpoint,
-    tile_path,
+    sign_grown,
 )
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
-from tresen.services.verify import firestore_entries
+from tresen.services.journal_ports import CheckpointRecord
+from tresen.services.journal_proofs import consistency, entry_with_proof
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
 STORE = DEMO_STORE.id
 
@@ -35,8 +33,8 @@ STORE = DEMO_STORE.id
 def test_a_checkpoint_signs_the_root_of_the_whole_journal(backend):
     for _ in range(3):
         order(backend)
-    checkpoint, created = sign_checkpoint(backend, STORE)
-    entries = firestore_entries(backend.docs, STORE)
+    checkpoint, created = sign_checkpoint(SignCheckpoint(STORE), backend)
+    entries = backend.journal.entries(STORE)
     leaves = [leaf_hash(canonical_bytes(entry)) for entry in entries]
     frontier = Frontier()
     for leaf in leaves:
@@ -52,18 +50,18 @@ def test_a_checkpoint_signs_the_root_of_the_whole_journal(backend):
 
 def test_an_unchanged_journal_is_not_signed_twice(backend):
     order(backend)
-    first, _ = sign_checkpoint(backend, STORE)
-    again, created = sign_checkpoint(backend, STORE)
+    first, _ = sign_checkpoint(SignCheckpoint(STORE), backend)
+    again, created = sign_checkpoint(SignCheckpoint(STORE), backend)
     assert (created, again) == (False, first)
-    assert [c.size for c in list_checkpoints(backend.docs, STORE, 10)[0]] == [1]
+    assert [c.size for c in backend.journal.checkpoints(STORE, 10)[0]] == [1]
 
 
 def test_an_empty_journal_has_nothing_to_sign(backend):
     with pytest.raises(DomainError) as refused:
-        sign_checkpoint(backend, STORE)
+        sign_checkpoint(SignCheckpoint(STORE), backend)
     assert refused.value.code == "journal_empty"
     with pytest.raises(DomainError) as unknown:
-        sign_checkpoint(backend, "nowhere")
+        sign_checkpoint(SignCheckpoint("nowhere"), backend)
     assert unknown.value.code == "store_not_found"
 
 
@@ -72,7 +70,7 @@ def test_every_entry_proves_into_every_later_checkpoint_and_checkpoints_are_cons
     for batch in (1, 2, 5, 1):
         for _ in range(batch):
             order(backend)
-        sizes.append(sign_checkpoint(backend, STORE)[0].size)
+        sizes.append(sign_checkpoint(SignCheckpoint(STORE), backend)[0].size)
     assert sizes == [1, 3, 8, 9]
     roots = {
         size: parse_checkpoint(
@@ -94,7 +92,7 @@ def test_proofs_name_what_is_missing(backend):
     with pytest.raises(DomainError) as none_yet:
         entry_with_proof(backend, STORE, 1, None)
     assert none_yet.value.code == "not_checkpointed"
-    sign_checkpoint(backend, STORE)
+    sign_checkpoint(SignCheckpoint(STORE), backend)
     order(backend)
     codes = []
     for seq, size in ((2, None), (1, 2), (7, None), (0, None)):
@@ -109,10 +107,10 @@ def test_proofs_name_what_is_missing(backend):
 
 def test_a_new_signing_key_retires_the_old_one_which_stays_listed(backend):
     order(backend)
-    sign_checkpoint(backend, STORE)
+    sign_checkpoint(SignCheckpoint(STORE), backend)
     rotated = Backend(None, backend.docs, backend.archive.store)
     order(rotated)
-    sign_checkpoint(rotated, STORE)
+    sign_checkpoint(SignCheckpoint(STORE), rotated)
     keys = public_keys(rotated)
     assert [key["vkey"] for key in keys] == [backend.signer.verifier.vkey, rotated.signer.verifier.vkey]
     assert keys[0]["valid_to"] is not None and keys[1]["valid_to"] is None
@@ -149,8 +147,6 @@ def test_a_proof_in_a_large_store_reads_at_most_four_documents():
     batch = docs.batch()
     for tile, hashes in tiles.items():
         batch.set(tile_path(STORE, tile), {"hashes": b"".join(hashes)})
-    from tresen.services.checkpoints import edges_after
-
     record = CheckpointRecord(
         STORE, "o", size, frontier.root(), b"1234", None, "", tuple(frontier.hashes), edges_after(size, tiles, None)
     )
@@ -164,20 +160,18 @@ def test_a_proof_in_a_large_store_reads_at_most_four_documents():
         proved = entry_with_proof(backend, STORE, seq, None)
         verify_inclusion(leaves[seq - 1], seq - 1, size, proved.proof, frontier.root())
         assert docs.reads <= 4, (seq, docs.reads)
-    assert latest_checkpoint(docs, STORE).size == size
+    assert backend.journal.latest_checkpoint(STORE).size == size
 
 
 def test_the_hourly_job_signs_only_the_stores_whose_journal_grew(backend):
     from dataclasses import replace
 
-    from tresen.services.checkpoints import sign_grown
-
-    seed_store(backend.docs, replace(DEMO_STORE, id="quiet"), DEMO_PRODUCTS)  # no entries: nothing to sign
+    seed_store(SeedStore(replace(DEMO_STORE, id="quiet"), DEMO_PRODUCTS), backend)  # no entries: nothing to sign
     order(backend)
-    assert [(c.store_id, c.size) for c in sign_grown(backend)] == [(STORE, 1)]
-    assert sign_grown(backend) == []
+    assert [(c.store_id, c.size) for c in sign_grown(SignGrownCheckpoints(), backend)] == [(STORE, 1)]
+    assert sign_grown(SignGrownCheckpoints(), backend) == []
     order(backend)
-    assert [(c.store_id, c.size) for c in sign_grown(backend)] == [(STORE, 2)]
+    assert [(c.store_id, c.size) for c in sign_grown(SignGrownCheckpoints(), backend)] == [(STORE, 2)]
 
 
 def test_two_instances_signing_at_once_make_one_checkpoint_per_size(backend):
@@ -190,7 +184,7 @@ def test_two_instances_signing_at_once_make_one_checkpoint_per_size(backend):
 
     def sign(instance):
         start.wait()
-        results.append(sign_checkpoint(instance, STORE))
+        results.append(sign_checkpoint(SignCheckpoint(STORE), instance))
 
     threads = [threading.Thread(target=sign, args=(b,)) for b in (backend, other)]
     for thread in threads:
@@ -199,18 +193,18 @@ def test_two_instances_signing_at_once_make_one_checkpoint_per_size(backend):
         thread.join()
     assert sorted(created for _, created in results) == [False, True]
     assert results[0][0].note == results[1][0].note
-    assert [c.size for c in list_checkpoints(backend.docs, STORE, 10)[0]] == [3]
+    assert [c.size for c in backend.journal.checkpoints(STORE, 10)[0]] == [3]
 
 
 def test_an_instance_that_missed_a_later_checkpoint_still_signs_the_right_tree(backend):
     other = Backend(None, backend.docs, backend.archive.store)
     order(backend)
-    sign_checkpoint(backend, STORE)  # backend remembers size 1
+    sign_checkpoint(SignCheckpoint(STORE), backend)  # backend remembers size 1
     for _ in range(300):  # past a full tile, so the other instance writes tiles that then exist
         order(other)
-    sign_checkpoint(other, STORE)
+    sign_checkpoint(SignCheckpoint(STORE), other)
     order(other)
-    newest, created = sign_checkpoint(backend, STORE)  # starts from size 1 again
+    newest, created = sign_checkpoint(SignCheckpoint(STORE), backend)  # starts from size 1 again
     assert (newest.size, created) == (302, True)
     for seq in (1, 256, 257, 302):
         proved = entry_with_proof(backend, STORE, seq, 302)
@@ -220,15 +214,15 @@ def test_an_instance_that_missed_a_later_checkpoint_still_signs_the_right_tree(b
 def test_a_checkpoint_at_an_exact_size_even_below_the_latest(backend):
     for _ in range(5):
         order(backend)
-    sign_checkpoint(backend, STORE)  # 5
-    at_three, created = sign_checkpoint(backend, STORE, size=3)
+    sign_checkpoint(SignCheckpoint(STORE), backend)  # 5
+    at_three, created = sign_checkpoint(SignCheckpoint(STORE, 3), backend)
     assert (at_three.size, created) == (3, True)
-    assert sign_checkpoint(backend, STORE, size=3) == (at_three, False)
-    assert [c.size for c in list_checkpoints(backend.docs, STORE, 10)[0]] == [3, 5]
-    assert latest_checkpoint(backend.docs, STORE).size == 5
-    leaves = [leaf_hash(canonical_bytes(entry)) for entry in firestore_entries(backend.docs, STORE)]
+    assert sign_checkpoint(SignCheckpoint(STORE, 3), backend) == (at_three, False)
+    assert [c.size for c in backend.journal.checkpoints(STORE, 10)[0]] == [3, 5]
+    assert backend.journal.latest_checkpoint(STORE).size == 5
+    leaves = [leaf_hash(canonical_bytes(entry)) for entry in backend.journal.entries(STORE)]
     proved = entry_with_proof(backend, STORE, 2, 3)
     verify_inclusion(leaves[1], 1, 3, proved.proof, at_three.root)
     with pytest.raises(DomainError) as beyond:
-        sign_checkpoint(backend, STORE, size=9)
+        sign_checkpoint(SignCheckpoint(STORE, 9), backend)
     assert beyond.value.code == "entry_not_found"

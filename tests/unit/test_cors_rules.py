@@ -13,8 +13,8 @@ from dataclasses import replace
 import pytest
 
 from stack import ROOT
-from tresen.config import settings
 from tresen import wiring
+from tresen.config import settings
 from tresen.http import app
 
 PAGES = "https://tresen-prod.web.app"

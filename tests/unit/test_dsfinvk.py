@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ from test_use_cases import STAFF, STORE, order, pay, refund
 
 from tresen.domain import dsfinvk
 from tresen.services import cards
-from tresen.services.closings import close_store
-from tresen.services.dsfinvk_export import dsfinvk_export
+from tresen.services.closings import CloseStore, close_store
+from tresen.services.downloads import StorePeriod, in_memory
+from tresen.services.dsfinvk_export import DSFINVK
 from tresen.services.exports import local_days
 
 OFFICIAL = Path(__file__).parents[1] / "data" / "dsfinvk" / "index.xml"
@@ -45,14 +47,14 @@ def exported(backend):
     """A day: an on-site order; an online order paid 500 by a gift card and the rest online, 200 of
     it refunded; a gift card of 2500 sold at the counter. Closed, then exported."""
     order(backend, "on_site")
-    sold = cards.issue_card(backend, STORE, 2500, STAFF)
+    sold = cards.issue_card(cards.IssueCard(STORE, 2500, STAFF), backend)
     online = order(backend, "online", gift_cards=((sold.code, 500),))
     pay(backend, online)
     refund(backend, online.id, 200)
-    closing = close_store(backend, STORE, STAFF)
+    closing = close_store(CloseStore(STORE, STAFF), backend).as_dict()
     day = date.fromisoformat(closing["business_day"])
-    download = dsfinvk_export(backend, STORE, day, day)
-    with zipfile.ZipFile(io.BytesIO(download.read_all())) as archive:
+    _, content = in_memory(partial(DSFINVK.render, StorePeriod(STORE, day, day), backend))
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
     return closing, files
 
@@ -154,7 +156,8 @@ def test_each_receipt_adds_up_over_its_lines_vat_and_payments(exported):
 
 
 def test_days_without_closings_give_header_only_tables_and_a_bad_range_is_refused(backend):
-    files = zipfile.ZipFile(io.BytesIO(dsfinvk_export(backend, STORE, date(2020, 1, 1), date(2020, 1, 2)).read_all()))
+    _, content = in_memory(partial(DSFINVK.render, StorePeriod(STORE, date(2020, 1, 1), date(2020, 1, 2)), backend))
+    files = zipfile.ZipFile(io.BytesIO(content))
     assert all(files.read(name).count(b"\r\n") == 1 for name in official_tables())
     with pytest.raises(Exception) as refused:
         local_days(date(2020, 1, 2), date(2020, 1, 1), backend.catalog.get(STORE)[0])

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tresen.adapters import finance_store
 from tresen.adapters.backend import Backend
 from tresen.domain.errors import DomainError
 from tresen.domain.export_columns import COLUMNS, KINDS
@@ -16,10 +17,10 @@ from tresen.domain.payments import PaymentEvent
 from tresen.domain.refunds import RefundRequest
 from tresen.services import card_blocks, cards, exports
 from tresen.services.exports import PageCollector, Position, change_feed, decode_cursor, encode_cursor
-from tresen.services.orders import place_order
+from tresen.services.orders import PlaceOrder, place_order
 from tresen.services.payments import handle_payment_event
-from tresen.services.refunds import refund_order
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
+from tresen.services.refunds import RefundOrder, refund_order
+from tresen.services.seed import DEMO, DEMO_STORE, seed_store
 
 STORE = DEMO_STORE.id
 STAFF = {"type": "staff", "uid": "u1", "role": "owner"}
@@ -31,7 +32,7 @@ NOON = datetime(2026, 11, 23, 12, tzinfo=UTC)  # 13:00 in Berlin
 @pytest.fixture
 def backend() -> Backend:
     memory = Backend.in_memory()
-    seed_store(memory.docs, DEMO_STORE, DEMO_PRODUCTS)
+    seed_store(DEMO, memory)
     memory.now = lambda: NOON  # the use cases read the time only through the backend
     return memory
 
@@ -40,18 +41,18 @@ def order(backend: Backend, method: str = "online", tip: int = 0, at: datetime |
     if at is not None:
         backend.now = lambda: at
     request = OrderRequest(CART, Fulfilment("pickup"), Customer("Anna", "anna@example.com"), method, None, tip)
-    return place_order(backend, STORE, request, {"type": "customer"}).order
+    return place_order(PlaceOrder(STORE, request, {"type": "customer"}), backend).order
 
 
 def pay(backend: Backend, placed) -> None:
     event = PaymentEvent(
         "sandbox", f"evt_{placed.id}", "payment.succeeded", placed.payment.id, placed.amount_due, "EUR"
     )
-    handle_payment_event(backend, event)
+    handle_payment_event(event, backend)
 
 
 def refund(backend: Backend, order_id: str, amount: int):
-    return refund_order(backend, STORE, order_id, RefundRequest(amount=amount), STAFF, "owner", None)
+    return refund_order(RefundOrder(STORE, order_id, RefundRequest(amount=amount), STAFF, "owner", None), backend)
 
 
 def feed(backend: Backend, kind: str, cursor: str | None = None, limit: int = 100):
@@ -74,7 +75,7 @@ def entry(seq: int, order_id: str | None = None, cards: tuple[str, ...] = ()) ->
         return {
             "seq": seq,
             "type": "giftcard.block_chunk_activated",
-            "data": {"cards": [{"card_id": c} for c in cards]},
+            "data": {"cards": [{"card_id": c, "last4": "K7QX"} for c in cards]},
         }
     return {"seq": seq, "type": "order.paid", "data": {"order_id": order_id}}
 
@@ -116,8 +117,8 @@ def test_rows_have_exactly_the_documented_columns_in_order(backend):
     placed = order(backend)
     pay(backend, placed)
     refund(backend, placed.id, 300)
-    sold = cards.issue_card(backend, STORE, 5000, STAFF)
-    cards.redeem_card(backend, sold.code, 1250, None, lambda store_id: STAFF)
+    sold = cards.issue_card(cards.IssueCard(STORE, 5000, STAFF), backend)
+    cards.redeem_card(cards.RedeemCard(sold.code, 1250, None, lambda store_id: STAFF), backend)
     for kind in KINDS:
         rows = feed(backend, kind).rows
         assert rows, kind
@@ -262,8 +263,8 @@ def test_a_refund_beyond_the_goods_has_the_rest_untaxed(backend):
 
 
 def test_gift_card_activities_are_the_ledger_rows_with_their_card(backend):
-    sold = cards.issue_card(backend, STORE, 5000, STAFF)
-    cards.redeem_card(backend, sold.code, 1250, None, lambda store_id: STAFF)
+    sold = cards.issue_card(cards.IssueCard(STORE, 5000, STAFF), backend)
+    cards.redeem_card(cards.RedeemCard(sold.code, 1250, None, lambda store_id: STAFF), backend)
     rows = feed(backend, "giftcard-activities").rows
     assert [(r["card_id"], r["last4"], r["n"], r["type"]) for r in rows] == [
         (sold.card.id, sold.card.last4, 1, "activate"),
@@ -277,7 +278,8 @@ def test_gift_card_activities_are_the_ledger_rows_with_their_card(backend):
 
 
 def test_a_block_of_cards_is_paged_through_without_loss(backend):
-    card_blocks.start_block(backend, STORE, 1000, 5, STAFF, background=False)
+    activation_id = card_blocks.start_block(card_blocks.StartBlock(STORE, 1000, 5, STAFF), backend)
+    card_blocks.run_block(activation_id, backend)
     seen, cursor, sizes = [], None, []
     while True:
         page = feed(backend, "giftcard-activities", cursor, limit=2)
@@ -295,7 +297,7 @@ def test_a_kind_few_entries_name_answers_short_pages_rather_than_reading_on(back
     monkeypatch.setattr(exports, "JOURNAL_CHUNK", 2)
     for _ in range(6):
         order(backend)
-    sold = cards.issue_card(backend, STORE, 5000, STAFF)
+    sold = cards.issue_card(cards.IssueCard(STORE, 5000, STAFF), backend)
     first = feed(backend, "giftcard-activities", limit=10)
     assert (first.rows, position(first, "giftcard-activities"), first.has_more) == ([], Position(4), True)
     second = feed(backend, "giftcard-activities", first.next_cursor, limit=10)
@@ -352,7 +354,7 @@ def test_a_range_is_store_local_days_inclusive(backend):
 
 
 def test_a_range_is_read_in_bounded_pages_each_after_the_last_one(backend, monkeypatch):
-    monkeypatch.setattr(exports, "STREAM_PAGE", 2)
+    monkeypatch.setattr(finance_store, "STREAM_PAGE", 2)
     placed = [order(backend, at=NOON + timedelta(minutes=n)).id for n in range(5)]
     queries = []
     docs = backend.docs
@@ -373,7 +375,7 @@ def test_every_kind_exports_a_range(backend):
     placed = order(backend)
     pay(backend, placed)
     refund(backend, placed.id, 840)
-    cards.issue_card(backend, STORE, 5000, STAFF)
+    cards.issue_card(cards.IssueCard(STORE, 5000, STAFF), backend)
     counts = {
         kind: sum(
             len(page)

@@ -9,13 +9,15 @@ import io
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 from lxml import etree
 from test_use_cases import STAFF, STORE, order, pay, refund
 
-from tresen.services.closings import close_store
-from tresen.services.gobd_export import gobd_export
+from tresen.services.closings import CloseStore, close_store
+from tresen.services.downloads import StorePeriod, in_memory
+from tresen.services.gobd_export import GOBD
 
 
 @pytest.fixture
@@ -24,9 +26,10 @@ def exported(backend):
     online = order(backend, "online")
     pay(backend, online)
     refund(backend, online.id, 200)
-    closing = close_store(backend, STORE, STAFF)
+    closing = close_store(CloseStore(STORE, STAFF), backend).as_dict()
     day = date.fromisoformat(closing["business_day"])  # before 05:00 the calendar's day is the next
-    with zipfile.ZipFile(io.BytesIO(gobd_export(backend, STORE, day, day + timedelta(days=1)).read_all())) as archive:
+    _, content = in_memory(partial(GOBD.render, StorePeriod(STORE, day, day + timedelta(days=1)), backend))
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
         return closing, {name: archive.read(name) for name in archive.namelist()}
 
 

@@ -13,7 +13,7 @@ def chain(length: int) -> list[dict]:
         entry = make_entry(
             store_id="s",
             seq=seq,
-            event=JournalEvent("order.placed", {"order_id": f"o{seq}", "total": seq * 100}),
+            event=JournalEvent("order.canceled", {"order_id": f"o{seq}", "reason": "expired"}),
             at="2026-11-23T12:00:00+00:00",
             actor={"type": "customer"},
             prev_hash=prev,
@@ -32,8 +32,8 @@ def test_a_fresh_chain_verifies():
 def test_hash_is_sha256_over_canonical_json_without_hash():
     entry = chain(1)[0]
     canonical = (
-        b'{"actor":{"type":"customer"},"at":"2026-11-23T12:00:00+00:00","data":{"order_id":"o1","total":100},'
-        b'"prev_hash":"' + GENESIS_HASH.encode() + b'","seq":1,"store_id":"s","type":"order.placed"}'
+        b'{"actor":{"type":"customer"},"at":"2026-11-23T12:00:00+00:00","data":{"order_id":"o1","reason":"expired"},'
+        b'"prev_hash":"' + GENESIS_HASH.encode() + b'","seq":1,"store_id":"s","type":"order.canceled"}'
     )
     assert entry["hash"] == hashlib.sha256(canonical).hexdigest()
 

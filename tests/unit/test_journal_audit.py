@@ -16,18 +16,22 @@ from hypothesis import strategies as st
 from test_use_cases import order
 
 from tresen import cli
-from tresen.adapters.archive import checkpoint_object_name, checkpoint_outbox_path
+from tresen.adapters.archive import checkpoint_object_name
+from tresen.adapters.archive_directory import ArchiveDirectory
 from tresen.adapters.backend import Backend
-from tresen.adapters.store_writer import checkpoint_path, journal_path, outbox_path
+from tresen.adapters.journal_store import checkpoint_outbox_path, checkpoint_path, journal_path, outbox_path
 from tresen.domain.checkpoint import Checkpoint
 from tresen.domain.journal import GENESIS_HASH, JournalEvent, canonical_bytes, entry_hash, make_entry
 from tresen.domain.merkle import Frontier, leaf_hash
+from tresen.domain.money import vat_breakdown, vat_records
 from tresen.domain.signed_note import PrivateKey, encode_base64, sign_note
+from tresen.services import canonical_entries, journal_chain
 from tresen.services import journal_audit as audit
-from tresen.services.checkpoints import sign_checkpoint
-from tresen.services.journal_audit import KeysError, Progress, Verdict, read_keys
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
-from tresen.services.verify import ArchiveDirectory, verify_archive_store, verify_store
+from tresen.services.checkpoints import SignCheckpoint, sign_checkpoint
+from tresen.services.journal_audit import Progress, Verdict
+from tresen.services.journal_keys import KeysError, read_keys
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
+from tresen.services.verify import verify_archive_store, verify_store
 
 STORE = "cafe"
 ORIGIN = f"tresen/demo-tresen/{STORE}"
@@ -38,22 +42,38 @@ ENTRIES = 12
 
 
 def event(seq: int) -> JournalEvent:
-    """Orders as a café journals them, with a German reason now and then (non-ASCII, in the BMP)
-    and an emoji once (beyond the BMP, which the fast canonical check leaves to rfc8785)."""
+    """Orders as a café journals them, paid at the counter or (every fifth) online, with a German
+    product now and then (non-ASCII, in the BMP) and an emoji once (beyond the BMP, which the fast
+    canonical check leaves to rfc8785)."""
     total = 290 * seq
-    data = {
-        "order_id": f"ord_{seq:020d}",
+    vat = vat_records(vat_breakdown([("7", total)]))
+    sale = {"payment_method": "on_site", "total": total, "tip": 0, "gift_card_amount": 0, "giftcards_sold": 0}
+    order_id, invoice = f"ord_{seq:020d}", f"CAFE-2026-{seq:06d}"
+    if seq % 5 == 0:
+        online = {"payment_id": f"pay_{seq}", "event_id": f"evt_{seq}", "provider": "sandbox", "currency": "EUR"}
+        paid = {"order_id": order_id, "invoice_number": invoice, "amount": total, **online}
+        return JournalEvent("order.paid", paid | {"sale": sale | {"payment_method": "online", "vat": vat}})
+    product = ("brötchen" if seq % 4 == 3 else "croissant") + (" \U0001f950" if seq == 11 else "")
+    line = {"line_id": "L1", "product_id": product, "quantity": seq, "unit_price": 290, "vat_rate": "7", "total": total}
+    totals = {"subtotal": total, "discount": 0, "tip": 0, "total": total, "vat": vat, "giftcards_sold": 0}
+    placed = {
+        "order_id": order_id,
         "number": seq,
-        "invoice_number": f"CAFE-2026-{seq:06d}",
-        "lines": [{"line_id": "L1", "product_id": "croissant", "quantity": seq, "unit_price": 290, "total": total}],
-        "totals": {"subtotal": total, "tip": 0, "total": total, "vat": [{"rate": "7", "gross": total}]},
+        "business_day": "2026-03-14",
+        "status": "placed",
+        "payment_method": "on_site",
         "payment_id": None,
+        "invoice_number": invoice,
+        "currency": "EUR",
+        "lines": [line | {"kind": "item", "options": []}],
+        "totals": totals,
+        "gift_card_amount": 0,
+        "gift_cards": [],
+        "cards_sold": [],
+        "fulfilment_type": "pickup",
+        "customer": {"name": "a" * 64, "email": "b" * 64},
     }
-    if seq % 4 == 3:
-        data["reason"] = "Größe geändert"
-    if seq == 11:
-        data["note"] = "danke \U0001f950"
-    return JournalEvent("order.placed" if seq % 5 else "order.voided", data)
+    return JournalEvent("order.placed", placed | {"sale": sale | {"vat": vat}})
 
 
 def journal(count: int = ENTRIES, other: int = 0) -> list[bytes]:
@@ -347,8 +367,8 @@ def test_a_broken_link_at_a_segment_start_is_named(bucket, height):
 def test_progress_is_told_per_segment():
     raws = journal()
     lines = []
-    segments = audit.segments_of(STORE, raws, 0, (), height=2)
-    audit.link_segments(
+    segments = journal_chain.segments_of(STORE, raws, 0, (), height=2)
+    journal_chain.link_segments(
         STORE, segments, {}, lambda n: raws[n - 1], progress=Progress(lines.append, 0), total=12, height=2
     )
     assert lines == ["cafe: 4/12 entries", "cafe: 8/12 entries", "cafe: 12/12 entries"]
@@ -366,8 +386,8 @@ def test_any_changed_byte_of_any_entry_is_named_at_that_entry(data):
     raws[seq - 1] = raw[:at] + bytes([byte]) + raw[at + 1 :]
     opened, problems = audit.open_checkpoints(STORE, FIXED_NOTES, [KEY.verifier])
     roots = {size: found.checkpoint.root for size, found in opened.items()}
-    segments = audit.segments_of(STORE, raws, 10, roots, 2)
-    chain = audit.link_segments(STORE, segments, roots, lambda n: raws[n - 1], height=2)
+    segments = journal_chain.segments_of(STORE, raws, 10, roots, 2)
+    chain = journal_chain.link_segments(STORE, segments, roots, lambda n: raws[n - 1], height=2)
     assert problems == []
     assert chain.problem is not None and chain.problem.text.startswith(f"seq {seq}: "), chain.problem
 
@@ -491,41 +511,23 @@ def test_an_empty_directory_is_no_archive(tmp_path, capsys):
 # ---------------------------------------------------------------- Firestore against the archive (in memory)
 
 
-class Blob:
-    def __init__(self, name: str, data: bytes):
-        self.name, self._data = name, data
-
-    def download_as_bytes(self) -> bytes:
-        return self._data
-
-
-class MemoryBucket:
-    """Just what verify reads of a bucket, over the in-memory archive's objects."""
-
-    def __init__(self, objects: dict[str, bytes]):
-        self.objects = objects
-
-    def list_blobs(self, prefix: str):
-        return [Blob(name, data) for name, data in sorted(self.objects.items()) if name.startswith(prefix)]
-
-
 DEMO = DEMO_STORE.id
 
 
 @pytest.fixture
 def backend() -> Backend:
     memory = Backend.in_memory()
-    seed_store(memory.docs, DEMO_STORE, DEMO_PRODUCTS)
+    seed_store(SeedStore(DEMO_STORE, DEMO_PRODUCTS), memory)
     for _ in range(3):
         order(memory)
-    sign_checkpoint(memory, DEMO)
+    sign_checkpoint(SignCheckpoint(DEMO), memory)
     order(memory)
     memory.archive.drain()
     return memory
 
 
 def online(backend: Backend) -> Verdict:
-    return verify_store(backend.docs, MemoryBucket(backend.archive.store.objects), DEMO)
+    return verify_store(backend, DEMO)
 
 
 def test_firestore_and_the_archive_agree_with_their_checkpoints(backend):
@@ -533,9 +535,9 @@ def test_firestore_and_the_archive_agree_with_their_checkpoints(backend):
 
 
 def test_the_registered_keys_are_trusted_and_only_those(backend):
-    assert verify_store(
-        backend.docs, MemoryBucket(backend.archive.store.objects), DEMO, [OTHER_KEY.verifier]
-    ).problem == ("Firestore: checkpoint 3: no trusted key signed the note")
+    assert verify_store(backend, DEMO, [OTHER_KEY.verifier]).problem == (
+        "Firestore: checkpoint 3: no trusted key signed the note"
+    )
     batch = backend.docs.batch()  # the registry is what verify trusts without keys given
     for key in backend.docs.query("journal_keys"):
         batch.delete(key.path)
@@ -638,8 +640,8 @@ def test_is_canonical_says_what_rfc8785_says(value, spelling):
             raw = json.dumps(value, **options).encode()
         except UnicodeEncodeError:
             return
-    assert audit.is_canonical(raw) == (rfc8785_or_none(json.loads(raw)) == raw)
-    assert audit.canonical(value) == expected
+    assert canonical_entries.is_canonical(raw) == (rfc8785_or_none(json.loads(raw)) == raw)
+    assert canonical_entries.canonical(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -664,4 +666,4 @@ def test_is_canonical_says_what_rfc8785_says(value, spelling):
     ],
 )
 def test_is_canonical_on_the_cases_python_and_rfc8785_write_differently(raw, canonical):
-    assert audit.is_canonical(raw) is canonical
+    assert canonical_entries.is_canonical(raw) is canonical

@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tresen.adapters.api_key_store import api_key_path
 from tresen.adapters.backend import Backend
-from tresen.adapters.records import api_key_path
 from tresen.domain.accounting import ACCOUNT_NAMES, AccountingSettings, accounting_settings
+from tresen.domain.api_keys import KEY_FORMAT, key_hash
 from tresen.domain.errors import DomainError
 from tresen.services import accounting, api_keys
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
-from tresen.services.verify import firestore_entries
+from tresen.services.accounting import SetAccounting
+from tresen.services.api_keys import CreateKey, RevokeKey
+from tresen.services.seed import DEMO, DEMO_STORE, seed_store
 
 STORE = DEMO_STORE.id
 OTHER = "other"
@@ -40,13 +42,13 @@ def clock() -> Clock:
 def backend(clock) -> Backend:
     memory = Backend.in_memory()
     memory.now = clock  # the use cases ask the backend for the time
-    seed_store(memory.docs, DEMO_STORE, DEMO_PRODUCTS)
-    seed_store(memory.docs, replace(DEMO_STORE, id=OTHER), DEMO_PRODUCTS)
+    seed_store(DEMO, memory)
+    seed_store(replace(DEMO, store=replace(DEMO_STORE, id=OTHER)), memory)
     return memory
 
 
 def journal(backend: Backend, store_id: str = STORE) -> list[tuple[str, dict]]:
-    return [(entry["type"], entry["data"]) for entry in firestore_entries(backend.docs, store_id)]
+    return [(entry["type"], entry["data"]) for entry in backend.journal.entries(store_id)]
 
 
 def refused(code: str, call, *args) -> DomainError:
@@ -57,7 +59,15 @@ def refused(code: str, call, *args) -> DomainError:
 
 
 def new_key(backend: Backend, scopes=("journal:read",), store_id: str = STORE, name: str = "DATEV") -> api_keys.NewKey:
-    return api_keys.create_key(backend, store_id, name, list(scopes), OWNER)
+    return api_keys.create_key(CreateKey(store_id, name, tuple(scopes), OWNER), backend)
+
+
+def revoke(backend: Backend, store_id: str, key_id: str) -> None:
+    api_keys.revoke_key(RevokeKey(store_id, key_id, OWNER), backend)
+
+
+def set_settings(backend: Backend, store_id: str, chart: str, consultant, client, accounts) -> AccountingSettings:
+    return accounting.set_settings(SetAccounting(store_id, chart, consultant, client, accounts, OWNER), backend)
 
 
 # ---------------------------------------------------------------- creating, listing, revoking
@@ -66,7 +76,7 @@ def new_key(backend: Backend, scopes=("journal:read",), store_id: str = STORE, n
 def test_a_new_key_is_random_shown_once_and_kept_only_as_its_hash(backend):
     created = new_key(backend, ["journal:read", "exports:read", "journal:read"])
     secret, key = created.secret, created.key
-    assert secret.startswith("tk_") and len(secret) == 46 and api_keys.KEY_FORMAT.fullmatch(secret)
+    assert secret.startswith("tk_") and len(secret) == 46 and KEY_FORMAT.fullmatch(secret)
     assert new_key(backend).secret != secret
     stored = backend.docs.get(api_key_path(hashlib.sha256(secret.encode()).hexdigest()))
     assert stored.data == {
@@ -100,7 +110,7 @@ def test_the_list_shows_the_stores_keys_oldest_first_revoked_ones_too(backend, c
     clock.now = T0 + timedelta(minutes=1)
     second = new_key(backend, name="second").key
     new_key(backend, store_id=OTHER, name="elsewhere")
-    api_keys.revoke_key(backend, STORE, first.id, OWNER)
+    revoke(backend, STORE, first.id)
     listed = api_keys.list_keys(backend, STORE)
     assert [(k.id, k.name, k.revoked_at) for k in listed] == [
         (first.id, "first", clock.now),
@@ -112,12 +122,12 @@ def test_revoking_journals_once_and_unknown_or_foreign_ids_are_not_found(backend
     key = new_key(backend).key
     foreign = new_key(backend, store_id=OTHER).key
     clock.now = T0 + timedelta(hours=2)
-    api_keys.revoke_key(backend, STORE, key.id, OWNER)
-    api_keys.revoke_key(backend, STORE, key.id, OWNER)  # a retried DELETE changes nothing
+    revoke(backend, STORE, key.id)
+    revoke(backend, STORE, key.id)  # a retried DELETE changes nothing
     assert [t for t, _ in journal(backend)] == ["api_key.created", "api_key.revoked"]
     assert journal(backend)[1][1] == {"key_id": key.id}
-    refused("api_key_not_found", api_keys.revoke_key, backend, STORE, "key_unknown", OWNER)
-    refused("api_key_not_found", api_keys.revoke_key, backend, STORE, foreign.id, OWNER)
+    refused("api_key_not_found", revoke, backend, STORE, "key_unknown")
+    refused("api_key_not_found", revoke, backend, STORE, foreign.id)
     assert api_keys.list_keys(backend, OTHER)[0].revoked_at is None
 
 
@@ -148,13 +158,13 @@ def test_unknown_and_malformed_keys_are_unauthenticated(backend, secret):
 def test_a_revoked_key_is_refused_at_once(backend):
     created = new_key(backend)
     api_keys.authenticate(backend, created.secret, STORE, "journal:read")
-    api_keys.revoke_key(backend, STORE, created.key.id, OWNER)
+    revoke(backend, STORE, created.key.id)
     refused("unauthenticated", api_keys.authenticate, backend, created.secret, STORE, "journal:read")
 
 
 def test_last_use_is_written_at_most_once_an_hour(backend, clock):
     created = new_key(backend)
-    path = api_key_path(api_keys.key_hash(created.secret))
+    path = api_key_path(key_hash(created.secret))
     api_keys.authenticate(backend, created.secret, STORE, "journal:read")
     recorded = backend.docs.get(path)
     assert recorded.data["last_used_at"] == T0
@@ -175,10 +185,22 @@ def test_a_refused_use_is_not_recorded(backend):
 
 def test_last_use_recorded_by_another_request_meanwhile_is_no_failure(backend):
     created = new_key(backend)
-    found = backend.docs.get(api_key_path(api_keys.key_hash(created.secret)))
-    api_keys.record_use(backend, found, T0)
-    api_keys.record_use(backend, found, T0 + timedelta(seconds=1))  # its version read is stale now
-    assert backend.docs.get(found.path).data["last_used_at"] == T0
+    stored = backend.api_keys.by_hash(key_hash(created.secret))
+    api_keys.record_use(backend, stored, T0)
+    api_keys.record_use(backend, stored, T0 + timedelta(seconds=1))  # its version read is stale now
+    assert backend.api_keys.by_hash(stored.key_hash).key.last_used_at == T0
+
+
+def test_a_failing_write_of_the_last_use_fails_no_request(backend, monkeypatch, caplog):
+    created = new_key(backend)
+
+    def unavailable(writes):
+        raise OSError("the database is away")
+
+    monkeypatch.setattr(backend, "commit_writes", unavailable)
+    assert api_keys.authenticate(backend, created.secret, STORE, "journal:read") == created.key.id
+    assert f"API key {created.key.id}: could not record its last use: OSError" in caplog.text
+    assert api_keys.list_keys(backend, STORE)[0].last_used_at is None
 
 
 # ---------------------------------------------------------------- accounting settings
@@ -214,13 +236,13 @@ def test_skr04_has_its_own_defaults_and_overrides_win():
 
 
 def test_setting_them_journals_the_new_settings_once(backend):
-    changed = accounting.set_settings(backend, STORE, "SKR04", 1001, 99999, {"revenue_19": "4401"}, OWNER)
+    changed = set_settings(backend, STORE, "SKR04", 1001, 99999, {"revenue_19": "4401"})
     assert changed.account("revenue_19") == "4401"
-    accounting.set_settings(backend, STORE, "SKR04", 1001, 99999, {"revenue_19": "4401"}, OWNER)  # a retried PUT
+    set_settings(backend, STORE, "SKR04", 1001, 99999, {"revenue_19": "4401"})  # a retried PUT
     expected = {"chart": "SKR04", "consultant_number": 1001, "client_number": 99999, "accounts": {"revenue_19": "4401"}}
     assert journal(backend) == [("accounting.changed", expected)]
     assert accounting.read_settings(backend, STORE).as_dict() == expected
-    accounting.set_settings(backend, STORE, "SKR03", None, None, {}, OWNER)
+    set_settings(backend, STORE, "SKR03", None, None, {})
     assert journal(backend)[-1] == (
         "accounting.changed",
         {"chart": "SKR03", "consultant_number": None, "client_number": None, "accounts": {}},
@@ -250,12 +272,12 @@ def test_invalid_settings_name_every_wrong_field(arguments, fields):
 
 def test_a_longer_account_length_is_fine_when_every_account_has_it(backend):
     five_digits = {name: f"{n:05d}" for n, name in enumerate(ACCOUNT_NAMES, start=10000)}
-    settings = accounting.set_settings(backend, STORE, "SKR03", None, None, five_digits, OWNER)
+    settings = set_settings(backend, STORE, "SKR03", None, None, five_digits)
     assert settings.effective_accounts() == five_digits
 
 
 def test_invalid_settings_or_an_unknown_store_change_nothing(backend):
-    refused("validation_failed", accounting.set_settings, backend, STORE, "SKR03", None, None, {"bank": "1"}, OWNER)
-    refused("store_not_found", accounting.set_settings, backend, "nostore", "SKR03", None, None, {}, OWNER)
+    refused("validation_failed", set_settings, backend, STORE, "SKR03", None, None, {"bank": "1"})
+    refused("store_not_found", set_settings, backend, "nostore", "SKR03", None, None, {})
     refused("store_not_found", accounting.read_settings, backend, "nostore")
     assert journal(backend) == []

@@ -11,8 +11,7 @@ import pytest
 from tresen.adapters.backend import Backend
 from tresen.domain.payments import PayoutEvent
 from tresen.domain.payouts import PAYMENT, REFUND, PayoutItem, stripe_items
-from tresen.services.payouts import matches_for, matches_of_payout, payouts_between
-from tresen.services.webhooks import handle_event
+from tresen.services.webhooks import HandleEvent, handle_event
 
 
 def payout(payout_id: str, items: list[dict], arrival: str = "2026-11-20") -> dict:
@@ -21,7 +20,7 @@ def payout(payout_id: str, items: list[dict], arrival: str = "2026-11-20") -> di
 
 
 def deliver(backend, event_id: str, body: dict):
-    return handle_event(backend, PayoutEvent("sandbox", event_id, "payout.paid", body), b"{}")
+    return handle_event(HandleEvent(PayoutEvent("sandbox", event_id, "payout.paid", body), b"{}"), backend)
 
 
 ITEMS = [
@@ -33,16 +32,16 @@ ITEMS = [
 
 def test_each_item_is_matched_with_its_fee_and_net_and_the_payout_sums_them(backend):
     assert deliver(backend, "evt_1", payout("po_1", ITEMS)).duplicate is False
-    payments = matches_for(backend.docs, PAYMENT, ["pay_a", "pay_b", "pay_unknown"])
+    payments = backend.payouts.matches(PAYMENT, ["pay_a", "pay_b", "pay_unknown"])
     assert {k: (m["payout_id"], m["amount"], m["fee"], m["net"]) for k, m in payments.items()} == {
         "pay_a": ("po_1", 1840, 53, 1787),
         "pay_b": ("po_1", 990, 29, 961),
     }
-    refunds = matches_for(backend.docs, REFUND, ["sbx_re_1"])
+    refunds = backend.payouts.matches(REFUND, ["sbx_re_1"])
     assert (refunds["sbx_re_1"]["payment_id"], refunds["sbx_re_1"]["net"]) == ("pay_a", -300)
-    [kept] = payouts_between(backend.docs, date(2026, 11, 20), date(2026, 11, 20))
+    [kept] = backend.payouts.arrived_between(date(2026, 11, 20), date(2026, 11, 20))
     assert (kept["amount"], kept["fee"], kept["item_count"], kept["conflicts"]) == (1787 + 961 - 300, 82, 3, [])
-    assert len(matches_of_payout(backend.docs, "sandbox", "po_1")) == 3
+    assert len(backend.payouts.matches_of("sandbox", "po_1")) == 3
 
 
 def test_a_replay_or_a_second_event_for_the_same_payout_changes_nothing(backend):
@@ -52,14 +51,14 @@ def test_a_replay_or_a_second_event_for_the_same_payout_changes_nothing(backend)
     assert deliver(backend, "evt_2", payout("po_1", ITEMS[:1])).duplicate is False  # acknowledged, once
     assert deliver(backend, "evt_2", payout("po_1", ITEMS[:1])).duplicate is True
     assert backend.docs.get("payouts/sandbox:po_1").data == before
-    assert len(matches_of_payout(backend.docs, "sandbox", "po_1")) == 3
+    assert len(backend.payouts.matches_of("sandbox", "po_1")) == 3
 
 
 def test_a_payment_claimed_by_a_second_payout_stays_with_the_first_and_is_a_conflict(backend):
     deliver(backend, "evt_1", payout("po_1", ITEMS[:1]))
     deliver(backend, "evt_2", payout("po_2", [ITEMS[0], {"payment_id": "pay_c", "amount": 500, "fee": 15}]))
-    assert matches_for(backend.docs, PAYMENT, ["pay_a"])["pay_a"]["payout_id"] == "po_1"
-    assert matches_for(backend.docs, PAYMENT, ["pay_c"])["pay_c"]["payout_id"] == "po_2"
+    assert backend.payouts.matches(PAYMENT, ["pay_a"])["pay_a"]["payout_id"] == "po_1"
+    assert backend.payouts.matches(PAYMENT, ["pay_c"])["pay_c"]["payout_id"] == "po_2"
     second = backend.docs.get("payouts/sandbox:po_2").data
     assert second["conflicts"] == [{"kind": "payment", "object_id": "pay_a", "claimed_by": "po_1"}]
 
@@ -67,7 +66,7 @@ def test_a_payment_claimed_by_a_second_payout_stays_with_the_first_and_is_a_conf
 def test_a_payout_of_more_items_than_one_commit_takes_matches_every_one(backend):
     items = [{"payment_id": f"pay_{n:05d}", "amount": 100 + n, "fee": 3} for n in range(1001)]
     deliver(backend, "evt_big", payout("po_big", items))
-    matched = matches_for(backend.docs, PAYMENT, [item["payment_id"] for item in items])
+    matched = backend.payouts.matches(PAYMENT, [item["payment_id"] for item in items])
     assert len(matched) == 1001 and matched["pay_01000"]["net"] == 1097
     assert backend.docs.get("payouts/sandbox:po_big").data["item_count"] == 1001
 
@@ -77,20 +76,21 @@ def test_a_crash_before_the_payout_is_kept_is_completed_by_the_retry_without_dou
     commit = Backend.commit_writes
     crashed = []
 
-    def crash_once(self, writes):
-        if not crashed:
+    def crash_once_keeping_the_payout(self, writes):
+        if not crashed and any(write.record == "payout" for write in writes.ops):
             crashed.append(True)
             raise ConnectionError("instance stopped")
         return commit(self, writes)
 
-    monkeypatch.setattr(Backend, "commit_writes", crash_once)
+    monkeypatch.setattr(Backend, "commit_writes", crash_once_keeping_the_payout)
     with pytest.raises(ConnectionError):
         deliver(backend, "evt_1", payout("po_1", items))
     assert backend.docs.get("payouts/sandbox:po_1") is None  # not kept: the provider retries
+    assert len(backend.payouts.matches_of("sandbox", "po_1")) == 450  # both chunks were matched before
     assert deliver(backend, "evt_1", payout("po_1", items)).duplicate is False
     kept = backend.docs.get("payouts/sandbox:po_1").data
     assert (kept["item_count"], kept["conflicts"], kept["fee"]) == (450, [], 1350)
-    assert len(matches_of_payout(backend.docs, "sandbox", "po_1")) == 450
+    assert len(backend.payouts.matches_of("sandbox", "po_1")) == 450
 
 
 def test_stripe_balance_transactions_become_items_and_the_payout_itself_is_left_out():

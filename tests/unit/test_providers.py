@@ -32,3 +32,12 @@ def test_a_provider_that_is_not_enabled_is_a_validation_error(monkeypatch):
 
 def test_the_sandbox_keeps_no_list_of_refunds_to_ask_for():
     assert payments.SandboxProvider().refunds_of("pay_sbx_1") == []
+
+
+def test_stripe_webhooks_are_taken_without_an_api_key_and_the_sandbox_only_where_it_is_enabled(monkeypatch):
+    monkeypatch.setattr(payments, "settings", lambda: replace(settings(), stripe_api_key="", sandbox_enabled=False))
+    assert (type(payments.webhook_source("stripe")).__name__, payments.webhook_source("sandbox")) == (
+        "StripeProvider",
+        None,
+    )
+    assert payments.webhook_source("paypal") is None

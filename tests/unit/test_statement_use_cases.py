@@ -16,9 +16,11 @@ from tresen.adapters import clock
 from tresen.domain.errors import DomainError
 from tresen.domain.payments import PayoutEvent
 from tresen.domain.signed_note import open_note
-from tresen.services.closings import close_store
-from tresen.services.statements import create_statement, statement_at, with_download_links
-from tresen.services.webhooks import handle_event
+from tresen.services.closings import CloseStore, close_store
+from tresen.services.journal_ports import ArchiveConflict
+from tresen.services.statements import CreateStatement, create_statement, read_statement
+from tresen.services.unit_of_work import RetryLater
+from tresen.services.webhooks import HandleEvent, handle_event
 
 MONDAY = datetime(2026, 11, 16, 9, tzinfo=UTC)  # 10:00 in the store (Europe/Berlin)
 FINANCE = {"type": "staff", "uid": "f1", "role": "finance"}
@@ -35,11 +37,11 @@ def week(backend, monkeypatch):
         pay(backend, placed, event_id=f"evt_mon_{n}")
     order(backend, "on_site")
     refunded = refund(backend, monday[0].id, 100)
-    close_store(backend, STORE, STAFF)
+    close_store(CloseStore(STORE, STAFF), backend)
     moment[0] = MONDAY + timedelta(days=3)
     thursday = order(backend, "online")
     pay(backend, thursday, event_id="evt_thu")
-    close_store(backend, STORE, STAFF)
+    close_store(CloseStore(STORE, STAFF), backend)
     moment[0] = MONDAY + timedelta(days=4)
     provider_refund = backend.docs.get(f"refunds/{refunded.id}").data["provider_refund_id"]
     items = [
@@ -48,14 +50,14 @@ def week(backend, monkeypatch):
         {"payment_id": monday[0].payment.id, "refund_id": provider_refund, "amount": -100, "fee": 0},
     ]
     payout = {"payout_id": "po_1", "arrival_date": "2026-11-20", "amount": 1519, "currency": "EUR", "items": items}
-    handle_event(backend, PayoutEvent("sandbox", "evt_po_1", "payout.paid", payout), b"{}")
+    handle_event(HandleEvent(PayoutEvent("sandbox", "evt_po_1", "payout.paid", payout), b"{}"), backend)
     moment[0] = MONDAY + timedelta(days=7)
     return monday, thursday, refunded, provider_refund
 
 
 def test_a_week_statement_matches_the_payout_and_ties_out_with_both_closings(backend, week):
     monday, thursday, made_refund, provider_refund = week
-    summary = create_statement(backend, STORE, date(2026, 11, 16), date(2026, 11, 22), FINANCE)
+    summary = create_statement(CreateStatement(STORE, date(2026, 11, 16), date(2026, 11, 22), FINANCE), backend)
     assert summary["closings"]["z_numbers"] == [1, 2]
     assert (summary["closings"]["covered"], summary["closings"]["ties_out"]) == (True, True)
     assert summary["totals"]["payments"] == {"on_site": 840, "online": 3 * 840, "giftcard": 0}
@@ -95,10 +97,14 @@ def test_a_week_statement_matches_the_payout_and_ties_out_with_both_closings(bac
 
 
 def test_the_statement_is_journaled_and_read_back_with_a_link_per_file(backend, week):
-    summary = create_statement(backend, STORE, date(2026, 11, 16), date(2026, 11, 22), FINANCE)
+    summary = create_statement(CreateStatement(STORE, date(2026, 11, 16), date(2026, 11, 22), FINANCE), backend)
     entries = backend.docs.query(f"stores/{STORE}/journal", order_by=[("seq", True)], limit=1)
-    assert (entries[0].data["type"], entries[0].data["data"]["id"]) == ("statement.created", summary["id"])
-    linked = with_download_links(backend, STORE, statement_at(backend.docs, STORE, summary["id"]))
+    assert (entries[0].data["type"], entries[0].data["v"], entries[0].data["data"]) == (
+        "statement.created",
+        2,
+        summary,
+    )
+    linked = read_statement(backend, STORE, summary["id"])
     assert [f["url"] for f in linked["files"]] == [
         f"memory://archive/statements/{STORE}/{summary['id']}/{f['name']}?filename={f['name']}"
         for f in summary["files"]
@@ -107,14 +113,44 @@ def test_the_statement_is_journaled_and_read_back_with_a_link_per_file(backend, 
 
 
 def test_days_not_closed_yet_are_named(backend, week):
-    monday_only = create_statement(backend, STORE, date(2026, 11, 16), date(2026, 11, 16), FINANCE)
+    monday_only = create_statement(CreateStatement(STORE, date(2026, 11, 16), date(2026, 11, 16), FINANCE), backend)
     assert monday_only["closings"]["z_numbers"] == [1] and monday_only["closings"]["ties_out"]
-    later = create_statement(backend, STORE, date(2026, 11, 23), date(2026, 11, 23), FINANCE)
+    later = create_statement(CreateStatement(STORE, date(2026, 11, 23), date(2026, 11, 23), FINANCE), backend)
     assert later["closings"]["note"].startswith("no closing") and later["counts"]["payments"] == 0
 
 
 def test_a_period_backwards_or_too_long_is_refused(backend):
     for first, last in ((date(2026, 11, 22), date(2026, 11, 16)), (date(2025, 1, 1), date(2026, 11, 16))):
         with pytest.raises(DomainError) as refused:
-            create_statement(backend, STORE, first, last, FINANCE)
+            create_statement(CreateStatement(STORE, first, last, FINANCE), backend)
         assert refused.value.code == "validation_failed"
+
+
+def test_a_statement_of_another_store_or_none_at_all_is_not_found(backend, week):
+    summary = create_statement(CreateStatement(STORE, date(2026, 11, 16), date(2026, 11, 22), FINANCE), backend)
+    for store_id, statement_id in (("other", summary["id"]), (STORE, "stm_nothing")):
+        with pytest.raises(DomainError) as refused:
+            read_statement(backend, store_id, statement_id)
+        assert refused.value.code == "statement_not_found"
+
+
+def test_an_archive_that_does_not_answer_is_retried_later_and_nothing_is_kept(backend, week, monkeypatch):
+    def unreachable(*_):
+        raise ConnectionError("archive unreachable")
+
+    head = backend.journal.head(STORE)
+    monkeypatch.setattr(backend.statement_archive, "keep", unreachable)
+    with pytest.raises(RetryLater):
+        create_statement(CreateStatement(STORE, date(2026, 11, 16), date(2026, 11, 22), FINANCE), backend)
+    assert backend.journal.head(STORE) == head
+    assert backend.docs.query(f"stores/{STORE}/statements") == []
+
+
+def test_a_file_archived_already_with_other_content_is_never_overwritten(backend, week, monkeypatch):
+    def taken(store_id, statement_id, name, content):
+        raise ArchiveConflict(f"{name} exists with different content")
+
+    monkeypatch.setattr(backend.statement_archive, "keep", taken)
+    with pytest.raises(ArchiveConflict):
+        create_statement(CreateStatement(STORE, date(2026, 11, 16), date(2026, 11, 22), FINANCE), backend)
+    assert backend.docs.query(f"stores/{STORE}/statements") == []

@@ -10,17 +10,18 @@ import pytest
 
 from support import CAFE
 from tresen.adapters import repository as repo
-from tresen.adapters.memory_documents import MemoryDocuments
+from tresen.adapters.backend import Backend
+from tresen.adapters.store_file import store_from_file
 from tresen.cli import main
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store, store_from_file
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
 
 def test_a_store_file_is_written_like_the_demo_store_and_again_changes_nothing():
-    docs = MemoryDocuments()
-    store, products = store_from_file(CAFE)
-    seed_store(docs, store, products)
+    memory = Backend.in_memory()
+    docs = memory.docs
+    seed_store(SeedStore(*store_from_file(CAFE)), memory)
     key = docs.get("store_secrets/cafe-lindner").data
-    seed_store(docs, *store_from_file(CAFE))
+    seed_store(SeedStore(*store_from_file(CAFE)), memory)
     assert docs.get("store_secrets/cafe-lindner").data == key
     loaded = repo.load_store(docs, "cafe-lindner")
     assert (loaded.name, loaded.address, loaded.opening_hours) == (

@@ -52,8 +52,11 @@ def test_two_servers_claim_gap_free_numbers_and_journal_seqs():
 
         def invoice(claims, n=n):
             number = claims.next(Counter("invoice_numbers", "2026"), f"o{n}")
-            return Plan(number, NOW, ACTOR, [JournalEvent("order.paid", {"invoice": number})])
+            paid = {"order_id": f"o{n}", "invoice_number": f"S-2026-{number:06d}", "amount": 0, "gift_card_amount": 1}
+            return Plan(number, NOW, ACTOR, [JournalEvent("order.paid", paid)])
 
         servers[n % 2].commit("s1", invoice)
     journal = docs.query("stores/s1/journal", order_by=[("seq", False)])
-    assert [(e.data["seq"], e.data["data"]["invoice"]) for e in journal] == [(n, n) for n in range(1, 7)]
+    assert [(e.data["seq"], e.data["data"]["invoice_number"]) for e in journal] == [
+        (n, f"S-2026-{n:06d}") for n in range(1, 7)
+    ]

@@ -7,9 +7,11 @@ of the storage port decide who goes first, and the second decides again on what 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
+from tresen.adapters import clock
 from tresen.adapters.archive import MemoryArchive
 from tresen.adapters.backend import Backend
 from tresen.adapters.memory_documents import MemoryDocuments
@@ -18,13 +20,16 @@ from tresen.domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from tresen.domain.payments import PaymentEvent
 from tresen.domain.refunds import RefundRequest
 from tresen.services import card_blocks, cards
-from tresen.services.corrections import discount_order, void_items
-from tresen.services.order_status import change_status
-from tresen.services.orders import order_for_staff, place_order
+from tresen.services.card_blocks import StartBlock
+from tresen.services.card_expiry import ExpireCards, expire_giftcards
+from tresen.services.cards import AuthorizeCard, IssueCard, RedeemCard, TransferCard
+from tresen.services.corrections import DiscountOrder, VoidItems, discount_order, void_items
+from tresen.services.order_status import ChangeStatus, change_status
+from tresen.services.order_views import order_for_staff
+from tresen.services.orders import PlaceOrder, place_order
 from tresen.services.payments import handle_payment_event
-from tresen.services.refunds import refund_order
-from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, seed_store
-from tresen.services.verify import firestore_entries
+from tresen.services.refunds import RefundOrder, refund_order
+from tresen.services.seed import DEMO, DEMO_STORE, seed_store
 
 STORE = DEMO_STORE.id
 STAFF = {"type": "staff", "uid": "u1", "role": "supervisor"}
@@ -39,30 +44,31 @@ def as_staff(store_id: str) -> dict:
 def instances(count: int) -> list[Backend]:
     """Servers sharing one store: each its own unit of work, caches and locks."""
     docs, archive = MemoryDocuments(), MemoryArchive()
-    seed_store(docs, DEMO_STORE, DEMO_PRODUCTS)
-    return [Backend(None, docs, archive) for _ in range(count)]
+    servers = [Backend(None, docs, archive) for _ in range(count)]
+    seed_store(DEMO, servers[0])
+    return servers
 
 
 def order(backend: Backend, method: str = "on_site", gift_cards=()):
     request = OrderRequest(
         CART, Fulfilment("pickup"), Customer("Anna", "anna@example.com"), method, None, 0, gift_cards
     )
-    return place_order(backend, STORE, request, {"type": "customer"}).order
+    return place_order(PlaceOrder(STORE, request, {"type": "customer"}), backend).order
 
 
 def pay(backend: Backend, placed, amount: int | None = None, event_id: str = "evt_1"):
     event = PaymentEvent(
         "sandbox", event_id, "payment.succeeded", placed.payment.id, amount or placed.amount_due, "EUR"
     )
-    return handle_payment_event(backend, event)
+    return handle_payment_event(event, backend)
 
 
 def journal(backend: Backend) -> list[str]:
-    return [entry["type"] for entry in firestore_entries(backend.docs, STORE)]
+    return [entry["type"] for entry in backend.journal.entries(STORE)]
 
 
 def refund(backend: Backend, order_id: str, amount: int):
-    return refund_order(backend, STORE, order_id, RefundRequest(amount=amount), STAFF, "supervisor", None)
+    return refund_order(RefundOrder(STORE, order_id, RefundRequest(amount=amount), STAFF, "supervisor", None), backend)
 
 
 def test_an_order_paid_online_gets_its_invoice_number_once(backend):
@@ -116,9 +122,13 @@ def test_a_refund_is_split_over_vat_rates_and_paid_back_by_the_sandbox(backend):
 
 def test_void_and_discount_recompute_what_is_due(backend):
     placed = order(backend, "online")
-    voided = void_items(backend, STORE, placed.id, (("L2", 1),), "wrong item", STAFF, "supervisor", None).order
+    voided = void_items(
+        VoidItems(STORE, placed.id, (("L2", 1),), "wrong item", STAFF, "supervisor", None), backend
+    ).order
     assert (voided.totals.total, voided.amount_due) == (580, 580)
-    discounted = discount_order(backend, STORE, placed.id, None, 10, "regular", STAFF, "supervisor", None).order
+    discounted = discount_order(
+        DiscountOrder(STORE, placed.id, None, 10, "regular", STAFF, "supervisor", None), backend
+    ).order
     assert (discounted.totals.discount, discounted.amount_due) == (58, 522)
     assert journal(backend) == ["order.placed", "order.voided", "order.discounted"]
 
@@ -126,36 +136,44 @@ def test_void_and_discount_recompute_what_is_due(backend):
 def test_rejecting_a_paid_order_refunds_it_in_full(backend):
     placed = order(backend, "online")
     pay(backend, placed)
-    rejected = change_status(backend, STORE, placed.id, "rejected", STAFF, "out of croissants").order
+    rejected = change_status(ChangeStatus(STORE, placed.id, "rejected", STAFF, "out of croissants"), backend).order
     assert (rejected.status, rejected.payment_status, rejected.refunded_amount) == ("rejected", "refunded", 840)
 
 
+def sell_card(backend: Backend, amount: int = 5000):
+    return cards.issue_card(IssueCard(STORE, amount, STAFF), backend)
+
+
+def redeem(backend: Backend, code: str, amount: int, auth_code: str | None = None):
+    return cards.redeem_card(RedeemCard(code, amount, auth_code, as_staff), backend)
+
+
 def test_a_card_is_redeemed_never_below_zero(backend):
-    sold = cards.issue_card(backend, STORE, 5000, STAFF)
-    assert cards.redeem_card(backend, sold.code, 1250, None, as_staff).card.balance == 3750
+    sold = sell_card(backend)
+    assert redeem(backend, sold.code, 1250).card.balance == 3750
     with pytest.raises(DomainError) as refused:
-        cards.redeem_card(backend, sold.code, 3751, None, as_staff)
+        redeem(backend, sold.code, 3751)
     assert refused.value.code == "giftcard_insufficient_funds"
 
 
 def test_an_authorization_holds_money_and_its_capture_for_less_gives_the_rest_back(backend):
-    sold = cards.issue_card(backend, STORE, 5000, STAFF)
-    held = cards.authorize_card(backend, sold.code, "redeem", 2000, as_staff)
+    sold = sell_card(backend)
+    held = cards.authorize_card(AuthorizeCard(sold.code, "redeem", 2000, as_staff), backend)
     assert (held.card.balance, len(held.auth_code)) == (3000, 6)
-    captured = cards.redeem_card(backend, sold.code, 1500, held.auth_code, as_staff)
+    captured = redeem(backend, sold.code, 1500, held.auth_code)
     assert (captured.card.balance, captured.card.holds) == (3500, ())
 
 
 def test_a_transfer_moves_the_whole_balance_and_links_both_cards(backend):
-    sold = cards.issue_card(backend, STORE, 5000, STAFF)
-    cards.redeem_card(backend, sold.code, 1000, None, as_staff)
-    old, new = cards.transfer_card(backend, sold.code, as_staff)
+    sold = sell_card(backend)
+    redeem(backend, sold.code, 1000)
+    old, new = cards.transfer_card(TransferCard(sold.code, as_staff), backend)
     assert (old.card.status, old.card.balance, new.card.balance) == ("deactivated", 0, 4000)
     assert (old.card.transferred_to, new.card.transferred_from) == (new.card.id, old.card.id)
 
 
 def test_an_order_paid_by_a_card_takes_the_money_at_once(backend):
-    sold = cards.issue_card(backend, STORE, 5000, STAFF)
+    sold = sell_card(backend)
     placed = order(backend, "online", gift_cards=((sold.code, None),))
     assert (placed.status, placed.payment_status, placed.gift_card_amount, placed.amount_due) == (
         "paid",
@@ -168,12 +186,12 @@ def test_an_order_paid_by_a_card_takes_the_money_at_once(backend):
 
 def test_twenty_concurrent_redeems_on_one_card_from_two_servers_spend_it_exactly(backend):
     first, second = instances(2)
-    sold = cards.issue_card(first, STORE, 5000, STAFF)
+    sold = sell_card(first)
     outcomes: list = []
 
     def redeem_1000(server: Backend) -> None:
         try:
-            outcomes.append(cards.redeem_card(server, sold.code, 1000, None, as_staff).card.balance)
+            outcomes.append(redeem(server, sold.code, 1000).card.balance)
         except DomainError as refused:
             outcomes.append(refused.code)
 
@@ -187,24 +205,21 @@ def test_twenty_concurrent_redeems_on_one_card_from_two_servers_spend_it_exactly
 
 
 def test_a_block_activation_issues_every_card_once(backend):
-    activation = card_blocks.start_block(backend, STORE, 1000, 250, STAFF, background=False)
+    activation = card_blocks.start_block(StartBlock(STORE, 1000, 250, STAFF), backend)
+    assert card_blocks.block_status(backend, activation, lambda store_id: None).status == "running"
+    card_blocks.run_block(activation, backend)
     status = card_blocks.block_status(backend, activation, lambda store_id: None)
-    assert (status.status, status.activated, [c["activated"] for c in status.chunks]) == ("done", 250, [100, 100, 50])
+    assert (status.status, status.activated, [c.activated for c in status.chunks]) == ("done", 250, [100, 100, 50])
     codes = card_blocks.block_codes_csv(backend, activation, lambda store_id: None).splitlines()
     assert codes[0] == "number,code,amount,currency,expires_at"
     assert len(set(codes[1:])) == 250
 
 
 def test_a_hold_not_captured_within_a_week_is_released_by_the_expiry_job(backend, monkeypatch):
-    from datetime import timedelta
-
-    from tresen.adapters import clock
-    from tresen.services.card_expiry import expire_giftcards
-
-    sold = cards.issue_card(backend, STORE, 5000, STAFF)
-    cards.authorize_card(backend, sold.code, "redeem", 2000, as_staff)
+    sold = sell_card(backend)
+    cards.authorize_card(AuthorizeCard(sold.code, "redeem", 2000, as_staff), backend)
     week_later = clock.now() + timedelta(days=7, minutes=1)
     monkeypatch.setattr(clock, "now", lambda: week_later)
-    assert expire_giftcards(backend) == {"holds_released": 1, "cards_expired": 0}
+    assert expire_giftcards(ExpireCards(), backend) == {"holds_released": 1, "cards_expired": 0}
     released = cards.card_details(backend, sold.code, as_staff).card
     assert (released.balance, released.holds) == (5000, ())

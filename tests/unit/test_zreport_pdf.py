@@ -32,10 +32,10 @@ CLOSING = {
         "giftcards_sold": 5,
         "giftcards_redeemed": 6,
     },
-    "sales": {"gross": 123456, "net": 108000, "vat": 15456},
+    "sales": {"gross": 123456, "net": 108000, "tax": 15456},
     "vat": [
-        {"rate": "7", "gross": 53500, "net": 50000, "vat": 3500},
-        {"rate": "19", "gross": 69956, "net": 58787, "vat": 11169},
+        {"rate": "7", "gross": 53500, "net": 50000, "tax": 3500},
+        {"rate": "19", "gross": 69956, "net": 58787, "tax": 11169},
     ],
     "payments": {"on_site": 40000, "online": 80000, "giftcard": 9000},
     "tips": 1250,
@@ -43,8 +43,8 @@ CLOSING = {
         "count": 3,
         "amount": 4500,
         "vat": [
-            {"rate": "7", "gross": 1070, "net": 1000, "vat": 70},
-            {"rate": "19", "gross": 3430, "net": 2882, "vat": 548},
+            {"rate": "7", "gross": 1070, "net": 1000, "tax": 70},
+            {"rate": "19", "gross": 3430, "net": 2882, "tax": 548},
         ],
         "by_method": {"online": 3000, "on_site": 500, "giftcard": 1000},
     },
@@ -185,6 +185,28 @@ def test_the_page_reads_as_a_z_report():
         assert squashed(expected) in text, expected
     assert pages(pdf) == 1
     assert "Seite" not in text
+    assert "Fehlgeschlagene" not in text  # a day without failed refunds has no section of them
+
+
+@needs_pdftotext
+def test_failed_refunds_have_their_own_section_added_back():
+    failed = {
+        "count": 1,
+        "amount": 1177,
+        "vat": [{"rate": "7", "gross": 1177, "net": 1100, "tax": 77}],
+        "by_method": {"on_site": 0, "online": 1177, "giftcard": 0},
+    }
+    text = page_text(render_zreport(dict(CLOSING, failed_refunds=failed), STORE))
+    for expected in (
+        "Summe Rückerstattungen 38,82 € 6,18 € 45,00 €",
+        "Fehlgeschlagene Rückerstattungen (zurückgebucht)",
+        "Vom Zahlungsdienstleister nicht ausgezahlt 1 11,77 €",
+        "davon Online 11,77 €",
+        "7 % 11,00 € 0,77 € 11,77 €",
+        "Summe zurückgebucht 11,00 € 0,77 € 11,77 €",
+        "Entwertungen (Voids) 4 21,00 €",
+    ):
+        assert squashed(expected) in text, expected
 
 
 @needs_pdftotext
@@ -200,8 +222,22 @@ def test_a_closing_of_zeros_or_of_nothing_renders():
 
 
 @needs_pdftotext
+def test_a_closing_stored_before_the_tax_was_called_tax_prints_the_same_figures():
+    older = copy.deepcopy(CLOSING)
+    for row in [older["sales"], *older["vat"], *older["refunds"]["vat"]]:
+        row["vat"] = row.pop("tax")
+    text = page_text(render_zreport(older, STORE))
+    for expected in (
+        "7 % 500,00 € 35,00 € 535,00 €",
+        "Summe Umsatz 1.080,00 € 154,56 € 1.234,56 €",
+        "Summe Rückerstattungen 38,82 € 6,18 € 45,00 €",
+    ):
+        assert squashed(expected) in text, expected
+
+
+@needs_pdftotext
 def test_other_rates_and_methods_are_listed_too():
-    closing = dict(CLOSING, vat=[*CLOSING["vat"], {"rate": "5.5", "gross": 1055, "net": 1000, "vat": 55}])
+    closing = dict(CLOSING, vat=[*CLOSING["vat"], {"rate": "5.5", "gross": 1055, "net": 1000, "tax": 55}])
     closing["payments"] = dict(CLOSING["payments"], voucher_x=700)
     text = page_text(render_zreport(closing, STORE))
     assert squashed("5,5 % 10,00 € 0,55 € 10,55 €") in text
@@ -212,7 +248,7 @@ def test_other_rates_and_methods_are_listed_too():
 def test_long_values_wrap_inside_the_page_and_a_long_report_numbers_its_pages():
     closing = copy.deepcopy(CLOSING)
     closing["vat"] = [
-        {"rate": str(rate), "gross": 107 * rate, "net": 100 * rate, "vat": 7 * rate} for rate in range(60)
+        {"rate": str(rate), "gross": 107 * rate, "net": 100 * rate, "tax": 7 * rate} for rate in range(60)
     ]
     closing["checkpoint"]["origin"] = "tresen/" + "x" * 300
     closing["checkpoint"]["root"] = "QUJD" * 40

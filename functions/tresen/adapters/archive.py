@@ -1,9 +1,10 @@
-"""The immutable archive in Cloud Storage: every journal entry as its own create-only object.
+"""The immutable archive in Cloud Storage: every journal entry and signed checkpoint as its own
+create-only object (services/journal_ports.py `Archiver`, and `ArchivedJournal` to read it back).
 
 Writes use `if_generation_match=0`, so an object once written can never be replaced, not even by
-us; a retry of an entry that is already there (same bytes) counts as done. The Firestore outbox
-marker of an entry is deleted only after its object exists, so `tresen sweep` finds every entry
-whose archive write failed or never ran.
+us; a retry of an entry that is already there (same bytes) counts as done. The outbox marker of an
+entry is deleted only after its object exists, so the sweep (services/archive_sweep.py) finds every
+entry whose archive write failed or never ran.
 """
 
 from __future__ import annotations
@@ -11,52 +12,60 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from ..config import settings
 from ..domain.journal import canonical_bytes
 from ..services.documents import Documents
-from .lazy import once
-from .store_writer import checkpoint_path, journal_path, outbox_path
+from ..services.journal_ports import ArchiveConflict, ArchivedObjects, Entry, ProgressReport
+from .archive_bucket import BACKGROUND, CONNECTIONS, LOOKUP, bounded, bucket
+from .journal_store import checkpoint_outbox_path, outbox_path, size_named
+from .signed_urls import signed_url
 
 log = logging.getLogger(__name__)
+DOWNLOADS = CONNECTIONS  # archive objects fetched at once when reading a store back: each is one HTTP request
+ENTRIES, CHECKPOINTS = "journal/", "checkpoints/"
 
 
-@once
-def bucket():
-    from google.cloud import storage
-
-    return storage.Client(project=settings().project).bucket(settings().archive_bucket)
+def entries_prefix(store_id: str) -> str:
+    return f"{ENTRIES}{store_id}/"
 
 
-# Archive writes run in the background: a slow bucket may take its time, but not forever (the
-# sweeper retries). A lookup on the request path gets a few seconds at most.
-BACKGROUND = (10.0, 30.0)  # seconds: one attempt, all attempts
-LOOKUP = (2.0, 4.0)
-
-
-def bounded(deadline: tuple[float, float]) -> dict[str, Any]:
-    from google.cloud.storage.retry import DEFAULT_RETRY
-
-    attempt, total = deadline
-    return {"timeout": attempt, "retry": DEFAULT_RETRY.with_timeout(total)}
+def checkpoints_prefix(store_id: str) -> str:
+    return f"{CHECKPOINTS}{store_id}/"
 
 
 def archive_object_name(store_id: str, seq: int) -> str:
-    return f"journal/{store_id}/{seq:012d}.json"
+    return f"{entries_prefix(store_id)}{seq:012d}.json"
 
 
 def checkpoint_object_name(store_id: str, size: int) -> str:
-    return f"checkpoints/{store_id}/{size:012d}"
+    return f"{checkpoints_prefix(store_id)}{size:012d}"
 
 
-def checkpoint_outbox_path(store_id: str, size: int) -> str:
-    return f"archive_outbox/{store_id}:checkpoint:{size:012d}"
+def entry_seq(name: str) -> int | None:
+    """The seq an entry object's name in its store's folder (`{seq:012d}.json`) says, None if it is
+    no such name."""
+    digits = name[:-5]
+    if not (name.endswith(".json") and 12 <= len(digits) <= 20 and digits.isascii() and digits.isdigit()):
+        return None  # (string tests: a store has a million names to read, and a regex is slower)
+    seq = int(digits)
+    return seq if seq >= 1 and (len(digits) == 12 or digits[0] != "0") else None
 
 
-class ArchiveConflict(RuntimeError):
-    """An archived object exists with other content than Firestore's entry: never overwritten."""
+def by_number(
+    prefix: str, objects: Iterable[tuple[str, bytes]], number: Callable[[str], int | None]
+) -> ArchivedObjects:
+    """Objects (full name, bytes) under `prefix`, by the number their name after it says."""
+    held, stray = {}, []
+    for name, data in objects:
+        found = number(name[len(prefix) :])
+        if found is None:
+            stray.append(name)
+        else:
+            held[found] = data
+    return ArchivedObjects(held, sorted(stray))
 
 
 def put_create_only(name: str, data: bytes, content_type: str = "application/json") -> None:
@@ -72,6 +81,18 @@ def put_create_only(name: str, data: bytes, content_type: str = "application/jso
 
 def holds(store_id: str, seq: int) -> bool:
     return bucket().blob(archive_object_name(store_id, seq)).exists(**bounded(LOOKUP))
+
+
+def downloaded(prefix: str, progress: ProgressReport | None = None) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every object under `prefix`, by name."""
+    blobs = sorted(bucket().list_blobs(prefix=prefix), key=lambda blob: blob.name)
+    contents = []
+    with ThreadPoolExecutor(max_workers=DOWNLOADS, thread_name_prefix="archive-read") as pool:
+        for data in pool.map(lambda blob: blob.download_as_bytes(), blobs):
+            contents.append(data)
+            if progress is not None:
+                progress(prefix.rstrip("/"), len(contents), len(blobs), "objects downloaded")
+    return [(blob.name, data) for blob, data in zip(blobs, contents, strict=True)]
 
 
 MEDIA_TYPES = {
@@ -96,13 +117,31 @@ class BucketArchive:
 
     @staticmethod
     def signed_url(name: str, filename: str) -> str:
-        from .signed_urls import signed_url
-
         return signed_url(name, filename)
 
     @staticmethod
     def holds(store_id: str, seq: int) -> bool:
         return holds(store_id, seq)
+
+    @staticmethod
+    def store_ids() -> list[str]:
+        found = set()
+        for kind in (ENTRIES, CHECKPOINTS):
+            listing = bucket().list_blobs(prefix=kind, delimiter="/")
+            for _ in listing:  # the sub-prefixes are known once the listing is read
+                pass
+            found |= {name[len(kind) :].rstrip("/") for name in listing.prefixes}
+        return sorted(found)
+
+    @staticmethod
+    def entries(store_id: str, progress: ProgressReport | None = None) -> ArchivedObjects:
+        prefix = entries_prefix(store_id)
+        return by_number(prefix, downloaded(prefix, progress), entry_seq)
+
+    @staticmethod
+    def checkpoint_notes(store_id: str) -> ArchivedObjects:
+        prefix = checkpoints_prefix(store_id)
+        return by_number(prefix, downloaded(prefix), size_named)
 
 
 class MemoryArchive:
@@ -121,9 +160,29 @@ class MemoryArchive:
     def signed_url(self, name: str, filename: str) -> str:
         return f"memory://archive/{name}?filename={filename}"
 
+    def store_ids(self) -> list[str]:
+        return sorted(
+            {
+                name.split("/")[1]
+                for name in self.objects
+                if name.startswith((ENTRIES, CHECKPOINTS)) and name.count("/") > 1
+            }
+        )
+
+    def _under(self, prefix: str) -> list[tuple[str, bytes]]:
+        return sorted((name, data) for name, data in self.objects.items() if name.startswith(prefix))
+
+    def entries(self, store_id: str, progress: ProgressReport | None = None) -> ArchivedObjects:
+        prefix = entries_prefix(store_id)
+        return by_number(prefix, self._under(prefix), entry_seq)
+
+    def checkpoint_notes(self, store_id: str) -> ArchivedObjects:
+        prefix = checkpoints_prefix(store_id)
+        return by_number(prefix, self._under(prefix), size_named)
+
 
 def archive_entries(
-    docs: Documents, store, entries: Iterable[dict[str, Any]], on_conflict: Callable[[str], None] | None = None
+    docs: Documents, store, entries: Iterable[Entry], on_conflict: Callable[[str], None] | None = None
 ) -> int:
     """Write entries to the archive `store` and clear their outbox markers; returns how many
     succeeded. `on_conflict(store_id)` hears of an entry the archive holds with other content."""
@@ -166,15 +225,13 @@ def archive_checkpoint(docs: Documents, store, store_id: str, size: int, note: s
 
 
 class ArchiveQueue:
-    """Archives committed entries in the background, off the request path.
+    """Archives committed entries in the background, off the request path; and now, for the sweep.
 
     The outbox marker is committed with the entry, so an entry whose background write never
     happens (instance stopped, CPU throttled after the response) is still found by the sweeper.
     """
 
     def __init__(self, docs: Documents, store=None):
-        from concurrent.futures import ThreadPoolExecutor
-
         self._docs = docs
         self.store = store or BucketArchive()
         self.on_conflict: Callable[[str], None] | None = None
@@ -185,10 +242,16 @@ class ArchiveQueue:
     def submit(self, entries: list[dict[str, Any]]) -> None:
         if not entries:
             return
-        self._track(self._pool.submit(archive_entries, self._docs, self.store, entries, self.on_conflict))
+        self._track(self._pool.submit(self.put_entries, entries))
 
     def submit_checkpoint(self, store_id: str, size: int, note: str) -> None:
-        self._track(self._pool.submit(archive_checkpoint, self._docs, self.store, store_id, size, note))
+        self._track(self._pool.submit(self.put_checkpoint, store_id, size, note))
+
+    def put_entries(self, entries: list[Entry]) -> int:
+        return archive_entries(self._docs, self.store, entries, self.on_conflict)
+
+    def put_checkpoint(self, store_id: str, size: int, note: str) -> bool:
+        return archive_checkpoint(self._docs, self.store, store_id, size, note)
 
     def _track(self, future) -> None:
         with self._lock:
@@ -201,34 +264,9 @@ class ArchiveQueue:
 
     def drain(self, timeout: float = 30) -> None:
         """Wait for the writes submitted so far (clean shutdown, tests)."""
-        from concurrent.futures import wait
-
         with self._lock:
             pending = list(self._pending)
         wait(pending, timeout=timeout)
-
-
-def sweep(docs: Documents, older_than: timedelta, now: datetime, store=None) -> tuple[int, int]:
-    """Archive every entry and checkpoint still in the outbox; returns (archived, still pending)."""
-    from .firestore_client import SCAN_TIMEOUT
-
-    store = store or BucketArchive()
-    due = docs.query("archive_outbox", where=[("at", "<=", now - older_than)], timeout=SCAN_TIMEOUT)
-    archived = failed = 0
-    for marker in due:
-        store_id = marker.data["store_id"]
-        if "checkpoint" in marker.data:
-            size = marker.data["checkpoint"]
-            done = archive_checkpoint(
-                docs, store, store_id, size, docs.get(checkpoint_path(store_id, size)).data["note"]
-            )
-        else:
-            done = archive_entries(docs, store, [docs.get(journal_path(store_id, marker.data["seq"])).data])
-        if done:
-            archived += 1
-        else:
-            failed += 1
-    return archived, failed
 
 
 def ensure_bucket() -> None:

@@ -9,16 +9,33 @@ from typing import Any, TypeVar
 
 from ..config import settings
 from ..services.documents import Documents
-from ..services.ports import Signer
+from ..services.ports import PaymentProvider, Signer
 from ..services.unit_of_work import Build, Committed, Writes
-from . import clock
+from . import clock, payments
+from .accounting_store import DocumentAccounting
+from .api_key_store import DocumentApiKeys
 from .archive import ArchiveQueue, BucketArchive, MemoryArchive
+from .closing_store import DocumentClosings
+from .finance_store import ArchivedStatementFiles, DocumentBooks, DocumentPayouts, DocumentStatements
 from .firestore_documents import FirestoreDocuments
+from .giftcard_store import DocumentActivations, DocumentCards
 from .idempotency import IdempotencyRecords
+from .journal_store import JournalRecords
+from .journal_writer import JournalWriter
 from .lazy import once
 from .memory_documents import MemoryDocuments
-from .repository import CatalogCache
+from .order_repository import (
+    DocumentOrders,
+    DocumentPayments,
+    DocumentProviderEvents,
+    DocumentRefunds,
+    DocumentStores,
+)
+from .passkeys import DocumentPasskeys
+from .rate_limits import DocumentRateLimits
 from .records import add_to, placed
+from .repository import CatalogCache
+from .sandbox_sender import SandboxSender
 from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_key
 from .store_writer import BeforeCommit, StoreWriter
 
@@ -52,6 +69,31 @@ class Backend:
         self.catalog = CatalogCache(self.docs)
         if self.signer is None:
             self.signer = configured_signer()
+        # The repositories the use cases read through (stateless over the one database).
+        # orders slice: repositories
+        self.stores = DocumentStores(self.docs)
+        self.orders = DocumentOrders(self.docs)
+        self.payments = DocumentPayments(self.docs)
+        self.refunds = DocumentRefunds(self.docs)
+        self.provider_events = DocumentProviderEvents(self.docs)
+        self.passkeys = DocumentPasskeys(self.docs)
+        self.sandbox_checkout = SandboxSender()
+        # cards slice: repositories
+        self.cards = DocumentCards(self.docs)
+        self.card_activations = DocumentActivations(self.docs)
+        self.rate_limits = DocumentRateLimits(self.docs)
+        self.api_keys = DocumentApiKeys(self.docs)
+        self.accounting = DocumentAccounting(self.docs)
+        # journal slice: repositories
+        self.journal = JournalRecords(self.docs)
+        self.journal_writer = JournalWriter(self.docs)
+        self.archived = self.archive.store  # the archive's copy of the journal, read back
+        self.closings = DocumentClosings(self.docs)
+        # finance slice: repositories
+        self.books = DocumentBooks(self.docs)
+        self.payouts = DocumentPayouts(self.docs)
+        self.statements = DocumentStatements(self.docs)
+        self.statement_archive = ArchivedStatementFiles(self.archive.store)
 
     @classmethod
     def in_memory(cls) -> Backend:
@@ -60,6 +102,22 @@ class Backend:
     @staticmethod
     def now() -> datetime:
         return clock.now()
+
+    @staticmethod
+    def new_id(prefix: str) -> str:
+        return clock.new_id(prefix)
+
+    @staticmethod
+    def new_secret_token() -> str:
+        return clock.new_secret_token()
+
+    @staticmethod
+    def provider(name: str) -> PaymentProvider:
+        return payments.provider(name)
+
+    @staticmethod
+    def webhook_source(name: str) -> PaymentProvider | None:
+        return payments.webhook_source(name)
 
     def commit(self, store_id: str, build: Build[T], before_commit: list[BeforeCommit] | None = None) -> Committed[T]:
         return self.writer.commit(store_id, build, before_commit)

@@ -19,7 +19,3 @@ def new_id(prefix: str, length: int = 20) -> str:
 
 def new_secret_token() -> str:
     return secrets.token_urlsafe(32)
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")

@@ -7,6 +7,7 @@ instance within that time.
 from __future__ import annotations
 
 from ..domain.ids import is_id
+from .backend import backend
 from .lazy import TtlCache
 from .repository import CATALOG_TTL
 
@@ -14,16 +15,11 @@ _any_store: TtlCache[bool] = TtlCache(CATALOG_TTL)  # origin → allowed by some
 
 
 def origin_allowed(origin: str, path: str) -> bool:
-    from .backend import backend
-
     parts = path.split("/")
     if len(parts) > 3 and parts[2] == "stores":
         if not is_id(parts[3]):
             return False
         store, _ = backend().catalog.get(parts[3])
         return store is not None and origin in store.cors_origins
-    docs = backend().docs
     # paths without a store (an order's page) admit the origins of any store
-    return _any_store.get(
-        origin, lambda: bool(docs.query("stores", where=[("cors_origins", "array_contains", origin)], limit=1))
-    )
+    return _any_store.get(origin, lambda: backend().stores.admitting(origin))

@@ -1,4 +1,5 @@
-"""Gift cards in Firestore: `giftcards/{keyed hash of the code}` and its ledger below it.
+"""Gift cards in the document store: `giftcards/{keyed hash of the code}` and its ledger below it,
+and the block activations that issue cards in bulk.
 
 The document id is an HMAC of the code under a key that lives outside the database
 (`TRESEN_GIFTCARD_KEY`), and the document keeps only the last four characters: a leaked database
@@ -11,18 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from ..config import settings
+from ..domain.card_blocks import BlockActivation, ChunkDone
 from ..domain.catalog import Store
 from ..domain.errors import DomainError
 from ..domain.giftcards import Activity, Card, CardChange, Hold, code_from_digest, normalize_code, pending_card
-from ..services.documents import Documents
+from ..domain.order_giftcards import CardOp
+from ..services.card_ports import FoundCard
+from ..services.documents import Doc, Documents
 from ..services.unit_of_work import Writes
 from .clock import new_id
 from .repository import as_aware
+
+CARDS = "giftcards"
+ACTIVATIONS = "giftcard_activations"
 
 
 def giftcard_key() -> bytes:
@@ -39,18 +47,12 @@ def keyed_hash(text: str) -> str:
     return hmac.new(giftcard_key(), text.encode(), hashlib.sha256).hexdigest()
 
 
-def derived_code(label: str) -> str:
-    """A code derived from a random `label` under the server's key: cards created in bulk (a block)
-    or in an order can be recreated and shown again later, though the database holds no code."""
-    return code_from_digest(hmac.new(giftcard_key(), label.encode(), hashlib.sha256).digest())
-
-
 def card_path(hashed: str) -> str:
-    return f"giftcards/{hashed}"
+    return f"{CARDS}/{hashed}"
 
 
 def activity_path(hashed: str, n: int) -> str:
-    return f"giftcards/{hashed}/activities/{n:09d}"
+    return f"{card_path(hashed)}/activities/{n:09d}"
 
 
 def card_to_doc(card: Card) -> dict[str, Any]:
@@ -81,94 +83,117 @@ def activity_from_doc(doc: dict[str, Any]) -> Activity:
     return Activity(**(fields | {"at": as_aware(doc["at"])}))
 
 
-@dataclass(frozen=True)
-class Found:
-    key: str  # the card's document key
-    card: Card
-    read_at: Any  # the update time of the version read: a first commit attempt can go on it
+def found_card(doc: Doc) -> FoundCard:
+    return FoundCard(doc.id, card_from_doc(doc.data), doc.version)
 
 
-def find_card(docs: Documents, raw_code: str) -> tuple[str, Card | None, Any]:
-    """(key, card or None, update time read) for a code as typed: a malformed code is looked up as
-    typed too, so it costs what an unknown one costs and answers the same."""
-    code = normalize_code(raw_code)
-    key = keyed_hash(code or raw_code)
-    card, read_at = read_card(docs, key)
-    return key, card if code is not None else None, read_at
+class DocumentCards:
+    """The cards and their ledgers (services/card_ports.py `CardRepository`)."""
 
+    def __init__(self, docs: Documents):
+        self.docs = docs
 
-def new_pending_card(store: Store, code: str, now: datetime, order_id: str | None = None) -> Card:
-    """A card with this code, not active yet (sold in an unpaid order, or about to be issued)."""
-    return pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now, order_id)
+    @staticmethod
+    def key_of(code: str) -> str:
+        return keyed_hash(code)
 
+    @staticmethod
+    def derived_code(label: str) -> str:
+        return code_from_digest(hmac.new(giftcard_key(), label.encode(), hashlib.sha256).digest())
 
-def read_card(docs: Documents, hashed: str) -> tuple[Card | None, Any]:
-    found = docs.get(card_path(hashed))
-    return (card_from_doc(found.data), found.version) if found else (None, None)
+    def find(self, raw_code: str) -> FoundCard:
+        code = normalize_code(raw_code)
+        key = keyed_hash(code or raw_code)
+        card, read_at = self.read(key)
+        return FoundCard(key, card if code is not None else None, read_at)
 
+    def read(self, key: str) -> tuple[Card | None, Any]:
+        found = self.docs.get(card_path(key))
+        return (card_from_doc(found.data), found.version) if found else (None, None)
 
-def latest_activities(docs: Documents, hashed: str, limit: int = 20) -> list[Activity]:
-    newest = docs.query(f"{card_path(hashed)}/activities", order_by=[("n", True)], limit=limit)
-    return [activity_from_doc(d.data) for d in newest]
+    def new_pending(self, store: Store, code: str, now: datetime, order_id: str | None = None) -> tuple[str, Card]:
+        card = pending_card(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, now, order_id)
+        return keyed_hash(code), card
 
+    def apply(
+        self, ops: Iterable[CardOp], writes: Writes, fresh: Mapping[str, Card] | None = None
+    ) -> dict[str, CardChange]:
+        fresh = dict(fresh or {})
+        by_card: dict[str, list[CardOp]] = {}
+        for op in ops:
+            by_card.setdefault(op.card_key, []).append(op)
+        changes = {}
+        for key in by_card.keys() | fresh.keys():
+            new = key in fresh
+            card, read_at = (fresh[key], None) if new else self.read(key)
+            if card is None:
+                raise DomainError("giftcard_not_found", "A gift card of this order no longer exists.")
+            activities: list[Activity] = []
+            for op in by_card.get(key, ()):
+                change = op.apply(card)
+                card, activities = change.card, activities + list(change.activities)
+            changes[key] = CardChange(card, tuple(activities))
+            writes.card(key, changes[key], read_at, new=new)
+        return changes
 
-def due_cards(docs: Documents, now: datetime, limit: int) -> list[Found]:
-    return found_cards(docs.query("giftcards", where=[("next_hold_due", "<=", now)], limit=limit))
+    def existing(self, keys: Iterable[str]) -> set[str]:
+        return {found.id for found in self.docs.get_all([card_path(key) for key in keys]) if found}
 
+    def latest_activities(self, key: str, limit: int) -> list[Activity]:
+        newest = self.docs.query(f"{card_path(key)}/activities", order_by=[("n", True)], limit=limit)
+        return [activity_from_doc(doc.data) for doc in newest]
 
-def expired_cards(docs: Documents, now: datetime, limit: int) -> list[Found]:
-    valid_until_now = [("status", "in", ["active", "deactivated"]), ("expires_at", "<=", now)]
-    return found_cards(docs.query("giftcards", where=valid_until_now, limit=limit))
+    def holds_due(self, now: datetime, limit: int) -> list[FoundCard]:
+        return [found_card(doc) for doc in self.docs.query(CARDS, where=[("next_hold_due", "<=", now)], limit=limit)]
 
-
-def found_cards(found: list) -> list[Found]:
-    return [Found(d.id, card_from_doc(d.data), d.version) for d in found]
-
-
-def apply_card_ops(docs: Documents, ops, writes: Writes, fresh: dict[str, Card] | None = None) -> dict[str, CardChange]:
-    """Read each card the ops name (or take it from `fresh`: cards this commit creates), apply its
-    ops in order and add the result to `writes`. Returns each card's combined change."""
-    fresh = dict(fresh or {})
-    by_card: dict[str, list] = {}
-    for op in ops:
-        by_card.setdefault(op.card_key, []).append(op)
-    changes = {}
-    for key in by_card.keys() | fresh.keys():
-        new = key in fresh
-        card, read_at = (fresh[key], None) if new else read_card(docs, key)
-        if card is None:
-            raise DomainError("giftcard_not_found", "A gift card of this order no longer exists.")
-        activities: list[Activity] = []
-        for op in by_card.get(key, ()):
-            change = op.apply(card)
-            card, activities = change.card, activities + list(change.activities)
-        changes[key] = CardChange(card, tuple(activities))
-        writes.card(key, changes[key], read_at, new=new)
-    return changes
+    def past_validity(self, now: datetime, limit: int) -> list[FoundCard]:
+        valid_until_now = [("status", "in", ["active", "deactivated"]), ("expires_at", "<=", now)]
+        return [found_card(doc) for doc in self.docs.query(CARDS, where=valid_until_now, limit=limit)]
 
 
 def activation_path(activation_id: str) -> str:
-    return f"giftcard_activations/{activation_id}"
+    return f"{ACTIVATIONS}/{activation_id}"
 
 
 def chunk_path(activation_id: str, index: int) -> str:
     return f"{activation_path(activation_id)}/chunks/{index:05d}"
 
 
-def read_activation(docs: Documents, activation_id: str) -> dict[str, Any] | None:
-    found = docs.get(activation_path(activation_id))
-    return found.data if found else None
+def activation_to_doc(activation: BlockActivation) -> dict[str, Any]:
+    # `chunks` is stored for whoever reads the document itself (the console, an operator)
+    return asdict(activation) | {"actor": dict(activation.actor), "chunks": activation.chunks}
 
 
-def chunks_done(docs: Documents, activation_id: str) -> dict[int, dict[str, Any]]:
-    """The markers of a block's chunks committed so far, by index."""
-    return {chunk.data["index"]: chunk.data for chunk in docs.query(f"{activation_path(activation_id)}/chunks")}
+def activation_from_doc(doc: dict[str, Any]) -> BlockActivation:
+    fields = {k: doc[k] for k in BlockActivation.__dataclass_fields__ if k in doc}
+    return BlockActivation(**(fields | {"created_at": as_aware(doc["created_at"])}))
 
 
-def chunk_marker(docs: Documents, activation_id: str, index: int) -> dict[str, Any] | None:
-    found = docs.get(chunk_path(activation_id, index))
-    return found.data if found else None
+def chunk_to_doc(chunk: ChunkDone) -> dict[str, Any]:
+    return asdict(chunk) | {"failed_members": list(chunk.failed_members), "failed": chunk.failed}
 
 
-def running_activations(docs: Documents) -> list[str]:
-    return [found.id for found in docs.query("giftcard_activations", where=[("status", "==", "running")])]
+def chunk_from_doc(doc: dict[str, Any]) -> ChunkDone:
+    return ChunkDone(doc["index"], doc["activated"], tuple(doc["failed_members"]), as_aware(doc["at"]))
+
+
+class DocumentActivations:
+    """The block activations and their chunks' markers (services/card_ports.py `BlockActivations`)."""
+
+    def __init__(self, docs: Documents):
+        self.docs = docs
+
+    def read(self, activation_id: str) -> BlockActivation | None:
+        found = self.docs.get(activation_path(activation_id))
+        return activation_from_doc(found.data) if found else None
+
+    def chunks_done(self, activation_id: str) -> dict[int, ChunkDone]:
+        done = (chunk_from_doc(doc.data) for doc in self.docs.query(f"{activation_path(activation_id)}/chunks"))
+        return {chunk.index: chunk for chunk in done}
+
+    def chunk_done(self, activation_id: str, index: int) -> ChunkDone | None:
+        found = self.docs.get(chunk_path(activation_id, index))
+        return chunk_from_doc(found.data) if found else None
+
+    def running(self) -> list[str]:
+        return [found.id for found in self.docs.query(ACTIVATIONS, where=[("status", "==", "running")])]

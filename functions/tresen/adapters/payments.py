@@ -2,18 +2,66 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
 from ..config import settings
 from ..domain.errors import DomainError, FieldError
 from ..domain.orders import PaymentRef
+from ..domain.payments import OtherEvent, PaymentEvent, PayoutEvent, ProviderEvent, RefundEvent
 from ..domain.refunds import ReportedRefund
+from ..domain.signatures import verify
 from ..services.ports import PaymentProvider
 from .clock import new_id
+from .webhook_bodies import Body, Cents, EventType, Id, PayoutCents, ProviderId, read_event, validated
 
 SANDBOX_REFUND = "sbx_"  # the sandbox's refund id is ours with this prefix
+SANDBOX_PAYMENT_EVENTS = ("payment.succeeded", "payment.failed", "payment.canceled")
+SANDBOX_REFUND_EVENTS = ("refund.succeeded", "refund.failed")
+UpperCurrency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class SandboxEventIn(Body):
+    id: ProviderId
+    type: EventType
+    created: Annotated[int, Field(strict=True, ge=0)]
+    data: dict
+
+
+class SandboxPaymentData(Body):
+    payment_id: ProviderId
+    amount: Cents
+    currency: UpperCurrency
+    error: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class SandboxRefundData(Body):
+    refund_id: ProviderId
+    payment_id: ProviderId
+    amount: Cents
+
+
+class PayoutItem(Body):
+    payment_id: Id
+    refund_id: ProviderId | None = None  # the provider's refund of that payment: `amount` is negative
+    amount: PayoutCents
+    fee: Cents
+
+
+class SandboxPayoutData(Body):
+    payout_id: ProviderId
+    arrival_date: date
+    amount: PayoutCents
+    currency: UpperCurrency
+    items: list[PayoutItem] = Field(max_length=10_000)
 
 
 class SandboxProvider:
-    """Payments that exist only in our own Firestore; refunds succeed at once (CONTRACT §6)."""
+    """Payments that exist only in our own Firestore; refunds succeed at once."""
 
     name = "sandbox"
 
@@ -36,6 +84,36 @@ class SandboxProvider:
             checkout_url=f"{settings().public_url}/v1/sandbox/checkout/{payment_id}",
         )
 
+    def read_webhook(self, headers: Mapping[str, str], raw: bytes) -> ProviderEvent:
+        verify(headers.get("Sandbox-Signature"), raw, settings().sandbox_secret, now=int(time.time()))
+        return read_event(self.name, raw, sandbox_event)
+
+
+def sandbox_event(body: dict) -> ProviderEvent:
+    event = validated(SandboxEventIn, body, "")
+    if event.type in SANDBOX_REFUND_EVENTS:
+        data = validated(SandboxRefundData, event.data, "data")
+        status = event.type.removeprefix("refund.")
+        reported = ReportedRefund(
+            data.refund_id, data.amount, status, data.payment_id, sandbox_tresen_refund_id(data.refund_id)
+        )
+        return RefundEvent("sandbox", event.id, event.type, data.payment_id, (reported,))
+    if event.type == "payout.paid":
+        payout = validated(SandboxPayoutData, event.data, "data").model_dump(mode="json")
+        return PayoutEvent("sandbox", event.id, event.type, payout)
+    if event.type not in SANDBOX_PAYMENT_EVENTS:
+        return OtherEvent("sandbox", event.id, event.type)
+    data = validated(SandboxPaymentData, event.data, "data")
+    return PaymentEvent(
+        provider="sandbox",
+        id=event.id,
+        type=event.type,
+        payment_id=data.payment_id,
+        amount=data.amount,
+        currency=data.currency,
+        error=data.error,
+    )
+
 
 def sandbox_tresen_refund_id(provider_refund_id: str) -> str | None:
     """Which refund of ours a sandbox refund id names, if any (the others were made "at the provider")."""
@@ -54,3 +132,15 @@ def provider(name: str) -> PaymentProvider:
         "This payment provider is not available.",
         [FieldError("payment.provider", f"{name} is not enabled")],
     )
+
+
+def webhook_source(name: str) -> PaymentProvider | None:
+    """The provider whose webhooks `/v1/webhooks/{name}` takes: the sandbox where it is enabled;
+    Stripe everywhere, its webhook secret checks them (no API key is needed to read one)."""
+    if name == "sandbox" and settings().sandbox_enabled:
+        return SandboxProvider()
+    if name == "stripe":
+        from .stripe_provider import StripeProvider
+
+        return StripeProvider()
+    return None

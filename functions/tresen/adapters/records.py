@@ -11,33 +11,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.payouts import match_id
 from ..services.documents import Batch
 from ..services.unit_of_work import Write
 from . import giftcard_store as cards
 from . import repository as repo
+from .accounting_store import accounting_path
+from .api_key_store import api_key_path, key_to_doc
+from .closing_store import closing_path
 from .passkeys import passkey_path
-
-
-def api_key_path(key_hash: str) -> str:
-    """Top-level, named by the key's hash: authentication finds a key from the bearer token alone,
-    and so can tell a key of another store (403) from no key at all (401)."""
-    return f"api_keys/{key_hash}"
-
-
-def closing_path(store_id: str, z_number: int) -> str:
-    return f"stores/{store_id}/closings/{z_number:09d}"
 
 
 def payout_path(provider: str, payout_id: str) -> str:
     return f"payouts/{provider}:{payout_id}"
 
 
+def payout_match_path(kind: str, object_id: str) -> str:
+    return f"payout_matches/{match_id(kind, object_id)}"
+
+
 def statement_path(store_id: str, statement_id: str) -> str:
     return f"stores/{store_id}/statements/{statement_id}"
-
-
-def accounting_path(store_id: str) -> str:
-    return f"stores/{store_id}/settings/accounting"
 
 
 def as_is(value: Any) -> dict[str, Any]:
@@ -63,15 +57,18 @@ MAPPINGS: dict[str, Mapping] = {
     "card_activity": Mapping(cards.activity_path, lambda value: cards.activity_to_doc(*value)),
     "event_seen": Mapping(repo.event_path, as_is),
     "payout": Mapping(payout_path, as_is),
+    "payout_match": Mapping(payout_match_path, as_is),
     "passkey": Mapping(passkey_path, as_is),
-    "api_key": Mapping(api_key_path, as_is),
+    "passkey_attempts": Mapping(passkey_path, lambda value: {"failures": value[0], "locked_until": value[1]}),
+    "api_key": Mapping(api_key_path, key_to_doc),
     "api_key_revoked": Mapping(api_key_path, lambda revoked_at: {"revoked_at": revoked_at}),
+    "api_key_used": Mapping(api_key_path, lambda used_at: {"last_used_at": used_at}),
     "accounting": Mapping(accounting_path, as_is),
     "closing": Mapping(closing_path, as_is),
     "statement": Mapping(statement_path, as_is),
-    "activation": Mapping(cards.activation_path, as_is),
+    "activation": Mapping(cards.activation_path, cards.activation_to_doc),
     "activation_done": Mapping(cards.activation_path, lambda _: {"status": "done"}),
-    "activation_chunk": Mapping(cards.chunk_path, as_is),
+    "activation_chunk": Mapping(cards.chunk_path, cards.chunk_to_doc),
 }
 
 

@@ -1,14 +1,13 @@
-"""Reading and mapping stores, products and orders to and from Firestore documents."""
+"""Where stores, products, orders, payments and refunds live, and how each maps to and from its
+document; the stores' menus, cached."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 from ..domain.catalog import Product, ProductOption, Store
-from ..domain.errors import DomainError
 from ..domain.money import VatLine, vat_records
 from ..domain.orders import Customer, Fulfilment, GiftCardUse, Order, OrderLine, PaymentRef, SoldCard, Totals
 from ..domain.payments import PaymentRecord
@@ -16,16 +15,20 @@ from ..domain.refunds import Refund
 from ..services.documents import Documents
 from .lazy import TtlCache
 
-_pii_keys: dict[str, bytes] = {}
-_pii_lock = threading.Lock()
-
-
-IN_QUERY_LIMIT = 30
+IN_QUERY_LIMIT = 30  # ids in one `in` query: Firestore's limit
 CATALOG_TTL = 5.0  # seconds a process serves a store's settings and products before reading them again
 
 
 def store_path(store_id: str) -> str:
     return f"stores/{store_id}"
+
+
+def product_path(store_id: str, product_id: str) -> str:
+    return f"stores/{store_id}/products/{product_id}"
+
+
+def pii_key_path(store_id: str) -> str:
+    return f"store_secrets/{store_id}"
 
 
 def order_path(order_id: str) -> str:
@@ -109,14 +112,6 @@ class CatalogCache:
         return store, load_products(self._docs, store_id) if store else {}
 
 
-def pii_key(docs: Documents, store_id: str) -> bytes:
-    """The store's key for pseudonymising personal data in the journal (created when seeding)."""
-    if store_id not in _pii_keys:
-        with _pii_lock:
-            _pii_keys[store_id] = docs.get(f"store_secrets/{store_id}").data["pii_key"]
-    return _pii_keys[store_id]
-
-
 def order_to_doc(order: Order, access_token_hash: str | None = None) -> dict[str, Any]:
     doc = asdict(order)
     doc["business_day"] = order.business_day.isoformat()
@@ -124,19 +119,6 @@ def order_to_doc(order: Order, access_token_hash: str | None = None) -> dict[str
     if access_token_hash is not None:
         doc["access_token_hash"] = access_token_hash
     return doc
-
-
-def read_store_order(docs: Documents, store_id: str, order_id: str) -> tuple[Order, Any]:
-    """(the order, the version read) if the store has it; another store's order is unknown."""
-    found = docs.get(order_path(order_id))
-    if found is None or found.data.get("store_id") != store_id:
-        raise DomainError("order_not_found", f"Store {store_id} has no order {order_id!r}.")
-    return order_from_doc(found.data), found.version
-
-
-def event_seen(docs: Documents, provider: str, event_id: str) -> bool:
-    """A provider event already recorded (applied, acknowledged or parked)."""
-    return docs.get(event_path(provider, event_id)) is not None
 
 
 def event_path(provider: str, event_id: str) -> str:
@@ -149,11 +131,6 @@ def payment_path(payment_id: str) -> str:
 
 def payment_to_doc(payment: PaymentRecord) -> dict[str, Any]:
     return {k: v for k, v in asdict(payment).items() if k != "id"}
-
-
-def read_payment(docs: Documents, payment_id: str) -> PaymentRecord | None:
-    found = docs.get(payment_path(payment_id))
-    return None if found is None else payment_from_doc(payment_id, found.data)
 
 
 def payment_from_doc(payment_id: str, data: dict[str, Any]) -> PaymentRecord:
@@ -175,27 +152,6 @@ def refund_from_doc(doc: dict[str, Any]) -> Refund:
     fields = {k: doc[k] for k in Refund.__dataclass_fields__ if k in doc}
     vat = tuple(VatLine(**line) for line in doc.get("vat", ()))
     return Refund(**(fields | {"vat": vat, "lines": doc.get("lines") or {}, "created_at": as_aware(doc["created_at"])}))
-
-
-def read_refund(docs: Documents, refund_id: str) -> tuple[Refund, Any] | None:
-    """(the refund, the version read), or None."""
-    found = docs.get(refund_path(refund_id))
-    return (refund_from_doc(found.data), found.version) if found else None
-
-
-def refunds_of_orders(docs: Documents, order_ids: list[str]) -> list[Refund]:
-    """Read in `in` queries of up to 30 ids (Firestore's limit)."""
-    found = []
-    for start in range(0, len(order_ids), IN_QUERY_LIMIT):
-        chunk = order_ids[start : start + IN_QUERY_LIMIT]
-        found += [refund_from_doc(d.data) for d in docs.query("refunds", where=[("order_id", "in", chunk)])]
-    return found
-
-
-def refund_by_provider_id(docs: Documents, provider: str, provider_refund_id: str) -> tuple[Refund, Any] | None:
-    by_provider_id = [("provider_refund_id", "==", provider_refund_id), ("provider", "==", provider)]
-    found = docs.query("refunds", where=by_provider_id, limit=1)
-    return (refund_from_doc(found[0].data), found[0].version) if found else None
 
 
 def order_from_doc(doc: dict[str, Any]) -> Order:

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 
 from ..config import settings
+from ..domain.payments import PaymentRecord
 from ..domain.signatures import sign
 from .clock import new_id
 
@@ -20,8 +21,16 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (0, 0.5, 1, 2, 5, 10, 30, 60)
 
 
-def payment_event(kind: str, payment: dict, error: str | None = None) -> dict:
-    data = {"payment_id": payment["id"], "amount": payment["amount"], "currency": payment["currency"]}
+class SandboxSender:
+    """The customer's outcome at the sandbox checkout, reported to our webhook."""
+
+    @staticmethod
+    def report(payment: PaymentRecord, error: str | None) -> None:
+        send_later(payment_event("failed" if error else "succeeded", payment, error))
+
+
+def payment_event(kind: str, payment: PaymentRecord, error: str | None = None) -> dict:
+    data = {"payment_id": payment.id, "amount": payment.amount, "currency": payment.currency}
     if error:
         data["error"] = error
     return {"id": new_id("evt_sbx_"), "type": f"payment.{kind}", "created": int(time.time()), "data": data}

@@ -17,7 +17,7 @@ from datetime import timedelta
 from threading import Lock
 from typing import Any
 
-from .archive import bucket
+from .archive_bucket import bucket
 from .lazy import once
 
 DOWNLOAD_VALIDITY = timedelta(minutes=15)

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..domain.journal import GENESIS_HASH, make_entry
+from ..domain.journal import make_entry
 from ..services.documents import Batch, Conflict, Documents
 from ..services.unit_of_work import (
     AlreadyWritten,
@@ -34,7 +32,8 @@ from ..services.unit_of_work import (
     Plan,
     StoreBusy,
 )
-from .clock import rfc3339
+from ..domain.journal import rfc3339
+from .journal_store import JournalRecords, journal_collection, journal_path, outbox_path
 from .records import Placed, add_to, placed
 
 log = logging.getLogger(__name__)
@@ -72,6 +71,7 @@ class StoreWriter:
         archived: Callable[[str, int], bool] | None = None,
     ):
         self._docs = docs
+        self._journal = JournalRecords(docs)
         self._on_committed = on_committed
         self._archived = archived  # does the archive hold this store's entry with this seq?
         self._guard = threading.Lock()
@@ -151,11 +151,11 @@ class StoreWriter:
     def journal_head(self, store_id: str) -> tuple[int, str]:
         head = self._journal_heads.get(store_id)
         if head is None:
-            head = self._newest_entry(store_id)
+            head = self._journal.head(store_id)
             while self._archived_beyond(store_id, head[0]):
                 # Another instance may have appended and archived since we read: archive writes
                 # come after commits, so a second read of Firestore tells a loss from a race.
-                newer = self._newest_entry(store_id)
+                newer = self._journal.head(store_id)
                 if newer[0] > head[0]:
                     head = newer
                     continue
@@ -170,10 +170,6 @@ class StoreWriter:
                 raise JournalRecoveryNeeded(store_id, head[0])
             self._journal_heads[store_id] = head
         return head
-
-    def _newest_entry(self, store_id: str) -> tuple[int, str]:
-        newest = self._docs.query(f"stores/{store_id}/journal", order_by=[("seq", True)], limit=1)
-        return (newest[0].data["seq"], newest[0].data["hash"]) if newest else (0, GENESIS_HASH)
 
     def _archived_beyond(self, store_id: str, seq: int) -> bool:
         """Checked once whenever this instance learns a store's head: one object lookup. If the
@@ -213,7 +209,7 @@ class StoreWriter:
     def _forget_heads(self, store_id: str, conflict_path: str | None) -> None:
         """Drop the cached heads the conflict names (all of the store's if it names none we know)."""
         named = f"/{conflict_path or ''}"
-        journal_hit = f"/stores/{store_id}/journal/" in named
+        journal_hit = f"/{journal_collection(store_id)}/" in named
         counter_hits = [k for k in self._counter_heads if k[0] == store_id and f"/{k[1].name}/" in named]
         if journal_hit or not counter_hits:
             self._journal_heads.pop(store_id, None)
@@ -229,21 +225,5 @@ class StoreWriter:
             return self._store_locks.setdefault(store_id, threading.Lock())
 
 
-def journal_path(store_id: str, seq: int) -> str:
-    return f"stores/{store_id}/journal/{seq:012d}"
-
-
-def outbox_path(store_id: str, seq: int) -> str:
-    return f"archive_outbox/{store_id}:{seq:012d}"
-
-
 def counter_path(store_id: str, counter: Counter, n: int) -> str:
     return f"stores/{store_id}/{counter.name}/{counter.scope}-{n:09d}"
-
-
-def checkpoint_path(store_id: str, size: int) -> str:
-    return f"stores/{store_id}/checkpoints/{size:012d}"
-
-
-def signing_key_path(key_id: bytes) -> str:
-    return f"journal_keys/{key_id.hex()}"

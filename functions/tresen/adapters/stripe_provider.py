@@ -1,4 +1,5 @@
-"""Stripe: PaymentIntents and refunds through the `stripe` library, webhooks verified by it.
+"""Stripe: PaymentIntents and refunds through the `stripe` library; its webhooks verified by it
+and read into our events.
 
 Every call that moves money carries an idempotency key derived from our own id (the order for a
 PaymentIntent, the refund for a refund), so a retry after a lost answer never charges or pays
@@ -10,13 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
 
 from ..config import settings
 from ..domain.ids import is_id
 from ..domain.orders import PaymentRef
+from ..domain.payments import OtherEvent, PaymentEvent, PayoutEvent, ProviderEvent, RefundEvent
 from ..domain.refunds import ReportedRefund
 from ..domain.signatures import InvalidSignature, check_timestamp, signature_timestamp
+from .webhook_bodies import Body, Cents, EventType, PayoutCents, ProviderId, read_event, validated
 
 HTTP_CLIENT = None
 PAYMENT_EVENTS = {
@@ -33,6 +39,59 @@ REFUND_STATUS = {
     "failed": "failed",
     "canceled": "failed",
 }
+StripeCurrency = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{3}$")]  # Stripe writes "eur"
+
+
+class StripeEventData(Body):
+    object: dict
+
+
+class StripeEventIn(Body):
+    """Stripe's Event: `data.object` is the PaymentIntent, Charge, Refund or Payout it is about."""
+
+    id: ProviderId
+    type: EventType
+    data: StripeEventData
+
+
+class StripePaymentError(Body):
+    message: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class StripePaymentIntentIn(Body):
+    id: ProviderId
+    amount: Cents
+    amount_received: Cents = 0
+    currency: StripeCurrency
+    last_payment_error: StripePaymentError | None = None
+
+
+class StripeRefundIn(Body):
+    id: ProviderId
+    amount: Cents
+    status: Literal["pending", "requires_action", "succeeded", "failed", "canceled"]
+    payment_intent: ProviderId | None = None
+    metadata: dict | None = None
+
+
+class StripeRefundListIn(Body):
+    data: list[StripeRefundIn] = Field(max_length=1000)
+    has_more: bool = False
+
+
+class StripeChargeIn(Body):
+    """`refunds` (the Charge's Refund objects) is there only in API versions before 2022-11-15."""
+
+    id: ProviderId
+    payment_intent: ProviderId | None = None
+    refunds: StripeRefundListIn | None = None
+
+
+class StripePayoutIn(Body):
+    id: ProviderId
+    amount: PayoutCents
+    currency: StripeCurrency
+    arrival_date: Annotated[int, Field(strict=True, ge=0, le=253_402_300_799)]  # unix seconds, up to 9999
 
 
 def client():
@@ -89,6 +148,10 @@ class StripeProvider:
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             raise ConnectionError(str(error)) from error  # transient: the webhook answers 503, Stripe retries
 
+    def read_webhook(self, headers: Mapping[str, str], raw: bytes) -> ProviderEvent:
+        verify_signature(headers.get("Stripe-Signature"), raw, settings().stripe_webhook_secret)
+        return read_event(self.name, raw, stripe_event)
+
 
 def reported_refund(refund: Mapping[str, Any]) -> ReportedRefund:
     """Our view of a Stripe Refund object. `metadata.tresen_refund_id` names a refund of ours only
@@ -113,3 +176,49 @@ def verify_signature(header: str | None, raw: bytes, secret: str, now: int | Non
         stripe.WebhookSignature.verify_header(raw.decode("utf-8", "replace"), header, secret, tolerance=300)
     except stripe.SignatureVerificationError as error:
         raise InvalidSignature(str(error)) from None
+
+
+def stripe_event(body: dict) -> ProviderEvent:
+    event = validated(StripeEventIn, body, "")
+    found = event.data.object
+    if event.type in PAYMENT_EVENTS:
+        intent = validated(StripePaymentIntentIn, found, "data.object")
+        kind = PAYMENT_EVENTS[event.type]
+        return PaymentEvent(
+            provider="stripe",
+            id=event.id,
+            type=kind,
+            payment_id=intent.id,
+            amount=intent.amount_received if kind == "payment.succeeded" else intent.amount,
+            currency=intent.currency.upper(),
+            error=intent.last_payment_error.message if intent.last_payment_error else None,
+        )
+    if event.type in ("refund.created", "refund.updated"):
+        refund = validated(StripeRefundIn, found, "data.object")
+        return RefundEvent(
+            "stripe", event.id, event.type, refund.payment_intent, (reported_refund(refund.model_dump()),)
+        )
+    if event.type == "charge.refunded":
+        charge = validated(StripeChargeIn, found, "data.object")
+        listed = charge.refunds
+        refunds = None  # not listed, or not all of them: asked from Stripe
+        if listed is not None and not listed.has_more:
+            refunds = tuple(reported_refund(refund.model_dump()) for refund in listed.data)
+        return RefundEvent("stripe", event.id, event.type, charge.payment_intent, refunds)
+    if event.type == "payout.paid":
+        return PayoutEvent(
+            "stripe", event.id, event.type, stripe_payout(validated(StripePayoutIn, found, "data.object"))
+        )
+    return OtherEvent("stripe", event.id, event.type)
+
+
+def stripe_payout(payout: StripePayoutIn) -> dict:
+    """Stripe's payout names no items: `items: None` has them asked of Stripe (its balance
+    transactions) when the payout is recorded."""
+    return {
+        "payout_id": payout.id,
+        "arrival_date": datetime.fromtimestamp(payout.arrival_date, UTC).date().isoformat(),
+        "amount": payout.amount,
+        "currency": payout.currency.upper(),
+        "items": None,
+    }

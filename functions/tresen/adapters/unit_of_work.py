@@ -32,6 +32,10 @@ class StoreUnitOfWork:
         self._answer: Answer | None = None
         self._presenting: Callable[[Any], Any] = lambda result: result
 
+    def __getattr__(self, name: str) -> Any:
+        """The repositories are the process's: stateless over the one database."""
+        return getattr(self.backend, name)
+
     @staticmethod
     def now() -> datetime:
         return clock.now()

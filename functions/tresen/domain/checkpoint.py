@@ -2,7 +2,7 @@
 signed note that commits a store's journal to one Merkle tree head — origin, tree size, base64 root
 hash, one line each, then optional extension lines.
 
-The origin is `tresen/<project id>/<store id>` (CONTRACT §5). Signing and opening the note is
+The origin is `tresen/<project id>/<store id>` (docs/api.md). Signing and opening the note is
 `signed_note`'s; this module only writes and strictly reads its text.
 """
 

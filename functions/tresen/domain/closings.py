@@ -366,8 +366,6 @@ def closing_hash(closing: Mapping[str, Any]) -> str:
 
 # -- Closings stored before the current shape ---------------------------------------------------
 
-NO_FAILED_REFUNDS = {"count": 0, "amount": 0, "vat": [], "by_method": dict.fromkeys(METHODS, 0)}
-
 
 def in_current_shape(closing: Mapping[str, Any]) -> dict[str, Any]:
     """A stored closing (its document, or its `closing.created` entry's data) as closings are made
@@ -380,7 +378,7 @@ def in_current_shape(closing: Mapping[str, Any]) -> dict[str, Any]:
     shaped["vat"] = _rows_tax_named(shaped.get("vat"))
     if isinstance(shaped.get("refunds"), Mapping):
         shaped["refunds"] = {**shaped["refunds"], "vat": _rows_tax_named(shaped["refunds"].get("vat"))}
-    shaped.setdefault("failed_refunds", NO_FAILED_REFUNDS)
+    shaped.setdefault("failed_refunds", {"count": 0, "amount": 0, "vat": [], "by_method": dict.fromkeys(METHODS, 0)})
     return shaped
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .accounting import AccountingSettings
+from .events import CardActivated, OrderPaid, OrderPlaced, Projection, RefundCreated, Sale
 
 FORMAT_VERSION = (700, 21, "Buchungsstapel", 13)
 MAX_ROWS = 99_999  # bookings per batch
@@ -97,6 +98,25 @@ def revenue_role(rate: str) -> str:
     return f"revenue_{rate}"
 
 
+def sale_pairs(sale: Sale) -> Iterator[tuple[str, str, int]]:
+    """The money received (gift cards first: they pay for the goods before a tip) against revenue
+    per rate, tips and the gift-card liability for cards sold."""
+    by_card = sale.gift_card_amount
+    taken = [("giftcard_liability", by_card), (METHOD_ACCOUNT[sale.payment_method], sale.total - by_card)]
+    owed = [(revenue_role(v.rate), v.gross) for v in sale.vat]
+    owed += [("tips", sale.tip), ("giftcard_liability", sale.giftcards_sold)]
+    return paired(taken, owed)
+
+
+def refund_pairs(refund: RefundCreated) -> Iterator[tuple[str, str, int]]:
+    """A sale reversed per VAT rate (what has none leaves tips), paid back the way the order was
+    paid and onto gift cards."""
+    taxed = [(revenue_role(v.rate), v.gross) for v in refund.vat]
+    untaxed = refund.amount - sum(amount for _, amount in taxed)
+    back = [(METHOD_ACCOUNT[refund.method], refund.provider_amount), ("giftcard_liability", refund.giftcard_amount)]
+    return paired([*taxed, ("tips", untaxed)], back)
+
+
 # What `BookingCollector.book` reads of an entry.
 BOOKING_FIELDS = (
     "seq",
@@ -113,6 +133,8 @@ BOOKING_FIELDS = (
     "data.giftcard_amount",
     "data.card_id",
 )
+BOOKED = Projection(BOOKING_FIELDS)
+BOOKED_TYPES = frozenset({OrderPlaced.TYPE, OrderPaid.TYPE, RefundCreated.TYPE, CardActivated.TYPE})
 
 
 @dataclass
@@ -131,29 +153,22 @@ class BookingCollector:
             yield entry
 
     def book(self, entry: Mapping[str, Any]) -> None:
-        kind, data = entry["type"], entry["data"]
+        if entry["type"] not in BOOKED_TYPES:
+            return
+        event = BOOKED.read(entry)
         day = datetime.fromisoformat(entry["at"]).astimezone(self.zone).date()
         key = f"{self.store_id}:{entry['seq']}"
-        sale = data.get("sale")
-        if sale:
-            reference = data.get("invoice_number") or data.get("order_id", "")
-            by_card = sale["gift_card_amount"]
-            # cards first: they pay for the goods before a tip
-            taken = [("giftcard_liability", by_card), (METHOD_ACCOUNT[sale["payment_method"]], sale["total"] - by_card)]
-            owed = [(revenue_role(v["rate"]), v["gross"]) for v in sale["vat"]]
-            owed += [("tips", sale["tip"]), ("giftcard_liability", sale["giftcards_sold"])]
-            self.add(paired(taken, owed), day, reference, f"Verkauf {reference}", key)
-        elif kind == "refund.created":
-            self.refunded_orders.add(data["order_id"])
-            reference = data["order_id"]  # the invoice number, once the service told it (`resolve_references`)
-            taxed = [(revenue_role(v["rate"]), v["gross"]) for v in data.get("vat") or ()]
-            untaxed = data["amount"] - sum(amount for _, amount in taxed)
-            back = [(METHOD_ACCOUNT[data["method"]], data.get("provider_amount", 0))]
-            back.append(("giftcard_liability", data.get("giftcard_amount", 0)))
-            self.add(paired([*taxed, ("tips", untaxed)], back), day, reference, "Erstattung", key)
-        elif kind == "giftcard.activate" and not data.get("order_id"):
-            pairs = paired([("cash", data["amount"])], [("giftcard_liability", data["amount"])])
-            self.add(pairs, day, data.get("card_id", ""), "Gutschein verkauft (Kasse)", key)
+        if isinstance(event, OrderPlaced | OrderPaid):
+            if event.sale:
+                reference = event.invoice_number or event.order_id
+                self.add(sale_pairs(event.sale), day, reference, f"Verkauf {reference}", key)
+        elif isinstance(event, RefundCreated):
+            self.refunded_orders.add(event.order_id)
+            # Belegfeld 1 is the order's invoice number, once the service told it (`resolve_references`)
+            self.add(refund_pairs(event), day, event.order_id, "Erstattung", key)
+        elif isinstance(event, CardActivated) and not event.order_id:  # a gift card sold at the counter
+            pairs = paired([("cash", event.amount)], [("giftcard_liability", event.amount)])
+            self.add(pairs, day, event.card_id, "Gutschein verkauft (Kasse)", key)
 
     def add(self, pairs: Iterable[tuple[str, str, int]], day: date, reference: str, text: str, key: str) -> None:
         for n, (debit, credit, amount) in enumerate(pairs):

@@ -26,6 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .events import CardActivated, OrderPaid, OrderPlaced, RefundCreated, Sale, read_event
+
 DATA = Path(__file__).with_name("dsfinvk")
 INDEX, DTD = DATA / "index.xml", DATA / "gdpdu-01-09-2004.dtd"
 TAXONOMY_VERSION = "2.4"
@@ -46,6 +48,7 @@ NOT_TAXABLE = 5  # nicht steuerbar: tips to staff, multi-purpose vouchers sold a
 VAT_TABLE = ((1, "19.00", "Regelsteuersatz"), (2, "7.00", "Ermäßigter Steuersatz"), (5, "0.00", "Nicht steuerbar"))
 PAYMENT_TYPE = {"on_site": "Bar", "online": "ElZahlungsdienstleister"}
 CURRENCY = "EUR"
+RECEIPT_TYPES = frozenset({OrderPlaced.TYPE, OrderPaid.TYPE, RefundCreated.TYPE, CardActivated.TYPE})
 
 
 @dataclass(frozen=True)
@@ -119,48 +122,48 @@ def allocate_tax(lines: list[dict], tax: int) -> list[int]:
     return shares
 
 
-def sale_lines(bon: str, sale: Mapping[str, Any], order: Mapping[str, Any]) -> list[dict[str, Any]]:
+def sale_lines(bon: str, sale: Sale, order: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The receipt's lines: the order's items (with a discount line per rate), tip, vouchers."""
     lines: list[dict[str, Any]] = []
-    for rate in (row["rate"] for row in sale["vat"]):
+    for row in sale.vat:
+        rate = row.rate
         of_rate = [item for item in order.get("lines", ()) if item.get("vat_rate") == rate]
         group = [
             line(bon, 0, "Umsatz", item.get("name") or item["product_id"], item["total"], VAT_KEYS[rate],
                  ART_NR=item["product_id"], MENGE=quantity(item["quantity"]), STK_BR=item["unit_price"])
             for item in of_rate
         ]  # fmt: skip
-        vat = next(row for row in sale["vat"] if row["rate"] == rate)
-        reduced = sum(item["gross"] for item in group) - vat["gross"]
+        reduced = sum(item["gross"] for item in group) - row.gross
         if reduced:
             group.append(line(bon, 0, "Rabatt", f"Rabatt {rate} %", -reduced, VAT_KEYS[rate]))
-        for item, tax in zip(group, allocate_tax(group, vat["tax"]), strict=True):
+        for item, tax in zip(group, allocate_tax(group, row.tax), strict=True):
             item["tax"] = tax
         lines += group
     for item in order.get("lines", ()):
         if item.get("vat_rate") is None:
             lines.append(line(bon, 0, "MehrzweckgutscheinKauf", item.get("name") or "Gutschein", item["total"],
                               NOT_TAXABLE, GUTSCHEIN_NR=None))  # fmt: skip
-    if sale["tip"]:
-        lines.append(line(bon, 0, "TrinkgeldAN", "Trinkgeld", sale["tip"], NOT_TAXABLE))
-    if sale["gift_card_amount"]:
-        lines.append(line(bon, 0, "MehrzweckgutscheinEinloesung", "Gutschein", -sale["gift_card_amount"], NOT_TAXABLE))
+    if sale.tip:
+        lines.append(line(bon, 0, "TrinkgeldAN", "Trinkgeld", sale.tip, NOT_TAXABLE))
+    if sale.gift_card_amount:
+        lines.append(line(bon, 0, "MehrzweckgutscheinEinloesung", "Gutschein", -sale.gift_card_amount, NOT_TAXABLE))
     for n, item in enumerate(lines, 1):
         item["POS_ZEILE"] = str(n)
         item.setdefault("tax", 0)
     return lines
 
 
-def refund_lines(bon: str, refund: Mapping[str, Any]) -> list[dict[str, Any]]:
+def refund_lines(bon: str, refund: RefundCreated) -> list[dict[str, Any]]:
     lines = [
-        line(bon, 0, "Umsatz", f"Erstattung {row['rate']} %", -row["gross"], VAT_KEYS[row["rate"]], tax=-row["tax"])
-        for row in refund.get("vat") or ()
+        line(bon, 0, "Umsatz", f"Erstattung {row.rate} %", -row.gross, VAT_KEYS[row.rate], tax=-row.tax)
+        for row in refund.vat
     ]
-    untaxed = refund["amount"] - sum(row["gross"] for row in refund.get("vat") or ())
+    untaxed = refund.amount - sum(row.gross for row in refund.vat)
     if untaxed:
         lines.append(line(bon, 0, "Umsatz", "Erstattung (nicht steuerbar)", -untaxed, NOT_TAXABLE))
-    if refund.get("giftcard_amount"):  # back onto the card that paid: the redemption undone
+    if refund.giftcard_amount:  # back onto the card that paid: the redemption undone
         lines.append(line(bon, 0, "MehrzweckgutscheinEinloesung", "Erstattung auf Gutschein",
-                          refund["giftcard_amount"], NOT_TAXABLE))  # fmt: skip
+                          refund.giftcard_amount, NOT_TAXABLE))  # fmt: skip
     for n, item in enumerate(lines, 1):
         item["POS_ZEILE"] = str(n)
         item.setdefault("tax", 0)
@@ -180,20 +183,22 @@ def receipts(entries: Iterable[Mapping[str, Any]], orders: Mapping[str, Mapping[
     """The receipts of a closing's entries; `orders` by id for the sales' lines."""
     found = []
     for entry in entries:
-        data, seq = entry["data"], entry["seq"]
-        sale = data.get("sale")
-        if sale:
-            bon = data["order_id"]
-            money = sale["total"] - sale["gift_card_amount"]
-            lines = sale_lines(bon, sale, orders.get(bon, {}))
-            found.append(Receipt(bon, seq, entry["at"], lines, {PAYMENT_TYPE[sale["payment_method"]]: money}))
-        elif entry["type"] == "refund.created":
-            paid = {PAYMENT_TYPE[data["method"]]: -data.get("provider_amount", 0)}
-            found.append(Receipt(data["id"], seq, entry["at"], refund_lines(data["id"], data), paid))
-        elif entry["type"] == "giftcard.activate" and not data.get("order_id"):
-            bon = f"{data.get('card_id', 'gc')}-{seq}"
-            sold = [line(bon, 1, "MehrzweckgutscheinKauf", "Gutschein", data["amount"], NOT_TAXABLE, tax=0)]
-            found.append(Receipt(bon, seq, entry["at"], sold, {"Bar": data["amount"]}))
+        if entry["type"] not in RECEIPT_TYPES:
+            continue
+        event, seq, at = read_event(entry), entry["seq"], entry["at"]
+        if isinstance(event, OrderPlaced | OrderPaid):
+            if event.sale:
+                bon, sale = event.order_id, event.sale
+                lines = sale_lines(bon, sale, orders.get(bon, {}))
+                paid = {PAYMENT_TYPE[sale.payment_method]: sale.total - sale.gift_card_amount}
+                found.append(Receipt(bon, seq, at, lines, paid))
+        elif isinstance(event, RefundCreated):
+            paid = {PAYMENT_TYPE[event.method]: -event.provider_amount}
+            found.append(Receipt(event.id, seq, at, refund_lines(event.id, event), paid))
+        elif isinstance(event, CardActivated) and not event.order_id:  # a gift card sold at the counter
+            bon = f"{event.card_id}-{seq}"
+            sold = [line(bon, 1, "MehrzweckgutscheinKauf", "Gutschein", event.amount, NOT_TAXABLE, tax=0)]
+            found.append(Receipt(bon, seq, at, sold, {"Bar": event.amount}))
     return found
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .events import CardActivity, CardBlockChunkActivated, Projection, RefundRecord
 from .giftcards import Activity, Card
 from .money import VAT_RATES, VatLine
 from .orders import Order
@@ -106,6 +107,7 @@ COLUMNS: dict[str, dict[str, Any]] = {
         "seq": int,
         "at": str,
         "type": str,
+        "v": int | None,
         "actor": dict[str, Any],
         "data": dict[str, Any],
         "prev_hash": str,
@@ -188,7 +190,6 @@ def order_line_rows(order: Order) -> list[Row]:
 
 
 def closing_row(closing: Mapping[str, Any]) -> Row:
-    vat = {row["rate"]: row for row in closing["vat"]}
     return {
         "z_number": closing["z_number"],
         "business_day": closing["business_day"],
@@ -196,7 +197,7 @@ def closing_row(closing: Mapping[str, Any]) -> Row:
         "first_seq": closing["first_seq"],
         "last_seq": closing["last_seq"],
         "currency": closing["currency"],
-        **{f"{part}_{rate}": vat.get(rate, {}).get(part, 0) for rate in VAT_RATES for part in ("net", "vat", "gross")},
+        **vat_cells(VatLine(**row) for row in closing["vat"]),
         **{f"payments_{method}": amount for method, amount in closing["payments"].items()},
         "tips": closing["tips"],
         "refunds": closing["refunds"]["amount"],
@@ -340,8 +341,14 @@ def actor_cells(actor: Mapping[str, Any] | None) -> Row:
 
 def journal_row(entry: Mapping[str, Any]) -> Row:
     """The entry as it is hashed and signed, `at` included (in UTC, as stored): a row can be checked
-    against the verifiable journal byte for byte."""
-    return {column: entry[column] for column in COLUMNS["journal"]}
+    against the verifiable journal byte for byte (`v` null: version 1, whose entries have none)."""
+    return {column: entry.get(column) if column == "v" else entry[column] for column in COLUMNS["journal"]}
+
+
+# What `objects_changed` reads of an entry; and the types that can name refunds or card activities,
+# so that a feed of those reads no other entry's data.
+NAMING = Projection(("data.order_id", "data.id", "data.card_id", "data.n", "data.cards"))
+NAMED_IN = {"refunds": "refund.", "giftcard-activities": "giftcard."}
 
 
 def objects_changed(kind: str, entry: Mapping[str, Any]) -> list[Hashable]:
@@ -353,19 +360,19 @@ def objects_changed(kind: str, entry: Mapping[str, Any]) -> list[Hashable]:
     naming an object too often costs a read but naming it too rarely would lose an update: every
     entry with an `order_id` counts for its order.
     """
-    data = entry.get("data") or {}
-    event = entry.get("type", "")
+    if kind not in KINDS:
+        raise ValueError(f"unknown export kind {kind!r}")
     if kind == "journal":
         return [entry["seq"]]
-    if kind in ("orders", "payments"):
-        return [data["order_id"]] if data.get("order_id") else []
-    if kind == "refunds":
-        return [data["id"]] if event.startswith("refund.") and data.get("id") else []
-    if kind == "giftcard-activities":
-        if event == "giftcard.block_chunk_activated":
-            # one entry for a chunk of a block: each of its cards was issued with ledger activity 1
-            return [(card["card_id"], 1) for card in data.get("cards", ())]
-        if event.startswith("giftcard.") and "card_id" in data and "n" in data:
-            return [(data["card_id"], data["n"])]
+    if not entry["type"].startswith(NAMED_IN.get(kind, "")):
         return []
-    raise ValueError(f"unknown export kind {kind!r}")
+    event = NAMING.read(entry)
+    if kind in ("orders", "payments"):
+        order_id = getattr(event, "order_id", None)  # of every type that declares one
+        return [order_id] if order_id else []
+    if kind == "refunds":
+        return [event.id] if isinstance(event, RefundRecord) else []
+    if isinstance(event, CardBlockChunkActivated):
+        # one entry for a chunk of a block: each of its cards was issued with ledger activity 1
+        return [(card.card_id, 1) for card in event.cards]
+    return [(event.card_id, event.n)] if isinstance(event, CardActivity) else []

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .errors import DomainError, FieldError
+from .events import model_for
 from .journal import JournalEvent
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: codes are read aloud and typed
@@ -404,15 +405,14 @@ def _ensure_funds(card: Card, amount: int) -> None:
 
 def card_journal_event(card: Card, activity: Activity) -> JournalEvent:
     """The journal's record of one ledger activity: amounts and links, never the code."""
-    data = {
-        "card_id": card.id,
-        "last4": card.last4,
-        "n": activity.n,
-        "amount": activity.amount,
-        "balance_change": activity.balance_change,
-        "balance_after": activity.balance_after,
-    }
-    for link in ("order_id", "refund_id", "auth_code", "reason", "linked_card_id"):
-        if getattr(activity, link):
-            data[link] = getattr(activity, link)
-    return JournalEvent(f"giftcard.{activity.type}", data)
+    links = ("order_id", "refund_id", "auth_code", "reason", "linked_card_id")
+    recorded = model_for(f"giftcard.{activity.type}")(
+        card_id=card.id,
+        last4=card.last4,
+        n=activity.n,
+        amount=activity.amount,
+        balance_change=activity.balance_change,
+        balance_after=activity.balance_after,
+        **{link: getattr(activity, link) for link in links if getattr(activity, link)},  # only the links it has
+    )
+    return JournalEvent.of(recorded)

@@ -4,6 +4,9 @@ Each entry's `hash` is SHA-256 over the RFC 8785 canonical JSON of the entry wit
 each entry names the previous entry's hash, so changing, removing or reordering any entry breaks
 every hash after it. Personal data enters only as a keyed hash (HMAC-SHA256 with a per-store key):
 erasing a customer means dropping the key material, not rewriting the chain.
+
+Every event type and its payload is declared in events.py: an entry is made only of a declared
+type whose payload validates, and it carries `v` when its type is past version 1.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import rfc8785
+
+from .events import Payload, checked
 
 GENESIS_HASH = "0" * 64
 
@@ -26,6 +32,15 @@ class JournalEvent:
     type: str
     data: Mapping[str, Any]
 
+    @classmethod
+    def of(cls, payload: Payload) -> JournalEvent:
+        return cls(payload.TYPE, payload.as_data())
+
+
+def rfc3339(moment: datetime) -> str:
+    """A moment as the journal writes it: RFC 3339 to the second, with its offset."""
+    return moment.isoformat(timespec="seconds")
+
 
 def entry_hash(entry_without_hash: Mapping[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(dict(entry_without_hash))).hexdigest()
@@ -34,15 +49,13 @@ def entry_hash(entry_without_hash: Mapping[str, Any]) -> str:
 def make_entry(
     *, store_id: str, seq: int, event: JournalEvent, at: str, actor: Mapping[str, Any], prev_hash: str
 ) -> dict[str, Any]:
-    entry = {
-        "store_id": store_id,
-        "seq": seq,
-        "type": event.type,
-        "at": at,
-        "actor": dict(actor),
-        "data": dict(event.data),
-        "prev_hash": prev_hash,
-    }
+    """The entry of `event`; raises UndeclaredEvent or InvalidPayload (events.py) for an event the
+    journal does not take."""
+    version = checked(event.type, event.data)
+    entry = {"store_id": store_id, "seq": seq, "type": event.type}
+    if version > 1:  # version 1 has no `v`: entries written before versions keep their bytes
+        entry["v"] = version
+    entry |= {"at": at, "actor": dict(actor), "data": dict(event.data), "prev_hash": prev_hash}
     entry["hash"] = entry_hash(entry)
     return entry
 

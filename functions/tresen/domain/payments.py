@@ -11,6 +11,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .changes import OrderChange
+from .events import (
+    OrderCanceled,
+    OrderPaid,
+    Payload,
+    PaymentEventIgnored,
+    PaymentFailed,
+    PaymentMismatch,
+    PaymentSucceededAfterClose,
+)
 from .journal import JournalEvent
 from .orders import Order
 from .refunds import RefundRequest, ReportedRefund, plan_refund
@@ -88,11 +97,11 @@ def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
     base = {"order_id": order.id, "payment_id": event.payment_id, "event_id": event.id, "provider": event.provider}
     awaiting = order.status == "awaiting_payment" and order.payment_status == "unpaid"
 
-    def change(changed: Order | None, event_type: str, data: dict, **more) -> OrderChange:
-        return OrderChange(changed, (JournalEvent(event_type, base | data),), **more)
+    def change(changed: Order | None, payload: Payload, **more) -> OrderChange:
+        return OrderChange(changed, (JournalEvent.of(payload),), **more)
 
     def ignored(reason: str) -> OrderChange:
-        return change(None, "payment.event_ignored", {"type": event.type, "reason": reason})
+        return change(None, PaymentEventIgnored(**base, type=event.type, reason=reason))
 
     state = f"order is {order.status}/{order.payment_status}"
     if event.type == "payment.succeeded":
@@ -101,8 +110,7 @@ def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
             refunded = replace(order, payment_status="refunded", refunded_amount=event.amount or 0, updated_at=now)
             return change(
                 refunded,
-                "payment.succeeded_after_close",
-                money | {"status": order.status},
+                PaymentSucceededAfterClose(**base, **money, status=order.status),
                 refund_amount=event.amount or 0,
                 refund_reason="paid_after_close",
             )
@@ -110,19 +118,20 @@ def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
             return ignored(state)
         if event.amount != order.amount_due or event.currency != order.currency:
             expected = {"expected_amount": order.amount_due, "expected_currency": order.currency}
-            return change(
-                replace(order, payment_status="mismatch", updated_at=now), "payment.mismatch", money | expected
-            )
+            mismatch = replace(order, payment_status="mismatch", updated_at=now)
+            return change(mismatch, PaymentMismatch(**base, **money, **expected))
         paid = replace(order, status="paid", payment_status="paid", expires_at=None, updated_at=now)
-        return change(paid, "order.paid", money, assign_invoice=True)
+        # not yet a whole `order.paid`: the service adds the invoice number and the sale once it has
+        # numbered the invoice (`assign_invoice`), and the entry is validated when it is appended
+        return OrderChange(paid, (JournalEvent(OrderPaid.TYPE, base | money),), assign_invoice=True)
     if not awaiting:
         return ignored(state if event.type in ("payment.failed", "payment.canceled") else "unknown event type")
     if event.type == "payment.failed":
         failed = replace(order, last_payment_error=event.error or "payment failed", updated_at=now)
-        return change(failed, "payment.failed", {"error": failed.last_payment_error})
+        return change(failed, PaymentFailed(**base, error=failed.last_payment_error))
     if event.type == "payment.canceled":
         canceled = replace(order, status="canceled", expires_at=None, updated_at=now)
-        return change(canceled, "order.canceled", {"reason": "payment_canceled"})
+        return change(canceled, OrderCanceled(**base, reason="payment_canceled"))
     return ignored("unknown event type")
 
 

@@ -25,6 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .closings import GIFTCARD, ON_SITE, ONLINE, z_report_figures
+from .events import (
+    ClosingCreated,
+    OrderPaid,
+    Payload,
+    Projection,
+    RefundCreated,
+    RefundFailed,
+    RefundFailedV1,
+    RefundSucceeded,
+)
 
 NOT_PAID_OUT = "not paid out yet"
 OTHER_AMOUNT = "the payout reports another amount"
@@ -61,6 +71,8 @@ ITEM_FIELDS = (
     "data.provider_amount",
     "data.provider_refund_id",
 )
+ITEMS = Projection(ITEM_FIELDS)
+LISTED_TYPES = frozenset({OrderPaid.TYPE, RefundCreated.TYPE, RefundSucceeded.TYPE, RefundFailed.TYPE})
 
 
 @dataclass
@@ -75,34 +87,37 @@ class ProviderItems:
     def gather(self, entries: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         """Pass `entries` through (to the figures), keeping what the statement lists of them."""
         for entry in entries:
-            kind, data = entry["type"], entry["data"]
-            if kind != "closing.created":
+            if entry["type"] != ClosingCreated.TYPE:
                 self.seqs.append(entry["seq"])
-            if kind == "order.paid" and data.get("payment_id"):
-                self.payments[data["payment_id"]] = {
-                    "payment_id": data["payment_id"],
-                    "order_id": data["order_id"],
-                    "invoice_number": data.get("invoice_number"),
-                    "provider": data["provider"],
-                    "paid_at": entry["at"],
-                    "amount": data["amount"],
-                }
-            elif kind == "refund.created" and data.get("payment_id") and data.get("provider_amount"):
-                self.refunds[data["id"]] = {
-                    "refund_id": data["id"],
-                    "order_id": data["order_id"],
-                    "payment_id": data["payment_id"],
-                    "invoice_number": None,  # the order's; the service reads it
-                    "provider": None,  # the payment's; the service reads it
-                    "provider_refund_id": None,
-                    "created_at": entry["at"],
-                    "amount": data["provider_amount"],
-                }
-            elif kind == "refund.succeeded" and data["id"] in self.refunds:
-                self.refunds[data["id"]]["provider_refund_id"] = data.get("provider_refund_id")
-            elif kind == "refund.failed":
-                self.failed_refunds.add(data["id"])
+            if entry["type"] in LISTED_TYPES:
+                self.keep(entry, ITEMS.read(entry))
             yield entry
+
+    def keep(self, entry: Mapping[str, Any], event: Payload) -> None:
+        if isinstance(event, OrderPaid) and event.payment_id:
+            self.payments[event.payment_id] = {
+                "payment_id": event.payment_id,
+                "order_id": event.order_id,
+                "invoice_number": event.invoice_number,
+                "provider": event.provider,
+                "paid_at": entry["at"],
+                "amount": event.amount,
+            }
+        elif isinstance(event, RefundCreated) and event.payment_id and event.provider_amount:
+            self.refunds[event.id] = {
+                "refund_id": event.id,
+                "order_id": event.order_id,
+                "payment_id": event.payment_id,
+                "invoice_number": None,  # the order's; the service reads it
+                "provider": None,  # the payment's; the service reads it
+                "provider_refund_id": None,
+                "created_at": entry["at"],
+                "amount": event.provider_amount,
+            }
+        elif isinstance(event, RefundSucceeded) and event.id in self.refunds:
+            self.refunds[event.id]["provider_refund_id"] = event.provider_refund_id
+        elif isinstance(event, RefundFailed | RefundFailedV1):
+            self.failed_refunds.add(event.id)
 
 
 def matched_line(line: dict[str, Any], match: Mapping[str, Any] | None, signed_amount: int) -> dict[str, Any]:
@@ -315,7 +330,7 @@ def build_statement(
 
 def statement_figures(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The closings' figures over the period's entries, leaving out closings themselves."""
-    return z_report_figures(entry for entry in entries if entry["type"] != "closing.created")
+    return z_report_figures(entry for entry in entries if entry["type"] != ClosingCreated.TYPE)
 
 
 def csv_rows(statement: Mapping[str, Any]) -> list[list[Any]]:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from .changes import OrderChange
 from .errors import DomainError
+from .events import OrderCanceled, OrderRejected, model_for
 from .journal import JournalEvent
 from .orders import Order
 
@@ -25,10 +26,10 @@ def staff_transition(order: Order, target: str, now: datetime, reason: str | Non
     if target not in STAFF_TRANSITIONS.get(order.status, ()):
         raise DomainError("invalid_transition", f"An order that is {order.status} cannot become {target}.")
     changed = replace(order, status=target, updated_at=now)
-    data = {"order_id": order.id, "from": order.status, "to": target}
+    moved = {"order_id": order.id, "from_": order.status, "to": target}
     refund = 0
     if target == "rejected":
-        data["reason"] = reason
+        event = OrderRejected(**moved, reason=reason)
         if order.payment_status == "paid" and order.payment_method == "online":
             # declined after the customer paid: all of it goes back, except gift cards it sold:
             # they are active and may be spent already, so the customer keeps them
@@ -36,9 +37,9 @@ def staff_transition(order: Order, target: str, now: datetime, reason: str | Non
             status = "refunded" if refund == order.totals.total else "partially_refunded"
             changed = replace(changed, payment_status=status, refunded_amount=refund)
         changed = replace(changed, expires_at=None)
-    return OrderChange(
-        changed, (JournalEvent(f"order.{target}", data),), refund_amount=refund, refund_reason="rejected"
-    )
+    else:
+        event = model_for(f"order.{target}")(**moved)
+    return OrderChange(changed, (JournalEvent.of(event),), refund_amount=refund, refund_reason="rejected")
 
 
 def expire(order: Order, now: datetime) -> OrderChange:
@@ -47,4 +48,4 @@ def expire(order: Order, now: datetime) -> OrderChange:
     if order.status != "awaiting_payment" or order.payment_status != "unpaid" or not due:
         return OrderChange(None)
     canceled = replace(order, status="canceled", expires_at=None, updated_at=now)
-    return OrderChange(canceled, (JournalEvent("order.canceled", {"order_id": order.id, "reason": "expired"}),))
+    return OrderChange(canceled, (JournalEvent.of(OrderCanceled(order_id=order.id, reason="expired")),))

@@ -4,13 +4,14 @@
 it (`fonts/`, DejaVu subsets, see fonts/README.md — PDF's core fonts know no `€`) and writes
 nothing. The figures are integer cents and print as `1.234,56 €`. The report is forgiving about
 what it is given: a section, count or amount that is missing prints as 0 (a date as "—"), so an
-empty or older closing still prints. The output is deterministic: the PDF's creation date is the
+empty or older closing still prints; only the section of failed refunds is left out when there
+are none. The output is deterministic: the PDF's creation date is the
 closing's own `closed_at`, not the time of rendering.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -327,7 +328,19 @@ def _report(closing: Mapping[str, Any], store: Mapping[str, Any], pages: int) ->
     pdf.set_author(store_name)
     pdf.set_creator("Tresen")
     pdf.set_creation_date(parse_moment(closing.get("closed_at")) or datetime(2000, 1, 1, tzinfo=UTC))
-    for section in (_header, _sales, _payments, _tips, _refunds, _reductions, _giftcards, _counts, _verification):
+    sections = (
+        _header,
+        _sales,
+        _payments,
+        _tips,
+        _refunds,
+        _failed_refunds,
+        _reductions,
+        _giftcards,
+        _counts,
+        _verification,
+    )
+    for section in sections:
         section(pdf, closing, store)
     return pdf
 
@@ -353,17 +366,22 @@ def _header(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
     )
 
 
+def _amounts(figures: Mapping) -> tuple[int, int, int]:
+    """Net, tax and gross of a VAT row or of their total (documents made before the tax was called
+    `tax` call it `vat`)."""
+    return _int(figures.get("net")), _int(figures.get("tax", figures.get("vat"))), _int(figures.get("gross"))
+
+
 def vat_table(rates: Any, total_label: str, total: Mapping | None = None, titles: bool = False) -> Table:
     """Net, VAT and gross per rate, and their total (given, or else the sum of the rows)."""
     rows = _rows(rates)
-
-    def cells(label: str, figures: Mapping) -> tuple[str, ...]:
-        return label, *(format_euro(_int(figures.get(key))) for key in ("net", "vat", "gross"))
-
-    if total is None:
-        total = {key: sum(_int(row.get(key)) for row in rows) for key in ("net", "vat", "gross")}
-    rate_rows = [cells(format_rate(row.get("rate")), row) for row in rows]
-    return Table(VAT_COLUMNS, rate_rows, cells(total_label, total), titles=titles)
+    amounts = [_amounts(row) for row in rows]
+    sums = _amounts(total) if total is not None else tuple(sum(row[part] for row in amounts) for part in range(3))
+    rate_rows = [
+        (format_rate(row.get("rate")), *map(format_euro, row_amounts))
+        for row, row_amounts in zip(rows, amounts, strict=True)
+    ]
+    return Table(VAT_COLUMNS, rate_rows, (total_label, *map(format_euro, sums)), titles=titles)
 
 
 def _sales(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
@@ -394,14 +412,36 @@ def _counted(closing: Mapping, name: str, label: str) -> tuple[str, str, str]:
     return label, str(_int(count)), format_euro(_int(section.get("amount")))
 
 
-def _refunds(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
-    refunds = _section(closing, "refunds")
-    refunded = by_method(_section(refunds, "by_method"), SUB + "davon ")
-    pdf.section(
-        "Stornos/Rückerstattungen",
-        Table(ITEM_COLUMNS, [_counted(closing, "refunds", "Rückerstattungen"), *refunded]),
-        vat_table(refunds.get("vat"), "Summe Rückerstattungen", titles=True),
-    )
+def _refund_section(
+    name: str, title: str, label: str, total_label: str, optional: bool = False
+) -> Callable[[ZReportPDF, Mapping, Mapping], None]:
+    """The section of `closing[name]`: count and amount, by method, and per VAT rate; if `optional`,
+    only when its count is not 0."""
+
+    def section(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
+        figures = _section(closing, name)
+        if optional and not _int(figures.get("count")):
+            return
+        by_methods = by_method(_section(figures, "by_method"), SUB + "davon ")
+        pdf.section(
+            title,
+            Table(ITEM_COLUMNS, [_counted(closing, name, label), *by_methods]),
+            vat_table(figures.get("vat"), total_label, titles=True),
+        )
+
+    return section
+
+
+_refunds = _refund_section("refunds", "Stornos/Rückerstattungen", "Rückerstattungen", "Summe Rückerstattungen")
+# refunds the payment provider did not pay out after all, their money added back: rare, so the
+# section is left out of the report of a day without any (which then fits one page)
+_failed_refunds = _refund_section(
+    "failed_refunds",
+    "Fehlgeschlagene Rückerstattungen (zurückgebucht)",
+    "Vom Zahlungsdienstleister nicht ausgezahlt",
+    "Summe zurückgebucht",
+    optional=True,
+)
 
 
 def _reductions(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from werkzeug.wrappers import Response
+
+from ..config import settings
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from ..domain.refunds import RefundRequest
-from ..services import orders, payments
-from ..services.corrections import discount_order, void_items
-from ..services.order_status import change_status
-from ..services.refunds import refund_order
+from ..services import order_views, orders
+from ..services.corrections import DiscountOrder, VoidItems, discount_order, void_items
+from ..services.order_status import ChangeStatus, change_status
+from ..services.passkeys import SetPasskey, set_passkey
+from ..services.payments import ExpireOrders, expire_orders
+from ..services.refunds import RefundOrder, refund_order
+from ..services.sandbox_checkout import PressCheckoutButton, press_checkout_button, sandbox_payment
+from ..services.webhooks import ReceiveWebhook, receive_webhook
 from . import models as m
 from . import present
+from .checkout import after_press, checkout_page, return_address
 from .problems import ApiProblem
 from .router import JOB, STAFF_ROLES, Call, route, staff
-
+from .system import health_check
 
 
 @route(
@@ -24,8 +32,6 @@ from .router import JOB, STAFF_ROLES, Call, route, staff
     errors=("service_unavailable",),
 )
 def health(call: Call):
-    from .system import health_check
-
     return health_check(call.uow)
 
 
@@ -46,7 +52,7 @@ def openapi(call: Call):
     errors=("store_not_found",),
 )
 def get_menu(call: Call):
-    return orders.menu(call.uow, call.params["store"])
+    return order_views.menu(call.uow, call.params["store"])
 
 
 @route(
@@ -82,7 +88,7 @@ def create_order(call: Call):
         tip=body.tip,
         gift_cards=tuple((card.code, card.amount) for card in body.gift_cards),
     )
-    return orders.place_order(call.uow, call.params["store"], request, call.caller.actor())
+    return orders.place_order(orders.PlaceOrder(call.params["store"], request, call.caller.actor()), call.uow)
 
 
 @route(
@@ -92,12 +98,11 @@ def create_order(call: Call):
     tag="customer",
     headers=("X-Order-Token",),
     response=m.OrderOut,
-    present=present.customer_order_out,
+    present=present.order_out,
     errors=("order_not_found",),
 )
 def get_order(call: Call):
-    token = call.request.headers.get("X-Order-Token")
-    return orders.order_for_customer(call.uow, call.params["order"], token), token
+    return order_views.order_for_customer(call.uow, call.params["order"], call.request.headers.get("X-Order-Token"))
 
 
 @route(
@@ -113,7 +118,7 @@ def get_order(call: Call):
 )
 def list_orders(call: Call):
     q: m.OrderListQuery = call.query
-    return orders.list_orders(
+    return order_views.list_orders(
         call.uow, call.params["store"], status=q.status, since=q.since, limit=q.limit, cursor=q.cursor
     )
 
@@ -129,13 +134,13 @@ def list_orders(call: Call):
     errors=("unauthenticated", "forbidden", "order_not_found"),
 )
 def get_store_order(call: Call):
-    return orders.order_view_for_staff(call.uow, call.params["store"], call.params["order"])
+    return order_views.order_view_for_staff(call.uow, call.params["store"], call.params["order"])
 
 
 @route(
     "POST",
     "/v1/webhooks/{provider}",
-    summary="Signed events from a payment provider (CONTRACT §6)",
+    summary="Signed events from a payment provider",
     tag="webhooks",
     raw_body=True,
     headers=("Stripe-Signature", "Sandbox-Signature"),
@@ -143,11 +148,7 @@ def get_store_order(call: Call):
     errors=("invalid_signature", "not_found", "validation_failed", "service_unavailable"),
 )
 def provider_webhook(call: Call):
-    from ..services.webhooks import handle_event
-    from .webhooks import verified_event
-
-    event = verified_event(call.params["provider"], call.request.headers, call.raw)
-    outcome = handle_event(call.uow, event, call.raw)
+    outcome = receive_webhook(ReceiveWebhook(call.params["provider"], call.request.headers, call.raw), call.uow)
     return m.WebhookAck(duplicate=outcome.duplicate, ignored=outcome.ignored, unprocessable=outcome.unprocessable)
 
 
@@ -159,10 +160,8 @@ def provider_webhook(call: Call):
     media_type="text/html",
 )
 def sandbox_checkout(call: Call):
-    from .checkout import checkout_page, payment_or_404, return_address
-
     _sandbox_only()
-    payment = payment_or_404(call.uow.docs, call.params["payment"])
+    payment = sandbox_payment(call.uow, call.params["payment"])
     return checkout_page(payment, back_to=return_address(call.request))
 
 
@@ -175,17 +174,15 @@ def sandbox_checkout(call: Call):
     errors=("validation_failed", "payload_too_large"),
 )
 def sandbox_press(call: Call):
-    from .checkout import payment_or_404, press_button
-
     _sandbox_only()
     if call.request.content_length and call.request.content_length > 10_000:
         raise ApiProblem("payload_too_large", "A checkout form is small.")
-    return press_button(call.request, payment_or_404(call.uow.docs, call.params["payment"]))
+    action = call.request.form.get("action")
+    payment = press_checkout_button(PressCheckoutButton(call.params["payment"], action), call.uow)
+    return after_press(call.request, payment, action)
 
 
 def _sandbox_only() -> None:
-    from ..config import settings
-
     if not settings().sandbox_enabled:
         raise ApiProblem("not_found", "The sandbox is not enabled.")
 
@@ -204,7 +201,8 @@ def _sandbox_only() -> None:
 def change_order_status(call: Call):
     order_id = call.params["order"]
     body: m.StatusChange = call.body
-    return change_status(call.uow, call.params["store"], order_id, body.status, call.caller.actor(), body.reason)
+    command = ChangeStatus(call.params["store"], order_id, body.status, call.caller.actor(), body.reason)
+    return change_status(command, call.uow)
 
 
 @route(
@@ -238,8 +236,7 @@ def refund(call: Call):
     request = RefundRequest(
         amount=body.amount, lines=tuple((line.line_id, line.quantity) for line in body.lines or ()), reason=body.reason
     )
-    return refund_order(
-        call.uow,
+    command = RefundOrder(
         call.params["store"],
         order_id,
         request,
@@ -249,6 +246,7 @@ def refund(call: Call):
         to_giftcard=body.to == "giftcard",
         giftcard_code=body.giftcard_code,
     )
+    return refund_order(command, call.uow)
 
 
 CORRECTION_ERRORS = (
@@ -277,8 +275,7 @@ CORRECTION_ERRORS = (
 )
 def void(call: Call):
     body: m.VoidIn = call.body
-    return void_items(
-        call.uow,
+    command = VoidItems(
         call.params["store"],
         call.params["order"],
         tuple((line.line_id, line.quantity) for line in body.lines),
@@ -287,6 +284,7 @@ def void(call: Call):
         call.caller.role,
         call.request.headers.get("X-Passkey"),
     )
+    return void_items(command, call.uow)
 
 
 @route(
@@ -303,8 +301,7 @@ def void(call: Call):
 )
 def give_discount(call: Call):
     body: m.DiscountIn = call.body
-    return discount_order(
-        call.uow,
+    command = DiscountOrder(
         call.params["store"],
         call.params["order"],
         body.amount,
@@ -314,6 +311,7 @@ def give_discount(call: Call):
         call.caller.role,
         call.request.headers.get("X-Passkey"),
     )
+    return discount_order(command, call.uow)
 
 
 @route(
@@ -327,12 +325,8 @@ def give_discount(call: Call):
     errors=("unauthenticated", "forbidden", "validation_failed"),
 )
 def put_passkey(call: Call):
-    from werkzeug.wrappers import Response
-
-    from ..services.passkeys import set_passkey
-
     body: m.PasskeyIn = call.body
-    set_passkey(call.uow, call.params["store"], body.pin, list(body.protect), call.caller.actor())
+    set_passkey(SetPasskey(call.params["store"], body.pin, tuple(body.protect), call.caller.actor()), call.uow)
     return Response(status=204)
 
 
@@ -345,4 +339,4 @@ def put_passkey(call: Call):
     response=m.ExpiredOut,
 )
 def expire_orders_job(call: Call):
-    return m.ExpiredOut(expired=payments.expire_orders(call.uow))
+    return m.ExpiredOut(expired=expire_orders(ExpireOrders(), call.uow))

@@ -39,7 +39,7 @@ ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Order-Token, X-
 EXPOSE_HEADERS = "Retry-After, Idempotent-Replayed, Content-Disposition"
 
 
-# Each deployed function serves only its own routes (CONTRACT/DESIGN: scale, time out and be
+# Each deployed function serves only its own routes (so each can scale, time out and be
 # secured separately). `jobs` is deployed private (Cloud Run IAM, invoked by Cloud Scheduler with
 # OIDC), so job routes trust their caller there; `tresen dev` serves everything (entry None).
 ENTRY_POINTS: dict[str, tuple[str, ...]] = {

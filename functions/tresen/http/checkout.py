@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from ..domain.errors import DomainError
+from ..domain.payments import PaymentRecord
 
 PAGE = """<!doctype html>
 <html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -28,13 +28,6 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:.6rem}}</style></head
 </form>{back}</body></html>"""
 
 
-def payment_or_404(docs, payment_id: str) -> dict:
-    found = docs.get(f"payments/{payment_id}")
-    if found is None or found.data.get("provider") != "sandbox":
-        raise DomainError("not_found", "No such sandbox payment.")
-    return found.data | {"id": payment_id}
-
-
 def return_address(request: Request) -> str | None:
     address = request.args.get("return", "")
     parts = urlsplit(address)
@@ -42,22 +35,16 @@ def return_address(request: Request) -> str | None:
 
 
 def checkout_page(
-    payment: dict, message: str = "This is the sandbox: no money moves.", back_to: str | None = None
+    payment: PaymentRecord, message: str = "This is the sandbox: no money moves.", back_to: str | None = None
 ) -> Response:
-    amount = f"{payment['amount'] // 100},{payment['amount'] % 100:02d} {escape(payment['currency'])}"
+    amount = f"{payment.amount // 100},{payment.amount % 100:02d} {escape(payment.currency)}"
     back = f'<p><a href="{escape(back_to)}">Back to the shop</a></p>' if back_to else ""
-    html = PAGE.format(order_id=escape(payment["order_id"]), amount=amount, message=escape(message), back=back)
+    html = PAGE.format(order_id=escape(payment.order_id), amount=amount, message=escape(message), back=back)
     return Response(html, content_type="text/html; charset=utf-8")
 
 
-def press_button(request: Request, payment: dict) -> Response:
-    from ..adapters.sandbox_sender import payment_event, send_later
-
-    action = request.form.get("action")
-    if action not in ("pay", "fail"):
-        raise DomainError("validation_failed", "Press Pay or Fail.")
-    kind, error = ("succeeded", None) if action == "pay" else ("failed", "The sandbox card was declined.")
-    send_later(payment_event(kind, payment, error))
+def after_press(request: Request, payment: PaymentRecord, action: str) -> Response:
+    """After Pay, back to the shop if the page came from there; else the page says what happened."""
     back_to = return_address(request)
     if action == "pay" and back_to:
         return Response(status=303, headers={"Location": back_to})

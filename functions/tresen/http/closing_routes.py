@@ -29,7 +29,7 @@ IDEMPOTENCY = ("idempotency_key_required", "idempotency_key_reused", "idempotenc
     errors=(*DENIED, "store_not_found", "nothing_to_close", *IDEMPOTENCY),
 )
 def close_day(call: Call):
-    return closings.close_store(call.uow, call.params["store"], call.caller.actor())
+    return closings.close_store(closings.CloseStore(call.params["store"], call.caller.actor()), call.uow)
 
 
 @route(
@@ -45,7 +45,7 @@ def close_day(call: Call):
 def list_closings(call: Call):
     query: m.PageQuery = call.query
     after = decode_cursor(query.cursor) if query.cursor else 0
-    found, has_more = closings.list_closings(call.uow.docs, call.params["store"], query.limit, after)
+    found, has_more = closings.list_closings(call.uow, call.params["store"], query.limit, after)
     cursor = encode_cursor(found[-1].z_number) if has_more else None
     data = [m.ClosingOut.model_validate(closing) for closing in found]
     return m.ClosingPage(data=data, next_cursor=cursor, has_more=has_more)
@@ -67,7 +67,7 @@ def z_number(raw: str) -> int:
     errors=(*DENIED, "closing_not_found"),
 )
 def get_closing(call: Call):
-    found = closings.closing_at(call.uow.docs, call.params["store"], z_number(call.params["z"]))
+    found = closings.closing_at(call.uow, call.params["store"], z_number(call.params["z"]))
     return m.ClosingOut.model_validate(found)
 
 
@@ -85,7 +85,7 @@ def closing_pdf(call: Call):
     from ..services.orders import catalog_or_404
 
     store_id = call.params["store"]
-    closing = closings.closing_at(call.uow.docs, store_id, z_number(call.params["z"]))
+    closing = closings.closing_at(call.uow, store_id, z_number(call.params["z"]))
     store, _ = catalog_or_404(call.uow, store_id)
     document = render_zreport(
         closing.as_dict(), {"id": store.id, "name": store.name, "address": store.address, "timezone": store.timezone}

@@ -1,38 +1,36 @@
-"""Exports for finance (CONTRACT "Finance" 5 and 6): one path per kind, answering either a page of
-the change feed (JSON) or, with `format`, a whole date range streamed as CSV or JSON Lines."""
+"""Exports for finance: one path per kind, answering either a page of the change feed (JSON) or, with
+`format`, a whole date range streamed as CSV or JSON Lines (the kind's row export among the exporters,
+services/exporters.py)."""
 
 from __future__ import annotations
 
 import functools
-import json
 import operator
 import re
-from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, BinaryIO, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 from werkzeug.wrappers import Response
 
-from ..adapters.backend import Backend
 from ..domain.errors import DomainError, FieldError
-from ..domain.export_columns import COLUMNS, KINDS, Row
+from ..domain.export_columns import COLUMNS, KINDS
 from ..services import exports
-from ..services.csv_export import csv_cell, csv_document
+from ..services.downloads import StorePeriod
+from ..services.exporters import EXPORTERS
+from ..services.finance_ports import FinanceUnitOfWork
+from ..services.row_exports import RowExport
+from .downloads import streamed_answer
 from .models import Model
 from .router import Call, route, staff
 
-EXPORTERS = staff("owner", "finance", key_scope="exports:read")
+EXPORT_READERS = staff("owner", "finance", key_scope="exports:read")
 DEFAULT_LIMIT = 100
-BOM = "\ufeff"
+BOM = "\ufeff".encode()  # Excel's sign that a CSV is UTF-8: before the document, not part of it
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8; header=present", "jsonl": "application/x-ndjson; charset=utf-8"}
-
-
-def _backend() -> Backend:
-    from ..adapters.backend import backend
-
-    return backend()
+ROW_EXPORT_OF = {
+    (exporter.kind, exporter.format): exporter for exporter in EXPORTERS if isinstance(exporter, RowExport)
+}
 
 
 def iso_day_text(value: object) -> object:
@@ -81,7 +79,7 @@ class ExportPage(Model):
     "/v1/stores/{store}/export/{kind}",
     summary="Orders, payments, refunds, gift-card activities or journal entries: a change feed, or a date range",
     tag="exports",
-    access=EXPORTERS,
+    access=EXPORT_READERS,
     query=ExportQuery,
     response=ExportPage,
     errors=("unauthenticated", "forbidden", "not_found", "store_not_found", "validation_failed"),
@@ -92,7 +90,7 @@ def export(call: Call):
     exports.check_kind(kind)  # an unknown kind is 404 whatever the parameters
     if query.format is None:
         refuse_given(query, {"from_day": "from", "to_day": "to", "bom": "bom"}, "only with format")
-        page = exports.change_feed(_backend(), store_id, kind, query.cursor, query.limit or DEFAULT_LIMIT)
+        page = exports.change_feed(call.uow, store_id, kind, query.cursor, query.limit or DEFAULT_LIMIT)
         model = ROW_MODELS[kind]
         return ExportPage(
             data=[model(**row) for row in page.rows], next_cursor=page.next_cursor, has_more=page.has_more
@@ -104,8 +102,8 @@ def export(call: Call):
         raise DomainError("validation_failed", "A range needs from and to.", missing)
     if query.bom and query.format != "csv":
         raise DomainError("validation_failed", "A BOM is for CSV only.", [FieldError("query.bom", "only with csv")])
-    ranged = exports.export_range(_backend(), store_id, kind, query.from_day, query.to_day)
-    return streamed(ranged, query.format, bool(query.bom), store_id)
+    period = StorePeriod(store_id, query.from_day, query.to_day)
+    return streamed(ROW_EXPORT_OF[kind, query.format], period, call.uow, bool(query.bom))
 
 
 def refuse_given(query: ExportQuery, names: dict[str, str], why: str) -> None:
@@ -116,37 +114,10 @@ def refuse_given(query: ExportQuery, names: dict[str, str], why: str) -> None:
         raise DomainError("validation_failed", "The change feed and a date range take different parameters.", given)
 
 
-def streamed(ranged: exports.RangeExport, fmt: str, bom: bool, store_id: str) -> Response:
-    encode = csv_rows if fmt == "csv" else jsonl_rows
-    # The first page is read before the answer starts: a failure then is still a problem document,
-    # not a 200 cut short.
-    first = next(ranged.pages, [])
+def streamed(exporter: RowExport, period: StorePeriod, uow: FinanceUnitOfWork, bom: bool) -> Response:
+    def render(out: BinaryIO) -> None:
+        if bom:
+            out.write(BOM)
+        exporter.render(period, uow, out)
 
-    def body() -> Iterator[bytes]:
-        if fmt == "csv":
-            yield ((BOM if bom else "") + csv_lines([list(ranged.columns)])).encode()
-        yield encode(first)
-        for page in ranged.pages:
-            yield encode(page)
-
-    name = f"tresen-{store_id}-{ranged.kind}-{ranged.first.isoformat()}-{ranged.last.isoformat()}.{fmt}"
-    return Response(
-        body(),
-        status=200,
-        content_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
-    )
-
-
-def csv_lines(rows: list[list[Any]]) -> str:
-    """RFC 4180 lines through the shared writer (services/csv_export.py), whose first row is a row
-    like any other: a page is a document without a header."""
-    return csv_document(rows[0], rows[1:]) if rows else ""
-
-
-def csv_rows(rows: list[Row]) -> bytes:
-    return csv_lines([[csv_cell(value) for value in row.values()] for row in rows]).encode()
-
-
-def jsonl_rows(rows: list[Row]) -> bytes:
-    return "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows).encode()
+    return streamed_answer(exporter.attachment(period), render)

@@ -6,14 +6,18 @@ is checked then (`Caller.acting_in`). A card of another store answers like an un
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Response
 
 from ..domain import giftcards as gc
+from ..domain.giftcards import CardResult
 from ..services import card_blocks as blocks
 from ..services import cards
+from ..services.card_changes import not_found
+from ..services.card_expiry import ExpireCards, expire_giftcards
 from . import models as m
 from .present import local_time
 from .problems import ApiProblem
@@ -37,12 +41,12 @@ def _authorizer(call: Call):
     route's roles in the card's store, else a refusal (another store's card: as if unknown)."""
 
     def authorized(store_id: str) -> dict:
-        return call.caller.acting_in(store_id, call.roles, cards.not_found()).actor()
+        return call.caller.acting_in(store_id, call.roles, not_found()).actor()
 
     return authorized
 
 
-def card_out(result: cards.CardResult) -> m.GiftCardOut:
+def card_out(result: CardResult) -> m.GiftCardOut:
     card, zone = result.card, _zone(result.card.store_id)
     return m.GiftCardOut(
         id=card.id,
@@ -97,12 +101,14 @@ def issue(call: Call):
     body: m.GiftCardIssueIn = call.body
     store_id, actor = call.params["store"], call.caller.actor()
     if body.count is None:
-        return cards.issue_card(call.uow, store_id, body.amount, actor)
+        return cards.issue_card(cards.IssueCard(store_id, body.amount, actor), call.uow)
     if call.caller.role not in ADMINS:
         raise ApiProblem("forbidden", "Block activations are for owners and supervisors.")
     # the commit stores the 202 answer for replays: it must be rendered from what the route returns
     call.uow.presenting(BlockStarted)
-    return BlockStarted(blocks.start_block(call.uow, store_id, body.amount, body.count, actor))
+    activation_id = blocks.start_block(blocks.StartBlock(store_id, body.amount, body.count, actor), call.uow)
+    blocks.run_in_background(activation_id, call.uow)
+    return BlockStarted(activation_id)
 
 
 @route(
@@ -112,7 +118,7 @@ def issue(call: Call):
     tag="staff",
     access=staff(*ADMINS),
     response=m.ActivationOut,
-    present=m.ActivationOut.model_validate,
+    present=lambda status: m.ActivationOut.model_validate(status, from_attributes=True),  # its chunks too
     errors=("unauthenticated", "forbidden", "not_found"),
 )
 def activation(call: Call):
@@ -170,9 +176,8 @@ def inquire(call: Call):
 )
 def load(call: Call):
     body: m.GiftCardAmountIn = call.body
-    return cards.load_card(
-        call.uow, call.params["code"], body.amount, body.auth_code, _authorizer(call)
-    )
+    command = cards.LoadCard(call.params["code"], body.amount, body.auth_code, _authorizer(call))
+    return cards.load_card(command, call.uow)
 
 
 @route(
@@ -189,9 +194,8 @@ def load(call: Call):
 )
 def redeem(call: Call):
     body: m.GiftCardAmountIn = call.body
-    return cards.redeem_card(
-        call.uow, call.params["code"], body.amount, body.auth_code, _authorizer(call)
-    )
+    command = cards.RedeemCard(call.params["code"], body.amount, body.auth_code, _authorizer(call))
+    return cards.redeem_card(command, call.uow)
 
 
 @route(
@@ -209,9 +213,8 @@ def redeem(call: Call):
 )
 def authorize(call: Call):
     body: m.GiftCardAuthorizeIn = call.body
-    return cards.authorize_card(
-        call.uow, call.params["code"], body.type, body.amount, _authorizer(call)
-    )
+    command = cards.AuthorizeCard(call.params["code"], body.type, body.amount, _authorizer(call))
+    return cards.authorize_card(command, call.uow)
 
 
 @route(
@@ -227,7 +230,7 @@ def authorize(call: Call):
 )
 def deactivate(call: Call):
     body: m.GiftCardDeactivateIn = call.body
-    return cards.deactivate_card(call.uow, call.params["code"], body.reason, _authorizer(call))
+    return cards.deactivate_card(cards.DeactivateCard(call.params["code"], body.reason, _authorizer(call)), call.uow)
 
 
 @route(
@@ -241,7 +244,7 @@ def deactivate(call: Call):
     errors=(*CARD_ERRORS, "giftcard_not_deactivated"),
 )
 def reactivate(call: Call):
-    return cards.reactivate_card(call.uow, call.params["code"], _authorizer(call))
+    return cards.reactivate_card(cards.ReactivateCard(call.params["code"], _authorizer(call)), call.uow)
 
 
 @route(
@@ -257,7 +260,7 @@ def reactivate(call: Call):
     errors=(*CARD_ERRORS, "giftcard_not_active", "giftcard_has_holds", *IDEMPOTENCY),
 )
 def transfer(call: Call):
-    return cards.transfer_card(call.uow, call.params["code"], _authorizer(call))
+    return cards.transfer_card(cards.TransferCard(call.params["code"], _authorizer(call)), call.uow)
 
 
 @route(
@@ -293,10 +296,5 @@ def balance(call: Call):
     access=JOB,
 )
 def giftcard_job(call: Call):
-    import json
-
-    from ..services.card_expiry import expire_giftcards
-
-    backend = call.uow
-    outcome = expire_giftcards(backend) | {"blocks_resumed": blocks.resume_blocks(backend)}
+    outcome = expire_giftcards(ExpireCards(), call.uow) | {"blocks_resumed": blocks.resume_blocks(call.uow)}
     return Response(json.dumps(outcome), content_type="application/json")

@@ -8,12 +8,13 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from ..services.archive_sweep import SweepArchive, sweep_archive
+from ..services.verify import VerifyJournals, verify_journals
 from . import models as m
 from .router import JOB, Call, route
 
 log = logging.getLogger(__name__)
 SWEEP_AFTER = timedelta(minutes=1)  # younger outbox markers are still being archived by their request
-
 
 
 class SweepOut(m.Model):
@@ -35,13 +36,10 @@ class VerifyOut(m.Model):
     response=SweepOut,
 )
 def sweep_job(call: Call):
-    from ..adapters.archive import sweep
-
-    backend = call.uow
-    archived, failing = sweep(backend.docs, SWEEP_AFTER, backend.now())
-    if failing:
-        log.warning("archive sweep: %d entries still failing", failing)
-    return SweepOut(archived=archived, failing=failing)
+    swept = sweep_archive(SweepArchive(SWEEP_AFTER), call.uow)
+    if swept.failing:
+        log.warning("archive sweep: %d entries still failing", swept.failing)
+    return SweepOut(archived=swept.archived, failing=swept.failing)
 
 
 @route(
@@ -53,14 +51,7 @@ def sweep_job(call: Call):
     response=VerifyOut,
 )
 def verify_job(call: Call):
-    from ..adapters.archive import bucket
-    from ..services.verify import all_store_ids, archive_store_ids, verify_store
-
-    docs = call.uow.docs
-    verdicts = [
-        verify_store(docs, bucket(), store_id)
-        for store_id in sorted({*all_store_ids(docs), *archive_store_ids(bucket())})
-    ]
+    verdicts = list(verify_journals(VerifyJournals(), call.uow))
     for verdict in verdicts:
         if not verdict.ok:  # the alert policy in infra/ counts these lines
             log.error("JOURNAL VERIFY FAILED %s", verdict.summary())

@@ -1,24 +1,22 @@
-"""The journal's checkpoints and proofs (CONTRACT §4 "Journal"): what an outsider checks the books with."""
+"""The journal's checkpoints and proofs: what an outsider checks the books with."""
 
 from __future__ import annotations
 
 import base64
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
-from ..adapters.clock import rfc3339
 from ..domain.errors import DomainError, FieldError
 from ..domain.signed_note import encode_base64
-from ..services import checkpoints
-from ..services.checkpoints import CheckpointRecord
+from ..services import checkpoints, journal_proofs
+from ..services.journal_ports import CheckpointRecord
 from . import models as m
 from .router import JOB, STAFF_ROLES, Call, route, staff
 
 READERS = staff(*STAFF_ROLES, key_scope="journal:read")
 SIGNERS = staff("owner", "supervisor")
 DENIED = ("unauthenticated", "forbidden")
-
 
 
 def checkpoint_out(record: CheckpointRecord) -> m.CheckpointOut:
@@ -33,8 +31,9 @@ def checkpoint_out(record: CheckpointRecord) -> m.CheckpointOut:
     )
 
 
-def utc(moment) -> str:
-    return rfc3339(moment.astimezone(UTC))
+def utc(moment: datetime) -> str:
+    """RFC 3339 in UTC, to the second."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def hashes_out(proof: list[bytes]) -> list[str]:
@@ -52,10 +51,7 @@ def hashes_out(proof: list[bytes]) -> list[str]:
     errors=(*DENIED, "not_checkpointed"),
 )
 def latest(call: Call):
-    found = checkpoints.latest_checkpoint(call.uow.docs, call.params["store"])
-    if found is None:
-        raise DomainError("not_checkpointed", "No checkpoint of this store has been signed yet.")
-    return found
+    return journal_proofs.checkpoint_of(call.uow, call.params["store"])
 
 
 @route(
@@ -71,7 +67,7 @@ def latest(call: Call):
 def list_all(call: Call):
     query: m.PageQuery = call.query
     after = decode_cursor(query.cursor) if query.cursor else 0
-    records, has_more = checkpoints.list_checkpoints(call.uow.docs, call.params["store"], query.limit, after)
+    records, has_more = call.uow.journal.checkpoints(call.params["store"], query.limit, after)
     cursor = encode_cursor(records[-1].size) if has_more else None
     return m.CheckpointPage(data=[checkpoint_out(r) for r in records], next_cursor=cursor, has_more=has_more)
 
@@ -109,7 +105,7 @@ class Signed:
     errors=(*DENIED, "store_not_found", "journal_empty"),
 )
 def sign(call: Call):
-    record, created = checkpoints.sign_checkpoint(call.uow, call.params["store"])
+    record, created = checkpoints.sign_checkpoint(checkpoints.SignCheckpoint(call.params["store"]), call.uow)
     return Signed(record, 201 if created else 200)
 
 
@@ -127,7 +123,7 @@ def entry(call: Call):
     seq = call.params["seq"]
     if not seq.isdigit() or len(seq) > 18:
         raise DomainError("entry_not_found", f"No journal entry {seq}.")
-    proved = checkpoints.entry_with_proof(call.uow, call.params["store"], int(seq), call.query.tree_size)
+    proved = journal_proofs.entry_with_proof(call.uow, call.params["store"], int(seq), call.query.tree_size)
     return m.EntryProofOut(
         entry=proved.entry, leaf_index=proved.leaf_index, tree_size=proved.tree_size, proof=hashes_out(proved.proof)
     )
@@ -145,7 +141,7 @@ def entry(call: Call):
 )
 def consistency(call: Call):
     query: m.ConsistencyQuery = call.query
-    proof = checkpoints.consistency(call.uow, call.params["store"], query.from_size, query.to_size)
+    proof = journal_proofs.consistency(call.uow, call.params["store"], query.from_size, query.to_size)
     return m.ConsistencyOut(from_size=query.from_size, to_size=query.to_size, proof=hashes_out(proof))
 
 
@@ -159,7 +155,7 @@ def consistency(call: Call):
     errors=("order_not_found", "not_checkpointed"),
 )
 def order_proof(call: Call):
-    proofs = checkpoints.order_proofs(call.uow, call.params["order"], call.request.headers.get("X-Order-Token"))
+    proofs = journal_proofs.order_proofs(call.uow, call.params["order"], call.request.headers.get("X-Order-Token"))
     return m.OrderProofsOut(proofs=[m.OrderProofOut(seq=p.seq, type=p.type, proof=p.proof) for p in proofs])
 
 
@@ -195,4 +191,5 @@ def public_keys(call: Call):
     response=m.SignedCheckpointsOut,
 )
 def sign_grown_job(call: Call):
-    return m.SignedCheckpointsOut(signed=[checkpoint_out(r) for r in checkpoints.sign_grown(call.uow)])
+    signed = checkpoints.sign_grown(checkpoints.SignGrownCheckpoints(), call.uow)
+    return m.SignedCheckpointsOut(signed=[checkpoint_out(record) for record in signed])

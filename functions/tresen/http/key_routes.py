@@ -18,8 +18,10 @@ from ..domain.accounting import (
     DEFAULT_ACCOUNTS,
     AccountingSettings,
 )
+from ..domain.api_keys import SCOPES, ApiKey
 from ..services import accounting, api_keys
-from ..services.api_keys import SCOPES, ApiKey, NewKey
+from ..services.accounting import SetAccounting
+from ..services.api_keys import CreateKey, NewKey, RevokeKey
 from .models import Inbound, Model
 from .present import local_time
 from .router import UNKNOWN, Call, current_uow, route, staff
@@ -35,7 +37,6 @@ AccountNumber = Annotated[str, StringConstraints(pattern=rf"^[0-9]{{{ACCOUNT_DIG
 ConsultantNumber = Annotated[int, Field(strict=True, ge=CONSULTANT_NUMBERS[0], le=CONSULTANT_NUMBERS[1])]
 ClientNumber = Annotated[int, Field(strict=True, ge=CLIENT_NUMBERS[0], le=CLIENT_NUMBERS[1])]
 DEFAULTS_TEXT = "; ".join(f"{name} {charts['SKR03']}/{charts['SKR04']}" for name, charts in DEFAULT_ACCOUNTS.items())
-
 
 
 def _local(store_id: str, moment: datetime | None) -> datetime | None:
@@ -112,7 +113,8 @@ def create_key(call: Call):
     # Not idempotent on purpose: a stored answer would keep the secret in Firestore. A client that
     # lost the answer creates another key and revokes the unused one (the list names both).
     body: ApiKeyIn = call.body
-    return api_keys.create_key(call.uow, call.params["store"], body.name, list(body.scopes), call.caller.actor())
+    command = CreateKey(call.params["store"], body.name, tuple(body.scopes), call.caller.actor())
+    return api_keys.create_key(command, call.uow)
 
 
 @route(
@@ -138,7 +140,7 @@ def list_keys(call: Call):
     errors=(*DENIED, "api_key_not_found"),
 )
 def revoke_key(call: Call):
-    api_keys.revoke_key(call.uow, call.params["store"], call.params["key_id"], call.caller.actor())
+    api_keys.revoke_key(RevokeKey(call.params["store"], call.params["key_id"], call.caller.actor()), call.uow)
     return Response(status=204)
 
 
@@ -194,8 +196,7 @@ def get_accounting(call: Call):
 )
 def put_accounting(call: Call):
     body: AccountingIn = call.body
-    return accounting.set_settings(
-        call.uow,
+    command = SetAccounting(
         call.params["store"],
         body.chart,
         body.consultant_number,
@@ -203,3 +204,4 @@ def put_accounting(call: Call):
         dict(body.accounts),
         call.caller.actor(),
     )
+    return accounting.set_settings(command, call.uow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,8 +19,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-
-from ..domain.ids import ID
 
 # Money is integer cents: floats, strings, booleans and negatives are refused (strict mode).
 Cents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
@@ -297,101 +295,6 @@ class OrderListQuery(Model):
 
 class Health(Model):
     status: Literal["ok", "unavailable"]
-
-
-# Webhook bodies, read only after their signature is verified. Ids that will name a document must
-# be usable as one; amounts must fit a Firestore integer and the journal's JSON numbers.
-ProviderId = Annotated[str, StringConstraints(pattern=f"^{ID.pattern}$")]
-PayoutCents = Annotated[int, Field(strict=True, ge=-(10**12), le=10**12)]  # a payout may be negative
-UpperCurrency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-StripeCurrency = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{3}$")]  # Stripe writes "eur"
-
-
-class SandboxPaymentData(Inbound):
-    payment_id: ProviderId
-    amount: Cents
-    currency: UpperCurrency
-    error: Annotated[str, StringConstraints(max_length=500)] | None = None
-
-
-class PayoutItem(Inbound):
-    payment_id: Id
-    refund_id: ProviderId | None = None  # the provider's refund of that payment: `amount` is negative
-    amount: PayoutCents
-    fee: Cents
-
-
-class SandboxPayoutData(Inbound):
-    payout_id: ProviderId
-    arrival_date: date
-    amount: PayoutCents
-    currency: UpperCurrency
-    items: list[PayoutItem] = Field(max_length=10_000)
-
-
-class SandboxRefundData(Inbound):
-    refund_id: ProviderId
-    payment_id: ProviderId
-    amount: Cents
-
-
-class SandboxEventIn(Inbound):
-    id: ProviderId
-    type: Annotated[str, StringConstraints(max_length=100)]
-    created: Annotated[int, Field(strict=True, ge=0)]
-    data: dict
-
-
-class StripeEventData(Inbound):
-    object: dict
-
-
-class StripeEventIn(Inbound):
-    """Stripe's Event: `data.object` is the PaymentIntent, Charge, Refund or Payout it is about."""
-
-    id: ProviderId
-    type: Annotated[str, StringConstraints(max_length=100)]
-    data: StripeEventData
-
-
-class StripePaymentError(Inbound):
-    message: Annotated[str, StringConstraints(max_length=500)] | None = None
-
-
-class StripePaymentIntentIn(Inbound):
-    id: ProviderId
-    amount: Cents
-    amount_received: Cents = 0
-    currency: StripeCurrency
-    last_payment_error: StripePaymentError | None = None
-
-
-class StripeRefundIn(Inbound):
-    id: ProviderId
-    amount: Cents
-    status: Literal["pending", "requires_action", "succeeded", "failed", "canceled"]
-    payment_intent: ProviderId | None = None
-    metadata: dict | None = None
-
-
-class StripeRefundListIn(Inbound):
-    data: list[StripeRefundIn] = Field(max_length=1000)
-    has_more: bool = False
-
-
-class StripeChargeIn(Inbound):
-    """`refunds` (the Charge's Refund objects) is there only in API versions before 2022-11-15."""
-
-    id: ProviderId
-    payment_intent: ProviderId | None = None
-    refunds: StripeRefundListIn | None = None
-
-
-class StripePayoutIn(Inbound):
-    id: ProviderId
-    amount: PayoutCents
-    currency: StripeCurrency
-    arrival_date: Annotated[int, Field(strict=True, ge=0, le=253_402_300_799)]  # unix seconds, up to 9999
 
 
 class WebhookAck(Model):

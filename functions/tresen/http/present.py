@@ -10,7 +10,8 @@ from ..domain.catalog import Product, Store
 from ..domain.giftcards import display_code
 from ..domain.orders import Order
 from ..domain.refunds import Refund
-from ..services.orders import OrderPage, OrderView, PlacedOrder, sold_card_code
+from ..services.order_views import OrderPage, OrderView
+from ..services.orders import PlacedOrder
 from ..services.refunds import RefundResult
 from . import models as m
 
@@ -36,7 +37,7 @@ def local_time(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(zone).replace(microsecond=0) if moment else None
 
 
-def order_fields(order: Order, refunds: tuple[Refund, ...], access_token: str | None = None) -> dict:
+def order_fields(order: Order, refunds: tuple[Refund, ...], card_codes: tuple[str | None, ...] = ()) -> dict:
     zone = ZoneInfo(order.timezone)
 
     def local(moment: datetime | None) -> datetime | None:
@@ -53,7 +54,7 @@ def order_fields(order: Order, refunds: tuple[Refund, ...], access_token: str | 
         "totals": m.TotalsOut.model_validate(order.totals),
         "gift_card_amount": order.gift_card_amount,
         "gift_cards": [m.GiftCardPaymentOut.model_validate(use) for use in order.gift_cards],
-        "gift_cards_sold": sold_cards_out(order, access_token),
+        "gift_cards_sold": sold_cards_out(order, card_codes),
         "amount_due": order.amount_due,
         "refunded_amount": order.refunded_amount,
         "refunds": [m.OrderRefundOut.model_validate(replace(r, created_at=local(r.created_at))) for r in refunds],
@@ -74,38 +75,28 @@ def order_fields(order: Order, refunds: tuple[Refund, ...], access_token: str | 
     }
 
 
-def sold_cards_out(order: Order, access_token: str | None) -> list[m.SoldCardOut]:
-    """The cards an order sold; their codes only for the token's holder, once they are active."""
-    out, index_in_line = [], {}
-    for card in order.cards_sold:
-        index = index_in_line[card.line_id] = index_in_line.get(card.line_id, -1) + 1
-        code = None
-        if access_token and card.status == "active":
-            code = display_code(sold_card_code(access_token, card.line_id, index))
-        out.append(
-            m.SoldCardOut(
-                card_id=card.card_id,
-                line_id=card.line_id,
-                last4=card.last4,
-                amount=card.amount,
-                status=card.status,
-                code=code,
-            )
+def sold_cards_out(order: Order, codes: tuple[str | None, ...]) -> list[m.SoldCardOut]:
+    """The cards an order sold; their codes where the customer is shown them (once active)."""
+    codes = codes or (None,) * len(order.cards_sold)
+    return [
+        m.SoldCardOut(
+            card_id=card.card_id,
+            line_id=card.line_id,
+            last4=card.last4,
+            amount=card.amount,
+            status=card.status,
+            code=display_code(code) if code else None,
         )
-    return out
+        for card, code in zip(order.cards_sold, codes, strict=True)
+    ]
 
 
 def order_out(view: OrderView) -> m.OrderOut:
-    return m.OrderOut(**order_fields(view.order, view.refunds))
-
-
-def customer_order_out(seen: tuple[OrderView, str]) -> m.OrderOut:
-    view, access_token = seen
-    return m.OrderOut(**order_fields(view.order, view.refunds, access_token))
+    return m.OrderOut(**order_fields(view.order, view.refunds, view.card_codes))
 
 
 def created_order_out(placed: PlacedOrder) -> m.CreatedOrderOut:
-    fields = order_fields(placed.order, (), placed.access_token)  # a new order has no refunds
+    fields = order_fields(placed.order, (), placed.card_codes)  # a new order has no refunds
     return m.CreatedOrderOut(**fields, access_token=placed.access_token)
 
 

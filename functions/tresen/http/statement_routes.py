@@ -1,5 +1,5 @@
-"""Statements (CONTRACT §7 "Statement"): make one for some business days, read it with fresh
-download links to its archived files."""
+"""Statements: make one for some business days (its files rendered by the statement's exporters,
+services/statement_files.py), read it with fresh download links to its archived files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from ..adapters.backend import Backend
+from ..services.statements import CreateStatement, create_statement, read_statement
 from . import models as m
 from .export_routes import Day
 from .router import Call, route, staff
@@ -15,12 +15,6 @@ from .router import Call, route, staff
 STATEMENT_MAKERS = staff("owner", "finance")
 DENIED = ("unauthenticated", "forbidden")
 IDEMPOTENCY = ("idempotency_key_required", "idempotency_key_reused", "idempotency_in_progress")
-
-
-def _backend() -> Backend:
-    from ..adapters.backend import backend
-
-    return backend()
 
 
 class StatementIn(m.Inbound):
@@ -76,12 +70,9 @@ def present(statement: dict[str, Any]) -> StatementOut:
     errors=(*DENIED, "store_not_found", "validation_failed", *IDEMPOTENCY),
 )
 def create(call: Call):
-    from ..services.statements import create_statement
-
     body: StatementIn = call.body
-    return create_statement(
-        call.uow, call.params["store"], body.from_day, body.to_day, call.caller.actor()
-    )
+    command = CreateStatement(call.params["store"], body.from_day, body.to_day, call.caller.actor())
+    return create_statement(command, call.uow)
 
 
 @route(
@@ -95,8 +86,4 @@ def create(call: Call):
     errors=(*DENIED, "statement_not_found"),
 )
 def read(call: Call):
-    from ..services.statements import statement_at, with_download_links
-
-    store_id, statement_id = call.params["store"], call.params["statement"]
-    backend = _backend()
-    return with_download_links(backend, store_id, statement_at(backend.docs, store_id, statement_id))
+    return read_statement(call.uow, call.params["store"], call.params["statement"])

@@ -10,9 +10,9 @@ from .problems import ApiProblem
 log = logging.getLogger(__name__)
 
 
-def health_check(backend) -> Health:
+def health_check(uow) -> Health:
     try:
-        backend.ping()
+        uow.ping()
     except Exception as error:
         log.warning("health: Firestore does not answer: %s", error)
         raise ApiProblem("service_unavailable", "Firestore does not answer.", headers={"Retry-After": "5"}) from None

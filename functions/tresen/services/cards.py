@@ -1,34 +1,34 @@
 """Gift-card use cases on one card: sell, load, redeem, authorize, deactivate, reactivate,
 transfer, inquire, and the holder's balance inquiry.
 
-Every change reads the card inside the store writer's attempt, decides (domain/giftcards.py) and
-commits the card, its new ledger documents and their journal entries atomically, guarded by the
-card's update time: concurrent changes to one card are applied one after another, never lost.
+A card is addressed by its code; the store that issued it is known only once it is found, so a
+command carries `authorized`: given the card's store, it answers the journal's actor, or refuses
+(a card of another store is refused as if unknown). How each change is committed:
+services/card_changes.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..adapters import giftcard_store as cards
-from ..adapters.backend import Backend
-from ..adapters.clock import new_id
-from ..adapters.giftcard_store import Found
-from ..adapters.rate_limits import Limit, hit
-from .unit_of_work import AlreadyWritten, Claims, Plan
-from .unit_of_work import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
-from ..domain.errors import DomainError
 from ..domain.giftcards import CardResult
+from .card_changes import card_plan, change_card, lookup, reads_from
+from .card_ports import CardUnitOfWork, Limit
 from .orders import catalog_or_404
+from .unit_of_work import AlreadyWritten, Build, Claims, Plan, Writes
 
 BALANCE_LIMITS = (
     Limit("balance-address", 20, timedelta(minutes=1)),
     Limit("balance-code", 5, timedelta(minutes=15)),
 )
+LATEST_ACTIVITIES = 20  # what an inquiry shows of the ledger
+
+ActorIn = Callable[[str], Mapping[str, Any]]  # store id → the caller's journal actor there, or raises
 
 
 class RateLimited(Exception):
@@ -37,115 +37,126 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def not_found() -> DomainError:
-    return DomainError("giftcard_not_found", "No gift card with this code.")
+@dataclass(frozen=True)
+class IssueCard:
+    """Sell a card at the counter: active at once with `amount`."""
+
+    store_id: str
+    amount: int
+    actor: Mapping[str, Any]
 
 
-def lookup(backend: Backend, raw_code: str) -> Found:
-    """The card as read now; unknown and malformed codes get the same 404 (after the same read)."""
-    key, card, read_at = cards.find_card(backend.docs, raw_code)
-    if card is None:
-        raise not_found()
-    return Found(key, card, read_at)
+@dataclass(frozen=True)
+class LoadCard:
+    """Add value; with `auth_code`, the value a load authorization approved."""
+
+    code: str
+    amount: int
+    auth_code: str | None
+    authorized: ActorIn
 
 
-def change_card(
-    backend: Backend,
-    found: Found,
-    decide: Callable[[gc.Card], gc.CardChange],
-    actor: Mapping[str, Any],
-    respond: Callable[[gc.CardChange], Any] = lambda change: change,
-) -> Any:
-    now = backend.now()
-    reads = _reads_from(backend, found)
+@dataclass(frozen=True)
+class RedeemCard:
+    """Spend from the card; with `auth_code`, capture what a redeem authorization holds."""
 
-    def build(claims: Claims) -> Plan:
-        card, read_at = next(reads)
-        change = decide(card)
-        writes = Writes(dict(actor))
-        writes.card(found.key, change, read_at)
-        return _plan(respond(change), now, writes)
-
-    return backend.commit(found.card.store_id, build).result
+    code: str
+    amount: int
+    auth_code: str | None
+    authorized: ActorIn
 
 
-def _reads_from(backend: Backend, found: Found):
-    """The version found first, then a fresh read for every further attempt (the precondition on
-    its update time tells whether it is still current)."""
-    yield found.card, found.read_at
+@dataclass(frozen=True)
+class AuthorizeCard:
+    """Hold an amount (`kind` redeem) or approve a load (`kind` load) for 7 days, under a new auth code."""
+
+    code: str
+    kind: str
+    amount: int
+    authorized: ActorIn
+
+
+@dataclass(frozen=True)
+class DeactivateCard:
+    code: str
+    reason: str
+    authorized: ActorIn
+
+
+@dataclass(frozen=True)
+class ReactivateCard:
+    code: str
+    authorized: ActorIn
+
+
+@dataclass(frozen=True)
+class TransferCard:
+    """Move the whole balance onto a new card; the old one is deactivated, both name each other."""
+
+    code: str
+    authorized: ActorIn
+
+
+def issue_card(command: IssueCard, uow: CardUnitOfWork) -> CardResult:
+    """The create-only write of the card makes its code unique: a fresh code that collides with
+    an existing card's (odds 1 : 10^23) is drawn again."""
+    store, _ = catalog_or_404(uow, command.store_id)
     while True:
-        yield cards.read_card(backend.docs, found.key)
-
-
-def _plan(result: Any, now: datetime, writes: Writes) -> Plan:
-    return Plan(result, now, writes.actor, writes.events, writes)
-
-
-def new_card_code() -> tuple[str, str]:
-    code = gc.new_code()
-    return code, cards.keyed_hash(code)
-
-
-def issue_card(backend: Backend, store_id: str, amount: int, actor: Mapping[str, Any]) -> CardResult:
-    """Sell a card at the counter: active at once with `amount`. The create-only write makes the
-    code unique; a fresh code colliding with an existing one (odds 1 : 10^23) is drawn again."""
-    store, _ = catalog_or_404(backend, store_id)
-    while True:
-        code, hashed = new_card_code()
+        code = gc.new_code()
         try:
-            return backend.commit(store.id, _issue(backend, store, code, amount, actor)).result
-        except AlreadyWritten as written:
-            if written.path != cards.card_path(hashed):
-                raise
+            return uow.commit(store.id, _issuing(uow, store, command, code, uow.cards.key_of(code))).result
+        except AlreadyWritten:  # the card is the plan's only create-only write: its code is taken
+            continue
 
 
-def _issue(backend: Backend, store: Store, code: str, amount: int, actor: Mapping[str, Any]):
-    now = backend.now()
+def _issuing(uow: CardUnitOfWork, store: Store, command: IssueCard, code: str, key: str) -> Build[CardResult]:
+    now = uow.now()
 
-    def build(claims: Claims) -> Plan:
-        change = gc.issue(new_id("gc_"), store.id, code[-4:], store.currency, store.timezone, amount, now)
-        writes = Writes(dict(actor))
-        writes.card(cards.keyed_hash(code), change, None, new=True)
-        return _plan(CardResult(change.card, now, code=code), now, writes)
+    def build(claims: Claims) -> Plan[CardResult]:
+        card_id = uow.new_id("gc_")
+        change = gc.issue(card_id, store.id, code[-4:], store.currency, store.timezone, command.amount, now)
+        writes = Writes(command.actor)
+        writes.card(key, change, None, new=True)
+        return card_plan(CardResult(change.card, now, code=code), now, writes)
 
     return build
 
 
-def load_card(backend: Backend, raw_code: str, amount: int, auth_code: str | None, authorized):
-    """Add value; with `auth_code`, the value a load authorization approved."""
-    return operate(backend, raw_code, authorized, lambda card, now: gc.load(card, amount, now, auth_code))
+def load_card(command: LoadCard, uow: CardUnitOfWork) -> CardResult:
+    return _operate(
+        uow, command.code, command.authorized, lambda card, now: gc.load(card, command.amount, now, command.auth_code)
+    )
 
 
-def redeem_card(backend: Backend, raw_code: str, amount: int, auth_code: str | None, authorized):
-    """Spend from the card; with `auth_code`, capture what a redeem authorization holds."""
-    return operate(backend, raw_code, authorized, lambda card, now: gc.redeem(card, amount, now, auth_code))
+def redeem_card(command: RedeemCard, uow: CardUnitOfWork) -> CardResult:
+    return _operate(
+        uow, command.code, command.authorized, lambda card, now: gc.redeem(card, command.amount, now, command.auth_code)
+    )
 
 
-def authorize_card(backend: Backend, raw_code: str, kind: str, amount: int, authorized):
-    """Hold an amount (redeem) or approve a load for 7 days, under a new auth code."""
-    return operate(backend, raw_code, authorized, lambda card, now: gc.authorize(card, kind, amount, now))
+def authorize_card(command: AuthorizeCard, uow: CardUnitOfWork) -> CardResult:
+    return _operate(
+        uow, command.code, command.authorized, lambda card, now: gc.authorize(card, command.kind, command.amount, now)
+    )
 
 
-def deactivate_card(backend: Backend, raw_code: str, reason: str, authorized) -> CardResult:
-    return operate(backend, raw_code, authorized, lambda card, now: gc.deactivate(card, reason, now))
+def deactivate_card(command: DeactivateCard, uow: CardUnitOfWork) -> CardResult:
+    return _operate(uow, command.code, command.authorized, lambda card, now: gc.deactivate(card, command.reason, now))
 
 
-def reactivate_card(backend: Backend, raw_code: str, authorized) -> CardResult:
-    return operate(backend, raw_code, authorized, gc.reactivate)
+def reactivate_card(command: ReactivateCard, uow: CardUnitOfWork) -> CardResult:
+    return _operate(uow, command.code, command.authorized, gc.reactivate)
 
 
-def operate(
-    backend: Backend,
-    raw_code: str,
-    authorized: Callable[[str], Mapping[str, Any]],
-    decide: Callable[[gc.Card, datetime], gc.CardChange],
+def _operate(
+    uow: CardUnitOfWork, raw_code: str, authorized: ActorIn, decide: Callable[[gc.Card, datetime], gc.CardChange]
 ) -> CardResult:
     """Find the card, let `authorized(store_id)` return the actor (or refuse), apply `decide`."""
-    found = lookup(backend, raw_code)
+    found = lookup(uow, raw_code)
     actor = authorized(found.card.store_id)
-    now = backend.now()
+    now = uow.now()
     return change_card(
-        backend,
+        uow,
         found,
         lambda current: decide(current, now),
         actor,
@@ -157,44 +168,40 @@ def _authorized_code(change: gc.CardChange) -> str | None:
     return next((a.auth_code for a in change.activities if a.type == "authorize"), None)
 
 
-def transfer_card(backend: Backend, raw_code: str, authorized) -> tuple[CardResult, CardResult]:
-    """Move the whole balance onto a new card; the old one is deactivated, both name each other."""
-    found = lookup(backend, raw_code)
-    actor = authorized(found.card.store_id)
-    store, _ = catalog_or_404(backend, found.card.store_id)
-    now = backend.now()
-    code, new_hashed = new_card_code()
-    reads = _reads_from(backend, found)
+def transfer_card(command: TransferCard, uow: CardUnitOfWork) -> tuple[CardResult, CardResult]:
+    found = lookup(uow, command.code)
+    actor = command.authorized(found.card.store_id)
+    store, _ = catalog_or_404(uow, found.card.store_id)
+    now = uow.now()
+    code = gc.new_code()
+    reads = reads_from(uow.cards, found)
 
     def build(claims: Claims) -> Plan:
         old, read_at = next(reads)
-        fresh = cards.new_pending_card(store, code, now)
-        out, incoming = gc.transfer(old, fresh, now)
-        writes = Writes(dict(actor))
+        new_key, new_card = uow.cards.new_pending(store, code, now)
+        out, incoming = gc.transfer(old, new_card, now)
+        writes = Writes(actor)
         writes.card(found.key, out, read_at)
-        writes.card(new_hashed, incoming, None, new=True)
-        return _plan((CardResult(out.card, now), CardResult(incoming.card, now, code=code)), now, writes)
+        writes.card(new_key, incoming, None, new=True)
+        return card_plan((CardResult(out.card, now), CardResult(incoming.card, now, code=code)), now, writes)
 
-    return backend.commit(store.id, build).result
+    return uow.commit(store.id, build).result
 
 
-def card_details(backend: Backend, raw_code: str, authorized) -> CardResult:
-    found = lookup(backend, raw_code)
+def card_details(uow: CardUnitOfWork, raw_code: str, authorized: ActorIn) -> CardResult:
+    """The card with its latest ledger activities, newest first."""
+    found = lookup(uow, raw_code)
     authorized(found.card.store_id)
-    return CardResult(found.card, backend.now(), activities=tuple(cards.latest_activities(backend.docs, found.key)))
+    activities = uow.cards.latest_activities(found.key, LATEST_ACTIVITIES)
+    return CardResult(found.card, uow.now(), activities=tuple(activities))
 
 
-def public_balance(backend: Backend, raw_code: str, client_address: str) -> CardResult:
+def public_balance(uow: CardUnitOfWork, raw_code: str, client_address: str) -> CardResult:
     """Rate limited per client address and per code, before anything is looked up."""
-    now = backend.now()
+    now = uow.now()
     code = gc.normalize_code(raw_code) or raw_code.strip().upper()
     per_address, per_code = BALANCE_LIMITS
-    # keyed hashes: neither addresses (personal data) nor codes are stored in the clear
-    wait = hit(
-        backend.docs,
-        [(per_address, cards.keyed_hash(f"address:{client_address}")[:32]), (per_code, cards.keyed_hash(code)[:32])],
-        now,
-    )
+    wait = uow.rate_limits.hit([(per_address, f"address:{client_address}"), (per_code, code)], now)
     if wait:
         raise RateLimited(wait)
-    return CardResult(lookup(backend, raw_code).card, now)
+    return CardResult(lookup(uow, raw_code).card, now)

@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from ..adapters.backend import Backend
-from ..adapters.clock import rfc3339
-from ..adapters.records import closing_path
-from ..domain.catalog import Store
-from ..domain.closings import Closing, ClosingCheckpoint, closing_from_dict, closing_of
+from ..domain.closings import Closing, ClosingCheckpoint, closing_of
 from ..domain.errors import DomainError
 from ..domain.journal import JournalEvent
 from ..domain.signed_note import encode_base64
-from .checkpoints import sign_checkpoint
-from .documents import Documents
+from ..domain.journal import rfc3339
+from .checkpoints import SignCheckpoint, sign_checkpoint
+from .closing_ports import ClosingUnitOfWork
 from .orders import catalog_or_404
 from .unit_of_work import AlreadyWritten, Claims, Plan, StoreBusy, Writes
 
@@ -41,70 +39,38 @@ CLOSED_BY_NIGHT = time(5)  # the nightly job closes every store not closed by 05
 NIGHTLY_ACTOR = {"type": "system", "job": "close-due"}
 
 
-def latest_closing(docs: Documents, store_id: str) -> Closing | None:
-    found = docs.query(f"stores/{store_id}/closings", order_by=[("z_number", True)], limit=1)
-    return closing_from_dict(found[0].data) if found else None
+@dataclass(frozen=True)
+class CloseStore:
+    """Close everything journaled in the store since its previous closing."""
+
+    store_id: str
+    actor: Mapping[str, Any]
 
 
-def closing_at(docs: Documents, store_id: str, z_number: int) -> Closing:
-    found = docs.get(closing_path(store_id, z_number)) if z_number > 0 else None
+def closing_at(uow: ClosingUnitOfWork, store_id: str, z_number: int) -> Closing:
+    found = uow.closings.at(store_id, z_number)
     if found is None:
         raise DomainError("closing_not_found", f"Store {store_id} has no closing {z_number}.")
-    return closing_from_dict(found.data)
+    return found
 
 
-def list_closings(docs: Documents, store_id: str, limit: int, after_z: int = 0) -> tuple[list[Closing], bool]:
-    found = docs.query(
-        f"stores/{store_id}/closings",
-        where=[("z_number", ">", after_z)],
-        order_by=[("z_number", False)],
-        limit=limit + 1,
-    )
-    return [closing_from_dict(doc.data) for doc in found[:limit]], len(found) > limit
+def list_closings(uow: ClosingUnitOfWork, store_id: str, limit: int, after_z: int = 0) -> tuple[list[Closing], bool]:
+    return uow.closings.page(store_id, limit, after_z)
 
 
-def closings_between(docs: Documents, store_id: str, first: date, last: date) -> list[dict[str, Any]]:
-    """The closings whose business day is one of first..last, by z number, as the exports read them:
-    as stored, in the shape closings have now."""
-    found = docs.query(
-        f"stores/{store_id}/closings",
-        where=[("business_day", ">=", first.isoformat()), ("business_day", "<=", last.isoformat())],
-        order_by=[("business_day", False)],
-    )
-    closings = sorted((closing_from_dict(doc.data) for doc in found), key=lambda closing: closing.z_number)
-    return [closing.as_dict() for closing in closings]
-
-
-def entries_between(docs: Documents, store_id: str, first: int, last: int) -> list[dict[str, Any]]:
-    from ..adapters.firestore_client import SCAN_TIMEOUT
-
-    found = docs.query(
-        f"stores/{store_id}/journal",
-        where=[("seq", ">=", first), ("seq", "<=", last)],
-        order_by=[("seq", False)],
-        timeout=SCAN_TIMEOUT,
-    )
-    return [doc.data for doc in found]
-
-
-def journal_head(docs: Documents, store_id: str) -> int:
-    newest = docs.query(f"stores/{store_id}/journal", order_by=[("seq", True)], limit=1)
-    return newest[0].data["seq"] if newest else 0
-
-
-def close_store(backend: Backend, store_id: str, actor: Mapping[str, Any]) -> Closing:
+def close_store(command: CloseStore, uow: ClosingUnitOfWork) -> Closing:
     """The new closing (its Z-report); 409 `nothing_to_close` if nothing happened since the last."""
-    store, _ = catalog_or_404(backend, store_id)
+    store, _ = catalog_or_404(uow, command.store_id)
     for _ in range(CLOSING_ATTEMPTS):
-        now = backend.now()
+        now = uow.now()
         try:
-            return commit_closing(backend, next_closing(backend, store, actor, now), actor, now)
+            return commit_closing(uow, next_closing(uow, store, command.actor, now), command.actor, now)
         except AlreadyWritten as taken:
-            log.info("store %s: %s was closed concurrently; closing again after it", store_id, taken.path)
-    raise StoreBusy(f"store {store_id}: closings kept racing")
+            log.info("store %s: %s was closed concurrently; closing again after it", store.id, taken.path)
+    raise StoreBusy(f"store {store.id}: closings kept racing")
 
 
-def commit_closing(backend: Backend, closing: Closing, actor: Mapping[str, Any], now: datetime) -> Closing:
+def commit_closing(uow: ClosingUnitOfWork, closing: Closing, actor: Mapping[str, Any], now: datetime) -> Closing:
     """The closing's document and journal entry, in one commit; AlreadyWritten if another closing
     took its number meanwhile. Entries appended meanwhile by others only move its entry along."""
 
@@ -113,22 +79,21 @@ def commit_closing(backend: Backend, closing: Closing, actor: Mapping[str, Any],
         writes.new_closing(closing.as_dict())
         return Plan(closing, now, actor, [JournalEvent("closing.created", closing.as_dict())], writes)
 
-    return backend.commit(closing.store_id, build).result
+    return uow.commit(closing.store_id, build).result
 
 
-def next_closing(backend: Backend, store: Store, actor: Mapping[str, Any], now: datetime) -> Closing:
+def next_closing(uow: ClosingUnitOfWork, store, actor: Mapping[str, Any], now: datetime) -> Closing:
     """The closing of everything journaled since the latest closing, up to the journal's head now,
     with the checkpoint at that head signed (or the one signed there already)."""
-    docs = backend.docs
-    previous = latest_closing(docs, store.id)
+    previous = uow.closings.latest(store.id)
     first = previous.last_seq + 1 if previous else 1
-    last = journal_head(docs, store.id)
-    entries = entries_between(docs, store.id, first, last) if last >= first else []
+    last = uow.journal.head(store.id).seq
+    entries = uow.journal.entries_between(store.id, first, last) if last >= first else []
     if all(entry["type"] == "closing.created" for entry in entries):
         raise DomainError("nothing_to_close", "Nothing was journaled since the previous closing.")
     if [entry["seq"] for entry in entries] != list(range(first, last + 1)):
         raise RuntimeError(f"store {store.id}: the journal has a gap in {first}..{last}; run `tresen verify`")
-    signed, _ = sign_checkpoint(backend, store.id, size=last, known={entry["seq"]: entry for entry in entries})
+    signed, _ = sign_checkpoint(SignCheckpoint(store.id, last, {entry["seq"]: entry for entry in entries}), uow)
     checkpoint = ClosingCheckpoint(
         origin=signed.origin,
         size=signed.size,
@@ -142,29 +107,27 @@ def next_closing(backend: Backend, store: Store, actor: Mapping[str, Any], now: 
     )
 
 
-def due_for_closing(backend: Backend, store_id: str, now: datetime) -> bool:
+def due_for_closing(uow: ClosingUnitOfWork, store_id: str, now: datetime) -> bool:
     """The day that ended at the last 05:00 store time had no closing. Local wall-clock times in
     the store's zone, so a night with a DST change is as long as it really is."""
-    store, _ = catalog_or_404(backend, store_id)
+    store, _ = catalog_or_404(uow, store_id)
     local = store.local(now)
     ended = datetime.combine(local.date(), CLOSED_BY_NIGHT, tzinfo=store.zone)
     if local < ended:
         ended = datetime.combine(local.date() - timedelta(days=1), CLOSED_BY_NIGHT, tzinfo=store.zone)
     began = datetime.combine(ended.date() - timedelta(days=1), CLOSED_BY_NIGHT, tzinfo=store.zone)
-    latest = latest_closing(backend.docs, store_id)
+    latest = uow.closings.latest(store_id)
     return latest is None or datetime.fromisoformat(latest.closed_at) < began
 
 
-def close_due(backend: Backend) -> list[Closing]:
+def close_due(uow: ClosingUnitOfWork) -> list[Closing]:
     """The nightly job: close every store that was not closed by 05:00 store time."""
-    from .verify import all_store_ids
-
     closed = []
-    for store_id in all_store_ids(backend.docs):
-        if not due_for_closing(backend, store_id, backend.now()):
+    for store_id in uow.journal.store_ids():
+        if not due_for_closing(uow, store_id, uow.now()):
             continue
         try:
-            closed.append(close_store(backend, store_id, NIGHTLY_ACTOR))
+            closed.append(close_store(CloseStore(store_id, NIGHTLY_ACTOR), uow))
         except DomainError as nothing:
             if nothing.code != "nothing_to_close":
                 raise

@@ -9,18 +9,15 @@ stores, so each item is attributed through its payment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
+from itertools import chain
 from typing import BinaryIO
 
-from ..adapters import repository as repo
-from ..adapters.backend import Backend
 from ..domain import datev
 from ..domain.catalog import Store
-from .accounting import load_settings
-from .documents import Documents
 from .downloads import ZIP_TYPE, Attachment, PeriodFile, StorePeriod, write_zip
-from .exports import journal_entries, local_days
+from .exports import local_days
+from .finance_ports import FinanceUnitOfWork
 from .orders import catalog_or_404
 from .payouts import store_payouts
 
@@ -34,14 +31,14 @@ class DatevExport(PeriodFile):
     stem = "EXTF_Buchungsstapel"
     extension = "csv"
 
-    def render(self, period: StorePeriod, out: BinaryIO) -> Attachment:
-        backend = period.backend
-        store, _ = catalog_or_404(backend, period.store_id)
+    def render(self, period: StorePeriod, uow: FinanceUnitOfWork, out: BinaryIO) -> Attachment:
+        store, _ = catalog_or_404(uow, period.store_id)
         start, end = local_days(period.first, period.last, store)
         collector = datev.BookingCollector(store.id, store.zone)
-        for _ in collector.gather(journal_entries(backend.docs, store, start, end, list(datev.BOOKING_FIELDS))):
+        pages = uow.books.entries_at(store.id, start, end, datev.BOOKING_FIELDS)
+        for _ in collector.gather(chain.from_iterable(pages)):
             pass
-        zipped = write_bookings(out, backend, store, collector, period.first, period.last)
+        zipped = write_bookings(out, uow, store, collector, period.first, period.last)
         return datev_attachment(self.file_name(store.id, period.first, period.last), zipped)
 
 
@@ -50,7 +47,7 @@ DATEV = DatevExport()
 
 def write_bookings(
     out: BinaryIO,
-    backend: Backend,
+    uow: FinanceUnitOfWork,
     store: Store,
     collector: datev.BookingCollector,
     first: date,
@@ -60,11 +57,10 @@ def write_bookings(
     """Writes into `out` the EXTF file of the collected bookings and of the payouts of `first`..`last`,
     or a ZIP of its batches where one file cannot hold them (True then); `ours` names payments
     already known to be this store's (they need not be read again)."""
-    docs = backend.docs
-    collector.resolve_references(invoices_of(docs, collector.refunded_orders))
-    bookings = collector.bookings + payout_bookings(docs, store.id, first, last, ours)
-    settings = load_settings(backend, store.id)
-    now = backend.now().astimezone(store.zone)
+    collector.resolve_references(uow.books.invoice_numbers(list(collector.refunded_orders)))
+    bookings = collector.bookings + payout_bookings(uow, store.id, first, last, ours)
+    settings = uow.accounting.settings(store.id)
+    now = uow.now().astimezone(store.zone)
 
     def extf(start: date, end: date, chunk: list[datev.Booking]) -> bytes:
         return datev.extf_file(chunk, settings, start, end, now, f"Tresen {store.id}")
@@ -96,16 +92,11 @@ def batch_name(store_id: str, start: date, end: date, part: int) -> str:
     return DATEV.file_name(store_id, start, end).removesuffix(".csv") + f"_{part:02d}.csv"
 
 
-def invoices_of(docs: Documents, order_ids: Iterable[str]) -> dict[str, str | None]:
-    paths = [repo.order_path(order_id) for order_id in order_ids]
-    return {found.id: found.data.get("invoice_number") for found in docs.get_all(paths) if found}
-
-
 def payout_bookings(
-    docs: Documents, store_id: str, first: date, last: date, ours: frozenset[str] = frozenset()
+    uow: FinanceUnitOfWork, store_id: str, first: date, last: date, ours: frozenset[str] = frozenset()
 ) -> list[datev.Booking]:
     return [
         booking
-        for payout, items in store_payouts(docs, store_id, first, last, ours)
+        for payout, items in store_payouts(uow, store_id, first, last, ours)
         for booking in datev.payout_bookings(payout, items, store_id)
     ]

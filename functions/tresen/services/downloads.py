@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar
 
-if TYPE_CHECKING:
-    from ..adapters.backend import Backend
+from .finance_ports import FinanceUnitOfWork
 
 ZIP_TYPE = "application/zip"
 SPOOL_BYTES = 8 << 20  # a rendered file is kept in memory up to this size, then on disk
@@ -26,7 +25,6 @@ SPOOL_BYTES = 8 << 20  # a rendered file is kept in memory up to this size, then
 class StorePeriod:
     """What a range export renders: a store's books from `first` to `last` (store-local days, inclusive)."""
 
-    backend: Backend
     store_id: str
     first: date
     last: date
@@ -47,10 +45,6 @@ class Download:
     attachment: Attachment
     content: BinaryIO  # positioned at its start; the caller closes it
 
-    def read_all(self) -> bytes:
-        with self.content:
-            return self.content.read()
-
 
 class PeriodFile(ABC):
     """A whole file of a store's books over some days (DATEV, DSFinV-K, GoBD), named
@@ -69,7 +63,7 @@ class PeriodFile(ABC):
         return Attachment(self.file_name(period.store_id, period.first, period.last), self.media_type)
 
     @abstractmethod
-    def render(self, period: StorePeriod, out: BinaryIO) -> Attachment: ...
+    def render(self, period: StorePeriod, uow: FinanceUnitOfWork, out: BinaryIO) -> Attachment: ...
 
 
 # A ZIP member: its bytes, a file to copy in, or a writer of its bytes into the member

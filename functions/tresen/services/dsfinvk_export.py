@@ -12,15 +12,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from contextlib import ExitStack
+from dataclasses import asdict
 from typing import BinaryIO
 
-from ..adapters import repository as repo
 from ..domain import dsfinvk
 from ..domain.catalog import Store
-from .closings import closings_between, entries_between
-from .documents import Documents
 from .downloads import ZIP_TYPE, Attachment, PeriodFile, StorePeriod, copied_from, write_zip
 from .exports import local_days
+from .finance_ports import FinanceUnitOfWork
 from .orders import catalog_or_404
 
 
@@ -31,14 +30,14 @@ class DsfinvkExport(PeriodFile):
     stem = "dsfinvk"
     extension = "zip"
 
-    def render(self, period: StorePeriod, out: BinaryIO) -> Attachment:
-        store, _ = catalog_or_404(period.backend, period.store_id)
+    def render(self, period: StorePeriod, uow: FinanceUnitOfWork, out: BinaryIO) -> Attachment:
+        store, _ = catalog_or_404(uow, period.store_id)
         local_days(period.first, period.last, store)  # the same limits as every range export
         with ExitStack() as stack:
             parts = {name: stack.enter_context(tempfile.TemporaryFile("w+b")) for name in dsfinvk.tables()}
             for name, part in parts.items():
                 part.write(dsfinvk.heading(name).encode())
-            for name, lines in closing_lines(period, store):
+            for name, lines in closing_lines(period, store, uow):
                 parts[name].write("".join(lines).encode())
             official = [("index.xml", dsfinvk.INDEX), (dsfinvk.DTD.name, dsfinvk.DTD)]
             write_zip(out, [*official, *((name, copied_from(part)) for name, part in parts.items())])
@@ -48,13 +47,15 @@ class DsfinvkExport(PeriodFile):
 DSFINVK = DsfinvkExport()
 
 
-def closing_lines(period: StorePeriod, store: Store) -> Iterable[tuple[str, Iterable[str]]]:
+def closing_lines(period: StorePeriod, store: Store, uow: FinanceUnitOfWork) -> Iterable[tuple[str, Iterable[str]]]:
     """(table, its lines) of each closing of the period, a closing at a time."""
-    docs: Documents = period.backend.docs
     described = {"name": store.name, "address": store.address}
-    for closing in closings_between(docs, store.id, period.first, period.last):
-        entries = entries_between(docs, store.id, closing["first_seq"], closing["last_seq"])
+    for closing in uow.books.closings(store.id, period.first, period.last):
+        entries = uow.journal.entries_between(store.id, closing.first_seq, closing.last_seq)
         sold = [entry["data"]["order_id"] for entry in entries if entry["data"].get("sale")]
-        orders = {found.id: found.data for found in docs.get_all([repo.order_path(o) for o in sold]) if found}
-        for name, table in dsfinvk.closing_tables(closing, described, dsfinvk.receipts(entries, orders)).items():
+        orders = {
+            order.id: asdict(order) for order in uow.books.orders(sold)
+        }  # the sales' lines, as the tables read them
+        tables = dsfinvk.closing_tables(closing.as_dict(), described, dsfinvk.receipts(entries, orders))
+        for name, table in tables.items():
             yield name, dsfinvk.csv_lines(name, table)

@@ -12,16 +12,14 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import BinaryIO
 
-from ..adapters import repository as repo
 from ..domain import gobd
 from ..domain.catalog import Store
 from ..domain.dsfinvk import DTD
 from ..domain.export_columns import Row, closing_row, order_line_rows, payout_row
-from .closings import closings_between
 from .csv_export import csv_cell, csv_lines
-from .documents import Documents
 from .downloads import ZIP_TYPE, Attachment, PeriodFile, StorePeriod, write_zip
-from .exports import RANGE_READERS, local_days, order_pages
+from .exports import RANGE_READERS, local_days
+from .finance_ports import FinanceUnitOfWork
 from .orders import catalog_or_404
 from .payouts import store_payouts
 
@@ -33,9 +31,9 @@ class GobdExport(PeriodFile):
     stem = "gobd"
     extension = "zip"
 
-    def render(self, period: StorePeriod, out: BinaryIO) -> Attachment:
-        store, _ = catalog_or_404(period.backend, period.store_id)
-        readers = table_readers(period.backend.docs, store, period.first, period.last)
+    def render(self, period: StorePeriod, uow: FinanceUnitOfWork, out: BinaryIO) -> Attachment:
+        store, _ = catalog_or_404(uow, period.store_id)
+        readers = table_readers(uow, store, period.first, period.last)
         location = ", ".join(store.address) or store.id
         tables = [(gobd.file_name(table), table_writer(table, readers[table])) for table in gobd.TABLES]
         index = gobd.index_xml(store.name, location, period.first, period.last)
@@ -46,16 +44,16 @@ class GobdExport(PeriodFile):
 GOBD = GobdExport()
 
 
-def table_readers(docs: Documents, store: Store, first: date, last: date) -> dict[str, Iterator[list[Row]]]:
+def table_readers(uow: FinanceUnitOfWork, store: Store, first: date, last: date) -> dict[str, Iterator[list[Row]]]:
     """table → its rows page by page (the bulk tables read as the table is written)."""
     start, end = local_days(first, last, store)
-    readers = {kind: RANGE_READERS[kind](docs, store, start, end) for kind in RANGE_READERS}
+    books = uow.books
+    readers = {kind: RANGE_READERS[kind](books, store, start, end) for kind in RANGE_READERS}
     readers["order-lines"] = (
-        [row for doc in page for row in order_line_rows(repo.order_from_doc(doc.data))]
-        for page in order_pages(docs, store, start, end)
+        [row for order in page for row in order_line_rows(order)] for page in books.orders_created(store.id, start, end)
     )
-    readers["closings"] = iter([[closing_row(closing) for closing in closings_between(docs, store.id, first, last)]])
-    readers["payouts"] = iter([payout_rows(docs, store, first, last)])
+    readers["closings"] = iter([[closing_row(closing.as_dict()) for closing in books.closings(store.id, first, last)]])
+    readers["payouts"] = iter([payout_rows(uow, store, first, last)])
     return readers
 
 
@@ -70,5 +68,5 @@ def table_writer(table: str, pages: Iterator[list[Row]]) -> Callable[[BinaryIO],
     return write
 
 
-def payout_rows(docs: Documents, store: Store, first: date, last: date) -> list[Row]:
-    return [payout_row(payout, items) for payout, items in store_payouts(docs, store.id, first, last)]
+def payout_rows(uow: FinanceUnitOfWork, store: Store, first: date, last: date) -> list[Row]:
+    return [payout_row(payout, items) for payout, items in store_payouts(uow, store.id, first, last)]

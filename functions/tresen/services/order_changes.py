@@ -12,35 +12,46 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from ..adapters import giftcard_store as gc_store
-from ..adapters import repository as repo
-from ..adapters.backend import Backend
-from ..adapters.clock import new_id
-from ..adapters.payments import provider
-from .unit_of_work import Claims, Counter, Plan
-from .unit_of_work import Writes
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
 from ..domain.changes import OrderChange
-from ..domain.closings import sale_record
-from ..domain.giftcards import CardChange
+from ..domain.closings import failed_refund_record, sale_record
+from ..domain.events import RefundCreated, RefundSucceeded
+from ..domain.giftcards import Card, CardChange
 from ..domain.journal import JournalEvent
+from ..domain.money import vat_records
 from ..domain.order_giftcards import CardOp, refund_to_cards, settle
 from ..domain.orders import Order, invoice_number
-from ..domain.refunds import Refund, ReportedRefund, refund_id_at_provider, refund_reversed, status_after
+from ..domain.refunds import Refund, refund_id_at_provider
+from .order_ports import OrderUnitOfWork, Version
+from .provider_refunds import refund_outcome, send_refund
+from .unit_of_work import INVOICE_NUMBERS, Claims, Counter, Plan, Writes
 
 COUNTER = "counter"
-PROVIDER = {"type": "provider"}
-REFUND_CREATED_FIELDS = (
-    "id",
-    "order_id",
-    "payment_id",
-    "amount",
-    "provider_amount",
-    "giftcard_amount",
-    "reason",
-    "vat",
-)
+
+
+@dataclass(frozen=True)
+class ToGiftCard:
+    """A refund onto a gift card instead of the way the order was paid: an existing card of the
+    store (`card_key`) or, without one, a new card with `new_code`."""
+
+    card_key: str | None = None
+    new_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeOrder:
+    """Change the store's order as `decide` says, on the order as read."""
+
+    store: Store
+    order_id: str
+    decide: Callable[[Order], OrderChange]
+    actor: Mapping[str, Any]
+    now: datetime
+    # (provider, event id, record) of the webhook event that decides this change, recorded in the
+    # same commit, so the event applies exactly once
+    event_seen: tuple[str, str, dict[str, Any]] | None = None
+    to_giftcard: ToGiftCard | None = None
 
 
 @dataclass(frozen=True)
@@ -56,67 +67,55 @@ class Changed:
     refund_to_send: bool = False  # the provider is to pay it back: asked right after the commit
 
 
-@dataclass(frozen=True)
-class ToGiftCard:
-    """A refund onto a gift card instead of the way the order was paid: an existing card of the
-    store (`card_key`) or, without one, a new card with `new_code`."""
-
-    card_key: str | None = None
-    new_code: str | None = None
-
-
-def change_order(
-    backend: Backend,
-    store: Store,
-    order_id: str,
-    decide: Callable[[Order], OrderChange],
-    actor: Mapping[str, Any],
-    now: datetime,
-    event_seen: tuple[str, str, dict[str, Any]] | None = None,
-    to_giftcard: ToGiftCard | None = None,
-) -> Changed:
-    """`event_seen`: (provider, event id, record) of the webhook event that decides this change,
-    recorded in the same commit, so the event applies exactly once."""
-    refund_id = new_id("re_")
+def change_order(command: ChangeOrder, uow: OrderUnitOfWork) -> Changed:
+    refund_id = uow.new_id("re_")
 
     def build(claims: Claims) -> Plan[Changed]:
-        current, read_at = repo.read_store_order(backend.docs, store.id, order_id)
-        change = decide(current)
-        journal, changed, card_ops = list(change.journal), change.order, []
-        if changed is not None:
-            changed, card_ops = settle(current, changed, now)
-        if change.assign_invoice:
-            changed, journal = with_invoice(store, claims, changed, journal, now)
-        refund = refund_part(store, current, changed, change, refund_id, to_giftcard, now)
-        writes = Writes(dict(actor))
-        if event_seen:
-            writes.event_seen(*event_seen)
-        if refund:
-            changed, card_ops = refund.order, card_ops + refund.card_ops
-            writes.new_refund(refund.record)
-            journal += refund.events
-        card_changes = gc_store.apply_card_ops(backend.docs, card_ops, writes, refund.fresh if refund else {})
-        if changed is not None:
-            writes.order(changed, read_at)
-        amount_changed = bool(changed and current.payment and changed.amount_due != current.amount_due)
-        if amount_changed:  # our record of the payment expects what the customer now owes (else: mismatch)
-            writes.payment_amount(current.payment.id, changed.amount_due)
-        result = Changed(
-            changed or current,
-            refund.id if refund else None,
-            change.refund_amount,
-            changed is not None,
-            amount_changed,
-            refund.provider_amount if refund else 0,
-            card_changes[refund.card_key] if refund and refund.card_key else None,
-            to_giftcard.new_code if to_giftcard else None,
-            refund_to_send=bool(refund and refund.to_send),
-        )
-        return Plan(result, now, actor, journal + writes.events, writes)
+        current, read_at = uow.orders.read_in_store(command.store.id, command.order_id)
+        return changed_plan(command, uow, claims, current, read_at, refund_id)
 
-    changed = backend.commit(store.id, build).result
-    tell_provider(backend, store, changed)
+    changed = uow.commit(command.store.id, build).result
+    tell_provider(uow, command.store, changed)
     return changed
+
+
+def changed_plan(
+    command: ChangeOrder, uow: OrderUnitOfWork, claims: Claims, current: Order, read_at: Version, refund_id: str
+) -> Plan[Changed]:
+    """The decision on the order as read, with its card effects, its refund and its journal."""
+    store, now, to_giftcard = command.store, command.now, command.to_giftcard
+    change = command.decide(current)
+    journal, changed, card_ops = list(change.journal), change.order, []
+    if changed is not None:
+        changed, card_ops = settle(current, changed, now)
+    if change.assign_invoice:
+        changed, journal = with_invoice(store, claims, changed, journal, now)
+    refund = refund_part(uow, store, current, changed, change, refund_id, to_giftcard, now)
+    writes = Writes(command.actor)
+    if command.event_seen:
+        writes.event_seen(*command.event_seen)
+    if refund:
+        changed, card_ops = refund.order, card_ops + refund.card_ops
+        writes.new_refund(refund.record)
+        journal += refund.events
+    card_changes = uow.cards.apply(card_ops, writes, refund.fresh if refund else {})
+    if changed is not None:
+        writes.order(changed, read_at)
+    amount_changed = bool(changed and current.payment and changed.amount_due != current.amount_due)
+    if amount_changed:  # our record of the payment expects what the customer now owes (else: mismatch)
+        writes.payment_amount(current.payment.id, changed.amount_due)
+    result = Changed(
+        changed or current,
+        refund.id if refund else None,
+        change.refund_amount,
+        changed is not None,
+        amount_changed,
+        refund.provider_amount if refund else 0,
+        card_changes[refund.card_key] if refund and refund.card_key else None,
+        to_giftcard.new_code if to_giftcard else None,
+        refund_to_send=bool(refund and refund.to_send),
+    )
+    return Plan(result, now, command.actor, journal + writes.events, writes)
 
 
 def with_invoice(
@@ -124,12 +123,22 @@ def with_invoice(
 ) -> tuple[Order, list[JournalEvent]]:
     """The order paid now gets the next invoice number of the year, and its journal entry says so."""
     year = store.local(now).year
-    n = claims.next(Counter("invoice_numbers", str(year)), order.id)
+    n = claims.next(Counter(INVOICE_NUMBERS, str(year)), order.id)
     numbered = replace(order, invoice_number=invoice_number(store.invoice_series, year, n))
     paid = JournalEvent(
         journal[0].type, {**journal[0].data, "invoice_number": numbered.invoice_number, "sale": sale_record(numbered)}
     )
     return numbered, [paid, *journal[1:]]
+
+
+def tell_provider(uow: OrderUnitOfWork, store: Store, changed: Changed) -> None:
+    """After the commit: ask the provider to pay a refund back, or to expect the new amount due (a
+    payment at the old amount meanwhile is a mismatch, never marked paid)."""
+    if changed.refund_to_send:
+        send_refund(uow, store.id, changed.refund_id)
+    if changed.amount_changed:
+        payment = changed.order.payment
+        uow.provider(payment.provider).update_amount(payment_id=payment.id, amount=changed.order.amount_due)
 
 
 @dataclass(frozen=True)
@@ -139,7 +148,7 @@ class RefundPart:
     id: str
     order: Order | None  # the order after the cards that paid got theirs back
     card_ops: list[CardOp]
-    fresh: dict[str, Any]  # a new card the refund goes onto
+    fresh: dict[str, Card]  # a new card the refund goes onto
     record: Refund
     events: list[JournalEvent]
     provider_amount: int
@@ -148,6 +157,7 @@ class RefundPart:
 
 
 def refund_part(
+    uow: OrderUnitOfWork,
     store: Store,
     current: Order,
     changed: Order | None,
@@ -161,7 +171,7 @@ def refund_part(
         return None
     card_ops, fresh, card_key, provider_amount = [], {}, None, 0
     if to_giftcard:
-        card_key, op, fresh = refund_card_op(store, to_giftcard, change.refund_amount, current.id, refund_id, now)
+        card_key, op, fresh = refund_card_op(uow, store, to_giftcard, change.refund_amount, current.id, refund_id, now)
         card_ops.append(op)
     elif made_at_provider:  # its money has left already: nothing to send, no card to credit
         provider_amount = change.refund_amount
@@ -171,16 +181,6 @@ def refund_part(
     record, events = refund_record(store, current, change, refund_id, provider_amount, bool(to_giftcard), now)
     to_send = record.status == "pending" and not made_at_provider
     return RefundPart(refund_id, changed, card_ops, fresh, record, events, provider_amount, card_key, to_send)
-
-
-def tell_provider(backend: Backend, store: Store, changed: Changed) -> None:
-    """After the commit: ask the provider to pay a refund back, or to expect the new amount due (a
-    payment at the old amount meanwhile is a mismatch, never marked paid)."""
-    if changed.refund_to_send:
-        send_refund(backend, store.id, changed.refund_id)
-    if changed.amount_changed:
-        payment = changed.order.payment
-        provider(payment.provider).update_amount(payment_id=payment.id, amount=changed.order.amount_due)
 
 
 def refund_record(
@@ -213,80 +213,56 @@ def refund_record(
         vat=change.refund_vat,
         lines=change.refund_lines,
     )
-    created = {k: v for k, v in repo.refund_to_doc(refund).items() if k in REFUND_CREATED_FIELDS}
-    created["method"] = current.payment_method  # how `provider_amount` goes back: for the closing
     if reported:
         # the amount is capped by what was left to refund; what the provider reported stays beside it
-        known = {"provider_refund_id": reported.id, "provider_reported_amount": reported.amount}
-        refund = replace(refund, status=reported.status, **known)
-        created |= known
-        outcome = (
-            [] if reported.status == "pending" else [JournalEvent(f"refund.{reported.status}", provider_answer(refund))]
+        refund = replace(
+            refund, status=reported.status, provider_refund_id=reported.id, provider_reported_amount=reported.amount
         )
-        return refund, [JournalEvent("refund.created", created), *outcome]
-    events = [JournalEvent("refund.created", created)]
+        created = refund_created(refund, current.payment_method)
+        if reported.status == "pending":
+            return refund, [created]
+        failed = None
+        if reported.status == "failed" and provider_amount:  # it moved no money: the closing adds it back
+            failed = failed_refund_record(refund, current.payment_method)
+        return refund, [created, refund_outcome(refund, failed)]
+    events = [refund_created(refund, current.payment_method)]
     if refund.status == "succeeded":
-        paid_out = {
-            "id": refund_id,
-            "order_id": current.id,
-            "amount": change.refund_amount,
-            "paid_out_at": COUNTER if provider_amount else "giftcard",
-        }
-        events.append(JournalEvent("refund.succeeded", paid_out))
+        paid_out_at = COUNTER if provider_amount else "giftcard"
+        paid_out = RefundSucceeded(id=refund_id, order_id=current.id, amount=refund.amount, paid_out_at=paid_out_at)
+        events.append(JournalEvent.of(paid_out))
     return refund, events
 
 
-def refund_card_op(store: Store, target: ToGiftCard, amount: int, order_id: str, refund_id: str, now: datetime):
+def refund_created(refund: Refund, payment_method: str) -> JournalEvent:
+    """`method`: how `provider_amount` goes back, for the closing. A refund made at the provider
+    keeps what the provider reported beside what was refunded."""
+    reported = (
+        {"provider_refund_id": refund.provider_refund_id, "provider_reported_amount": refund.provider_reported_amount}
+        if refund.provider_reported_amount is not None
+        else {}
+    )
+    created = RefundCreated(
+        id=refund.id,
+        order_id=refund.order_id,
+        payment_id=refund.payment_id,
+        amount=refund.amount,
+        provider_amount=refund.provider_amount,
+        giftcard_amount=refund.giftcard_amount,
+        reason=refund.reason,
+        vat=vat_records(refund.vat),
+        method=payment_method,
+        **reported,
+    )
+    return JournalEvent.of(created)
+
+
+def refund_card_op(
+    uow: OrderUnitOfWork, store: Store, target: ToGiftCard, amount: int, order_id: str, refund_id: str, now: datetime
+) -> tuple[str, CardOp, dict[str, Card]]:
     """(card key, the op crediting the refund, the new card if one is created)."""
     if target.card_key:
         op = CardOp(target.card_key, partial(gc.refund, amount=amount, now=now, order_id=order_id, refund_id=refund_id))
         return target.card_key, op, {}
-    key = gc_store.keyed_hash(target.new_code)
-    card = gc_store.new_pending_card(store, target.new_code, now)
+    key, card = uow.cards.new_pending(store, target.new_code, now)
     activate = partial(gc.activate, amount=amount, now=now, type_="refund", order_id=order_id, refund_id=refund_id)
     return key, CardOp(key, activate), {key: card}
-
-
-def send_refund(backend: Backend, store_id: str, refund_id: str) -> None:
-    """Ask the provider to pay back (idempotent by our refund id) and record its answer.
-
-    If the call fails the refund stays `pending`; its `refund.created` entry is already journaled.
-    """
-    refund, _ = repo.read_refund(backend.docs, refund_id)
-    answer = provider(refund.provider).refund(
-        payment_id=refund.payment_id, amount=refund.provider_amount, refund_id=refund_id
-    )
-    record_refund_status(backend, store_id, refund_id, answer)
-
-
-def record_refund_status(backend: Backend, store_id: str, refund_id: str, reported: ReportedRefund) -> None:
-    """What the provider says about a refund we hold (its answer to our request, or a webhook, in
-    any order): the provider's refund id, and a status that only moves forward. A failure, even
-    after success, makes what the provider was to pay back refundable again; card credits stand.
-    A report that tells nothing new changes and journals nothing."""
-    now = backend.now()
-
-    def build(claims: Claims) -> Plan[None]:
-        refund, read_at = repo.read_refund(backend.docs, refund_id)
-        status = status_after(refund.status, reported.status)
-        if status == refund.status and refund.provider_refund_id == reported.id:
-            return Plan(result=None, at=now, actor=PROVIDER, events=[])
-        writes = Writes(PROVIDER)
-        writes.refund_status(refund_id, status, reported.id, read_at)
-        if status == "failed" and refund.status != "failed" and refund.provider_amount:
-            order, order_read_at = repo.read_store_order(backend.docs, store_id, refund.order_id)
-            writes.order(refund_reversed(order, refund.provider_amount, refund.lines, now), order_read_at)
-        answer = provider_answer(replace(refund, status=status, provider_refund_id=reported.id))
-        return Plan(None, now, PROVIDER, [JournalEvent(f"refund.{status}", answer)], writes)
-
-    backend.commit(store_id, build)
-
-
-def provider_answer(refund: Refund) -> dict[str, Any]:
-    """The journal's record of what the provider said about a refund."""
-    return {
-        "id": refund.id,
-        "order_id": refund.order_id,
-        "provider_refund_id": refund.provider_refund_id,
-        "amount": refund.provider_amount,
-    }

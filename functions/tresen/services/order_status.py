@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ..adapters.backend import Backend
 from ..domain.changes import OrderChange
 from ..domain.orders import Order
 from ..domain.workflow import staff_transition
-from .order_changes import change_order
-from .orders import OrderView, catalog_or_404, with_refunds
+from .order_changes import ChangeOrder, change_order
+from .order_ports import OrderUnitOfWork
+from .order_views import OrderView, with_refunds
+from .orders import catalog_or_404
 
 
-def change_status(
-    backend: Backend, store_id: str, order_id: str, target: str, actor: Mapping[str, Any], reason: str | None
-) -> OrderView:
-    store, _ = catalog_or_404(backend, store_id)
-    now = backend.now()
+@dataclass(frozen=True)
+class ChangeStatus:
+    store_id: str
+    order_id: str
+    target: str  # accepted, ready, completed or rejected
+    actor: Mapping[str, Any]
+    reason: str | None = None
+
+
+def change_status(command: ChangeStatus, uow: OrderUnitOfWork) -> OrderView:
+    store, _ = catalog_or_404(uow, command.store_id)
+    now = uow.now()
 
     def decide(order: Order) -> OrderChange:
-        return staff_transition(order, target, now, reason)
+        return staff_transition(order, command.target, now, command.reason)
 
-    return with_refunds(backend, change_order(backend, store, order_id, decide, actor, now).order)
+    changed = change_order(ChangeOrder(store, command.order_id, decide, command.actor, now), uow)
+    return with_refunds(uow, changed.order)

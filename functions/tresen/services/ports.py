@@ -6,10 +6,12 @@ not a module the others import: the sandbox and Stripe each implement it on thei
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..domain.orders import PaymentRef
+from ..domain.payments import ProviderEvent
 from ..domain.refunds import ReportedRefund
 from ..domain.signed_note import Verifier
 
@@ -29,6 +31,10 @@ class PaymentProvider(Protocol):
 
     def refunds_of(self, payment_id: str) -> list[ReportedRefund]:
         """Every refund of the payment, as the provider knows them (refunds made in its dashboard too)."""
+
+    def read_webhook(self, headers: Mapping[str, str], raw: bytes) -> ProviderEvent:
+        """The event of a body the provider signed; raises InvalidSignature. Never raises for what
+        the body says: whatever cannot be understood is an `UnprocessableEvent`."""
 
 
 @runtime_checkable

@@ -3,22 +3,33 @@ or all of it onto a gift card."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..adapters import giftcard_store as gc_store
-from ..adapters.backend import Backend
 from ..domain.changes import OrderChange
 from ..domain.errors import DomainError
 from ..domain.giftcards import CardResult
 from ..domain.giftcards import new_code as gc_new_code
 from ..domain.orders import Order
 from ..domain.refunds import RefundRequest, plan_refund
-from .order_changes import Changed, ToGiftCard, change_order
+from .order_changes import Changed, ChangeOrder, ToGiftCard, change_order
+from .order_ports import OrderUnitOfWork
 from .orders import catalog_or_404
 from .passkeys import approved_actor
+
+
+@dataclass(frozen=True)
+class RefundOrder:
+    store_id: str
+    order_id: str
+    request: RefundRequest
+    actor: Mapping[str, Any]
+    role: str
+    passkey: str | None  # staff may refund only with it
+    to_giftcard: bool = False
+    giftcard_code: str | None = None  # the store's card to credit; None: a new card
 
 
 @dataclass(frozen=True)
@@ -33,26 +44,17 @@ class RefundResult:
     giftcard: CardResult | None = None  # the card a `to: giftcard` refund went onto
 
 
-def refund_order(
-    backend: Backend,
-    store_id: str,
-    order_id: str,
-    request: RefundRequest,
-    actor: Mapping[str, Any],
-    role: str,
-    passkey: str | None,
-    to_giftcard: bool = False,
-    giftcard_code: str | None = None,
-) -> RefundResult:
+def refund_order(command: RefundOrder, uow: OrderUnitOfWork) -> RefundResult:
     """Pay back part or all of a paid order: to the gift cards that paid first, the rest through
     the provider; or all of it onto a gift card (an existing one, or a new one). The answer
     (stored for idempotent replays in the same commit) shows a provider refund as `pending`; the
     provider's answer follows right after the commit and is journaled (the sandbox succeeds at once).
     Staff may refund only with the passkey."""
-    actor = approved_actor(backend, store_id, "refund", actor, role, passkey, staff_needs_it=True)
-    store, _ = catalog_or_404(backend, store_id)
-    now = backend.now()
-    target = refund_card(backend, store_id, giftcard_code) if to_giftcard else None
+    store_id, request = command.store_id, command.request
+    actor = approved_actor(uow, store_id, "refund", command.actor, command.role, command.passkey, staff_needs_it=True)
+    store, _ = catalog_or_404(uow, store_id)
+    now = uow.now()
+    target = refund_card(uow, store_id, command.giftcard_code) if command.to_giftcard else None
 
     def decide(order: Order) -> OrderChange:
         plan = plan_refund(order, request, now)
@@ -64,8 +66,8 @@ def refund_order(
             refund_lines=dict(request.lines),
         )
 
-    backend.presenting(lambda changed: refund_result(changed, now))
-    changed = change_order(backend, store, order_id, decide, actor, now, to_giftcard=target)
+    uow.presenting(lambda changed: refund_result(changed, now))
+    changed = change_order(ChangeOrder(store, command.order_id, decide, actor, now, to_giftcard=target), uow)
     return refund_result(changed, now)
 
 
@@ -85,16 +87,12 @@ def refund_result(changed: Changed, now: datetime) -> RefundResult:
     )
 
 
-def refund_card(backend: Backend, store_id: str, giftcard_code: str | None) -> ToGiftCard:
-    """The card a refund goes onto: the store's card with this code, or a new one."""
+def refund_card(uow: OrderUnitOfWork, store_id: str, giftcard_code: str | None) -> ToGiftCard:
+    """The card a refund goes onto: the store's card with this code (anything else:
+    `giftcard_not_active`), or a new one."""
     if giftcard_code is None:
         return ToGiftCard(new_code=gc_new_code())
-    return ToGiftCard(card_key=store_card(backend, store_id, giftcard_code))
-
-
-def store_card(backend: Backend, store_id: str, raw_code: str) -> str:
-    """The key of an active card of this store to credit; anything else: `giftcard_not_active`."""
-    key, card, _ = gc_store.find_card(backend.docs, raw_code)
+    key, card, _ = uow.cards.find(giftcard_code)
     if card is None or card.store_id != store_id:
         raise DomainError("giftcard_not_active", "No active gift card of this store with this code.")
-    return key
+    return ToGiftCard(card_key=key)

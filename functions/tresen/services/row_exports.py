@@ -15,6 +15,7 @@ from ..domain.export_columns import KINDS, Row
 from .csv_export import csv_cell, csv_lines
 from .downloads import Attachment, StorePeriod
 from .exports import export_range
+from .finance_ports import FinanceUnitOfWork
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8; header=present", "jsonl": "application/x-ndjson; charset=utf-8"}
 
@@ -46,13 +47,16 @@ class RowExport:
     def file_name(self, store_id: str, first: date, last: date) -> str:
         return f"tresen-{store_id}-{self.kind}-{first.isoformat()}-{last.isoformat()}.{self.format}"
 
-    def render(self, period: StorePeriod, out: BinaryIO) -> Attachment:
-        ranged = export_range(period.backend, period.store_id, self.kind, period.first, period.last)
+    def render(self, period: StorePeriod, uow: FinanceUnitOfWork, out: BinaryIO) -> Attachment:
+        ranged = export_range(uow, period.store_id, self.kind, period.first, period.last)
         if self.format == "csv":
             out.write(csv_lines([ranged.columns]).encode())
         page_bytes = PAGE_WRITERS[self.format]
         for page in ranged.pages:
             out.write(page_bytes(page))
+        return self.attachment(period)
+
+    def attachment(self, period: StorePeriod) -> Attachment:
         return Attachment(self.file_name(period.store_id, period.first, period.last), self.media_type)
 
 

@@ -1,17 +1,13 @@
-"""Stores: the demo store of CONTRACT §1, and a merchant's own from a file (`tresen store FILE`).
-Writing a store is idempotent: running it again with the same file changes nothing, and its key for
-personal data is created once and never replaced."""
+"""Stores: the demo store, and a merchant's own (`tresen store FILE`). Writing a store is
+idempotent: running it again with the same file changes nothing, and its key for personal data
+is made once and never replaced."""
 
 from __future__ import annotations
 
-import secrets
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from dataclasses import dataclass
 
-from ..adapters import repository as repo
 from ..domain.catalog import Product, ProductOption, Store
-from ..domain.ids import is_id
-from .documents import Conflict, Documents
+from .order_ports import OrderUnitOfWork
 
 DEMO_STORE = Store(
     id="demo",
@@ -54,48 +50,14 @@ DEMO_PRODUCTS = (
 )
 
 
-def seed_store(docs: Documents, store: Store, products: tuple[Product, ...]) -> None:
-    batch = docs.batch()
-    batch.set(repo.store_path(store.id), repo.store_to_doc(store))
-    for product in products:
-        batch.set(f"stores/{store.id}/products/{product.id}", repo.product_to_doc(product))
-    batch.commit()
-    key = docs.batch()
-    key.create(f"store_secrets/{store.id}", {"pii_key": secrets.token_bytes(32)})
-    try:
-        key.commit()
-    except Conflict:  # the key must never change once personal data was pseudonymised with it
-        pass
+@dataclass(frozen=True)
+class SeedStore:
+    store: Store
+    products: tuple[Product, ...]
 
 
-def seed_demo(docs: Documents) -> None:
-    seed_store(docs, DEMO_STORE, DEMO_PRODUCTS)
+DEMO = SeedStore(DEMO_STORE, DEMO_PRODUCTS)
 
 
-def store_from_file(data: Any) -> tuple[Store, tuple[Product, ...]]:
-    """A store and its menu from `{"store": {...}, "products": [...]}`, in the documents' own shape
-    (docs/architecture.md, "Data model"; `store.id` and each product's `id` name them). Raises
-    ValueError naming what is wrong."""
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("store"), dict)
-        or not isinstance(data.get("products"), list)
-    ):
-        raise ValueError('the file must hold {"store": {...}, "products": [...]}')
-    store_doc = dict(data["store"])
-    store_id = store_doc.pop("id", None)
-    if not is_id(store_id):
-        raise ValueError("store.id must be an id: letters, digits, _ and -")
-    try:
-        store = repo.store_from_doc(store_id, store_doc)
-        ZoneInfo(store.timezone)  # an unknown time zone fails here, not at the first order
-        products = tuple(
-            repo.product_from_doc(product["id"], {k: v for k, v in product.items() if k != "id"})
-            for product in data["products"]
-        )
-    except (KeyError, TypeError, ZoneInfoNotFoundError) as error:
-        raise ValueError(f"store or product is incomplete or malformed: {error!r}") from None
-    invalid = [product.id for product in products if not is_id(product.id) or product.price < 0]
-    if invalid:
-        raise ValueError(f"products with a bad id or a negative price: {invalid}")
-    return store, products
+def seed_store(command: SeedStore, uow: OrderUnitOfWork) -> None:
+    uow.stores.save(command.store, command.products)

@@ -9,18 +9,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, BinaryIO
 
-from ..adapters.backend import Backend
 from ..domain import statements as st
 from ..domain.catalog import Store
 from ..domain.datev import BookingCollector
 from .csv_export import csv_document
 from .datev_export import CSV_TYPE, datev_attachment, write_bookings
 from .downloads import Attachment
+from .finance_ports import FinanceUnitOfWork
 
 
 @dataclass(frozen=True)
 class BuiltStatement:
-    backend: Backend
     store: Store
     statement: Mapping[str, Any]
     bookings: BookingCollector  # the DATEV bookings of the statement's journal entries
@@ -46,7 +45,7 @@ class StatementFile:
     def file_name(self, store_id: str, first: date, last: date) -> str:
         return f"{stem(store_id, first, last)}.{self.extension}"
 
-    def render(self, built: BuiltStatement, out: BinaryIO) -> Attachment:
+    def render(self, built: BuiltStatement, uow: FinanceUnitOfWork, out: BinaryIO) -> Attachment:
         out.write(self.content(built.statement))
         return Attachment(self.file_name(built.store.id, *built.days), self.media_type)
 
@@ -61,10 +60,10 @@ class StatementDatev:
     def file_name(self, store_id: str, first: date, last: date) -> str:
         return f"{stem(store_id, first, last)}-datev.csv"
 
-    def render(self, built: BuiltStatement, out: BinaryIO) -> Attachment:
+    def render(self, built: BuiltStatement, uow: FinanceUnitOfWork, out: BinaryIO) -> Attachment:
         first, last = built.days
         ours = frozenset(line["payment_id"] for line in built.statement["payments"])
-        zipped = write_bookings(out, built.backend, built.store, built.bookings, first, last + timedelta(days=1), ours)
+        zipped = write_bookings(out, uow, built.store, built.bookings, first, last + timedelta(days=1), ours)
         return datev_attachment(self.file_name(built.store.id, first, last), zipped)
 
 

@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from ..domain.api_keys import ApiKey
+from ..domain.card_blocks import BlockActivation, ChunkDone
 from ..domain.giftcards import CardChange, card_journal_event
 from ..domain.journal import JournalEvent
 from ..domain.orders import Order
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
+from .ports import PaymentProvider
 
 T = TypeVar("T")
 
@@ -138,11 +141,22 @@ class Writes:
         """Created once: a second event about the same payout finds it."""
         self._add("create", "payout", (payout["provider"], payout["payout_id"]), dict(payout))
 
+    def payout_match(self, kind: str, object_id: str, match: Mapping[str, Any]) -> None:
+        """Created once: an item another payout has matched already is that payout's."""
+        self._add("create", "payout_match", (kind, object_id), dict(match))
+
     def passkey(self, store_id: str, state: Mapping[str, Any]) -> None:
         self._add("set", "passkey", (store_id,), dict(state))
 
-    def new_api_key(self, key_hash: str, key: Mapping[str, Any]) -> None:
-        self._add("create", "api_key", (key_hash,), dict(key))
+    def passkey_attempts(self, store_id: str, failures: int, locked_until: datetime | None) -> None:
+        """The wrong passkeys in a row and the lock they led to, on the passkey set (any version)."""
+        self._add("update", "passkey_attempts", (store_id,), (failures, locked_until))
+
+    def new_api_key(self, key_hash: str, key: ApiKey) -> None:
+        self._add("create", "api_key", (key_hash,), key)
+
+    def api_key_used(self, key_hash: str, used_at: datetime, read_at: Any) -> None:
+        self._add("update", "api_key_used", (key_hash,), used_at, read_at)
 
     def api_key_revoked(self, key_hash: str, revoked_at: Any, read_at: Any) -> None:
         self._add("update", "api_key_revoked", (key_hash,), revoked_at, read_at)
@@ -156,14 +170,14 @@ class Writes:
     def new_statement(self, statement: Mapping[str, Any]) -> None:
         self._add("create", "statement", (statement["store_id"], statement["id"]), dict(statement))
 
-    def new_activation(self, activation: Mapping[str, Any]) -> None:
-        self._add("create", "activation", (activation["id"],), dict(activation))
+    def new_activation(self, activation: BlockActivation) -> None:
+        self._add("create", "activation", (activation.id,), activation)
 
     def activation_done(self, activation_id: str) -> None:
         self._add("update", "activation_done", (activation_id,), None)
 
-    def chunk_done(self, activation_id: str, index: int, marker: Mapping[str, Any]) -> None:
-        self._add("create", "activation_chunk", (activation_id, index), dict(marker))
+    def chunk_done(self, activation_id: str, chunk: ChunkDone) -> None:
+        self._add("create", "activation_chunk", (activation_id, chunk.index), chunk)
 
 
 @dataclass
@@ -204,6 +218,18 @@ class UnitOfWork(Protocol):
     the storage adapter provides them over one database."""
 
     def now(self) -> datetime: ...
+
+    def new_id(self, prefix: str) -> str:
+        """A random, unguessable id with this prefix (`ord_`, `re_` …)."""
+
+    def new_secret_token(self) -> str:
+        """A secret handed to whoever is to prove later that they hold it (an order's access token)."""
+
+    def provider(self, name: str) -> PaymentProvider:
+        """The payment provider of this name; `validation_failed` if it is not enabled here."""
+
+    def presenting(self, transform: Callable[[Any], Any]) -> None:
+        """A request's stored answer is of `transform(result)`, not of the plan's own result."""
 
     def commit(self, store_id: str, build: Build[T]) -> Committed[T]:
         """Build and commit atomically with the journal, building again on fresh reads after a

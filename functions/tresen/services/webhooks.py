@@ -1,4 +1,5 @@
-"""A verified provider event, handled once: applied, acknowledged, or parked for an operator.
+"""A provider's webhook: its signature first, then its event, handled once — applied, acknowledged,
+or parked for an operator.
 
 A correctly signed event that can never be processed — a shape we do not understand, an id we
 cannot store, money we cannot attribute (an unknown payment) — is acknowledged and parked as
@@ -9,87 +10,86 @@ of our own (Firestore unavailable) still propagate, so the provider retries thos
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
-from ..adapters.backend import Backend
+from ..domain.errors import DomainError
 from ..domain.payments import OtherEvent, PayoutEvent, ProviderEvent, RefundEvent, UnprocessableEvent
-from .documents import Documents
-from .payments import (
-    EventOutcome,
-    event_record,
-    handle_payment_event,
-    handle_refund_event,
-    record_once,
-)
-from .payouts import record_payout
+from ..domain.signatures import InvalidSignature
+from .order_ports import OrderUnitOfWork, ParkedEvent
+from .payments import EventOutcome, event_record, handle_payment_event, handle_refund_event, record_once
+from .payouts import RecordPayout, record_payout
 
 log = logging.getLogger(__name__)
 RAW_KEPT = 900_000  # bytes of the body parked with the event: a Firestore document holds at most 1 MiB
 
 
 @dataclass(frozen=True)
-class ParkedEvent:
-    provider: str
-    event_id: str
-    type: str | None
-    reason: str
-    received_at: datetime
-    size: int  # of the body, in bytes
+class ReceiveWebhook:
+    provider: str  # as the path names it
+    headers: Mapping[str, str]
+    raw: bytes  # the body as sent: its signature covers these bytes
 
 
-def handle_event(backend: Backend, event: ProviderEvent, raw: bytes) -> EventOutcome:
+@dataclass(frozen=True)
+class HandleEvent:
+    event: ProviderEvent  # of a verified webhook
+    raw: bytes  # its body, kept with it if it is parked
+
+
+def receive_webhook(command: ReceiveWebhook, uow: OrderUnitOfWork) -> EventOutcome:
+    """`invalid_signature` unless the provider signed the body; `not_found` for a provider whose
+    webhooks are not taken here."""
+    source = uow.webhook_source(command.provider)
+    if source is None:
+        raise DomainError("not_found", f"No webhooks from {command.provider!r} here.")
+    try:
+        event = source.read_webhook(command.headers, command.raw)
+    except InvalidSignature as error:
+        raise DomainError("invalid_signature", str(error)) from None
+    return handle_event(HandleEvent(event, command.raw), uow)
+
+
+def handle_event(command: HandleEvent, uow: OrderUnitOfWork) -> EventOutcome:
+    event, raw = command.event, command.raw
     if isinstance(event, UnprocessableEvent):
-        return park(backend, event, raw)
+        return park(uow, event, raw)
     if isinstance(event, OtherEvent):
         ignored = f"{event.type} is not handled"
-        record = event_record(event.type, "ignored", backend.now(), reason=ignored)
-        if not record_once(backend, event.provider, event.id, record):
+        record = event_record(event.type, "ignored", uow.now(), reason=ignored)
+        if not record_once(uow, event.provider, event.id, record):
             return EventOutcome(duplicate=True)
         return EventOutcome(ignored=ignored)
     if isinstance(event, PayoutEvent):
-        outcome = record_payout(backend, event.provider, event.id, event.payout)
+        outcome = record_payout(RecordPayout(event.provider, event.id, event.payout), uow)
     elif isinstance(event, RefundEvent):
-        outcome = handle_refund_event(backend, event)
+        outcome = handle_refund_event(event, uow)
     else:
-        outcome = handle_payment_event(backend, event)
+        outcome = handle_payment_event(event, uow)
     if outcome.unprocessable:
-        return park(backend, UnprocessableEvent(event.provider, event.id, event.type, outcome.unprocessable), raw)
+        return park(uow, UnprocessableEvent(event.provider, event.id, event.type, outcome.unprocessable), raw)
     return outcome
 
 
-def park(backend: Backend, event: UnprocessableEvent, raw: bytes) -> EventOutcome:
+def park(uow: OrderUnitOfWork, event: UnprocessableEvent, raw: bytes) -> EventOutcome:
     """Keep the event with its raw body for an operator (`tresen webhooks --unprocessable`), once."""
     record = event_record(
         event.type,
         "unprocessable",
-        backend.now(),
+        uow.now(),
         provider=event.provider,
         event_id=event.id,
         reason=event.reason,
         raw=raw[:RAW_KEPT],
         size=len(raw),
     )
-    if not record_once(backend, event.provider, event.id, record):
+    if not record_once(uow, event.provider, event.id, record):
         return EventOutcome(duplicate=True)
     # infra/ alerts on this line: someone must look at the event (`tresen webhooks --unprocessable`)
     log.warning("webhook %s %s parked as unprocessable: %s", event.provider, event.id, event.reason)
     return EventOutcome(unprocessable=event.reason)
 
 
-def unprocessable_events(docs: Documents, limit: int) -> list[ParkedEvent]:
+def unprocessable_events(uow: OrderUnitOfWork, limit: int) -> list[ParkedEvent]:
     """The parked events, newest first."""
-    parked = docs.query(
-        "webhook_events", where=[("status", "==", "unprocessable")], order_by=[("received_at", True)], limit=limit
-    )
-    return [
-        ParkedEvent(
-            provider=doc.data["provider"],
-            event_id=doc.data["event_id"],
-            type=doc.data.get("type"),
-            reason=doc.data["reason"],
-            received_at=doc.data["received_at"],
-            size=doc.data["size"],
-        )
-        for doc in parked
-    ]
+    return uow.provider_events.parked(limit)

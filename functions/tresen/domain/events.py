@@ -1,0 +1,855 @@
+"""The journal's events: every type a use case appends, with its payload (`data`) declared field by
+field. These models are the schema: `make_entry` refuses a payload that does not validate against
+its type's model, `tresen journal-schema` renders them as docs/journal.md and as one JSON Schema
+per type and version, and readers read entries through them (`read_event`, `Projection`).
+
+A payload model accepts exactly what is written: no field it does not declare (`extra="forbid"`,
+so a misspelt field fails) and no value of another type (`strict`: the entry keeps the data as the
+writer gave it, so a `"5"` that validated as 5 would reach the chain as `"5"`). A field with a
+default may be left out of the entry; one without is always written, with null where its type
+allows it.
+
+**Versions.** An entry without `v` is version 1 of its type, as every entry written before types
+had versions. A type whose payload changes shape gets the next version; its entries carry `"v": n`
+at the top level (covered by the hash, as every member is), and readers pick the model by
+(type, `v` or 1). Version-1 entries never get a `v`, so their bytes and hashes stay as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.json_schema import SkipJsonSchema
+
+PaymentMethod = Literal["on_site", "online"]
+
+
+class Payload(BaseModel):
+    """What an entry of one event type holds in `data`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        validate_by_name=True,  # writers construct `from_=...`; entries spell it `from`
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int]
+
+    def as_data(self) -> dict[str, Any]:
+        """The payload as an entry's `data`: fields left out stay out."""
+        return self.model_dump(exclude_unset=True)
+
+
+class Part(Payload):
+    """A structure inside a payload (a VAT line, a sale, an actor)."""
+
+
+EVENTS: dict[tuple[str, int], type[Payload]] = {}  # (type, version) → its payload model
+CURRENT_VERSION: dict[str, int] = {}  # type → the version written now
+
+P = TypeVar("P", bound=type[Payload])
+
+
+def declared(type_: str, version: int = 1) -> Callable[[P], P]:
+    """Registers a payload model as `type_`'s payload in `version`; the highest one is written."""
+
+    def register(model: P) -> P:
+        model.TYPE, model.VERSION = type_, version
+        EVENTS[(type_, version)] = model
+        CURRENT_VERSION[type_] = max(version, CURRENT_VERSION.get(type_, 0))
+        return model
+
+    return register
+
+
+def cents(meaning: str, default: Any = ...) -> Any:
+    return Field(default, description=f"{meaning}, in cents")
+
+
+# ---------------------------------------------------------------------------------- structures
+
+
+class VatRecord(Part):
+    """The VAT of one rate: net + tax == gross, to the cent."""
+
+    rate: str = Field(description='VAT rate in percent as a decimal string: "7", "19" ("0": a refunded tip)')
+    net: int = cents("net amount of the rate")
+    tax: int = cents("VAT of the rate")
+    gross: int = cents("gross amount of the rate")
+
+
+class Sale(Part):
+    """What an invoice sold, as the closing, DATEV and DSFinV-K read it from the one entry that issues
+    the invoice number."""
+
+    payment_method: PaymentMethod = Field(description="how the order was paid: at the counter or online")
+    total: int = cents("the order's total: goods after discount, plus tip, plus gift cards sold")
+    tip: int = cents("tip, passed on to staff (no revenue, no VAT)")
+    gift_card_amount: int = cents("part of the total paid by gift cards")
+    giftcards_sold: int = cents("gift cards sold in the order: a liability, not revenue, no VAT")
+    vat: list[VatRecord] = Field(description="VAT per rate of the goods sold, ascending by rate")
+
+
+class Actor(Part):
+    """Who acted: a customer, a staff member, an API key, the payment provider or a job."""
+
+    type: str = Field(description="customer, staff, api_key, provider, system or cli")
+    uid: str | None = Field(None, description="the staff member's user id (staff)")
+    role: str | None = Field(None, description="the staff member's role: staff, supervisor, owner or finance")
+    key_id: str | None = Field(None, description="the API key's id (api_key)")
+    job: str | None = Field(None, description="the job that acted (system)")
+    activation_id: str | None = Field(None, description="the block activation the job works on")
+    passkey: bool | None = Field(None, description="true: the store's passkey approved the action")
+
+
+class PaymentMethods(Part):
+    """An amount per way of payment."""
+
+    on_site: int = cents("paid at the counter")
+    online: int = cents("paid online, through the payment provider")
+    giftcard: int = cents("paid by gift cards")
+
+
+# ------------------------------------------------------------------------------------- orders
+
+
+class OrderedLine(Part):
+    line_id: str = Field(description="the line's id within the order: L1, L2, …")
+    product_id: str = Field(description="the catalog's product id")
+    quantity: int = Field(description="how many, a count")
+    unit_price: int = cents("price of one, options included (gross)")
+    vat_rate: str | None = Field(description="VAT rate in percent as a decimal string; null for a gift card sold")
+    total: int = cents("unit_price × quantity")
+    kind: Literal["item", "giftcard"] = Field(description="item, or a gift card sold")
+    options: list[str] = Field(description="the ids of the options chosen")
+
+
+class OrderTotals(Part):
+    subtotal: int = cents("sum of the lines")
+    discount: int = cents("discount given")
+    tip: int = cents("tip")
+    total: int = cents("subtotal - discount + tip")
+    vat: list[VatRecord] = Field(description="VAT per rate over the goods: subtotal - discount - giftcards_sold")
+    giftcards_sold: int = cents("gift cards sold: a liability, not revenue")
+
+
+class CardShare(Part):
+    card_id: str = Field(description="the gift card's id")
+    amount: int = cents("what the card pays")
+
+
+class CardSold(Part):
+    card_id: str = Field(description="the id of the card sold (pending until the order is paid)")
+    line_id: str = Field(description="the order line that sells it")
+    amount: int = cents("the card's value")
+
+
+class Pseudonyms(Part):
+    """Personal data as keyed hashes only: erasing a customer drops the store's key, not entries."""
+
+    name: str = Field(description="HMAC-SHA256 (hex) of the name, trimmed and case-folded, under the store's key")
+    email: str = Field(description="HMAC-SHA256 (hex) of the e-mail address, trimmed and case-folded")
+
+
+@declared("order.placed")
+class OrderPlaced(Payload):
+    """An order was placed: its lines and totals as priced from the catalog, how it is paid, and
+    who ordered (as pseudonyms). An order paid at placement (at the counter, or wholly by gift
+    cards) gets its invoice number here and carries its `sale`."""
+
+    order_id: str = Field(description="the order's id (ord_…)")
+    number: int = Field(description="pickup number, gap-free per business day")
+    business_day: str = Field(description="business day in store time, YYYY-MM-DD (a day runs 05:00 to 05:00)")
+    status: str = Field(description="placed (pay at the counter), awaiting_payment (online) or paid")
+    payment_method: PaymentMethod = Field(description="at the counter or online")
+    payment_id: str | None = Field(description="the provider's payment; null when nothing is paid online")
+    invoice_number: str | None = Field(description="{series}-{year}-{n:06d}, gap-free per year; null until paid")
+    currency: str = Field(description="ISO 4217 code of every amount (EUR)")
+    lines: list[OrderedLine] = Field(description="the order's lines, in order")
+    totals: OrderTotals = Field(description="the order's totals")
+    gift_card_amount: int = cents("part of the total paid by gift cards")
+    gift_cards: list[CardShare] = Field(description="the gift cards paying, each with its share")
+    cards_sold: list[CardSold] = Field(description="gift cards the order sells")
+    fulfilment_type: str = Field(description="how the order reaches the customer: pickup, table, delivery, …")
+    customer: Pseudonyms = Field(description="the customer, pseudonymised")
+    sale: Sale | None = Field(None, description="present when the order was paid at placement")
+
+
+@declared("order.paid")
+class OrderPaid(Payload):
+    """An order was paid and got its invoice number: online when the provider reported the payment
+    (with the `sale`), or at placement when gift cards paid all of it (the sale is on `order.placed`)."""
+
+    order_id: str = Field(description="the order")
+    invoice_number: str = Field(description="the invoice number issued now")
+    amount: int = cents("what the provider collected (0 when gift cards paid all of it)")
+    payment_id: str | None = Field(None, description="the provider's payment (absent when gift cards paid)")
+    event_id: str | None = Field(None, description="the provider's event that reported it")
+    provider: str | None = Field(None, description="the payment provider: sandbox, stripe, …")
+    currency: str | None = Field(None, description="ISO 4217 code of the amount")
+    gift_card_amount: int | None = cents("what gift cards paid (present when they paid all of it)", None)
+    sale: Sale | None = Field(None, description="the sale (present when paid online)")
+
+
+@declared("order.canceled")
+class OrderCanceled(Payload):
+    """An unpaid order was canceled: nobody paid it within its window, or the customer canceled the
+    payment at the provider."""
+
+    order_id: str = Field(description="the order")
+    reason: Literal["expired", "payment_canceled"] = Field(description="why")
+    payment_id: str | None = Field(None, description="the provider's payment (payment_canceled)")
+    event_id: str | None = Field(None, description="the provider's event (payment_canceled)")
+    provider: str | None = Field(None, description="the payment provider (payment_canceled)")
+
+
+class StatusChange(Payload):
+    order_id: str = Field(description="the order")
+    from_: str = Field(alias="from", description="the order's status before")
+    to: str = Field(description="the order's status now")
+
+
+@declared("order.accepted")
+class OrderAccepted(StatusChange):
+    """Staff accepted an order (paid, or to be paid at the counter)."""
+
+
+@declared("order.ready")
+class OrderReady(StatusChange):
+    """Staff marked an accepted order ready."""
+
+
+@declared("order.completed")
+class OrderCompleted(StatusChange):
+    """Staff marked a ready order handed over."""
+
+
+@declared("order.rejected")
+class OrderRejected(StatusChange):
+    """Staff rejected an order. One already paid online is refunded (a `refund.created` follows in
+    the same commit), except for gift cards it sold."""
+
+    reason: str | None = Field(description="the reason staff gave, if any")
+
+
+class CorrectedTotals(Part):
+    subtotal: int = cents("sum of the lines now")
+    discount: int = cents("discount now")
+    total: int = cents("the order's total now")
+
+
+class VoidedLine(Part):
+    line_id: str = Field(description="the line")
+    quantity: int = Field(description="how many were taken off, a count")
+
+
+class Correction(Payload):
+    order_id: str = Field(description="the order")
+    reason: str | None = Field(description="the reason staff gave, if any")
+    totals: CorrectedTotals = Field(description="the order's totals after the correction")
+    reduced_by: int = cents("what the correction took off the total")
+    status: str = Field(description="the order's status after it")
+
+
+@declared("order.voided")
+class OrderVoided(Correction):
+    """Items were taken off an unpaid order."""
+
+    lines: list[VoidedLine] = Field(description="the lines and quantities taken off")
+
+
+@declared("order.discounted")
+class OrderDiscounted(Correction):
+    """An unpaid order was given a discount (by amount or by percent)."""
+
+    amount: int | None = cents("the discount asked for as an amount (null: by percent)")
+    percent: int | None = Field(description="the discount asked for in percent, an integer (null: by amount)")
+
+
+# ----------------------------------------------------------------------------------- payments
+
+
+class ProviderEventRecord(Payload):
+    order_id: str = Field(description="the order")
+    payment_id: str = Field(description="the provider's payment")
+    event_id: str = Field(description="the provider's event")
+    provider: str = Field(description="the payment provider: sandbox, stripe, …")
+
+
+@declared("payment.event_ignored")
+class PaymentEventIgnored(ProviderEventRecord):
+    """A provider event that changes nothing (the order moved on, or a type Tresen does not act on),
+    recorded once."""
+
+    type: str = Field(description="the provider event's type: payment.succeeded, payment.failed, …")
+    reason: str = Field(description="why it changes nothing, e.g. 'order is paid/paid'")
+
+
+@declared("payment.failed")
+class PaymentFailed(ProviderEventRecord):
+    """A payment attempt failed; the order stays open for another attempt."""
+
+    error: str = Field(description="the provider's message")
+
+
+@declared("payment.mismatch")
+class PaymentMismatch(ProviderEventRecord):
+    """A payment succeeded for another amount or currency than the order owes: never marked paid."""
+
+    amount: int | None = cents("what the provider collected (null if it did not say)")
+    currency: str | None = Field(description="its ISO 4217 code (null if it did not say)")
+    expected_amount: int = cents("what the order owes")
+    expected_currency: str = Field(description="the order's ISO 4217 code")
+
+
+@declared("payment.succeeded_after_close")
+class PaymentSucceededAfterClose(ProviderEventRecord):
+    """A payment succeeded for an order already canceled or rejected: it is refunded in full (a
+    `refund.created` follows in the same commit)."""
+
+    amount: int | None = cents("what the provider collected (null if it did not say)")
+    currency: str | None = Field(description="its ISO 4217 code (null if it did not say)")
+    status: str = Field(description="the order's status: canceled or rejected")
+
+
+# ------------------------------------------------------------------------------------ refunds
+
+
+class RefundRecord(Payload):
+    id: str = Field(description="the refund's id (re_…)")
+    order_id: str = Field(description="the order refunded")
+
+
+@declared("refund.created")
+class RefundCreated(RefundRecord):
+    """A refund of a paid order: its amount, its VAT split and how it is paid back. What goes back
+    the way the order was paid is `provider_amount` (the provider, or the counter for an order paid
+    there); what goes onto gift cards is `giftcard_amount`."""
+
+    payment_id: str | None = Field(description="the provider's payment refunded; null for an order paid at the counter")
+    amount: int = cents("the whole refund: provider_amount + giftcard_amount")
+    provider_amount: int = cents("paid back through the provider, or at the counter")
+    giftcard_amount: int = cents("credited to gift cards")
+    reason: str = Field(description="why: the reason given, rejected, paid_after_close, made_at_provider, or empty")
+    vat: list[VatRecord] = Field(description='the refund per VAT rate ("0": a refunded tip); a gift card sold has none')
+    method: PaymentMethod = Field(description="the order's payment method: where provider_amount goes back")
+    provider_refund_id: str | None = Field(None, description="the provider's refund (a refund made at the provider)")
+    provider_reported_amount: int | None = cents("what the provider reported (a refund made at the provider)", None)
+
+
+class ProviderAnswer(RefundRecord):
+    amount: int = cents("what the provider was to pay back: its share of the refund")
+    provider_refund_id: str = Field(description="the provider's refund")
+
+
+@declared("refund.pending")
+class RefundPending(ProviderAnswer):
+    """The provider took a refund on but has not paid it out yet (it named its refund id)."""
+
+
+@declared("refund.succeeded")
+class RefundSucceeded(RefundRecord):
+    """A refund was paid out: by the provider, or at once at the counter or onto gift cards."""
+
+    amount: int = cents("paid back: the provider's share, or all of the refund when paid out at once")
+    provider_refund_id: str | None = Field(None, description="the provider's refund (absent: paid out at once)")
+    paid_out_at: Literal["counter", "giftcard"] | None = Field(
+        None, description="where it was paid out at once: at the counter or onto gift cards (absent: by the provider)"
+    )
+
+
+@declared("refund.failed", version=1)
+class RefundFailedV1(ProviderAnswer):
+    """The provider could not pay a refund out, even after reporting success: what it was to pay
+    back is refundable again; gift-card credits stand. Version 1, before the closing added failed
+    refunds back."""
+
+
+class FailedRefund(Part):
+    """What a failed provider refund gives back, for the closing whose range holds its entry."""
+
+    method: PaymentMethod = Field(description="the order's payment method: where the money stays")
+    amount: int = cents("what the provider was to pay back and did not")
+    vat: list[VatRecord] = Field(description="that amount per VAT rate (gift cards sold in the order bear none)")
+
+
+@declared("refund.failed", version=2)
+class RefundFailed(ProviderAnswer):
+    """The provider could not pay a refund out, even after reporting success: what it was to pay
+    back is refundable again; gift-card credits stand. The closing whose range holds this entry adds
+    `failed_refund` back, whichever closing counted the refund."""
+
+    failed_refund: FailedRefund | None = Field(
+        None,
+        description="what comes back into the books (absent: the provider was to pay nothing, or it failed before)",
+    )
+
+
+# --------------------------------------------------------------------------------- gift cards
+
+
+class CardActivity(Payload):
+    """One activity of a gift card's ledger (`giftcard.<activity>`): never the code."""
+
+    card_id: str = Field(description="the card's id (gc_…)")
+    last4: str = Field(description="the last four characters of its code")
+    n: int = Field(description="the activity's place in the card's ledger, from 1")
+    amount: int = cents("what the activity is about (never negative)")
+    balance_change: int = cents("what it changed the spendable balance by (negative: taken out)")
+    balance_after: int = cents("the spendable balance after it")
+    order_id: str | None = Field(None, description="the order it concerns, if any")
+    refund_id: str | None = Field(None, description="the refund it credits, if any")
+    auth_code: str | None = Field(None, description="the authorization it opens, captures or releases")
+    reason: str | None = Field(None, description="why a card was deactivated: lost, stolen, fraud, other, …")
+    linked_card_id: str | None = Field(None, description="the other card of a transfer")
+
+
+@declared("giftcard.activate")
+class CardActivated(CardActivity):
+    """A card became active with its value: sold at the counter (no `order_id`: paid at the counter)
+    or in a paid order."""
+
+
+@declared("giftcard.load")
+class CardLoaded(CardActivity):
+    """Value was added to a card (with `auth_code`: the value a load authorization approved)."""
+
+
+@declared("giftcard.redeem")
+class CardRedeemed(CardActivity):
+    """Value was spent from a card."""
+
+
+@declared("giftcard.authorize")
+class CardAuthorized(CardActivity):
+    """An amount was held on a card for 7 days under an authorization code (a redeem hold), or a
+    load was approved (nothing held)."""
+
+
+@declared("giftcard.capture")
+class CardCaptured(CardActivity):
+    """Held money was taken for good."""
+
+
+@declared("giftcard.release")
+class CardReleased(CardActivity):
+    """Held money went back to the balance (released, expired, or the rest of a smaller capture)."""
+
+
+@declared("giftcard.refund")
+class CardRefunded(CardActivity):
+    """A refund was credited to a card (a new one, activated by it, or one of the store's)."""
+
+
+@declared("giftcard.deactivate")
+class CardDeactivated(CardActivity):
+    """A card was blocked (lost, stolen, fraud, other) or voided with the unpaid order that sold it."""
+
+
+@declared("giftcard.reactivate")
+class CardReactivated(CardActivity):
+    """A blocked card was unblocked."""
+
+
+@declared("giftcard.transfer_out")
+class CardTransferredOut(CardActivity):
+    """A card's whole balance moved to a new card; the old one is deactivated."""
+
+
+@declared("giftcard.transfer_in")
+class CardTransferredIn(CardActivity):
+    """A new card was activated with the balance of the card it replaces."""
+
+
+@declared("giftcard.expire")
+class CardExpired(CardActivity):
+    """A card passed its validity; `amount` is the balance it had, no longer spendable."""
+
+
+@declared("giftcard.block_started")
+class CardBlockStarted(Payload):
+    """Staff started activating a block of cards of one value, issued in chunks."""
+
+    activation_id: str = Field(description="the block activation (gca_…)")
+    amount: int = cents("each card's value")
+    count: int = Field(description="how many cards")
+
+
+class BlockCard(Part):
+    card_id: str = Field(description="the card's id")
+    last4: str = Field(description="the last four characters of its code")
+
+
+@declared("giftcard.block_chunk_activated")
+class CardBlockChunkActivated(Payload):
+    """One chunk of a block was issued: one entry for all its cards, each with ledger activity 1."""
+
+    activation_id: str = Field(description="the block activation")
+    chunk: int = Field(description="the chunk's index, from 0")
+    amount: int = cents("each card's value")
+    cards: list[BlockCard] = Field(description="the cards issued (codes that collided are left out)")
+
+
+# ------------------------------------------------------------------------------ store settings
+
+
+@declared("api_key.created")
+class ApiKeyCreated(Payload):
+    """An API key was created (never the key itself)."""
+
+    key_id: str = Field(description="the key's id")
+    name: str = Field(description="the name it was given")
+    scopes: list[str] = Field(description="what it may do: exports:read, journal:read")
+
+
+@declared("api_key.revoked")
+class ApiKeyRevoked(Payload):
+    """An API key was revoked."""
+
+    key_id: str = Field(description="the key's id")
+
+
+@declared("passkey.changed")
+class PasskeyChanged(Payload):
+    """The store's passkey was set (never its hash) and what it protects."""
+
+    protect: list[str] = Field(description="the actions it approves: void_unpaid, refund, discount, customer_data")
+
+
+@declared("accounting.changed")
+class AccountingChanged(Payload):
+    """The store's accounting settings for the DATEV export changed."""
+
+    chart: str = Field(description="the chart of accounts: SKR03 or SKR04")
+    consultant_number: int | None = Field(description="DATEV Beraternummer (null: not set)")
+    client_number: int | None = Field(description="DATEV Mandantennummer (null: not set)")
+    accounts: dict[str, str] = Field(description="account numbers overriding the chart's defaults, by role")
+
+
+# ------------------------------------------------------------------------ closings, statements
+
+
+class ClosingCounts(Part):
+    orders_placed: int = Field(description="orders placed, a count")
+    orders_on_site: int = Field(description="of them to be paid at the counter")
+    sales: int = Field(description="invoices issued")
+    canceled: int = Field(description="orders canceled")
+    rejected: int = Field(description="orders rejected")
+    refunds: int = Field(description="refunds created")
+    voids: int = Field(description="voids")
+    discounts: int = Field(description="discounts")
+    giftcards_sold: int = Field(description="gift-card sales (a sale of several cards counts once)")
+    giftcards_redeemed: int = Field(description="gift-card redemptions and captures")
+
+
+class VatSum(Part):
+    gross: int = cents("gross, every rate together")
+    net: int = cents("net")
+    tax: int = cents("VAT")
+
+
+class RefundFigures(Part):
+    count: int = Field(description="how many, a count")
+    amount: int = cents("their amount")
+    vat: list[VatRecord] = Field(description="their amount per VAT rate")
+    by_method: PaymentMethods = Field(description="per way the money went back (or, failed, came back)")
+
+
+class VatRowV1(Part):
+    """The VAT of one rate as closings and statements of version 1 hold it: the tax is named `vat`."""
+
+    rate: str = Field(description="VAT rate in percent as a decimal string")
+    gross: int = cents("gross")
+    net: int = cents("net")
+    vat: int = cents("VAT")
+
+
+class VatSumV1(Part):
+    gross: int = cents("gross, every rate together")
+    net: int = cents("net")
+    vat: int = cents("VAT")
+
+
+class RefundFiguresV1(Part):
+    count: int = Field(description="refunds, a count")
+    amount: int = cents("refunded")
+    vat: list[VatRowV1] = Field(description="refunded per VAT rate")
+    by_method: PaymentMethods = Field(description="paid back at the counter, through the provider, onto gift cards")
+
+
+class CountAndAmount(Part):
+    count: int = Field(description="how many, a count")
+    amount: int = cents("their amount")
+
+
+class GiftCardFigures(Part):
+    sold: int = cents("gift cards sold")
+    redeemed: int = cents("gift cards redeemed")
+
+
+class ClosingCheckpoint(Part):
+    """The signed checkpoint at the closing's last entry."""
+
+    origin: str = Field(description="the journal's origin line: tresen/{project}/{store}")
+    size: int = Field(description="entries it covers (= last_seq)")
+    root: str = Field(description="the Merkle root, base64")
+    key_id: str = Field(description="the signing key's id, hex")
+    note: str = Field(description="the C2SP signed note")
+
+
+class ClosingHead(Payload):
+    store_id: str = Field(description="the store")
+    z_number: int = Field(description="the closing's number, gap-free per store from 1")
+    business_day: str = Field(description="business day of the period's last entry, YYYY-MM-DD")
+    closed_at: str = Field(description="when, RFC 3339 in store time")
+    closed_by: Actor = Field(description="who closed")
+    first_seq: int = Field(description="the first journal entry it covers")
+    last_seq: int = Field(description="the last journal entry it covers")
+    currency: str = Field(description="ISO 4217 code of every amount")
+    counts: ClosingCounts = Field(description="how many of each")
+    payments: PaymentMethods = Field(description="what was taken, per way of payment")
+    tips: int = cents("tips")
+    voids: CountAndAmount = Field(description="voids")
+    discounts: CountAndAmount = Field(description="discounts")
+    giftcards: GiftCardFigures = Field(description="gift cards sold and redeemed")
+    checkpoint: ClosingCheckpoint = Field(description="the signed checkpoint at last_seq")
+    previous_hash: str = Field(description="the previous closing's hash; 64 zeros for the first")
+    hash: str = Field(description="SHA-256 (hex) over the RFC 8785 JSON of the closing without hash")
+
+
+@declared("closing.created", version=1)
+class ClosingCreatedV1(ClosingHead):
+    """A closing (Kassenabschluss, Z-report) of every entry since the previous one, each figure
+    computed from those entries alone. Version 1: the tax of its VAT rows and sums is named `vat`,
+    and failed refunds are not added back."""
+
+    sales: VatSumV1 = Field(description="sales, every rate together")
+    vat: list[VatRowV1] = Field(description="sales per VAT rate")
+    refunds: RefundFiguresV1 = Field(description="refunds")
+
+
+@declared("closing.created", version=2)
+class ClosingCreated(ClosingHead):
+    """A closing (Kassenabschluss, Z-report) of every entry since the previous one, each figure
+    computed from those entries alone, with the checkpoint at its last entry and the hash of the
+    previous closing. Provider refunds that failed within its range are added back, whichever
+    closing counted them."""
+
+    sales: VatSum = Field(description="sales, every rate together")
+    vat: list[VatRecord] = Field(description="sales per VAT rate")
+    refunds: RefundFigures = Field(description="refunds made")
+    failed_refunds: RefundFigures = Field(description="provider refunds that failed: their money came back")
+
+
+class StatementRefunds(Part):
+    amount: int = cents("refunded")
+    by_method: PaymentMethods = Field(description="paid back per way of payment")
+
+
+class ProviderTotals(Part):
+    payments: int = cents("provider payments")
+    refunds: int = cents("provider refunds")
+    fees: int = cents("the provider's fees")
+    net: int = cents("payments - refunds - fees")
+    paid_out: int = cents("paid out by payouts")
+    not_paid_out: int = cents("not paid out yet")
+
+
+class StatementSums(Part):
+    payments: PaymentMethods = Field(description="taken per way of payment")
+    tips: int = cents("tips")
+    giftcards_sold: int = cents("gift cards sold")
+    refunds: StatementRefunds = Field(description="refunds")
+    provider: ProviderTotals = Field(description="the provider's payments, refunds and payouts")
+
+
+class StatementTotalsV1(StatementSums):
+    vat: list[VatRowV1] = Field(description="sales per VAT rate")
+
+
+class StatementTotals(StatementSums):
+    vat: list[VatRecord] = Field(description="sales per VAT rate")
+
+
+class StatementClosings(Part):
+    z_numbers: list[int] = Field(description="the closings of the period")
+    first_seq: int | None = Field(description="the first entry they cover (null: none)")
+    last_seq: int | None = Field(description="the last entry they cover (null: none)")
+    covered: bool = Field(description="whether they cover every entry of the period, and nothing else")
+    note: str = Field(description="what that means, in words")
+    payments: PaymentMethods | None = Field(description="what they took per way of payment (null: none)")
+    ties_out: bool = Field(description="whether the period's figures equal theirs")
+
+
+class StatementCounts(Part):
+    payments: int = Field(description="provider payments listed")
+    refunds: int = Field(description="provider refunds listed")
+    unmatched: int = Field(description="items no payout paid out yet")
+    mismatched: int = Field(description="items paid out with another amount, reversed, or claimed twice")
+    payouts: int = Field(description="payouts")
+
+
+class StatementFile(Part):
+    name: str = Field(description="the file's name")
+    size: int = Field(description="its size in bytes")
+    sha256: str = Field(description="its SHA-256, hex")
+
+
+class StatementHead(Payload):
+    id: str = Field(description="the statement's id (stm_…)")
+    store_id: str = Field(description="the store")
+    from_: str = Field(alias="from", description="its first business day, YYYY-MM-DD")
+    to: str = Field(description="its last business day, YYYY-MM-DD")
+    created_at: str = Field(description="when, RFC 3339 in store time")
+    currency: str = Field(description="ISO 4217 code of every amount")
+    closings: StatementClosings = Field(description="how the period ties out with its closings")
+    created_by: Actor = Field(description="who made it")
+    counts: StatementCounts = Field(description="how many lines of each")
+    files: list[StatementFile] = Field(description="the files archived, manifest and signature included")
+    manifest_sha256: str = Field(description="SHA-256 (hex) of manifest.json, which the signature covers")
+    key_id: str = Field(description="the signing key's id, hex")
+
+
+@declared("statement.created", version=1)
+class StatementCreatedV1(StatementHead):
+    """A statement of some business days: what the store was paid, matched to payouts, tied out
+    with the closings; its files are archived with a signed manifest. Version 1: the tax of its VAT
+    rows is named `vat`."""
+
+    totals: StatementTotalsV1 = Field(description="the period's totals")
+
+
+@declared("statement.created", version=2)
+class StatementCreated(StatementHead):
+    """A statement of some business days: what the store was paid, matched to payouts, tied out
+    with the closings; its files are archived with a signed manifest."""
+
+    totals: StatementTotals = Field(description="the period's totals")
+
+
+# ------------------------------------------------------------------------------- the envelope
+
+HEX_HASH = r"^[0-9a-f]{64}$"
+
+
+class Entry(Part):
+    """A journal entry: the envelope every event is written in (domain/journal.py `make_entry`)."""
+
+    store_id: str = Field(description="the store (in every entry, so that an archived entry describes itself)")
+    seq: int = Field(ge=1, description="the entry's number: 1, 2, 3, … per store, gap-free")
+    type: str = Field(description="the event type, e.g. order.placed")
+    v: int | SkipJsonSchema[None] = Field(None, ge=2, description="the type's version, from 2 on (absent: version 1)")
+    at: str = Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00$",
+        description="when, RFC 3339 in UTC to the second: 2026-11-23T11:36:39+00:00",
+    )
+    actor: Actor = Field(description="who acted")
+    data: dict[str, Any] = Field(description="the event's payload, as its type and version declare it")
+    prev_hash: str = Field(pattern=HEX_HASH, description="the previous entry's hash; 64 zeros for the first entry")
+    hash: str = Field(
+        pattern=HEX_HASH, description="SHA-256 (hex) over the RFC 8785 canonical JSON of the entry without `hash`"
+    )
+
+
+# -------------------------------------------------------------------------- writing, reading
+
+
+class JournalEventError(ValueError):
+    """An event the journal does not take, or an entry it cannot read."""
+
+
+class UndeclaredEvent(JournalEventError):
+    def __init__(self, type_: str, version: int | None = None):
+        which = f"{type_!r}" if version is None else f"{type_!r} version {version}"
+        super().__init__(f"journal event {which} is not declared (tresen/domain/events.py)")
+
+
+class InvalidPayload(JournalEventError):
+    """A payload its model refuses; `fields` names each field at fault (`lines.0.total`)."""
+
+    def __init__(self, type_: str, version: int, error: ValidationError):
+        problems = error.errors(include_url=False)
+        self.fields = tuple(".".join(str(part) for part in problem["loc"]) for problem in problems)
+        told = "; ".join(
+            f"data.{field}: {problem['msg']}" for field, problem in zip(self.fields, problems, strict=True)
+        )
+        super().__init__(f"journal event {type_!r} version {version}: {told}")
+
+
+def model_for(type_: str, version: int | None = None) -> type[Payload]:
+    """The payload model of `type_` in `version` (None: the version written now)."""
+    model = EVENTS.get((type_, CURRENT_VERSION.get(type_, 0) if version is None else version))
+    if model is None:
+        raise UndeclaredEvent(type_, version)
+    return model
+
+
+def checked(type_: str, data: Mapping[str, Any]) -> int:
+    """The version `type_` is written in, once `data` validates against it; raises if not."""
+    model = model_for(type_)
+    try:
+        model.__pydantic_validator__.validate_python(data)
+    except ValidationError as error:
+        raise InvalidPayload(type_, model.VERSION, error) from None
+    return model.VERSION
+
+
+def version_of(entry: Mapping[str, Any]) -> int:
+    return entry.get("v", 1)
+
+
+def read_event(entry: Mapping[str, Any]) -> Payload:
+    """A whole entry's payload as its declared model, validated in full."""
+    model = model_for(entry["type"], version_of(entry))
+    try:
+        return model.model_validate(entry["data"])
+    except ValidationError as error:
+        raise InvalidPayload(model.TYPE, model.VERSION, error) from None
+
+
+class Projection:
+    """The `data.*` fields a long read of the journal selects (`paths`, as a field mask names them),
+    read as the entry's declared model: cheap enough for the 100 000 entries of a statement.
+
+    A projected entry holds some fields of its payload only, so it cannot be validated as a whole:
+    the fields selected that it has are validated against their declared types (into a model of
+    those fields alone), then handed over to an instance of the entry's own model, unvalidated
+    (`model_construct`). A field that was not selected or that the entry lacks reads as its
+    default, or raises AttributeError if it has none. An entry with more than the selection (a full
+    entry) reads the same way."""
+
+    def __init__(self, paths: Iterable[str]):
+        self.fields = frozenset(path.removeprefix("data.") for path in paths if path.startswith("data."))
+        self._readers: dict[type[Payload], Callable[[Mapping[str, Any]], Payload]] = {}
+
+    def read(self, entry: Mapping[str, Any]) -> Payload:
+        model = model_for(entry["type"], version_of(entry))
+        reader = self._readers.get(model) or self._reader(model)
+        return reader(entry["data"])
+
+    def _reader(self, model: type[Payload]) -> Callable[[Mapping[str, Any]], Payload]:
+        kept = {name: info for name, info in model.model_fields.items() if (info.alias or name) in self.fields}
+        selected = create_model(  # every field optional: a projection has what the entry has
+            f"{model.__name__}Selected",
+            __base__=Part,
+            **{name: (info.annotation, Field(None, alias=info.alias)) for name, info in kept.items()},
+        )
+        names = tuple(info.alias or name for name, info in kept.items())
+        validate = selected.__pydantic_validator__.validate_python
+
+        def read(data: Mapping[str, Any]) -> Payload:
+            try:
+                found = validate({name: data[name] for name in names if name in data})
+            except ValidationError as error:
+                raise InvalidPayload(model.TYPE, model.VERSION, error) from None
+            present = found.model_fields_set
+            return model.model_construct(present, **{name: getattr(found, name) for name in present})
+
+        self._readers[model] = read
+        return read

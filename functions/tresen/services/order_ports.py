@@ -1,0 +1,134 @@
+"""What the order, payment and refund use cases read, as protocols: the stores' settings and menus,
+orders, our records of the providers' payments, refunds, the provider events seen, the passkeys.
+
+The storage adapters implement them over the documents (adapters/order_repository.py,
+adapters/passkeys.py); each is an attribute of the unit of work (`uow.orders`, `uow.refunds` …).
+Nothing here knows a collection or a document path. Every read that a use case decides on returns
+the version it read where the use case writes back guarded by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..domain.catalog import Product, Store
+from ..domain.orders import Order
+from ..domain.passkeys import PasskeyState
+from ..domain.payments import PaymentRecord
+from ..domain.refunds import Refund
+from .card_ports import CardRepository
+from .ports import PaymentProvider
+from .unit_of_work import UnitOfWork
+
+Version = Any  # opaque: what a guarded write names as "the version I read"
+
+
+class Catalog(Protocol):
+    """Stores and their menus (cached for a few seconds: a menu change reaches every instance soon)."""
+
+    def get(self, store_id: str) -> tuple[Store | None, dict[str, Product]]: ...
+
+
+class Stores(Protocol):
+    def pii_key(self, store_id: str) -> bytes:
+        """The store's key for pseudonymising personal data in the journal (made when it was saved)."""
+
+    def save(self, store: Store, products: tuple[Product, ...]) -> None:
+        """Writes the store and its menu; its key for personal data is made once and never replaced."""
+
+
+@dataclass(frozen=True)
+class OrderCursor:
+    """Where a page of orders, newest first, ended: the last order's creation time and id."""
+
+    created_at: datetime
+    order_id: str
+
+
+class Orders(Protocol):
+    def read_in_store(self, store_id: str, order_id: str) -> tuple[Order, Version]:
+        """The order and the version read; `order_not_found` unless the store has it."""
+
+    def read_with_token_hash(self, order_id: str) -> tuple[Order, str] | None:
+        """The order and the SHA-256 (hex) of its customer's access token, or None."""
+
+    def newest_first(
+        self, store_id: str, *, status: str | None, since: datetime | None, after: OrderCursor | None, limit: int
+    ) -> list[Order]: ...
+
+    def unpaid_past(self, moment: datetime, limit: int) -> list[Order]:
+        """Orders still awaiting payment whose window closed by `moment`."""
+
+
+class Payments(Protocol):
+    def read(self, payment_id: str) -> PaymentRecord | None: ...
+
+
+class Refunds(Protocol):
+    def read(self, refund_id: str) -> tuple[Refund, Version] | None: ...
+
+    def of_orders(self, order_ids: list[str]) -> list[Refund]: ...
+
+    def by_provider_id(self, provider: str, provider_refund_id: str) -> Refund | None: ...
+
+
+@dataclass(frozen=True)
+class ParkedEvent:
+    """A provider event kept for an operator: correctly signed, but never processable."""
+
+    provider: str
+    event_id: str
+    type: str | None
+    reason: str
+    received_at: datetime
+    size: int  # of the body, in bytes
+
+
+class ProviderEvents(Protocol):
+    def seen(self, provider: str, event_id: str) -> bool:
+        """Recorded already: applied, acknowledged or parked."""
+
+    def parked(self, limit: int) -> list[ParkedEvent]:
+        """Newest first."""
+
+
+@dataclass(frozen=True)
+class StoredPasskey:
+    state: PasskeyState
+    hash: str  # of the PIN; never leaves the passkey use cases
+
+
+class Passkeys(Protocol):
+    def read(self, store_id: str) -> StoredPasskey | None: ...
+
+    def hashed(self, pin: str) -> str:
+        """A slow, salted hash of the PIN (what is stored)."""
+
+    def matches(self, stored_hash: str, offered: str) -> bool: ...
+
+
+class SandboxCheckout(Protocol):
+    """The sandbox's stand-in for a customer at a provider's checkout: it reports the payment's
+    outcome to our own webhook, signed and later, as a provider would."""
+
+    def report(self, payment: PaymentRecord, error: str | None) -> None:
+        """`payment.succeeded` without an error, else `payment.failed` with it."""
+
+
+class OrderUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work as the order use cases use it."""
+
+    catalog: Catalog
+    cards: CardRepository
+    stores: Stores
+    orders: Orders
+    payments: Payments
+    refunds: Refunds
+    provider_events: ProviderEvents
+    passkeys: Passkeys
+    sandbox_checkout: SandboxCheckout
+
+    def webhook_source(self, name: str) -> PaymentProvider | None:
+        """The provider whose signed webhooks are taken at `/v1/webhooks/{name}`, or None."""

@@ -1,0 +1,342 @@
+"""The journal's declared events (domain/events.py): the generated reference and JSON Schemas are
+the declarations' own, every entry the use cases write matches its schema, an undeclared type or a
+bad payload is refused, and entries of every version read as what they were written as."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import jsonschema_rs
+import pytest
+from test_use_cases import STAFF, STORE, as_staff, order, pay, refund
+
+from tresen import journal_docs
+from tresen.adapters import clock
+from tresen.adapters.backend import Backend
+from tresen.domain import events
+from tresen.domain.events import (
+    ClosingCreated,
+    ClosingCreatedV1,
+    InvalidPayload,
+    OrderAccepted,
+    OrderPaid,
+    Projection,
+    RefundCreated,
+    UndeclaredEvent,
+    read_event,
+)
+from tresen.domain.journal import GENESIS_HASH, JournalEvent, entry_hash, make_entry
+from tresen.domain.payments import PaymentEvent, RefundEvent
+from tresen.domain.refunds import RefundRequest, ReportedRefund
+from tresen.services import accounting, api_keys, card_blocks, cards
+from tresen.services.card_expiry import ExpireCards, expire_giftcards
+from tresen.services.closings import CloseStore, close_store
+from tresen.services.corrections import DiscountOrder, VoidItems, discount_order, void_items
+from tresen.services.order_status import ChangeStatus, change_status
+from tresen.services.passkeys import SetPasskey, set_passkey
+from tresen.services.payments import ExpireOrders, expire_orders, handle_payment_event, handle_refund_event
+from tresen.services.refunds import RefundOrder, refund_order
+from tresen.services.statements import CreateStatement, create_statement
+
+MONDAY = datetime(2026, 11, 16, 9, tzinfo=UTC)  # 10:00 in the store (Europe/Berlin)
+
+SALE = {
+    "payment_method": "online",
+    "total": 840,
+    "tip": 0,
+    "gift_card_amount": 0,
+    "giftcards_sold": 0,
+    "vat": [{"rate": "7", "net": 542, "tax": 38, "gross": 580}, {"rate": "19", "net": 218, "tax": 42, "gross": 260}],
+}
+PAID = {
+    "order_id": "ord_1",
+    "payment_id": "pay_1",
+    "event_id": "evt_1",
+    "provider": "sandbox",
+    "amount": 840,
+    "currency": "EUR",
+    "invoice_number": "DEMO-2026-000001",
+    "sale": SALE,
+}
+
+
+def entry(event: JournalEvent, seq: int = 1) -> dict:
+    return make_entry(
+        store_id="demo",
+        seq=seq,
+        event=event,
+        at="2026-11-16T11:00:00+00:00",
+        actor={"type": "staff", "uid": "u1", "role": "supervisor"},
+        prev_hash=GENESIS_HASH,
+    )
+
+
+# -- the generated files --------------------------------------------------------------------------
+
+
+def test_the_reference_and_every_schema_file_are_what_the_declarations_generate():
+    stale = journal_docs.relative(journal_docs.differences())
+    assert stale == [], f"out of date: {', '.join(stale)}; run `tresen journal-schema`"
+
+
+def test_a_schema_fixes_its_type_and_version_and_refuses_an_undeclared_field():
+    def validator(name: str):
+        return jsonschema_rs.validator_for(json.loads((journal_docs.SCHEMAS / name).read_text()))
+
+    paid = entry(JournalEvent("order.paid", PAID))
+    assert validator("order.paid.v1.json").is_valid(paid)
+    assert not validator("order.paid.v1.json").is_valid(paid | {"v": 1})  # version 1 has no `v`
+    assert not validator("order.paid.v1.json").is_valid(paid | {"data": PAID | {"totl": 840}})
+    assert not validator("order.placed.v1.json").is_valid(paid)
+    assert not validator("closing.created.v2.json").is_valid(paid | {"v": 2, "type": "closing.created"})
+
+
+def test_the_reference_documents_the_envelope_and_every_version():
+    text = journal_docs.journal_markdown()
+    assert "| `v` | integer | the type's version, from 2 on (absent: version 1) |" in text
+    assert "| [`closing.created`](#closingcreated) | 1, 2 |" in text
+    assert "Version 2 (written now), `journal_schema/closing.created.v2.json`:" in text
+    assert "| `invoice_number` | string | yes | the invoice number issued now |" in text
+
+
+def test_the_check_names_a_file_that_differs_and_a_schema_no_type_has_and_writing_mends_both(tmp_path, monkeypatch):
+    monkeypatch.setattr(journal_docs, "SCHEMAS", tmp_path / "journal_schema")
+    monkeypatch.setattr(journal_docs, "REFERENCE", tmp_path / "journal.md")
+    files = journal_docs.generated()
+    assert len(journal_docs.write(files)) == len(files) == len(events.EVENTS) + 1
+    assert journal_docs.differences(files) == []
+    changed, stray = tmp_path / "journal_schema" / "order.paid.v1.json", tmp_path / "journal_schema" / "order.x.v1.json"
+    changed.write_text(changed.read_text().replace("the invoice number issued now", "something else"))
+    stray.write_text("{}")
+    assert journal_docs.differences(files) == [changed, stray]
+    assert journal_docs.write(files) == [changed, stray]
+    assert (journal_docs.differences(files), stray.exists()) == ([], False)
+
+
+# -- what the use cases write ---------------------------------------------------------------------
+
+
+def provider_event(placed, kind: str, event_id: str, **more) -> PaymentEvent:
+    return PaymentEvent("sandbox", event_id, kind, placed.payment.id, **more)
+
+
+def orders_of_a_day(backend: Backend) -> None:
+    """Orders through every state staff and the provider can move them to, and refunds of each kind."""
+    at_counter = order(backend, "on_site")
+    for target in ("accepted", "ready", "completed"):
+        change_status(ChangeStatus(STORE, at_counter.id, target, STAFF), backend)
+    online = order(backend, "online")
+    pay(backend, online)
+    pay(backend, online, event_id="evt_again")  # ignored: already paid
+    paid_back = backend.docs.get(f"refunds/{refund(backend, online.id, 100).id}").data
+    refund_order(RefundOrder(STORE, online.id, RefundRequest(amount=200), STAFF, "supervisor", None, True), backend)
+    reported = ReportedRefund(paid_back["provider_refund_id"], 100, "failed", None, paid_back["id"])
+    handle_refund_event(RefundEvent("sandbox", "evt_refund_failed", "refund.failed", None, (reported,)), backend)
+    pay(backend, order(backend, "online"), amount=839, event_id="evt_short")
+    declined = order(backend, "online")
+    handle_payment_event(provider_event(declined, "payment.failed", "evt_declined", error="card declined"), backend)
+    handle_payment_event(provider_event(declined, "payment.canceled", "evt_given_up"), backend)
+    pay(backend, declined, event_id="evt_too_late")  # paid after it was canceled: refunded in full
+    rejected = order(backend, "online")
+    pay(backend, rejected, event_id="evt_rejected")
+    change_status(ChangeStatus(STORE, rejected.id, "rejected", STAFF, "out of croissants"), backend)
+    corrected = order(backend, "online")
+    void_items(VoidItems(STORE, corrected.id, (("L2", 1),), "wrong item", STAFF, "supervisor", None), backend)
+    discount_order(DiscountOrder(STORE, corrected.id, None, 10, "regular", STAFF, "supervisor", None), backend)
+    order(backend, "online")  # left unpaid: it expires
+
+
+def gift_cards_of_a_day(backend: Backend) -> None:
+    sold = cards.issue_card(cards.IssueCard(STORE, 5000, STAFF), backend)
+    cards.load_card(cards.LoadCard(sold.code, 1000, None, as_staff), backend)
+    held = cards.authorize_card(cards.AuthorizeCard(sold.code, "redeem", 2000, as_staff), backend)
+    cards.redeem_card(cards.RedeemCard(sold.code, 1500, held.auth_code, as_staff), backend)  # the rest is released
+    cards.redeem_card(cards.RedeemCard(sold.code, 500, None, as_staff), backend)
+    cards.deactivate_card(cards.DeactivateCard(sold.code, "lost", as_staff), backend)
+    cards.reactivate_card(cards.ReactivateCard(sold.code, as_staff), backend)
+    order(backend, "online", gift_cards=((sold.code, None),))  # held and captured at once
+    cards.transfer_card(cards.TransferCard(sold.code, as_staff), backend)
+    activation = card_blocks.start_block(card_blocks.StartBlock(STORE, 1000, 3, STAFF), backend)
+    card_blocks.run_block(activation, backend)
+
+
+def settings_of_the_store(backend: Backend) -> None:
+    owner = STAFF | {"role": "owner"}
+    key = api_keys.create_key(api_keys.CreateKey(STORE, "DATEV", ("exports:read",), owner), backend)
+    api_keys.revoke_key(api_keys.RevokeKey(STORE, key.key.id, owner), backend)
+    set_passkey(SetPasskey(STORE, "246810", ("refund",), owner), backend)
+    accounting.set_settings(
+        accounting.SetAccounting(STORE, "SKR04", 1001, 99999, {"revenue_19": "4401"}, owner), backend
+    )
+
+
+def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_version(backend, monkeypatch):
+    moment = [MONDAY]
+    monkeypatch.setattr(clock, "now", lambda: moment[0])
+    orders_of_a_day(backend)
+    gift_cards_of_a_day(backend)
+    settings_of_the_store(backend)
+    close_store(CloseStore(STORE, STAFF), backend)
+    moment[0] = MONDAY + timedelta(hours=1)  # the unpaid order's 30 minutes are over
+    expire_orders(ExpireOrders(), backend)
+    moment[0] = MONDAY + timedelta(days=1)
+    create_statement(
+        CreateStatement(STORE, date(2026, 11, 16), date(2026, 11, 16), STAFF | {"role": "finance"}), backend
+    )
+    moment[0] = datetime(2031, 1, 1, tzinfo=UTC)  # every card of 2026 is past its validity
+    expire_giftcards(ExpireCards(), backend)
+    schemas = {path.name: json.loads(path.read_text()) for path in journal_docs.SCHEMAS.glob("*.json")}
+    written = set()
+    for entry in backend.journal.entries(STORE):
+        name = f"{entry['type']}.v{entry.get('v', 1)}.json"
+        jsonschema_rs.validator_for(schemas[name]).validate(entry)
+        written.add(name)
+    # every type written now, but for a refund the provider took on without paying it out yet: the
+    # sandbox pays out at once
+    assert written == {f"{type_}.v{version}.json" for type_, version in events.CURRENT_VERSION.items()} - {
+        "refund.pending.v1.json"
+    }
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def test_an_undeclared_type_is_refused():
+    with pytest.raises(UndeclaredEvent) as refused:
+        entry(JournalEvent("order.teleported", {"order_id": "ord_1"}))
+    assert str(refused.value) == "journal event 'order.teleported' is not declared (tresen/domain/events.py)"
+
+
+def test_a_payload_that_does_not_validate_is_refused_naming_the_type_and_each_field():
+    bad = PAID | {"amount": "840", "totl": 1, "sale": SALE | {"vat": [{"rate": "7", "net": 1, "gross": 1}]}}
+    del bad["order_id"]
+    with pytest.raises(InvalidPayload) as refused:
+        entry(JournalEvent("order.paid", bad))
+    assert str(refused.value) == (
+        "journal event 'order.paid' version 1: data.order_id: Field required; "
+        "data.amount: Input should be a valid integer; data.sale.vat.0.tax: Field required; "
+        "data.totl: Extra inputs are not permitted"
+    )
+    assert refused.value.fields == ("order_id", "amount", "sale.vat.0.tax", "totl")
+
+
+def test_a_typed_payload_is_written_as_its_fields_with_the_aliases_the_journal_spells():
+    accepted = JournalEvent.of(OrderAccepted(order_id="ord_1", from_="paid", to="accepted"))
+    assert accepted == JournalEvent("order.accepted", {"order_id": "ord_1", "from": "paid", "to": "accepted"})
+    assert "v" not in entry(accepted)
+
+
+def test_a_type_past_version_1_carries_its_version_and_the_hash_covers_it():
+    closing = closing_v2()
+    made = entry(JournalEvent("closing.created", closing))
+    assert made["v"] == 2
+    assert made["hash"] == entry_hash({name: value for name, value in made.items() if name != "hash"})
+    assert made["hash"] != entry_hash({name: value for name, value in made.items() if name not in ("hash", "v")})
+
+
+def test_only_the_version_written_now_is_written():
+    with pytest.raises(InvalidPayload) as refused:
+        entry(JournalEvent("closing.created", closing_v1()))
+    assert str(refused.value).startswith("journal event 'closing.created' version 2: data.sales.tax: Field required;")
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def closing_v1() -> dict:
+    """A closing as version 1 wrote it: the tax of its VAT rows and sums is named `vat`."""
+    return {
+        "store_id": "demo",
+        "z_number": 1,
+        "business_day": "2026-11-16",
+        "closed_at": "2026-11-16T23:00:00+01:00",
+        "closed_by": {"type": "staff", "uid": "u1", "role": "supervisor"},
+        "first_seq": 1,
+        "last_seq": 2,
+        "currency": "EUR",
+        "counts": {
+            "orders_placed": 1,
+            "orders_on_site": 0,
+            "sales": 1,
+            "canceled": 0,
+            "rejected": 0,
+            "refunds": 0,
+            "voids": 0,
+            "discounts": 0,
+            "giftcards_sold": 0,
+            "giftcards_redeemed": 0,
+        },
+        "sales": {"gross": 840, "net": 760, "vat": 80},
+        "vat": [
+            {"rate": "7", "gross": 580, "net": 542, "vat": 38},
+            {"rate": "19", "gross": 260, "net": 218, "vat": 42},
+        ],
+        "payments": {"on_site": 0, "online": 840, "giftcard": 0},
+        "tips": 0,
+        "refunds": {"count": 0, "amount": 0, "vat": [], "by_method": {"on_site": 0, "online": 0, "giftcard": 0}},
+        "voids": {"count": 0, "amount": 0},
+        "discounts": {"count": 0, "amount": 0},
+        "giftcards": {"sold": 0, "redeemed": 0},
+        "checkpoint": {
+            "origin": "tresen/demo-tresen/demo",
+            "size": 2,
+            "root": "AA==",
+            "key_id": "de8f45dd",
+            "note": "…",
+        },
+        "previous_hash": GENESIS_HASH,
+        "hash": "a" * 64,
+    }
+
+
+def closing_v2() -> dict:
+    """The same closing as version 2 writes it: `tax`, and the failed refunds added back."""
+    closing = closing_v1()
+    no_refunds = closing["refunds"]
+    return closing | {
+        "sales": {"gross": 840, "net": 760, "tax": 80},
+        "vat": [
+            {"rate": "7", "net": 542, "tax": 38, "gross": 580},
+            {"rate": "19", "net": 218, "tax": 42, "gross": 260},
+        ],
+        "failed_refunds": no_refunds,
+    }
+
+
+def test_a_version_1_closing_and_a_version_2_closing_both_read_as_what_they_were_written_as():
+    old = {"store_id": "demo", "seq": 3, "type": "closing.created", "data": closing_v1()}  # no `v`: version 1
+    new = entry(JournalEvent("closing.created", closing_v2()), seq=3)
+    read_old, read_new = read_event(old), read_event(new)
+    assert isinstance(read_old, ClosingCreatedV1) and isinstance(read_new, ClosingCreated)
+    assert [(row.rate, row.vat) for row in read_old.vat] == [("7", 38), ("19", 42)]
+    assert [(row.rate, row.tax) for row in read_new.vat] == [("7", 38), ("19", 42)]
+    assert (read_old.sales.vat, read_new.sales.tax, read_new.failed_refunds.amount) == (80, 80, 0)
+
+
+def test_an_entry_that_does_not_match_its_version_is_not_read():
+    with pytest.raises(InvalidPayload) as refused:
+        read_event({"type": "closing.created", "v": 2, "data": closing_v1()})
+    assert "data.vat.0.tax: Field required" in str(refused.value)
+    with pytest.raises(UndeclaredEvent):
+        read_event({"type": "closing.created", "v": 3, "data": closing_v2()})
+
+
+def test_a_projection_reads_the_selected_fields_as_the_entrys_own_model():
+    selected = Projection(("seq", "type", "data.order_id", "data.sale", "data.amount"))
+    paid = selected.read(entry(JournalEvent("order.paid", PAID)))
+    assert isinstance(paid, OrderPaid)
+    assert (paid.order_id, paid.amount, paid.sale.total, paid.sale.vat[1].tax) == ("ord_1", 840, 840, 42)
+    with pytest.raises(AttributeError):
+        paid.invoice_number  # not selected: it was never read  # noqa: B018
+
+
+def test_a_projection_reads_what_a_field_mask_returns_and_checks_its_types():
+    selected = Projection(("data.id", "data.amount", "data.vat"))
+    refund = selected.read({"type": "refund.created", "data": {"id": "re_1", "amount": 300}})
+    assert isinstance(refund, RefundCreated) and (refund.id, refund.amount) == ("re_1", 300)
+    with pytest.raises(InvalidPayload) as refused:
+        selected.read({"type": "refund.created", "data": {"id": "re_1", "amount": "300"}})
+    assert (
+        str(refused.value) == "journal event 'refund.created' version 1: data.amount: Input should be a valid integer"
+    )
