@@ -269,7 +269,7 @@ def run_checkpoint(args) -> int:
 def run_close(args) -> int:
     from .adapters.backend import backend
     from .domain.errors import DomainError
-    from .services.closings import CloseStore, NIGHTLY_ACTOR, close_due, close_store
+    from .services.closings import NIGHTLY_ACTOR, CloseStore, close_due, close_store
 
     try:
         done = close_due(backend()) if args.due else [close_store(CloseStore(args.store, {"type": "cli"}), backend())]

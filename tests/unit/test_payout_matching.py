@@ -1,16 +1,22 @@
 """Payout matching on the in-memory backend: every item matched once, whatever events come in —
 replays, a second event for the same payout, another payout claiming a payment, a payout of more
-items than one commit takes, and a crash between its commits."""
+items than one commit takes, and a crash between its commits; and which of a payout's items are
+one store's when the provider account pays out several."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from tresen.adapters.backend import Backend
+from tresen.domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from tresen.domain.payments import PayoutEvent
 from tresen.domain.payouts import PAYMENT, REFUND, PayoutItem, stripe_items
+from tresen.services.orders import PlaceOrder, place_order
+from tresen.services.payouts import store_payouts
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 from tresen.services.webhooks import HandleEvent, handle_event
 
 
@@ -104,3 +110,28 @@ def test_stripe_balance_transactions_become_items_and_the_payout_itself_is_left_
         [PayoutItem(PAYMENT, "pi_1", "pi_1", 1840, 56), PayoutItem(REFUND, "re_1", "pi_1", -300, 0)],
         1,
     )
+
+
+def test_a_payout_of_an_account_serving_two_stores_counts_for_each_store_only_its_own_payments(backend):
+    seed_store(SeedStore(replace(DEMO_STORE, id="second"), DEMO_PRODUCTS), backend)
+    request = OrderRequest(
+        (CartItem("espresso", 1),), Fulfilment("pickup"), Customer("Anna", "anna@example.com"), "online", None, 0
+    )
+    ours, theirs = (
+        place_order(PlaceOrder(store_id, request, {"type": "customer"}), backend).order.payment.id
+        for store_id in (DEMO_STORE.id, "second")
+    )
+    items = [
+        {"payment_id": ours, "amount": 260, "fee": 8},
+        {"payment_id": theirs, "amount": 260, "fee": 9},
+        {"payment_id": "pay_not_known_yet", "amount": 500, "fee": 15},
+    ]
+    deliver(backend, "evt_1", payout("po_1", items))
+    day = date(2026, 11, 20)
+    for store_id, payment_id, fee in ((DEMO_STORE.id, ours, 8), ("second", theirs, 9)):
+        [(kept, mine)] = store_payouts(backend, store_id, day, day)
+        assert (kept["payout_id"], [(item["payment_id"], item["fee"]) for item in mine]) == (
+            "po_1",
+            [(payment_id, fee)],
+        )
+    assert list(store_payouts(backend, "third", day, day)) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+
 from ..config import settings
 from ..services.ports import InvalidToken, StaffIdentity
 from .lazy import once

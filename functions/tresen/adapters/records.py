@@ -50,9 +50,7 @@ MAPPINGS: dict[str, Mapping] = {
     "payment": Mapping(repo.payment_path, repo.payment_to_doc),
     "payment_amount": Mapping(repo.payment_path, lambda amount: {"amount": amount}),
     "refund": Mapping(repo.refund_path, repo.refund_to_doc),
-    "refund_status": Mapping(
-        repo.refund_path, lambda value: {"status": value[0], "provider_refund_id": value[1]}
-    ),
+    "refund_status": Mapping(repo.refund_path, lambda value: {"status": value[0], "provider_refund_id": value[1]}),
     "card": Mapping(cards.card_path, cards.card_to_doc),
     "card_activity": Mapping(cards.activity_path, lambda value: cards.activity_to_doc(*value)),
     "event_seen": Mapping(repo.event_path, as_is),

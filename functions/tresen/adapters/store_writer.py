@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..domain.journal import make_entry
+from ..domain.journal import make_entry, rfc3339
 from ..services.documents import Batch, Conflict, Documents
 from ..services.unit_of_work import (
     AlreadyWritten,
@@ -32,7 +32,6 @@ from ..services.unit_of_work import (
     Plan,
     StoreBusy,
 )
-from ..domain.journal import rfc3339
 from .journal_store import JournalRecords, journal_collection, journal_path, outbox_path
 from .records import Placed, add_to, placed
 

@@ -14,6 +14,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from ..config import WEB_ORIGIN, settings
+from ..services import api_keys
+from ..services.ports import InvalidToken, StaffIdentity
 from . import (  # noqa: F401  (register the routes)
     api,
     closing_routes,
@@ -25,8 +27,6 @@ from . import (  # noqa: F401  (register the routes)
     key_routes,
     statement_routes,
 )
-from ..services import api_keys
-from ..services.ports import InvalidToken, StaffIdentity
 from .problems import ApiProblem
 from .router import ROUTES, Caller, Route, Router
 

@@ -25,9 +25,8 @@ from typing import Any
 
 from ..domain.closings import Closing, ClosingCheckpoint, closing_of
 from ..domain.errors import DomainError
-from ..domain.journal import JournalEvent
+from ..domain.journal import JournalEvent, rfc3339
 from ..domain.signed_note import encode_base64
-from ..domain.journal import rfc3339
 from .checkpoints import SignCheckpoint, sign_checkpoint
 from .closing_ports import ClosingUnitOfWork
 from .orders import catalog_or_404

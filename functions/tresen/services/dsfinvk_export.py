@@ -53,9 +53,8 @@ def closing_lines(period: StorePeriod, store: Store, uow: FinanceUnitOfWork) -> 
     for closing in uow.books.closings(store.id, period.first, period.last):
         entries = uow.journal.entries_between(store.id, closing.first_seq, closing.last_seq)
         sold = [entry["data"]["order_id"] for entry in entries if entry["data"].get("sale")]
-        orders = {
-            order.id: asdict(order) for order in uow.books.orders(sold)
-        }  # the sales' lines, as the tables read them
+        # the sales' orders, whose lines the receipts list
+        orders = {order.id: asdict(order) for order in uow.books.orders(sold)}
         tables = dsfinvk.closing_tables(closing.as_dict(), described, dsfinvk.receipts(entries, orders))
         for name, table in tables.items():
             yield name, dsfinvk.csv_lines(name, table)

@@ -2,7 +2,7 @@
 
 The sandbox lists a payout's items in the event; for Stripe they are the payout's balance
 transactions, asked of Stripe (paginated) when the event comes. The match records are created in
-chunks below Firestore's 500 writes per commit, each create-only; the payout's record and the
+chunks below the 500 writes one commit may hold, each create-only; the payout's record and the
 event's are committed last, together. So a crash between chunks leaves matches that a retry finds
 already made (same payout: nothing to do) and completes; a replayed or second event for the same
 payout finds the payout kept and changes nothing.
@@ -24,7 +24,7 @@ from .provider_refunds import PROVIDER
 from .unit_of_work import RetryLater, Writes
 
 log = logging.getLogger(__name__)
-CHUNK = 400  # match records per commit: below Firestore's 500 writes per batch
+CHUNK = 400  # match records per commit: below the 500 writes one commit may hold
 COMMIT_ATTEMPTS = 3
 
 

@@ -41,7 +41,7 @@ from .unit_of_work import Claims, Plan, RetryLater, Writes
 log = logging.getLogger(__name__)
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 READERS = 4  # days of the journal read at once
-# Only what the statement reads of each entry: an order's lines and customer stay in Firestore.
+# Only what the statement reads of each entry: an order's lines and customer are left unread.
 ENTRY_FIELDS = sorted({*FIGURE_FIELDS, *st.ITEM_FIELDS, *BOOKING_FIELDS})
 SUMMARY_FIELDS = ("id", "store_id", "from", "to", "created_at", "currency", "totals", "closings")
 COUNTED = ("payments", "refunds", "unmatched", "mismatched", "payouts")
@@ -108,9 +108,8 @@ def build(
     payment_matches = uow.payouts.matches(PAYMENT, items.payments)
     refunded = [line["provider_refund_id"] for line in items.refunds.values() if line["provider_refund_id"]]
     refund_matches = uow.payouts.matches(REFUND, refunded)
-    paid_out = {
-        (match["provider"], match["payout_id"]) for match in [*payment_matches.values(), *refund_matches.values()]
-    }
+    matched = [*payment_matches.values(), *refund_matches.values()]
+    paid_out = {(match["provider"], match["payout_id"]) for match in matched}
     head = {
         "id": statement_id,
         "store_id": store.id,
