@@ -164,11 +164,11 @@ def run_seed(args) -> int:
 def run_sweep(args) -> int:
     from .adapters.backend import backend
     from .services.archive_sweep import SweepArchive, sweep_archive
-    from .services.card_blocks import resume_blocks
+    from .services.card_blocks import ResumeBlocks, resume_blocks
 
     swept = sweep_archive(SweepArchive(timedelta(seconds=args.older_than)), backend())
     print(f"archived {swept.archived} entries, {swept.failing} still failing", flush=True)
-    print(f"resumed {resume_blocks(backend())} gift-card block activations")
+    print(f"resumed {resume_blocks(ResumeBlocks(), backend())} gift-card block activations")
     backend().archive.drain()
     return 1 if swept.failing else 0
 
@@ -177,7 +177,7 @@ def run_giftcard_block(args) -> int:
     from .adapters.backend import backend
     from .domain.card_blocks import ChunkDone
     from .domain.errors import DomainError
-    from .services.card_blocks import StartBlock, block_status, resume_blocks, run_block, start_block
+    from .services.card_blocks import ResumeBlocks, StartBlock, block_status, resume_blocks, run_block, start_block
 
     given = [name for name in ("store", "amount", "count") if getattr(args, name) is not None]
     if args.resume and given:
@@ -198,7 +198,7 @@ def run_giftcard_block(args) -> int:
 
     try:
         if args.resume:
-            resumed = resume_blocks(backend(), on_chunk=progress)
+            resumed = resume_blocks(ResumeBlocks(progress), backend())
             print(f"resumed {resumed} block activations")
         else:
             started = start_block(StartBlock(args.store, args.amount, args.count, CLI_ACTOR), backend())
@@ -269,10 +269,14 @@ def run_checkpoint(args) -> int:
 def run_close(args) -> int:
     from .adapters.backend import backend
     from .domain.errors import DomainError
-    from .services.closings import NIGHTLY_ACTOR, CloseStore, close_due, close_store
+    from .services.closings import NIGHTLY_ACTOR, CloseDue, CloseStore, close_due, close_store
 
     try:
-        done = close_due(backend()) if args.due else [close_store(CloseStore(args.store, {"type": "cli"}), backend())]
+        done = (
+            close_due(CloseDue(), backend())
+            if args.due
+            else [close_store(CloseStore(args.store, {"type": "cli"}), backend())]
+        )
     except DomainError as refused:
         print(f"tresen: {args.store}: {refused.detail}", file=sys.stderr)
         return 1

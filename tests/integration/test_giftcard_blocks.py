@@ -111,7 +111,7 @@ def test_a_10000_card_block_killed_half_way_and_resumed_yields_exactly_10000_dis
     assert len(printed) in (done_at_kill - 1, done_at_kill)  # killed between a commit and its line, perhaps
 
     resume_started = time.monotonic()
-    assert blocks.resume_blocks(backend) >= 1
+    assert blocks.resume_blocks(blocks.ResumeBlocks(), backend) >= 1
     resumed_in = time.monotonic() - resume_started
     backend.archive.drain()
 

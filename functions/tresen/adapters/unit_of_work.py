@@ -8,12 +8,10 @@ with its first commit, so an idempotent replay returns exactly the bytes of the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from ..services.documents import Batch
-from ..services.unit_of_work import Build, Committed, Writes
-from . import clock
+from ..services.unit_of_work import Build, Committed
 from .backend import Backend
 
 T = TypeVar("T")
@@ -23,25 +21,13 @@ Answer = Callable[[Batch, Any], None]  # adds the stored answer for this result 
 class StoreUnitOfWork:
     def __init__(self, backend: Backend):
         self.backend = backend
-        self.docs = backend.docs
-        self.catalog = backend.catalog
-        self.signer = backend.signer
-        self.archive = backend.archive
-        self.latest_checkpoints = backend.latest_checkpoints
-        self.registered_keys = backend.registered_keys
         self._answer: Answer | None = None
         self._presenting: Callable[[Any], Any] = lambda result: result
 
     def __getattr__(self, name: str) -> Any:
-        """The repositories are the process's: stateless over the one database."""
+        """Everything but the request's answer is the process's: the repositories (stateless over the
+        one database), the clock, ids, the providers, the signer."""
         return getattr(self.backend, name)
-
-    @staticmethod
-    def now() -> datetime:
-        return clock.now()
-
-    def ping(self) -> None:
-        self.backend.ping()
 
     def answer_with(self, answer: Answer) -> None:
         """Store this request's answer in the same batch as the next commit."""
@@ -60,5 +46,3 @@ class StoreUnitOfWork:
         self._answer = None  # stored once, with the use case's own commit
         return committed
 
-    def commit_writes(self, writes: Writes) -> None:
-        self.backend.commit_writes(writes)

@@ -30,6 +30,7 @@ class Payload(BaseModel):
     """What an entry of one event type holds in `data`."""
 
     model_config = ConfigDict(
+        defer_build=True,  # each model's validator is built when first used, not by every cold start
         extra="forbid",
         strict=True,
         frozen=True,

@@ -105,4 +105,5 @@ def closing_pdf(call: Call):
     response=m.ClosingsCreated,
 )
 def close_due_job(call: Call):
-    return m.ClosingsCreated(closed=[m.ClosingOut.model_validate(c) for c in closings.close_due(call.uow)])
+    closed = closings.close_due(closings.CloseDue(), call.uow)
+    return m.ClosingsCreated(closed=[m.ClosingOut.model_validate(closing) for closing in closed])

@@ -296,5 +296,6 @@ def balance(call: Call):
     access=JOB,
 )
 def giftcard_job(call: Call):
-    outcome = expire_giftcards(ExpireCards(), call.uow) | {"blocks_resumed": blocks.resume_blocks(call.uow)}
+    resumed = blocks.resume_blocks(blocks.ResumeBlocks(), call.uow)
+    outcome = expire_giftcards(ExpireCards(), call.uow) | {"blocks_resumed": resumed}
     return Response(json.dumps(outcome), content_type="application/json")

@@ -102,11 +102,18 @@ def run_block(activation_id: str, uow: CardUnitOfWork, on_chunk: OnChunk | None 
             _running.discard(activation_id)
 
 
-def resume_blocks(uow: CardUnitOfWork, on_chunk: OnChunk | None = None) -> int:
-    """Run every block left running (its process stopped); how many there were."""
+@dataclass(frozen=True)
+class ResumeBlocks:
+    """Run every block left running (its process stopped), reporting each chunk to `on_chunk`."""
+
+    on_chunk: OnChunk | None = None
+
+
+def resume_blocks(command: ResumeBlocks, uow: CardUnitOfWork) -> int:
+    """How many blocks were left running."""
     running = uow.card_activations.running()
     for activation_id in running:
-        run_block(activation_id, uow, on_chunk)
+        run_block(activation_id, uow, command.on_chunk)
     return len(running)
 
 

@@ -119,8 +119,13 @@ def due_for_closing(uow: ClosingUnitOfWork, store_id: str, now: datetime) -> boo
     return latest is None or datetime.fromisoformat(latest.closed_at) < began
 
 
-def close_due(uow: ClosingUnitOfWork) -> list[Closing]:
+@dataclass(frozen=True)
+class CloseDue:
     """The nightly job: close every store that was not closed by 05:00 store time."""
+
+
+def close_due(command: CloseDue, uow: ClosingUnitOfWork) -> list[Closing]:
+    """The stores' new closings (none for a store where nothing happened since its last)."""
     closed = []
     for store_id in uow.journal.store_ids():
         if not due_for_closing(uow, store_id, uow.now()):
