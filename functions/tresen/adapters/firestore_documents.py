@@ -9,6 +9,7 @@ create-only paths.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from ..services.documents import Batch, Conflict, Doc, Filter, Order
@@ -72,7 +73,11 @@ class FirestoreBatch(Batch):
 
     def create(self, path: str, data: Mapping[str, Any]) -> None:
         self._creates.append(path)
-        self._batch.create(self._ref(path), dict(data))
+        ref = self._ref(path)
+        try:
+            self._batch._add_write_pbs([create_write(ref._document_path, data)])
+        except UnencodedValue:  # a value only the library knows how to write
+            self._batch.create(ref, dict(data))
 
     def set(self, path: str, data: Mapping[str, Any]) -> None:
         self._batch.set(self._ref(path), dict(data))
@@ -103,6 +108,60 @@ class FirestoreBatch(Batch):
             result.transform_results[0].integer_value if position in self._increments else result.update_time
             for position, result in enumerate(results)
         ]
+
+
+class UnencodedValue(TypeError):
+    """A value of a type `encode_value` leaves to the library."""
+
+
+def create_write(document_path: str, data: Mapping[str, Any]):
+    """A create-only write, its protobuf built directly: the library's encoding goes through a
+    proto-plus wrapper per value (about 230 per order), which cost an order 1.4 ms of CPU; these
+    are the same bytes in a tenth of the time (tests/integration/test_documents_contract.py)."""
+    from google.cloud.firestore_v1.types import write
+
+    pb = write.Write.pb()()
+    pb.update.name = document_path
+    fields = pb.update.fields
+    for key, value in data.items():
+        encode_value(fields[key], value)
+    pb.current_document.exists = False
+    return write.Write.wrap(pb)
+
+
+def encode_value(target, value: Any) -> None:
+    """Fill a Firestore `Value` protobuf as the library would (bool before int: it is one)."""
+    kind = type(value)
+    if value is None:
+        target.null_value = 0
+    elif kind is str:
+        target.string_value = value
+    elif kind is bool:
+        target.boolean_value = value
+    elif kind is int:
+        target.integer_value = value
+    elif kind is float:
+        target.double_value = value
+    elif kind is dict:
+        target.map_value.SetInParent()
+        fields = target.map_value.fields
+        for key, item in value.items():
+            encode_value(fields[key], item)
+    elif kind is list or kind is tuple:
+        target.array_value.SetInParent()
+        values = target.array_value.values
+        for item in value:
+            encode_value(values.add(), item)
+    elif kind is bytes:
+        target.bytes_value = value
+    elif isinstance(value, datetime):
+        from google.cloud._helpers import _datetime_to_pb_timestamp
+
+        # a time read back from Firestore keeps its nanoseconds
+        stamp = value.timestamp_pb() if hasattr(value, "timestamp_pb") else _datetime_to_pb_timestamp(value)
+        target.timestamp_value.CopyFrom(stamp)
+    else:
+        raise UnencodedValue(kind)
 
 
 def as_doc(snapshot) -> Doc:
