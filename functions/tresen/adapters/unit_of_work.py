@@ -45,4 +45,3 @@ class StoreUnitOfWork:
         committed = self.backend.commit(store_id, build, hooks)
         self._answer = None  # stored once, with the use case's own commit
         return committed
-
