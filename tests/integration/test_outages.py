@@ -30,6 +30,33 @@ def answered_within(seconds: float, call):
     return answers[0] if answers else None
 
 
+def frozen(group: int) -> bool:
+    """Whether every thread of every process of the group is stopped: SIGSTOP is delivered
+    asynchronously, and on a busy machine the emulator can still answer a request or two after
+    `killpg` returned."""
+    states = []
+    for process in os.scandir("/proc"):
+        if not process.name.isdigit() or process_group(process.name) != group:
+            continue
+        for thread in os.scandir(f"/proc/{process.name}/task"):
+            states.append(stat_fields(f"/proc/{process.name}/task/{thread.name}/stat")[0])
+    return bool(states) and all(state in "Tt" for state in states if state)
+
+
+def process_group(pid: str) -> int | None:
+    fields = stat_fields(f"/proc/{pid}/stat")
+    return int(fields[2]) if len(fields) > 2 else None
+
+
+def stat_fields(path: str) -> list[str]:
+    """The fields after the command name (state, ppid, pgrp, …); none if the process is gone."""
+    try:
+        with open(path) as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return [""]
+
+
 def test_a_frozen_firestore_answers_503_quickly_and_service_resumes_when_it_returns(client, store_id, emulators):
     order = online_order(client, store_id)
     calls = {
@@ -40,6 +67,10 @@ def test_a_frozen_firestore_answers_503_quickly_and_service_resumes_when_it_retu
     firestore = emulators._children[0].pid  # the emulator's process group (gcloud and its java)
     os.killpg(firestore, signal.SIGSTOP)
     try:
+        deadline = time.monotonic() + 5
+        while not frozen(firestore) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert frozen(firestore), "the emulator did not stop"
         for name, call in calls.items():
             response = answered_within(ANSWER_WITHIN, call)
             assert response is not None, f"{name}: no answer within {ANSWER_WITHIN} s"
