@@ -8,6 +8,7 @@ create-only paths.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -83,7 +84,11 @@ class FirestoreBatch(Batch):
         self._batch.set(self._ref(path), dict(data))
 
     def update(self, path: str, data: Mapping[str, Any], version: Any = None) -> None:
-        self._batch.update(self._ref(path), dict(data), option=self._option(version))
+        ref = self._ref(path)
+        try:
+            self._batch._add_write_pbs([update_write(ref._document_path, data, version)])
+        except UnencodedValue:
+            self._batch.update(ref, dict(data), option=self._option(version))
 
     def delete(self, path: str, version: Any = None) -> None:
         self._batch.delete(self._ref(path), option=self._option(version))
@@ -110,6 +115,9 @@ class FirestoreBatch(Batch):
         ]
 
 
+SIMPLE_FIELD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")  # a field name the library writes unquoted
+
+
 class UnencodedValue(TypeError):
     """A value of a type `encode_value` leaves to the library."""
 
@@ -126,6 +134,29 @@ def create_write(document_path: str, data: Mapping[str, Any]):
     for key, value in data.items():
         encode_value(fields[key], value)
     pb.current_document.exists = False
+    return write.Write.wrap(pb)
+
+
+def update_write(document_path: str, data: Mapping[str, Any], version: Any):
+    """An update of top-level fields, only if the document is still `version` (exists, if None),
+    built directly like `create_write` (an order changed by a webhook or by staff, the idempotency
+    record's answer)."""
+    from google.cloud._helpers import _datetime_to_pb_timestamp
+    from google.cloud.firestore_v1.types import write
+
+    if not data or not all(SIMPLE_FIELD.fullmatch(key) for key in data):
+        raise UnencodedValue("a field path the library must quote or split")
+    pb = write.Write.pb()()
+    pb.update.name = document_path
+    fields = pb.update.fields
+    for key, value in data.items():
+        encode_value(fields[key], value)
+    pb.update_mask.field_paths.extend(sorted(data))
+    if version is None:
+        pb.current_document.exists = True
+    else:
+        # to the microsecond, as the library writes a precondition (Firestore's times have no more)
+        pb.current_document.update_time.CopyFrom(_datetime_to_pb_timestamp(version))
     return write.Write.wrap(pb)
 
 
@@ -155,13 +186,16 @@ def encode_value(target, value: Any) -> None:
     elif kind is bytes:
         target.bytes_value = value
     elif isinstance(value, datetime):
-        from google.cloud._helpers import _datetime_to_pb_timestamp
-
-        # a time read back from Firestore keeps its nanoseconds
-        stamp = value.timestamp_pb() if hasattr(value, "timestamp_pb") else _datetime_to_pb_timestamp(value)
-        target.timestamp_value.CopyFrom(stamp)
+        target.timestamp_value.CopyFrom(timestamp(value))
     else:
         raise UnencodedValue(kind)
+
+
+def timestamp(moment: datetime):
+    """A protobuf Timestamp; a time read back from Firestore (an update time) keeps its nanoseconds."""
+    from google.cloud._helpers import _datetime_to_pb_timestamp
+
+    return moment.timestamp_pb() if hasattr(moment, "timestamp_pb") else _datetime_to_pb_timestamp(moment)
 
 
 def as_doc(snapshot) -> Doc:
