@@ -230,6 +230,15 @@ def export_ratios(figures: ExportFigures) -> list:
             at_most=False,
         ),
         Ratio(
+            "export_rss_before_vs_200_mb",
+            "server RSS before the export (vs 200 MB)",  # what earlier work (a statement) left behind
+            figures.rss_before_mb,
+            200,
+            "MB",
+            1,
+            at_most=True,
+        ),
+        Ratio(
             "export_peak_rss_vs_200_mb",
             "server peak RSS during the export (vs 200 MB)",
             figures.peak_rss_mb,
@@ -242,10 +251,10 @@ def export_ratios(figures: ExportFigures) -> list:
 
 
 def record_exports(figures: ExportFigures) -> None:
-    from bench.report import Info, add_to_results, print_table
+    from bench.report import add_to_results, print_table
 
     ratios = export_ratios(figures)
-    print_table([*ratios, Info("server RSS before the export (vs 200 MB)", figures.rss_before_mb, 200, "MB")])
+    print_table(ratios)
     add_to_results(
         {
             "export_orders": figures.orders,
