@@ -6,15 +6,28 @@ Each is deployed as its own function so that they scale, time out and are secure
 `exports` (finance: exports, statements, API keys, accounting settings: long downloads, more memory)
 and `jobs` (private: only Cloud Scheduler may invoke it). Each answers 404 for the others' paths.
 Locally `tresen dev` serves `dev`, every path.
+
+A cold start is kept short: the function named by FUNCTION_TARGET (Cloud Run sets it to the entry
+point) loads only its own routes, before its first request; the garbage collector does not run
+while modules load (every object made then lives as long as the process), and those objects are
+then frozen out of every later collection, so a request's collection scans only its own objects.
 """
+
+import gc
+import os
 
 import functions_framework
 
-from tresen.config import settings
-from tresen.http.app import framework_failure, unrouted
-from tresen.wiring import handle
+gc.disable()
+from tresen.config import settings  # noqa: E402
+from tresen.http.app import ENTRY_POINTS, framework_failure, unrouted  # noqa: E402
+from tresen.wiring import entry_router, handle  # noqa: E402
 
 settings()  # production refuses to start on a bad configuration (docs/operations.md)
+if os.environ.get("FUNCTION_TARGET") in ENTRY_POINTS:
+    entry_router(os.environ["FUNCTION_TARGET"])
+gc.freeze()
+gc.enable()
 
 
 @functions_framework.http

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from support import idem, order_body, staff_token
-from tresen.http.openapi import openapi_document
+from tresen.http.app import api_document
 from tresen.wiring import entry_router as router
 
 router()  # registers every route
@@ -54,7 +54,7 @@ def known(app, backend):
     return {"store": store_id, "order": order["id"], "code": card["code"], "headers": owner}
 
 
-schema = schemathesis.openapi.from_dict(openapi_document())
+schema = schemathesis.openapi.from_dict(api_document())
 # bodies, parameters and headers that fit the document, and ones that break it on purpose
 schema.config.generation.update(modes=list(GenerationMode))
 

@@ -1,6 +1,11 @@
 """Each deployed function serves only its own routes; jobs trust their caller only where private."""
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from werkzeug.test import EnvironBuilder
@@ -55,6 +60,7 @@ EVERYWHERE = {"GET /v1/health", "GET /v1/openapi.json"}
 
 
 def test_each_entry_point_serves_exactly_its_routes():
+    app.load_routes(None)
     everything = {f"{r.method} {r.path}" for r in ROUTES}
     staff = everything - EVERYWHERE - set().union(*SERVED.values())
     assert "POST /v1/stores/{store}/orders/{order}/refunds" in staff and "GET /v1/journal/public-keys" in staff
@@ -94,3 +100,61 @@ def test_in_production_only_the_private_jobs_function_runs_jobs(monkeypatch, tru
         with pytest.raises(ApiProblem) as caught:
             services.authenticate(request, job, {})
         assert caught.value.code == "not_found"
+
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+ROUTE_MODULES = {
+    "api",
+    "closing_routes",
+    "export_routes",
+    "finance_export_routes",
+    "giftcard_routes",
+    "job_routes",
+    "journal_routes",
+    "key_routes",
+    "statement_routes",
+}
+
+
+def cold_start(target: str | None) -> dict:
+    """What `import main` leaves loaded in a fresh interpreter, deployed as `target`."""
+    program = (
+        "import gc, json, sys; import main; "
+        "print(json.dumps({'modules': sorted(sys.modules), 'gc': gc.isenabled(), 'frozen': gc.get_freeze_count()}))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "FUNCTION_TARGET"}
+    env |= {"TRESEN_ENV": "dev", "PYTHONPATH": str(FUNCTIONS)} | ({"FUNCTION_TARGET": target} if target else {})
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("target", "loaded"),
+    [
+        (None, set()),
+        ("customer_api", {"api", "giftcard_routes", "journal_routes"}),
+        ("webhooks", {"api"}),
+        ("exports", {"export_routes", "finance_export_routes", "key_routes", "statement_routes"}),
+    ],
+)
+def test_a_cold_start_loads_only_the_routes_of_its_function(target, loaded):
+    started = cold_start(target)
+    routes = {name.rsplit(".", 1)[-1] for name in started["modules"] if name.startswith("tresen.http.")}
+    assert routes & ROUTE_MODULES == loaded
+    assert started["gc"] is True and started["frozen"] > 10_000  # what the imports made is frozen
+
+
+def test_every_function_describes_the_whole_api():
+    """The OpenAPI document of a function that loaded only its own routes still lists every route."""
+    app.load_routes(None)
+    everything = sorted(f"{r.method} {r.path}" for r in ROUTES)
+    program = (
+        "import json, main; from werkzeug.test import EnvironBuilder; "
+        "answer = main.webhooks(EnvironBuilder(path='/v1/openapi.json').get_request()); "
+        "paths = answer.get_json()['paths']; "
+        "print(json.dumps(sorted(f'{m.upper()} {p}' for p, item in paths.items() for m in item)))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "FUNCTION_TARGET"}
+    env |= {"TRESEN_ENV": "dev", "PYTHONPATH": str(FUNCTIONS), "FUNCTION_TARGET": "webhooks"}
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == everything and len(everything) == 54

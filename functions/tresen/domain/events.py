@@ -15,8 +15,6 @@ at the top level (covered by the hash, as every member is), and readers pick the
 (type, `v` or 1). Version-1 entries never get a `v`, so their bytes and hashes stay as they are.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Literal, TypeVar
 

@@ -20,26 +20,6 @@ from . import present
 from .checkout import after_press, checkout_page, return_address
 from .problems import ApiProblem
 from .router import JOB, STAFF_ROLES, Call, route, staff
-from .system import health_check
-
-
-@route(
-    "GET",
-    "/v1/health",
-    summary="Liveness: 200 when Firestore answers, 503 otherwise",
-    tag="system",
-    response=m.Health,
-    errors=("service_unavailable",),
-)
-def health(call: Call):
-    return health_check(call.uow)
-
-
-@route("GET", "/v1/openapi.json", summary="This API's OpenAPI 3.1 document", tag="system")
-def openapi(call: Call):
-    from .openapi import openapi_response
-
-    return openapi_response()
 
 
 @route(

@@ -1,4 +1,5 @@
-"""The router's services: authentication, CORS, idempotency records, the unit of work of a request.
+"""The router's services (authentication, CORS, idempotency records, the unit of work of a request),
+the routes each deployed function loads, health and the OpenAPI document.
 
 What comes from outside (the token verifier, the origins a store admits, the database) is handed in
 as `Outside` by the composition root (tresen/wiring.py); nothing here imports an adapter.
@@ -6,6 +7,7 @@ as `Outside` by the composition root (tresen/wiring.py); nothing here imports an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,19 +18,11 @@ from werkzeug.wrappers import Request, Response
 from ..config import WEB_ORIGIN, settings
 from ..services import api_keys
 from ..services.ports import InvalidToken, StaffIdentity
-from . import (  # noqa: F401  (register the routes)
-    api,
-    closing_routes,
-    export_routes,
-    finance_export_routes,
-    giftcard_routes,
-    job_routes,
-    journal_routes,
-    key_routes,
-    statement_routes,
-)
+from . import models as m
+from .openapi import openapi_document
 from .problems import ApiProblem
-from .router import ROUTES, Caller, Route, Router
+from .router import ROUTES, Call, Caller, Route, Router, route
+from .system import health_check
 
 # Where a store's own `cors_origins` are admitted; TRESEN_WEB_ORIGINS (the web pages) on any /v1 path.
 CUSTOMER_PREFIXES = ("/v1/stores/", "/v1/orders/", "/v1/giftcards/balance")
@@ -49,6 +43,45 @@ ENTRY_POINTS: dict[str, tuple[str, ...]] = {
     "exports": ("system", "exports"),
     "jobs": ("system", "jobs"),
 }
+
+
+def load_routes(entry: str | None) -> None:
+    """Import the route modules that hold `entry`'s routes (every one for `tresen dev`), so that a
+    deployed function's cold start loads its own use cases and models, not the other functions'.
+    Modules hold routes of several tags: `router` keeps only the entry's."""
+    if entry in ("customer_api", "staff_api", "webhooks", "jobs", None):
+        from . import api  # noqa: F401
+    if entry in ("customer_api", "staff_api", "jobs", None):
+        from . import giftcard_routes, journal_routes  # noqa: F401
+    if entry in ("staff_api", "jobs", None):
+        from . import closing_routes  # noqa: F401
+    if entry in ("jobs", None):
+        from . import job_routes  # noqa: F401
+    if entry in ("exports", None):
+        from . import export_routes, finance_export_routes, key_routes, statement_routes  # noqa: F401
+
+
+@route(
+    "GET",
+    "/v1/health",
+    summary="Liveness: 200 when Firestore answers, 503 otherwise",
+    tag="system",
+    response=m.Health,
+    errors=("service_unavailable",),
+)
+def health(call: Call):
+    return health_check(call.uow)
+
+
+@route("GET", "/v1/openapi.json", summary="This API's OpenAPI 3.1 document", tag="system")
+def openapi(call: Call):
+    return Response(json.dumps(api_document()), content_type="application/json; charset=utf-8")
+
+
+def api_document() -> dict:
+    """The OpenAPI document of the whole API, whichever function serves it."""
+    load_routes(None)
+    return openapi_document()
 
 
 @dataclass
@@ -163,5 +196,6 @@ def client_address(request: Request) -> str:
 
 def router(outside: Outside, entry: str | None = None) -> Router:
     """The routes of one entry point (all of them for `tresen dev`)."""
+    load_routes(entry)
     routes = ROUTES if entry is None else [r for r in ROUTES if r.tag in ENTRY_POINTS[entry]]
     return Router(routes, HttpServices(outside, jobs_trusted=entry == "jobs"))

@@ -1,7 +1,5 @@
 """Pydantic models for everything that crosses the HTTP boundary (and the OpenAPI document)."""
 
-from __future__ import annotations
-
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -335,7 +333,7 @@ class RefundIn(Inbound):
     )
 
     @model_validator(mode="after")
-    def _amount_or_lines(self) -> RefundIn:
+    def _amount_or_lines(self) -> "RefundIn":
         if (self.amount is None) == (self.lines is None):
             raise ValueError("send either amount or lines")
         return self
@@ -381,7 +379,7 @@ class DiscountIn(Inbound):
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
     @model_validator(mode="after")
-    def _amount_or_percent(self) -> DiscountIn:
+    def _amount_or_percent(self) -> "DiscountIn":
         if (self.amount is None) == (self.percent is None):
             raise ValueError("send either amount or percent")
         return self

@@ -7,12 +7,10 @@ Idempotency-Key its own answers, and every route may answer 500 and 503 (with Re
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 
 from pydantic.json_schema import models_json_schema
-from werkzeug.wrappers import Response
 
 from ..domain.ids import ID
 from .problems import PROBLEM_TYPE, PROBLEMS
@@ -189,7 +187,3 @@ def problem_codes(r: Route) -> set[str]:
         codes |= {"passkey_required", "passkey_invalid", "passkey_locked"}
     codes |= {UNKNOWN.get(part.strip("{}"), "not_found") for part in r.path.split("/") if part.startswith("{")}
     return codes
-
-
-def openapi_response() -> Response:
-    return Response(json.dumps(openapi_document()), content_type="application/json; charset=utf-8")
