@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import threading
 from datetime import timedelta
 
 from support import order_body
@@ -72,3 +73,52 @@ def test_a_failed_request_releases_its_key(client, store_id):
     assert sold_out.status_code == 409
     fixed = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
     assert fixed.status_code == 201
+
+
+def counting_commits(monkeypatch, backend) -> list[int]:
+    """How many batches the requests commit from now on (each a round trip); the archive's
+    background commits are not the request's."""
+    commits = []
+    requests_thread = threading.get_ident()
+    make_batch = backend.docs.batch
+
+    def batch():
+        made = make_batch()
+        commit = made.commit
+
+        def counted():
+            if threading.get_ident() == requests_thread:
+                commits.append(1)
+            return commit()
+
+        made.commit = counted
+        return made
+
+    monkeypatch.setattr(backend.docs, "batch", batch)
+    return commits
+
+
+def test_an_order_paid_at_the_counter_claims_its_key_in_its_own_commit(client, store_id, backend, monkeypatch):
+    """Nothing leaves for a provider before its commit, so the key's record is created by that
+    commit: one round trip. An online order creates the provider's payment first, so it claims
+    its key before (two); a replay makes no order."""
+    commits = counting_commits(monkeypatch, backend)
+    headers = {"Idempotency-Key": "one-trip-1"}
+    first = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
+    assert (first.status_code, len(commits)) == (201, 1)
+    record = backend.db.document(f"idempotency/{record_id(store_id, 'one-trip-1')}").get().to_dict()
+    assert (record["state"], record["status"], record["body"]) == ("done", 201, first.get_data())
+    online = client.post(
+        f"/v1/stores/{store_id}/orders",
+        json=order_body(payment={"method": "online"}),
+        headers={"Idempotency-Key": "k2"},
+    )
+    assert (online.status_code, len(commits)) == (201, 1 + 2)
+    again = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
+    assert (again.status_code, again.get_data(), again.headers["Idempotent-Replayed"]) == (
+        201,
+        first.get_data(),
+        "true",
+    )
+    assert len(backend.db.collection("orders").where("store_id", "==", store_id).get()) == 2
+    assert len(backend.db.collection(f"stores/{store_id}/journal").get()) == 2

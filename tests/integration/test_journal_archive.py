@@ -70,6 +70,7 @@ def test_failed_archive_write_is_left_for_the_sweeper(store_id, backend, monkeyp
 def test_verify_names_the_first_altered_entry(store_id, backend):
     for _ in range(3):
         place_order(PlaceOrder(store_id, request(), {"type": "customer"}), backend)
+    backend.archive.drain()
     backend.db.document(f"stores/{store_id}/journal/000000000002").update({"data.totals.total": 1})
     verdict = verify_store(backend, store_id)
     assert verdict.problem == "Firestore: seq 2: hash does not match the entry's content"

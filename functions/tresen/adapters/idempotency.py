@@ -1,4 +1,5 @@
-"""Idempotency records in Firestore: claim a key, then store the response in the same commit.
+"""Idempotency records in Firestore: claim a key, then store the response in the same commit (or,
+on a route that claims at its commit, create the finished record in that commit, see `create_in`).
 
 A record is claimed with a create-only write (state `in_flight`, a short lease). The use case
 stores the finished response into it inside its own atomic commit, guarded by the record's update
@@ -44,8 +45,12 @@ class IdempotencyRecords:
     def __init__(self, docs: Documents):
         self._docs = docs
 
+    @staticmethod
+    def path_of(record_id: str) -> str:
+        return f"idempotency/{record_id}"
+
     def begin(self, record_id: str, fingerprint: str, now: datetime) -> Outcome:
-        path = f"idempotency/{record_id}"
+        path = self.path_of(record_id)
         fresh = {
             "state": "in_flight",
             "fingerprint": fingerprint,
@@ -89,6 +94,28 @@ class IdempotencyRecords:
             "content_type": response.content_type,
         }
         batch.update(lease.path, done, lease.update_time)
+
+    def create_in(
+        self, batch: Batch, record_id: str, fingerprint: str, now: datetime, response: StoredResponse
+    ) -> None:
+        """The record, finished, created in the use case's own commit (no claim before it): if a twin
+        request committed first, the whole commit fails on this create (and `begin` then replays it)."""
+        batch.create(
+            self.path_of(record_id),
+            {
+                "state": "done",
+                "fingerprint": fingerprint,
+                "locked_until": now,
+                "expires_at": now + RETENTION,
+                "created_at": now,
+                "status": response.status,
+                "body": response.body,
+                "content_type": response.content_type,
+            },
+        )
+
+    def create(self, record_id: str, fingerprint: str, now: datetime, response: StoredResponse) -> None:
+        self._write(lambda batch: self.create_in(batch, record_id, fingerprint, now, response))
 
     def store(self, lease: Lease, response: StoredResponse) -> None:
         self._write(lambda batch: self.store_in(batch, lease, response))

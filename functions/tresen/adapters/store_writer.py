@@ -105,6 +105,9 @@ class StoreWriter:
                         continue
                     if conflict.path in paths(writes, "create"):
                         raise AlreadyWritten(conflict.path) from None
+                    if conflict.path and conflict.path not in numbered_paths(store_id, entries, claims):
+                        # a record added beside the plan (a request's answer, created with it) exists
+                        raise AlreadyWritten(conflict.path) from None
                     log.info(
                         "store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict
                     )
@@ -222,6 +225,14 @@ class StoreWriter:
     def _store_lock(self, store_id: str) -> threading.Lock:
         with self._guard:
             return self._store_locks.setdefault(store_id, threading.Lock())
+
+
+def numbered_paths(store_id: str, entries: list[dict], claims: NumberClaims) -> set[str]:
+    """What a commit creates by number: claimed counters, journal entries and their outbox marks
+    (taken by another instance first, they are claimed afresh)."""
+    counters = {counter_path(store_id, counter, n) for counter, (n, _) in claims.claimed.items()}
+    journal = {path(store_id, entry["seq"]) for entry in entries for path in (journal_path, outbox_path)}
+    return counters | journal
 
 
 def counter_path(store_id: str, counter: Counter, n: int) -> str:

@@ -56,6 +56,7 @@ def get_menu(call: Call):
         "idempotency_key_reused",
         "idempotency_in_progress",
     ),
+    claims_at_commit=lambda call: call.body.payment.method != "online",
 )
 def create_order(call: Call):
     body: m.CreateOrder = call.body

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 from ..domain.errors import DomainError, FieldError
 from ..domain.ids import ID
 from ..services.documents import Conflict
-from ..services.unit_of_work import JournalRecoveryNeeded, StoredResponse
+from ..services.unit_of_work import AlreadyWritten, JournalRecoveryNeeded, StoredResponse
 from .problems import ApiProblem
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,9 @@ class Route:
     headers: tuple[str, ...] = ()  # request headers the handler reads (for the OpenAPI document)
     media_type: str = "application/json"  # of a success answer that is not a response model
     also: tuple[tuple[int, type[BaseModel]], ...] = ()  # other success answers: (status, model)
+    # For an idempotent route whose use case commits once and does nothing irreversible before:
+    # when true for a call, its record is created with that commit instead of claimed before it.
+    claims_at_commit: Callable[[Call], bool] | None = None
 
 
 @dataclass
@@ -140,6 +143,11 @@ class Call:
     raw: bytes = b""
     stored_body: bytes | None = None
     stored_status: int = 200
+
+    def answer(self, route: Route, result: Any) -> StoredResponse:
+        """The answer to `result`, kept on the call (it is what the request answers) and stored."""
+        self.stored_body, self.stored_status = render(route, result), status_of(route, result)
+        return StoredResponse(self.stored_status, self.stored_body, JSON_TYPE)
 
     @cached_property
     def uow(self) -> Any:
@@ -217,24 +225,18 @@ class Router:
         records = self._services.idempotency
         record_id = idempotency_record_id(call.params.get("store", ""), call.caller.credential(), key)
         fingerprint = request_fingerprint(route.method, call.request.path, raw)
-        outcome = records.begin(record_id, fingerprint, self._services.now())
-        if outcome.replay:
-            stored = outcome.replay
-            return Response(
-                stored.body,
-                status=stored.status,
-                content_type=stored.content_type,
-                headers={"Idempotent-Replayed": "true"},
-            )
-        if outcome.refusal == "idempotency_in_progress":
-            raise ApiProblem(outcome.refusal, "Retry shortly.", headers={"Retry-After": "1"})
-        if outcome.refusal:
-            raise ApiProblem(outcome.refusal, "This Idempotency-Key was used for a different request.")
-        lease = outcome.lease
+        if route.claims_at_commit and route.claims_at_commit(call):
+            return self._claimed_at_commit(route, call, record_id, fingerprint)
+        return self._claimed_before(route, call, records.begin(record_id, fingerprint, self._services.now()))
+
+    def _claimed_before(self, route: Route, call: Call, outcome: Any) -> Response:
+        """The key claimed (a lease) before the use case runs; its commit stores the answer."""
+        if outcome.replay or outcome.refusal:
+            return answered_before(outcome)
+        records, lease = self._services.idempotency, outcome.lease
 
         def store_response(batch: Any, result: Any) -> None:
-            call.stored_body, call.stored_status = render(route, result), status_of(route, result)
-            records.store_in(batch, lease, StoredResponse(call.stored_status, call.stored_body, JSON_TYPE))
+            records.store_in(batch, lease, call.answer(route, result))
 
         call.uow.answer_with(store_response)
         try:
@@ -246,14 +248,47 @@ class Router:
             records.release(lease)
             raise
         if call.stored_body is None:  # the use case committed nothing of its own
-            call.stored_body, call.stored_status = render(route, result), status_of(route, result)
-            records.store(lease, StoredResponse(call.stored_status, call.stored_body, JSON_TYPE))
+            records.store(lease, call.answer(route, result))
+        return Response(call.stored_body, status=call.stored_status, content_type=JSON_TYPE)
+
+    def _claimed_at_commit(self, route: Route, call: Call, record_id: str, fingerprint: str) -> Response:
+        """One round trip fewer: no claim before the use case; its commit creates the finished
+        record. A twin request that committed first makes this commit fail as a whole, and its
+        answer is replayed; a key still claimed is answered as on the claiming path."""
+        records, now = self._services.idempotency, self._services.now()
+
+        def store_response(batch: Any, result: Any) -> None:
+            records.create_in(batch, record_id, fingerprint, now, call.answer(route, result))
+
+        call.uow.answer_with(store_response)
+        try:
+            result = route.handler(call)
+            if call.stored_body is None:  # the use case committed nothing of its own
+                records.create(record_id, fingerprint, now, call.answer(route, result))
+        except (AlreadyWritten, Conflict) as written:
+            if getattr(written, "path", None) != records.path_of(record_id):
+                raise
+            # nothing of ours was committed: an abandoned claim is taken over, an answer replayed
+            call.stored_body = None
+            return self._claimed_before(route, call, records.begin(record_id, fingerprint, self._services.now()))
         return Response(call.stored_body, status=call.stored_status, content_type=JSON_TYPE)
 
     def _respond(self, route: Route, call: Call, result: Any) -> Response:
         if isinstance(result, Response):
             return result
         return Response(render(route, result), status=status_of(route, result), content_type=JSON_TYPE)
+
+
+def answered_before(outcome: Any) -> Response:
+    """A key seen before: its first answer replayed, or why it cannot be (idempotency_*)."""
+    if outcome.replay:
+        stored = outcome.replay
+        return Response(
+            stored.body, status=stored.status, content_type=stored.content_type, headers={"Idempotent-Replayed": "true"}
+        )
+    if outcome.refusal == "idempotency_in_progress":
+        raise ApiProblem(outcome.refusal, "Retry shortly.", headers={"Retry-After": "1"})
+    raise ApiProblem(outcome.refusal, "This Idempotency-Key was used for a different request.")
 
 
 def check_path_ids(params: dict[str, str]) -> None:
