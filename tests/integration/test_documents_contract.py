@@ -98,3 +98,31 @@ def test_a_query_reads_only_the_fields_asked_for_nested_as_they_were(docs, root)
     commit(docs, ("create", f"{root}/e1", entry))
     [found] = docs.query(root, order_by=[("seq", False)], fields=["seq", "data.sale", "data.order_id", "data.none"])
     assert found.data == {"seq": 1, "data": {"sale": {"total": 840}, "order_id": "o1"}}
+
+
+def test_a_document_read_alone_is_what_the_library_reads(backend, root):
+    """`get` asks Firestore for one document by the unary call; what it returns is what the
+    client's own (streamed) read returns: every type of value, and the version to write against."""
+    from tresen.adapters.firestore_documents import FirestoreDocuments
+
+    docs, path = FirestoreDocuments(backend.db), f"{root}/every_type"
+    value = {
+        "text": "Käsekuchen ☕",
+        "cents": 1250,
+        "rate": 0.19,
+        "none": None,
+        "yes": True,
+        "at": T0,
+        "raw": b"\x00\xff",
+        "lines": [{"id": "l1", "options": ["oat", "hot"]}, 3, None],
+        "nested": {"deep": {"deeper": [T0 + timedelta(microseconds=5)]}},
+        "empty": {},
+    }
+    commit(docs, ("create", path, value))
+    snapshot = backend.db.document(path).get()
+    found = docs.get(path)
+    assert (found.path, found.data, found.version) == (path, snapshot.to_dict(), snapshot.update_time)
+    assert found.data == value
+    assert docs.get(f"{root}/missing") is None
+    commit(docs, ("update", path, {"cents": 1300}, found.version))  # the version read is one to write against
+    assert docs.get(path).data["cents"] == 1300

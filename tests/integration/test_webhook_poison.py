@@ -192,12 +192,12 @@ def test_a_signed_body_we_cannot_understand_is_parked_once_and_changes_nothing(c
 def test_an_outage_is_still_a_503_so_the_provider_retries(client, store_id, monkeypatch):
     from google.api_core.exceptions import ServiceUnavailable
 
-    from tresen.services import payments
+    from tresen.adapters.order_repository import DocumentPayments
 
     def unavailable(*args, **kwargs):
         raise ServiceUnavailable("firestore restarting")
 
-    monkeypatch.setattr(payments, "known_payment", unavailable)
+    monkeypatch.setattr(DocumentPayments, "read_unless_seen", unavailable)
     order = online_order(client, store_id)
     response = deliver(client, "sandbox", json.dumps(success("sandbox", order)).encode())
     assert (response.status_code, response.get_json()["code"], response.headers["Retry-After"]) == (

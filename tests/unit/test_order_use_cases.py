@@ -43,6 +43,19 @@ def test_a_signed_webhook_pays_the_order_once(backend):
     assert journal(backend) == ["order.placed", "order.paid"]
 
 
+def test_a_repeated_delivery_is_answered_from_one_read_and_commits_nothing(backend, monkeypatch):
+    placed = order(backend, "online")
+    receive_webhook(webhook(succeeded(placed)), backend)
+    reads, commits = [], []
+    get, get_all = backend.docs.get, backend.docs.get_all
+    monkeypatch.setattr(backend.docs, "get_all", lambda paths: reads.append(paths) or get_all(paths))
+    monkeypatch.setattr(backend.docs, "get", lambda path: reads.append(path) or get(path))
+    monkeypatch.setattr(backend.docs, "batch", lambda: commits.append(1))
+    assert receive_webhook(webhook(succeeded(placed)), backend).duplicate is True
+    read_together = [f"payments/{placed.payment.id}", "webhook_events/sandbox:evt_paid"]
+    assert (reads, commits) == ([read_together, *read_together], [])  # (the memory store reads each)
+
+
 @pytest.mark.parametrize(
     ("provider", "secret", "code"),
     [("sandbox", "whsec_someone_else", "invalid_signature"), ("paypal", SANDBOX_SECRET, "not_found")],

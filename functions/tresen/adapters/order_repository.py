@@ -88,6 +88,10 @@ class DocumentPayments:
         found = self._docs.get(repo.payment_path(payment_id))
         return None if found is None else repo.payment_from_doc(payment_id, found.data)
 
+    def read_unless_seen(self, payment_id: str, provider: str, event_id: str) -> tuple[PaymentRecord | None, bool]:
+        payment, event = self._docs.get_all([repo.payment_path(payment_id), repo.event_path(provider, event_id)])
+        return (None if payment is None else repo.payment_from_doc(payment_id, payment.data)), event is not None
+
 
 class DocumentRefunds:
     def __init__(self, docs: Documents):

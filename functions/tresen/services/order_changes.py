@@ -69,9 +69,13 @@ class Changed:
 
 def change_order(command: ChangeOrder, uow: OrderUnitOfWork) -> Changed:
     refund_id = uow.new_id("re_")
+    # read before the commit, so that the store's commits do not wait for it; the version read
+    # guards the write, and an attempt after a conflict reads the order afresh
+    read = partial(uow.orders.read_in_store, command.store.id, command.order_id)
+    first_read = [read()]
 
     def build(claims: Claims) -> Plan[Changed]:
-        current, read_at = uow.orders.read_in_store(command.store.id, command.order_id)
+        current, read_at = first_read.pop() if first_read else read()
         return changed_plan(command, uow, claims, current, read_at, refund_id)
 
     changed = uow.commit(command.store.id, build).result

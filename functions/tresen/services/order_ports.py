@@ -65,6 +65,10 @@ class Orders(Protocol):
 class Payments(Protocol):
     def read(self, payment_id: str) -> PaymentRecord | None: ...
 
+    def read_unless_seen(self, payment_id: str, provider: str, event_id: str) -> tuple[PaymentRecord | None, bool]:
+        """Our record of the payment, and whether the provider's event is recorded already (applied,
+        acknowledged or parked): both in one read, so a repeated delivery costs no more."""
+
 
 class Refunds(Protocol):
     def read(self, refund_id: str) -> tuple[Refund, Version] | None: ...

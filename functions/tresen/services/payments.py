@@ -55,8 +55,12 @@ def known_payment(uow: OrderUnitOfWork, provider_name: str, payment_id: str | No
 
 
 def handle_payment_event(event: PaymentEvent, uow: OrderUnitOfWork) -> EventOutcome:
-    payment = known_payment(uow, event.provider, event.payment_id)
-    if payment is None:
+    """Applied once: a delivery of an event recorded already is a duplicate before anything is
+    decided (the record created with the change is what guarantees it)."""
+    payment, seen = uow.payments.read_unless_seen(event.payment_id, event.provider, event.id)
+    if seen:
+        return EventOutcome(duplicate=True)
+    if payment is None or payment.provider != event.provider:
         return EventOutcome(unprocessable=UNKNOWN_PAYMENT)
     now = uow.now()
     store, _ = uow.catalog.get(payment.store_id)
