@@ -66,7 +66,7 @@ HEADINGS = (
 COLUMN = {heading: index for index, heading in enumerate(HEADINGS)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Booking:
     amount: int  # cents, > 0
     debit: str  # the role of the account the amount is booked to (Soll)
