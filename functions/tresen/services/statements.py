@@ -60,16 +60,14 @@ def create_statement(command: CreateStatement, uow: FinanceUnitOfWork) -> dict[s
     store, _ = catalog_or_404(uow, command.store_id)
     now, actor = uow.now(), command.actor
     statement_id = uow.new_id("stm_")
-    statement, bookings = build(uow, store, command.first, command.last, statement_id, now)
-    files = statement_files(uow, BuiltStatement(store, statement, bookings))
-    listed = [st.file_entry(name, content) for name, content in files.items()]
-    manifest = st.manifest_bytes(statement_id, store.id, (statement["from"], statement["to"]), listed)
+    head, listed = made_and_archived(uow, store, command, statement_id, now)
+    manifest = st.manifest_bytes(statement_id, store.id, (head["from"], head["to"]), listed)
     signature = signed_manifest(uow, store.id, statement_id, manifest)
     register_signing_key(uow, now)
-    archive_files(uow, store.id, statement_id, files | {MANIFEST: manifest, SIGNATURE: signature})
-    summary = {key: statement[key] for key in SUMMARY_FIELDS} | {
+    archive_files(uow, store.id, statement_id, {MANIFEST: manifest, SIGNATURE: signature})
+    summary = {key: head[key] for key in SUMMARY_FIELDS} | {
         "created_by": dict(actor),
-        "counts": {name: len(statement[name]) for name in COUNTED},
+        "counts": head["counts"],
         "files": [*listed, st.file_entry(MANIFEST, manifest), st.file_entry(SIGNATURE, signature)],
         "manifest_sha256": st.file_entry(MANIFEST, manifest)["sha256"],
         "key_id": uow.signer.verifier.key_id.hex(),
@@ -81,6 +79,24 @@ def create_statement(command: CreateStatement, uow: FinanceUnitOfWork) -> dict[s
         return Plan(summary, now, actor, [JournalEvent.of(StatementCreated.model_validate(summary))], writes)
 
     return uow.commit(store.id, plan).result
+
+
+def made_and_archived(
+    uow: FinanceUnitOfWork, store: Store, command: CreateStatement, statement_id: str, now: datetime
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the statement's summary fields and counts, the manifest's entry of each file). Each file is
+    archived as soon as it is made and dropped before the next: a statement of tens of thousands of
+    payments would otherwise hold all four at once, and the statement itself is dropped here too."""
+    statement, bookings = build(uow, store, command.first, command.last, statement_id, now)
+    head = {key: statement[key] for key in SUMMARY_FIELDS} | {
+        "counts": {name: len(statement[name]) for name in COUNTED}
+    }
+    built, listed = BuiltStatement(store, statement, bookings), []
+    for exporter in STATEMENT_FILES:
+        attachment, content = in_memory(partial(exporter.render, built, uow))
+        archive_files(uow, store.id, statement_id, {attachment.file_name: content})
+        listed.append(st.file_entry(attachment.file_name, content))
+    return head, listed
 
 
 def read_statement(uow: FinanceUnitOfWork, store_id: str, statement_id: str) -> dict[str, Any]:
@@ -167,12 +183,6 @@ def complete_refunds(books: Books, items: st.ProviderItems) -> None:
         line["provider"] = refund.provider
         line["provider_refund_id"] = line["provider_refund_id"] or refund.provider_refund_id
         line["invoice_number"] = invoices.get(line["order_id"])
-
-
-def statement_files(uow: FinanceUnitOfWork, built: BuiltStatement) -> dict[str, bytes]:
-    """file name → content, in STATEMENT_FILES order (JSON, CSV, PDF, DATEV)."""
-    rendered = [in_memory(partial(exporter.render, built, uow)) for exporter in STATEMENT_FILES]
-    return {attachment.file_name: content for attachment, content in rendered}
 
 
 def signed_manifest(uow: FinanceUnitOfWork, store_id: str, statement_id: str, manifest: bytes) -> bytes:
