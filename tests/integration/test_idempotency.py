@@ -3,10 +3,12 @@
 import hashlib
 import json
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 from support import order_body
 from tresen.adapters.clock import now
+from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
 
 def record_id(store_id: str, key: str) -> str:
@@ -122,3 +124,21 @@ def test_an_order_paid_at_the_counter_claims_its_key_in_its_own_commit(client, s
     )
     assert len(backend.db.collection("orders").where("store_id", "==", store_id).get()) == 2
     assert len(backend.db.collection(f"stores/{store_id}/journal").get()) == 2
+
+
+def test_a_retry_that_the_use_case_would_now_refuse_gets_the_first_answer(client, store_id, backend, monkeypatch):
+    """Claimed at its commit, a retry runs the use case again before it meets the first record: if
+    the store has closed meanwhile, the client still gets the first answer, not store_closed."""
+    headers = {"Idempotency-Key": "before-closing"}
+    first = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
+    assert first.status_code == 201
+    seed_store(SeedStore(replace(DEMO_STORE, id=store_id, opening_hours={}), DEMO_PRODUCTS), backend)
+    monkeypatch.setattr(backend.catalog.cache, "ttl", 0)  # as if the catalog's few seconds had passed
+    again = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=headers)
+    assert (again.status_code, again.get_data(), again.headers["Idempotent-Replayed"]) == (
+        201,
+        first.get_data(),
+        "true",
+    )
+    fresh = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers={"Idempotency-Key": "after"})
+    assert (fresh.status_code, fresh.get_json()["code"]) == (409, "store_closed")

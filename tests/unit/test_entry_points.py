@@ -116,16 +116,27 @@ ROUTE_MODULES = {
 }
 
 
-def cold_start(target: str | None) -> dict:
-    """What `import main` leaves loaded in a fresh interpreter, deployed as `target`."""
-    program = (
-        "import gc, json, sys; import main; "
-        "print(json.dumps({'modules': sorted(sys.modules), 'gc': gc.isenabled(), 'frozen': gc.get_freeze_count()}))"
-    )
+def in_fresh_interpreter(target: str | None, program: str):
+    """What `program` prints (JSON) after `import main`, in a fresh interpreter deployed as `target`."""
     env = {key: value for key, value in os.environ.items() if key != "FUNCTION_TARGET"}
     env |= {"TRESEN_ENV": "dev", "PYTHONPATH": str(FUNCTIONS)} | ({"FUNCTION_TARGET": target} if target else {})
-    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", f"import gc, json, sys; import main; {program}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
+
+
+COLD_START = (
+    "from tresen import wiring; "
+    "routes = [f'{r.method} {r.path}' for r in wiring.entry_router(main.os.environ['FUNCTION_TARGET']).routes] "
+    "if 'FUNCTION_TARGET' in main.os.environ else []; "
+    "print(json.dumps({'modules': sorted(sys.modules), 'routes': sorted(routes), "
+    "'gc': gc.isenabled(), 'frozen': gc.get_freeze_count()}))"
+)
 
 
 @pytest.mark.parametrize(
@@ -133,14 +144,20 @@ def cold_start(target: str | None) -> dict:
     [
         (None, set()),
         ("customer_api", {"api", "giftcard_routes", "journal_routes"}),
+        ("staff_api", {"api", "giftcard_routes", "journal_routes", "closing_routes"}),
         ("webhooks", {"api"}),
         ("exports", {"export_routes", "finance_export_routes", "key_routes", "statement_routes"}),
+        ("jobs", {"api", "giftcard_routes", "journal_routes", "closing_routes", "job_routes"}),
     ],
 )
-def test_a_cold_start_loads_only_the_routes_of_its_function(target, loaded):
-    started = cold_start(target)
-    routes = {name.rsplit(".", 1)[-1] for name in started["modules"] if name.startswith("tresen.http.")}
-    assert routes & ROUTE_MODULES == loaded
+def test_a_cold_start_loads_only_the_routes_of_its_function_and_serves_them_all(target, loaded):
+    started = in_fresh_interpreter(target, COLD_START)
+    modules = {name.rsplit(".", 1)[-1] for name in started["modules"] if name.startswith("tresen.http.")}
+    assert modules & ROUTE_MODULES == loaded
+    # what it loaded alone serves every route of the entry's tags among all the routes there are
+    app.load_routes(None)
+    tags = app.ENTRY_POINTS.get(target, ())
+    assert started["routes"] == sorted(f"{r.method} {r.path}" for r in ROUTES if r.tag in tags)
     assert started["gc"] is True and started["frozen"] > 10_000  # what the imports made is frozen
 
 
@@ -148,13 +165,10 @@ def test_every_function_describes_the_whole_api():
     """The OpenAPI document of a function that loaded only its own routes still lists every route."""
     app.load_routes(None)
     everything = sorted(f"{r.method} {r.path}" for r in ROUTES)
-    program = (
-        "import json, main; from werkzeug.test import EnvironBuilder; "
-        "answer = main.webhooks(EnvironBuilder(path='/v1/openapi.json').get_request()); "
-        "paths = answer.get_json()['paths']; "
-        "print(json.dumps(sorted(f'{m.upper()} {p}' for p, item in paths.items() for m in item)))"
+    described = in_fresh_interpreter(
+        "webhooks",
+        "from werkzeug.test import EnvironBuilder; "
+        "paths = main.webhooks(EnvironBuilder(path='/v1/openapi.json').get_request()).get_json()['paths']; "
+        "print(json.dumps(sorted(f'{m.upper()} {p}' for p, item in paths.items() for m in item)))",
     )
-    env = {key: value for key, value in os.environ.items() if key != "FUNCTION_TARGET"}
-    env |= {"TRESEN_ENV": "dev", "PYTHONPATH": str(FUNCTIONS), "FUNCTION_TARGET": "webhooks"}
-    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
-    assert json.loads(done.stdout) == everything and len(everything) == 54
+    assert described == everything and len(everything) == 54

@@ -65,14 +65,9 @@ class IdempotencyRecords:
         found = self._docs.get(path)
         if found is None:  # released between our create and our read: claim it afresh
             return self.begin(record_id, fingerprint, now)
-        record = found.data
-        expired = record["expires_at"] <= now
-        if not expired and record["fingerprint"] != fingerprint:
-            return Outcome(refusal="idempotency_key_reused")
-        if not expired and record["state"] == "done":
-            return Outcome(replay=StoredResponse(record["status"], record["body"], record["content_type"]))
-        if not expired and record["locked_until"] > now:
-            return Outcome(refusal="idempotency_in_progress")
+        answered = answered_by(found.data, fingerprint, now)
+        if answered is not None:
+            return answered
         try:  # an expired record or an abandoned lease: take it over, unless someone else just did
             stale = {name: None for name in ("status", "body", "content_type")}
             return Outcome(
@@ -80,6 +75,12 @@ class IdempotencyRecords:
             )
         except Conflict:
             return Outcome(refusal="idempotency_in_progress")
+
+    def seen(self, record_id: str, fingerprint: str, now: datetime) -> Outcome | None:
+        """What a live record of the key answers (a replay or a refusal), without claiming it; None
+        if there is none (or only an expired record or an abandoned claim)."""
+        found = self._docs.get(self.path_of(record_id))
+        return None if found is None else answered_by(found.data, fingerprint, now)
 
     def _write(self, add: Callable[[Batch], None]) -> Any:
         batch = self._docs.batch()
@@ -126,3 +127,17 @@ class IdempotencyRecords:
             self._write(lambda batch: batch.delete(lease.path, lease.update_time))
         except Conflict:
             pass  # another attempt took the lease over; the record is its to finish
+
+
+def answered_by(record: dict[str, Any], fingerprint: str, now: datetime) -> Outcome | None:
+    """A record's answer to a request with `fingerprint`: None once expired, or for a claim whose
+    lease ran out (it may be taken over)."""
+    if record["expires_at"] <= now:
+        return None
+    if record["fingerprint"] != fingerprint:
+        return Outcome(refusal="idempotency_key_reused")
+    if record["state"] == "done":
+        return Outcome(replay=StoredResponse(record["status"], record["body"], record["content_type"]))
+    if record["locked_until"] > now:
+        return Outcome(refusal="idempotency_in_progress")
+    return None

@@ -265,8 +265,15 @@ class Router:
             result = route.handler(call)
             if call.stored_body is None:  # the use case committed nothing of its own
                 records.create(record_id, fingerprint, now, call.answer(route, result))
+        except (DomainError, ApiProblem):
+            # a retry after the first attempt committed may now be refused (the product sold out,
+            # the card spent): the first answer is what it gets
+            earlier = records.seen(record_id, fingerprint, self._services.now())
+            if earlier is None:
+                raise
+            return answered_before(earlier)
         except (AlreadyWritten, Conflict) as written:
-            if getattr(written, "path", None) != records.path_of(record_id):
+            if written.path != records.path_of(record_id):
                 raise
             # nothing of ours was committed: an abandoned claim is taken over, an answer replayed
             call.stored_body = None

@@ -65,9 +65,8 @@ def create_statement(command: CreateStatement, uow: FinanceUnitOfWork) -> dict[s
     signature = signed_manifest(uow, store.id, statement_id, manifest)
     register_signing_key(uow, now)
     archive_files(uow, store.id, statement_id, {MANIFEST: manifest, SIGNATURE: signature})
-    summary = {key: head[key] for key in SUMMARY_FIELDS} | {
+    summary = head | {
         "created_by": dict(actor),
-        "counts": head["counts"],
         "files": [*listed, st.file_entry(MANIFEST, manifest), st.file_entry(SIGNATURE, signature)],
         "manifest_sha256": st.file_entry(MANIFEST, manifest)["sha256"],
         "key_id": uow.signer.verifier.key_id.hex(),
