@@ -53,6 +53,8 @@ resource "google_cloudfunctions2_function" "entry" {
       GOOGLE_CLOUD_PROJECT  = var.project_id
       TRESEN_ARCHIVE_BUCKET = google_storage_bucket.archive.name
       TRESEN_PUBLIC_URL     = var.public_url
+      TRESEN_ORDER_PAGE_URL = var.order_page_url
+      STRIPE_CONNECT        = tostring(var.stripe_connect)
       TRESEN_SIGNING_KEY    = "${google_kms_crypto_key.checkpoints.id}/cryptoKeyVersions/1"
     }, each.value.web ? { TRESEN_WEB_ORIGINS = join(",", var.web_origins) } : {})
 

@@ -15,7 +15,7 @@ locals {
     }
     webhooks = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 40, concurrency = 40
-      secrets = ["stripe-webhook-secret", "stripe-api-key", "giftcard-key"], web = false
+      secrets = ["stripe-webhook-secret", "stripe-connect-webhook-secret", "stripe-api-key", "giftcard-key"], web = false
     }
     exports = {
       public  = true, memory = "1Gi", timeout = 900, min = 0, max = 5, concurrency = 4
@@ -27,9 +27,10 @@ locals {
     }
   }
   secret_env = {
-    "stripe-api-key"        = "STRIPE_API_KEY"
-    "stripe-webhook-secret" = "STRIPE_WEBHOOK_SECRET"
-    "giftcard-key"          = "TRESEN_GIFTCARD_KEY"
+    "stripe-api-key"                = "STRIPE_API_KEY"
+    "stripe-webhook-secret"         = "STRIPE_WEBHOOK_SECRET"
+    "stripe-connect-webhook-secret" = "STRIPE_CONNECT_WEBHOOK_SECRET"
+    "giftcard-key"                  = "TRESEN_GIFTCARD_KEY"
   }
   apis = [
     "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",

@@ -45,6 +45,22 @@ variable "public_url" {
   type        = string
 }
 
+variable "order_page_url" {
+  description = "The ordering page (Firebase Hosting), where Stripe's Checkout sends customers back to: https://HOST/ ."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[a-z0-9.-]+(:[0-9]{1,5})?/$", var.order_page_url))
+    error_message = "order_page_url is the ordering page's https address, ending in a slash."
+  }
+}
+
+variable "stripe_connect" {
+  description = "true: each store is paid on its own Stripe connected account (Connect). false: one merchant on the platform's own Stripe account (self-hosting)."
+  type        = bool
+  default     = true
+}
+
 variable "web_origins" {
   description = "The web pages' origins (Firebase Hosting), admitted by CORS on the functions the pages call: [\"https://PROJECT.web.app\", \"https://PROJECT.firebaseapp.com\"] or the custom domain. Empty: no page may call them from a browser."
   type        = list(string)
@@ -60,9 +76,10 @@ variable "secret_versions" {
   description = "The pinned Secret Manager version of each secret (a new version is deployed by changing it here)."
   type        = map(string)
   default = {
-    "stripe-api-key"        = "1"
-    "stripe-webhook-secret" = "1"
-    "giftcard-key"          = "1"
+    "stripe-api-key"                = "1"
+    "stripe-webhook-secret"         = "1"
+    "stripe-connect-webhook-secret" = "1"
+    "giftcard-key"                  = "1"
   }
 }
 

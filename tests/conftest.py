@@ -71,7 +71,8 @@ def client(app):
 
 @pytest.fixture
 def stripe_store(backend, store_id, monkeypatch):
-    """A store paid online through Stripe, with an API key configured and Stripe faked."""
+    """A store paid online through Stripe on the deployment's own account (no Connect), with an API
+    key configured and Stripe faked."""
     from fake_stripe import FakeStripe
     from tresen.adapters import payments, stripe_provider
     from tresen.config import settings
@@ -79,7 +80,7 @@ def stripe_store(backend, store_id, monkeypatch):
 
     fake = FakeStripe()
     monkeypatch.setattr(stripe_provider, "HTTP_CLIENT", fake)
-    with_key = replace(settings(), stripe_api_key="sk_test_fake")
+    with_key = replace(settings(), stripe_api_key="sk_test_fake", stripe_connect=False)
     for module in (stripe_provider, payments):
         monkeypatch.setattr(module, "settings", lambda: with_key)
     stripe_id = store_id + "s"

@@ -29,6 +29,7 @@ class FakeStripe(HTTPClient):
         self.page_size = page_size  # at most this many per list page, whatever `limit` asks
         self.balance_transactions: dict[str, list[dict]] = {}  # payout id → its transactions, newest first
         self.unreachable = 0  # the next this many requests fail as a dropped connection would
+        self.sessions: dict[str, dict] = {}  # Checkout Session id → the session as created
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         parsed = urlparse(url)
@@ -45,7 +46,13 @@ class FakeStripe(HTTPClient):
             return json.dumps(self.balance_page(fields)), 200, {"Request-Id": f"req_{n}"}
         if method == "get" and path == "/v1/refunds":
             return json.dumps(self.refund_page(fields)), 200, {"Request-Id": f"req_{n}"}
-        if path == "/v1/payment_intents":
+        if method == "post" and path == "/v1/checkout/sessions":
+            body = checkout_session(f"cs_{n}", fields)
+            self.sessions[body["id"]] = body
+        elif method == "get" and path.startswith("/v1/checkout/sessions/"):
+            session_id = path.rsplit("/", 1)[1]
+            body = self.sessions[session_id] | {"payment_intent": intent_of(session_id)}  # as once paid
+        elif path == "/v1/payment_intents":
             body = {
                 "id": f"pi_{n}",
                 "object": "payment_intent",
@@ -162,6 +169,51 @@ def deliver(client, payload, timestamp=None, secret=STRIPE_SECRET):
     )
 
 
+def checkout_session(session_id: str, fields: dict) -> dict:
+    """A Checkout Session as Stripe answers its creation: open, no PaymentIntent yet."""
+    lines = sorted({key.split("]")[0] for key in fields if key.startswith("line_items[")})
+    total = sum(int(fields[f"{line}][price_data][unit_amount]"]) * int(fields[f"{line}][quantity]"]) for line in lines)
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_total": total,
+        "currency": fields["line_items[0][price_data][currency]"],
+        "client_reference_id": fields.get("client_reference_id"),
+        "expires_at": int(fields["expires_at"]),
+        "metadata": {"order_id": fields["metadata[order_id]"], "store_id": fields["metadata[store_id]"]},
+        "mode": fields["mode"],
+        "payment_intent": None,
+        "payment_status": "unpaid",
+        "status": "open",
+        "success_url": fields["success_url"],
+        "cancel_url": fields["cancel_url"],
+        "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+    }
+
+
+def intent_of(session_id: str) -> str:
+    """The PaymentIntent the fake gives a Checkout Session once it is paid."""
+    return "pi_" + session_id.removeprefix("cs_")
+
+
+def session_event(kind: str, session_id: str, amount: int, payment_status: str | None = None, account=None) -> bytes:
+    """`checkout.session.{kind}` (completed, async_payment_succeeded/failed, expired) from `account`."""
+    paid = kind in ("completed", "async_payment_succeeded")
+    session = {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_total": amount,
+        "currency": "eur",
+        "payment_intent": None if kind == "expired" else intent_of(session_id),
+        "payment_status": payment_status or ("paid" if paid else "unpaid"),
+        "status": "expired" if kind == "expired" else "complete",
+    }
+    payload = json.loads(event(f"checkout.session.{kind}", session, f"evt_{session_id}_{kind}_{time.time_ns()}"))
+    if account:
+        payload["account"] = account
+    return json.dumps(payload).encode()
+
+
 def charge_id(intent_id: str) -> str:
     return "ch_" + intent_id.removeprefix("pi_")
 
@@ -220,3 +272,30 @@ def charge_refunded_event(intent_id: str, amount: int, refunds: list[dict], list
             "url": f"/v1/charges/{charge['id']}/refunds",
         }
     return event("charge.refunded", charge)
+
+
+class FakeConnect:
+    """The platform's Connect calls (services/ports.py `StripeConnect`), answered as Stripe would:
+    one account per store however often it is asked for, not ready until told otherwise."""
+
+    def __init__(self):
+        self.accounts: dict[str, str] = {}  # store id → account id
+        self.status: dict = {}  # account id → the AccountStatus a fetch answers
+        self.links: list[tuple[str, str, str]] = []  # (account, return url, refresh url)
+
+    def create_account(self, store_id: str) -> str:
+        return self.accounts.setdefault(store_id, f"acct_{store_id.replace('-', '')}{len(self.accounts)}")
+
+    def onboarding_link(self, account_id: str, return_url: str, refresh_url: str):
+        from datetime import UTC, datetime, timedelta
+
+        from tresen.services.ports import OnboardingLink
+
+        self.links.append((account_id, return_url, refresh_url))
+        expires = datetime(2026, 12, 6, tzinfo=UTC) + timedelta(minutes=5)
+        return OnboardingLink(f"https://connect.stripe.com/setup/e/{account_id}/{len(self.links)}", expires)
+
+    def account_status(self, account_id: str):
+        from tresen.domain.stripe_connect import AccountStatus
+
+        return self.status.get(account_id, AccountStatus(requirements_due=("external_account",)))

@@ -145,7 +145,7 @@ def function_promises(tf: dict) -> list[str]:
     if accounts.get("for_each") != "${local.entry_points}":
         broken.append("one service account per entry point")
     plain = service.get("environment_variables", {})
-    for secret in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "TRESEN_GIFTCARD_KEY"):
+    for secret in SECRETS:
         if secret in plain:
             broken.append(f"{secret} must come from Secret Manager, not a plain environment variable")
     mounted = {unquote(secret): unquote(env) for secret, env in locals_of(tf).get("secret_env", {}).items()}

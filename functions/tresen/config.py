@@ -10,7 +10,9 @@ from functools import cache
 DEV_PROJECT = "demo-tresen"
 EMULATOR_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST")
 PROD_REQUIRED = ("TRESEN_ARCHIVE_BUCKET", "GOOGLE_CLOUD_PROJECT", "TRESEN_SIGNING_KEY")
-SECRETS = ("STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY")
+SECRETS = ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY")
+# Base URLs of outside services, for local stand-ins only: production talks to the real ones.
+STAND_IN_BASES = ("STRIPE_API_BASE", "PAYPAL_API_BASE", "FISKALY_API_BASE")
 # The secrets each deployed function uses (Cloud Run sets FUNCTION_TARGET to its entry point), so
 # each is given only those (infra/ mounts exactly these; tests/infra_checks.py compares): Stripe's
 # API key to take and refund payments, the webhook secret to check Stripe's signatures, the gift-card
@@ -19,7 +21,7 @@ SECRETS = ("STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY")
 SECRETS_OF_ENTRY = {
     "customer_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
     "staff_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
-    "webhooks": ("STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
+    "webhooks": ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
     "exports": (),
     "jobs": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
 }
@@ -44,6 +46,13 @@ class Settings:
     sandbox_secret: str
     stripe_webhook_secret: str
     stripe_api_key: str = ""
+    # Connect: each store is paid on its own connected account, whose events are signed with the
+    # Connect endpoint's secret. Off: one merchant on the deployment's own account (self-hosting).
+    stripe_connect: bool = True
+    stripe_connect_webhook_secret: str = ""
+    stripe_api_base: str = ""  # dev and tests: a local stand-in for api.stripe.com
+    # where customers follow their order (the ordering page): Stripe's Checkout sends them back there
+    order_page_url: str = ""
     # keys the hashes gift cards are stored under; kept outside the database (see giftcard_store)
     giftcard_key: str = "giftcard-key-dev"
     # production: the Cloud KMS key version that signs checkpoints
@@ -82,6 +91,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             # a function not given a secret has it empty: using it fails loudly (never a dev default)
             stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET", ""),
             stripe_api_key=environ.get("STRIPE_API_KEY", ""),
+            stripe_connect=stripe_connect(environ),
+            stripe_connect_webhook_secret=environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
+            order_page_url=environ.get("TRESEN_ORDER_PAGE_URL", ""),
             giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", ""),
             signing_key=environ["TRESEN_SIGNING_KEY"],
             web_origins=origins,
@@ -96,10 +108,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sandbox_secret=environ.get("TRESEN_SANDBOX_SECRET", "whsec_sandbox_dev"),
         stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET", "whsec_stripe_dev"),
         stripe_api_key=environ.get("STRIPE_API_KEY", ""),
+        stripe_connect=stripe_connect(environ),
+        stripe_connect_webhook_secret=environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_stripe_connect_dev"),
+        stripe_api_base=environ.get("STRIPE_API_BASE", ""),
+        order_page_url=environ.get("TRESEN_ORDER_PAGE_URL", f"http://127.0.0.1:{port}/"),
         giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", "giftcard-key-dev"),
         data_dir=environ.get("TRESEN_DATA_DIR", ""),
         web_origins=origins,
     )
+
+
+def stripe_connect(environ: dict[str, str]) -> bool:
+    value = environ.get("STRIPE_CONNECT", "true").lower()
+    if value not in ("true", "false"):
+        raise ConfigError(f"STRIPE_CONNECT must be true or false, not {value!r}")
+    return value == "true"
 
 
 def web_origins(value: str) -> tuple[str, ...]:
@@ -120,9 +143,17 @@ def check_production(environ: dict[str, str]) -> None:
     for name in EMULATOR_VARIABLES:
         if environ.get(name):
             raise ConfigError(f"refusing to start in production: {name} is set")
+    for name in STAND_IN_BASES:
+        if environ.get(name):
+            raise ConfigError(f"refusing to start in production: {name} is set (a local stand-in)")
     if environ.get("TRESEN_SANDBOX_ENABLED", "").lower() in ("1", "true", "yes"):
         raise ConfigError("refusing to start in production: the sandbox payment provider is enabled")
-    for name in (*PROD_REQUIRED, *SECRETS_OF_ENTRY.get(environ.get("FUNCTION_TARGET", ""), SECRETS)):
+    required = [*PROD_REQUIRED, *SECRETS_OF_ENTRY.get(environ.get("FUNCTION_TARGET", ""), SECRETS)]
+    if not stripe_connect(environ):  # one merchant: no connected accounts, no Connect endpoint
+        required = [name for name in required if name != "STRIPE_CONNECT_WEBHOOK_SECRET"]
+    if environ.get("STRIPE_API_KEY"):
+        required.append("TRESEN_ORDER_PAGE_URL")  # where Stripe's Checkout sends customers back to
+    for name in required:
         if not environ.get(name):
             raise ConfigError(f"refusing to start in production: required setting {name} is missing")
 

@@ -3,47 +3,65 @@
 import json
 import time
 
-from fake_stripe import deliver, event, intent_event
+from fake_stripe import deliver, event, intent_event, intent_of, session_event
 from support import idem, order_body, staff_token
 
 
-def test_order_creates_an_idempotent_payment_intent_and_a_signed_success_pays_it(client, stripe_store):
+def test_order_creates_an_idempotent_checkout_session_and_a_signed_completion_pays_it(client, stripe_store):
     store_id, fake = stripe_store
     order = client.post(
         f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
     ).get_json()
     [call] = fake.calls
-    assert (call["path"], call["fields"]["amount"], call["fields"]["currency"]) == ("/v1/payment_intents", "840", "eur")
-    assert call["fields"]["metadata[order_id]"] == order["id"]
-    assert call["idempotency_key"] == f"tresen-order-{order['id']}"
-    intent_id = order["payment"]["id"]
-    assert intent_id.startswith("pi_1_")
+    fields = call["fields"]
+    assert (call["path"], fields["mode"], fields["client_reference_id"]) == (
+        "/v1/checkout/sessions",
+        "payment",
+        order["id"],
+    )
+    lines = [
+        (
+            fields[f"line_items[{n}][price_data][product_data][name]"],
+            fields[f"line_items[{n}][price_data][unit_amount]"],
+        )
+        for n in range(2)
+    ]
+    assert lines == [("Butter-Croissant", "290"), ("Espresso", "260")]
+    assert (fields["line_items[0][quantity]"], fields["line_items[1][quantity]"]) == ("2", "1")
+    assert (fields["metadata[order_id]"], fields["payment_intent_data[metadata][checkout]"]) == (order["id"], "session")
+    assert fields["success_url"] == f"http://127.0.0.1:8080/?store={store_id}#order={order['id']}"
+    assert "payment_intent_data[application_fee_amount]" not in fields  # one merchant: no platform fee
+    assert call["idempotency_key"] == f"tresen-checkout-{order['id']}"
+    session_id = order["payment"]["id"]
+    assert session_id.startswith("cs_1_")
     assert order["payment"] == {
-        "id": intent_id,
+        "id": session_id,
         "provider": "stripe",
-        "status": "requires_payment_method",
-        "checkout_url": None,
-        "client_secret": f"{intent_id}_secret",
+        "status": "open",
+        "checkout_url": f"https://checkout.stripe.com/c/pay/{session_id}",
+        "client_secret": None,
     }
-    payload = intent_event("succeeded", intent_id, 840)
+    payload = session_event("completed", session_id, 840)
     assert deliver(client, payload).get_json()["duplicate"] is False
     assert deliver(client, payload).get_json()["duplicate"] is True
     paid = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
     assert (paid["status"], paid["payment_status"]) == ("paid", "paid")
 
 
-def test_success_after_cancel_is_refunded_through_stripe_with_our_refund_id(client, stripe_store):
+def test_success_after_expiry_is_refunded_through_stripe_with_our_refund_id(client, stripe_store):
     store_id, fake = stripe_store
     order = client.post(
         f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
     ).get_json()
-    assert deliver(client, intent_event("canceled", order["payment"]["id"], 840)).status_code == 200
-    late = deliver(client, intent_event("succeeded", order["payment"]["id"], 840))
+    session_id = order["payment"]["id"]
+    assert deliver(client, session_event("expired", session_id, 840)).status_code == 200
+    late = deliver(client, session_event("async_payment_succeeded", session_id, 840))
     assert late.status_code == 200, late.get_data(as_text=True)
-    refund_call = fake.calls[-1]
+    lookup, refund_call = fake.calls[-2:]
+    assert (lookup["method"], lookup["path"]) == ("get", f"/v1/checkout/sessions/{session_id}")
     assert (refund_call["path"], refund_call["fields"]["payment_intent"], refund_call["fields"]["amount"]) == (
         "/v1/refunds",
-        order["payment"]["id"],
+        intent_of(session_id),
         "840",
     )
     assert refund_call["idempotency_key"] == "tresen-refund-" + refund_call["fields"]["metadata[tresen_refund_id]"]
@@ -94,9 +112,10 @@ def test_a_stripe_payout_is_matched_through_its_paginated_balance_transactions_o
         ).get_json()
         for _ in range(3)
     ]
-    intents = [order["payment"]["id"] for order in orders]
-    for intent in intents[:2]:
-        assert deliver(client, intent_event("succeeded", intent, 840)).status_code == 200
+    sessions = [order["payment"]["id"] for order in orders]
+    intents = [intent_of(session) for session in sessions]
+    for session in sessions[:2]:
+        assert deliver(client, session_event("completed", session, 840)).status_code == 200
     refunded = client.post(
         f"/v1/stores/{store_id}/orders/{orders[0]['id']}/refunds",
         json={"amount": 300},
@@ -119,7 +138,7 @@ def test_a_stripe_payout_is_matched_through_its_paginated_balance_transactions_o
     pages = [call for call in fake.calls if call["path"] == "/v1/balance_transactions" and "response_id" not in call]
     assert len(pages) >= 3 and pages[-1]["fields"].get("starting_after")  # 5 transactions, 2 a page
 
-    assert deliver(client, intent_event("succeeded", intents[2], 840)).status_code == 200  # after its payout
+    assert deliver(client, session_event("completed", sessions[2], 840)).status_code == 200  # after its payout
     matched = backend.payouts.matches("payment", intents)
     assert [(matched[i]["payout_id"], matched[i]["fee"], matched[i]["net"]) for i in intents] == [
         (payout_id, 25, 815),
@@ -142,7 +161,7 @@ def test_a_stripe_refund_failing_later_makes_the_amount_refundable_again(client,
     order = client.post(
         f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
     ).get_json()
-    deliver(client, intent_event("succeeded", order["payment"]["id"], 840))
+    deliver(client, session_event("completed", order["payment"]["id"], 840))
     owner = {"Authorization": f"Bearer {staff_token({store_id: 'owner'})}"}
     refunded = client.post(
         f"/v1/stores/{store_id}/orders/{order['id']}/refunds", json={"amount": 300}, headers=owner | idem()
@@ -154,7 +173,9 @@ def test_a_stripe_refund_failing_later_makes_the_amount_refundable_again(client,
     assert (final["refunded_amount"], final["payment_status"]) == (0, "paid")
 
 
-def test_a_void_on_an_unpaid_stripe_order_changes_the_payment_intent_amount(client, stripe_store):
+def test_a_void_on_an_unpaid_checkout_order_makes_a_payment_of_the_old_amount_a_mismatch(client, stripe_store):
+    """A Checkout Session's amount cannot change: nothing is asked of Stripe, and the customer's
+    payment of what the session still asks is never taken for the new amount."""
     store_id, fake = stripe_store
     order = client.post(
         f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
@@ -166,8 +187,7 @@ def test_a_void_on_an_unpaid_stripe_order_changes_the_payment_intent_amount(clie
         json={"lines": [{"line_id": "L2", "quantity": 1}]},
     )
     assert (voided.status_code, voided.get_json()["amount_due"]) == (200, 580)
-    update = fake.calls[-1]
-    assert (update["path"], update["fields"]) == (f"/v1/payment_intents/{order['payment']['id']}", {"amount": "580"})
-    deliver(client, intent_event("succeeded", order["payment"]["id"], 580))
+    assert [call["path"] for call in fake.calls] == ["/v1/checkout/sessions"]
+    deliver(client, session_event("completed", order["payment"]["id"], 840))
     paid = client.get(f"/v1/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}).get_json()
-    assert (paid["status"], paid["payment_status"]) == ("paid", "paid")
+    assert (paid["status"], paid["payment_status"]) == ("awaiting_payment", "mismatch")

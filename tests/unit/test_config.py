@@ -7,6 +7,8 @@ PROD = {
     "GOOGLE_CLOUD_PROJECT": "tresen-prod",
     "TRESEN_ARCHIVE_BUCKET": "tresen-archive",
     "STRIPE_WEBHOOK_SECRET": "whsec_live",
+    "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_live_connect",
+    "TRESEN_ORDER_PAGE_URL": "https://bestellen.tresen.example/",
     "STRIPE_API_KEY": "sk_live_x",
     "TRESEN_GIFTCARD_KEY": "a-long-random-key",
     "TRESEN_SIGNING_KEY": "projects/p/locations/europe-west3/keyRings/tresen/cryptoKeys/journal/cryptoKeyVersions/1",
@@ -33,6 +35,9 @@ def test_cloud_run_implies_production():
         ({"STORAGE_EMULATOR_HOST": "http://127.0.0.1:4443"}, "STORAGE_EMULATOR_HOST is set"),
         ({"TRESEN_SANDBOX_ENABLED": "true"}, "the sandbox payment provider is enabled"),
         ({"STRIPE_WEBHOOK_SECRET": ""}, "required setting STRIPE_WEBHOOK_SECRET is missing"),
+        ({"STRIPE_CONNECT_WEBHOOK_SECRET": ""}, "required setting STRIPE_CONNECT_WEBHOOK_SECRET is missing"),
+        ({"TRESEN_ORDER_PAGE_URL": ""}, "required setting TRESEN_ORDER_PAGE_URL is missing"),
+        ({"STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE is set (a local stand-in)"),
     ],
 )
 def test_production_refuses_to_start_with_a_one_line_reason(extra, reason):
@@ -40,6 +45,18 @@ def test_production_refuses_to_start_with_a_one_line_reason(extra, reason):
         load_settings(PROD | extra)
     assert str(caught.value) == f"refusing to start in production: {reason}"
     assert "\n" not in str(caught.value)
+
+
+def test_one_merchant_without_connect_needs_no_connect_webhook_secret():
+    without = {k: v for k, v in PROD.items() if k != "STRIPE_CONNECT_WEBHOOK_SECRET"}
+    settings = load_settings(without | {"STRIPE_CONNECT": "false"})
+    assert (settings.stripe_connect, settings.stripe_connect_webhook_secret) == (False, "")
+
+
+def test_stripe_connect_is_true_or_false():
+    with pytest.raises(ConfigError) as caught:
+        load_settings(PROD | {"STRIPE_CONNECT": "maybe"})
+    assert str(caught.value) == "STRIPE_CONNECT must be true or false, not 'maybe'"
 
 
 def test_unknown_environment_is_refused():
@@ -50,15 +67,19 @@ def test_unknown_environment_is_refused():
 @pytest.mark.parametrize(
     ("target", "unneeded"),
     [
-        ("exports", ("STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY")),
-        ("customer_api", ("STRIPE_WEBHOOK_SECRET",)),
-        ("jobs", ("STRIPE_WEBHOOK_SECRET",)),
+        (
+            "exports",
+            ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
+        ),  # fmt: skip
+        ("customer_api", ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET")),
+        ("jobs", ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET")),
     ],
 )
 def test_each_function_needs_only_its_own_secrets_and_the_rest_stay_empty(target, unneeded):
     settings = load_settings({k: v for k, v in PROD.items() if k not in unneeded} | {"FUNCTION_TARGET": target})
     assert settings.env == "prod"
     empty = {"STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret, "STRIPE_API_KEY": settings.stripe_api_key,
+             "STRIPE_CONNECT_WEBHOOK_SECRET": settings.stripe_connect_webhook_secret,
              "TRESEN_GIFTCARD_KEY": settings.giftcard_key}  # fmt: skip
     assert [empty[name] for name in unneeded] == [""] * len(unneeded)
 

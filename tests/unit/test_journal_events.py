@@ -11,6 +11,7 @@ import jsonschema_rs
 import pytest
 from test_use_cases import STAFF, STORE, as_staff, order, pay, refund
 
+from fake_stripe import FakeConnect
 from tresen import journal_docs
 from tresen.adapters import clock
 from tresen.adapters.backend import Backend
@@ -27,8 +28,9 @@ from tresen.domain.events import (
     read_event,
 )
 from tresen.domain.journal import GENESIS_HASH, JournalEvent, entry_hash, make_entry
-from tresen.domain.payments import PaymentEvent, RefundEvent
+from tresen.domain.payments import AccountEvent, PaymentEvent, RefundEvent
 from tresen.domain.refunds import RefundRequest, ReportedRefund
+from tresen.domain.stripe_connect import AccountStatus
 from tresen.services import accounting, api_keys, card_blocks, cards
 from tresen.services.card_expiry import ExpireCards, expire_giftcards
 from tresen.services.closings import CloseStore, close_store
@@ -38,6 +40,13 @@ from tresen.services.passkeys import SetPasskey, set_passkey
 from tresen.services.payments import ExpireOrders, expire_orders, handle_payment_event, handle_refund_event
 from tresen.services.refunds import RefundOrder, refund_order
 from tresen.services.statements import CreateStatement, create_statement
+from tresen.services.stripe_connect import (
+    SetPlatformFee,
+    StartOnboarding,
+    apply_account_event,
+    set_platform_fee,
+    start_onboarding,
+)
 
 MONDAY = datetime(2026, 11, 16, 9, tzinfo=UTC)  # 10:00 in the store (Europe/Berlin)
 
@@ -169,6 +178,12 @@ def settings_of_the_store(backend: Backend) -> None:
     accounting.set_settings(
         accounting.SetAccounting(STORE, "SKR04", 1001, 99999, {"revenue_19": "4401"}, owner), backend
     )
+    backend.stripe_connect = connect = FakeConnect()
+    start_onboarding(StartOnboarding(STORE, "https://example.test/staff", "https://example.test/staff", owner), backend)
+    ready = AccountStatus(charges_enabled=True, payouts_enabled=True, details_submitted=True, reported_at=1)
+    apply_account_event(AccountEvent("stripe", "evt_ready", "account.updated", connect.accounts[STORE], ready), backend)
+    platform = {"type": "staff", "uid": "platform-1", "role": "platform_admin"}
+    set_platform_fee(SetPlatformFee(STORE, "1.5", 10, platform), backend)
 
 
 def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_version(backend, monkeypatch):

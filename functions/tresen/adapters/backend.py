@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ..config import settings
+from ..domain.catalog import Store
+from ..domain.stripe_connect import STRIPE
 from ..services.documents import Documents
-from ..services.ports import PaymentProvider, Signer
+from ..services.ports import PaymentProvider, Signer, StripeConnect
 from ..services.unit_of_work import Build, Committed, Writes
 from . import clock, payments
 from .accounting_store import DocumentAccounting
@@ -38,6 +40,7 @@ from .repository import CatalogCache
 from .sandbox_sender import SandboxSender
 from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_key
 from .store_writer import BeforeCommit, StoreWriter
+from .stripe_accounts import DocumentStripeAccounts
 
 HEALTH_TIMEOUT = 2.0
 T = TypeVar("T")
@@ -78,6 +81,8 @@ class Backend:
         self.provider_events = DocumentProviderEvents(self.docs)
         self.passkeys = DocumentPasskeys(self.docs)
         self.sandbox_checkout = SandboxSender()
+        self.stripe_accounts = DocumentStripeAccounts(self.docs)
+        self.stripe_connect: StripeConnect = stripe_platform()
         # cards slice: repositories
         self.cards = DocumentCards(self.docs)
         self.card_activations = DocumentActivations(self.docs)
@@ -111,9 +116,14 @@ class Backend:
     def new_secret_token() -> str:
         return clock.new_secret_token()
 
-    @staticmethod
-    def provider(name: str) -> PaymentProvider:
-        return payments.provider(name)
+    def provider(self, name: str, store_id: str | None) -> PaymentProvider:
+        if name != STRIPE or store_id is None:  # None: the platform's own (its payouts)
+            return payments.provider(name)
+        return payments.provider(name, self.stripe_accounts.of_store(store_id), for_store=True)
+
+    def offered_providers(self, store: Store) -> tuple[str, ...]:
+        account = self.stripe_accounts.of_store(store.id) if STRIPE in store.online_providers else None
+        return tuple(name for name in store.online_providers if payments.offers(name, account))
 
     @staticmethod
     def webhook_source(name: str) -> PaymentProvider | None:
@@ -136,6 +146,12 @@ class Backend:
         or an operator wants the answer now)."""
         if self.db is not None:
             self.db.document("health/probe").get(retry=None, timeout=HEALTH_TIMEOUT)
+
+
+def stripe_platform() -> StripeConnect:
+    from .stripe_provider import StripePlatform
+
+    return StripePlatform()
 
 
 def configured_signer() -> Signer:

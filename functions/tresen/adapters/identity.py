@@ -40,10 +40,14 @@ def verify_staff_token(token: str) -> StaffIdentity:
     stores = claims.get("stores")
     if not isinstance(stores, dict):
         stores = {}
-    return StaffIdentity(uid=claims["uid"], stores={str(k): str(v) for k, v in stores.items()})
+    return StaffIdentity(
+        uid=claims["uid"],
+        stores={str(k): str(v) for k, v in stores.items()},
+        platform_admin=claims.get("platform") == "admin",
+    )
 
 
-def unsigned_dev_token(*, uid: str, stores: dict[str, str], lifetime: int = 3600) -> str:
+def unsigned_dev_token(*, uid: str, stores: dict[str, str], lifetime: int = 3600, platform: str | None = None) -> str:
     """An ID token as the Auth emulator issues them (alg none): accepted in dev mode only."""
     import base64
     import json
@@ -63,4 +67,6 @@ def unsigned_dev_token(*, uid: str, stores: dict[str, str], lifetime: int = 3600
         "exp": now + lifetime,
         "stores": stores,
     }
+    if platform is not None:
+        claims["platform"] = platform
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."

@@ -15,7 +15,8 @@ from ..domain.orders import PaymentRef
 from ..domain.payments import OtherEvent, PaymentEvent, PayoutEvent, ProviderEvent, RefundEvent
 from ..domain.refunds import ReportedRefund
 from ..domain.signatures import verify
-from ..services.ports import PaymentProvider
+from ..domain.stripe_connect import StripeAccount
+from ..services.ports import PaymentProvider, PaymentRequest
 from .clock import new_id
 from .webhook_bodies import Body, Cents, EventType, Id, PayoutCents, ProviderId, read_event, validated
 
@@ -75,7 +76,12 @@ class SandboxProvider:
         """The sandbox reports each refund in its own event; it keeps no list to ask for."""
         return []
 
-    def create_payment(self, *, order_id: str, store_id: str, amount: int, currency: str) -> PaymentRef:
+    def order_of(self, payment_id: str) -> tuple[str, str] | None:
+        """The sandbox's payments are ours from the start: none is named only by the provider."""
+        return None
+
+    def create_payment(self, request: PaymentRequest) -> PaymentRef:
+        """The sandbox's own checkout page (it sends the customer back wherever the page says)."""
         payment_id = new_id("pay_sbx_")
         return PaymentRef(
             id=payment_id,
@@ -120,18 +126,36 @@ def sandbox_tresen_refund_id(provider_refund_id: str) -> str | None:
     return provider_refund_id.removeprefix(SANDBOX_REFUND) if provider_refund_id.startswith(SANDBOX_REFUND) else None
 
 
-def provider(name: str) -> PaymentProvider:
-    if name == "sandbox" and settings().sandbox_enabled:
+def provider(name: str, account: StripeAccount | None = None, for_store: bool = False) -> PaymentProvider:
+    """The provider of this name; Stripe with Connect acts for a store on its connected `account`,
+    and for the platform itself where it acts for no store."""
+    config = settings()
+    if name == "sandbox" and config.sandbox_enabled:
         return SandboxProvider()
-    if name == "stripe" and settings().stripe_api_key:
+    if name == "stripe" and config.stripe_api_key:
         from .stripe_provider import StripeProvider
 
-        return StripeProvider()
+        if not (config.stripe_connect and for_store):
+            return StripeProvider()
+        if account is None:
+            raise DomainError(
+                "provider_not_ready", "The store has no Stripe account yet: its owner sets one up on the staff board."
+            )
+        return StripeProvider(account.account_id, account.platform_fee)
     raise DomainError(
         "validation_failed",
         "This payment provider is not available.",
         [FieldError("payment.provider", f"{name} is not enabled")],
     )
+
+
+def offers(name: str, account: StripeAccount | None) -> bool:
+    """Whether a store can take a payment with the provider now (Stripe with Connect: once its
+    account may take charges)."""
+    config = settings()
+    if name == "stripe":
+        return bool(config.stripe_api_key) and (not config.stripe_connect or bool(account and account.ready))
+    return name != "sandbox" or config.sandbox_enabled
 
 
 def webhook_source(name: str) -> PaymentProvider | None:

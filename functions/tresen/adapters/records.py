@@ -20,6 +20,7 @@ from .accounting_store import accounting_path
 from .api_key_store import api_key_path, key_to_doc
 from .closing_store import closing_path
 from .passkeys import passkey_path
+from .stripe_accounts import account_route_path, account_to_doc, stripe_account_path
 
 
 def payout_path(provider: str, payout_id: str) -> str:
@@ -62,6 +63,8 @@ MAPPINGS: dict[str, Mapping] = {
     "api_key_revoked": Mapping(api_key_path, lambda revoked_at: {"revoked_at": revoked_at}),
     "api_key_used": Mapping(api_key_path, lambda used_at: {"last_used_at": used_at}),
     "accounting": Mapping(accounting_path, as_is),
+    "stripe_account": Mapping(stripe_account_path, account_to_doc),
+    "stripe_account_route": Mapping(account_route_path, lambda store_id: {"store_id": store_id}),
     "closing": Mapping(closing_path, as_is),
     "statement": Mapping(statement_path, as_is),
     "activation": Mapping(cards.activation_path, cards.activation_to_doc),

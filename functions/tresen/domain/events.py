@@ -531,6 +531,37 @@ class AccountingChanged(Payload):
     accounts: dict[str, str] = Field(description="account numbers overriding the chart's defaults, by role")
 
 
+# ------------------------------------------------------------------------------ Stripe Connect
+
+
+@declared("stripe.account_connected")
+class StripeAccountConnected(Payload):
+    """The store is paid on its own Stripe connected account from now on: every Stripe request made
+    for it names this account."""
+
+    account_id: str = Field(description="the connected account, `acct_…`")
+
+
+@declared("stripe.account_status_changed")
+class StripeAccountStatusChanged(Payload):
+    """Stripe reported that the store's account may now, or may no longer, take card payments or be
+    paid out: until `charges_enabled`, the store does not offer Stripe."""
+
+    account_id: str = Field(description="the connected account, `acct_…`")
+    charges_enabled: bool = Field(description="the account may take payments")
+    payouts_enabled: bool = Field(description="Stripe may pay the account's balance out to the merchant")
+    event_id: str | None = Field(description="Stripe's `account.updated` event that reported it (null: Tresen asked)")
+
+
+@declared("stripe.platform_fee_set")
+class StripePlatformFeeSet(Payload):
+    """The fee the platform takes from each of the store's Stripe payments (Stripe's
+    `application_fee_amount`): `percent` of the amount plus `fixed`, rounded half up to the cent."""
+
+    percent: str | None = Field(description='percentage of each payment as a decimal string ("1.5"); null: no fee')
+    fixed: int | None = cents("fixed part of the fee per payment (null: no fee)")
+
+
 # ------------------------------------------------------------------------ closings, statements
 
 

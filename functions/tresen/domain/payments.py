@@ -23,6 +23,7 @@ from .events import (
 from .journal import JournalEvent
 from .orders import Order
 from .refunds import RefundRequest, ReportedRefund, plan_refund
+from .stripe_connect import AccountStatus
 
 CLOSED_UNPAID = ("canceled", "rejected")
 MADE_AT_PROVIDER = "made_at_provider"  # the reason of a refund made outside Tresen
@@ -50,6 +51,10 @@ class PaymentEvent:
     amount: int | None = None
     currency: str | None = None
     error: str | None = None
+    account: str | None = None  # the connected account it happened on (Stripe Connect)
+    # the provider's payment the money moved under, where it is not `payment_id` itself (Stripe: the
+    # PaymentIntent of a Checkout Session): journaled, refunded and paid out under this id
+    paid_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class RefundEvent:
     type: str  # as the provider names it: refund.succeeded, charge.refunded, refund.updated, ...
     payment_id: str | None
     refunds: tuple[ReportedRefund, ...] | None  # None: the event does not list them all (ask the provider)
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,15 +75,28 @@ class PayoutEvent:
     # payout_id, arrival_date (ISO date), amount, currency, items [{payment_id, refund_id?, amount, fee}]
     # or None where the provider must be asked for them (Stripe)
     payout: dict
+    account: str | None = None
 
 
 @dataclass(frozen=True)
-class OtherEvent:
-    """A type we do not handle: acknowledged and recorded once."""
+class AccountEvent:
+    """What the provider says about a connected account (Stripe's `account.updated`)."""
 
     provider: str
     id: str
     type: str
+    account: str
+    status: AccountStatus
+
+
+@dataclass(frozen=True)
+class OtherEvent:
+    """A type we do not handle, or one that changes nothing: acknowledged and recorded once."""
+
+    provider: str
+    id: str
+    type: str
+    reason: str | None = None  # why it changes nothing; None: its type is not handled
 
 
 @dataclass(frozen=True)
@@ -90,11 +109,12 @@ class UnprocessableEvent:
     reason: str
 
 
-ProviderEvent = PaymentEvent | RefundEvent | PayoutEvent | OtherEvent | UnprocessableEvent
+ProviderEvent = PaymentEvent | RefundEvent | PayoutEvent | AccountEvent | OtherEvent | UnprocessableEvent
 
 
 def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
-    base = {"order_id": order.id, "payment_id": event.payment_id, "event_id": event.id, "provider": event.provider}
+    payment_id = event.paid_with or event.payment_id
+    base = {"order_id": order.id, "payment_id": payment_id, "event_id": event.id, "provider": event.provider}
     awaiting = order.status == "awaiting_payment" and order.payment_status == "unpaid"
 
     def change(changed: Order | None, payload: Payload, **more) -> OrderChange:

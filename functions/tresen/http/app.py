@@ -55,6 +55,8 @@ def load_routes(entry: str | None) -> None:
         from . import giftcard_routes, journal_routes  # noqa: F401
     if entry in ("staff_api", "jobs", None):
         from . import closing_routes  # noqa: F401
+    if entry in ("staff_api", None):
+        from . import stripe_routes  # noqa: F401
     if entry in ("jobs", None):
         from . import job_routes  # noqa: F401
     if entry in ("exports", None):
@@ -132,6 +134,10 @@ class HttpServices:
             raise ApiProblem("unauthenticated", "The token is invalid or expired.") from None
         if route.access.kind == "card_staff":
             return Caller("staff", uid=identity.uid, stores=tuple(sorted(identity.stores.items())))
+        if route.access.kind == "platform_admin":
+            if not identity.platform_admin:
+                raise ApiProblem("forbidden", "Only the platform's administrators may do this.")
+            return Caller("staff", uid=identity.uid, role="platform_admin")
         store_id = params.get("store", "")
         role = identity.role_in(store_id)
         if role is None or role not in route.access.roles:

@@ -159,6 +159,9 @@ class StoreOut(Model):
     timezone: str
     open_now: bool
     payment_methods: list[str]
+    online_providers: list[str] = Field(
+        description='who takes `online` payments now, the default first: "sandbox" (dev), "stripe"'
+    )
     fulfilment_types: list[str]
 
 

@@ -6,18 +6,17 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..domain.catalog import Product, Store
 from ..domain.giftcards import display_code
 from ..domain.orders import Order
 from ..domain.refunds import Refund
-from ..services.order_views import OrderPage, OrderView
+from ..services.order_views import Menu, OrderPage, OrderView
 from ..services.orders import PlacedOrder
 from ..services.refunds import RefundResult
 from . import models as m
 
 
-def menu_out(result: tuple[Store, list[Product], datetime]) -> m.MenuOut:
-    store, products, now = result
+def menu_out(menu: Menu) -> m.MenuOut:
+    store, products, now = menu.store, menu.products, menu.now
     return m.MenuOut(
         store=m.StoreOut(
             id=store.id,
@@ -26,6 +25,7 @@ def menu_out(result: tuple[Store, list[Product], datetime]) -> m.MenuOut:
             timezone=store.timezone,
             open_now=store.is_open(now),
             payment_methods=list(store.payment_methods),
+            online_providers=list(menu.online_providers),
             fulfilment_types=list(store.fulfilment_types),
         ),
         products=[m.ProductOut.model_validate(p) for p in products],

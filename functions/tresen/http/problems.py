@@ -33,6 +33,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "Method not allowed"),
     "not_acceptable": (406, "Not acceptable"),
     "store_closed": (409, "Store closed"),
+    "provider_not_ready": (409, "The store cannot take payments with this provider yet"),
+    "connect_disabled": (409, "Stripe Connect is not used by this deployment"),
     "journal_empty": (409, "The journal has no entries to sign"),
     "nothing_to_close": (409, "Nothing to close since the previous closing"),
     "invalid_transition": (409, "Invalid status transition"),

@@ -66,6 +66,10 @@ PUBLIC = Access("public")
 JOB = Access("job")
 
 
+# The platform's own administrators (claim `platform: "admin"`), whatever their role in the store.
+PLATFORM_ADMIN = Access("platform_admin")
+
+
 def staff(*roles: str, key_scope: str | None = None) -> Access:
     return Access("staff", roles, key_scope)
 

@@ -22,6 +22,7 @@ from ..domain.journal import JournalEvent
 from ..domain.money import vat_records
 from ..domain.order_giftcards import CardOp, refund_to_cards, settle
 from ..domain.orders import Order, invoice_number
+from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund, refund_id_at_provider
 from .order_ports import OrderUnitOfWork, Version
 from .provider_refunds import refund_outcome, send_refund
@@ -52,6 +53,9 @@ class ChangeOrder:
     # same commit, so the event applies exactly once
     event_seen: tuple[str, str, dict[str, Any]] | None = None
     to_giftcard: ToGiftCard | None = None
+    # the event names the payment by another id of the provider's too (a Checkout Session's
+    # PaymentIntent): recorded with the change, so the refunds and payouts naming it find the order
+    payment_alias: PaymentRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ def changed_plan(
     writes = Writes(command.actor)
     if command.event_seen:
         writes.event_seen(*command.event_seen)
+    if command.payment_alias:
+        writes.payment_alias(command.payment_alias)
     if refund:
         changed, card_ops = refund.order, card_ops + refund.card_ops
         writes.new_refund(refund.record)
@@ -142,7 +148,7 @@ def tell_provider(uow: OrderUnitOfWork, store: Store, changed: Changed) -> None:
         send_refund(uow, store.id, changed.refund_id)
     if changed.amount_changed:
         payment = changed.order.payment
-        uow.provider(payment.provider).update_amount(payment_id=payment.id, amount=changed.order.amount_due)
+        uow.provider(payment.provider, store.id).update_amount(payment_id=payment.id, amount=changed.order.amount_due)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from ..domain.orders import Order
 from ..domain.passkeys import PasskeyState
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
+from ..domain.stripe_connect import StripeAccount
 from .card_ports import CardRepository
-from .ports import PaymentProvider
+from .ports import PaymentProvider, StripeConnect
 from .unit_of_work import UnitOfWork
 
 Version = Any  # opaque: what a guarded write names as "the version I read"
@@ -121,6 +122,16 @@ class SandboxCheckout(Protocol):
         """`payment.succeeded` without an error, else `payment.failed` with it."""
 
 
+class StripeAccounts(Protocol):
+    """The stores' Stripe connected accounts."""
+
+    def of_store(self, store_id: str, fresh: bool = False) -> StripeAccount | None:
+        """The store's account (as read in the last few seconds, unless `fresh`), or None."""
+
+    def by_account(self, account_id: str) -> StripeAccount | None:
+        """The account of a store, found by Stripe's account id; None if no store has it."""
+
+
 class OrderUnitOfWork(UnitOfWork, Protocol):
     """The unit of work as the order use cases use it."""
 
@@ -133,6 +144,12 @@ class OrderUnitOfWork(UnitOfWork, Protocol):
     provider_events: ProviderEvents
     passkeys: Passkeys
     sandbox_checkout: SandboxCheckout
+    stripe_accounts: StripeAccounts
+    stripe_connect: StripeConnect
 
     def webhook_source(self, name: str) -> PaymentProvider | None:
         """The provider whose signed webhooks are taken at `/v1/webhooks/{name}`, or None."""
+
+    def offered_providers(self, store: Store) -> tuple[str, ...]:
+        """The store's online providers that can take a payment now (Stripe: once its connected
+        account may take charges)."""

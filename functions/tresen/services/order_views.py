@@ -31,9 +31,17 @@ class OrderPage:
     next_cursor: str | None
 
 
-def menu(uow: OrderUnitOfWork, store_id: str) -> tuple[Store, list[Product], datetime]:
+@dataclass(frozen=True)
+class Menu:
+    store: Store
+    products: list[Product]
+    now: datetime
+    online_providers: tuple[str, ...]  # those that can take a payment now
+
+
+def menu(uow: OrderUnitOfWork, store_id: str) -> Menu:
     store, products = catalog_or_404(uow, store_id)
-    return store, list(products.values()), uow.now()
+    return Menu(store, list(products.values()), uow.now(), uow.offered_providers(store))
 
 
 def order_for_customer(uow: OrderUnitOfWork, order_id: str, token: str | None) -> OrderView:

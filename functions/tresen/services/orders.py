@@ -16,8 +16,10 @@ from ..domain.journal import JournalEvent, pseudonym
 from ..domain.money import vat_records
 from ..domain.order_giftcards import hold_at_placement, plan_uses, settle
 from ..domain.orders import (
+    ONLINE_PAYMENT_WINDOW,
     GiftCardUse,
     Order,
+    OrderLine,
     OrderRequest,
     PaymentRef,
     PricedCart,
@@ -31,7 +33,11 @@ from ..domain.orders import (
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import paid
 from .order_ports import OrderUnitOfWork
+from .ports import PaymentLine, PaymentRequest
 from .unit_of_work import INVOICE_NUMBERS, PICKUP_NUMBERS, Claims, Counter, Plan, Writes
+
+# the names of a provider's payment lines that are not products (the customer reads them there)
+TIP_LINE, ORDER_LINE = "Trinkgeld", "Bestellung"
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,13 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
     uses, due = card_shares(uow, store, request, cart.totals.total, now)
     payment = None
     if request.payment_method == "online" and due > 0:
-        payment = uow.provider(request.provider or store.online_providers[0]).create_payment(
-            order_id=order_id, store_id=store.id, amount=due, currency=store.currency
+        provider = request.provider or store.online_providers[0]
+        if provider not in uow.offered_providers(store):
+            raise DomainError("provider_not_ready", f"Store {store.id} cannot take payments with {provider} yet.")
+        expires_at = now + ONLINE_PAYMENT_WINDOW
+        lines = payment_lines(cart, due, store.name)
+        payment = uow.provider(provider, store.id).create_payment(
+            PaymentRequest(order_id, store.id, due, store.currency, lines, expires_at)
         )
     sold = sold_cards(uow, cart, access_token, store, now, order_id)
     pii_key = uow.stores.pii_key(store.id)
@@ -107,6 +118,22 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
         return Plan(PlacedOrder(order, access_token, codes), now, command.actor, events, writes)
 
     return uow.commit(store.id, build).result
+
+
+def payment_lines(cart: PricedCart, due: int, store_name: str) -> tuple[PaymentLine, ...]:
+    """What the customer pays for, line by line; one line for the whole amount where gift cards or
+    a discount pay part of it (a provider's lines must add up to what it charges)."""
+    lines = [PaymentLine(line_name(line), line.unit_price, line.quantity) for line in cart.lines]
+    if cart.totals.tip:
+        lines.append(PaymentLine(TIP_LINE, cart.totals.tip, 1))
+    if sum(line.unit_amount * line.quantity for line in lines) != due:
+        return (PaymentLine(f"{store_name}: {ORDER_LINE}", due, 1),)
+    return tuple(lines)
+
+
+def line_name(line: OrderLine) -> str:
+    chosen = ", ".join(option.name for option in line.options)
+    return f"{line.name} ({chosen})" if chosen else line.name
 
 
 def card_shares(

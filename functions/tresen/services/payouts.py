@@ -33,6 +33,7 @@ class RecordPayout:
     provider: str
     event_id: str  # of the provider's `payout.paid`
     payout: dict[str, Any]  # as the event tells it: `items`, or None where they are to be asked for
+    store_id: str | None = None  # the store whose connected account paid it out (Stripe Connect)
 
 
 def record_payout(command: RecordPayout, uow: FinanceUnitOfWork) -> EventOutcome:
@@ -43,7 +44,7 @@ def record_payout(command: RecordPayout, uow: FinanceUnitOfWork) -> EventOutcome
     writes = Writes(PROVIDER)
     writes.event_seen(provider, command.event_id, event_record("payout.paid", "processed", now))
     if not uow.payouts.exists(provider, payout["payout_id"]):  # a second event for it only acknowledges
-        items, others = payout_items(uow, provider, payout)
+        items, others = payout_items(uow, provider, payout, command.store_id)
         conflicts = match_all(uow, provider, payout, items, now)
         writes.payout(po.payout_record(provider, payout, items, others, conflicts, now))
     try:
@@ -53,11 +54,14 @@ def record_payout(command: RecordPayout, uow: FinanceUnitOfWork) -> EventOutcome
     return EventOutcome()
 
 
-def payout_items(uow: FinanceUnitOfWork, provider: str, payout: dict[str, Any]) -> tuple[list[po.PayoutItem], int]:
-    """(items, other transactions) of the payout: from the event, or asked of the provider."""
+def payout_items(
+    uow: FinanceUnitOfWork, provider: str, payout: dict[str, Any], store_id: str | None
+) -> tuple[list[po.PayoutItem], int]:
+    """(items, other transactions) of the payout: from the event, or asked of the provider (on the
+    store's account, where a store's account paid it out)."""
     if payout.get("items") is not None:
         return po.sandbox_items(payout["items"]), 0
-    listing: PayoutListing = uow.provider(provider)  # a provider whose events name no items lists them
+    listing: PayoutListing = uow.provider(provider, store_id)  # a provider whose events name no items lists them
     return po.stripe_items(listing.payout_transactions(payout["payout_id"]))
 
 

@@ -26,7 +26,7 @@ def send_refund(uow: OrderUnitOfWork, store_id: str, refund_id: str) -> None:
     If the call fails the refund stays `pending`; its `refund.created` entry is already journaled.
     """
     refund, _ = uow.refunds.read(refund_id)
-    answer = uow.provider(refund.provider).refund(
+    answer = uow.provider(refund.provider, store_id).refund(
         payment_id=refund.payment_id, amount=refund.provider_amount, refund_id=refund_id
     )
     record_refund_status(uow, store_id, refund_id, answer)

@@ -25,6 +25,7 @@ from ..domain.journal import JournalEvent
 from ..domain.orders import Order
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
+from ..domain.stripe_connect import StripeAccount
 from .ports import PaymentProvider
 
 T = TypeVar("T")
@@ -161,6 +162,19 @@ class Writes:
     def api_key_revoked(self, key_hash: str, revoked_at: Any, read_at: Any) -> None:
         self._add("update", "api_key_revoked", (key_hash,), revoked_at, read_at)
 
+    def stripe_account(self, account: StripeAccount, new: bool = False) -> None:
+        """The store's connected account; a new one is also findable by its account id (create-only:
+        a store gets one account, an account one store)."""
+        if new:
+            self._add("create", "stripe_account_route", (account.account_id,), account.store_id)
+        self._add("create" if new else "set", "stripe_account", (account.store_id,), account)
+
+    def payment_alias(self, payment: PaymentRecord) -> None:
+        """Our record of a payment under another id of the provider's (a Checkout Session's
+        PaymentIntent): refunds and payouts name that one. Set, not created: each event about the
+        payment may bring it."""
+        self._add("set", "payment", (payment.id,), payment)
+
     def accounting(self, store_id: str, settings: Mapping[str, Any]) -> None:
         self._add("set", "accounting", (store_id,), dict(settings))
 
@@ -225,8 +239,10 @@ class UnitOfWork(Protocol):
     def new_secret_token(self) -> str:
         """A secret handed to whoever is to prove later that they hold it (an order's access token)."""
 
-    def provider(self, name: str) -> PaymentProvider:
-        """The payment provider of this name; `validation_failed` if it is not enabled here."""
+    def provider(self, name: str, store_id: str | None) -> PaymentProvider:
+        """The payment provider of this name, acting for the store (Stripe: on its connected
+        account), or for the platform itself (None); `validation_failed` if it is not enabled here,
+        `provider_not_ready` if the store has no account with it."""
 
     def presenting(self, transform: Callable[[Any], Any]) -> None:
         """A request's stored answer is of `transform(result)`, not of the plan's own result."""

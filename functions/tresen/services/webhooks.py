@@ -14,11 +14,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..domain.errors import DomainError
-from ..domain.payments import OtherEvent, PayoutEvent, ProviderEvent, RefundEvent, UnprocessableEvent
+from ..domain.payments import (
+    AccountEvent,
+    OtherEvent,
+    PaymentEvent,
+    PayoutEvent,
+    ProviderEvent,
+    RefundEvent,
+    UnprocessableEvent,
+)
 from ..domain.signatures import InvalidSignature
 from .order_ports import OrderUnitOfWork, ParkedEvent
 from .payments import EventOutcome, event_record, handle_payment_event, handle_refund_event, record_once
 from .payouts import RecordPayout, record_payout
+from .stripe_connect import UNKNOWN_ACCOUNT, apply_account_event
 
 log = logging.getLogger(__name__)
 RAW_KEPT = 900_000  # bytes of the body parked with the event: a Firestore document holds at most 1 MiB
@@ -55,20 +64,31 @@ def handle_event(command: HandleEvent, uow: OrderUnitOfWork) -> EventOutcome:
     if isinstance(event, UnprocessableEvent):
         return park(uow, event, raw)
     if isinstance(event, OtherEvent):
-        ignored = f"{event.type} is not handled"
+        ignored = event.reason or f"{event.type} is not handled"
         record = event_record(event.type, "ignored", uow.now(), reason=ignored)
         if not record_once(uow, event.provider, event.id, record):
             return EventOutcome(duplicate=True)
         return EventOutcome(ignored=ignored)
-    if isinstance(event, PayoutEvent):
-        outcome = record_payout(RecordPayout(event.provider, event.id, event.payout), uow)
-    elif isinstance(event, RefundEvent):
-        outcome = handle_refund_event(event, uow)
-    else:
-        outcome = handle_payment_event(event, uow)
+    outcome = apply_account_event(event, uow) if isinstance(event, AccountEvent) else handle_money_event(event, uow)
     if outcome.unprocessable:
         return park(uow, UnprocessableEvent(event.provider, event.id, event.type, outcome.unprocessable), raw)
     return outcome
+
+
+def handle_money_event(event: PaymentEvent | RefundEvent | PayoutEvent, uow: OrderUnitOfWork) -> EventOutcome:
+    """An event from a connected account (Stripe Connect) is the business of that account's store
+    only; one from an account no store has is parked."""
+    store_id = None
+    if event.account is not None:
+        account = uow.stripe_accounts.by_account(event.account)
+        if account is None:
+            return EventOutcome(unprocessable=UNKNOWN_ACCOUNT)
+        store_id = account.store_id
+    if isinstance(event, PayoutEvent):
+        return record_payout(RecordPayout(event.provider, event.id, event.payout, store_id), uow)
+    if isinstance(event, RefundEvent):
+        return handle_refund_event(event, uow, store_id)
+    return handle_payment_event(event, uow, store_id)
 
 
 def park(uow: OrderUnitOfWork, event: UnprocessableEvent, raw: bytes) -> EventOutcome:

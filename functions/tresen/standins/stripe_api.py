@@ -1,0 +1,1124 @@
+"""Stripe's API, stood in for locally: dev mode and the tests reach it through the real `stripe` library
+(`StripeClient(key, base_addresses={"api": url, "connect": url})`), since Stripe cannot be reached here.
+
+It speaks Stripe's shapes: form-encoded requests with bracketed keys, JSON answers, Stripe's errors and
+status codes, `Stripe-Account` scoping, idempotency keys, list pagination, and webhook events signed as
+Stripe signs them. Everything lives in memory. Paths under /_standin/ are its own: the hosted checkout
+and onboarding pages, and controls for what Stripe does by itself (payouts, dashboard refunds, slow
+payments settling) or what a test needs to look at.
+
+    python -m tresen.standins.stripe_api --port 12111 --webhook-url http://127.0.0.1:8080/webhooks/stripe
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import hmac
+import html
+import http.client
+import json
+import queue
+import re
+import secrets
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import make_server
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Request, Response
+
+API_VERSION = "2026-10-28.endive"  # the version stripe 16.x pins; events carry it as Stripe's would
+ONBOARDING_DUE = ("business_profile.url", "external_account", "tos_acceptance.date")
+LINK_LIFETIME = 300  # seconds an account link works, as on Stripe
+SESSION_LIFETIME = (30 * 60, 24 * 60 * 60)  # the shortest and longest `expires_at` Stripe allows
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # between webhook attempts: Stripe's span days, tests cannot wait
+PAYOUT_DAYS = 2
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+ANY_ACCOUNT = "*"  # `fail-next` without an account: the next refund anywhere fails
+
+
+class StripeError(Exception):
+    """An answer in Stripe's error shape: `{"error": {"type", "message", "param", "code"}}`."""
+
+    def __init__(self, status: int, message: str, *, param=None, code=None, type="invalid_request_error"):
+        super().__init__(message)
+        self.status = status
+        fields = {"type": type, "message": message, "param": param, "code": code}
+        self.body = {"error": {key: value for key, value in fields.items() if value is not None}}
+
+
+def missing(param: str) -> StripeError:
+    return StripeError(400, f"Missing required param: {param}.", param=param, code="parameter_missing")
+
+
+def no_such(kind: str, object_id: str, param: str = "id", status: int = 404) -> StripeError:
+    return StripeError(status, f"No such {kind}: '{object_id}'", param=param, code="resource_missing")
+
+
+def integer(value: Any, param: str) -> int:
+    if value is None or value == "":
+        raise missing(param)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise StripeError(400, f"Invalid integer: {value}", param=param, code="parameter_invalid_integer") from None
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    return prefix + secrets.token_hex(length // 2)
+
+
+def nest(flat: dict[str, str]) -> dict[str, Any]:
+    """Stripe's form keys as the structure they spell: `line_items[0][price_data][unit_amount]=5` becomes
+    {"line_items": [{"price_data": {"unit_amount": "5"}}]}; values stay strings, `expand[]` appends."""
+    root: dict[str, Any] = {}
+    for key, value in flat.items():
+        head = key.split("[", 1)[0]
+        *path, last = [head, *re.findall(r"\[([^\]]*)\]", key[len(head) :])]
+        node = root
+        for part in path:
+            node = node.setdefault(part or str(len(node)), {})
+            if not isinstance(node, dict):
+                raise StripeError(400, f"Invalid parameter: {key}", param=key)
+        node[last or str(len(node))] = value
+    return _listify(root)
+
+
+def _listify(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    items = {key: _listify(value) for key, value in node.items()}
+    if items and all(key.isdigit() for key in items):
+        return [items[key] for key in sorted(items, key=int)]
+    return items
+
+
+def sub(node: Any, key: str) -> dict:
+    """The dict under `key`, or {} when the caller sent none (or sent a plain value there)."""
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def money(cents: int, currency: str = "eur") -> str:
+    sign, text = "-" if cents < 0 else "", f"{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    return f"{sign}€{text}" if currency == "eur" else f"{sign}{text} {currency.upper()}"
+
+
+def requirements(due: list[str], disabled_reason: str | None) -> dict:
+    past_due = list(due) if disabled_reason == "requirements.past_due" else []
+    return {
+        "alternatives": [],
+        "current_deadline": None,
+        "currently_due": list(due),
+        "disabled_reason": disabled_reason,
+        "errors": [],
+        "eventually_due": list(due),
+        "past_due": past_due,
+        "pending_verification": [],
+    }
+
+
+def fee_detail(kind: str, amount: int, currency: str) -> dict:
+    description = {"stripe_fee": "Stripe processing fees", "application_fee": "Application fee"}[kind]
+    return {"amount": amount, "application": None, "currency": currency, "description": description, "type": kind}
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status, mimetype="application/json")
+
+
+def wants_json(request: Request) -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def page(title: str, body: str, status: int = 200) -> Response:
+    """One accessible page: English, titled, a main landmark, dark text on white, visible focus."""
+    return Response(
+        f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>
+body{{font-family:system-ui,sans-serif;color:#1a1a1a;background:#fff;line-height:1.5;
+  max-width:36rem;margin:2rem auto;padding:0 1rem}}
+button{{font:inherit;padding:.5rem 1.25rem;margin:.5rem 0;border-radius:.375rem;cursor:pointer;
+  border:1px solid #3d3aa8;background:#4a47c4;color:#fff}}
+button.secondary{{background:#fff;color:#3d3aa8}}
+:focus-visible{{outline:3px solid #1a1a1a;outline-offset:2px}}
+table{{border-collapse:collapse;width:100%}}
+th,td{{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #767676}}
+.num{{text-align:right}} .error{{color:#a4161a;border-left:4px solid #a4161a;padding-left:.75rem}}
+</style></head>
+<body><main><h1>{html.escape(title)}</h1>
+{body}
+</main></body></html>""",
+        status,
+        mimetype="text/html",
+    )
+
+
+@dataclass
+class Call:
+    """One /v1 request as the handlers need it."""
+
+    params: dict[str, str]  # the flat form or query fields, as sent
+    account: str | None  # the Stripe-Account header: the connected account acted on, None for the platform
+    base: str  # the URL the request came in on, for links to the stand-in's own pages
+
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        return nest(self.params)
+
+
+class Webhooks:
+    """Delivers events to one URL from one thread, in the order they were made, retrying failures."""
+
+    def __init__(self, url: str | None, delays: tuple[float, ...]):
+        self.url, self.delays = url, delays
+        self.records: dict[str, dict] = {}  # event id → what was sent and how it went, oldest first
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._pending = 0  # queued or being delivered
+        self._changed = threading.Condition()
+        # Proxies from the environment must not catch a localhost receiver.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        if url:
+            threading.Thread(target=self._run, name="stripe-standin-webhooks", daemon=True).start()
+
+    def add(self, event: dict, body: bytes, secret: str) -> None:
+        record = {
+            "id": event["id"],
+            "type": event["type"],
+            "account": event.get("account"),
+            "delivered": False,
+            "attempts": 0,
+            "last_status": None,
+            "state": "pending" if self.url else "undeliverable",
+            "body": body,  # the exact bytes, so a resend is byte for byte the same
+            "secret": secret,
+        }
+        with self._changed:
+            self.records[event["id"]] = record
+            if self.url:
+                self._pending += 1
+                self._queue.put(event["id"])
+
+    def listing(self) -> list[dict]:
+        with self._changed:
+            return [{k: v for k, v in r.items() if k not in ("body", "secret")} for r in self.records.values()]
+
+    def get(self, event_id: str) -> dict | None:
+        with self._changed:
+            return self.records.get(event_id)
+
+    def clear(self) -> None:
+        with self._changed:
+            self.records.clear()  # still-queued ids find no record and are dropped
+
+    def wait(self, timeout: float) -> int:
+        with self._changed:
+            self._changed.wait_for(lambda: self._pending == 0, timeout)
+            return self._pending
+
+    def send(self, record: dict) -> tuple[int | None, str]:
+        """One attempt, freshly signed (Stripe signs each attempt anew): the receiver's status and body."""
+        stamp = int(time.time())  # real time, whatever clock the objects use: receivers check it against theirs
+        mac = hmac.new(record["secret"].encode(), f"{stamp}.".encode() + record["body"], hashlib.sha256)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": f"t={stamp},v1={mac.hexdigest()}",
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        }
+        try:
+            with self._opener.open(urllib.request.Request(self.url, record["body"], headers), timeout=10) as answer:
+                status, text = answer.status, answer.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):  # refused, reset, timed out, garbled: no status at all
+            status, text = None, ""
+        with self._changed:
+            record.update(attempts=record["attempts"] + 1, last_status=status)
+            if status is not None and 200 <= status < 300:
+                record.update(delivered=True, state="delivered")
+        return status, text
+
+    def _run(self) -> None:
+        while True:
+            event_id = self._queue.get()
+            try:
+                self._deliver(event_id)
+            finally:
+                with self._changed:
+                    self._pending -= 1
+                    self._changed.notify_all()
+
+    def _deliver(self, event_id: str) -> None:
+        for delay in (0.0, *self.delays):
+            time.sleep(delay)
+            record = self.get(event_id)
+            if record is None or record["delivered"]:  # reset meanwhile, or resent by hand
+                return
+            status, _ = self.send(record)
+            if status is not None and 200 <= status < 300:
+                return
+        with self._changed:
+            record["state"] = "failed"
+
+
+class StripeStandIn:
+    """All of the stand-in's state, and the WSGI app serving it. One lock guards the state: requests
+    are handled one at a time, except those waiting on webhook receivers (who may call back here)."""
+
+    def __init__(
+        self,
+        webhook_url: str | None = None,
+        webhook_secret: str = "whsec_stripe_dev",
+        connect_webhook_secret: str = "whsec_stripe_connect_dev",
+        api_key_prefix: str = "sk_test_",
+        *,
+        clock: Callable[[], float] = time.time,  # tests move time forward to expire links and sessions
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    ):
+        self.webhook_secret, self.connect_webhook_secret = webhook_secret, connect_webhook_secret
+        self.api_key_prefix, self.clock = api_key_prefix, clock
+        self._lock = threading.RLock()
+        self._webhooks = Webhooks(webhook_url, retry_delays)
+        self._clear()
+
+    def _clear(self) -> None:
+        self._requests: list[dict] = []
+        self._objects: dict[str, dict] = {}  # every object by id, oldest first
+        self._owner: dict[str, str | None] = {}  # object id → the connected account it lives on (None: platform)
+        self._links: dict[str, dict] = {}  # account link id → its account, URLs, expiry and whether used
+        self._checkout: dict[str, dict] = {}  # session id → what Stripe keeps but does not show: lines, intent data
+        self._paid_out: dict[str, str] = {}  # balance transaction id → the payout that paid it out
+        self._idempotent: dict[tuple, tuple] = {}  # (account, key) → (method, path, params), answer
+        self._failing_refunds: set[str] = set()  # accounts (or ANY_ACCOUNT) whose next refund fails
+
+    @property
+    def requests(self) -> list[dict]:
+        with self._lock:
+            return list(self._requests)
+
+    def wait_delivered(self, timeout: float = 10) -> int:
+        """Blocks until every event made so far was delivered or given up on; the number still pending."""
+        return self._webhooks.wait(timeout)
+
+    def __call__(self, environ, start_response):
+        return self._respond(Request(environ))(environ, start_response)
+
+    # --- dispatch ---
+
+    def _respond(self, request: Request) -> Response:
+        try:
+            endpoint, args = ROUTES.bind_to_environ(request.environ).match()
+        except HTTPException:  # Stripe answers 404 to unknown paths and wrong methods alike
+            endpoint, args = None, {}
+        if request.path.startswith("/v1/"):
+            return self._api(request, endpoint, args)
+        try:
+            if endpoint is None:
+                raise StripeError(404, f"Unrecognized request URL ({request.method}: {request.path}).")
+            if endpoint in UNLOCKED:
+                return getattr(self, endpoint)(request, **args)
+            with self._lock:
+                return getattr(self, endpoint)(request, **args)
+        except StripeError as error:
+            return json_response(error.body, error.status)
+
+    def _api(self, request: Request, endpoint: str | None, args: dict) -> Response:
+        params = {**request.args.to_dict(), **request.form.to_dict()}
+        call = Call(params, request.headers.get("Stripe-Account"), request.host_url.rstrip("/"))
+        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        with self._lock:
+            try:
+                self._authenticate(request)
+                if endpoint is None:
+                    raise StripeError(404, f"Unrecognized request URL ({request.method}: {request.path}).")
+                body, replayed = self._answer_once(request, call, key, endpoint, args)
+                status = 200
+            except StripeError as error:
+                status, body, replayed = error.status, json.dumps(error.body), False
+            self._requests.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "stripe_account": call.account,
+                    "idempotency_key": request.headers.get("Idempotency-Key"),
+                    "params": params,
+                    "status": status,
+                }
+            )
+        response = Response(body, status, mimetype="application/json")
+        response.headers["Request-Id"] = new_id("req_", 14)
+        if replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+    def _authenticate(self, request: Request) -> None:
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Bearer" or not key:
+            raise StripeError(
+                401,
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+            )
+        if not key.startswith(self.api_key_prefix):
+            raise StripeError(401, f"Invalid API Key provided: {key[:8]}{'*' * max(len(key) - 12, 0)}{key[-4:]}")
+
+    def _answer_once(self, request: Request, call: Call, key: str | None, endpoint: str, args: dict):
+        """The answer's JSON and whether it is a replay. Only successes are kept for replay: like Stripe,
+        a request that failed validation may be retried with the same key."""
+        fingerprint = (request.method, request.path, call.params)
+        earlier = self._idempotent.get((call.account, key)) if key else None
+        if earlier and earlier[0] != fingerprint:
+            raise StripeError(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters they were first used with. "
+                f"Try using a key other than '{key}' if you meant to execute a different request.",
+                type="idempotency_error",
+            )
+        if earlier:
+            return earlier[1], True
+        body = json.dumps(getattr(self, endpoint)(call, **args))
+        if key:
+            self._idempotent[(call.account, key)] = (fingerprint, body)
+        return body, False
+
+    # --- objects and events ---
+
+    def _now(self) -> int:
+        return int(self.clock())
+
+    def _store(self, obj: dict, account: str | None) -> dict:
+        self._objects[obj["id"]] = obj
+        self._owner[obj["id"]] = account
+        return obj
+
+    def _find(self, kind: str, object_id: str, account: str | None, param="id", status=404) -> dict:
+        """The object, if it lives on this account: like Stripe, another account's object is 'missing'."""
+        found = self._objects.get(object_id)
+        if found is None or found["object"] != kind or self._owner[object_id] != account:
+            raise no_such(kind, object_id, param, status)
+        return found
+
+    def _list(self, kind: str, account: str | None, keep: Callable[[dict], bool] = lambda _: True) -> list[dict]:
+        """This account's objects of one kind, newest first, as Stripe lists them."""
+        rows = [o for i, o in self._objects.items() if o["object"] == kind and self._owner[i] == account and keep(o)]
+        return rows[::-1]
+
+    def _page(self, rows: list[dict], call: Call, url: str) -> dict:
+        limit = integer(call.params.get("limit", "10"), "limit")
+        if not 1 <= limit <= 100:
+            raise StripeError(400, "Invalid limit: must be between 1 and 100", param="limit")
+        start = 0
+        if after := call.params.get("starting_after"):
+            ids = [row["id"] for row in rows]
+            if after not in ids:
+                raise StripeError(
+                    400, f"No such object in this list: '{after}'", param="starting_after", code="resource_missing"
+                )
+            start = ids.index(after) + 1
+        return {
+            "object": "list",
+            "data": rows[start : start + limit],
+            "has_more": start + limit < len(rows),
+            "url": url,
+        }
+
+    def _emit(self, event_type: str, obj: dict, account: str | None) -> None:
+        """An event with the object as it is now (serialized at once: later changes do not reach it),
+        signed with the Connect secret when it happened on a connected account."""
+        event = {
+            "id": new_id("evt_"),
+            "object": "event",
+            **({"account": account} if account else {}),  # only on events of connected accounts
+            "api_version": API_VERSION,
+            "created": self._now(),
+            "data": {"object": obj},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        }
+        secret = self.connect_webhook_secret if account else self.webhook_secret
+        self._webhooks.add(event, json.dumps(event).encode(), secret)
+
+    def _transaction(self, account, kind: str, amount: int, source: str, currency: str, fees=()) -> dict:
+        now, fee = self._now(), sum(detail["amount"] for detail in fees)
+        txn = {
+            "id": new_id("txn_"),
+            "object": "balance_transaction",
+            "amount": amount,
+            "available_on": now,  # at once: nobody waits days for the stand-in's money to settle
+            "balance_type": "payments",
+            "created": now,
+            "currency": currency,
+            "description": None,
+            "fee": fee,
+            "fee_details": list(fees),
+            "net": amount - fee,
+            "reporting_category": kind,
+            "source": source,
+            "status": "available",
+            "type": kind,
+        }
+        return self._store(txn, account)
+
+    # --- connected accounts ---
+
+    def api_create_account(self, call: Call) -> dict:
+        fields = call.fields
+        account = {
+            "id": new_id("acct_", 16),
+            "object": "account",
+            "business_profile": {"mcc": None, "name": None, "url": None} | sub(fields, "business_profile"),
+            "capabilities": {"card_payments": "inactive", "transfers": "inactive"},
+            "charges_enabled": False,
+            "controller": sub(fields, "controller") or {"is_controller": True, "type": "application"},
+            "country": fields.get("country", "DE"),
+            "created": self._now(),
+            "default_currency": "eur",
+            "details_submitted": False,
+            "email": fields.get("email"),
+            "metadata": sub(fields, "metadata"),
+            "payouts_enabled": False,
+            "requirements": requirements(ONBOARDING_DUE, "requirements.past_due"),
+            "settings": {"payouts": {"schedule": {"delay_days": PAYOUT_DAYS, "interval": "daily"}}},
+            "type": fields.get("type", "express"),
+        }
+        return self._store(account, None)  # the platform's: accounts are looked up without Stripe-Account
+
+    def api_retrieve_account(self, call: Call, object_id: str) -> dict:
+        return self._find("account", object_id, None)
+
+    def api_create_account_link(self, call: Call) -> dict:
+        for name in ("account", "type", "refresh_url", "return_url"):
+            if not call.params.get(name):
+                raise missing(name)
+        if call.params["type"] not in ("account_onboarding", "account_update"):
+            raise StripeError(400, "Invalid type: must be one of account_onboarding or account_update", param="type")
+        account = self._find("account", call.params["account"], None, param="account", status=400)
+        link_id, now = new_id("link_"), self._now()
+        self._links[link_id] = {
+            "account": account["id"],
+            "expires_at": now + LINK_LIFETIME,
+            "refresh_url": call.params["refresh_url"],
+            "return_url": call.params["return_url"],
+            "used": False,
+        }
+        url = f"{call.base}/_standin/onboarding/{link_id}"
+        return {"object": "account_link", "created": now, "expires_at": now + LINK_LIFETIME, "url": url}
+
+    def onboarding(self, request: Request, link_id: str) -> Response:
+        link = self._links.get(link_id)
+        if link is None:
+            return page("Stripe stand-in: unknown link", "<p>This onboarding link does not exist.</p>", 404)
+        if link["used"] or self._now() > link["expires_at"]:  # single-use and short-lived, as on Stripe
+            return redirect(link["refresh_url"], 303)
+        title = f"Stripe stand-in: set up payments for {link['account']}"
+        if request.method == "GET":
+            return page(
+                title,
+                "<p>Stripe would ask here for the business, its owner and its bank account. "
+                'The stand-in asks nothing.</p>\n<form method="post"><button type="submit">'
+                "Complete setup</button></form>",
+            )
+        link["used"] = True
+        account = self._objects[link["account"]]
+        account.update(
+            capabilities={"card_payments": "active", "transfers": "active"},
+            charges_enabled=True,
+            details_submitted=True,
+            payouts_enabled=True,
+            requirements=requirements([], None),
+        )
+        self._emit("account.updated", account, account["id"])
+        return self._moved(request, link["return_url"], account=account)
+
+    def control_account(self, request: Request, account_id: str) -> Response:
+        account, changes = self._find("account", account_id, None), self._input(request)
+        for flag in ("charges_enabled", "payouts_enabled", "details_submitted"):
+            if flag in changes:
+                account[flag] = changes[flag] in (True, "true", "1")
+        reason = changes.get("disabled_reason", account["requirements"]["disabled_reason"])
+        account["requirements"] = requirements(
+            changes.get("currently_due", account["requirements"]["currently_due"]), reason
+        )
+        account["capabilities"] = {
+            "card_payments": "active" if account["charges_enabled"] else "inactive",
+            "transfers": "active" if account["payouts_enabled"] else "inactive",
+        }
+        self._emit("account.updated", account, account_id)
+        return json_response(account)
+
+    # --- Checkout Sessions ---
+
+    def api_create_checkout_session(self, call: Call) -> dict:
+        params, fields = call.params, call.fields
+        if not params.get("mode"):
+            raise missing("mode")
+        if params["mode"] != "payment":
+            raise StripeError(400, "The stand-in knows only mode=payment.", param="mode")
+        if not params.get("success_url"):
+            raise missing("success_url")
+        lines = self._checkout_lines(fields.get("line_items"))
+        total, currency = sum(line["amount"] for line in lines), lines[0]["currency"]
+        fee, now = self._application_fee(call, total), self._now()
+        expires_at = integer(params.get("expires_at", now + SESSION_LIFETIME[1]), "expires_at")
+        if not SESSION_LIFETIME[0] <= expires_at - now <= SESSION_LIFETIME[1]:
+            raise StripeError(
+                400,
+                "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.",
+                param="expires_at",
+            )
+        session_id = new_id("cs_test_", 40)
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "amount_subtotal": total,
+            "amount_total": total,
+            "cancel_url": params.get("cancel_url"),
+            "client_reference_id": params.get("client_reference_id"),
+            "created": now,
+            "currency": currency,
+            "customer_email": params.get("customer_email"),
+            "expires_at": expires_at,
+            "livemode": False,
+            "locale": params.get("locale"),
+            "metadata": sub(fields, "metadata"),
+            "mode": "payment",
+            "payment_intent": None,
+            "payment_method_types": ["card"],
+            "payment_status": "unpaid",
+            "status": "open",
+            "success_url": params["success_url"],
+            "ui_mode": "hosted",
+            "url": f"{call.base}/_standin/checkout/{session_id}",  # the host asked: it works behind any port
+        }
+        intent_metadata = sub(sub(fields, "payment_intent_data"), "metadata")
+        self._checkout[session_id] = {"lines": lines, "intent_metadata": intent_metadata, "application_fee_amount": fee}
+        return self._store(session, call.account)
+
+    @staticmethod
+    def _application_fee(call: Call, total: int) -> int | None:
+        """The platform's cut: Stripe takes it only from a payment made on a connected account."""
+        param = "payment_intent_data[application_fee_amount]"
+        if call.params.get(param) is None:
+            return None
+        fee = integer(call.params[param], param)
+        if call.account is None:
+            raise StripeError(
+                400,
+                "Can only apply an application_fee_amount when the PaymentIntent is attempting a direct payment "
+                "(using an OAuth key or Stripe-Account header) or destination payment "
+                "(using `transfer_data[destination]`).",
+                param=param,
+            )
+        if not 0 <= fee <= total:
+            raise StripeError(400, "The application fee must be between 0 and the amount.", param=param)
+        return fee
+
+    @staticmethod
+    def _checkout_lines(items: Any) -> list[dict]:
+        """Line items with inline prices: the stand-in keeps no Price or Product objects."""
+        if not items or not isinstance(items, list):
+            raise missing("line_items")
+        lines = []
+        for i, item in enumerate(items):
+            item = item if isinstance(item, dict) else {}
+            price = sub(item, "price_data")
+            name, currency = sub(price, "product_data").get("name"), price.get("currency")
+            if not name:
+                raise missing(f"line_items[{i}][price_data][product_data][name]")
+            if not currency:
+                raise missing(f"line_items[{i}][price_data][currency]")
+            unit = integer(price.get("unit_amount"), f"line_items[{i}][price_data][unit_amount]")
+            quantity = integer(item.get("quantity"), f"line_items[{i}][quantity]")
+            if unit < 0 or quantity < 1:
+                raise StripeError(
+                    400, "Amounts must not be negative and quantities at least 1.", param=f"line_items[{i}]"
+                )
+            lines.append(
+                {
+                    "name": name,
+                    "currency": currency.lower(),
+                    "unit_amount": unit,
+                    "quantity": quantity,
+                    "amount": unit * quantity,
+                }
+            )
+        if len({line["currency"] for line in lines}) > 1:
+            raise StripeError(400, "All line items must have the same currency.", param="line_items")
+        return lines
+
+    def _session(self, session_id: str, account: str | None) -> dict:
+        """The session, expired first if its time is up (Stripe expires them by itself, too)."""
+        session = self._find("checkout.session", session_id, account)
+        if session["status"] == "open" and self._now() >= session["expires_at"]:
+            self._expire(session, account)
+        return session
+
+    def _hosted(self, session_id: str) -> tuple[dict, str | None]:
+        """For the hosted page, whose URL does not say the account: the session and its account."""
+        found = self._objects.get(session_id)
+        if found is None or found["object"] != "checkout.session":
+            raise no_such("checkout.session", session_id)
+        return self._session(session_id, self._owner[session_id]), self._owner[session_id]
+
+    def _expire(self, session: dict, account: str | None) -> None:
+        session.update(status="expired", url=None)
+        self._emit("checkout.session.expired", session, account)
+
+    def api_retrieve_checkout_session(self, call: Call, object_id: str) -> dict:
+        return self._session(object_id, call.account)
+
+    def api_expire_checkout_session(self, call: Call, object_id: str) -> dict:
+        session = self._session(object_id, call.account)
+        if session["status"] != "open":
+            raise StripeError(
+                400,
+                f'Only Checkout Sessions with a status in ["open"] can be expired. '
+                f"This Checkout Session has a status of {session['status']}.",
+            )
+        self._expire(session, call.account)
+        return session
+
+    def checkout_page(self, request: Request, session_id: str) -> Response:
+        return self._checkout_page(self._hosted(session_id)[0])
+
+    def _checkout_page(self, session: dict, error: str | None = None, status: int = 200) -> Response:
+        title, path = "Stripe stand-in: checkout", f"/_standin/checkout/{session['id']}"
+        if session["status"] != "open":
+            done = session["status"] == "complete"
+            back = success_url(session) if done else session["cancel_url"]
+            text = "This checkout is complete." if done else "This checkout has expired."
+            link = f'<p><a href="{html.escape(back)}">Return to the shop</a></p>' if back else ""
+            return page(title, f"<p>{text}</p>{link}", status)
+        lines = self._checkout[session["id"]]["lines"]
+        rows = "".join(
+            f'<tr><td>{html.escape(line["name"])}</td><td class="num">{line["quantity"]}</td>'
+            f'<td class="num">{money(line["amount"], line["currency"])}</td></tr>'
+            for line in lines
+        )
+        total = money(session["amount_total"], session["currency"])
+        alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+        return page(
+            title,
+            f"""{alert}<table><caption>Your order</caption>
+<thead><tr><th scope="col">Item</th><th scope="col" class="num">Quantity</th>
+<th scope="col" class="num">Amount</th></tr></thead>
+<tbody>{rows}</tbody>
+<tfoot><tr><th scope="row" colspan="2">Total</th><td class="num">{total}</td></tr></tfoot></table>
+<form method="post" action="{path}/pay"><p><label for="outcome">Test outcome</label>
+<select id="outcome" name="outcome"><option value="paid">The payment succeeds</option>
+<option value="async">The payment is processing (settled later)</option>
+<option value="declined">The card is declined</option></select></p>
+<button type="submit">Pay</button></form>
+<form method="post" action="{path}/cancel"><button type="submit" class="secondary">Cancel</button></form>""",
+            status,
+        )
+
+    def checkout_pay(self, request: Request, session_id: str) -> Response:
+        session, account = self._hosted(session_id)
+        outcome = self._input(request).get("outcome", "paid")
+        if outcome not in ("paid", "async", "declined"):
+            raise StripeError(400, "outcome must be paid, async or declined", param="outcome")
+        if session["status"] != "open":
+            if wants_json(request):
+                raise StripeError(400, f"This Checkout Session is {session['status']}.")
+            return self._checkout_page(session, status=409)
+        if outcome == "declined":  # nothing changes: the customer may try again
+            if wants_json(request):
+                raise StripeError(402, "Your card was declined.", type="card_error", code="card_declined")
+            return self._checkout_page(
+                session, "Your card was declined. Nothing was charged: try again or cancel.", 402
+            )
+        intent = self._new_intent(session, account)
+        session.update(status="complete", payment_intent=intent["id"], url=None)
+        if outcome == "paid":
+            self._succeed(intent, account)
+            session["payment_status"] = "paid"
+        self._emit("checkout.session.completed", session, account)
+        if outcome == "paid":
+            self._emit("payment_intent.succeeded", intent, account)
+        return self._moved(request, success_url(session), session=session)
+
+    def checkout_cancel(self, request: Request, session_id: str) -> Response:
+        session, _ = self._hosted(session_id)  # stays open: the customer may come back before it expires
+        return self._moved(request, session["cancel_url"] or f"/_standin/checkout/{session_id}", session=session)
+
+    def checkout_settle(self, request: Request, session_id: str) -> Response:
+        session, account = self._hosted(session_id)
+        intent = self._objects.get(session["payment_intent"] or "")
+        if intent is None or intent["status"] != "processing":
+            raise StripeError(400, "This Checkout Session has no payment processing.")
+        outcome = self._input(request).get("outcome")
+        if outcome == "succeeded":
+            self._succeed(intent, account)
+            session["payment_status"] = "paid"
+            self._emit("checkout.session.async_payment_succeeded", session, account)
+            self._emit("payment_intent.succeeded", intent, account)
+        elif outcome == "failed":
+            declined = {
+                "code": "payment_method_provider_decline",
+                "message": "The payment was declined.",
+                "type": "card_error",
+            }
+            intent.update(status="requires_payment_method", last_payment_error=declined)
+            self._emit("checkout.session.async_payment_failed", session, account)
+            self._emit("payment_intent.payment_failed", intent, account)
+        else:
+            raise StripeError(400, "outcome must be succeeded or failed", param="outcome")
+        return json_response({"session": session, "payment_intent": intent})
+
+    # --- PaymentIntents and charges ---
+
+    def _new_intent(self, session: dict, account: str | None) -> dict:
+        extras, suffix = self._checkout[session["id"]], secrets.token_hex(12)
+        intent = {
+            "id": f"pi_{suffix}",
+            "object": "payment_intent",
+            "amount": session["amount_total"],
+            "amount_capturable": 0,
+            "amount_received": 0,
+            "application_fee_amount": extras["application_fee_amount"],
+            "capture_method": "automatic",
+            "client_secret": f"pi_{suffix}_secret_{secrets.token_hex(12)}",
+            "created": self._now(),
+            "currency": session["currency"],
+            "description": None,
+            "last_payment_error": None,
+            "latest_charge": None,
+            "livemode": False,
+            "metadata": extras["intent_metadata"],
+            "payment_method_types": ["card"],
+            "receipt_email": session["customer_email"],
+            "status": "processing",
+        }
+        return self._store(intent, account)
+
+    def _succeed(self, intent: dict, account: str | None) -> None:
+        """The charge and its balance transaction: Stripe's fee (1.5 % + 25 cents) plus the platform's."""
+        amount, currency, application_fee = intent["amount"], intent["currency"], intent["application_fee_amount"]
+        charge_id = "ch_" + intent["id"].removeprefix("pi_")
+        fees = [fee_detail("stripe_fee", (amount * 15 + 500) // 1000 + 25, currency)]  # rounded half up
+        if application_fee:
+            fees.append(fee_detail("application_fee", application_fee, currency))
+        txn = self._transaction(account, "charge", amount, charge_id, currency, fees)
+        charge = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": amount,
+            "amount_captured": amount,
+            "amount_refunded": 0,
+            "application_fee_amount": application_fee,
+            "balance_transaction": txn["id"],
+            "captured": True,
+            "created": self._now(),
+            "currency": currency,
+            "disputed": False,
+            "livemode": False,
+            "metadata": dict(intent["metadata"]),
+            "paid": True,
+            "payment_intent": intent["id"],
+            "refunded": False,
+            "status": "succeeded",
+        }
+        self._store(charge, account)
+        intent.update(amount_received=amount, latest_charge=charge_id, last_payment_error=None, status="succeeded")
+
+    def api_retrieve_payment_intent(self, call: Call, object_id: str) -> dict:
+        return self._find("payment_intent", object_id, call.account)
+
+    # --- refunds ---
+
+    def api_create_refund(self, call: Call) -> dict:
+        if not call.params.get("payment_intent"):
+            raise missing("payment_intent")
+        amount = call.params.get("amount")
+        reason = call.params.get("reason")
+        if reason is not None and reason not in REFUND_REASONS:
+            raise StripeError(400, f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", param="reason")
+        return self._refund(
+            call.account,
+            call.params["payment_intent"],
+            None if amount is None else integer(amount, "amount"),
+            sub(call.fields, "metadata"),
+            reason,
+        )
+
+    def _refund(self, account, intent_id: str, amount: int | None, metadata: dict, reason: str | None) -> dict:
+        """Refunds the charge; answers the refund as created (a refund set to fail is still pending then)."""
+        intent = self._find("payment_intent", intent_id, account, param="payment_intent", status=400)
+        if intent["status"] != "succeeded":
+            raise StripeError(
+                400,
+                f"This PaymentIntent ({intent_id}) does not have a successful charge to refund.",
+                param="payment_intent",
+            )
+        charge = self._objects[intent["latest_charge"]]
+        refundable = charge["amount"] - charge["amount_refunded"]
+        if refundable == 0:
+            raise StripeError(400, f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded")
+        amount = refundable if amount is None else amount
+        if amount <= 0:
+            raise StripeError(400, "Invalid positive integer", param="amount", code="parameter_invalid_integer")
+        if amount > refundable:
+            what = "charge amount" if refundable == charge["amount"] else "unrefunded amount on charge"
+            raise StripeError(
+                400,
+                f"Refund amount ({money(amount)}) is greater than {what} ({money(refundable)})",
+                param="amount",
+                code="amount_too_large",
+            )
+        fails = self._take_failing(account)
+        refund_id = new_id("re_")
+        txn = self._transaction(account, "refund", -amount, refund_id, charge["currency"])
+        refund = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": amount,
+            "balance_transaction": txn["id"],
+            "charge": charge["id"],
+            "created": self._now(),
+            "currency": charge["currency"],
+            "destination_details": None,
+            "metadata": metadata,
+            "payment_intent": intent_id,
+            "reason": reason,
+            "receipt_number": None,
+            "status": "pending" if fails else "succeeded",
+        }
+        self._store(refund, account)
+        charge["amount_refunded"] += amount  # pending refunds count as refunded, as on Stripe
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        self._emit("refund.created", refund, account)
+        self._emit("charge.refunded", charge, account)  # without a `refunds` list, as in current API versions
+        answer = copy.deepcopy(refund)
+        if fails:
+            self._fail_refund(refund, charge, account)
+        return answer
+
+    def _take_failing(self, account: str | None) -> bool:
+        for flag in (account, ANY_ACCOUNT):
+            if flag in self._failing_refunds:
+                self._failing_refunds.discard(flag)
+                return True
+        return False
+
+    def _fail_refund(self, refund: dict, charge: dict, account: str | None) -> None:
+        """What Stripe does days later when the card is gone: the money comes back to the balance."""
+        reversal = self._transaction(account, "refund_failure", refund["amount"], refund["id"], refund["currency"])
+        refund.update(
+            failure_balance_transaction=reversal["id"], failure_reason="expired_or_canceled_card", status="failed"
+        )
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = False
+        self._emit("refund.updated", refund, account)
+        self._emit("refund.failed", refund, account)
+
+    def api_retrieve_refund(self, call: Call, object_id: str) -> dict:
+        return self._find("refund", object_id, call.account)
+
+    def api_list_refunds(self, call: Call) -> dict:
+        intent = call.params.get("payment_intent")
+        rows = self._list("refund", call.account, lambda refund: intent in (None, refund["payment_intent"]))
+        return self._page(rows, call, "/v1/refunds")
+
+    def control_fail_next_refund(self, request: Request) -> Response:
+        self._failing_refunds.add(self._input(request).get("account") or ANY_ACCOUNT)
+        return json_response({"ok": True})
+
+    def control_refund(self, request: Request) -> Response:
+        """A refund made in Stripe's dashboard: no metadata of ours."""
+        body = self._input(request)
+        if not body.get("payment_intent"):
+            raise missing("payment_intent")
+        amount = body.get("amount")
+        return json_response(
+            self._refund(
+                body.get("account"),
+                body["payment_intent"],
+                None if amount is None else integer(amount, "amount"),
+                {},
+                None,
+            )
+        )
+
+    # --- payouts and balance transactions ---
+
+    def control_payout(self, request: Request) -> Response:
+        """What Stripe does daily: pays out everything available and not yet paid out."""
+        account = self._input(request).get("account")
+        due = self._list("balance_transaction", account, lambda txn: txn["id"] not in self._paid_out)
+        if not due:
+            raise StripeError(400, "Nothing to pay out: no available balance transactions.")
+        amount, payout_id, now = sum(txn["net"] for txn in due), new_id("po_"), self._now()
+        own = self._transaction(account, "payout", -amount, payout_id, "eur")
+        payout = {
+            "id": payout_id,
+            "object": "payout",
+            "amount": amount,
+            "arrival_date": (now // 86400 + PAYOUT_DAYS) * 86400,  # midnight UTC, as Stripe gives it
+            "automatic": True,
+            "balance_transaction": own["id"],
+            "created": now,
+            "currency": "eur",
+            "description": "STRIPE PAYOUT",
+            "failure_code": None,
+            "failure_message": None,
+            "livemode": False,
+            "metadata": {},
+            "method": "standard",
+            "reconciliation_status": "completed",
+            "source_type": "card",
+            "status": "paid",
+            "type": "bank_account",
+        }
+        self._store(payout, account)
+        for txn in (*due, own):
+            self._paid_out[txn["id"]] = payout_id
+        self._emit("payout.paid", payout, account)
+        return json_response(payout)
+
+    def api_list_balance_transactions(self, call: Call) -> dict:
+        payout = call.params.get("payout")
+        if payout:
+            self._find("payout", payout, call.account, param="payout", status=400)
+        rows = self._list(
+            "balance_transaction", call.account, lambda txn: payout in (None, self._paid_out.get(txn["id"]))
+        )
+        listing = self._page(rows, call, "/v1/balance_transactions")
+        expand = call.fields.get("expand", [])
+        if "data.source" in (expand if isinstance(expand, list) else [expand]):
+            listing["data"] = [txn | {"source": self._objects[txn["source"]]} for txn in listing["data"]]
+        return listing
+
+    # --- events and the stand-in's own controls ---
+
+    def control_events(self, request: Request) -> Response:
+        return json_response({"data": self._webhooks.listing()})
+
+    def control_event(self, request: Request, event_id: str) -> Response:
+        return Response(self._event_record(event_id)["body"], 200, mimetype="application/json")
+
+    def control_resend(self, request: Request, event_id: str) -> Response:
+        record = self._event_record(event_id)
+        if not self._webhooks.url:
+            raise StripeError(400, "The stand-in has no webhook URL to send to.")
+        status, text = self._webhooks.send(record)
+        return json_response({"status": status, "body": text})
+
+    def _event_record(self, event_id: str) -> dict:
+        record = self._webhooks.get(event_id)
+        if record is None:
+            raise no_such("event", event_id)
+        return record
+
+    def control_wait(self, request: Request) -> Response:
+        return json_response({"pending": self.wait_delivered()})
+
+    def control_reset(self, request: Request) -> Response:
+        self._clear()
+        self._webhooks.clear()
+        return json_response({"ok": True})
+
+    def control_requests(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self._requests.clear()
+        return json_response({"data": self._requests})
+
+    @staticmethod
+    def _input(request: Request) -> dict:
+        body = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+        if not isinstance(body, dict):
+            raise StripeError(400, "Send a JSON object or form fields.")
+        return body
+
+    @staticmethod
+    def _moved(request: Request, url: str, **objects: dict) -> Response:
+        """A browser is sent on (303); a program calling the control gets the URL and the objects."""
+        return json_response({"redirect": url, **objects}) if wants_json(request) else redirect(url, 303)
+
+
+def success_url(session: dict) -> str:
+    return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+
+
+UNLOCKED = {"control_resend", "control_wait"}  # they wait on receivers, who may call the stand-in meanwhile
+ROUTES = Map(
+    [
+        Rule(path, methods=[method], endpoint=endpoint)
+        for method, path, endpoint in (
+            ("POST", "/v1/accounts", "api_create_account"),
+            ("GET", "/v1/accounts/<object_id>", "api_retrieve_account"),
+            ("POST", "/v1/account_links", "api_create_account_link"),
+            ("POST", "/v1/checkout/sessions", "api_create_checkout_session"),
+            ("GET", "/v1/checkout/sessions/<object_id>", "api_retrieve_checkout_session"),
+            ("POST", "/v1/checkout/sessions/<object_id>/expire", "api_expire_checkout_session"),
+            ("GET", "/v1/payment_intents/<object_id>", "api_retrieve_payment_intent"),
+            ("POST", "/v1/refunds", "api_create_refund"),
+            ("GET", "/v1/refunds", "api_list_refunds"),
+            ("GET", "/v1/refunds/<object_id>", "api_retrieve_refund"),
+            ("GET", "/v1/balance_transactions", "api_list_balance_transactions"),
+            ("GET", "/_standin/onboarding/<link_id>", "onboarding"),
+            ("POST", "/_standin/onboarding/<link_id>", "onboarding"),
+            ("POST", "/_standin/accounts/<account_id>", "control_account"),
+            ("GET", "/_standin/checkout/<session_id>", "checkout_page"),
+            ("POST", "/_standin/checkout/<session_id>/pay", "checkout_pay"),
+            ("POST", "/_standin/checkout/<session_id>/cancel", "checkout_cancel"),
+            ("POST", "/_standin/checkout/<session_id>/settle", "checkout_settle"),
+            ("POST", "/_standin/refunds/fail-next", "control_fail_next_refund"),
+            ("POST", "/_standin/refunds", "control_refund"),
+            ("POST", "/_standin/payouts", "control_payout"),
+            ("GET", "/_standin/events", "control_events"),
+            ("GET", "/_standin/events/<event_id>", "control_event"),
+            ("POST", "/_standin/events/<event_id>/resend", "control_resend"),
+            ("POST", "/_standin/wait", "control_wait"),
+            ("POST", "/_standin/reset", "control_reset"),
+            ("GET", "/_standin/requests", "control_requests"),
+            ("DELETE", "/_standin/requests", "control_requests"),
+        )
+    ]
+)
+
+
+def start(stand_in: StripeStandIn, port: int = 0, host: str = "127.0.0.1"):
+    """Serves the stand-in from a daemon thread: (server, base URL). `server.shutdown()` stops it."""
+    server = make_server(host, port, stand_in, threaded=True)
+    # A short poll interval, so that shutdown() returns at once: tests start and stop many of these.
+    serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    serve.start()
+    return server, f"http://{host}:{server.port}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the Stripe stand-in until SIGTERM or Ctrl-C.")
+    parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--webhook-url")
+    parser.add_argument("--webhook-secret", default="whsec_stripe_dev")
+    parser.add_argument("--connect-webhook-secret", default="whsec_stripe_connect_dev")
+    options = parser.parse_args()
+    stand_in = StripeStandIn(options.webhook_url, options.webhook_secret, options.connect_webhook_secret)
+    server, url = start(stand_in, options.port, options.host)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"stripe stand-in ready: {url}", flush=True)
+    stop.wait()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
