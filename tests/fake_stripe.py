@@ -49,6 +49,12 @@ class FakeStripe(HTTPClient):
         if method == "post" and path == "/v1/checkout/sessions":
             body = checkout_session(f"cs_{n}", fields)
             self.sessions[body["id"]] = body
+        elif method == "get" and path.startswith("/v1/payment_intents/"):
+            intent_id = path.rsplit("/", 1)[1]
+            made_by = [session for session in self.sessions.values() if intent_of(session["id"]) == intent_id]
+            if not made_by:
+                return json.dumps({"error": {"type": "invalid_request_error", "code": "resource_missing"}}), 404, {}
+            body = {"id": intent_id, "object": "payment_intent", "metadata": made_by[0]["intent_metadata"]}
         elif method == "get" and path.startswith("/v1/checkout/sessions/"):
             session_id = path.rsplit("/", 1)[1]
             body = self.sessions[session_id] | {"payment_intent": intent_of(session_id)}  # as once paid
@@ -181,6 +187,11 @@ def checkout_session(session_id: str, fields: dict) -> dict:
         "client_reference_id": fields.get("client_reference_id"),
         "expires_at": int(fields["expires_at"]),
         "metadata": {"order_id": fields["metadata[order_id]"], "store_id": fields["metadata[store_id]"]},
+        "intent_metadata": {  # not Stripe's: what the session's PaymentIntent will carry
+            key.removeprefix("payment_intent_data[metadata][").rstrip("]"): value
+            for key, value in fields.items()
+            if key.startswith("payment_intent_data[metadata][")
+        },
         "mode": fields["mode"],
         "payment_intent": None,
         "payment_status": "unpaid",

@@ -24,6 +24,7 @@ VENV_BIN = Path(sys.executable).parent
 TRESEN = VENV_BIN / "tresen"  # the installed entry point, as an operator runs it
 TRESEN_DEV = [str(TRESEN), "dev"]
 READY_PREFIX = "tresen ready: "
+STRIPE_PREFIX = "stripe stand-in: "  # `tresen dev` with STRIPE_API_KEY and no STRIPE_API_BASE plays Stripe itself
 STARTUP_TIMEOUT_S = 180  # the Firestore emulator is a JVM; a cold start on a small box takes a while
 EXIT_TIMEOUT_S = 60
 
@@ -60,14 +61,20 @@ class RunningStack:
     """
 
     def __init__(
-        self, argv: list[str] = TRESEN_DEV, data_dir: Path | None = None, ports: tuple[int, int, int] | None = None
+        self,
+        argv: list[str] = TRESEN_DEV,
+        data_dir: Path | None = None,
+        ports: tuple[int, int, int] | None = None,
+        env: dict[str, str] | None = None,
     ):
+        """`env`: more environment for the stack, over the caller's (`{"STRIPE_API_KEY": "sk_test_demo"}`)."""
         self.ports = ports or (free_port(), free_port(), free_port())
         self.port, self.firestore_port, self.storage_port = self.ports
+        self.extra_env = dict(env or {})
         self.process = subprocess.Popen(
             argv,
             cwd=ROOT,
-            env=dev_env(*self.ports, data_dir),
+            env=dev_env(*self.ports, data_dir) | self.extra_env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -109,8 +116,12 @@ class RunningStack:
 
     @property
     def cli_env(self) -> dict[str, str]:
-        """For a `tresen` command run beside the stack, on its emulators (as the README says)."""
-        return dev_env(*self.ports) | {
+        """For a `tresen` command run beside the stack, on its emulators (as the README says), with the
+        stack's extra environment and on its Stripe stand-in, if it runs one."""
+        env = dev_env(*self.ports) | self.extra_env
+        if self.stripe_url:
+            env["STRIPE_API_BASE"] = self.stripe_url
+        return env | {
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.firestore_port}",
             "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{self.storage_port}",
         }
@@ -118,6 +129,14 @@ class RunningStack:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def stripe_url(self) -> str | None:
+        """The local Stripe stand-in's URL, if the stack started one (it says so before it is ready)."""
+        for line in list(self.output):
+            if line.startswith(STRIPE_PREFIX):
+                return line[len(STRIPE_PREFIX) :].split()[0]
+        return None
 
     def output_tail(self, chars: int = 4000) -> str:
         return "".join(self.output)[-chars:]

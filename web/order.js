@@ -19,6 +19,8 @@ const STRINGS = {
     giftcard_check: "Guthaben prüfen", giftcard_balance: "Guthaben: {amount}",
     giftcard_unknown: "Diesen Gutschein kennen wir nicht.", giftcard_inactive: "Dieser Gutschein ist nicht aktiv.",
     payment: "Bezahlung", online: "Jetzt online bezahlen", on_site: "An der Kasse bezahlen",
+    provider: "Online bezahlen mit", "provider.stripe": "Karte (Stripe)", "provider.sandbox": "Sandbox (Test)",
+    "field.payment.provider": "Diese Zahlungsart ist gerade nicht verfügbar: bitte eine andere wählen.",
     total: "Summe", prices_gross: "Alle Preise inkl. MwSt.", place_order: "Zahlungspflichtig bestellen",
     sending: "Wird gesendet …", retrying: "Verbindung unterbrochen – neuer Versuch ({n}) …",
     to_checkout: "Weiter zur Bezahlung …",
@@ -59,6 +61,8 @@ const STRINGS = {
     giftcard_check: "Check balance", giftcard_balance: "Balance: {amount}",
     giftcard_unknown: "We do not know this gift card.", giftcard_inactive: "This gift card is not active.",
     payment: "Payment", online: "Pay online now", on_site: "Pay at the counter",
+    provider: "Pay online with", "provider.stripe": "Card (Stripe)", "provider.sandbox": "Sandbox (test)",
+    "field.payment.provider": "This way to pay is not available right now: please choose another.",
     total: "Total", prices_gross: "All prices include VAT.", place_order: "Place order and pay",
     sending: "Sending …", retrying: "Connection lost – trying again ({n}) …", to_checkout: "On to payment …",
     offline_title: "No connection.", offline_detail: "Please try again – nothing will be ordered twice.",
@@ -189,19 +193,33 @@ function renderCart() {
   $("cart-bar").textContent = t("cart_bar", { count, total: money(subtotal, currency, t.lang()) });
 }
 
+const chosen = (name) => document.querySelector(`input[name=${name}]:checked`)?.value;
+
+/** Radio buttons for each of `values`: the one chosen before (a change of language keeps it), else the first. */
+function radios(name, values, label, onchange) {
+  const keep = values.includes(chosen(name)) ? chosen(name) : values[0];
+  return values.map((value) => h("label", { class: "choice" },
+    h("input", { type: "radio", name, value, checked: value === keep, onchange }), label(value)));
+}
+
 function renderChoices() {
   const { store } = state;
-  fill($("fulfilment-choices"), ...store.fulfilment_types.map((type, i) =>
-    h("label", { class: "choice" },
-      h("input", { type: "radio", name: "fulfilment", value: type, checked: i === 0, onchange: showFulfilmentFields }),
-      t(type))));
-  fill($("payment-choices"), ...store.payment_methods.map((method, i) =>
-    h("label", { class: "choice" }, h("input", { type: "radio", name: "payment", value: method, checked: i === 0 }), t(method))));
+  fill($("fulfilment-choices"), ...radios("fulfilment", store.fulfilment_types, t, showFulfilmentFields));
+  fill($("payment-choices"), ...radios("payment", store.payment_methods, t, showProviders));
+  // who takes online payments, default first: a choice only where there is one
+  const providers = store.online_providers || [];
+  fill($("provider-choices"), ...(providers.length > 1
+    ? radios("provider", providers, (name) => (t.has(`provider.${name}`) ? t(`provider.${name}`) : name)) : []));
   showFulfilmentFields();
+  showProviders();
+}
+
+function showProviders() {
+  $("provider-field").hidden = chosen("payment") !== "online" || !chosen("provider");
 }
 
 function showFulfilmentFields() {
-  const type = document.querySelector("input[name=fulfilment]:checked")?.value;
+  const type = chosen("fulfilment");
   $("table-field").hidden = type !== "table";
   $("address-field").hidden = type !== "delivery";
 }
@@ -221,8 +239,9 @@ async function checkGiftcard() {
 // ---- checkout ------------------------------------------------------------------------------------
 
 function orderRequest() {
-  const type = document.querySelector("input[name=fulfilment]:checked")?.value;
-  const method = document.querySelector("input[name=payment]:checked")?.value;
+  const type = chosen("fulfilment");
+  const method = chosen("payment");
+  const provider = method === "online" ? chosen("provider") : undefined;
   const fulfilment = { type };
   if (type === "table") fulfilment.table = $("table").value.trim();
   if (type === "delivery") fulfilment.address = $("address").value.trim();
@@ -233,7 +252,7 @@ function orderRequest() {
     customer: { name: $("name").value.trim(), email: $("email").value.trim() },
     tip: parseCents($("tip").value || "0"),
     gift_cards: code ? [{ code }] : [],
-    payment: { method }, // online: the store's own provider (the sandbox in dev)
+    payment: provider ? { method, provider } : { method }, // without a choice: the store's default provider
   };
 }
 
@@ -258,7 +277,7 @@ async function placeOrder(event) {
     const orderPage = `${location.origin}${location.pathname}?store=${encodeURIComponent(storeId)}#order=${order.id}`;
     if (order.payment?.checkout_url && order.amount_due > 0) {
       $("progress").textContent = t("to_checkout");
-      location.assign(checkoutAddress(order.payment.checkout_url, orderPage));
+      location.assign(checkoutAddress(order.payment, orderPage));
     } else {
       location.hash = `order=${order.id}`;
     }
@@ -269,9 +288,11 @@ async function placeOrder(event) {
   }
 }
 
-/** The provider's checkout, told where to send the customer back to. */
-function checkoutAddress(checkoutUrl, orderPage) {
-  const address = new URL(checkoutUrl);
+/** The provider's checkout, told where to send the customer back to; Stripe's is Stripe's own (it
+ * knows where to send them back already) and is used as it is. */
+function checkoutAddress(payment, orderPage) {
+  if (payment.provider === "stripe") return payment.checkout_url;
+  const address = new URL(payment.checkout_url);
   address.searchParams.set("return", orderPage);
   return address.href;
 }
@@ -322,7 +343,7 @@ function renderOrder() {
   const m = (cents) => money(cents, order.currency, t.lang());
   const row = (label, cents, id) => h("tr", {}, h("th", { scope: "row", colspan: 2 }, label), h("td", { class: "num", id }, m(cents)));
   const payAgain = order.status === "awaiting_payment" && order.payment?.checkout_url
-    ? h("a", { class: "button primary", href: checkoutAddress(order.payment.checkout_url, location.href) }, t("pay_again"))
+    ? h("a", { class: "button primary", href: checkoutAddress(order.payment, location.href) }, t("pay_again"))
     : null;
   fill($("order"),
     h("p", {}, t("order_number")),

@@ -46,6 +46,20 @@ const STRINGS = {
     gross: "Umsatz brutto", pdf: "PDF", open_pdf: "Z-Bon (PDF) öffnen", closed: "Abschluss Z {z} erstellt: Umsatz {gross}.",
     no_closings: "Noch keine Abschlüsse.", exports: "Exporte für die Buchhaltung", from: "Von", to: "Bis",
     "export.datev": "DATEV-Buchungsstapel", "export.dsfinvk": "DSFinV-K", "export.gobd": "GoBD (Z3)",
+    stripe: "Stripe", stripe_title: "Kartenzahlung mit Stripe",
+    stripe_hint: "Stripe fragt nach dem Geschäft, der Inhaberin oder dem Inhaber und dem Bankkonto und schickt Sie danach hierher zurück.",
+    stripe_set_up: "Stripe einrichten", stripe_continue: "Einrichtung fortsetzen", stripe_to_stripe: "Weiter zu Stripe …",
+    stripe_none: "Noch kein Stripe-Konto: Kartenzahlungen sind noch nicht möglich.",
+    stripe_takes_cards: "Dieses Geschäft nimmt Kartenzahlungen mit Stripe an.",
+    stripe_not_yet: "Die Einrichtung bei Stripe ist noch nicht abgeschlossen: Kartenzahlungen sind noch nicht möglich.",
+    stripe_charges: "Kartenzahlungen", stripe_payouts: "Auszahlungen", stripe_due: "Stripe braucht noch",
+    stripe_account: "Stripe-Konto", stripe_fee: "Plattformgebühr", stripe_fee_value: "{percent} % + {fixed} je Zahlung",
+    stripe_on: "aktiv", stripe_off: "noch nicht möglich", stripe_nothing_due: "nichts",
+    stripe_returned: "Zurück von Stripe: der Stand unten ist gerade abgefragt.",
+    stripe_refresh: "Der Link zu Stripe war abgelaufen oder schon benutzt. Bitte die Einrichtung erneut starten.",
+    "due.business_profile.url": "Website des Geschäfts", "due.business_profile.mcc": "Branche des Geschäfts",
+    "due.external_account": "Bankkonto für Auszahlungen", "due.tos_acceptance.date": "Zustimmung zu Stripes Nutzungsbedingungen",
+    "due.tos_acceptance.ip": "Zustimmung zu Stripes Nutzungsbedingungen",
     offline_title: "Keine Verbindung.", offline_detail: "Bitte erneut versuchen – nichts wird doppelt gebucht.",
     error_title: "Das hat nicht geklappt.",
   },
@@ -89,6 +103,20 @@ const STRINGS = {
     gross: "Gross sales", pdf: "PDF", open_pdf: "Open Z-report (PDF)", closed: "Closing Z {z} made: gross sales {gross}.",
     no_closings: "No closings yet.", exports: "Exports for the accountant", from: "From", to: "To",
     "export.datev": "DATEV batch", "export.dsfinvk": "DSFinV-K", "export.gobd": "GoBD (Z3)",
+    stripe: "Stripe", stripe_title: "Card payments with Stripe",
+    stripe_hint: "Stripe asks about the business, its owner and its bank account, then sends you back here.",
+    stripe_set_up: "Set up Stripe", stripe_continue: "Continue setup", stripe_to_stripe: "On to Stripe …",
+    stripe_none: "No Stripe account yet: card payments are not possible yet.",
+    stripe_takes_cards: "This store takes card payments with Stripe.",
+    stripe_not_yet: "The setup at Stripe is not finished: card payments are not possible yet.",
+    stripe_charges: "Card payments", stripe_payouts: "Payouts", stripe_due: "Stripe still needs",
+    stripe_account: "Stripe account", stripe_fee: "Platform fee", stripe_fee_value: "{percent} % + {fixed} per payment",
+    stripe_on: "active", stripe_off: "not possible yet", stripe_nothing_due: "nothing",
+    stripe_returned: "Back from Stripe: the state below was just asked for.",
+    stripe_refresh: "The link to Stripe had expired or was used already. Please start the setup again.",
+    "due.business_profile.url": "The business's website", "due.business_profile.mcc": "The business's line of trade",
+    "due.external_account": "A bank account for payouts", "due.tos_acceptance.date": "Accepting Stripe's terms of service",
+    "due.tos_acceptance.ip": "Accepting Stripe's terms of service",
     offline_title: "No connection.", offline_detail: "Please try again – nothing is booked twice.",
     error_title: "That did not work.",
   },
@@ -99,6 +127,9 @@ const NEXT_STEP = { paid: ["accepted", "accept"], placed: ["accepted", "accept"]
 const POLL_MS = 3000;
 const RENEW_BEFORE_S = 300;
 const PASSKEY_CODES = new Set(["passkey_required", "passkey_invalid", "passkey_locked"]);
+const TABS = ["board", "giftcards", "closing", "stripe"];
+const STRIPE_ROLES = ["owner", "supervisor"];
+const NO_STRIPE = new Set(["connect_disabled", "provider_not_ready"]); // a deployment without Stripe (Connect)
 
 const t = makeTranslator(STRINGS);
 const $ = (id) => document.getElementById(id);
@@ -106,6 +137,10 @@ let session = JSON.parse(sessionStorage.getItem("tresen.staff") || "null");
 let boardTimer = null;
 let currentOrder = null;
 let detailAttempt = new Attempt();
+let stripeAccount = null; // the store's account as the API last answered it
+// Stripe's onboarding sends the owner back with ?stripe=return, or ?stripe=refresh when its link was spent
+let stripeBack = ["return", "refresh"].includes(new URLSearchParams(location.search).get("stripe"))
+  ? new URLSearchParams(location.search).get("stripe") : null;
 const formAttempts = new Map(); // form id → the Attempt its next submit belongs to
 
 const m = (cents, currency = "EUR") => money(cents, currency, t.lang());
@@ -197,6 +232,8 @@ function signOut(message) {
   session = null;
   sessionStorage.removeItem("tresen.staff");
   clearTimeout(boardTimer);
+  stripeAccount = stripeBack = null;
+  $("tab-stripe").hidden = true;
   $("workspace").hidden = true;
   $("sign-out").hidden = true;
   $("who").textContent = "";
@@ -529,15 +566,87 @@ async function downloadExport(event) {
   }
 }
 
+// ---- Stripe: may the store take card payments, what Stripe still needs; the owner sets it up -------
+
+/** The store's account. Its tab shows once the API answers; a deployment without Stripe never shows it. */
+async function loadStripe() {
+  if (!session || !STRIPE_ROLES.includes(session.role)) return;
+  try {
+    stripeAccount = await staffCall(API.staff, storePath("/payments/stripe"));
+    $("stripe-alert").hidden = true;
+    renderStripe();
+  } catch (error) {
+    if (error instanceof Problem && NO_STRIPE.has(error.code)) {
+      $("tab-stripe").hidden = true;
+      if (!$("stripe-panel").hidden) selectTab("board");
+      return;
+    }
+    showAlert($("stripe-alert"), error, t);
+  }
+  $("tab-stripe").hidden = false;
+}
+
+function renderStripe() {
+  const account = stripeAccount;
+  if (!account) return;
+  const finished = account.charges_enabled && account.payouts_enabled && account.requirements_due.length === 0;
+  const state = (on) => h("span", { class: on ? "on" : "off" }, t(on ? "stripe_on" : "stripe_off"));
+  const due = (field) => (t.has(`due.${field}`)
+    ? [t(`due.${field}`), " ", h("code", { class: "note" }, field)] : h("code", {}, field));
+  const fee = account.platform_fee;
+  fill($("stripe-status"),
+    h("p", { id: "stripe-summary", class: account.charges_enabled ? "ok" : "notice" },
+      t(!account.account_id ? "stripe_none" : account.charges_enabled ? "stripe_takes_cards" : "stripe_not_yet")),
+    h("dl", { class: "facts" },
+      h("dt", {}, t("stripe_charges")), h("dd", { id: "stripe-charges" }, state(account.charges_enabled)),
+      h("dt", {}, t("stripe_payouts")), h("dd", { id: "stripe-payouts" }, state(account.payouts_enabled)),
+      h("dt", {}, t("stripe_due")),
+      h("dd", { id: "stripe-due" }, account.requirements_due.length
+        ? h("ul", {}, ...account.requirements_due.map((field) => h("li", {}, due(field)))) : t("stripe_nothing_due")),
+      fee ? [h("dt", {}, t("stripe_fee")), h("dd", {}, t("stripe_fee_value", { percent: fee.percent.replace(".", t.lang() === "de" ? "," : "."), fixed: m(fee.fixed) }))] : null,
+      account.account_id ? [h("dt", {}, t("stripe_account")), h("dd", {}, h("code", {}, account.account_id))] : null));
+  $("stripe-setup").textContent = t(account.account_id ? "stripe_continue" : "stripe_set_up");
+  $("stripe-setup-box").hidden = finished && stripeBack !== "refresh";
+}
+
+/** Where Stripe's onboarding sent the owner back to: said once, then gone from the address. */
+function sayWhereStripeSentUsBack() {
+  const back = $("stripe-back");
+  back.hidden = !stripeBack;
+  if (!stripeBack) return;
+  back.className = stripeBack === "return" ? "ok" : "notice";
+  back.textContent = t(stripeBack === "return" ? "stripe_returned" : "stripe_refresh");
+  const address = new URL(location.href);
+  address.searchParams.delete("stripe");
+  history.replaceState(history.state, "", address.href);
+}
+
+/** The owner is sent to Stripe's onboarding (the account is made on the first time). */
+async function setUpStripe(event) {
+  event.preventDefault();
+  const form = $("stripe-form");
+  clearProblem(form, $("stripe-alert"));
+  $("stripe-setup").disabled = true;
+  try {
+    const link = await staffCall(API.staff, storePath("/payments/stripe/onboarding"), { method: "POST" });
+    $("stripe-progress").textContent = t("stripe_to_stripe");
+    location.assign(link.url);
+  } catch (error) {
+    showProblem(form, $("stripe-alert"), error, t);
+    $("stripe-setup").disabled = false;
+  }
+}
+
 // ---- start ---------------------------------------------------------------------------------------
 
 function selectTab(name) {
-  for (const tab of ["board", "giftcards", "closing"]) {
+  for (const tab of TABS) {
     $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
     $(`${tab}-panel`).hidden = tab !== name;
   }
   if (name === "board") refreshBoard();
   if (name === "closing") listClosings().catch((error) => showProblem($("close-form"), $("close-alert"), error, t));
+  if (name === "stripe") loadStripe();
 }
 
 /** Shows each member of staff what their role may do (the API decides; this spares them the 403s). */
@@ -551,7 +660,17 @@ function showWorkspace() {
   $("workspace").hidden = false;
   $("sign-out").hidden = false;
   $("who").textContent = `· ${session.store} · ${session.uid} (${t(`role.${session.role}`)})`;
-  selectTab("board");
+  const backFromStripe = stripeBack && STRIPE_ROLES.includes(session.role)
+    && [null, session.store].includes(new URLSearchParams(location.search).get("store"));
+  if (backFromStripe) {
+    sayWhereStripeSentUsBack();
+    $("tab-stripe").hidden = false;
+    selectTab("stripe");
+  } else {
+    $("stripe-back").hidden = true;
+    selectTab("board");
+    loadStripe();
+  }
 }
 
 function relabel() {
@@ -560,6 +679,8 @@ function relabel() {
   $("language").lang = t.lang() === "de" ? "en" : "de";
   if (session) $("who").textContent = `· ${session.store} · ${session.uid} (${t(`role.${session.role}`)})`;
   if (currentOrder && $("detail").open) renderDetail();
+  renderStripe();
+  if (stripeBack) $("stripe-back").textContent = t(stripeBack === "return" ? "stripe_returned" : "stripe_refresh");
 }
 
 function start() {
@@ -569,7 +690,7 @@ function start() {
   $("language").addEventListener("click", () => { t.toggle(); relabel(); });
   $("sign-in").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", () => signOut());
-  for (const tab of ["board", "giftcards", "closing"]) $(`tab-${tab}`).addEventListener("click", () => selectTab(tab));
+  for (const tab of TABS) $(`tab-${tab}`).addEventListener("click", () => selectTab(tab));
   $("detail-close").addEventListener("click", () => $("detail").close());
   $("detail-body").addEventListener("input", () => (detailAttempt = new Attempt()));
   $("giftcard-sell").addEventListener("submit", sellCard);
@@ -579,6 +700,8 @@ function start() {
   $("redeem").addEventListener("click", redeemCard);
   $("close-form").addEventListener("submit", closeDay);
   $("export-form").addEventListener("submit", downloadExport);
+  $("stripe-form").addEventListener("submit", setUpStripe);
+  window.addEventListener("pageshow", () => ($("stripe-setup").disabled = false)); // back from Stripe by the back button
   $("export-from").value = $("export-to").value = new Date().toLocaleDateString("sv"); // today, YYYY-MM-DD
   if (session) showWorkspace();
   else $("sign-in").hidden = false;

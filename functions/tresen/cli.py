@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # it logs every request at INFO
     try:
         return {
             "dev": run_dev,
@@ -154,9 +155,10 @@ def run_store(args) -> int:
 
 def run_seed(args) -> int:
     from .adapters.backend import backend
-    from .services.seed import DEMO, seed_store
+    from .config import settings
+    from .services.seed import demo_seed, seed_store
 
-    seed_store(DEMO, backend())
+    seed_store(demo_seed(with_stripe=bool(settings().stripe_api_key)), backend())
     print("seeded store demo")
     return 0
 
@@ -412,21 +414,24 @@ def run_dev(args) -> int:
     )
     stop_on_signals(stack)
     _die_with_parent()
-    server = None
+    server = stripe = None
     try:
         refuse_busy_port(port, "API")
         stack.start()
         from .adapters.archive import ensure_bucket
         from .adapters.backend import backend
         from .config import settings
-        from .services.seed import DEMO, seed_store
+        from .services.seed import demo_seed, seed_store
         from .webserver import serve, wait_ready
 
+        stripe = _stripe_stand_in(port)
         settings()
         ensure_bucket()
-        seed_store(DEMO, backend())
+        seed_store(demo_seed(with_stripe=bool(settings().stripe_api_key)), backend())
         server = serve(port)
         wait_ready(port)
+        if settings().stripe_api_key:
+            _connect_demo(stripe[0] if stripe else None)
         print(f"tresen ready: http://127.0.0.1:{port}", flush=True)
         pages = f"http://127.0.0.1:{port}"
         print(f"  ordering page: {pages}/?store=demo   staff board: {pages}/staff", flush=True)
@@ -442,8 +447,50 @@ def run_dev(args) -> int:
             server.shutdown()
 
             backend().archive.drain()
+        if stripe:
+            stripe[1].shutdown()
         stack.stop()
     return 0
+
+
+def _stripe_stand_in(port: int):
+    """With a Stripe test key and no STRIPE_API_BASE, Stripe is played by the local stand-in (it
+    cannot be reached from here): (stand-in, its server), or None."""
+    if not os.environ.get("STRIPE_API_KEY") or os.environ.get("STRIPE_API_BASE"):
+        return None
+    from .standins.stripe_api import StripeStandIn, start
+
+    stand_in = StripeStandIn(
+        f"http://127.0.0.1:{port}/v1/webhooks/stripe",
+        os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_stripe_dev"),
+        os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_stripe_connect_dev"),
+    )
+    server, url = start(stand_in, int(os.environ.get("STRIPE_STANDIN_PORT", "0")))
+    os.environ["STRIPE_API_BASE"] = url
+    print(f"stripe stand-in: {url} (STRIPE_API_BASE)", flush=True)
+    return stand_in, server
+
+
+def _connect_demo(stand_in) -> None:
+    """The demo store's connected account: made (once) and, on our own stand-in, onboarded as its
+    owner would click through it; on another Stripe, as far as that one says it is."""
+    import urllib.request
+
+    from .adapters.backend import backend
+    from .config import settings
+    from .services.stripe_connect import StartOnboarding, start_onboarding, stripe_status
+
+    if not settings().stripe_connect:
+        return
+    staff = f"{settings().order_page_url}staff?store=demo"
+    link = start_onboarding(StartOnboarding("demo", staff, staff, {"type": "cli"}), backend())
+    if stand_in is not None:
+        request = urllib.request.Request(link.url, data=b"", method="POST", headers={"Accept": "application/json"})
+        urllib.request.urlopen(request, timeout=10).close()
+        stand_in.wait_delivered()
+    account = stripe_status(backend(), "demo")
+    ready = "takes payments" if account and account.ready else "not ready: onboard it on the staff board"
+    print(f"  stripe: demo store on {account.account_id if account else '?'} ({ready})", flush=True)
 
 
 def _die_with_parent() -> None:

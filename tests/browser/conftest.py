@@ -1,17 +1,21 @@
 """The web pages driven in headless Chromium (Debian's `chromium`, which `make` installs) by Playwright.
 
-The pages are served by a real `tresen dev` stack, as `make run` serves them. Screenshots go to
-`artifacts/screenshots/` (or `$TRESEN_ARTIFACTS/screenshots/`) for a person to look at.
+The pages are served by a real `tresen dev` stack, as `make run` serves them, with a Stripe test key:
+Stripe is played by the stack's local stand-in. Screenshots go to `artifacts/screenshots/` (or
+`$TRESEN_ARTIFACTS/screenshots/`) for a person to look at. The accessibility tests run axe-core (npm,
+`make test` installs it into node_modules/) inside the pages.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 from stack import ROOT, RunningStack
 
@@ -31,6 +35,8 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 1024, "height": 768}
 ARTIFACTS = Path(os.environ.get("TRESEN_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+STRIPE_KEY = "sk_test_demo"  # a test key: `tresen dev` plays Stripe with its stand-in
 
 pytestmark = pytest.mark.browser
 
@@ -44,9 +50,12 @@ def pytest_collection_modifyitems(items):
             import playwright.sync_api  # noqa: F401
         except ImportError:
             reason = "Playwright for Python is not installed (pip install -e '.[dev]')"
+    no_axe = None if AXE.is_file() else "no axe-core: `make test` installs it from npm (npm ci) into node_modules/"
     for item in items:
         if "tests/browser/" in str(item.fspath) and reason:
             item.add_marker(pytest.mark.skip(reason=reason))
+        elif "axe" in getattr(item, "fixturenames", ()) and no_axe:
+            item.add_marker(pytest.mark.skip(reason=no_axe))
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +70,31 @@ def playwright_browser():
 
 @pytest.fixture(scope="session")
 def web_stack():
-    """One `tresen dev` for every browser test: the demo store, pages at `/` and `/staff`."""
-    with RunningStack() as stack:
+    """One `tresen dev` for every browser test: the demo store, pages at `/` and `/staff`. With a Stripe
+    test key it also plays Stripe (`stack.stripe_url`): the demo store's connected account is onboarded
+    at start and the store takes online payments with the sandbox (its default) and Stripe."""
+    with RunningStack(env={"STRIPE_API_KEY": STRIPE_KEY}) as stack:
+        wait_until_stripe_is_offered(stack)
         yield stack
+
+
+def wait_until_stripe_is_offered(stack, timeout: float = 20) -> None:
+    """The menu may say so a few seconds after the ready line: the server caches a store's Stripe
+    account for a while, and it may have read it before `tresen dev` onboarded it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        store = requests.get(f"{stack.url}/v1/stores/demo/menu", timeout=10).json()["store"]
+        if "stripe" in store["online_providers"]:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the demo store never offered Stripe: {store['online_providers']}\n{stack.output_tail()}")
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="session")
+def axe() -> Path:
+    """axe-core's script, for `page.add_script_tag(path=...)` (tests using it are skipped without it)."""
+    return AXE
 
 
 def new_page(browser, size: dict, locale: str = "de-DE"):

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from fake_stripe import charge_refunded_event, deliver, event, intent_event
+from fake_stripe import charge_refunded_event, deliver, event, intent_of, session_event
 from support import deliver as deliver_sandbox
 from support import idem, online_order, order_body, payment_event, staff_token
 from tresen.services import provider_refunds
@@ -31,7 +31,7 @@ def paid_stripe_order(client, store_id: str) -> dict:
     order = client.post(
         f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
     ).get_json()
-    assert deliver(client, intent_event("succeeded", order["payment"]["id"], 840)).status_code == 200
+    assert deliver(client, session_event("completed", order["payment"]["id"], 840)).status_code == 200
     return order
 
 
@@ -52,7 +52,7 @@ def stripe_event(kind: str, refund: dict, fake, order: dict, listed: bool = Fals
     """`kind` about `refund` as Stripe would send it: the Refund itself, or the Charge it refunded."""
     if kind == "charge.refunded":
         refunds = [r for r in fake.refunds if r["payment_intent"] == refund["payment_intent"]]
-        return charge_refunded_event(order["payment"]["id"], 840, refunds, listed)
+        return charge_refunded_event(intent_of(order["payment"]["id"]), 840, refunds, listed)
     return event(kind, refund)
 
 
@@ -64,7 +64,7 @@ def owner(store_id: str) -> dict:
 def test_a_dashboard_refund_is_one_refund_whatever_order_its_events_arrive_in(client, shop, backend, arrival):
     store_id, fake = shop
     order = paid_stripe_order(client, store_id)
-    made_in_dashboard = fake.add_refund(order["payment"]["id"], 300, "succeeded", {})
+    made_in_dashboard = fake.add_refund(intent_of(order["payment"]["id"]), 300, "succeeded", {})
     states = {  # what each event says: created pending, then updated to succeeded
         "refund.created": made_in_dashboard | {"status": "pending"},
         "refund.updated": made_in_dashboard,
@@ -123,14 +123,15 @@ def test_a_charge_listing_its_refunds_needs_no_call_and_a_long_list_is_read_page
     store_id, fake = shop
     fake.page_size = 2
     listed = paid_stripe_order(client, store_id)
-    first, second = (fake.add_refund(listed["payment"]["id"], amount, "succeeded", {}) for amount in (200, 100))
+    intent = intent_of(listed["payment"]["id"])
+    first, second = (fake.add_refund(intent, amount, "succeeded", {}) for amount in (200, 100))
     calls_before = len(fake.calls)
     assert deliver(client, stripe_event("charge.refunded", first, fake, listed, listed=True)).status_code == 200
     assert len(fake.calls) == calls_before
     assert sorted(r["provider_refund_id"] for r in refunds_of(backend, listed)) == sorted([first["id"], second["id"]])
 
     paged = paid_stripe_order(client, store_id)
-    made = [fake.add_refund(paged["payment"]["id"], 100, "succeeded", {}) for _ in range(5)]
+    made = [fake.add_refund(intent_of(paged["payment"]["id"]), 100, "succeeded", {}) for _ in range(5)]
     assert deliver(client, stripe_event("charge.refunded", made[0], fake, paged)).status_code == 200
     pages = [c for c in fake.calls[calls_before:] if c["method"] == "get"]
     assert [c["fields"].get("starting_after") for c in pages] == [None, made[3]["id"], made[1]["id"]]
@@ -191,7 +192,7 @@ def test_a_dashboard_refund_beyond_what_is_left_is_capped(client, shop, backend)
         headers=owner(store_id) | idem(),
     )
     assert onto_card.status_code == 201
-    made_in_dashboard = fake.add_refund(order["payment"]["id"], 500, "succeeded", {})
+    made_in_dashboard = fake.add_refund(intent_of(order["payment"]["id"]), 500, "succeeded", {})
     assert deliver(client, event("refund.created", made_in_dashboard)).status_code == 200
     refund = backend.db.document(f"refunds/re_stripe_{made_in_dashboard['id']}").get().to_dict()
     assert (refund["amount"], refund["provider_amount"], refund["provider_reported_amount"], refund["status"]) == (
@@ -204,7 +205,7 @@ def test_a_dashboard_refund_beyond_what_is_left_is_capped(client, shop, backend)
     assert (after["refunded_amount"], after["payment_status"]) == (840, "refunded")
     assert [e["amount"] for e in journaled(backend, store_id, order, "refund.created")] == [600, 240]
 
-    nothing_left = fake.add_refund(order["payment"]["id"], 100, "succeeded", {})
+    nothing_left = fake.add_refund(intent_of(order["payment"]["id"]), 100, "succeeded", {})
     assert deliver(client, event("refund.created", nothing_left)).status_code == 200
     beyond = backend.db.document(f"refunds/re_stripe_{nothing_left['id']}").get().to_dict()
     assert (beyond["amount"], beyond["provider_reported_amount"], beyond["vat"]) == (0, 100, [])
@@ -214,7 +215,7 @@ def test_a_dashboard_refund_beyond_what_is_left_is_capped(client, shop, backend)
 def test_a_dashboard_refund_failing_later_makes_its_amount_refundable_again(client, shop, backend):
     store_id, fake = shop
     order = paid_stripe_order(client, store_id)
-    made_in_dashboard = fake.add_refund(order["payment"]["id"], 840, "succeeded", {})
+    made_in_dashboard = fake.add_refund(intent_of(order["payment"]["id"]), 840, "succeeded", {})
     assert deliver(client, event("refund.created", made_in_dashboard)).status_code == 200
     assert stored(backend, order)["payment_status"] == "refunded"
     assert deliver(client, event("refund.updated", made_in_dashboard | {"status": "failed"})).status_code == 200
@@ -252,10 +253,10 @@ def test_a_refund_before_the_payments_success_is_retried_and_of_an_unknown_payme
     order = client.post(
         f"/v1/stores/{store_id}/orders", json=order_body(payment={"method": "online"}), headers=idem()
     ).get_json()
-    early = event("refund.created", fake.add_refund(order["payment"]["id"], 300, "succeeded", {}))
+    early = event("refund.created", fake.add_refund(intent_of(order["payment"]["id"]), 300, "succeeded", {}))
     not_yet = deliver(client, early)
     assert (not_yet.status_code, not_yet.get_json()["code"]) == (503, "service_unavailable")
-    assert deliver(client, intent_event("succeeded", order["payment"]["id"], 840)).status_code == 200
+    assert deliver(client, session_event("completed", order["payment"]["id"], 840)).status_code == 200
     assert deliver(client, early).get_json()["duplicate"] is False  # the provider's retry
     assert stored(backend, order)["refunded_amount"] == 300
 

@@ -13,7 +13,8 @@ charges or pays back twice. `STRIPE_API_BASE` points the library at a local stan
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -22,6 +23,7 @@ from urllib.parse import urlencode
 from pydantic import Field, StringConstraints
 
 from ..config import settings
+from ..domain.errors import DomainError
 from ..domain.ids import is_id
 from ..domain.orders import PaymentRef
 from ..domain.payments import AccountEvent, OtherEvent, PaymentEvent, PayoutEvent, ProviderEvent, RefundEvent
@@ -153,10 +155,20 @@ def client(account: str | None = None):
     )
 
 
-def transient(error: Exception) -> bool:
+@contextmanager
+def stripe_errors(refused: str | None = None) -> Iterator[None]:
+    """Stripe's failures in our terms: unreachable, rate-limited or failing on its side is transient
+    (503, the caller retries); a request Stripe refuses is `refused` (a problem code), if given."""
     import stripe
 
-    return isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
+    try:
+        yield
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+        raise ConnectionError(str(error)) from error
+    except stripe.StripeError as error:
+        if refused is None:
+            raise
+        raise DomainError(refused, f"Stripe refused: {error.user_message or error}") from error
 
 
 @dataclass(frozen=True)
@@ -173,19 +185,20 @@ class StripeProvider:
         intent_data: dict[str, Any] = {"metadata": order_metadata(request) | CHECKOUT_METADATA}
         if self.account and self.platform_fee:
             intent_data["application_fee_amount"] = self.platform_fee.of(request.amount)
-        session = client(self.account).v1.checkout.sessions.create(
-            {
-                "mode": "payment",
-                "line_items": checkout_lines(request),
-                "client_reference_id": request.order_id,
-                "metadata": order_metadata(request),
-                "payment_intent_data": intent_data,
-                "success_url": order_page(request),
-                "cancel_url": order_page(request),
-                "expires_at": session_expiry(request.expires_at),
-            },
-            {"idempotency_key": f"tresen-checkout-{request.order_id}"},
-        )
+        with stripe_errors(refused="provider_not_ready"):  # a restricted account, say
+            session = client(self.account).v1.checkout.sessions.create(
+                {
+                    "mode": "payment",
+                    "line_items": checkout_lines(request),
+                    "client_reference_id": request.order_id,
+                    "metadata": order_metadata(request),
+                    "payment_intent_data": intent_data,
+                    "success_url": order_page(request),
+                    "cancel_url": order_page(request),
+                    "expires_at": session_expiry(request.expires_at),
+                },
+                {"idempotency_key": f"tresen-checkout-{request.order_id}"},
+            )
         return PaymentRef(id=session.id, provider=self.name, status=session.status, checkout_url=session.url)
 
     def update_amount(self, *, payment_id: str, amount: int) -> None:
@@ -195,14 +208,15 @@ class StripeProvider:
             client(self.account).v1.payment_intents.update(payment_id, {"amount": amount})
 
     def refund(self, *, payment_id: str, amount: int, refund_id: str) -> ReportedRefund:
-        refund = client(self.account).v1.refunds.create(
-            {
-                "payment_intent": self.intent_of(payment_id),
-                "amount": amount,
-                "metadata": {"tresen_refund_id": refund_id},
-            },
-            {"idempotency_key": f"tresen-refund-{refund_id}"},
-        )
+        with stripe_errors():
+            refund = client(self.account).v1.refunds.create(
+                {
+                    "payment_intent": self.intent_of(payment_id),
+                    "amount": amount,
+                    "metadata": {"tresen_refund_id": refund_id},
+                },
+                {"idempotency_key": f"tresen-refund-{refund_id}"},
+            )
         return reported_refund(refund.to_dict())
 
     def intent_of(self, payment_id: str) -> str:
@@ -216,24 +230,19 @@ class StripeProvider:
 
     def refunds_of(self, payment_id: str) -> list[ReportedRefund]:
         """Every refund of a PaymentIntent: `charge.refunded` lists them only in older API versions."""
-        try:
+        with stripe_errors():  # transient: the webhook answers 503, Stripe retries
             page = client(self.account).v1.refunds.list({"payment_intent": self.intent_of(payment_id), "limit": 100})
             return [reported_refund(refund.to_dict()) for refund in page.auto_paging_iter()]
-        except Exception as error:
-            if transient(error):
-                raise ConnectionError(str(error)) from error  # the webhook answers 503, Stripe retries
-            raise
 
     def order_of(self, payment_id: str) -> tuple[str, str] | None:
         """A PaymentIntent made by one of our Checkout Sessions names its order in its metadata."""
         if not payment_id.startswith("pi_"):
             return None
         try:
-            intent = client(self.account).v1.payment_intents.retrieve(payment_id).to_dict()
-        except Exception as error:
-            if transient(error):
-                raise ConnectionError(str(error)) from error  # the webhook answers 503, Stripe retries
-            return None  # not found on this account: not ours
+            with stripe_errors(refused="not_found"):  # transient: the webhook answers 503, Stripe retries
+                intent = client(self.account).v1.payment_intents.retrieve(payment_id).to_dict()
+        except DomainError:
+            return None  # not on this account: not ours
         metadata = intent.get("metadata") or {}
         if metadata.get("checkout") != CHECKOUT_METADATA["checkout"]:
             return None
@@ -242,15 +251,11 @@ class StripeProvider:
     def payout_transactions(self, payout_id: str) -> list[dict[str, Any]]:
         """The balance transactions a payout paid out, each with its source (the Charge or Refund)
         expanded: Stripe's `payout.paid` names none of them."""
-        try:
+        with stripe_errors():  # transient: the webhook answers 503, Stripe retries
             page = client(self.account).v1.balance_transactions.list(
                 {"payout": payout_id, "expand": ["data.source"], "limit": 100}
             )
             return [transaction.to_dict() for transaction in page.auto_paging_iter()]
-        except Exception as error:
-            if transient(error):
-                raise ConnectionError(str(error)) from error  # the webhook answers 503, Stripe retries
-            raise
 
     def read_webhook(self, headers: Mapping[str, str], raw: bytes) -> ProviderEvent:
         """Signed by the platform's endpoint secret or, for Connect events, the Connect endpoint's."""

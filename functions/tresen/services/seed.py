@@ -4,7 +4,7 @@ is made once and never replaced."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..domain.catalog import Product, ProductOption, Store
 from .order_ports import OrderUnitOfWork
@@ -57,6 +57,13 @@ class SeedStore:
 
 
 DEMO = SeedStore(DEMO_STORE, DEMO_PRODUCTS)
+
+
+def demo_seed(with_stripe: bool) -> SeedStore:
+    """The demo store; with a Stripe key configured it also takes online payments with Stripe."""
+    return (
+        SeedStore(replace(DEMO_STORE, online_providers=("sandbox", "stripe")), DEMO_PRODUCTS) if with_stripe else DEMO
+    )
 
 
 def seed_store(command: SeedStore, uow: OrderUnitOfWork) -> None:
