@@ -10,16 +10,19 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_VERSION := 3.3.30
 # Debian packages the tests use, each named after the command that shows it is there: pdftotext
-# (poppler-utils) reads back the Z-report PDF, chromium runs the browser tests. Installed when missing
-# and apt-get may be run; otherwise those tests are skipped with a reason.
-APT_PACKAGES := pdftotext:poppler-utils chromium:chromium
+# (poppler-utils) reads back the Z-report PDF, chromium runs the browser tests, npm installs axe-core.
+# Installed when missing and apt-get may be run; otherwise those tests are skipped with a reason.
+APT_PACKAGES := pdftotext:poppler-utils chromium:chromium npm:npm
+# axe-core, the accessibility engine the browser tests run in each page: from npm, pinned in
+# package.json and package-lock.json, into node_modules/ (git-ignored). Installed when it is missing.
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: run test unit bench lint clean
 
 run: $(STAMP)
 	$(BIN)/tresen dev
 
-test: lint $(TOOLS) $(CHECKOV)
+test: lint $(TOOLS) $(CHECKOV) $(AXE)
 	$(BIN)/pytest
 
 unit: $(STAMP) $(TOOLS)
@@ -51,9 +54,17 @@ $(TOOLS): $(STAMP)
 	fi
 	touch $(TOOLS)
 
+$(AXE): | $(TOOLS)
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error || \
+	  echo "note: could not install axe-core from npm; the accessibility tests will be skipped"; \
+	else \
+	  echo "note: no npm; the accessibility tests will be skipped"; \
+	fi
+
 $(CHECKOV):
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .hypothesis

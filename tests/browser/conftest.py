@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,21 +73,9 @@ def web_stack():
     test key it also plays Stripe (`stack.stripe_url`): the demo store's connected account is onboarded
     at start and the store takes online payments with the sandbox (its default) and Stripe."""
     with RunningStack(env={"STRIPE_API_KEY": STRIPE_KEY}) as stack:
-        wait_until_stripe_is_offered(stack)
+        offered = requests.get(f"{stack.url}/v1/stores/demo/menu", timeout=10).json()["store"]["online_providers"]
+        assert offered == ["sandbox", "stripe"], stack.output_tail()  # from the ready line on
         yield stack
-
-
-def wait_until_stripe_is_offered(stack, timeout: float = 20) -> None:
-    """The menu may say so a few seconds after the ready line: the server caches a store's Stripe
-    account for a while, and it may have read it before `tresen dev` onboarded it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        store = requests.get(f"{stack.url}/v1/stores/demo/menu", timeout=10).json()["store"]
-        if "stripe" in store["online_providers"]:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the demo store never offered Stripe: {store['online_providers']}\n{stack.output_tail()}")
-        time.sleep(0.25)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ def test_menu_lists_the_store_and_its_products(client, store_id):
         "timezone": "Europe/Berlin",
         "open_now": True,
         "payment_methods": ["online", "on_site"],
+        "online_providers": ["sandbox"],
         "fulfilment_types": ["pickup", "table"],
     }
     products = {p["id"]: p for p in menu["products"]}

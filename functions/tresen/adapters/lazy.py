@@ -35,11 +35,15 @@ class TtlCache(Generic[T]):
         self.ttl, self._limit = ttl, limit
         self._entries: dict[Hashable, tuple[float, T]] = {}
 
+    def put(self, key: Hashable, value: T) -> T:
+        """Keep `value`, read afresh, for the next `ttl` seconds."""
+        if len(self._entries) >= self._limit:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic(), value)
+        return value
+
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
-        now = time.monotonic()
         cached = self._entries.get(key)
-        if cached is None or now - cached[0] > self.ttl:
-            if len(self._entries) >= self._limit:
-                self._entries.clear()
-            cached = self._entries[key] = (now, load())
+        if cached is None or time.monotonic() - cached[0] > self.ttl:
+            return self.put(key, load())
         return cached[1]

@@ -56,8 +56,9 @@ class DocumentStripeAccounts:
         self._cache: TtlCache[StripeAccount | None] = TtlCache(ttl)
 
     def of_store(self, store_id: str, fresh: bool = False) -> StripeAccount | None:
+        """A fresh read is kept too: the instance that learns a change offers what it learnt at once."""
         if fresh:
-            return self._read(store_id)
+            return self._cache.put(store_id, self._read(store_id))
         return self._cache.get(store_id, lambda: self._read(store_id))
 
     def by_account(self, account_id: str) -> StripeAccount | None:

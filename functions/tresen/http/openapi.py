@@ -84,6 +84,10 @@ def operation(r: Route, refs: dict) -> dict:
     if r.access.kind in ("staff", "card_staff"):
         op["security"] = [{"staffToken": []}]
         op["description"] = f"Roles: {', '.join(r.access.roles)}."
+    if r.access.kind == "platform_admin":
+        op["security"] = [{"staffToken": []}]
+        op["description"] = 'Platform admins only (token claim `platform: "admin"`).'
+
     if parameters:
         op["parameters"] = parameters
     if r.body:

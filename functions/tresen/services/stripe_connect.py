@@ -125,7 +125,9 @@ def record_status(
         writes.stripe_account(updated)
         return Plan(updated, now, PROVIDER, status_change(current, updated, event_id), writes)
 
-    return uow.commit(account.store_id, build).result
+    recorded = uow.commit(account.store_id, build).result
+    uow.stripe_accounts.of_store(account.store_id, fresh=True)  # this instance offers what it recorded at once
+    return recorded
 
 
 def status_change(before: StripeAccount, after: StripeAccount, event_id: str | None) -> list[JournalEvent]:
@@ -164,4 +166,6 @@ def set_platform_fee(command: SetPlatformFee, uow: OrderUnitOfWork) -> StripeAcc
         set_fee = StripePlatformFeeSet(percent=fee.percent if fee else None, fixed=fee.fixed if fee else None)
         return Plan(updated, now, command.actor, [JournalEvent.of(set_fee)], writes)
 
-    return uow.commit(store.id, build).result
+    updated = uow.commit(store.id, build).result
+    uow.stripe_accounts.of_store(store.id, fresh=True)  # the next Checkout Session here takes the new fee
+    return updated
