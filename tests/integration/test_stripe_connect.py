@@ -11,7 +11,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -114,6 +114,21 @@ def refund(client, store_id: str, order: dict, body: dict):
     )
 
 
+def business_day() -> str:
+    return (datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(hours=5)).date().isoformat()
+
+
+def statement_of(client, store_id: str, day: str) -> dict:
+    """The store's statement of the business day, as its JSON file says it."""
+    finance = auth(store_id, "finance")
+    made = client.post(f"/v1/stores/{store_id}/statements", json={"from": day, "to": day}, headers=finance | idem())
+    assert made.status_code == 201, made.get_data(as_text=True)
+    files = client.get(f"/v1/stores/{store_id}/statements/{made.get_json()['id']}", headers=finance).get_json()
+    [document] = [file for file in files["files"] if file["name"].endswith(".json") and file["name"] != "manifest.json"]
+    with urllib.request.urlopen(document["url"], timeout=10) as response:
+        return json.loads(response.read())
+
+
 def connect_event(kind: str, found: dict, account: str) -> bytes:
     payload = {
         "id": f"evt_{uuid.uuid4().hex[:24]}",
@@ -189,11 +204,20 @@ def test_two_stores_are_paid_refunded_and_paid_out_each_on_its_own_account(clien
         assert fee_cents == ("23" if store == first else None)
     listing = [r for r in requests_made if r["path"] == "/v1/balance_transactions"]
     assert listing and {r["stripe_account"] for r in listing} == {accounts[first]}
-    # each store's journal holds its own money only
+    # each store's journal and closing hold its own money only: 3 × 840 taken, its refunds paid back
+    refunded = {first: 840, second: 300}  # the second store's failed refund gave nothing back
     for store, placed in orders.items():
         paid_entries = [e for e in backend.journal.entries(store) if e["type"] == "order.paid"]
         assert sorted(e["data"]["order_id"] for e in paid_entries) == sorted(o["id"] for o in placed)
         assert "stripe.account_connected" in journal_types(backend, store)
+        closed = client.post(f"/v1/stores/{store}/closings", headers=auth(store, "supervisor") | idem())
+        z = closed.get_json()
+        assert (z["counts"]["sales"], z["payments"]["online"]) == (3, 3 * 840), store
+        assert z["refunds"]["amount"] - z["failed_refunds"]["amount"] == refunded[store], z
+        statement = statement_of(client, store, business_day())
+        assert sorted(line["order_id"] for line in statement["payments"]) == sorted(o["id"] for o in placed)
+        paid_out = {line["payout_id"] for line in statement["payments"]}
+        assert paid_out == ({payout["id"]} if store == first else {None}), store  # only the first was paid out
 
 
 def test_a_store_offers_stripe_only_while_its_account_may_take_charges(client, backend, stripe):
@@ -320,16 +344,15 @@ def test_a_statement_shows_the_platform_fee_as_a_fee_of_the_payment(client, back
     order = stripe_order(client, store_id)
     pay(stripe, order)
     stripe.control("payouts", {"account": account})
-    day = (datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(hours=5)).date().isoformat()  # the business day
-    made = client.post(
-        f"/v1/stores/{store_id}/statements", json={"from": day, "to": day}, headers=auth(store_id, "finance") | idem()
-    )
-    assert made.status_code == 201, made.get_data(as_text=True)
-    files = client.get(
-        f"/v1/stores/{store_id}/statements/{made.get_json()['id']}", headers=auth(store_id, "finance")
-    ).get_json()["files"]
-    [document] = [file for file in files if file["name"].endswith(".json") and file["name"] != "manifest.json"]
-    with urllib.request.urlopen(document["url"], timeout=10) as response:
-        statement = json.loads(response.read())
+    day = business_day()
+    statement = statement_of(client, store_id, day)
     [line] = statement["payments"]
     assert (line["amount"], line["fee"], line["net"], line["matched"]) == (840, 61, 779, True)
+    # DATEV books the payout's fees, the platform's among them, on the fee account
+    arrival = date.fromisoformat(statement["payouts"][0]["arrival_date"])
+    datev = client.get(
+        f"/v1/stores/{store_id}/export/datev?from={day}&to={arrival.isoformat()}", headers=auth(store_id, "finance")
+    )
+    rows = datev.get_data().decode("cp1252").split("\r\n")
+    [fees] = [row for row in rows if "Auszahlung stripe" in row and row.startswith("0,61;")]
+    assert fees.split(";")[6:8] == ["4970", "1360"]  # SKR03: Nebenkosten des Geldverkehrs, Geldtransit
