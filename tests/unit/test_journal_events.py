@@ -35,6 +35,17 @@ from tresen.services import accounting, api_keys, card_blocks, cards
 from tresen.services.card_expiry import ExpireCards, expire_giftcards
 from tresen.services.closings import CloseStore, close_store
 from tresen.services.corrections import DiscountOrder, VoidItems, discount_order, void_items
+from tresen.services.customers import (
+    CreateCustomer,
+    EditCustomer,
+    EraseCustomer,
+    RecordConsent,
+    Staff,
+    create_customer,
+    edit_customer,
+    erase_customer,
+    record_consent,
+)
 from tresen.services.order_status import ChangeStatus, change_status
 from tresen.services.passkeys import SetPasskey, set_passkey
 from tresen.services.payments import ExpireOrders, expire_orders, handle_payment_event, handle_refund_event
@@ -184,6 +195,17 @@ def settings_of_the_store(backend: Backend) -> None:
     apply_account_event(AccountEvent("stripe", "evt_ready", "account.updated", connect.accounts[STORE], ready), backend)
     platform = {"type": "staff", "uid": "platform-1", "role": "platform_admin"}
     set_platform_fee(SetPlatformFee(STORE, "1.5", 10, platform), backend)
+    customers_of_the_store(backend, owner)
+
+
+def customers_of_the_store(backend: Backend, owner: dict) -> None:
+    staff = Staff(owner, "owner", "246810")  # the passkey set above protects refunds, not customer data
+    anna = create_customer(
+        CreateCustomer(STORE, {"given_name": "Anna", "email": "a@example.com"}, None, staff), backend
+    )
+    edit_customer(EditCustomer(STORE, anna.id, {"company": "Café"}, False, 1, staff), backend)
+    record_consent(RecordConsent(STORE, anna.id, "email", "granted", "counter", "Newsletter", owner), backend)
+    erase_customer(EraseCustomer(STORE, anna.id, staff), backend)
 
 
 def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_version(backend, monkeypatch):

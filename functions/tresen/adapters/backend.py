@@ -18,6 +18,7 @@ from .accounting_store import DocumentAccounting
 from .api_key_store import DocumentApiKeys
 from .archive import ArchiveQueue, BucketArchive, MemoryArchive
 from .closing_store import DocumentClosings
+from .customer_store import DocumentCustomers
 from .finance_store import ArchivedStatementFiles, DocumentBooks, DocumentPayouts, DocumentStatements
 from .firestore_documents import FirestoreDocuments
 from .giftcard_store import DocumentActivations, DocumentCards
@@ -82,6 +83,7 @@ class Backend:
         self.passkeys = DocumentPasskeys(self.docs)
         self.sandbox_checkout = SandboxSender()
         self.stripe_accounts = DocumentStripeAccounts(self.docs)
+        self.customers = DocumentCustomers(self.docs)
         self.stripe_connect: StripeConnect = stripe_platform()
         # cards slice: repositories
         self.cards = DocumentCards(self.docs)

@@ -22,6 +22,7 @@ OPERATORS = {
     ">": lambda value, wanted: value is not None and value > wanted,
     "in": lambda value, wanted: value in wanted,
     "array_contains": lambda value, wanted: isinstance(value, list) and wanted in value,
+    "array_contains_any": lambda value, wanted: isinstance(value, list) and any(item in value for item in wanted),
 }
 MISSING = object()
 

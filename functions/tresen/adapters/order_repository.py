@@ -75,6 +75,17 @@ class DocumentOrders:
         found = self._docs.query("orders", where=where, order_by=newest, limit=limit, start_after=start)
         return [repo.order_from_doc(doc.data) for doc in found]
 
+    def of_contacts(
+        self, store_id: str, keys: tuple[str, ...], after: OrderCursor | None, limit: int
+    ) -> list[tuple[Order, Version]]:
+        if not keys:
+            return []
+        where = [("store_id", "==", store_id), ("contact_keys", "array_contains_any", list(keys))]
+        start = {"created_at": after.created_at, "id": after.order_id} if after else None
+        newest = [("created_at", True), ("id", True)]
+        found = self._docs.query("orders", where=where, order_by=newest, limit=limit, start_after=start)
+        return [(repo.order_from_doc(doc.data), doc.version) for doc in found]
+
     def unpaid_past(self, moment: datetime, limit: int) -> list[Order]:
         unpaid_too_long = [("status", "==", "awaiting_payment"), ("expires_at", "<=", moment)]
         return [repo.order_from_doc(doc.data) for doc in self._docs.query("orders", where=unpaid_too_long, limit=limit)]

@@ -19,6 +19,7 @@ from . import repository as repo
 from .accounting_store import accounting_path
 from .api_key_store import api_key_path, key_to_doc
 from .closing_store import closing_path
+from .customer_store import contact_path, customer_path, customer_to_doc
 from .passkeys import passkey_path
 from .stripe_accounts import account_route_path, account_to_doc, stripe_account_path
 
@@ -64,6 +65,8 @@ MAPPINGS: dict[str, Mapping] = {
     "api_key_used": Mapping(api_key_path, lambda used_at: {"last_used_at": used_at}),
     "accounting": Mapping(accounting_path, as_is),
     "stripe_account": Mapping(stripe_account_path, account_to_doc),
+    "customer": Mapping(customer_path, lambda customer: customer_to_doc(customer) if customer else {}),
+    "customer_contact": Mapping(contact_path, lambda customer_id: {"customer_id": customer_id} if customer_id else {}),
     "stripe_account_route": Mapping(account_route_path, lambda store_id: {"store_id": store_id}),
     "closing": Mapping(closing_path, as_is),
     "statement": Mapping(statement_path, as_is),
@@ -93,5 +96,7 @@ def add_to(batch: Batch, write: Placed) -> None:
         batch.create(write.path, write.data)
     elif write.kind == "set":
         batch.set(write.path, write.data)
+    elif write.kind == "delete":
+        batch.delete(write.path)
     else:
         batch.update(write.path, write.data, write.read_at)

@@ -186,6 +186,7 @@ def order_from_doc(doc: dict[str, Any]) -> Order:
         last_payment_error=doc.get("last_payment_error"),
         gift_cards=tuple(GiftCardUse(**use) for use in doc.get("gift_cards", ())),
         cards_sold=tuple(SoldCard(**card) for card in doc.get("cards_sold", ())),
+        contact_keys=tuple(doc.get("contact_keys", ())),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class DomainError(Exception):
     code: str
     detail: str
     errors: list[FieldError] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # members the problem adds (`existing_id`)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"

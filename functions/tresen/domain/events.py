@@ -562,6 +562,61 @@ class StripePlatformFeeSet(Payload):
     fixed: int | None = cents("fixed part of the fee per payment (null: no fee)")
 
 
+# ---------------------------------------------------------------------------------- customers
+
+
+@declared("customer.created")
+class CustomerCreated(Payload):
+    """Staff made a customer record (an import journals one `customers.imported` for all of its
+    rows). Personal data only as keyed pseudonyms (the store's key): the record itself is in
+    Firestore and may be erased."""
+
+    customer_id: str = Field(description="the record's id, `cus_…`")
+    email: str | None = Field(description="keyed pseudonym of the e-mail address (null: none)")
+    phone: str | None = Field(description="keyed pseudonym of the phone number in E.164 (null: none)")
+
+
+@declared("customer.updated")
+class CustomerUpdated(Payload):
+    """A customer record changed: which fields (never their values)."""
+
+    customer_id: str = Field(description="the record's id")
+    fields: list[str] = Field(description="the names of the fields that changed")
+    version: int = Field(description="the record's version after the change")
+
+
+@declared("customer.consent_recorded")
+class CustomerConsentRecorded(Payload):
+    """A person's consent to be written to on a channel was granted or withdrawn."""
+
+    customer_id: str = Field(description="the record's id")
+    channel: str = Field(description="email or sms")
+    state: str = Field(description="granted or withdrawn")
+    source: str = Field(description="where it was given: the counter, the ordering page, an import, …")
+
+
+@declared("customer.erased")
+class CustomerErased(Payload):
+    """A person was erased (GDPR Art. 17): the record and its consents are gone, and the person's
+    name, e-mail and phone were removed from their orders, but for what tax law keeps."""
+
+    customer_id: str = Field(description="the erased record's id")
+    orders: int = Field(description="orders the person's data was removed from, a count")
+    retained: int = Field(description="orders that keep the person's name on their invoice by law, a count")
+
+
+@declared("customers.imported")
+class CustomersImported(Payload):
+    """A customer list was imported: what it did, counted (its rows are in the records)."""
+
+    import_id: str = Field(description="the import's id, `imp_…`")
+    rows: int = Field(description="rows read, a count")
+    created: int = Field(description="records made, a count")
+    updated: int = Field(description="records changed, a count")
+    unchanged: int = Field(description="rows that changed nothing, a count")
+    errors: int = Field(description="rows refused, a count")
+
+
 # ------------------------------------------------------------------------ closings, statements
 
 

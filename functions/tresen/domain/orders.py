@@ -129,6 +129,9 @@ class Order:
     last_payment_error: str | None = None
     gift_cards: tuple[GiftCardUse, ...] = ()
     cards_sold: tuple[SoldCard, ...] = ()
+    # keyed pseudonyms of the customer's e-mail and phone (domain/customers.py `contact_key`): they
+    # link the order to a customer record of the store, never spelling out the person
+    contact_keys: tuple[str, ...] = ()
 
     @property
     def amount_due(self) -> int:
@@ -269,6 +272,7 @@ def new_order(
     payment: PaymentRef | None,
     gift_cards: tuple[GiftCardUse, ...] = (),
     cards_sold: tuple[SoldCard, ...] = (),
+    contact_keys: tuple[str, ...] = (),
 ) -> Order:
     """The order as placed: `placed` (pay at the counter) or `awaiting_payment` (online)."""
     on_site = request.payment_method == "on_site"
@@ -293,6 +297,7 @@ def new_order(
         gift_cards=gift_cards,
         gift_card_amount=sum(use.amount for use in gift_cards),
         cards_sold=cards_sold,
+        contact_keys=contact_keys,
     )
 
 

@@ -269,6 +269,9 @@ class OrderOut(Model):
     last_payment_error: str | None
     fulfilment: FulfilmentOut
     customer: CustomerOut
+    customer_id: str | None = Field(
+        None, description="staff answers: the store's customer record whose e-mail or phone the order's matches"
+    )
     business_day: str
     expires_at: datetime | None
     created_at: datetime

@@ -92,7 +92,7 @@ def sold_cards_out(order: Order, codes: tuple[str | None, ...]) -> list[m.SoldCa
 
 
 def order_out(view: OrderView) -> m.OrderOut:
-    return m.OrderOut(**order_fields(view.order, view.refunds, view.card_codes))
+    return m.OrderOut(**order_fields(view.order, view.refunds, view.card_codes), customer_id=view.customer_id)
 
 
 def created_order_out(placed: PlacedOrder) -> m.CreatedOrderOut:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..domain.errors import DomainError, FieldError
 
@@ -33,6 +34,10 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "Method not allowed"),
     "not_acceptable": (406, "Not acceptable"),
     "store_closed": (409, "Store closed"),
+    "customer_exists": (409, "A customer with this e-mail address or phone number exists"),
+    "customer_not_found": (404, "Customer not found"),
+    "import_not_found": (404, "Import not found"),
+    "version_mismatch": (412, "The record changed since you read it"),
     "provider_not_ready": (409, "The store cannot take payments with this provider yet"),
     "connect_disabled": (409, "Stripe Connect is not used by this deployment"),
     "journal_empty": (409, "The journal has no entries to sign"),
@@ -70,6 +75,7 @@ class ApiProblem(Exception):
     detail: str
     errors: list[FieldError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> int:
@@ -86,8 +92,8 @@ class ApiProblem(Exception):
         }
         if status == 422 or self.errors:
             doc["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
-        return json.dumps(doc, ensure_ascii=False).encode()
+        return json.dumps(doc | self.extra, ensure_ascii=False).encode()
 
     @classmethod
     def from_domain(cls, error: DomainError) -> ApiProblem:
-        return cls(error.code, error.detail, list(error.errors))
+        return cls(error.code, error.detail, list(error.errors), extra=dict(error.extra))

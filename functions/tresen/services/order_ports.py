@@ -20,6 +20,7 @@ from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
 from ..domain.stripe_connect import StripeAccount
 from .card_ports import CardRepository
+from .customer_ports import Customers
 from .ports import PaymentProvider, StripeConnect
 from .unit_of_work import UnitOfWork
 
@@ -61,6 +62,11 @@ class Orders(Protocol):
 
     def unpaid_past(self, moment: datetime, limit: int) -> list[Order]:
         """Orders still awaiting payment whose window closed by `moment`."""
+
+    def of_contacts(
+        self, store_id: str, keys: tuple[str, ...], after: OrderCursor | None, limit: int
+    ) -> list[tuple[Order, Version]]:
+        """The store's orders whose customer has one of these contact keys, newest first."""
 
 
 class Payments(Protocol):
@@ -146,6 +152,7 @@ class OrderUnitOfWork(UnitOfWork, Protocol):
     sandbox_checkout: SandboxCheckout
     stripe_accounts: StripeAccounts
     stripe_connect: StripeConnect
+    customers: Customers
 
     def webhook_source(self, name: str) -> PaymentProvider | None:
         """The provider whose signed webhooks are taken at `/v1/webhooks/{name}`, or None."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..domain.catalog import Product, Store
@@ -23,6 +23,7 @@ class OrderView:
     order: Order
     refunds: tuple[Refund, ...] = ()
     card_codes: tuple[str | None, ...] = ()  # of the cards it sold, for its customer, once active
+    customer_id: str | None = None  # staff views: the customer record it belongs to
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,19 @@ def order_for_staff(uow: OrderUnitOfWork, store_id: str, order_id: str) -> Order
 
 
 def order_view_for_staff(uow: OrderUnitOfWork, store_id: str, order_id: str) -> OrderView:
-    return with_refunds(uow, order_for_staff(uow, store_id, order_id))
+    order = order_for_staff(uow, store_id, order_id)
+    return replace(with_refunds(uow, order), customer_id=linked_customers(uow, store_id, [order]).get(order.id))
+
+
+def linked_customers(uow: OrderUnitOfWork, store_id: str, orders: list[Order]) -> dict[str, str]:
+    """order id → the store's customer record the order's e-mail or phone belongs to, if any."""
+    keys = sorted({key for order in orders for key in order.contact_keys})
+    holders = uow.customers.holders(store_id, keys) if keys else {}
+    return {
+        order.id: holder
+        for order in orders
+        if (holder := next((holders[key] for key in order.contact_keys if key in holders), None))
+    }
 
 
 def with_refunds(uow: OrderUnitOfWork, order: Order) -> OrderView:
@@ -105,7 +118,8 @@ def list_orders(
     found = uow.orders.newest_first(store_id, status=status, since=since, after=after, limit=limit + 1)
     orders = found[:limit]
     refunds = refunds_by_order(uow, [order.id for order in orders])
-    views = [OrderView(order, refunds[order.id]) for order in orders]
+    linked = linked_customers(uow, store_id, orders)
+    views = [OrderView(order, refunds[order.id], customer_id=linked.get(order.id)) for order in orders]
     return OrderPage(views, encode_cursor(orders[-1]) if len(found) > limit else None)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain.catalog import Product, Store
 from ..domain.closings import sale_record
+from ..domain.customers import order_contact_keys
 from ..domain.errors import DomainError
 from ..domain.events import OrderPaid, OrderPlaced
 from ..domain.journal import JournalEvent, pseudonym
@@ -82,6 +83,7 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
         )
     sold = sold_cards(uow, cart, access_token, store, now, order_id)
     pii_key = uow.stores.pii_key(store.id)
+    contacts = order_contact_keys(pii_key, request.customer.email, request.customer.phone)
 
     def build(claims: Claims) -> Plan[PlacedOrder]:
         number = claims.next(Counter(PICKUP_NUMBERS, store.business_day(now).isoformat()), order_id)
@@ -96,6 +98,7 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
             payment=payment,
             gift_cards=uses,
             cards_sold=cards_sold,
+            contact_keys=contacts,
         )
         unsettled = replace(order, status="awaiting_payment")
         if request.payment_method == "online" and due == 0:  # the cards pay for all of it

@@ -20,6 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from ..domain.api_keys import ApiKey
 from ..domain.card_blocks import BlockActivation, ChunkDone
+from ..domain.customers import Customer
 from ..domain.giftcards import CardChange, card_journal_event
 from ..domain.journal import JournalEvent
 from ..domain.orders import Order
@@ -168,6 +169,25 @@ class Writes:
         if new:
             self._add("create", "stripe_account_route", (account.account_id,), account.store_id)
         self._add("create" if new else "set", "stripe_account", (account.store_id,), account)
+
+    def new_customer(self, customer: Customer, keys: tuple[str, ...]) -> None:
+        """The record and a create-only claim on each of its contacts: two records never share one."""
+        self._add("create", "customer", (customer.store_id, customer.id), customer)
+        for key in keys:
+            self._add("create", "customer_contact", (customer.store_id, key), customer.id)
+
+    def customer(self, customer: Customer, read_at: Any, claimed: tuple[str, ...], released: tuple[str, ...]) -> None:
+        """The record as changed (guarded by the version read), with the contacts it takes and gives up."""
+        self._add("update", "customer", (customer.store_id, customer.id), customer, read_at)
+        for key in claimed:
+            self._add("create", "customer_contact", (customer.store_id, key), customer.id)
+        for key in released:
+            self._add("delete", "customer_contact", (customer.store_id, key), None)
+
+    def customer_erased(self, customer: Customer, keys: tuple[str, ...]) -> None:
+        self._add("delete", "customer", (customer.store_id, customer.id), None)
+        for key in keys:
+            self._add("delete", "customer_contact", (customer.store_id, key), None)
 
     def payment_alias(self, payment: PaymentRecord) -> None:
         """Our record of a payment under another id of the provider's (a Checkout Session's
