@@ -35,6 +35,7 @@ from tresen.services import accounting, api_keys, card_blocks, cards
 from tresen.services.card_expiry import ExpireCards, expire_giftcards
 from tresen.services.closings import CloseStore, close_store
 from tresen.services.corrections import DiscountOrder, VoidItems, discount_order, void_items
+from tresen.services.customer_imports import ImportCustomers, run_import
 from tresen.services.customers import (
     CreateCustomer,
     EditCustomer,
@@ -206,6 +207,9 @@ def customers_of_the_store(backend: Backend, owner: dict) -> None:
     edit_customer(EditCustomer(STORE, anna.id, {"company": "Café"}, False, 1, staff), backend)
     record_consent(RecordConsent(STORE, anna.id, "email", "granted", "counter", "Newsletter", owner), backend)
     erase_customer(EraseCustomer(STORE, anna.id, staff), backend)
+    listed = b"given_name;email\r\nBea;bea@example.com\r\n"
+    backend.customer_imports.start(STORE, "imp_1", owner, backend.now())
+    run_import(STORE, "imp_1", ImportCustomers(STORE, listed, staff), backend)
 
 
 def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_version(backend, monkeypatch):

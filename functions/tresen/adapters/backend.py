@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +20,7 @@ from .accounting_store import DocumentAccounting
 from .api_key_store import DocumentApiKeys
 from .archive import ArchiveQueue, BucketArchive, MemoryArchive
 from .closing_store import DocumentClosings
+from .customer_imports import DocumentCustomerImports
 from .customer_store import DocumentCustomers
 from .finance_store import ArchivedStatementFiles, DocumentBooks, DocumentPayouts, DocumentStatements
 from .firestore_documents import FirestoreDocuments
@@ -43,6 +46,7 @@ from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_k
 from .store_writer import BeforeCommit, StoreWriter
 from .stripe_accounts import DocumentStripeAccounts
 
+log = logging.getLogger(__name__)
 HEALTH_TIMEOUT = 2.0
 T = TypeVar("T")
 
@@ -84,6 +88,7 @@ class Backend:
         self.sandbox_checkout = SandboxSender()
         self.stripe_accounts = DocumentStripeAccounts(self.docs)
         self.customers = DocumentCustomers(self.docs)
+        self.customer_imports = DocumentCustomerImports(self.docs)
         self.stripe_connect: StripeConnect = stripe_platform()
         # cards slice: repositories
         self.cards = DocumentCards(self.docs)
@@ -139,6 +144,18 @@ class Backend:
         for write in writes.ops:
             add_to(batch, placed(write))
         batch.commit()
+
+    def run_later(self, name: str, task: Callable[[Any], Any]) -> None:
+        """Work that goes on after the request is answered (an import's rows), on a thread of its own,
+        with a unit of work of its own (a request's keeps that request's answer)."""
+
+        def run() -> None:
+            try:
+                task(self)
+            except Exception:  # the work's own state says where it stopped; the log says why
+                log.exception("background work %s failed", name)
+
+        threading.Thread(target=run, name=name, daemon=True).start()
 
     def presenting(self, transform: Callable[[Any], Any]) -> None:
         """Outside a request (a job, the command line) no answer is stored with a commit."""

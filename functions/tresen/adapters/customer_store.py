@@ -90,9 +90,9 @@ class DocumentCustomers:
         claims = self._docs.get_all([contact_path(store_id, key) for key in keys])
         return {key: claim.data["customer_id"] for key, claim in zip(keys, claims, strict=True) if claim}
 
-    def read_many(self, store_id: str, customer_ids: Sequence[str]) -> dict[str, Customer]:
+    def read_many(self, store_id: str, customer_ids: Sequence[str]) -> dict[str, tuple[Customer, Any]]:
         found = self._docs.get_all([customer_path(store_id, customer_id) for customer_id in customer_ids])
-        return {doc.data["id"]: customer_from_doc(doc.data) for doc in found if doc}
+        return {doc.data["id"]: (customer_from_doc(doc.data), doc.version) for doc in found if doc}
 
     def search(self, store_id: str, query: CustomerQuery, after: str | None, limit: int) -> list[Customer]:
         where = [] if query.kind == "all" else [query_filter(query)]

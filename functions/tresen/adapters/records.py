@@ -19,6 +19,7 @@ from . import repository as repo
 from .accounting_store import accounting_path
 from .api_key_store import api_key_path, key_to_doc
 from .closing_store import closing_path
+from .customer_imports import import_path
 from .customer_store import contact_path, customer_path, customer_to_doc
 from .passkeys import passkey_path
 from .stripe_accounts import account_route_path, account_to_doc, stripe_account_path
@@ -66,6 +67,7 @@ MAPPINGS: dict[str, Mapping] = {
     "accounting": Mapping(accounting_path, as_is),
     "stripe_account": Mapping(stripe_account_path, account_to_doc),
     "customer": Mapping(customer_path, lambda customer: customer_to_doc(customer) if customer else {}),
+    "customer_import": Mapping(import_path, as_is),
     "customer_contact": Mapping(contact_path, lambda customer_id: {"customer_id": customer_id} if customer_id else {}),
     "stripe_account_route": Mapping(account_route_path, lambda store_id: {"store_id": store_id}),
     "closing": Mapping(closing_path, as_is),

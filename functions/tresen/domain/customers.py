@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from .customer_fields import CustomerFields, normalize_email, normalize_phone
+from .customer_fields import FIELDS, CustomerFields, normalize_email, normalize_phone
 from .journal import pseudonym
 
 CHANNELS = ("email", "sms")
@@ -91,7 +91,7 @@ def imported(customer: Customer | None, fields: CustomerFields) -> CustomerField
         return fields
     kept = {
         name: getattr(fields, name) if getattr(fields, name) is not None else getattr(customer.fields, name)
-        for name in ("given_name", "family_name", "email", "phone", "company", "birthday", "note")
+        for name in FIELDS
     }
     return replace(customer.fields, **kept)
 
@@ -135,3 +135,32 @@ def retention(order_id: str, invoice_number: str | None, total: int, invoice_yea
     if invoice_number is None or total <= SMALL_INVOICE_LIMIT:
         return None
     return Retained(order_id, date(invoice_year + INVOICE_RETENTION_YEARS, 12, 31), RETENTION_REASON)
+
+
+@dataclass(frozen=True)
+class ImportDecision:
+    """What one row of an imported list does: `create`, `update`, `unchanged`, or `error` (`reason`)."""
+
+    kind: str
+    customer: Customer | None = None  # the record after the row
+    before: Customer | None = None  # the record before it (an update)
+    reason: str | None = None
+
+
+def import_decision(
+    row_fields: CustomerFields, matched: list[Customer], new_customer: Customer, consent: Consent | None
+) -> ImportDecision:
+    """A row against the records its e-mail, then its phone, belong to (in that order, at most one
+    each): a new record, the matched one with the row's fields over it, or the reason it cannot be."""
+    if len({customer.id for customer in matched}) > 1:
+        return ImportDecision("error", reason="the e-mail and the phone belong to two different customers")
+    existing = matched[0] if matched else None
+    fields = imported(existing, row_fields)
+    if existing is None:
+        created = replace(new_customer, fields=fields)
+        return ImportDecision("create", with_consent(created, consent) if consent else created)
+    changed = edited(existing, fields, existing.address, new_customer.updated_at)
+    current = existing.consent(consent.channel) if consent else None
+    if consent and (current is None or current.state != consent.state):
+        changed = with_consent(changed or existing, consent)
+    return ImportDecision("update", changed, existing) if changed else ImportDecision("unchanged", existing)

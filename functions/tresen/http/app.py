@@ -56,7 +56,7 @@ def load_routes(entry: str | None) -> None:
     if entry in ("staff_api", "jobs", None):
         from . import closing_routes  # noqa: F401
     if entry in ("staff_api", None):
-        from . import customer_routes, stripe_routes  # noqa: F401
+        from . import customer_import_routes, customer_routes, stripe_routes  # noqa: F401
     if entry in ("jobs", None):
         from . import job_routes  # noqa: F401
     if entry in ("exports", None):

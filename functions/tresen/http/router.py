@@ -127,6 +127,9 @@ class Route:
     errors: tuple[str, ...] = ()
     query: type[BaseModel] | None = None
     raw_body: bool = False  # the handler gets the exact bytes (webhook signatures are over them)
+    # a raw body that must be of this media type, up to `raw_limit` bytes (a customer list in CSV)
+    raw_type: str | None = None
+    raw_limit: int = 1024 * 1024
     headers: tuple[str, ...] = ()  # request headers the handler reads (for the OpenAPI document)
     media_type: str = "application/json"  # of a success answer that is not a response model
     also: tuple[tuple[int, type[BaseModel]], ...] = ()  # other success answers: (status, model)
@@ -212,7 +215,7 @@ class Router:
             raise ApiProblem(
                 "idempotency_key_required", "Send an Idempotency-Key header of 1-255 printable ASCII characters."
             )
-        raw = read_body(request, json_only=route.body is not None) if route.body or route.raw_body else None
+        raw = read_body(request, route) if route.body or route.raw_body else None
         caller = self._services.authenticate(request, route, params)
         call = Call(request, params, caller, self._services.unit_of_work, roles=route.access.roles)
         CURRENT_CALL.set(call)
@@ -228,7 +231,9 @@ class Router:
     def _idempotent(self, route: Route, call: Call, key: str, raw: bytes | None) -> Response:
         records = self._services.idempotency
         record_id = idempotency_record_id(call.params.get("store", ""), call.caller.credential(), key)
-        fingerprint = request_fingerprint(route.method, call.request.path, raw)
+        # a route whose answer depends on its query (a dry run or not) has it in the fingerprint too
+        path = call.request.full_path if route.query else call.request.path
+        fingerprint = request_fingerprint(route.method, path, raw, json_body=route.raw_type is None)
         if route.claims_at_commit and route.claims_at_commit(call):
             return self._claimed_at_commit(route, call, record_id, fingerprint)
         return self._claimed_before(route, call, records.begin(record_id, fingerprint, self._services.now()))
@@ -313,10 +318,13 @@ def idempotency_record_id(store_id: str, credential: str, key: str) -> str:
     return hashlib.sha256(f"{store_id}|{credential}|{key}".encode()).hexdigest()
 
 
-def request_fingerprint(method: str, path: str, raw: bytes | None) -> str:
+def request_fingerprint(method: str, path: str, raw: bytes | None, json_body: bool = True) -> str:
     """What makes two requests "the same": method, path and the JSON body (key order and
-    whitespace aside)."""
-    canonical = json.dumps(json.loads(raw) if raw else None, sort_keys=True, separators=(",", ":"))
+    whitespace aside), or another body byte for byte (its hash)."""
+    if json_body:
+        canonical = json.dumps(json.loads(raw) if raw else None, sort_keys=True, separators=(",", ":"))
+    else:
+        canonical = hashlib.sha256(raw or b"").hexdigest()
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
@@ -355,20 +363,22 @@ def werkzeug_path(path: str) -> str:
     return path.replace("{", "<").replace("}", ">")
 
 
-def read_body(request: Request, json_only: bool) -> bytes:
+def read_body(request: Request, route: Route) -> bytes:
     """The body's bytes. JSON bodies must say so; a webhook's may come without a type (its
-    signature, not its headers, says who sent it)."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise ApiProblem("payload_too_large", "Bodies are limited to 1 MiB.")
-    mimetype = request.mimetype
-    if (mimetype or json_only) and mimetype != "application/json":
-        raise ApiProblem("unsupported_media_type", "Send the body as application/json.")
+    signature, not its headers, says who sent it); a route taking another type names it."""
+    limit = route.raw_limit if route.raw_type else MAX_BODY
+    too_large = ApiProblem("payload_too_large", f"Bodies are limited to {limit // (1024 * 1024)} MiB.")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    wanted, mimetype = route.raw_type or "application/json", request.mimetype
+    if (mimetype or route.body is not None or route.raw_type) and mimetype != wanted:
+        raise ApiProblem("unsupported_media_type", f"Send the body as {wanted}.")
     try:
-        raw = request.stream.read(MAX_BODY + 1)
+        raw = request.stream.read(limit + 1)
     except OSError:  # the server could not decode the body (a malformed chunked encoding)
         raise unreadable_body() from None
-    if len(raw) > MAX_BODY:
-        raise ApiProblem("payload_too_large", "Bodies are limited to 1 MiB.")
+    if len(raw) > limit:
+        raise too_large
     return raw
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from ..domain.customers import Customer
@@ -21,10 +22,23 @@ class CustomerQuery:
     value: str | None = None
 
 
+class CustomerImports(Protocol):
+    """The state of customer imports, and the rows each refused."""
+
+    def start(self, store_id: str, import_id: str, by: dict[str, Any], now: datetime) -> None: ...
+
+    def read(self, store_id: str, import_id: str) -> dict[str, Any] | None:
+        """id, status, rows, processed, create, update, unchanged, errors, by, created_at, updated_at."""
+
+    def keep_errors(self, store_id: str, import_id: str, csv: bytes) -> None: ...
+
+    def errors(self, store_id: str, import_id: str) -> bytes: ...
+
+
 class Customers(Protocol):
     def read(self, store_id: str, customer_id: str) -> tuple[Customer, Version] | None: ...
 
-    def read_many(self, store_id: str, customer_ids: Sequence[str]) -> dict[str, Customer]: ...
+    def read_many(self, store_id: str, customer_ids: Sequence[str]) -> dict[str, tuple[Customer, Version]]: ...
 
     def holders(self, store_id: str, keys: Sequence[str]) -> dict[str, str]:
         """The record holding each contact key that one holds (key → customer id)."""

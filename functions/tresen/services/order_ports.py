@@ -20,7 +20,7 @@ from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
 from ..domain.stripe_connect import StripeAccount
 from .card_ports import CardRepository
-from .customer_ports import Customers
+from .customer_ports import CustomerImports, Customers
 from .ports import PaymentProvider, StripeConnect
 from .unit_of_work import UnitOfWork
 
@@ -153,6 +153,7 @@ class OrderUnitOfWork(UnitOfWork, Protocol):
     stripe_accounts: StripeAccounts
     stripe_connect: StripeConnect
     customers: Customers
+    customer_imports: CustomerImports
 
     def webhook_source(self, name: str) -> PaymentProvider | None:
         """The provider whose signed webhooks are taken at `/v1/webhooks/{name}`, or None."""

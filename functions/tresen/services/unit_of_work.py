@@ -189,6 +189,14 @@ class Writes:
         for key in keys:
             self._add("delete", "customer_contact", (customer.store_id, key), None)
 
+    def import_progress(self, store_id: str, import_id: str, counts: Mapping[str, int], now: datetime) -> None:
+        self._add("update", "customer_import", (store_id, import_id), dict(counts) | {"updated_at": now})
+
+    def import_done(self, store_id: str, import_id: str, counts: Mapping[str, int], now: datetime) -> None:
+        self._add(
+            "update", "customer_import", (store_id, import_id), dict(counts) | {"status": "done", "updated_at": now}
+        )
+
     def payment_alias(self, payment: PaymentRecord) -> None:
         """Our record of a payment under another id of the provider's (a Checkout Session's
         PaymentIntent): refunds and payouts name that one. Set, not created: each event about the
@@ -266,6 +274,9 @@ class UnitOfWork(Protocol):
 
     def presenting(self, transform: Callable[[Any], Any]) -> None:
         """A request's stored answer is of `transform(result)`, not of the plan's own result."""
+
+    def run_later(self, name: str, task: Callable[[Any], Any]) -> None:
+        """Go on with `task(unit of work)` after the request is answered, on a unit of work of its own."""
 
     def commit(self, store_id: str, build: Build[T]) -> Committed[T]:
         """Build and commit atomically with the journal, building again on fresh reads after a
