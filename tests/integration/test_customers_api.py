@@ -4,9 +4,16 @@ and erasure that leaves only what tax law keeps."""
 
 from __future__ import annotations
 
+import io
+import urllib.request
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from support import auth, idem, journal_types, order_body, set_passkey
+from test_verify_checkpoints import auditor, copy_bucket
+
+from support import auth, idem, journal_types, order_body, paid_order, run_tresen, set_passkey
 
 ANNA = {"given_name": "Anna", "family_name": "Müller", "email": " Anna.Mueller@Example.COM ", "phone": "0171 1234567"}
 
@@ -71,7 +78,7 @@ def test_search_by_name_prefix_email_and_phone(client, store_id):
     assert anna["id"] in [c["id"] for c in first["data"] + rest["data"]]
 
 
-def test_a_change_needs_the_version_read_and_keeps_contacts_unique(client, store_id):
+def test_a_change_needs_the_version_read_and_keeps_contacts_unique(client, store_id, backend):
     anna = create(client, store_id).get_json()
     other = create(client, store_id, {"given_name": "Otto", "email": "otto@example.com"}).get_json()
     path = f"/v1/stores/{store_id}/customers/{anna['id']}"
@@ -90,16 +97,10 @@ def test_a_change_needs_the_version_read_and_keeps_contacts_unique(client, store
     # the old address is free again, the new one taken
     assert create(client, store_id, {"given_name": "X", "email": "anna.mueller@example.com"}).status_code == 201
     assert create(client, store_id, {"given_name": "Y", "email": "anna@new.example"}).status_code == 409
-    assert journal_types(backend_of(client), store_id).count("customer.updated") == 2
+    assert journal_types(backend, store_id).count("customer.updated") == 2
 
 
-def backend_of(client):
-    from tresen.adapters.backend import backend
-
-    return backend()
-
-
-def test_the_passkey_guards_create_change_erase_and_export(client, store_id):
+def test_the_passkey_guards_create_change_erase_export_and_import(client, store_id):
     anna = create(client, store_id).get_json()
     set_passkey(client, store_id, protect=("customer_data",))
     path = f"/v1/stores/{store_id}/customers"
@@ -107,6 +108,12 @@ def test_the_passkey_guards_create_change_erase_and_export(client, store_id):
         lambda headers: client.post(path, json={"given_name": "Z"}, headers=auth(store_id) | headers),
         lambda headers: client.patch(f"{path}/{anna['id']}", json={"note": "n"}, headers=auth(store_id) | headers),
         lambda headers: client.get(f"{path}/{anna['id']}/export", headers=auth(store_id, "owner") | headers),
+        lambda headers: client.post(
+            f"/v1/stores/{store_id}/customer-imports?dry_run=true",
+            data=b"email\r\nz@example.com\r\n",
+            content_type="text/csv",
+            headers=auth(store_id, "supervisor") | idem() | headers,
+        ),
     ]
     for attempt in attempts:
         missing = attempt({})
@@ -207,3 +214,54 @@ def test_erasure_removes_the_person_but_the_name_an_invoice_over_250_euros_keeps
     assert entry["data"] == {"customer_id": anna["id"], "orders": 2, "retained": 1}
     again = create(client, store_id)  # the contacts are free again
     assert again.status_code == 201
+
+
+def test_after_an_erasure_no_export_statement_or_answer_names_the_person_and_the_journal_verifies(
+    client, store_id, backend, tmp_path
+):
+    """The person's name and e-mail in none of: the API's order answers, the CSV change feed, the
+    DATEV and GoBD exports, a new statement's files; `tresen verify` online and offline still pass."""
+
+    person = {"given_name": "Wilhelmine", "family_name": "Zaunkönig", "email": "wilhelmine.zaunkoenig@example.com"}
+    made = create(client, store_id, person).get_json()
+    paid = paid_order(client, store_id, customer={"name": "Wilhelmine Zaunkönig", "email": person["email"]})
+    assert paid["customer"]["email"] == person["email"]
+    assert (
+        client.delete(f"/v1/stores/{store_id}/customers/{made['id']}", headers=auth(store_id, "owner")).status_code
+        == 200
+    )
+
+    day = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
+    business_day = (datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(hours=5)).date().isoformat()
+    finance = auth(store_id, "finance")
+    texts = [
+        client.get(f"/v1/orders/{paid['id']}", headers={"X-Order-Token": paid["access_token"]}).get_data(),
+        client.get(f"/v1/stores/{store_id}/orders", headers=finance).get_data(),
+        client.get(f"/v1/stores/{store_id}/export/orders?format=csv&from={day}&to={day}", headers=finance).get_data(),
+        client.get(f"/v1/stores/{store_id}/export/orders?format=jsonl&from={day}&to={day}", headers=finance).get_data(),
+        client.get(f"/v1/stores/{store_id}/export/datev?from={day}&to={day}", headers=finance).get_data(),
+    ]
+    gobd = client.get(f"/v1/stores/{store_id}/export/gobd?from={day}&to={day}", headers=finance).get_data()
+    with zipfile.ZipFile(io.BytesIO(gobd)) as archive:
+        texts += [archive.read(name) for name in archive.namelist()]
+    statement = client.post(
+        f"/v1/stores/{store_id}/statements",
+        json={"from": business_day, "to": business_day},
+        headers=finance | idem(),
+    ).get_json()
+    for file in client.get(f"/v1/stores/{store_id}/statements/{statement['id']}", headers=finance).get_json()["files"]:
+        with urllib.request.urlopen(file["url"], timeout=10) as response:
+            texts.append(response.read())
+    assert len(texts) > 10
+    for text in texts:
+        for needle in ("zaunk", "wilhelmine"):
+            assert needle not in text.decode("utf-8", "replace").lower(), needle
+            assert needle.encode("cp1252") not in text.lower()
+
+    backend.archive.drain()
+    code, output = run_tresen("verify", "--store", store_id)
+    assert code == 0, output
+    keys = tmp_path / "public-keys.json"
+    keys.write_bytes(client.get("/v1/journal/public-keys").get_data())
+    offline = auditor("--archive", str(copy_bucket(store_id, tmp_path / "bucket")), "--keys", str(keys), cwd=tmp_path)
+    assert offline.returncode == 0, offline.stdout + offline.stderr
