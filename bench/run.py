@@ -15,6 +15,7 @@ from tests.stack import RunningStack
 from bench.client import CLIENTS
 from bench.closings import ORDERS as CLOSING_ORDERS
 from bench.closings import ClosingFigures, measure_closings, record_closings
+from bench.customer_import import IMPORT_ROWS, ImportFigures, measure_customer_import, record_customer_import
 from bench.exports import EXPORT_ORDERS, ExportFigures, measure_exports, record_exports
 from bench.giftcards import GIFTCARD_STORE, REDEEMS, measure_redeems
 from bench.import_time import IMPORT_RUNS, median_import_seconds
@@ -53,7 +54,7 @@ def progress(message: str) -> None:
     print(message, flush=True)
 
 
-def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, StatementFigures, ExportFigures]:
+def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, StatementFigures, ExportFigures, ImportFigures]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
         db = firestore_client(stack)
@@ -87,21 +88,25 @@ def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, StatementFi
         progress(f"exports: CSV of {EXPORT_ORDERS:,} bulk-loaded orders through the API, against a bare stream")
         exports = measure_exports(stack, db, progress)
 
+        progress(f"customers: a list of {IMPORT_ROWS:,} rows imported through the API, against writing it bare")
+        customer_import = measure_customer_import(stack, db, progress)
+
     progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
     measurements = Measurements(
         latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
     )
-    return measurements, journal, closing, statement, exports
+    return measurements, journal, closing, statement, exports, customer_import
 
 
 def main() -> int:
-    measurements, journal, closing, statement, exports = measure()
+    measurements, journal, closing, statement, exports, customer_import = measure()
     report(measurements)
     record_journal(journal)  # after the report, which writes results.json afresh
     record_closings(closing)
     record_statements(statement)
     record_exports(exports)
+    record_customer_import(customer_import)
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify
     return 0 if measurements.redeems.single_card_balance_adds_up and verified else 1

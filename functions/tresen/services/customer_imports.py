@@ -163,22 +163,22 @@ def start_import(command: ImportCustomers, uow: OrderUnitOfWork) -> str:
 
 def run_import(store_id: str, import_id: str, command: ImportCustomers, uow: OrderUnitOfWork) -> Tally:
     """Apply every row, chunk by chunk with the import's progress, then journal what it did."""
-    tally, in_file, failed = Tally(), {}, []
+    tally, failed = Tally(), []
     rows = rows_of(command.csv, uow)
     for chunk in chunks_of(rows):
-        decisions = apply_chunk(uow, store_id, import_id, chunk, in_file, tally)
+        decisions = apply_chunk(uow, store_id, import_id, chunk, tally)
         failed += [(row.raw, reason_of(row, decision)) for row, decision in decisions if is_refused(decision)]
     errors = b"".join(errors_csv(failed, rows.header, delimiter=rows.delimiter))
     finish(uow, store_id, import_id, tally, command.staff.actor, errors)
     return tally
 
 
-def apply_chunk(
-    uow: OrderUnitOfWork, store_id: str, import_id: str, rows: list[CsvRow], in_file: dict, tally: Tally
-) -> list[tuple[CsvRow, ImportDecision | None]]:
+def apply_chunk(uow: OrderUnitOfWork, store_id: str, import_id: str, rows: list[CsvRow], tally: Tally) -> Decided:
+    """The chunk's rows decided and committed with the import's progress, in one commit. What the
+    earlier chunks made is committed: their rows are found in the store, so memory stays flat."""
     for _ in range(CHUNK_ATTEMPTS):
-        attempt_in_file, attempt = dict(in_file), replace(tally, errors=list(tally.errors))
-        decisions, versions = decided(uow, store_id, rows, attempt_in_file, uow.now())
+        attempt = replace(tally, errors=list(tally.errors))
+        decisions, versions = decided(uow, store_id, rows, {}, uow.now())
         writes = Writes({"type": "import", "import_id": import_id})
         pii_key = uow.stores.pii_key(store_id)
         written: set[str] = set()  # records this commit writes already: a later row's write follows it
@@ -196,7 +196,6 @@ def apply_chunk(
             uow.commit_writes(writes)
         except Conflict:  # a record was made or changed meanwhile: decide the chunk again
             continue
-        in_file.update(attempt_in_file)
         vars(tally).update(vars(attempt))
         return decisions
     raise Conflict("changed", None)
