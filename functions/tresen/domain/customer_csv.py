@@ -1,9 +1,9 @@
 """Customer lists as shops and their accountants have them, read row by row from a binary stream.
 
 Excel in Germany saves "CSV" as Windows-1252 separated by `;`, "CSV UTF-8" with a BOM, and other
-tools write UTF-8 separated by `,`: the encoding is decided by the BOM or the first line that is not
-ASCII, the delimiter by the header line. The file is never held whole: lines are decoded one by one, so a line that
-does not decode (a file pasted together from two sources) is an error of its row, not of the file.
+tools write UTF-8 separated by `,`: the encoding is decided by the BOM or else by the first line that
+is not ASCII, the delimiter by the header line. The file is never held whole, and a line that does
+not decode (a file pasted together from two sources) is an error of its row, not of the file.
 Each row is checked by domain/customer_fields.py, exactly as the HTTP API checks a customer.
 Rows are not deduplicated here: which of two equal rows wins is the importer's decision.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,9 @@ MAX_ROWS = 100_000
 # csv's own limit on a field (131 072 characters) bounds a record whose quote never closes; this
 # bounds a line, so a file without line ends is not read into memory whole either.
 MAX_LINE_BYTES = 128 * 1024
+# the same line ends as bytes.splitlines, which splits a block that does not decode whole
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+LINE_END = re.compile(rb"\r\n|\r|\n")
 ENCODING_NAMES = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
 HEADERS = {
     "given_name": "given_name",
@@ -96,7 +100,7 @@ def read_customer_csv(stream: BinaryIO, region: str = "DE", *, today: date | Non
     if first.startswith(codecs.BOM_UTF8):
         encoding, first = "utf-8", first[len(codecs.BOM_UTF8) :]
     problems: dict[int, str] = {}
-    lines = _decoded(_lines(chain([first], iter(lambda: stream.read(CHUNK), b""))), encoding, problems)
+    lines = _decoded(_blocks(chain([first], iter(lambda: stream.read(CHUNK), b""))), encoding, problems)
     leading = []
     for line in lines:
         leading.append(line)
@@ -115,7 +119,7 @@ def read_customer_csv(stream: BinaryIO, region: str = "DE", *, today: date | Non
     if problems:
         raise CsvHeaderError(f"the header: {' '.join(problems.values())}")
     columns, warnings = _columns(header)
-    return warnings, CsvRows(header, delimiter, _rows(reader, header, columns, problems, region, today))
+    return warnings, CsvRows(header, delimiter, _rows(reader, len(header), columns, problems, region, today))
 
 
 def errors_csv(
@@ -137,48 +141,73 @@ def errors_csv(
     yield buffer.getvalue().encode()
 
 
-def _lines(chunks: Iterable[bytes]) -> Iterator[bytes | None]:
-    """Physical lines with their line ends (LF, CRLF, or CR as old Mac Excel writes), None for one
-    longer than MAX_LINE_BYTES (its bytes are dropped)."""
+def _blocks(chunks: Iterable[bytes]) -> Iterator[bytes | None]:
+    """The stream as blocks of whole lines (with their line ends: LF, CRLF, or CR as old Mac Excel
+    writes), and None for a line longer than MAX_LINE_BYTES, whose bytes are dropped."""
     pending = b""
-    too_long = False
+    skipping = False  # inside a line too long to keep
     for chunk in chunks:
-        lines = (pending + chunk).splitlines(keepends=True)
-        # the last piece may go on in the next chunk, even when it ends in CR (of a CRLF)
-        pending = lines.pop() if lines else b""
-        for line in lines:
-            if too_long:
-                too_long = False
-            else:
-                yield line
+        buffer = pending + chunk
+        # a CR at the very end may be the first half of a CRLF: its line waits for the next chunk
+        cut = max(buffer.rfind(b"\n"), buffer.rfind(b"\r", 0, len(buffer) - 1)) + 1
+        block, pending = buffer[:cut], buffer[cut:]
+        if skipping and block:
+            block = block[LINE_END.search(block).end() :]
+            skipping = False
+        if block:
+            yield block
         if len(pending) > MAX_LINE_BYTES:
-            if not too_long:
+            if not skipping:
                 yield None
-            too_long = True
+            skipping = True
             pending = b""
-    if pending and not too_long:
+    if pending and not skipping:
         yield pending
 
 
-def _decoded(lines: Iterable[bytes | None], encoding: str | None, problems: dict[int, str]) -> Iterator[str]:
+def _decoded(blocks: Iterable[bytes | None], encoding: str | None, problems: dict[int, str]) -> Iterator[str]:
     """Each line as text; what goes wrong with line n is noted in problems[n], and the line is still
     given to csv (with replacement characters) so a quoted cell around it ends where it should.
 
     Without a BOM, the first line that is not ASCII decides: UTF-8 if it decodes as UTF-8, else
     Windows-1252. A list whose first thousand rows are ASCII is no evidence of either, and deciding
-    for the whole file from a mix would turn one half into mojibake without a word."""
-    for number, line in enumerate(lines, start=1):
-        if line is None:
+    for the whole file from a mix would turn one half into mojibake without a word.
+
+    A block is decoded whole where it can be (a Python-level codec call per line, as cp1252 makes,
+    would cost more than the rest of the reading); line by line only where it cannot."""
+    number = 0
+    for block in blocks:
+        if block is None:
+            number += 1
             problems[number] = f"line {number} is longer than {MAX_LINE_BYTES // 1024} KiB"
             yield "\n"
             continue
-        if encoding is None and not line.isascii():
-            encoding = "utf-8" if _is_utf8(line) else "cp1252"
-        try:
-            yield line.decode(encoding or "ascii")
-        except UnicodeDecodeError:
-            problems[number] = f"line {number} is not {ENCODING_NAMES[encoding]} text: save the file as CSV UTF-8"
-            yield line.decode(encoding, errors="replace")
+        if encoding is None and not block.isascii() and _is_utf8(block):
+            encoding = "utf-8"
+        text = _whole(block, encoding)
+        if text is not None:
+            lines = LINE.findall(text)
+            number += len(lines)
+            yield from lines
+            continue
+        for line in block.splitlines(keepends=True):
+            number += 1
+            if encoding is None and not line.isascii():
+                encoding = "utf-8" if _is_utf8(line) else "cp1252"
+            try:
+                yield line.decode(encoding or "ascii")
+            except UnicodeDecodeError:
+                problems[number] = f"line {number} is not {ENCODING_NAMES[encoding]} text: save the file as CSV UTF-8"
+                yield line.decode(encoding, errors="replace")
+
+
+def _whole(block: bytes, encoding: str | None) -> str | None:
+    if encoding is None:
+        return block.decode("ascii") if block.isascii() else None
+    try:
+        return block.decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 def _is_utf8(line: bytes) -> bool:
@@ -201,40 +230,50 @@ def _delimiter(line: str) -> str:
     return "," if counts[","] > counts[";"] else ";"
 
 
-def _columns(header: tuple[str, ...]) -> tuple[dict[str, list[int]], list[str]]:
-    """Which cells give each field (several columns may give one: Telefon and Handy), and warnings."""
-    columns: dict[str, list[int]] = {}
+def _columns(header: tuple[str, ...]) -> tuple[tuple[tuple[str, int], ...], list[str]]:
+    """The (field, cell index) pairs in the header's order (several columns may give one field:
+    Telefon and Handy), and the header's warnings."""
+    columns = []
     unknown = []
     for index, cell in enumerate(header):
         name = cell.strip()
-        if name.lower() in HEADERS:
-            columns.setdefault(HEADERS[name.lower()], []).append(index)
+        if (field := HEADERS.get(name.lower())) is not None:
+            columns.append((field, index))
         elif name:
             unknown.append(name)
     if not columns:
         known = ", ".join(dict.fromkeys(HEADERS))
         raise CsvHeaderError(f"no known column in the header; the columns are named {known}")
-    warnings = []
-    if unknown:
-        warnings.append(f"ignored columns: {', '.join(unknown)}")
-    for field, indexes in columns.items():
-        if len(indexes) > 1:
-            names = ", ".join(header[index].strip() for index in indexes)
-            warnings.append(f"columns {names} all give {field}: the first one filled in is taken")
-    return columns, warnings
+    warnings = [f"ignored columns: {', '.join(unknown)}"] if unknown else []
+    for field in dict.fromkeys(field for field, _ in columns):
+        names = [header[index].strip() for given, index in columns if given == field]
+        if len(names) > 1:
+            warnings.append(f"columns {', '.join(names)} all give {field}: the first one filled in is taken")
+    return tuple(columns), warnings
 
 
 def _rows(
     reader: Iterator[list[str]],
-    header: tuple[str, ...],
-    columns: dict[str, list[int]],
+    width: int,
+    columns: tuple[tuple[str, int], ...],
     problems: dict[int, str],
     region: str,
     today: date | None,
 ) -> Iterator[CsvRow]:
-    line = reader.line_num + 1
     count = 0
+    for line, cells in _records(reader, problems):
+        row = _row(line, cells, width, columns, problems, region, today)
+        if row is not None:
+            count += 1
+            if count > MAX_ROWS:
+                raise CsvTooLarge(f"more than {MAX_ROWS} rows: split the file")
+            yield row
+
+
+def _records(reader: Iterator[list[str]], problems: dict[int, str]) -> Iterator[tuple[int, list[str]]]:
+    """Each record with its first line; one that csv cannot read is empty, and why is in problems."""
     while True:
+        line = reader.line_num + 1
         try:
             cells = next(reader, None)
         except csv.Error as error:
@@ -242,34 +281,38 @@ def _rows(
             cells = []
         if cells is None:
             return
-        if problems or any(map(str.strip, cells)):
-            count += 1
-            if count > MAX_ROWS:
-                raise CsvTooLarge(f"more than {MAX_ROWS} rows: split the file")
-            yield _row(line, tuple(cells), header, columns, problems, region, today)
-        line = reader.line_num + 1
+        yield line, cells
 
 
 def _row(
     line: int,
-    cells: tuple[str, ...],
-    header: tuple[str, ...],
-    columns: dict[str, list[int]],
+    cells: list[str],
+    width: int,
+    columns: tuple[tuple[str, int], ...],
     problems: dict[int, str],
     region: str,
     today: date | None,
-) -> CsvRow:
-    if problems:
-        errors = [("", problem) for problem in problems.values()]
-        problems.clear()
-        return CsvRow(line, None, tuple(errors), cells)
-    if len(cells) > len(header) and any(map(str.strip, cells[len(header) :])):
-        return CsvRow(line, None, (("", f"{len(cells)} cells, but the header has {len(header)}"),), cells)
+) -> CsvRow | None:
+    """The record as a row, or None for a blank one (Excel writes `;;;` for a row once used)."""
+    if (problems or len(cells) > width) and (unreadable := _unreadable(line, cells, width, problems)):
+        return unreadable
     raw = {}
-    for field, indexes in columns.items():
-        for index in indexes:
-            if index < len(cells) and cells[index].strip():
-                raw[field] = cells[index]
-                break
+    for field, index in columns:
+        if field not in raw and index < len(cells) and cells[index].strip():
+            raw[field] = cells[index]
+    if not raw and not any(map(str.strip, cells)):
+        return None
     fields, errors = customer_fields(raw, region, today=today)
-    return CsvRow(line, fields, tuple(errors), cells)
+    return CsvRow(line, fields, tuple(errors), tuple(cells))
+
+
+def _unreadable(line: int, cells: list[str], width: int, problems: dict[int, str]) -> CsvRow | None:
+    """The row as an error when its lines did not decode or csv could not read it, or when it has
+    more cells than the header (empty cells after the last column are no harm)."""
+    if problems:
+        errors = tuple(("", problem) for problem in problems.values())
+        problems.clear()
+        return CsvRow(line, None, errors, tuple(cells))
+    if any(map(str.strip, cells[width:])):
+        return CsvRow(line, None, (("", f"{len(cells)} cells, but the header has {width}"),), tuple(cells))
+    return None

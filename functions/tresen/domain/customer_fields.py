@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-import phonenumbers
-
 FIELDS = ("given_name", "family_name", "email", "phone", "company", "birthday", "note")
 MAX_NAME = 200
 MAX_NOTE = 2000
@@ -78,6 +76,8 @@ def normalize_phone(value: str, region: str = "DE") -> str:
     in `region`. phonenumbers itself drops the trunk prefix Germans write in international form,
     `+49 (0) 30 …`: after the country code it strips the region's national prefix whenever the rest
     is still a valid number, so no "(0)" needs removing first."""
+    import phonenumbers  # 20 ms to import: only where a phone number is read, not in every cold start
+
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
@@ -126,8 +126,15 @@ def customer_fields(
 ) -> tuple[CustomerFields | None, list[tuple[str, str]]]:
     """Every field of `raw` (keys of FIELDS, and `email_marketing` from an import; others are not
     read) stripped, empty as None, and normalised: the fields, or None and every (field, problem)."""
-    errors: list[tuple[str, str]] = []
-    values: dict[str, object] = {}
+    values, errors = _checked(raw, region, today)
+    if errors:
+        return None, errors
+    return CustomerFields(**values), errors
+
+
+def _checked(raw: Mapping[str, str | None], region: str, today: date | None) -> tuple[dict, list[tuple[str, str]]]:
+    values = {}
+    errors = []
     for name in READ:
         value = raw.get(name)
         if value and (value := value.strip()):
@@ -137,9 +144,7 @@ def customer_fields(
                 errors.append((name, str(problem)))
     if NEEDED.isdisjoint(values) and NEEDED.isdisjoint(field for field, _ in errors):
         errors.append(("given_name", "a name, an e-mail address or a phone number is needed"))
-    if errors:
-        return None, errors
-    return CustomerFields(**values), []
+    return values, errors
 
 
 def _field(name: str, value: str, region: str, today: date | None) -> object:

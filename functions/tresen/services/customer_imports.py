@@ -75,9 +75,12 @@ def dry_run(command: ImportCustomers, uow: OrderUnitOfWork) -> Tally:
     store_id = checked_store(uow, command)
     tally = Tally()
     in_file: dict[str, Customer] = {}
-    for chunk in chunks_of(rows_of(command.csv, uow)):
-        for row, decision in decided(uow, store_id, chunk, in_file, uow.now())[0]:
-            count(tally, row, decision)
+    try:
+        for chunk in chunks_of(rows_of(command.csv, uow)):
+            for row, decision in decided(uow, store_id, chunk, in_file, uow.now())[0]:
+                count(tally, row, decision)
+    except CsvError as error:  # over 100 000 rows: found only when that row is read
+        raise refused_file(error) from None
     return tally
 
 
@@ -85,8 +88,21 @@ def rows_of(csv: bytes, uow: OrderUnitOfWork) -> CsvRows:
     try:
         _, rows = read_customer_csv(io.BytesIO(csv), today=uow.now().date())
     except CsvError as error:
-        raise DomainError("validation_failed", str(error), [FieldError("body", str(error))]) from None
+        raise refused_file(error) from None
     return rows
+
+
+def refused_file(error: CsvError) -> DomainError:
+    return DomainError("validation_failed", str(error), [FieldError("body", str(error))])
+
+
+def read_through(rows: CsvRows) -> None:
+    """Every row read once (half a second for 100 000): a file too long is refused before it starts."""
+    try:
+        for _ in rows:
+            pass
+    except CsvError as error:
+        raise refused_file(error) from None
 
 
 def checked_store(uow: OrderUnitOfWork, command: ImportCustomers) -> str:
@@ -154,7 +170,7 @@ def consent_of(row: CsvRow, now: datetime) -> Consent | None:
 def start_import(command: ImportCustomers, uow: OrderUnitOfWork) -> str:
     """The import's id; its rows are applied after the answer (`run_import`)."""
     store_id = checked_store(uow, command)
-    rows_of(command.csv, uow)  # a file without a usable header is refused now, not in the background
+    read_through(rows_of(command.csv, uow))  # a file no import could take is refused now, not in the background
     import_id = uow.new_id("imp_")
     uow.customer_imports.start(store_id, import_id, dict(command.staff.actor), uow.now())
     uow.run_later(f"import-{import_id}", partial(run_import, store_id, import_id, command))
