@@ -32,20 +32,19 @@ def test_after_an_erasure_every_journal_verifies_online_and_offline(tmp_path):
         assert (erased.status_code, erased.json()["retained"]) == (200, [])
         requests.post(f"{stack.url}/v1/jobs/checkpoints", timeout=30).raise_for_status()
 
-        online = run(["verify", "--all"], stack.cli_env, ROOT)
+        online = run(["verify", "--all"], stack.cli_env | {"HOME": str(tmp_path)}, ROOT)
         assert online.returncode == 0, online.stdout + online.stderr
         keys = tmp_path / "public-keys.json"
         keys.write_bytes(requests.get(f"{stack.url}/v1/journal/public-keys", timeout=10).content)
         bucket = copy_bucket(stack, tmp_path / "bucket")
-        offline = run(["verify", "--archive", str(bucket), "--keys", str(keys)], {"PATH": os.environ["PATH"]}, tmp_path)
+        auditor = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}  # nothing of Tresen's settings
+        offline = run(["verify", "--archive", str(bucket), "--keys", str(keys)], auditor, tmp_path)
         assert offline.returncode == 0, offline.stdout + offline.stderr
         assert "demo:" in offline.stdout and "ok" in offline.stdout
 
 
 def run(args: list[str], env: dict[str, str], cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(TRESEN), *args], cwd=cwd, env=env | {"HOME": str(cwd)}, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([str(TRESEN), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def copy_bucket(stack: RunningStack, directory):
