@@ -22,8 +22,8 @@ OTHER_PAGES = "https://tresen-prod.firebaseapp.com"
 STORE_ORIGIN = "https://cafe.example"  # in some store's cors_origins
 WEB_ENTRY_POINTS = ("customer_api", "staff_api", "exports")
 PREFLIGHT = {
-    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, X-Order-Token, X-Passkey",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, If-Match, X-Order-Token, X-Passkey",
     "Access-Control-Max-Age": "600",
 }
 EXPOSED = {"Access-Control-Expose-Headers": "Retry-After, Idempotent-Replayed, Content-Disposition"}

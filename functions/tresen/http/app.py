@@ -26,9 +26,10 @@ from .system import health_check
 
 # Where a store's own `cors_origins` are admitted; TRESEN_WEB_ORIGINS (the web pages) on any /v1 path.
 CUSTOMER_PREFIXES = ("/v1/stores/", "/v1/orders/", "/v1/giftcards/balance")
-# What a preflight allows: the staff board sends Authorization and X-Passkey, and PUT and DELETE.
-ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
-ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Order-Token, X-Passkey"
+# What a preflight allows: the staff board sends Authorization and X-Passkey, PUT, PATCH (with
+# If-Match, the version it read) and DELETE.
+ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, X-Order-Token, X-Passkey"
 # What a page's script may read: when to retry (503, 409, 429), a replayed answer, a download's name.
 EXPOSE_HEADERS = "Retry-After, Idempotent-Replayed, Content-Disposition"
 
