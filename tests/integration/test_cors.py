@@ -19,12 +19,15 @@ def preflight(client, path, origin, method="POST", headers="content-type, idempo
     )
 
 
+ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, X-Order-Token, X-Passkey"
+
+
 def assert_preflight_admits(response, origin):
     assert response.status_code == 204
     assert {k: v for k, v in response.headers.items() if k.startswith("Access-Control-") or k == "Vary"} == {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-        "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, If-Match, X-Order-Token, X-Passkey",
+        "Access-Control-Allow-Headers": ALLOWED_HEADERS,
         "Access-Control-Max-Age": "600",
         "Access-Control-Expose-Headers": EXPOSED,
         "Vary": "Origin",
