@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from ..config import settings
 from ..domain.catalog import Store
-from ..domain.stripe_connect import STRIPE
+from ..domain.payments import STRIPE
 from ..services.documents import Documents
 from ..services.ports import PaymentProvider, Signer, StripeConnect
 from ..services.unit_of_work import Build, Committed, Writes

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..domain.customer_fields import CustomerFields
-from ..domain.customers import Address, Consent, Customer
 from ..services.customer_ports import CustomerQuery
 from ..services.documents import Documents
 from .repository import as_aware
+
+if TYPE_CHECKING:  # the customer types are loaded where a record is read, not by every cold start
+    from ..domain.customer_fields import CustomerFields
+    from ..domain.customers import Customer
 
 PREFIX_LENGTH = 20  # a name is found by any prefix of each of its words up to this long
 
@@ -53,6 +55,9 @@ def customer_to_doc(customer: Customer) -> dict[str, Any]:
 
 
 def customer_from_doc(doc: dict[str, Any]) -> Customer:
+    from ..domain.customer_fields import CustomerFields
+    from ..domain.customers import Address, Consent, Customer
+
     birthday = doc.get("birthday")
     fields = CustomerFields(
         given_name=doc.get("given_name"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StringConstraints
 
@@ -15,10 +15,12 @@ from ..domain.orders import PaymentRef
 from ..domain.payments import OtherEvent, PaymentEvent, PayoutEvent, ProviderEvent, RefundEvent
 from ..domain.refunds import ReportedRefund
 from ..domain.signatures import verify
-from ..domain.stripe_connect import StripeAccount
 from ..services.ports import PaymentProvider, PaymentRequest
 from .clock import new_id
 from .webhook_bodies import Body, Cents, EventType, Id, PayoutCents, ProviderId, read_event, validated
+
+if TYPE_CHECKING:  # annotations only: Connect's types are not loaded by every cold start
+    from ..domain.stripe_connect import StripeAccount
 
 SANDBOX_REFUND = "sbx_"  # the sandbox's refund id is ours with this prefix
 SANDBOX_PAYMENT_EVENTS = ("payment.succeeded", "payment.failed", "payment.canceled")

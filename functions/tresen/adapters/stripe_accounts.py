@@ -4,12 +4,14 @@ name only the account)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..domain.stripe_connect import AccountStatus, PlatformFee, StripeAccount
 from ..services.documents import Documents
 from .lazy import TtlCache
 from .repository import CATALOG_TTL
+
+if TYPE_CHECKING:  # Connect's types are loaded where an account is read, not by every cold start
+    from ..domain.stripe_connect import StripeAccount
 
 
 def stripe_account_path(store_id: str) -> str:
@@ -35,6 +37,8 @@ def account_to_doc(account: StripeAccount) -> dict[str, Any]:
 
 
 def account_from_doc(doc: dict[str, Any]) -> StripeAccount:
+    from ..domain.stripe_connect import AccountStatus, PlatformFee, StripeAccount
+
     fee = doc.get("platform_fee")
     status = AccountStatus(
         doc["charges_enabled"],

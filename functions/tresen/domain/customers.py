@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from .customer_fields import FIELDS, CustomerFields, normalize_email, normalize_phone
-from .journal import pseudonym
+from .contacts import contact_key
+from .customer_fields import FIELDS, CustomerFields
 
 CHANNELS = ("email", "sms")
 CONSENT_STATES = ("granted", "withdrawn")
@@ -94,25 +94,6 @@ def imported(customer: Customer | None, fields: CustomerFields) -> CustomerField
         for name in FIELDS
     }
     return replace(customer.fields, **kept)
-
-
-def contact_key(pii_key: bytes, kind: str, value: str) -> str:
-    """The keyed pseudonym an e-mail (`email`) or a phone in E.164 (`phone`) is found by."""
-    return f"{kind}:{pseudonym(pii_key, value)}"
-
-
-def order_contact_keys(pii_key: bytes, email: str | None, phone: str | None) -> tuple[str, ...]:
-    """The keys of an order's customer: as typed at the order, normalised like a record's (a phone
-    that cannot be read as a number links nothing)."""
-    keys = []
-    for kind, value, normalise in (("email", email, normalize_email), ("phone", phone, normalize_phone)):
-        if not value:
-            continue
-        try:
-            keys.append(contact_key(pii_key, kind, normalise(value)))
-        except ValueError:
-            continue
-    return tuple(keys)
 
 
 def record_contact_keys(pii_key: bytes, fields: CustomerFields) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .changes import OrderChange
 from .events import (
@@ -23,8 +24,11 @@ from .events import (
 from .journal import JournalEvent
 from .orders import Order
 from .refunds import RefundRequest, ReportedRefund, plan_refund
-from .stripe_connect import AccountStatus
 
+if TYPE_CHECKING:  # annotations only: not loaded by every cold start
+    from .stripe_connect import AccountStatus
+
+STRIPE = "stripe"
 CLOSED_UNPAID = ("canceled", "rejected")
 MADE_AT_PROVIDER = "made_at_provider"  # the reason of a refund made outside Tresen
 

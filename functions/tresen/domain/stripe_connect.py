@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-STRIPE = "stripe"
 MAX_FEE_PERCENT = Decimal("100")
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..domain.customers import Customer
+if TYPE_CHECKING:  # annotations only: not loaded by every cold start
+    from ..domain.customers import Customer
+
 
 Version = Any  # opaque: what a guarded write names as "the version I read"
 

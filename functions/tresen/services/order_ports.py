@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..domain.catalog import Product, Store
 from ..domain.orders import Order
 from ..domain.passkeys import PasskeyState
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
-from ..domain.stripe_connect import StripeAccount
 from .card_ports import CardRepository
 from .customer_ports import CustomerImports, Customers
 from .ports import PaymentProvider, StripeConnect
 from .unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # annotations only: not loaded by every cold start
+    from ..domain.stripe_connect import StripeAccount
 
 Version = Any  # opaque: what a guarded write names as "the version I read"
 

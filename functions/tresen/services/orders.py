@@ -10,7 +10,7 @@ from typing import Any
 
 from ..domain.catalog import Product, Store
 from ..domain.closings import sale_record
-from ..domain.customers import order_contact_keys
+from ..domain.contacts import order_contact_keys
 from ..domain.errors import DomainError
 from ..domain.events import OrderPaid, OrderPlaced
 from ..domain.journal import JournalEvent, pseudonym

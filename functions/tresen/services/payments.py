@@ -25,6 +25,7 @@ from .unit_of_work import AlreadyWritten, RetryLater, Writes
 
 SCHEDULER = {"type": "system", "job": "expire"}
 UNKNOWN_PAYMENT = "unknown payment"
+UNKNOWN_ACCOUNT = "unknown_account"  # a Connect event of an account no store has
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..domain.orders import PaymentRef
 from ..domain.payments import ProviderEvent
 from ..domain.refunds import ReportedRefund
 from ..domain.signed_note import Verifier
-from ..domain.stripe_connect import AccountStatus
+
+if TYPE_CHECKING:  # annotations only: not loaded by every cold start
+    from ..domain.stripe_connect import AccountStatus
 
 
 @dataclass(frozen=True)

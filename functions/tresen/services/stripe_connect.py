@@ -20,13 +20,12 @@ from ..domain.payments import AccountEvent
 from ..domain.stripe_connect import AccountStatus, StripeAccount, platform_fee
 from .order_ports import OrderUnitOfWork
 from .orders import catalog_or_404
-from .payments import EventOutcome, event_record
+from .payments import UNKNOWN_ACCOUNT, EventOutcome, event_record
 from .ports import OnboardingLink
 from .provider_refunds import PROVIDER
 from .unit_of_work import AlreadyWritten, Claims, Plan, Writes
 
 log = logging.getLogger(__name__)
-UNKNOWN_ACCOUNT = "unknown_account"
 
 
 @dataclass(frozen=True)

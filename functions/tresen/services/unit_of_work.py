@@ -16,18 +16,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ..domain.api_keys import ApiKey
 from ..domain.card_blocks import BlockActivation, ChunkDone
-from ..domain.customers import Customer
 from ..domain.giftcards import CardChange, card_journal_event
 from ..domain.journal import JournalEvent
 from ..domain.orders import Order
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
-from ..domain.stripe_connect import StripeAccount
 from .ports import PaymentProvider
+
+if TYPE_CHECKING:  # annotations only: not loaded by every cold start
+    from ..domain.customers import Customer
+    from ..domain.stripe_connect import StripeAccount
 
 T = TypeVar("T")
 

@@ -25,9 +25,15 @@ from ..domain.payments import (
 )
 from ..domain.signatures import InvalidSignature
 from .order_ports import OrderUnitOfWork, ParkedEvent
-from .payments import EventOutcome, event_record, handle_payment_event, handle_refund_event, record_once
+from .payments import (
+    UNKNOWN_ACCOUNT,
+    EventOutcome,
+    event_record,
+    handle_payment_event,
+    handle_refund_event,
+    record_once,
+)
 from .payouts import RecordPayout, record_payout
-from .stripe_connect import UNKNOWN_ACCOUNT, apply_account_event
 
 log = logging.getLogger(__name__)
 RAW_KEPT = 900_000  # bytes of the body parked with the event: a Firestore document holds at most 1 MiB
@@ -69,10 +75,16 @@ def handle_event(command: HandleEvent, uow: OrderUnitOfWork) -> EventOutcome:
         if not record_once(uow, event.provider, event.id, record):
             return EventOutcome(duplicate=True)
         return EventOutcome(ignored=ignored)
-    outcome = apply_account_event(event, uow) if isinstance(event, AccountEvent) else handle_money_event(event, uow)
+    outcome = account_event(event, uow) if isinstance(event, AccountEvent) else handle_money_event(event, uow)
     if outcome.unprocessable:
         return park(uow, UnprocessableEvent(event.provider, event.id, event.type, outcome.unprocessable), raw)
     return outcome
+
+
+def account_event(event: AccountEvent, uow: OrderUnitOfWork) -> EventOutcome:
+    from .stripe_connect import apply_account_event  # Connect's use cases: not in every cold start
+
+    return apply_account_event(event, uow)
 
 
 def handle_money_event(event: PaymentEvent | RefundEvent | PayoutEvent, uow: OrderUnitOfWork) -> EventOutcome:
