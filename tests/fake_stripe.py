@@ -58,25 +58,6 @@ class FakeStripe(HTTPClient):
         elif method == "get" and path.startswith("/v1/checkout/sessions/"):
             session_id = path.rsplit("/", 1)[1]
             body = self.sessions[session_id] | {"payment_intent": intent_of(session_id)}  # as once paid
-        elif path == "/v1/payment_intents":
-            body = {
-                "id": f"pi_{n}",
-                "object": "payment_intent",
-                "status": "requires_payment_method",
-                "amount": int(fields["amount"]),
-                "currency": fields["currency"],
-                "client_secret": f"pi_{n}_secret",
-            }
-        elif path.startswith("/v1/payment_intents/"):
-            intent_id = path.rsplit("/", 1)[1]
-            body = {
-                "id": intent_id,
-                "object": "payment_intent",
-                "status": "requires_payment_method",
-                "amount": int(fields["amount"]),
-                "currency": "eur",
-                "client_secret": f"{intent_id}_secret",
-            }
         elif path == "/v1/refunds":
             metadata = {"tresen_refund_id": fields["metadata[tresen_refund_id]"]}
             body = self.add_refund(fields["payment_intent"], int(fields["amount"]), "succeeded", metadata, f"re_{n}")

@@ -131,8 +131,8 @@ def create_customer(command: CreateCustomer, uow: OrderUnitOfWork) -> Customer:
     def build(_claims: Claims) -> Plan[Customer]:
         writes = Writes(actor)
         writes.new_customer(customer, keys)
-        email, phone = (next((k.split(":", 1)[1] for k in keys if k.startswith(p)), None) for p in ("email", "phone"))
-        created = CustomerCreated(customer_id=customer.id, email=email, phone=phone)
+        pseudonyms = dict(key.split(":", 1) for key in keys)  # `email:…`, `phone:…`
+        created = CustomerCreated(customer_id=customer.id, email=pseudonyms.get("email"), phone=pseudonyms.get("phone"))
         return Plan(customer, now, actor, [JournalEvent.of(created)], writes)
 
     try:
