@@ -10,19 +10,21 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_VERSION := 3.3.30
 # Debian packages the tests use, each named after the command that shows it is there: pdftotext
-# (poppler-utils) reads back the Z-report PDF, chromium runs the browser tests, npm installs axe-core.
+# (poppler-utils) reads back the Z-report PDF, chromium runs the browser tests, npm installs the npm tools.
 # Installed when missing and apt-get may be run; otherwise those tests are skipped with a reason.
 APT_PACKAGES := pdftotext:poppler-utils chromium:chromium npm:npm
-# axe-core, the accessibility engine the browser tests run in each page: from npm, pinned in
-# package.json and package-lock.json, into node_modules/ (git-ignored). Installed when it is missing.
-AXE := node_modules/axe-core/axe.min.js
+# The npm tools, pinned in package.json and package-lock.json, into node_modules/ (git-ignored) by one
+# `npm ci`, again whenever the lock file changes: axe-core, the accessibility engine the browser tests
+# run in each page, and firebase-tools, whose Auth emulator `tresen dev` and the tests start (about
+# 80 s on a fresh machine). npm records the install in node_modules/.package-lock.json.
+NPM_TOOLS := node_modules/.package-lock.json
 
 .PHONY: run test unit bench lint clean
 
-run: $(STAMP)
+run: $(STAMP) $(NPM_TOOLS)
 	$(BIN)/tresen dev
 
-test: lint $(TOOLS) $(CHECKOV) $(AXE)
+test: lint $(TOOLS) $(CHECKOV) $(NPM_TOOLS)
 	$(BIN)/pytest
 
 unit: $(STAMP) $(TOOLS)
@@ -54,12 +56,14 @@ $(TOOLS): $(STAMP)
 	fi
 	touch $(TOOLS)
 
-$(AXE): | $(TOOLS)
+# Not after $(TOOLS) (Chromium and all), which `make run` does not need; `make test` makes that first,
+# so npm is there wherever apt-get could install it.
+$(NPM_TOOLS): package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --no-audit --no-fund --loglevel=error || \
-	  echo "note: could not install axe-core from npm; the accessibility tests will be skipped"; \
+	  echo "note: could not install the npm tools: no Auth emulator, and the accessibility tests will be skipped"; \
 	else \
-	  echo "note: no npm; the accessibility tests will be skipped"; \
+	  echo "note: no npm: no Auth emulator, and the accessibility tests will be skipped"; \
 	fi
 
 $(CHECKOV):

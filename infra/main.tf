@@ -11,11 +11,11 @@ locals {
     }
     staff_api = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 20, concurrency = 40
-      secrets = ["stripe-api-key", "giftcard-key"], web = true
+      secrets = ["stripe-api-key", "giftcard-key", "smtp-url"], web = true
     }
     webhooks = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 40, concurrency = 40
-      secrets = ["stripe-webhook-secret", "stripe-connect-webhook-secret", "stripe-api-key", "giftcard-key"], web = false
+      secrets = ["stripe-webhook-secret", "stripe-connect-webhook-secret", "stripe-api-key", "giftcard-key", "smtp-url"], web = false
     }
     exports = {
       public  = true, memory = "1Gi", timeout = 900, min = 0, max = 5, concurrency = 4
@@ -23,7 +23,7 @@ locals {
     }
     jobs = {
       public  = false, memory = "1Gi", timeout = 1800, min = 0, max = 3, concurrency = 1
-      secrets = ["stripe-api-key", "giftcard-key"], web = false
+      secrets = ["stripe-api-key", "giftcard-key", "smtp-url"], web = false
     }
   }
   secret_env = {
@@ -31,6 +31,7 @@ locals {
     "stripe-webhook-secret"         = "STRIPE_WEBHOOK_SECRET"
     "stripe-connect-webhook-secret" = "STRIPE_CONNECT_WEBHOOK_SECRET"
     "giftcard-key"                  = "TRESEN_GIFTCARD_KEY"
+    "smtp-url"                      = "SMTP_URL"
   }
   apis = [
     "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",

@@ -80,6 +80,7 @@ variable "secret_versions" {
     "stripe-webhook-secret"         = "1"
     "stripe-connect-webhook-secret" = "1"
     "giftcard-key"                  = "1"
+    "smtp-url"                      = "1"
   }
 }
 

@@ -11,11 +11,13 @@ from dataclasses import replace
 import pytest
 
 pytest.register_assert_rewrite("stack", "support")  # their asserts fail as informatively as a test's own
+from auth_emulator import auth_emulator, auth_emulator_session  # noqa: E402, F401  (fixtures)
 from stack import ROOT, free_port  # noqa: E402  (after the line above, or their asserts stay plain)
 
 sys.path.insert(0, str(ROOT / "functions"))  # main.py lives beside the package, as when deployed
 os.environ["TRESEN_ENV"] = "dev"
 os.environ.setdefault("GOOGLE_CLOUD_PROJECT", "demo-tresen")
+os.environ["AUTH_PORT"] = "0"  # each stack the tests start runs its Auth emulator on a free port
 for leaked in ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE", "K_SERVICE"):
     os.environ.pop(leaked, None)
 

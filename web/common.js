@@ -1,6 +1,7 @@
-// What the ordering page and the staff board share: the API client (problems as people read them,
-// retries that reuse the idempotency key), money as German customers read it, the language switch
-// and a small DOM helper. No framework: two pages do not need one, and the first load stays small.
+// What the ordering page, the staff board and the merchant portal share: the API client (problems as
+// people read them, retries that reuse the idempotency key), money as German customers read it, the
+// language switch and a small DOM helper. No framework: a few pages do not need one, and the first
+// load stays small.
 
 const config = window.TRESEN_CONFIG || {};
 export const API = {
@@ -155,10 +156,13 @@ export function fill(el, ...children) {
   return el;
 }
 
-/** A failed call in an alert box, as people read it: the problem's title and detail, or "no connection". */
+/** A failed call in an alert box, as people read it: the page's own words for the problem's code
+ * (its i18n table's "problem.<code>"), else the problem's title and detail, or "no connection". */
 export function showAlert(alertBox, error, t) {
   if (error instanceof Unreachable) {
     fill(alertBox, h("strong", {}, t("offline_title")), " ", t("offline_detail"));
+  } else if (error instanceof Problem && t.has(`problem.${error.code}`)) {
+    fill(alertBox, h("strong", {}, t(`problem.${error.code}`)));
   } else if (error instanceof Problem) {
     fill(alertBox, h("strong", {}, error.title || t("error_title")), " ", error.detail);
   } else {

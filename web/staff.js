@@ -5,6 +5,7 @@ import {
   API, Attempt, FIREBASE, Problem, Unreachable, call, clearProblem, fill, h, makeTranslator, money, parseCents, showAlert, showProblem, time,
   translateStatic,
 } from "./common.js";
+import { claimsOf, firebaseAuth, tokenKeeper } from "./firebase_auth.js";
 
 const STRINGS = {
   de: {
@@ -13,7 +14,7 @@ const STRINGS = {
     user_id: "Benutzer-ID", role: "Rolle", email: "E-Mail", password: "Passwort", store: "Geschäft",
     "role.staff": "Personal", "role.supervisor": "Schichtleitung", "role.owner": "Inhaber", "role.finance": "Buchhaltung",
     no_access: "Dieses Konto hat keinen Zugang zu diesem Geschäft.", session_expired: "Bitte erneut anmelden.",
-    sign_in_failed: "Anmeldung fehlgeschlagen: E-Mail oder Passwort stimmen nicht.",
+    "problem.sign_in_failed": "Anmeldung fehlgeschlagen: E-Mail oder Passwort stimmen nicht.",
     board: "Bestellungen", giftcards: "Gutscheine", closing: "Tagesabschluss",
     "column.awaiting_payment": "Wartet auf Zahlung", "column.new": "Neu", "column.accepted": "In Arbeit", "column.ready": "Abholbereit",
     accept: "Annehmen", mark_ready: "Fertig", complete: "Abgeholt", reject: "Ablehnen", details: "Details",
@@ -124,7 +125,7 @@ const STRINGS = {
     user_id: "User id", role: "Role", email: "E-mail", password: "Password", store: "Store",
     "role.staff": "Staff", "role.supervisor": "Supervisor", "role.owner": "Owner", "role.finance": "Finance",
     no_access: "This account has no access to this store.", session_expired: "Please sign in again.",
-    sign_in_failed: "Sign-in failed: wrong e-mail or password.",
+    "problem.sign_in_failed": "Sign-in failed: wrong e-mail or password.",
     board: "Orders", giftcards: "Gift cards", closing: "Closing",
     "column.awaiting_payment": "Awaiting payment", "column.new": "New", "column.accepted": "In progress", "column.ready": "Ready",
     accept: "Accept", mark_ready: "Ready", complete: "Picked up", reject: "Reject", details: "Details",
@@ -234,7 +235,6 @@ const DEV_PROJECT = "demo-tresen"; // the dev mode's Firebase project id
 const COLUMNS = { awaiting_payment: ["awaiting_payment"], new: ["paid", "placed"], accepted: ["accepted"], ready: ["ready"] };
 const NEXT_STEP = { paid: ["accepted", "accept"], placed: ["accepted", "accept"], accepted: ["ready", "mark_ready"], ready: ["completed", "complete"] };
 const POLL_MS = 3000;
-const RENEW_BEFORE_S = 300;
 const PASSKEY_CODES = new Set(["passkey_required", "passkey_invalid", "passkey_locked"]);
 const TABS = ["board", "giftcards", "customers", "closing", "stripe"];
 const STRIPE_ROLES = ["owner", "supervisor"];
@@ -286,11 +286,6 @@ function base64url(text) {
   return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function claimsOf(token) {
-  const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-  return JSON.parse(atob(part));
-}
-
 /** What the Auth emulator issues (alg none): the API accepts it in dev mode only. */
 function devToken(uid, store, role) {
   const now = Math.floor(Date.now() / 1000);
@@ -301,40 +296,17 @@ function devToken(uid, store, role) {
   return `${base64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${base64url(JSON.stringify(claims))}.`;
 }
 
-/** Firebase Auth's REST API: JSON for signing in, a form for renewing (as Google documents each). */
-async function firebaseRequest(url, body) {
-  const form = body instanceof URLSearchParams;
-  const init = form ? { body } : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } };
-  const response = await fetch(url, { method: "POST", ...init });
-  if (!response.ok) throw new Problem(response.status, { title: t("sign_in_failed") });
-  return response.json();
-}
-
 async function firebaseSignIn(email, password) {
-  const answer = await firebaseRequest(
-    `https://identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=${encodeURIComponent(FIREBASE.apiKey)}`,
-    { email, password, returnSecureToken: true });
-  return { token: answer.idToken, refreshToken: answer.refreshToken };
+  return (await firebaseAuth()).signIn(email, password);
 }
 
-/** A valid ID token: renewed a few minutes before it expires (Firebase's last an hour). The
- * board's parallel calls share one renewal: a refresh token is spent once. */
-let renewal = null;
-
-async function idToken() {
-  const expires = claimsOf(session.token).exp;
-  if (expires - Date.now() / 1000 > RENEW_BEFORE_S) return session.token;
-  renewal ??= renewToken().finally(() => (renewal = null));
-  return renewal;
-}
+/** A valid ID token: renewed a few minutes before it expires, once for the board's parallel calls. */
+const keepToken = tokenKeeper(renewToken);
+const idToken = () => keepToken(session);
 
 async function renewToken() {
   if (FIREBASE) {
-    const answer = await firebaseRequest(
-      `https://securetoken.googleapis.com/v1/token?key=${encodeURIComponent(FIREBASE.apiKey)}`,
-      new URLSearchParams({ grant_type: "refresh_token", refresh_token: session.refreshToken }));
-    session.token = answer.id_token;
-    session.refreshToken = answer.refresh_token;
+    Object.assign(session, await (await firebaseAuth()).renew(session.refreshToken));
   } else {
     session.token = devToken(session.uid, session.store, session.role);
   }

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from .config import ConfigError
+from .config import DEV_SINK_PORT, ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK_MIN, BLOCK_MAX = 2, 10_000  # as the API accepts them
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "expire", help="cancel unpaid online orders past their window; release old gift-card holds; expire cards"
     )
+    commands.add_parser("mail", help="send every e-mail due in the outbox (the job every minute)")
     token = commands.add_parser("token", help="print an unsigned staff ID token for dev mode")
     token.add_argument("--store", default="demo")
     token.add_argument("--role", default="owner", choices=("owner", "supervisor", "staff", "finance"))
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             "recover": run_recover,
             "token": run_token,
             "expire": run_expire,
+            "mail": run_mail,
             "giftcard-block": run_giftcard_block,
             "webhooks": run_webhooks,
             "web-config": run_web_config,
@@ -354,6 +356,18 @@ def run_expire(args) -> int:
     return 0
 
 
+def run_mail(args) -> int:
+    from .adapters.backend import backend
+    from .services.mail import deliver_all_due_mail
+
+    delivery = deliver_all_due_mail(backend())
+    print(
+        f"mail: {delivery.sent} sent, {delivery.retrying} to retry, {delivery.failed} failed, "
+        f"{delivery.taken} taken by another deliverer"
+    )
+    return 1 if delivery.failed else 0
+
+
 def run_webhooks(args) -> int:
     from .adapters.backend import backend
     from .domain.journal import rfc3339
@@ -414,9 +428,11 @@ def run_dev(args) -> int:
     )
     stop_on_signals(stack)
     _die_with_parent()
-    server = stripe = None
+    server = stripe = paypal = sink = None
     try:
         refuse_busy_port(port, "API")
+        if os.environ.get("SMTP_SINK_PORT"):
+            refuse_busy_port(int(os.environ["SMTP_SINK_PORT"]), "SMTP sink")
         stack.start()
         from .adapters.archive import ensure_bucket
         from .adapters.backend import backend
@@ -425,6 +441,8 @@ def run_dev(args) -> int:
         from .webserver import serve, wait_ready
 
         stripe = _stripe_stand_in(port)
+        paypal = _paypal_stand_in(port)
+        sink = _smtp_sink()
         settings()
         ensure_bucket()
         seed_store(demo_seed(with_stripe=bool(settings().stripe_api_key)), backend())
@@ -447,8 +465,12 @@ def run_dev(args) -> int:
             server.shutdown()
 
             backend().archive.drain()
+        if sink:
+            sink.stop()
         if stripe:
             stripe[1].shutdown()
+        if paypal:
+            paypal.shutdown()
         stack.stop()
     return 0
 
@@ -469,6 +491,51 @@ def _stripe_stand_in(port: int):
     os.environ["STRIPE_API_BASE"] = url
     print(f"stripe stand-in: {url} (STRIPE_API_BASE)", flush=True)
     return stand_in, server
+
+
+def _paypal_stand_in(port: int):
+    """Without PAYPAL_API_BASE, PayPal (licence invoices paid in the portal) is played by the local
+    stand-in: its server, or None."""
+    if os.environ.get("PAYPAL_API_BASE"):
+        return None
+    from .standins.paypal_api import PayPalStandIn, start
+
+    stand_in = PayPalStandIn(
+        f"http://127.0.0.1:{port}/v1/webhooks/paypal",
+        os.environ.get("PAYPAL_WEBHOOK_ID", "WH-TRESEN-DEV"),
+        os.environ.get("PAYPAL_CLIENT_ID", "sb-tresen-dev"),
+        os.environ.get("PAYPAL_CLIENT_SECRET", "sb-secret-dev"),
+    )
+    server, url = start(stand_in, int(os.environ.get("PAYPAL_STANDIN_PORT", "0")))
+    os.environ["PAYPAL_API_BASE"] = url
+    print(f"paypal stand-in: {url} (PAYPAL_API_BASE)", flush=True)
+    return server
+
+
+def _smtp_sink():
+    """Every e-mail of dev mode goes to a local sink that keeps it for `GET /v1/dev/mail`: on
+    SMTP_SINK_PORT, or 2525 (another free port if a second stack holds that one); SMTP_URL points at
+    it unless set."""
+    from .adapters.backend import backend
+    from .standins.smtp_sink import SmtpSink
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
+
+    def keep(message) -> None:
+        backend().dev_mail.keep(message)
+
+    given = os.environ.get("SMTP_SINK_PORT")
+    sink = SmtpSink(keep, int(given or DEV_SINK_PORT))
+    try:
+        port = sink.start()
+    except OSError:
+        if given:
+            raise
+        sink = SmtpSink(keep, 0)
+        port = sink.start()
+    os.environ.setdefault("SMTP_URL", f"smtp://127.0.0.1:{port}")
+    print(f"smtp sink: smtp://127.0.0.1:{port} (GET /v1/dev/mail lists what it received)", flush=True)
+    return sink
 
 
 def _connect_demo(stand_in) -> None:

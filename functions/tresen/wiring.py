@@ -29,10 +29,15 @@ def idempotency_records():
     return backend().idempotency
 
 
+def kept_roles(uid: str) -> dict[str, str] | None:
+    return backend().members.roles_of(uid)
+
+
 OUTSIDE = Outside(
     unit_of_work=unit_of_work,
     idempotency=idempotency_records,
     verify_staff_token=verify_staff_token,
+    kept_roles=kept_roles,
     origin_allowed=origin_allowed,
     is_transient=is_transient,
     now=clock.now,

@@ -11,6 +11,7 @@ PROD = {
     "TRESEN_ORDER_PAGE_URL": "https://bestellen.tresen.example/",
     "STRIPE_API_KEY": "sk_live_x",
     "TRESEN_GIFTCARD_KEY": "a-long-random-key",
+    "SMTP_URL": "smtp://tresen%40example.de:s3cret@smtp.example.de:587",
     "TRESEN_SIGNING_KEY": "projects/p/locations/europe-west3/keyRings/tresen/cryptoKeys/journal/cryptoKeyVersions/1",
 }
 
@@ -69,9 +70,15 @@ def test_unknown_environment_is_refused():
     [
         (
             "exports",
-            ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
+            (
+                "STRIPE_WEBHOOK_SECRET",
+                "STRIPE_CONNECT_WEBHOOK_SECRET",
+                "STRIPE_API_KEY",
+                "TRESEN_GIFTCARD_KEY",
+                "SMTP_URL",
+            ),
         ),  # fmt: skip
-        ("customer_api", ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET")),
+        ("customer_api", ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "SMTP_URL")),
         ("jobs", ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET")),
     ],
 )
@@ -80,7 +87,7 @@ def test_each_function_needs_only_its_own_secrets_and_the_rest_stay_empty(target
     assert settings.env == "prod"
     empty = {"STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret, "STRIPE_API_KEY": settings.stripe_api_key,
              "STRIPE_CONNECT_WEBHOOK_SECRET": settings.stripe_connect_webhook_secret,
-             "TRESEN_GIFTCARD_KEY": settings.giftcard_key}  # fmt: skip
+             "TRESEN_GIFTCARD_KEY": settings.giftcard_key, "SMTP_URL": settings.smtp_url}  # fmt: skip
     assert [empty[name] for name in unneeded] == [""] * len(unneeded)
 
 
@@ -89,6 +96,41 @@ def test_the_webhooks_function_and_any_other_process_need_every_secret(target):
     with pytest.raises(ConfigError) as caught:
         load_settings({k: v for k, v in PROD.items() if k != "STRIPE_WEBHOOK_SECRET"} | {"FUNCTION_TARGET": target})
     assert str(caught.value).endswith("required setting STRIPE_WEBHOOK_SECRET is missing")
+
+
+@pytest.mark.parametrize("target", ["staff_api", "webhooks", "jobs", ""])
+def test_the_functions_that_send_mail_and_the_command_line_need_the_mail_server(target):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({k: v for k, v in PROD.items() if k != "SMTP_URL"} | {"FUNCTION_TARGET": target})
+    assert str(caught.value) == "refusing to start in production: required setting SMTP_URL is missing"
+
+
+def test_mail_settings_in_production_and_dev():
+    production = load_settings(PROD | {"MAIL_FROM": "Tresen <rechnung@tresen.example>"})
+    assert (production.smtp_url, production.mail_from) == (PROD["SMTP_URL"], "Tresen <rechnung@tresen.example>")
+    assert load_settings(PROD).mail_from == ""  # never the dev sender: nothing is sent until it is set
+    dev = load_settings({})
+    assert (dev.smtp_url, dev.mail_from) == ("smtp://127.0.0.1:2525", "Tresen <no-reply@tresen.localhost>")
+    assert load_settings({"SMTP_SINK_PORT": "3525"}).smtp_url == "smtp://127.0.0.1:3525"
+    assert load_settings({"SMTP_URL": "smtps://smtp.example.de"}).smtp_url == "smtps://smtp.example.de"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://u:s3cret@smtp.example.de", "smtp://u:s3cret@", "smtp://u:s3cret@smtp.example.de:x", "smtp://h/path"]
+)
+def test_a_malformed_smtp_url_refuses_to_start_without_showing_its_password(url):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(PROD | {"SMTP_URL": url})
+    assert str(caught.value) == (
+        "SMTP_URL must be smtp://[user:password@]host[:port] or smtps://[user:password@]host[:port]"
+    )
+
+
+@pytest.mark.parametrize("sender", ["no address", "Tresen <a@b.de>\r\nBcc: c@d.de"])
+def test_a_malformed_mail_from_refuses_to_start(sender):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"MAIL_FROM": sender})
+    assert str(caught.value) == "MAIL_FROM must be an e-mail address, with a display name or not, on one line"
 
 
 def test_a_function_without_the_gift_card_key_refuses_to_hash_a_code(monkeypatch):

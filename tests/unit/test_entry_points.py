@@ -33,7 +33,7 @@ SERVED = {
         "GET /v1/sandbox/checkout/{payment}",
         "POST /v1/sandbox/checkout/{payment}",
     },
-    "webhooks": {"POST /v1/webhooks/{provider}"},
+    "webhooks": {"POST /v1/webhooks/{provider}", "POST /v1/webhooks/paypal"},
     "exports": {
         "GET /v1/stores/{store}/export/{kind}",
         "GET /v1/stores/{store}/export/datev",
@@ -52,6 +52,8 @@ SERVED = {
         "POST /v1/jobs/checkpoints",
         "POST /v1/jobs/close-due",
         "POST /v1/jobs/giftcards",
+        "POST /v1/jobs/licence-invoices",
+        "POST /v1/jobs/mail",
         "POST /v1/jobs/sweep",
         "POST /v1/jobs/verify",
     },
@@ -62,7 +64,9 @@ EVERYWHERE = {"GET /v1/health", "GET /v1/openapi.json"}
 def test_each_entry_point_serves_exactly_its_routes():
     app.load_routes(None)
     everything = {f"{r.method} {r.path}" for r in ROUTES}
-    staff = everything - EVERYWHERE - set().union(*SERVED.values())
+    dev_only = {f"{r.method} {r.path}" for r in ROUTES if r.tag == "dev"}  # `tresen dev` alone serves them
+    assert "GET /v1/dev/firebase" in dev_only and "GET /v1/dev/mail" in dev_only
+    staff = everything - EVERYWHERE - dev_only - set().union(*SERVED.values())
     assert "POST /v1/stores/{store}/orders/{order}/refunds" in staff and "GET /v1/journal/public-keys" in staff
     for entry, routes in {**SERVED, "staff_api": staff}.items():
         assert {f"{m} {p}" for m, p in routes_of(entry)} == routes | EVERYWHERE, entry
@@ -105,15 +109,19 @@ def test_in_production_only_the_private_jobs_function_runs_jobs(monkeypatch, tru
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 ROUTE_MODULES = {
     "api",
+    "billing_routes",
     "closing_routes",
     "customer_import_routes",
     "customer_routes",
+    "dev_auth_routes",
+    "dev_mail_routes",
     "export_routes",
     "finance_export_routes",
     "giftcard_routes",
     "job_routes",
     "journal_routes",
     "key_routes",
+    "portal_routes",
     "statement_routes",
     "stripe_routes",
 }
@@ -150,11 +158,11 @@ COLD_START = (
         (
             "staff_api",
             {"api", "giftcard_routes", "journal_routes", "closing_routes", "stripe_routes"}
-            | {"customer_routes", "customer_import_routes"},
+            | {"customer_routes", "customer_import_routes", "portal_routes", "billing_routes"},
         ),
-        ("webhooks", {"api"}),
+        ("webhooks", {"api", "billing_routes"}),
         ("exports", {"export_routes", "finance_export_routes", "key_routes", "statement_routes"}),
-        ("jobs", {"api", "giftcard_routes", "journal_routes", "closing_routes", "job_routes"}),
+        ("jobs", {"api", "giftcard_routes", "journal_routes", "closing_routes", "job_routes", "billing_routes"}),
     ],
 )
 def test_a_cold_start_loads_only_the_routes_of_its_function_and_serves_them_all(target, loaded):
@@ -178,4 +186,4 @@ def test_every_function_describes_the_whole_api():
         "paths = main.webhooks(EnvironBuilder(path='/v1/openapi.json').get_request()).get_json()['paths']; "
         "print(json.dumps(sorted(f'{m.upper()} {p}' for p, item in paths.items() for m in item)))",
     )
-    assert described == everything and len(everything) == 68
+    assert described == everything and len(everything) == 87

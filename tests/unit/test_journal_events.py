@@ -212,6 +212,35 @@ def customers_of_the_store(backend: Backend, owner: dict) -> None:
     run_import(STORE, "imp_1", ImportCustomers(STORE, listed, staff), backend)
 
 
+def stores_and_their_billing(backend: Backend) -> None:
+    """A store opened by the platform, its people, its invoices paid and failed, a card saved: in its
+    own journal and the platform's."""
+    from test_licence_billing_use_cases import run, save_card
+    from test_portal_use_cases import OWNER, joined, open_store
+
+    from fake_billing import FakePayPal, FakeStripeBilling
+    from tresen.adapters.identity_directory import MemoryIdentityDirectory
+    from tresen.services.memberships import ChangeRole, Invite, change_role, invite, revoke
+
+    backend.identity = MemoryIdentityDirectory()
+    backend.stripe_billing, backend.paypal = FakeStripeBilling(), FakePayPal()
+    open_store(backend, "cafe-nord", "nord@example.de")
+    cashier = joined(backend, "cafe-nord", "kasse@example.de")
+    change_role(ChangeRole("cafe-nord", cashier, "supervisor", OWNER), backend)
+    change_role(ChangeRole("cafe-nord", cashier, None, OWNER), backend)
+    revoke(
+        "cafe-nord",
+        invite(Invite("cafe-nord", "weg@example.de", "staff", "http://p", OWNER), backend).id,
+        OWNER,
+        backend,
+    )
+    save_card(backend, "cafe-nord")
+    backend.stripe_billing.charge_outcome = "declined"
+    run(backend, date(2026, 11, 1))
+    backend.stripe_billing.charge_outcome = "succeeded"
+    run(backend, date(2026, 11, 4))
+
+
 def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_version(backend, monkeypatch):
     moment = [MONDAY]
     monkeypatch.setattr(clock, "now", lambda: moment[0])
@@ -227,9 +256,11 @@ def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_vers
     )
     moment[0] = datetime(2031, 1, 1, tzinfo=UTC)  # every card of 2026 is past its validity
     expire_giftcards(ExpireCards(), backend)
+    stores_and_their_billing(backend)
     schemas = {path.name: json.loads(path.read_text()) for path in journal_docs.SCHEMAS.glob("*.json")}
     written = set()
-    for entry in backend.journal.entries(STORE):
+    every_entry = [entry for store_id in backend.journal.store_ids() for entry in backend.journal.entries(store_id)]
+    for entry in every_entry:
         name = f"{entry['type']}.v{entry.get('v', 1)}.json"
         jsonschema_rs.validator_for(schemas[name]).validate(entry)
         written.add(name)

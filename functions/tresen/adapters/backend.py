@@ -13,22 +13,27 @@ from ..config import settings
 from ..domain.catalog import Store
 from ..domain.payments import STRIPE
 from ..services.documents import Documents
+from ..services.mail_ports import MailSender
 from ..services.ports import PaymentProvider, Signer, StripeConnect
-from ..services.unit_of_work import Build, Committed, Writes
+from ..services.unit_of_work import Build, Claims, Committed, Plan, Writes
 from . import clock, payments
 from .accounting_store import DocumentAccounting
 from .api_key_store import DocumentApiKeys
 from .archive import ArchiveQueue, BucketArchive, MemoryArchive
+from .billing_store import DocumentBillingProfiles, DocumentLicenceInvoices
 from .closing_store import DocumentClosings
 from .customer_imports import DocumentCustomerImports
 from .customer_store import DocumentCustomers
+from .dev_mail import DocumentDevMailbox
 from .finance_store import ArchivedStatementFiles, DocumentBooks, DocumentPayouts, DocumentStatements
 from .firestore_documents import FirestoreDocuments
 from .giftcard_store import DocumentActivations, DocumentCards
 from .idempotency import IdempotencyRecords
 from .journal_store import JournalRecords
 from .journal_writer import JournalWriter
-from .lazy import once
+from .lazy import Deferred, once
+from .mail_outbox import Courier, DocumentMailOutbox
+from .membership_store import DocumentEmailHolders, DocumentInvitations, DocumentMembers
 from .memory_documents import MemoryDocuments
 from .order_repository import (
     DocumentOrders,
@@ -43,6 +48,7 @@ from .records import add_to, placed
 from .repository import CatalogCache
 from .sandbox_sender import SandboxSender
 from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_key
+from .smtp_sender import MemoryMailSender, configured_sender
 from .store_writer import BeforeCommit, StoreWriter
 from .stripe_accounts import DocumentStripeAccounts
 
@@ -60,6 +66,8 @@ class Backend:
     docs: Documents | None = None
     archive_store: BucketArchive | MemoryArchive | None = None
     signer: Signer | None = None
+    mail_sender: MailSender | None = None
+    mail_after_commit: bool = True  # a commit that enqueued mail has it sent at once, on the courier's thread
     writer: StoreWriter = field(init=False)
     idempotency: IdempotencyRecords = field(init=False)
     archive: ArchiveQueue = field(init=False)
@@ -90,6 +98,15 @@ class Backend:
         self.customers = DocumentCustomers(self.docs)
         self.customer_imports = DocumentCustomerImports(self.docs)
         self.stripe_connect: StripeConnect = stripe_platform()
+        # portal slice: repositories
+        self.invitations = DocumentInvitations(self.docs)
+        self.email_holders = DocumentEmailHolders(self.docs)
+        self.members = DocumentMembers(self.docs)
+        self.billing_profiles = DocumentBillingProfiles(self.docs)
+        self.licence_invoices = DocumentLicenceInvoices(self.docs)
+        self.identity = Deferred(identity_directory)
+        self.stripe_billing = Deferred(stripe_billing)
+        self.paypal = Deferred(paypal_billing)
         # cards slice: repositories
         self.cards = DocumentCards(self.docs)
         self.card_activations = DocumentActivations(self.docs)
@@ -106,10 +123,18 @@ class Backend:
         self.payouts = DocumentPayouts(self.docs)
         self.statements = DocumentStatements(self.docs)
         self.statement_archive = ArchivedStatementFiles(self.archive.store)
+        # mail slice: the outbox, the mail server, and dev mode's SMTP sink
+        self.mail_outbox = DocumentMailOutbox(self.docs)
+        if self.mail_sender is None:
+            self.mail_sender = configured_sender()
+        self.mail_courier = Courier(self.deliver_mail)
+        self.dev_mail = DocumentDevMailbox(self.docs)
 
     @classmethod
     def in_memory(cls) -> Backend:
-        return cls(None, MemoryDocuments(), MemoryArchive(), LocalSigner(new_key(key_name("test"))))
+        signer = LocalSigner(new_key(key_name("test")))
+        # the tests send the outbox's mail themselves (services/mail.py), to see each step
+        return cls(None, MemoryDocuments(), MemoryArchive(), signer, MemoryMailSender(), mail_after_commit=False)
 
     @staticmethod
     def now() -> datetime:
@@ -137,13 +162,32 @@ class Backend:
         return payments.webhook_source(name)
 
     def commit(self, store_id: str, build: Build[T], before_commit: list[BeforeCommit] | None = None) -> Committed[T]:
-        return self.writer.commit(store_id, build, before_commit)
+        planned: list[Plan[T]] = []  # the last is the one committed
+
+        def build_and_keep(claims: Claims) -> Plan[T]:
+            planned.append(build(claims))
+            return planned[-1]
+
+        committed = self.writer.commit(store_id, build_and_keep, before_commit)
+        self._send_mail_of(planned[-1].writes)
+        return committed
 
     def commit_writes(self, writes: Writes) -> None:
         batch = self.docs.batch()
         for write in writes.ops:
             add_to(batch, placed(write))
         batch.commit()
+        self._send_mail_of(writes)
+
+    def _send_mail_of(self, writes: Writes | None) -> None:
+        if self.mail_after_commit and writes and any(write.record == "mail" for write in writes.ops):
+            self.mail_courier.kick()
+
+    def deliver_mail(self) -> None:
+        """Every mail due now: what the courier runs after a commit."""
+        from ..services.mail import deliver_all_due_mail  # the mail types only where mail is sent
+
+        deliver_all_due_mail(self)
 
     def run_later(self, name: str, task: Callable[[Any], Any]) -> None:
         """Work that goes on after the request is answered (an import's rows), on a thread of its own,
@@ -165,6 +209,24 @@ class Backend:
         or an operator wants the answer now)."""
         if self.db is not None:
             self.db.document("health/probe").get(retry=None, timeout=HEALTH_TIMEOUT)
+
+
+def identity_directory():
+    from .identity_directory import FirebaseIdentityDirectory
+
+    return FirebaseIdentityDirectory()
+
+
+def stripe_billing():
+    from .stripe_billing import StripeBilling
+
+    return StripeBilling()
+
+
+def paypal_billing():
+    from .paypal_billing import paypal_billing
+
+    return paypal_billing()
 
 
 def stripe_platform() -> StripeConnect:

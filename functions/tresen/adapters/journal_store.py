@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from ..domain.journal import GENESIS_HASH
+from ..domain.journal import GENESIS_HASH, PLATFORM_JOURNAL
 from ..domain.merkle import HASH_SIZE
 from ..domain.tiles import TileId
 from ..services.documents import Documents
@@ -189,7 +189,13 @@ class JournalRecords:
         return all(self._docs.get_all([checkpoint_outbox_path(store_id, size) for size in sizes]))
 
     def store_ids(self) -> list[str]:
-        return sorted(store.id for store in self._docs.query("stores"))
+        """Every store's, and the platform's own once it has an entry (its journal has no store document)."""
+        stores = {store.id for store in self._docs.query("stores")}
+        if self._docs.get(journal_path(PLATFORM_JOURNAL, 1)) is not None:
+            stores.add(PLATFORM_JOURNAL)
+        return sorted(stores)
 
     def has_store(self, store_id: str) -> bool:
+        if store_id == PLATFORM_JOURNAL:
+            return self._docs.get(journal_path(store_id, 1)) is not None
         return self._docs.get(store_path(store_id)) is not None

@@ -47,3 +47,14 @@ class TtlCache(Generic[T]):
         if cached is None or time.monotonic() - cached[0] > self.ttl:
             return self.put(key, load())
         return cached[1]
+
+
+class Deferred:
+    """An adapter made on first use of any of its methods (a client of an outside service most
+    requests never call)."""
+
+    def __init__(self, factory: Callable[[], object]):
+        self._made = once(factory)
+
+    def __getattr__(self, name: str):
+        return getattr(self._made(), name)

@@ -40,12 +40,20 @@ class DocumentStores:
         for product in products:
             batch.set(repo.product_path(store.id, product.id), repo.product_to_doc(product))
         batch.commit()
+        self.ensure_pii_key(store.id)
+
+    def ensure_pii_key(self, store_id: str) -> None:
+        """The store's key for personal data, made once and never replaced."""
         key = self._docs.batch()
-        key.create(repo.pii_key_path(store.id), {"pii_key": secrets.token_bytes(32)})
+        key.create(repo.pii_key_path(store_id), {"pii_key": secrets.token_bytes(32)})
         try:
             key.commit()
         except Conflict:  # the key must never change once personal data was pseudonymised with it
             pass
+
+    def exists(self, store_id: str) -> bool:
+        """Read now, not from the catalog's cache."""
+        return self._docs.get(repo.store_path(store_id)) is not None
 
 
 class DocumentOrders:

@@ -18,9 +18,27 @@ from . import giftcard_store as cards
 from . import repository as repo
 from .accounting_store import accounting_path
 from .api_key_store import api_key_path, key_to_doc
+from .billing_store import (
+    billing_profile_path,
+    invoice_account_to_doc,
+    licence_invoice_path,
+    licence_pdf_path,
+    profile_to_doc,
+)
 from .closing_store import closing_path
 from .customer_imports import import_path
 from .customer_store import contact_path, customer_path, customer_to_doc
+from .mail_outbox import mail_path, new_mail_doc
+from .membership_store import (
+    email_holder_path,
+    holder_to_doc,
+    invitation_path,
+    invitation_to_doc,
+    member_path,
+    member_to_doc,
+    user_roles_path,
+    user_roles_to_doc,
+)
 from .passkeys import passkey_path
 from .stripe_accounts import account_route_path, account_to_doc, stripe_account_path
 
@@ -75,6 +93,15 @@ MAPPINGS: dict[str, Mapping] = {
     "activation": Mapping(cards.activation_path, cards.activation_to_doc),
     "activation_done": Mapping(cards.activation_path, lambda _: {"status": "done"}),
     "activation_chunk": Mapping(cards.chunk_path, cards.chunk_to_doc),
+    "mail": Mapping(mail_path, new_mail_doc),
+    "store": Mapping(repo.store_path, repo.store_to_doc),
+    "billing_profile": Mapping(billing_profile_path, profile_to_doc),
+    "licence_invoice": Mapping(licence_invoice_path, invoice_account_to_doc),
+    "licence_invoice_pdf": Mapping(licence_pdf_path, lambda pdf: {"pdf": pdf}),
+    "invitation": Mapping(invitation_path, invitation_to_doc),
+    "email_holder": Mapping(email_holder_path, lambda holder: holder_to_doc(holder) if holder else {}),
+    "member": Mapping(member_path, member_to_doc),
+    "user_roles": Mapping(user_roles_path, user_roles_to_doc),
 }
 
 

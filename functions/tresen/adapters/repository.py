@@ -107,6 +107,10 @@ class CatalogCache:
     def get(self, store_id: str) -> tuple[Store | None, dict[str, Product]]:
         return self.cache.get(store_id, lambda: self._load(store_id))
 
+    def refresh(self, store_id: str) -> None:
+        """Read again now: a store just opened here is served at once, not after `ttl`."""
+        self.cache.put(store_id, self._load(store_id))
+
     def _load(self, store_id: str) -> tuple[Store | None, dict[str, Product]]:
         store = load_store(self._docs, store_id)
         return store, load_products(self._docs, store_id) if store else {}

@@ -26,7 +26,15 @@ from ..config import settings
 from ..domain.errors import DomainError
 from ..domain.ids import is_id
 from ..domain.orders import PaymentRef
-from ..domain.payments import AccountEvent, OtherEvent, PaymentEvent, PayoutEvent, ProviderEvent, RefundEvent
+from ..domain.payments import (
+    AccountEvent,
+    BillingEvent,
+    OtherEvent,
+    PaymentEvent,
+    PayoutEvent,
+    ProviderEvent,
+    RefundEvent,
+)
 from ..domain.refunds import ReportedRefund
 from ..domain.signatures import InvalidSignature, check_timestamp, signature_timestamp
 from ..domain.stripe_connect import AccountStatus, PlatformFee
@@ -46,6 +54,9 @@ CHECKOUT_EVENTS = {  # what a Checkout Session's event says of its payment
 }
 CHECKOUT_COMPLETED = "checkout.session.completed"
 CHECKOUT_METADATA = {"checkout": "session"}  # marks the PaymentIntents our Checkout Sessions make
+# The platform's own billing (adapters/stripe_billing.py) names what its payments are for:
+INVOICE_METADATA = "tresen_licence_invoice"  # a licence invoice, on its Checkout Session and PaymentIntent
+CARD_SETUP_METADATA = "tresen_card_setup"  # the store saving a card, on its session and SetupIntent
 # Stripe keeps a Checkout Session open 30 minutes at least: one made for a shorter payment window
 # outlives it by that much (a payment after the order expired is refunded, as any late success)
 MIN_SESSION = timedelta(minutes=30, seconds=30)
@@ -83,6 +94,9 @@ class StripeCheckoutSessionIn(Body):
     currency: StripeCurrency | None = None
     payment_status: Literal["paid", "unpaid", "no_payment_required"]
     payment_intent: ProviderId | None = None
+    mode: Literal["payment", "setup", "subscription"] = "payment"
+    metadata: dict | None = None
+    setup_intent: ProviderId | None = None
 
 
 class StripeRequirementsIn(Body):
@@ -355,11 +369,15 @@ def stripe_event(body: dict) -> ProviderEvent:
     event = validated(StripeEventIn, body, "")
     found, account = event.data.object, event.account
     if event.type == CHECKOUT_COMPLETED or event.type in CHECKOUT_EVENTS:
-        return checkout_event(event, validated(StripeCheckoutSessionIn, found, "data.object"))
+        session = validated(StripeCheckoutSessionIn, found, "data.object")
+        return billing_checkout_event(event, session) or checkout_event(event, session)
     if event.type in PAYMENT_EVENTS:
         intent = validated(StripePaymentIntentIn, found, "data.object")
         if (intent.metadata or {}).get("checkout") == CHECKOUT_METADATA["checkout"]:
             return OtherEvent("stripe", event.id, event.type, "handled through its Checkout Session's events")
+        if INVOICE_METADATA in (intent.metadata or {}):
+            # a licence invoice's: paid by its Checkout Session's event, or by the off-session charge's answer
+            return OtherEvent("stripe", event.id, event.type, "a licence invoice's payment: handled where it is made")
         kind = PAYMENT_EVENTS[event.type]
         return PaymentEvent(
             provider="stripe",
@@ -389,6 +407,29 @@ def stripe_event(body: dict) -> ProviderEvent:
         updated = validated(StripeAccountIn, found, "data.object")
         return AccountEvent("stripe", event.id, event.type, updated.id, account_status(updated, event.created))
     return OtherEvent("stripe", event.id, event.type)
+
+
+def billing_checkout_event(event: StripeEventIn, session: StripeCheckoutSessionIn) -> BillingEvent | None:
+    """A Checkout Session of the platform's own billing (a licence invoice paid, a card saved), not of
+    a store's sale; None for any other session."""
+    metadata = session.metadata or {}
+    if event.account is not None or event.type != CHECKOUT_COMPLETED:
+        return None
+    if (
+        session.mode == "payment"
+        and isinstance(metadata.get(INVOICE_METADATA), str)
+        and session.payment_status == "paid"
+    ):
+        reference = metadata[INVOICE_METADATA]
+        paid_with = session.payment_intent or session.id
+        return BillingEvent(
+            "stripe", event.id, event.type, "invoice_paid", reference, paid_with, "card", session.amount_total
+        )
+    if session.mode == "setup" and isinstance(metadata.get(CARD_SETUP_METADATA), str) and session.setup_intent:
+        return BillingEvent(
+            "stripe", event.id, event.type, "card_saved", metadata[CARD_SETUP_METADATA], session.setup_intent
+        )
+    return None
 
 
 def checkout_event(event: StripeEventIn, session: StripeCheckoutSessionIn) -> ProviderEvent:

@@ -617,6 +617,128 @@ class CustomersImported(Payload):
     errors: int = Field(description="rows refused, a count")
 
 
+# ------------------------------------------------------------------------ stores and their members
+
+
+@declared("store.created")
+class StoreCreated(Payload):
+    """The platform opened the store for a merchant, on a licence plan."""
+
+    name: str = Field(description="the store's name as customers see it")
+    plan: str = Field(description="the licence plan billed monthly (starter, business, enterprise)")
+    timezone: str = Field(description="the IANA timezone the store's days are counted in")
+
+
+@declared("member.invited")
+class MemberInvited(Payload):
+    """Someone was invited by e-mail to work in the store with a role. The address only as a keyed
+    pseudonym (the store's key)."""
+
+    invitation_id: str = Field(description="the invitation's id, `inv_…`")
+    email: str = Field(description="keyed pseudonym of the invited e-mail address")
+    role: str = Field(description="owner, supervisor, staff or finance")
+    expires_at: str = Field(description="RFC 3339: after this the invitation's link no longer works")
+
+
+@declared("member.invitation_revoked")
+class MemberInvitationRevoked(Payload):
+    """An invitation was withdrawn before it was accepted: its link no longer works."""
+
+    invitation_id: str = Field(description="the invitation's id")
+
+
+@declared("member.joined")
+class MemberJoined(Payload):
+    """The invited person signed in with the invited, verified address and accepted: from now on
+    they act in the store with the role."""
+
+    invitation_id: str = Field(description="the invitation accepted")
+    uid: str = Field(description="the person's Firebase user id")
+    role: str = Field(description="their role in the store")
+
+
+@declared("member.role_changed")
+class MemberRoleChanged(Payload):
+    """A member's role changed; effective on their next request."""
+
+    uid: str = Field(description="the member's Firebase user id")
+    role: str = Field(description="the new role")
+    previous_role: str = Field(description="the role before")
+
+
+@declared("member.removed")
+class MemberRemoved(Payload):
+    """A member was removed; refused from their next request on."""
+
+    uid: str = Field(description="the former member's Firebase user id")
+    role: str = Field(description="the role they had")
+
+
+# ------------------------------------------------------------------------ licence billing (the platform's journal)
+
+
+@declared("licence.subscribed")
+class LicenceSubscribed(Payload):
+    """The platform bills a store monthly for a plan from now on."""
+
+    store_id: str = Field(description="the store billed")
+    plan: str = Field(description="the plan")
+    monthly_net: int = Field(description="the plan's monthly net price in cents")
+
+
+@declared("licence_invoice.issued")
+class LicenceInvoiceIssued(Payload):
+    """The platform issued a store's licence invoice for a month, numbered gap-free in its series."""
+
+    invoice_id: str = Field(description="the invoice's id, `li_…`")
+    number: str = Field(description="the invoice number, `TRESEN-YYYY-NNNNNN`")
+    store_id: str = Field(description="the store invoiced")
+    period: str = Field(description="the month billed, `YYYY-MM`")
+    plan: str = Field(description="the plan billed")
+    net: int = Field(description="net amount in cents")
+    vat: int = Field(description="VAT at 19 % in cents")
+    gross: int = Field(description="gross amount in cents")
+    due_on: str = Field(description="the payment is due on this day, YYYY-MM-DD")
+    einvoice: bool = Field(description="an EN 16931 e-invoice (Factur-X) is embedded in the PDF")
+    pdf_sha256: str = Field(description="SHA-256 of the invoice's PDF as issued (hex): the document proven unchanged")
+
+
+@declared("licence_invoice.paid")
+class LicenceInvoicePaid(Payload):
+    """A licence invoice was paid in full."""
+
+    invoice_id: str = Field(description="the invoice paid")
+    number: str = Field(description="its number")
+    method: str = Field(description="card (Checkout), card_on_file (charged off-session) or paypal")
+    reference: str = Field(description="the provider's id of the payment (PaymentIntent, Checkout Session, capture)")
+    amount: int = Field(description="the amount paid in cents")
+
+
+@declared("licence_invoice.payment_failed")
+class LicenceInvoicePaymentFailed(Payload):
+    """Charging the saved card (or a PayPal capture) failed; the invoice stays open and the owner
+    was sent a link to pay."""
+
+    invoice_id: str = Field(description="the invoice")
+    number: str = Field(description="its number")
+    method: str = Field(description="card_on_file or paypal")
+    reason: str = Field(description="authentication_required, declined, or the provider's code")
+    attempt: int = Field(description="which attempt this was, from 1")
+    next_attempt_on: str | None = Field(description="YYYY-MM-DD the saved card is tried again (null: no more tries)")
+
+
+@declared("billing.card_saved")
+class BillingCardSaved(Payload):
+    """A store's owner saved a card for the monthly licence fees and agreed to the mandate."""
+
+    store_id: str = Field(description="the store")
+    brand: str = Field(description="the card's brand (visa, mastercard, …)")
+    last4: str = Field(description="the card number's last four digits")
+    mandate_version: str = Field(description="the version of the mandate text agreed to")
+    accepted_by: str = Field(description="the Firebase user id of who agreed")
+    accepted_at: str = Field(description="when they agreed, RFC 3339")
+
+
 # ------------------------------------------------------------------------ closings, statements
 
 

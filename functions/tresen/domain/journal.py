@@ -37,6 +37,11 @@ class JournalEvent:
         return cls(payload.TYPE, payload.as_data())
 
 
+# The platform's own journal (its licence billing), kept and verified like a store's: origin
+# `tresen/<project>/platform`. No store may take this id.
+PLATFORM_JOURNAL = "platform"
+
+
 def rfc3339(moment: datetime) -> str:
     """A moment as the journal writes it: RFC 3339 to the second, with its offset."""
     return moment.isoformat(timespec="seconds")

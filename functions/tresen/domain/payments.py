@@ -94,6 +94,22 @@ class AccountEvent:
 
 
 @dataclass(frozen=True)
+class BillingEvent:
+    """An event about the platform's own billing of its stores, not about a store's sale: a licence
+    invoice paid or its payment failed (`reference` the invoice), a card saved for the fees
+    (`reference` the store, `object_id` the SetupIntent)."""
+
+    provider: str
+    id: str
+    type: str
+    kind: str  # invoice_paid | invoice_payment_failed | card_saved
+    reference: str
+    object_id: str  # the provider's payment, capture or SetupIntent
+    method: str = "card"  # card | card_on_file | paypal
+    amount: int | None = None  # cents
+
+
+@dataclass(frozen=True)
 class OtherEvent:
     """A type we do not handle, or one that changes nothing: acknowledged and recorded once."""
 
@@ -113,7 +129,7 @@ class UnprocessableEvent:
     reason: str
 
 
-ProviderEvent = PaymentEvent | RefundEvent | PayoutEvent | AccountEvent | OtherEvent | UnprocessableEvent
+ProviderEvent = PaymentEvent | RefundEvent | PayoutEvent | AccountEvent | BillingEvent | OtherEvent | UnprocessableEvent
 
 
 def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:

@@ -166,10 +166,11 @@ VAT_COLUMNS = (Column("Steuersatz", 58, "L"), Column("Netto", 40), Column("USt",
 
 class ZReportPDF(FPDF):
     """FPDF with the few building blocks a Z-report is made of. `pages` is how many pages the report
-    runs to (known after a first rendering): if more than one, each page says which it is."""
+    runs to (known after a first rendering): if more than one, each page says which it is.
+    `compliance` names a PDF/A level the document keeps to ("PDF/A-3B"), if any."""
 
-    def __init__(self, footer_text: str, pages: int) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+    def __init__(self, footer_text: str, pages: int, compliance: str | None = None) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4", enforce_compliance=compliance)
         self.footer_text, self.page_total = footer_text, pages
         self.set_margins(MARGIN, MARGIN_Y, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN_Y)

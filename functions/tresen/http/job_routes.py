@@ -1,6 +1,6 @@
-"""The scheduler's jobs that have no other home: the archive sweep and the daily verification
-(infra/ schedules them on the private `jobs` function, as `tresen sweep` and `tresen verify --all`
-do by hand)."""
+"""The scheduler's jobs that have no other home: the archive sweep, the daily verification and the
+mail outbox (infra/ schedules them on the private `jobs` function, as `tresen sweep`, `tresen verify
+--all` and `tresen mail` do by hand)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from pydantic import Field
+
 from ..services.archive_sweep import SweepArchive, sweep_archive
+from ..services.mail import deliver_all_due_mail
 from ..services.verify import VerifyJournals, verify_journals
 from . import models as m
 from .router import JOB, Call, route
@@ -25,6 +28,13 @@ class SweepOut(m.Model):
 class VerifyOut(m.Model):
     ok: bool
     stores: list[dict[str, Any]]
+
+
+class MailOut(m.Model):
+    sent: int
+    retrying: int = Field(description="not taken by the mail server this time; tried again later")
+    failed: int = Field(description="refused for good, or no retry left: kept in the outbox as `failed`")
+    taken: int = Field(description="claimed first by another deliverer")
 
 
 @route(
@@ -56,3 +66,16 @@ def verify_job(call: Call):
         if not verdict.ok:  # the alert policy in infra/ counts these lines
             log.error("JOURNAL VERIFY FAILED %s", verdict.summary())
     return VerifyOut(ok=all(v.ok for v in verdicts), stores=[v.as_json() for v in verdicts])
+
+
+@route(
+    "POST",
+    "/v1/jobs/mail",
+    summary="Send every e-mail due in the outbox (scheduler, every minute)",
+    tag="jobs",
+    access=JOB,
+    response=MailOut,
+)
+def mail_job(call: Call):
+    delivery = deliver_all_due_mail(call.uow)
+    return MailOut(sent=delivery.sent, retrying=delivery.retrying, failed=delivery.failed, taken=delivery.taken)

@@ -47,6 +47,9 @@ UNKNOWN = {
     "seq": "entry_not_found",
     "z": "closing_not_found",
     "statement": "statement_not_found",
+    "invitation": "invitation_not_found",
+    "uid": "member_not_found",
+    "invoice": "invoice_not_found",
 }
 
 
@@ -58,6 +61,7 @@ class Access:
     kind: str
     roles: tuple[str, ...] = ()
     key_scope: str | None = None
+    platform_admins: bool = False  # the platform's administrators too, whatever their role in the store
 
 
 PUBLIC = Access("public")
@@ -70,8 +74,13 @@ JOB = Access("job")
 PLATFORM_ADMIN = Access("platform_admin")
 
 
-def staff(*roles: str, key_scope: str | None = None) -> Access:
-    return Access("staff", roles, key_scope)
+# Anyone signed in with a Firebase ID token, in whatever store or none (their own profile,
+# accepting an invitation).
+SIGNED_IN = Access("signed_in")
+
+
+def staff(*roles: str, key_scope: str | None = None, platform_admins: bool = False) -> Access:
+    return Access("staff", roles, key_scope, platform_admins)
 
 
 def card_staff(*roles: str) -> Access:
@@ -87,6 +96,7 @@ class Caller:
     role: str | None = None
     stores: tuple[tuple[str, str], ...] = ()  # (store id, role): for card_staff routes
     address: str = ""  # the client's network address, for rate limits
+    identity: Any = None  # a signed-in caller's verified identity (services/ports.py StaffIdentity)
 
     def acting_in(self, store_id: str, roles: tuple[str, ...], hidden: DomainError) -> Caller:
         """This caller with its role in `store_id`; `hidden` if it has none there (so a card of

@@ -34,6 +34,9 @@ class Catalog(Protocol):
 
     def get(self, store_id: str) -> tuple[Store | None, dict[str, Product]]: ...
 
+    def refresh(self, store_id: str) -> None:
+        """Reads the store again now (one just opened is served at once)."""
+
 
 class Stores(Protocol):
     def pii_key(self, store_id: str) -> bytes:
@@ -41,6 +44,12 @@ class Stores(Protocol):
 
     def save(self, store: Store, products: tuple[Product, ...]) -> None:
         """Writes the store and its menu; its key for personal data is made once and never replaced."""
+
+    def ensure_pii_key(self, store_id: str) -> None:
+        """Makes the store's key for personal data unless it has one."""
+
+    def exists(self, store_id: str) -> bool:
+        """Whether the store exists, read now (not from a cache)."""
 
 
 @dataclass(frozen=True)

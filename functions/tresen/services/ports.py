@@ -108,6 +108,8 @@ class StaffIdentity:
     uid: str
     stores: dict[str, str]  # store id → role
     platform_admin: bool = False  # claim `platform: "admin"`: the platform's own administrators
+    email: str | None = None  # claim `email`: the account's address, as Firebase Auth keeps it
+    email_verified: bool = False  # claim `email_verified`: its owner proved they receive its mail
 
     def role_in(self, store_id: str) -> str | None:
         return self.stores.get(store_id)

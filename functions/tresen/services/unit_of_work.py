@@ -29,6 +29,9 @@ from .ports import PaymentProvider
 
 if TYPE_CHECKING:  # annotations only: not loaded by every cold start
     from ..domain.customers import Customer
+    from ..domain.licence_billing import BillingProfile, InvoiceAccount
+    from ..domain.mail import Mail
+    from ..domain.memberships import EmailHolder, Invitation, Membership
     from ..domain.stripe_connect import StripeAccount
 
 T = TypeVar("T")
@@ -199,6 +202,52 @@ class Writes:
             "update", "customer_import", (store_id, import_id), dict(counts) | {"status": "done", "updated_at": now}
         )
 
+    def new_store(self, store: Any, billing: BillingProfile) -> None:
+        """A store opened by the platform, with its billing profile (create-only: ids are not reused)."""
+        self._add("create", "store", (store.id,), store)
+        self._add("create", "billing_profile", (store.id,), billing)
+
+    def billing_profile(self, billing: BillingProfile, read_at: Any) -> None:
+        self._add("update", "billing_profile", (billing.store_id,), billing, read_at)
+
+    def licence_invoice(self, account: InvoiceAccount, read_at: Any = None, pdf: bytes | None = None) -> None:
+        """A new invoice with its document (`read_at` None: create-only, one per store and month), or
+        its payment's progress since read at `read_at`."""
+        if read_at is None:
+            self._add("create", "licence_invoice", (account.id,), account)
+            self._add("create", "licence_invoice_pdf", (account.id,), pdf)
+        else:
+            self._add("update", "licence_invoice", (account.id,), account, read_at)
+
+    def invitation(self, invitation: Invitation, read_at: Any = None) -> None:
+        """A new invitation (`read_at` None), or one answered or revoked since read at `read_at`."""
+        if read_at is None:
+            self._add("create", "invitation", (invitation.id,), invitation)
+        else:
+            self._add("update", "invitation", (invitation.id,), invitation, read_at)
+
+    def email_holder(self, holder: EmailHolder, read_at: Any = None) -> None:
+        """The store an address belongs to. Taken fresh (`read_at` None) it is numbered-like: another
+        store taking it first makes the use case decide again on what it then finds."""
+        if read_at is None:
+            self._add("sequenced", "email_holder", (holder.email,), holder)
+        else:
+            self._add("update", "email_holder", (holder.email,), holder, read_at)
+
+    def email_released(self, email: str) -> None:
+        self._add("delete", "email_holder", (email,), None)
+
+    def member(self, membership: Membership, roles: Mapping[str, str]) -> None:
+        """A member's role in a store, and all of the person's roles (what a request is checked by)."""
+        self._add("set", "member", (membership.store_id, membership.uid), membership)
+        self._add("set", "user_roles", (membership.uid,), (membership.email, dict(roles)))
+
+    def member_removed(self, store_id: str, uid: str, email: str, roles: Mapping[str, str]) -> None:
+        """Kept as an empty set of roles, not deleted: a token's own `stores` claim (mirrored from
+        Tresen's record) must not count for a person Tresen removed."""
+        self._add("delete", "member", (store_id, uid), None)
+        self._add("set", "user_roles", (uid,), (email, dict(roles)))
+
     def payment_alias(self, payment: PaymentRecord) -> None:
         """Our record of a payment under another id of the provider's (a Checkout Session's
         PaymentIntent): refunds and payouts name that one. Set, not created: each event about the
@@ -222,6 +271,10 @@ class Writes:
 
     def chunk_done(self, activation_id: str, chunk: ChunkDone) -> None:
         self._add("create", "activation_chunk", (activation_id, chunk.index), chunk)
+
+    def mail(self, mail: Mail) -> None:
+        """Into the outbox, sent after the commit: an e-mail exists exactly when what it tells of does."""
+        self._add("create", "mail", (mail.id,), mail)
 
 
 @dataclass

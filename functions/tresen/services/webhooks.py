@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..domain.errors import DomainError
 from ..domain.payments import (
     AccountEvent,
+    BillingEvent,
     OtherEvent,
     PaymentEvent,
     PayoutEvent,
@@ -75,7 +76,12 @@ def handle_event(command: HandleEvent, uow: OrderUnitOfWork) -> EventOutcome:
         if not record_once(uow, event.provider, event.id, record):
             return EventOutcome(duplicate=True)
         return EventOutcome(ignored=ignored)
-    outcome = account_event(event, uow) if isinstance(event, AccountEvent) else handle_money_event(event, uow)
+    if isinstance(event, AccountEvent):
+        outcome = account_event(event, uow)
+    elif isinstance(event, BillingEvent):
+        outcome = billing_event(event, uow)
+    else:
+        outcome = handle_money_event(event, uow)
     if outcome.unprocessable:
         return park(uow, UnprocessableEvent(event.provider, event.id, event.type, outcome.unprocessable), raw)
     return outcome
@@ -85,6 +91,12 @@ def account_event(event: AccountEvent, uow: OrderUnitOfWork) -> EventOutcome:
     from .stripe_connect import apply_account_event  # Connect's use cases: not in every cold start
 
     return apply_account_event(event, uow)
+
+
+def billing_event(event: BillingEvent, uow: OrderUnitOfWork) -> EventOutcome:
+    from .licence_payments import apply_billing_event  # billing's use cases: not in every cold start
+
+    return apply_billing_event(event, uow)
 
 
 def handle_money_event(event: PaymentEvent | RefundEvent | PayoutEvent, uow: OrderUnitOfWork) -> EventOutcome:

@@ -4,8 +4,9 @@
 It speaks Stripe's shapes: form-encoded requests with bracketed keys, JSON answers, Stripe's errors and
 status codes, `Stripe-Account` scoping, idempotency keys, list pagination, and webhook events signed as
 Stripe signs them. Everything lives in memory. Paths under /_standin/ are its own: the hosted checkout
-and onboarding pages, and controls for what Stripe does by itself (payouts, dashboard refunds, slow
-payments settling) or what a test needs to look at.
+(paying, or saving a card in `setup` mode) and onboarding pages, and controls for what Stripe does by
+itself (payouts, dashboard refunds, slow payments settling) or what a test needs to look at. A card
+saved is charged later off-session as Stripe's test card of that number would be (`OFF_SESSION_FAILURES`).
 
     python -m tresen.standins.stripe_api --port 12111 --webhook-url http://127.0.0.1:8080/webhooks/stripe
 """
@@ -46,15 +47,38 @@ RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # between webhook attempts: Stripe's span d
 PAYOUT_DAYS = 2
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 ANY_ACCOUNT = "*"  # `fail-next` without an account: the next refund anywhere fails
+TEST_CARD, TEST_EXPIRY = "4242 4242 4242 4242", "12/34"  # what the card setup page suggests
+# Stripe's test cards that save fine but whose off-session charges fail: (code, decline code, message)
+OFF_SESSION_FAILURES = {
+    "4000002760003184": (
+        "authentication_required",
+        "authentication_required",
+        "Your card was declined. This transaction requires authentication.",
+    ),
+    "4000000000000341": ("card_declined", "generic_decline", "Your card was declined."),
+}
+MIN_CHARGE = 50  # cents: Stripe charges no less in euros
 
 
 class StripeError(Exception):
-    """An answer in Stripe's error shape: `{"error": {"type", "message", "param", "code"}}`."""
+    """An answer in Stripe's error shape: `{"error": {"type", "message", "param", "code"}}`, with more of
+    Stripe's error fields in `details` (`decline_code`, `payment_intent` …). `took_effect`: the request
+    changed something before it failed (a declined charge), so its idempotency key replays the failure."""
 
-    def __init__(self, status: int, message: str, *, param=None, code=None, type="invalid_request_error"):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        param=None,
+        code=None,
+        type="invalid_request_error",
+        took_effect=False,
+        **details,
+    ):
         super().__init__(message)
-        self.status = status
-        fields = {"type": type, "message": message, "param": param, "code": code}
+        self.status, self.took_effect = status, took_effect
+        fields = {"type": type, "message": message, "param": param, "code": code, **details}
         self.body = {"error": {key: value for key, value in fields.items() if value is not None}}
 
 
@@ -154,6 +178,7 @@ body{{font-family:system-ui,sans-serif;color:#1a1a1a;background:#fff;line-height
 button{{font:inherit;padding:.5rem 1.25rem;margin:.5rem 0;border-radius:.375rem;cursor:pointer;
   border:1px solid #3d3aa8;background:#4a47c4;color:#fff}}
 button.secondary{{background:#fff;color:#3d3aa8}}
+input{{font:inherit;display:block;padding:.375rem .5rem;border:1px solid #767676;border-radius:.25rem}}
 :focus-visible{{outline:3px solid #1a1a1a;outline-offset:2px}}
 table{{border-collapse:collapse;width:100%}}
 th,td{{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #767676}}
@@ -299,10 +324,11 @@ class StripeStandIn:
         self._objects: dict[str, dict] = {}  # every object by id, oldest first
         self._owner: dict[str, str | None] = {}  # object id → the connected account it lives on (None: platform)
         self._links: dict[str, dict] = {}  # account link id → its account, URLs, expiry and whether used
-        self._checkout: dict[str, dict] = {}  # session id → what Stripe keeps but does not show: lines, intent data
+        self._checkout: dict[str, dict] = {}  # session id → what Stripe keeps but does not show: lines, intents' data
         self._paid_out: dict[str, str] = {}  # balance transaction id → the payout that paid it out
-        self._idempotent: dict[tuple, tuple] = {}  # (account, key) → (method, path, params), answer
+        self._idempotent: dict[tuple, tuple] = {}  # (account, key) → (method, path, params), (status, JSON)
         self._failing_refunds: set[str] = set()  # accounts (or ANY_ACCOUNT) whose next refund fails
+        self._cards: dict[str, str] = {}  # payment method id → its card's number, which decides its charges
 
     @property
     def requests(self) -> list[dict]:
@@ -344,8 +370,7 @@ class StripeStandIn:
                 self._authenticate(request)
                 if endpoint is None:
                     raise StripeError(404, f"Unrecognized request URL ({request.method}: {request.path}).")
-                body, replayed = self._answer_once(request, call, key, endpoint, args)
-                status = 200
+                status, body, replayed = self._answer_once(request, call, key, endpoint, args)
             except StripeError as error:
                 status, body, replayed = error.status, json.dumps(error.body), False
             self._requests.append(
@@ -376,8 +401,9 @@ class StripeStandIn:
             raise StripeError(401, f"Invalid API Key provided: {key[:8]}{'*' * max(len(key) - 12, 0)}{key[-4:]}")
 
     def _answer_once(self, request: Request, call: Call, key: str | None, endpoint: str, args: dict):
-        """The answer's JSON and whether it is a replay. Only successes are kept for replay: like Stripe,
-        a request that failed validation may be retried with the same key."""
+        """The answer's status and JSON, and whether it is a replay. Successes are kept for replay, and
+        failures of requests that took effect: like Stripe, a request that failed validation may be
+        retried with the same key, a declined charge is declined again."""
         fingerprint = (request.method, request.path, call.params)
         earlier = self._idempotent.get((call.account, key)) if key else None
         if earlier and earlier[0] != fingerprint:
@@ -388,11 +414,16 @@ class StripeStandIn:
                 type="idempotency_error",
             )
         if earlier:
-            return earlier[1], True
-        body = json.dumps(getattr(self, endpoint)(call, **args))
+            return *earlier[1], True
+        try:
+            answer = 200, json.dumps(getattr(self, endpoint)(call, **args))
+        except StripeError as error:
+            if not error.took_effect:
+                raise
+            answer = error.status, json.dumps(error.body)
         if key:
-            self._idempotent[(call.account, key)] = (fingerprint, body)
-        return body, False
+            self._idempotent[(call.account, key)] = (fingerprint, answer)
+        return *answer, False
 
     # --- objects and events ---
 
@@ -567,13 +598,59 @@ class StripeStandIn:
         params, fields = call.params, call.fields
         if not params.get("mode"):
             raise missing("mode")
-        if params["mode"] != "payment":
-            raise StripeError(400, "The stand-in knows only mode=payment.", param="mode")
+        if params["mode"] not in ("payment", "setup"):
+            raise StripeError(400, "The stand-in knows only mode=payment and mode=setup.", param="mode")
         if not params.get("success_url"):
             raise missing("success_url")
+        customer = self._checkout_customer(call)
+        if params["mode"] == "setup":
+            return self._setup_session(call, customer)
         lines = self._checkout_lines(fields.get("line_items"))
         total, currency = sum(line["amount"] for line in lines), lines[0]["currency"]
-        fee, now = self._application_fee(call, total), self._now()
+        fee = self._application_fee(call, total)
+        session = self._open_session(
+            call,
+            amount_subtotal=total,
+            amount_total=total,
+            currency=currency,
+            mode="payment",
+            payment_status="unpaid",
+            **({"customer": customer} if customer else {}),  # named only when given (Stripe answers null)
+        )
+        intent_metadata = sub(sub(fields, "payment_intent_data"), "metadata")
+        self._checkout[session["id"]] = {
+            "lines": lines,
+            "intent_metadata": intent_metadata,
+            "application_fee_amount": fee,
+        }
+        return self._store(session, call.account)
+
+    def _setup_session(self, call: Call, customer: str | None) -> dict:
+        """A session that saves a card for later (off-session) payments: no line items, nothing paid."""
+        params, fields = call.params, call.fields
+        if "line_items" in fields:
+            raise StripeError(400, "You cannot pass `line_items` in `setup` mode.", param="line_items")
+        methods = fields.get("payment_method_types")
+        if methods is None and not params.get("currency"):  # Stripe picks the payment methods by currency
+            raise missing("currency")
+        if methods not in (None, ["card"]):
+            raise StripeError(400, "The stand-in saves cards only.", param="payment_method_types")
+        session = self._open_session(
+            call,
+            amount_subtotal=None,
+            amount_total=None,
+            currency=params.get("currency", "").lower() or None,
+            customer=customer,
+            mode="setup",
+            payment_status="no_payment_required",
+            setup_intent=None,
+        )
+        self._checkout[session["id"]] = {"setup_metadata": sub(sub(fields, "setup_intent_data"), "metadata")}
+        return self._store(session, call.account)
+
+    def _open_session(self, call: Call, **by_mode: Any) -> dict:
+        """A new open session with what every mode has, its expiry checked as Stripe checks it."""
+        params, now = call.params, self._now()
         expires_at = integer(params.get("expires_at", now + SESSION_LIFETIME[1]), "expires_at")
         if not SESSION_LIFETIME[0] <= expires_at - now <= SESSION_LIFETIME[1]:
             raise StripeError(
@@ -582,32 +659,36 @@ class StripeStandIn:
                 param="expires_at",
             )
         session_id = new_id("cs_test_", 40)
-        session = {
+        return {
             "id": session_id,
             "object": "checkout.session",
-            "amount_subtotal": total,
-            "amount_total": total,
             "cancel_url": params.get("cancel_url"),
             "client_reference_id": params.get("client_reference_id"),
             "created": now,
-            "currency": currency,
             "customer_email": params.get("customer_email"),
             "expires_at": expires_at,
             "livemode": False,
             "locale": params.get("locale"),
-            "metadata": sub(fields, "metadata"),
-            "mode": "payment",
+            "metadata": sub(call.fields, "metadata"),
             "payment_intent": None,
             "payment_method_types": ["card"],
-            "payment_status": "unpaid",
             "status": "open",
             "success_url": params["success_url"],
             "ui_mode": "hosted",
             "url": f"{call.base}/_standin/checkout/{session_id}",  # the host asked: it works behind any port
+            **by_mode,
         }
-        intent_metadata = sub(sub(fields, "payment_intent_data"), "metadata")
-        self._checkout[session_id] = {"lines": lines, "intent_metadata": intent_metadata, "application_fee_amount": fee}
-        return self._store(session, call.account)
+
+    def _checkout_customer(self, call: Call) -> str | None:
+        """The customer a session pays for or saves a card of: one of this account's."""
+        customer = call.params.get("customer")
+        if not customer:
+            return None
+        if call.params.get("customer_email"):
+            raise StripeError(
+                400, "You may only specify one of these parameters: customer, customer_email.", param="customer"
+            )
+        return self._find("customer", customer, call.account, param="customer", status=400)["id"]
 
     @staticmethod
     def _application_fee(call: Call, total: int) -> int | None:
@@ -680,7 +761,7 @@ class StripeStandIn:
         self._emit("checkout.session.expired", session, account)
 
     def api_retrieve_checkout_session(self, call: Call, object_id: str) -> dict:
-        return self._session(object_id, call.account)
+        return self._expanded(self._session(object_id, call.account), call)
 
     def api_expire_checkout_session(self, call: Call, object_id: str) -> dict:
         session = self._session(object_id, call.account)
@@ -704,6 +785,8 @@ class StripeStandIn:
             text = "This checkout is complete." if done else "This checkout has expired."
             link = f'<p><a href="{html.escape(back)}">Return to the shop</a></p>' if back else ""
             return page(title, f"<p>{text}</p>{link}", status)
+        if session["mode"] == "setup":
+            return self._setup_page(session, error, status)
         lines = self._checkout[session["id"]]["lines"]
         rows = "".join(
             f'<tr><td>{html.escape(line["name"])}</td><td class="num">{line["quantity"]}</td>'
@@ -730,6 +813,8 @@ class StripeStandIn:
 
     def checkout_pay(self, request: Request, session_id: str) -> Response:
         session, account = self._hosted(session_id)
+        if session["mode"] != "payment":
+            raise StripeError(400, "This Checkout Session saves a card: it takes one at /setup.")
         outcome = self._input(request).get("outcome", "paid")
         if outcome not in ("paid", "async", "declined"):
             raise StripeError(400, "outcome must be paid, async or declined", param="outcome")
@@ -752,6 +837,59 @@ class StripeStandIn:
         if outcome == "paid":
             self._emit("payment_intent.succeeded", intent, account)
         return self._moved(request, success_url(session), session=session)
+
+    def _setup_page(
+        self,
+        session: dict,
+        error: str | None = None,
+        status: int = 200,
+        number: str = TEST_CARD,
+        expiry: str = TEST_EXPIRY,
+    ) -> Response:
+        path = f"/_standin/checkout/{session['id']}"
+        alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+        return page(
+            "Stripe stand-in: save a card",
+            f"""{alert}<p>Your card is saved to pay later bills without you having to be there.</p>
+<form method="post" action="{path}/setup">
+<p><label for="card-number">Card number</label>
+<input id="card-number" name="card_number" value="{html.escape(number)}" inputmode="numeric"
+ autocomplete="cc-number" aria-describedby="card-hint" required></p>
+<p id="card-hint">Test cards, by how later charges go: 4242 4242 4242 4242 succeeds, 4000 0027 6000 3184
+needs authentication, 4000 0000 0000 0341 is declined.</p>
+<p><label for="card-expiry">Expiry (MM/YY)</label>
+<input id="card-expiry" name="exp" value="{html.escape(expiry)}" autocomplete="cc-exp" required></p>
+<button type="submit">Save card</button></form>
+<form method="post" action="{path}/cancel"><button type="submit" class="secondary">Cancel</button></form>""",
+            status,
+        )
+
+    def checkout_setup(self, request: Request, session_id: str) -> Response:
+        """The card setup page's Save: the card becomes a PaymentMethod of the session's customer,
+        saved for off-session use by a succeeded SetupIntent."""
+        session, account = self._hosted(session_id)
+        if session["mode"] != "setup":
+            raise StripeError(400, "This Checkout Session takes a payment: it is paid at /pay.")
+        if session["status"] != "open":
+            if wants_json(request):
+                raise StripeError(400, f"This Checkout Session is {session['status']}.")
+            return self._checkout_page(session, status=409)
+        entered = self._input(request)
+        number, expiry = entered.get("card_number", TEST_CARD), entered.get("exp", TEST_EXPIRY)
+        try:
+            card = read_card(number, expiry, self._now())
+        except StripeError as error:
+            if wants_json(request):
+                raise
+            return self._setup_page(session, error.body["error"]["message"], error.status, number, expiry)
+        method = self._new_payment_method(card, session["customer"], account)
+        intent = self._new_setup_intent(session, method["id"], account)
+        session.update(status="complete", setup_intent=intent["id"], url=None)
+        if session["customer"]:
+            self._emit("payment_method.attached", method, account)
+        self._emit("setup_intent.succeeded", intent, account)
+        self._emit("checkout.session.completed", session, account)
+        return self._moved(request, success_url(session), session=session, setup_intent=intent, payment_method=method)
 
     def checkout_cancel(self, request: Request, session_id: str) -> Response:
         session, _ = self._hosted(session_id)  # stays open: the customer may come back before it expires
@@ -784,26 +922,42 @@ class StripeStandIn:
     # --- PaymentIntents and charges ---
 
     def _new_intent(self, session: dict, account: str | None) -> dict:
-        extras, suffix = self._checkout[session["id"]], secrets.token_hex(12)
+        extras = self._checkout[session["id"]]
+        return self._intent(
+            account,
+            session["amount_total"],
+            session["currency"],
+            extras["intent_metadata"],
+            application_fee_amount=extras["application_fee_amount"],
+            customer=session.get("customer"),
+            receipt_email=session["customer_email"],
+        )
+
+    def _intent(self, account: str | None, amount: int, currency: str, metadata: dict, **fields: Any) -> dict:
+        """A new PaymentIntent, processing until its outcome is known; `fields` are what its payment sets."""
+        suffix = secrets.token_hex(12)
         intent = {
             "id": f"pi_{suffix}",
             "object": "payment_intent",
-            "amount": session["amount_total"],
+            "amount": amount,
             "amount_capturable": 0,
             "amount_received": 0,
-            "application_fee_amount": extras["application_fee_amount"],
+            "application_fee_amount": None,
             "capture_method": "automatic",
             "client_secret": f"pi_{suffix}_secret_{secrets.token_hex(12)}",
             "created": self._now(),
-            "currency": session["currency"],
+            "currency": currency,
+            "customer": None,
             "description": None,
             "last_payment_error": None,
             "latest_charge": None,
             "livemode": False,
-            "metadata": extras["intent_metadata"],
+            "metadata": metadata,
+            "payment_method": None,
             "payment_method_types": ["card"],
-            "receipt_email": session["customer_email"],
+            "receipt_email": None,
             "status": "processing",
+            **fields,
         }
         return self._store(intent, account)
 
@@ -839,6 +993,181 @@ class StripeStandIn:
 
     def api_retrieve_payment_intent(self, call: Call, object_id: str) -> dict:
         return self._find("payment_intent", object_id, call.account)
+
+    def api_create_off_session_payment(self, call: Call) -> dict:
+        """A saved card charged without its holder (`confirm` and `off_session`, as Stripe's own
+        PaymentIntents are made for that): it succeeds, or fails with a 402 card error carrying the
+        PaymentIntent, as the card saved decides (`OFF_SESSION_FAILURES`)."""
+        params = call.params
+        if params.get("confirm") != "true" or params.get("off_session") != "true":
+            raise StripeError(400, "The stand-in only charges saved cards: confirm and off_session must be true.")
+        if not params.get("currency"):
+            raise missing("currency")
+        currency, amount = params["currency"].lower(), integer(params.get("amount"), "amount")
+        if amount < MIN_CHARGE:
+            raise StripeError(
+                400, f"Amount must be at least {money(MIN_CHARGE, currency)}", param="amount", code="amount_too_small"
+            )
+        if not params.get("payment_method"):
+            raise missing("payment_method")
+        customer = params.get("customer")
+        if customer:
+            self._find("customer", customer, call.account, param="customer", status=400)
+        method = self._attached(params["payment_method"], customer, call.account, "payment_method")
+        intent = self._intent(
+            call.account,
+            amount,
+            currency,
+            sub(call.fields, "metadata"),
+            customer=customer,
+            description=params.get("description"),
+            payment_method=method["id"],
+        )
+        failure = OFF_SESSION_FAILURES.get(self._cards[method["id"]])
+        if failure is None:
+            self._succeed(intent, call.account)
+            self._emit("payment_intent.succeeded", intent, call.account)
+            return intent
+        code, decline_code, message = failure
+        error = {"code": code, "decline_code": decline_code, "message": message, "payment_method": method}
+        # as on Stripe: the intent lets go of the card that failed and waits for another
+        intent.update(
+            last_payment_error=error | {"type": "card_error"}, payment_method=None, status="requires_payment_method"
+        )
+        self._emit("payment_intent.payment_failed", intent, call.account)
+        raise StripeError(
+            402,
+            message,
+            type="card_error",
+            code=code,
+            took_effect=True,
+            decline_code=decline_code,
+            payment_intent=copy.deepcopy(intent),
+            payment_method=method,
+        )
+
+    def _attached(self, method_id: str, customer: str | None, account: str | None, param: str) -> dict:
+        """The payment method, if it is the customer's: Stripe charges a saved card only for its customer."""
+        method = self._find("payment_method", method_id, account, param=param, status=400)
+        if method["customer"] != customer:
+            raise StripeError(
+                400,
+                f"The customer does not have a payment method with the ID {method_id}. "
+                "The payment method must be attached to the customer.",
+                param=param,
+                code="resource_missing",
+            )
+        return method
+
+    def _new_payment_method(self, card: dict, customer: str | None, account: str | None) -> dict:
+        method = {
+            "id": new_id("pm_"),
+            "object": "payment_method",
+            "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+            "card": {
+                "brand": card["brand"],
+                "display_brand": card["brand"],
+                "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"],
+                "fingerprint": hashlib.sha256(card["number"].encode()).hexdigest()[:16],  # one per card number
+                "funding": "credit",
+                "last4": card["number"][-4:],
+            },
+            "created": self._now(),
+            "customer": customer,
+            "livemode": False,
+            "metadata": {},
+            "type": "card",
+        }
+        self._cards[method["id"]] = card["number"]
+        return self._store(method, account)
+
+    def _new_setup_intent(self, session: dict, method_id: str, account: str | None) -> dict:
+        suffix = secrets.token_hex(12)
+        intent = {
+            "id": f"seti_{suffix}",
+            "object": "setup_intent",
+            "application": None,
+            "cancellation_reason": None,
+            "client_secret": f"seti_{suffix}_secret_{secrets.token_hex(12)}",
+            "created": self._now(),
+            "customer": session["customer"],
+            "description": None,
+            "last_setup_error": None,
+            "latest_attempt": None,
+            "livemode": False,
+            "mandate": None,
+            "metadata": self._checkout[session["id"]]["setup_metadata"],
+            "next_action": None,
+            "on_behalf_of": None,
+            "payment_method": method_id,
+            "payment_method_types": ["card"],
+            "status": "succeeded",
+            "usage": "off_session",
+        }
+        return self._store(intent, account)
+
+    def api_retrieve_setup_intent(self, call: Call, object_id: str) -> dict:
+        return self._expanded(self._find("setup_intent", object_id, call.account), call)
+
+    def api_retrieve_payment_method(self, call: Call, object_id: str) -> dict:
+        return self._find("payment_method", object_id, call.account)
+
+    def api_create_customer(self, call: Call) -> dict:
+        fields = call.fields
+        customer = {
+            "id": new_id("cus_", 14),
+            "object": "customer",
+            "created": self._now(),
+            "description": fields.get("description"),
+            "email": fields.get("email"),
+            "invoice_settings": {
+                "custom_fields": None,
+                "default_payment_method": None,
+                "footer": None,
+                "rendering_options": None,
+            },
+            "livemode": False,
+            "metadata": sub(fields, "metadata"),
+            "name": fields.get("name"),
+        }
+        self._store(customer, call.account)
+        self._emit("customer.created", customer, call.account)
+        return customer
+
+    def api_retrieve_customer(self, call: Call, object_id: str) -> dict:
+        return self._expanded(self._find("customer", object_id, call.account), call)
+
+    def api_update_customer(self, call: Call, object_id: str) -> dict:
+        """Changes only the card the customer's invoices are charged to (`invoice_settings[default_payment_method]`,
+        empty unsets it): all the stand-in is asked to change."""
+        customer = self._find("customer", object_id, call.account)
+        param = "invoice_settings[default_payment_method]"
+        if param in call.params:
+            method = call.params[param] or None
+            if method:
+                self._attached(method, customer["id"], call.account, param)
+            customer["invoice_settings"]["default_payment_method"] = method
+            self._emit("customer.updated", customer, call.account)
+        return self._expanded(customer, call)
+
+    def _expanded(self, found: dict, call: Call) -> dict:
+        """The object with the ids that `expand[]` names replaced by their objects, nested ones too
+        (`setup_intent.payment_method`): a copy, the stored objects stay as they are."""
+        expand = call.fields.get("expand", [])
+        answer = dict(found)
+        for path in expand if isinstance(expand, list) else [expand]:
+            node = answer
+            for name in path.split("."):
+                value = node.get(name)
+                if isinstance(value, str) and value in self._objects:
+                    value = self._objects[value]
+                elif name not in node or not (value is None or isinstance(value, dict)):
+                    raise StripeError(400, f"This property cannot be expanded ({path}).", param="expand")
+                if value is None:  # a null on the way: nothing further to expand
+                    break
+                node[name] = node = dict(value)
+        return answer
 
     # --- refunds ---
 
@@ -1055,6 +1384,47 @@ def success_url(session: dict) -> str:
     return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
+def read_card(number: str, expiry: str, now: int) -> dict:
+    """A card as typed on the setup page: a number that passes the Luhn check (spaces allowed), an
+    expiry `MM/YY` not in the past. Refused with Stripe's card errors."""
+    digits = re.sub(r"[\s-]", "", number)
+    if not (digits.isdigit() and 12 <= len(digits) <= 19 and luhn_valid(digits)):
+        raise StripeError(402, "Your card number is invalid.", param="number", code="invalid_number", type="card_error")
+    written = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2})\s*", expiry)
+    month = int(written[1]) if written else 0
+    if not 1 <= month <= 12:
+        raise StripeError(
+            402,
+            "Your card's expiration month is invalid.",
+            param="exp_month",
+            code="invalid_expiry_month",
+            type="card_error",
+        )
+    year, today = 2000 + int(written[2]), time.gmtime(now)
+    if (year, month) < (today.tm_year, today.tm_mon):
+        raise StripeError(
+            402,
+            "Your card's expiration year is invalid.",
+            param="exp_year",
+            code="invalid_expiry_year",
+            type="card_error",
+        )
+    return {"number": digits, "brand": card_brand(digits), "exp_month": month, "exp_year": year}
+
+
+def luhn_valid(digits: str) -> bool:
+    doubled = (int(digit) * (2 if position % 2 else 1) for position, digit in enumerate(reversed(digits)))
+    return sum(value - 9 if value > 9 else value for value in doubled) % 10 == 0
+
+
+def card_brand(digits: str) -> str:
+    if digits.startswith("4"):
+        return "visa"
+    if 51 <= int(digits[:2]) <= 55 or 2221 <= int(digits[:4]) <= 2720:
+        return "mastercard"
+    return "unknown"
+
+
 UNLOCKED = {"control_resend", "control_wait"}  # they wait on receivers, who may call the stand-in meanwhile
 ROUTES = Map(
     [
@@ -1066,7 +1436,13 @@ ROUTES = Map(
             ("POST", "/v1/checkout/sessions", "api_create_checkout_session"),
             ("GET", "/v1/checkout/sessions/<object_id>", "api_retrieve_checkout_session"),
             ("POST", "/v1/checkout/sessions/<object_id>/expire", "api_expire_checkout_session"),
+            ("POST", "/v1/payment_intents", "api_create_off_session_payment"),
             ("GET", "/v1/payment_intents/<object_id>", "api_retrieve_payment_intent"),
+            ("GET", "/v1/setup_intents/<object_id>", "api_retrieve_setup_intent"),
+            ("GET", "/v1/payment_methods/<object_id>", "api_retrieve_payment_method"),
+            ("POST", "/v1/customers", "api_create_customer"),
+            ("GET", "/v1/customers/<object_id>", "api_retrieve_customer"),
+            ("POST", "/v1/customers/<object_id>", "api_update_customer"),
             ("POST", "/v1/refunds", "api_create_refund"),
             ("GET", "/v1/refunds", "api_list_refunds"),
             ("GET", "/v1/refunds/<object_id>", "api_retrieve_refund"),
@@ -1076,6 +1452,7 @@ ROUTES = Map(
             ("POST", "/_standin/accounts/<account_id>", "control_account"),
             ("GET", "/_standin/checkout/<session_id>", "checkout_page"),
             ("POST", "/_standin/checkout/<session_id>/pay", "checkout_pay"),
+            ("POST", "/_standin/checkout/<session_id>/setup", "checkout_setup"),
             ("POST", "/_standin/checkout/<session_id>/cancel", "checkout_cancel"),
             ("POST", "/_standin/checkout/<session_id>/settle", "checkout_settle"),
             ("POST", "/_standin/refunds/fail-next", "control_fail_next_refund"),
