@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         "expire", help="cancel unpaid online orders past their window; release old gift-card holds; expire cards"
     )
     commands.add_parser("mail", help="send every e-mail due in the outbox (the job every minute)")
+    licence = commands.add_parser(
+        "licence-invoices", help="issue last month's licence invoices once and charge saved cards (the daily job)"
+    )
+    licence.add_argument("--on", help="the day of the run, YYYY-MM-DD (default today, UTC)")
     token = commands.add_parser("token", help="print an unsigned staff ID token for dev mode")
     token.add_argument("--store", default="demo")
     token.add_argument("--role", default="owner", choices=("owner", "supervisor", "staff", "finance"))
@@ -128,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             "token": run_token,
             "expire": run_expire,
             "mail": run_mail,
+            "licence-invoices": run_licence_invoices,
             "giftcard-block": run_giftcard_block,
             "webhooks": run_webhooks,
             "web-config": run_web_config,
@@ -366,6 +371,29 @@ def run_mail(args) -> int:
         f"{delivery.taken} taken by another deliverer"
     )
     return 1 if delivery.failed else 0
+
+
+def run_licence_invoices(args) -> int:
+    from datetime import date
+
+    from .adapters.backend import backend
+    from .http.billing_routes import platform_issuer, portal_url
+    from .services.licence_invoicing import RunLicenceBilling, run_licence_billing
+
+    try:
+        on = date.fromisoformat(args.on) if args.on else backend().now().date()
+    except ValueError:
+        return _usage(f"--on {args.on!r}: not a date (YYYY-MM-DD)")
+    run = run_licence_billing(RunLicenceBilling(on, platform_issuer(), portal_url()), backend())
+    print(
+        f"licence invoices for {run.period}: {len(run.issued)} issued, {len(run.paid)} paid by saved card, "
+        f"{len(run.failed)} charges declined"
+    )
+    for number in run.issued:
+        print(f"  issued {number}")
+    for problem in run.errors:
+        print(f"  not finished: {problem}", file=sys.stderr)
+    return 1 if run.errors else 0
 
 
 def run_webhooks(args) -> int:

@@ -147,7 +147,6 @@ def invoice(web_stack, merchant) -> dict:
     """The store's first licence invoice: the monthly run of the first of next month bills this one."""
     today = date.today()
     first_of_next = date(today.year + today.month // 12, today.month % 12 + 1, 1)
-    merchant.owner_token()  # the owner is in the store before the run
     run = requests.post(
         f"{web_stack.url}/v1/jobs/licence-invoices", params={"on": first_of_next.isoformat()}, timeout=60
     )
@@ -480,3 +479,29 @@ def test_sign_in_problems_are_said_in_words_under_the_pages_policy(web_stack, me
     portal_of(phone, merchant)
     assert phone.url == f"{web_stack.url}/portal?store={merchant.store}"
     screenshot(phone, "portal-invitation-gone-phone")
+
+
+def test_a_person_in_several_stores_chooses_which_to_open(web_stack, merchant, phone_page, audit):
+    """An address belongs to one store, but the page does not assume it: `GET /v1/me` answered here
+    with a second store, the person is asked which one to open."""
+    page = phone_page
+
+    def two_stores(route):
+        me = route.fetch().json()
+        route.fulfill(json=me | {"stores": me["stores"] | {"aaa-zweites": "finance"}})
+
+    page.route("**/v1/me", two_stores)
+    merchant.owner_token()
+    page.goto(f"{web_stack.url}/portal")
+    sign_in(page, merchant.owner_email)
+    choice = page.get_by_label("Geschäft", exact=True)
+    choice.wait_for()
+    assert choice.locator("option").all_inner_texts() == ["aaa-zweites (Buchhaltung)", f"{merchant.store} (Inhaber)"]
+    audit.check(page, "choosing a store")
+    screenshot(page, "portal-choose-store-phone")
+    choice.select_option(merchant.store)
+    page.get_by_role("button", name="Öffnen").click()
+    portal_of(page, merchant)
+    assert page.url == f"{web_stack.url}/portal?store={merchant.store}"
+    assert page.locator("#team-section").is_visible()
+    audit.assert_none()
