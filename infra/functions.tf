@@ -56,6 +56,12 @@ resource "google_cloudfunctions2_function" "entry" {
       TRESEN_ORDER_PAGE_URL = var.order_page_url
       STRIPE_CONNECT        = tostring(var.stripe_connect)
       TRESEN_SIGNING_KEY    = "${google_kms_crypto_key.checkpoints.id}/cryptoKeyVersions/1"
+      MAIL_FROM             = var.mail_from
+      # the platform as its licence invoices name it (name, address, VAT id, tax number), JSON
+      TRESEN_PLATFORM_ISSUER = jsonencode(var.platform_issuer)
+      FIREBASE_WEB_API_KEY   = var.firebase_web_api_key
+      PAYPAL_CLIENT_ID       = var.paypal_client_id
+      PAYPAL_WEBHOOK_ID      = var.paypal_webhook_id
     }, each.value.web ? { TRESEN_WEB_ORIGINS = join(",", var.web_origins) } : {})
 
     dynamic "secret_environment_variables" {

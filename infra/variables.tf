@@ -88,3 +88,38 @@ variable "alert_email" {
   description = "Where alerts go."
   type        = string
 }
+
+variable "mail_from" {
+  description = "The From header of every e-mail Tresen sends (invitations, invoices, dunning), e.g. \"Tresen <billing@example.com>\""
+  type        = string
+}
+
+variable "platform_issuer" {
+  description = "The platform as its licence invoices name it (§14 UStG): name, street, postal_code, city, country, vat_id, tax_number"
+  type = object({
+    name        = string
+    street      = string
+    postal_code = string
+    city        = string
+    country     = string
+    vat_id      = string
+    tax_number  = optional(string)
+  })
+}
+
+variable "firebase_web_api_key" {
+  description = "The Firebase project's Web API key: the portal page signs in with it (it is public by design)"
+  type        = string
+}
+
+variable "paypal_client_id" {
+  description = "The platform's PayPal REST app client id (licence invoices paid by PayPal); its secret is the secret paypal-client-secret"
+  type        = string
+  default     = ""
+}
+
+variable "paypal_webhook_id" {
+  description = "The id PayPal gave the webhook registered for /v1/webhooks/paypal (its signatures are verified against it)"
+  type        = string
+  default     = ""
+}

@@ -26,7 +26,8 @@ from paypal_spec import ORDERS, WEBHOOKS, problems
 from stack import ROOT, free_port
 from tresen.adapters import paypal_billing as adapter
 from tresen.adapters.paypal_billing import PayPalBilling
-from tresen.config import ConfigError, load_settings
+from tresen.config import load_settings
+from tresen.domain.errors import DomainError
 from tresen.services.paypal_ports import (
     CAPTURE_COMPLETED,
     CAPTURE_DENIED,
@@ -414,9 +415,10 @@ def test_a_missing_setting_is_named():
     assert (settings.paypal_client_id, settings.paypal_api_base) == ("sb-tresen-dev", "")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(adapter, "settings", lambda: settings)
-        with pytest.raises(ConfigError) as refused:
+        with pytest.raises(DomainError) as refused:
             adapter.paypal_billing()
-    assert str(refused.value) == "PayPal is not configured: PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID not set"
+    assert refused.value.code == "provider_not_ready"
+    assert refused.value.detail == "PayPal is not configured here: PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID not set."
 
 
 def test_the_stand_in_runs_as_a_program():

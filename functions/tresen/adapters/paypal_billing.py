@@ -21,7 +21,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ..config import ConfigError, settings
+from ..config import settings
+from ..domain.errors import DomainError
 from ..services.paypal_ports import PayPalEvent, PayPalOrder, PayPalRefused, PayPalSignatureError, PayPalUnavailable
 from .lazy import once
 
@@ -286,7 +287,8 @@ def dig(node: dict, *keys: str) -> dict:
 
 @once
 def paypal_billing() -> PayPalBilling:
-    """The platform's PayPal account from the settings; ConfigError naming what is missing."""
+    """The platform's PayPal account from the settings; `provider_not_ready` naming what is missing (a
+    deployment may take licence payments by card only)."""
     config = settings()
     required = {
         "PAYPAL_CLIENT_ID": config.paypal_client_id,
@@ -295,6 +297,6 @@ def paypal_billing() -> PayPalBilling:
     }
     missing = [name for name, value in required.items() if not value]
     if missing:
-        raise ConfigError(f"PayPal is not configured: {', '.join(missing)} not set")
+        raise DomainError("provider_not_ready", f"PayPal is not configured here: {', '.join(missing)} not set.")
     base = config.paypal_api_base or (SANDBOX_BASE if config.dev else LIVE_BASE)
     return PayPalBilling(base, config.paypal_client_id, config.paypal_client_secret, config.paypal_webhook_id)
