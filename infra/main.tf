@@ -60,6 +60,14 @@ resource "google_service_account" "scheduler" {
 }
 
 # Firestore: read and write documents (the rules do not apply to the server's own account).
+# The staff API invites people: it creates their Firebase Auth accounts, makes the one-time codes of
+# their links, mirrors their roles into custom claims and revokes a removed member's sessions.
+resource "google_project_iam_member" "firebase_auth_admin" {
+  project = var.project_id
+  role    = "roles/firebaseauth.admin"
+  member  = "serviceAccount:${google_service_account.function["staff_api"].email}"
+}
+
 resource "google_project_iam_member" "datastore_user" {
   for_each = local.entry_points
   project  = var.project_id
