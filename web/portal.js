@@ -466,14 +466,25 @@ function stopPolls() {
 
 // ---- the team ------------------------------------------------------------------------------------
 
+/** The team as the API has it now; false if it could not be read (the problem is shown). */
 async function loadTeam() {
   try {
     const [members, invitations] = await Promise.all([portalCall(storePath("/members")), portalCall(storePath("/invitations"))]);
     team = { members: members.data, invitations: invitations.data.filter((i) => i.status === "pending") };
     renderTeam();
+    return true;
   } catch (error) {
     if (session) showTeamProblem(error);
+    return false;
   }
+}
+
+/** A change done: the list shows it first, then the note says it (both at once for a screen reader).
+ * Focus that was on a button the new list no longer has goes to the note. */
+async function teamChanged(message) {
+  if (!(await loadTeam())) return;
+  teamSays(message);
+  if (!document.activeElement || document.activeElement === document.body) $("team-note").focus();
 }
 
 function memberActions(member) {
@@ -533,8 +544,7 @@ async function removeMember(event) {
   try {
     await portalCall(storePath(`/members/${encodeURIComponent(removing.uid)}`), { method: "DELETE" });
     $("remove-dialog").close();
-    teamSays(t("removed", { email: removing.email }));
-    await loadTeam();
+    await teamChanged(t("removed", { email: removing.email }));
   } catch (error) {
     if (session) showProblem($("remove-form"), $("remove-alert"), error, t);
   }
@@ -543,8 +553,7 @@ async function removeMember(event) {
 async function revoke(invitation) {
   try {
     await portalCall(storePath(`/invitations/${encodeURIComponent(invitation.id)}`), { method: "DELETE" });
-    teamSays(t("revoked", { email: invitation.email }));
-    await loadTeam();
+    await teamChanged(t("revoked", { email: invitation.email }));
   } catch (error) {
     if (session) showTeamProblem(error);
   }
@@ -558,8 +567,7 @@ async function invite(event) {
   try {
     await portalCall(storePath("/invitations"), { method: "POST", body: { email, role: $("invite-role").value } });
     form.reset();
-    teamSays(t("invited", { email }));
-    await loadTeam();
+    await teamChanged(t("invited", { email }));
   } catch (error) {
     if (session) showProblem(form, $("invite-alert"), error, t);
   }

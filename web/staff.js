@@ -48,6 +48,8 @@ const STRINGS = {
     gross: "Umsatz brutto", pdf: "PDF", open_pdf: "Z-Bon (PDF) öffnen", closed: "Abschluss Z {z} erstellt: Umsatz {gross}.",
     no_closings: "Noch keine Abschlüsse.", exports: "Exporte für die Buchhaltung", from: "Von", to: "Bis",
     "export.datev": "DATEV-Buchungsstapel", "export.dsfinvk": "DSFinV-K", "export.gobd": "GoBD (Z3)",
+    licence_overdue: "Eine Lizenzrechnung ({amount}) ist überfällig. Ihre Bestellungen laufen weiter – bitte bezahlen Sie sie im",
+    portal: "Kundenportal",
     stripe: "Stripe", stripe_title: "Kartenzahlung mit Stripe",
     stripe_hint: "Stripe fragt nach dem Geschäft, der Inhaberin oder dem Inhaber und dem Bankkonto und schickt Sie danach hierher zurück.",
     stripe_set_up: "Stripe einrichten", stripe_continue: "Einrichtung fortsetzen", stripe_to_stripe: "Weiter zu Stripe …",
@@ -159,6 +161,8 @@ const STRINGS = {
     gross: "Gross sales", pdf: "PDF", open_pdf: "Open Z-report (PDF)", closed: "Closing Z {z} made: gross sales {gross}.",
     no_closings: "No closings yet.", exports: "Exports for the accountant", from: "From", to: "To",
     "export.datev": "DATEV batch", "export.dsfinvk": "DSFinV-K", "export.gobd": "GoBD (Z3)",
+    licence_overdue: "A licence invoice ({amount}) is overdue. Your orders keep coming in – please pay it in the",
+    portal: "customer portal",
     stripe: "Stripe", stripe_title: "Card payments with Stripe",
     stripe_hint: "Stripe asks about the business, its owner and its bank account, then sends you back here.",
     stripe_set_up: "Set up Stripe", stripe_continue: "Continue setup", stripe_to_stripe: "On to Stripe …",
@@ -237,6 +241,8 @@ const NEXT_STEP = { paid: ["accepted", "accept"], placed: ["accepted", "accept"]
 const POLL_MS = 3000;
 const PASSKEY_CODES = new Set(["passkey_required", "passkey_invalid", "passkey_locked"]);
 const TABS = ["board", "giftcards", "customers", "closing", "stripe"];
+const BILLING_ROLES = ["owner", "finance"]; // who reads the store's licence invoices
+let overdue = []; // the store's overdue licence invoices, as the board last read them
 const STRIPE_ROLES = ["owner", "supervisor"];
 const NO_STRIPE = new Set(["connect_disabled", "provider_not_ready"]); // a deployment without Stripe (Connect)
 const CUSTOMER_ROLES = ["owner", "supervisor", "staff"];
@@ -340,6 +346,8 @@ function signOut(message) {
   clearTimeout(boardTimer);
   stripeAccount = stripeBack = null;
   $("tab-stripe").hidden = true;
+  overdue = [];
+  $("licence-overdue").hidden = true;
   forgetCustomers();
   $("workspace").hidden = true;
   $("sign-out").hidden = true;
@@ -1436,8 +1444,32 @@ function showWhatTheRoleMay() {
   for (const el of document.querySelectorAll("[data-roles]")) el.hidden = !el.dataset.roles.split(" ").includes(session.role);
 }
 
+/** Overdue licence invoices: a notice for whoever can pay or forward them; nothing else changes. */
+async function loadLicenceNotice() {
+  overdue = [];
+  if (session && BILLING_ROLES.includes(session.role)) {
+    try {
+      const billing = await staffCall(API.staff, storePath("/billing"));
+      overdue = billing.invoices.filter((invoice) => invoice.status === "overdue");
+    } catch {
+      // a store the platform does not bill, or billing unreachable: the board works as ever
+    }
+  }
+  renderLicenceNotice();
+}
+
+function renderLicenceNotice() {
+  const notice = $("licence-overdue");
+  notice.hidden = overdue.length === 0;
+  if (notice.hidden) return;
+  const amount = m(overdue.reduce((sum, invoice) => sum + invoice.gross, 0));
+  const portal = `portal?${new URLSearchParams({ store: session.store })}`;
+  fill(notice, t("licence_overdue", { amount }), " ", h("a", { href: portal }, t("portal")), ".");
+}
+
 function showWorkspace() {
   showWhatTheRoleMay();
+  loadLicenceNotice();
   $("sign-in").hidden = true;
   $("workspace").hidden = false;
   $("sign-out").hidden = false;
@@ -1462,6 +1494,7 @@ function relabel() {
   if (session) $("who").textContent = `· ${session.store} · ${session.uid} (${t(`role.${session.role}`)})`;
   if (currentOrder && $("detail").open) renderDetail();
   renderStripe();
+  if (session) renderLicenceNotice();
   if ($("customers-panel").firstChild) {
     renderCustomerResults();
     renderCustomerPane(customers.view === "form" ? readCustomerForm() : undefined);

@@ -179,13 +179,19 @@ def test_an_expired_checkout_cancels_the_order_and_the_order_page_says_so(web_st
     assert (order["status"], order["payment_status"]) == ("canceled", "unpaid")
 
 
+def licence_billing(request: dict) -> bool:
+    """The platform's own Checkout Sessions (a licence invoice paid, a card saved in the portal), made
+    on its own account by the portal's tests that share this stand-in."""
+    return request["stripe_account"] is None and any(key.startswith("metadata[tresen_") for key in request["params"])
+
+
 def test_every_request_for_the_demo_stores_checkouts_was_made_on_its_stripe_account(web_stack, demo_account):
     """Run after the checkouts above (pytest keeps the file's order); it also stands alone."""
     webhooks_delivered(web_stack)
     checkout = [
         r
         for r in stand_in_requests(web_stack)
-        if r["path"].startswith(("/v1/checkout/", "/v1/payment_intents/", "/v1/refunds"))
+        if r["path"].startswith(("/v1/checkout/", "/v1/payment_intents/", "/v1/refunds")) and not licence_billing(r)
     ]
     assert [r for r in checkout if r["stripe_account"] != demo_account] == []
     sessions = [r for r in checkout if (r["method"], r["path"]) == ("POST", "/v1/checkout/sessions")]
