@@ -51,8 +51,8 @@ def test_the_owner_sees_the_overdue_invoice_and_the_way_to_the_portal_staff_do_n
     notice.wait_for()
 
     assert notice.inner_text() == (
-        "Eine Lizenzrechnung (94,01\u00a0€) ist überfällig. Ihre Bestellungen laufen weiter – bitte bezahlen Sie sie im "
-        "Kundenportal."
+        "Eine Lizenzrechnung (94,01\u00a0€) ist überfällig. "
+        "Ihre Bestellungen laufen weiter – bitte bezahlen Sie sie im Kundenportal."
     )
     assert notice.get_by_role("link", name="Kundenportal").get_attribute("href") == f"portal?store={store_id}"
     page.add_script_tag(path=str(axe))

@@ -15,24 +15,18 @@ out to be, and the events sent.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import html
-import http.client
 import json
-import queue
 import re
 import secrets
-import signal
-import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -43,9 +37,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
+
+from .common import StandIn, WebhookQueue, command_line, html_page, json_response, serve_until_stopped
+from .common import start as start  # where `tresen dev` and the tests start this stand-in from
 
 TOKEN_LIFETIME = 32400  # seconds, as PayPal's client-credentials tokens
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # between webhook attempts: PayPal's span days, tests cannot wait
@@ -202,34 +198,21 @@ def link(href: str, rel: str, method: str = "GET") -> dict:
     return {"href": href, "rel": rel, "method": method}
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status, mimetype="application/json")
+# PayPal's navy, the approval form, the order's facts as a list of terms
+PAGE_STYLE = """
+label{display:block;font-weight:600}
+input{font:inherit;padding:.375rem .5rem;width:100%;box-sizing:border-box;
+  border:1px solid #595959;border-radius:.25rem}
+button{font:inherit;padding:.5rem 1.25rem;margin:1rem 0 .5rem;border-radius:.375rem;cursor:pointer;
+  border:1px solid #003087;background:#003087;color:#fff}
+a{color:#003087}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem} dt{font-weight:600} dd{margin:0}
+"""
 
 
 def page(title: str, body: str, status: int = 200) -> Response:
-    """One accessible page: English, titled, a main landmark, dark text on white, visible focus."""
-    return Response(
-        f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>
-body{{font-family:system-ui,sans-serif;color:#1a1a1a;background:#fff;line-height:1.5;
-  max-width:36rem;margin:2rem auto;padding:0 1rem}}
-label{{display:block;font-weight:600}}
-input{{font:inherit;padding:.375rem .5rem;width:100%;box-sizing:border-box;
-  border:1px solid #595959;border-radius:.25rem}}
-button{{font:inherit;padding:.5rem 1.25rem;margin:1rem 0 .5rem;border-radius:.375rem;cursor:pointer;
-  border:1px solid #003087;background:#003087;color:#fff}}
-a{{color:#003087}}
-:focus-visible{{outline:3px solid #1a1a1a;outline-offset:2px}}
-dl{{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}} dt{{font-weight:600}} dd{{margin:0}}
-</style></head>
-<body><main><h1>{html.escape(title)}</h1>
-{body}
-</main></body></html>""",
-        status,
-        mimetype="text/html",
-    )
+    """One of the stand-in's pages (the payer's approval), in PayPal's colours."""
+    return html_page(title, body, status, PAGE_STYLE)
 
 
 @dataclass
@@ -282,107 +265,7 @@ def serialised(event: dict) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode()
 
 
-class Webhooks:
-    """Delivers events to one URL from one thread, in the order they were made, each attempt signed
-    anew with a transmission of its own, failures retried."""
-
-    def __init__(self, url: str | None, webhook_id: str, signer: Signer, delays: tuple[float, ...]):
-        self.url, self.webhook_id, self.signer, self.delays = url, webhook_id, signer, delays
-        self.records: dict[str, dict] = {}  # event id → what was sent and how it went, oldest first
-        self._queue: queue.Queue[str] = queue.Queue()
-        self._pending = 0  # queued or being delivered
-        self._changed = threading.Condition()
-        # Proxies from the environment must not catch a localhost receiver.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        if url:
-            threading.Thread(target=self._run, name="paypal-standin-webhooks", daemon=True).start()
-
-    def add(self, event: dict, cert_url: str) -> None:
-        """Keeps the event as it is now, pending (if there is a URL) until `release` sends it."""
-        record = {
-            "id": event["id"],
-            "event_type": event["event_type"],
-            "delivered": False,
-            "attempts": 0,
-            "last_status": None,
-            "state": "pending" if self.url else "undeliverable",
-            "body": serialised(event),
-            "cert_url": cert_url,
-        }
-        with self._changed:
-            self.records[event["id"]] = record
-            if self.url:
-                self._pending += 1
-
-    def release(self, event_ids: list[str]) -> None:
-        if self.url:
-            for event_id in event_ids:
-                self._queue.put(event_id)
-
-    def listing(self) -> list[dict]:
-        with self._changed:
-            return [{k: v for k, v in r.items() if k not in ("body", "cert_url")} for r in self.records.values()]
-
-    def get(self, event_id: str) -> dict | None:
-        with self._changed:
-            return self.records.get(event_id)
-
-    def wait(self, timeout: float) -> int:
-        with self._changed:
-            self._changed.wait_for(lambda: self._pending == 0, timeout)
-            return self._pending
-
-    def headers(self, record: dict) -> dict[str, str]:
-        """PayPal's headers for one transmission of the event."""
-        transmission_id, transmission_time = str(uuid.uuid4()), timestamp(time.time())
-        message = self.signer.message(transmission_id, transmission_time, self.webhook_id, record["body"])
-        return {
-            "Content-Type": "application/json",
-            "PAYPAL-AUTH-ALGO": AUTH_ALGO,
-            "PAYPAL-CERT-URL": record["cert_url"],
-            "PAYPAL-TRANSMISSION-ID": transmission_id,
-            "PAYPAL-TRANSMISSION-SIG": self.signer.sign(message),
-            "PAYPAL-TRANSMISSION-TIME": transmission_time,
-            "User-Agent": "PayPal/AUHD-214.0-standin",
-        }
-
-    def send(self, record: dict) -> int | None:
-        """One attempt: the receiver's status, None if it could not be reached."""
-        request = urllib.request.Request(self.url, record["body"], self.headers(record))
-        try:
-            with self._opener.open(request, timeout=10) as answer:
-                status = answer.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except (OSError, http.client.HTTPException):  # refused, reset, timed out, garbled
-            status = None
-        with self._changed:
-            record.update(attempts=record["attempts"] + 1, last_status=status)
-            if status is not None and 200 <= status < 300:
-                record.update(delivered=True, state="delivered")
-        return status
-
-    def _run(self) -> None:
-        while True:
-            event_id = self._queue.get()
-            try:
-                self._deliver(self.records[event_id])
-            finally:
-                with self._changed:
-                    self._pending -= 1
-                    self._changed.notify_all()
-
-    def _deliver(self, record: dict) -> None:
-        for delay in (0.0, *self.delays):
-            time.sleep(delay)
-            status = self.send(record)
-            if status is not None and 200 <= status < 300:
-                return
-        with self._changed:
-            record["state"] = "failed"
-
-
-class PayPalStandIn:
+class PayPalStandIn(StandIn):
     """All of the stand-in's state, and the WSGI app serving it. One lock guards the state."""
 
     def __init__(
@@ -397,27 +280,12 @@ class PayPalStandIn:
         self.client_id, self.client_secret, self.webhook_id = client_id, client_secret, webhook_id
         self.merchant = {"email_address": "billing@tresen.example", "merchant_id": new_id(13, ACCOUNT_CHARACTERS)}
         self._signer = Signer()
-        self._webhooks = Webhooks(webhook_url, webhook_id, self._signer, retry_delays)
-        self._lock = threading.RLock()
+        super().__init__(WebhookQueue(webhook_url, retry_delays, "paypal-standin-webhooks"))
         self._tokens: dict[str, float] = {}  # access token → when it expires
         self._orders: dict[str, dict] = {}  # order id → the order in full, as GET shows it
         self._urls: dict[str, dict] = {}  # order id → its return_url and cancel_url (PayPal shows neither)
         self._idempotent: dict[tuple[str, str], str] = {}  # (path, PayPal-Request-Id) → the order it made
         self._next_capture: list[str] = []  # statuses the coming captures take, first first
-        self._requests: list[dict] = []
-
-    @property
-    def requests(self) -> list[dict]:
-        """Every API request so far: method, path, its PayPal-Request-Id, its JSON and the status answered."""
-        with self._lock:
-            return list(self._requests)
-
-    def wait_delivered(self, timeout: float = 10) -> int:
-        """Blocks until every event made so far was delivered or given up on; the number still pending."""
-        return self._webhooks.wait(timeout)
-
-    def __call__(self, environ, start_response):
-        return self._respond(Request(environ))(environ, start_response)
 
     # --- dispatch ---
 
@@ -488,8 +356,24 @@ class PayPalStandIn:
                 link(f"{base}/v1/notifications/webhooks-events/{event_id}/resend", "resend", "POST"),
             ],
         }
-        self._webhooks.add(event, f"{base}/v1/notifications/certs/{CERT_ID}")
+        headers = partial(self._transmission_headers, f"{base}/v1/notifications/certs/{CERT_ID}")
+        self._webhooks.add(event_id, serialised(event), headers, event_type=event_type)
         call.emitted.append(event_id)
+
+    def _transmission_headers(self, cert_url: str, body: bytes) -> dict[str, str]:
+        """PayPal's headers for one transmission of an event: each attempt is a transmission of its own,
+        signed anew."""
+        transmission_id, transmission_time = str(uuid.uuid4()), timestamp(time.time())
+        message = self._signer.message(transmission_id, transmission_time, self.webhook_id, body)
+        return {
+            "Content-Type": "application/json",
+            "PAYPAL-AUTH-ALGO": AUTH_ALGO,
+            "PAYPAL-CERT-URL": cert_url,
+            "PAYPAL-TRANSMISSION-ID": transmission_id,
+            "PAYPAL-TRANSMISSION-SIG": self._signer.sign(message),
+            "PAYPAL-TRANSMISSION-TIME": transmission_time,
+            "User-Agent": "PayPal/AUHD-214.0-standin",
+        }
 
     # --- OAuth 2.0 ---
 
@@ -825,10 +709,10 @@ class PayPalStandIn:
         return json_response({"events": self._webhooks.listing()})
 
     def control_event(self, call: Call, event_id: str) -> Response:
-        record = self._webhooks.get(event_id)
-        if record is None:
+        delivery = self._webhooks.get(event_id)
+        if delivery is None:
             raise PayPalError("RESOURCE_NOT_FOUND")
-        return Response(record["body"], 200, mimetype="application/json")
+        return Response(delivery.body, 200, mimetype="application/json")
 
     def control_wait(self, call: Call) -> Response:
         return json_response({"pending": self.wait_delivered()})
@@ -856,32 +740,14 @@ ROUTES = Map(
 )
 
 
-def start(stand_in: PayPalStandIn, port: int = 0, host: str = "127.0.0.1"):
-    """Serves the stand-in from a daemon thread: (server, base URL). `server.shutdown()` stops it."""
-    server = make_server(host, port, stand_in, threaded=True)
-    # A short poll interval, so that shutdown() returns at once: tests start and stop many of these.
-    serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    serve.start()
-    return server, f"http://{host}:{server.port}"
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve the PayPal stand-in until SIGTERM or Ctrl-C.")
-    parser.add_argument("--port", type=int, default=12112)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--webhook-url")
+    parser = command_line("PayPal", 12112)
     parser.add_argument("--webhook-id", default="WH-TRESEN-DEV")
     parser.add_argument("--client-id", default="sb-tresen-dev")
     parser.add_argument("--client-secret", default="sb-secret-dev")
     options = parser.parse_args()
     stand_in = PayPalStandIn(options.webhook_url, options.webhook_id, options.client_id, options.client_secret)
-    server, url = start(stand_in, options.port, options.host)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    print(f"paypal stand-in ready: {url}", flush=True)
-    stop.wait()
-    server.shutdown()
+    serve_until_stopped(stand_in, "PayPal", options.port, options.host)
 
 
 if __name__ == "__main__":

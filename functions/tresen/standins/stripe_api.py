@@ -13,31 +13,26 @@ saved is charged later off-session as Stripe's test card of that number would be
 
 from __future__ import annotations
 
-import argparse
 import copy
 import hashlib
 import hmac
 import html
-import http.client
 import json
-import queue
 import re
 import secrets
-import signal
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
+
+from .common import Delivery, StandIn, WebhookQueue, command_line, html_page, json_response, serve_until_stopped
+from .common import start as start  # where `tresen dev` and the tests start this stand-in from
 
 API_VERSION = "2026-10-28.endive"  # the version stripe 16.x pins; events carry it as Stripe's would
 ONBOARDING_DUE = ("business_profile.url", "external_account", "tos_acceptance.date")
@@ -158,38 +153,25 @@ def fee_detail(kind: str, amount: int, currency: str) -> dict:
     return {"amount": amount, "application": None, "currency": currency, "description": description, "type": kind}
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status, mimetype="application/json")
-
-
 def wants_json(request: Request) -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
+# Stripe's purple buttons, the checkout's table of items, card errors in red
+PAGE_STYLE = """
+button{font:inherit;padding:.5rem 1.25rem;margin:.5rem 0;border-radius:.375rem;cursor:pointer;
+  border:1px solid #3d3aa8;background:#4a47c4;color:#fff}
+button.secondary{background:#fff;color:#3d3aa8}
+input{font:inherit;display:block;padding:.375rem .5rem;border:1px solid #767676;border-radius:.25rem}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #767676}
+.num{text-align:right} .error{color:#a4161a;border-left:4px solid #a4161a;padding-left:.75rem}
+"""
+
+
 def page(title: str, body: str, status: int = 200) -> Response:
-    """One accessible page: English, titled, a main landmark, dark text on white, visible focus."""
-    return Response(
-        f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>
-body{{font-family:system-ui,sans-serif;color:#1a1a1a;background:#fff;line-height:1.5;
-  max-width:36rem;margin:2rem auto;padding:0 1rem}}
-button{{font:inherit;padding:.5rem 1.25rem;margin:.5rem 0;border-radius:.375rem;cursor:pointer;
-  border:1px solid #3d3aa8;background:#4a47c4;color:#fff}}
-button.secondary{{background:#fff;color:#3d3aa8}}
-input{{font:inherit;display:block;padding:.375rem .5rem;border:1px solid #767676;border-radius:.25rem}}
-:focus-visible{{outline:3px solid #1a1a1a;outline-offset:2px}}
-table{{border-collapse:collapse;width:100%}}
-th,td{{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #767676}}
-.num{{text-align:right}} .error{{color:#a4161a;border-left:4px solid #a4161a;padding-left:.75rem}}
-</style></head>
-<body><main><h1>{html.escape(title)}</h1>
-{body}
-</main></body></html>""",
-        status,
-        mimetype="text/html",
-    )
+    """One of the stand-in's pages (onboarding, checkout, card setup), in Stripe's colours."""
+    return html_page(title, body, status, PAGE_STYLE)
 
 
 @dataclass
@@ -205,101 +187,18 @@ class Call:
         return nest(self.params)
 
 
-class Webhooks:
-    """Delivers events to one URL from one thread, in the order they were made, retrying failures."""
-
-    def __init__(self, url: str | None, delays: tuple[float, ...]):
-        self.url, self.delays = url, delays
-        self.records: dict[str, dict] = {}  # event id → what was sent and how it went, oldest first
-        self._queue: queue.Queue[str] = queue.Queue()
-        self._pending = 0  # queued or being delivered
-        self._changed = threading.Condition()
-        # Proxies from the environment must not catch a localhost receiver.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        if url:
-            threading.Thread(target=self._run, name="stripe-standin-webhooks", daemon=True).start()
-
-    def add(self, event: dict, body: bytes, secret: str) -> None:
-        record = {
-            "id": event["id"],
-            "type": event["type"],
-            "account": event.get("account"),
-            "delivered": False,
-            "attempts": 0,
-            "last_status": None,
-            "state": "pending" if self.url else "undeliverable",
-            "body": body,  # the exact bytes, so a resend is byte for byte the same
-            "secret": secret,
-        }
-        with self._changed:
-            self.records[event["id"]] = record
-            if self.url:
-                self._pending += 1
-                self._queue.put(event["id"])
-
-    def listing(self) -> list[dict]:
-        with self._changed:
-            return [{k: v for k, v in r.items() if k not in ("body", "secret")} for r in self.records.values()]
-
-    def get(self, event_id: str) -> dict | None:
-        with self._changed:
-            return self.records.get(event_id)
-
-    def clear(self) -> None:
-        with self._changed:
-            self.records.clear()  # still-queued ids find no record and are dropped
-
-    def wait(self, timeout: float) -> int:
-        with self._changed:
-            self._changed.wait_for(lambda: self._pending == 0, timeout)
-            return self._pending
-
-    def send(self, record: dict) -> tuple[int | None, str]:
-        """One attempt, freshly signed (Stripe signs each attempt anew): the receiver's status and body."""
-        stamp = int(time.time())  # real time, whatever clock the objects use: receivers check it against theirs
-        mac = hmac.new(record["secret"].encode(), f"{stamp}.".encode() + record["body"], hashlib.sha256)
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Stripe-Signature": f"t={stamp},v1={mac.hexdigest()}",
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-        }
-        try:
-            with self._opener.open(urllib.request.Request(self.url, record["body"], headers), timeout=10) as answer:
-                status, text = answer.status, answer.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as error:
-            status, text = error.code, error.read().decode("utf-8", "replace")
-        except (OSError, http.client.HTTPException):  # refused, reset, timed out, garbled: no status at all
-            status, text = None, ""
-        with self._changed:
-            record.update(attempts=record["attempts"] + 1, last_status=status)
-            if status is not None and 200 <= status < 300:
-                record.update(delivered=True, state="delivered")
-        return status, text
-
-    def _run(self) -> None:
-        while True:
-            event_id = self._queue.get()
-            try:
-                self._deliver(event_id)
-            finally:
-                with self._changed:
-                    self._pending -= 1
-                    self._changed.notify_all()
-
-    def _deliver(self, event_id: str) -> None:
-        for delay in (0.0, *self.delays):
-            time.sleep(delay)
-            record = self.get(event_id)
-            if record is None or record["delivered"]:  # reset meanwhile, or resent by hand
-                return
-            status, _ = self.send(record)
-            if status is not None and 200 <= status < 300:
-                return
-        with self._changed:
-            record["state"] = "failed"
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    """Stripe's headers for one attempt, freshly signed (Stripe signs each attempt anew)."""
+    stamp = int(time.time())  # real time, whatever clock the objects use: receivers check it against theirs
+    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "Stripe-Signature": f"t={stamp},v1={mac.hexdigest()}",
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+    }
 
 
-class StripeStandIn:
+class StripeStandIn(StandIn):
     """All of the stand-in's state, and the WSGI app serving it. One lock guards the state: requests
     are handled one at a time, except those waiting on webhook receivers (who may call back here)."""
 
@@ -315,8 +214,7 @@ class StripeStandIn:
     ):
         self.webhook_secret, self.connect_webhook_secret = webhook_secret, connect_webhook_secret
         self.api_key_prefix, self.clock = api_key_prefix, clock
-        self._lock = threading.RLock()
-        self._webhooks = Webhooks(webhook_url, retry_delays)
+        super().__init__(WebhookQueue(webhook_url, retry_delays, "stripe-standin-webhooks"))
         self._clear()
 
     def _clear(self) -> None:
@@ -329,18 +227,6 @@ class StripeStandIn:
         self._idempotent: dict[tuple, tuple] = {}  # (account, key) → (method, path, params), (status, JSON)
         self._failing_refunds: set[str] = set()  # accounts (or ANY_ACCOUNT) whose next refund fails
         self._cards: dict[str, str] = {}  # payment method id → its card's number, which decides its charges
-
-    @property
-    def requests(self) -> list[dict]:
-        with self._lock:
-            return list(self._requests)
-
-    def wait_delivered(self, timeout: float = 10) -> int:
-        """Blocks until every event made so far was delivered or given up on; the number still pending."""
-        return self._webhooks.wait(timeout)
-
-    def __call__(self, environ, start_response):
-        return self._respond(Request(environ))(environ, start_response)
 
     # --- dispatch ---
 
@@ -482,7 +368,9 @@ class StripeStandIn:
             "type": event_type,
         }
         secret = self.connect_webhook_secret if account else self.webhook_secret
-        self._webhooks.add(event, json.dumps(event).encode(), secret)
+        body, headers = json.dumps(event).encode(), partial(signed_headers, secret)
+        self._webhooks.add(event["id"], body, headers, type=event["type"], account=event.get("account"))
+        self._webhooks.release([event["id"]])
 
     def _transaction(self, account, kind: str, amount: int, source: str, currency: str, fees=()) -> dict:
         now, fee = self._now(), sum(detail["amount"] for detail in fees)
@@ -1339,20 +1227,20 @@ needs authentication, 4000 0000 0000 0341 is declined.</p>
         return json_response({"data": self._webhooks.listing()})
 
     def control_event(self, request: Request, event_id: str) -> Response:
-        return Response(self._event_record(event_id)["body"], 200, mimetype="application/json")
+        return Response(self._delivery(event_id).body, 200, mimetype="application/json")
 
     def control_resend(self, request: Request, event_id: str) -> Response:
-        record = self._event_record(event_id)
+        delivery = self._delivery(event_id)
         if not self._webhooks.url:
             raise StripeError(400, "The stand-in has no webhook URL to send to.")
-        status, text = self._webhooks.send(record)
+        status, text = self._webhooks.send(delivery)
         return json_response({"status": status, "body": text})
 
-    def _event_record(self, event_id: str) -> dict:
-        record = self._webhooks.get(event_id)
-        if record is None:
+    def _delivery(self, event_id: str) -> Delivery:
+        delivery = self._webhooks.get(event_id)
+        if delivery is None:
             raise no_such("event", event_id)
-        return record
+        return delivery
 
     def control_wait(self, request: Request) -> Response:
         return json_response({"pending": self.wait_delivered()})
@@ -1470,31 +1358,13 @@ ROUTES = Map(
 )
 
 
-def start(stand_in: StripeStandIn, port: int = 0, host: str = "127.0.0.1"):
-    """Serves the stand-in from a daemon thread: (server, base URL). `server.shutdown()` stops it."""
-    server = make_server(host, port, stand_in, threaded=True)
-    # A short poll interval, so that shutdown() returns at once: tests start and stop many of these.
-    serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    serve.start()
-    return server, f"http://{host}:{server.port}"
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve the Stripe stand-in until SIGTERM or Ctrl-C.")
-    parser.add_argument("--port", type=int, default=12111)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--webhook-url")
+    parser = command_line("Stripe", 12111)
     parser.add_argument("--webhook-secret", default="whsec_stripe_dev")
     parser.add_argument("--connect-webhook-secret", default="whsec_stripe_connect_dev")
     options = parser.parse_args()
     stand_in = StripeStandIn(options.webhook_url, options.webhook_secret, options.connect_webhook_secret)
-    server, url = start(stand_in, options.port, options.host)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    print(f"stripe stand-in ready: {url}", flush=True)
-    stop.wait()
-    server.shutdown()
+    serve_until_stopped(stand_in, "Stripe", options.port, options.host)
 
 
 if __name__ == "__main__":
