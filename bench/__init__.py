@@ -18,3 +18,14 @@ too) and everything talks to 127.0.0.1 only. Results go to bench/results.json.
 One module per benchmark; client.py holds how they talk to the API, report.py the verdicts, run.py the
 order they run in.
 """
+
+import sys
+import types
+from pathlib import Path
+
+# paypal-server-sdk's apimatic-core installs a top-level `tests` package into site-packages, and a
+# regular package wins over this repository's `tests/` (a namespace package) wherever it stands on
+# sys.path: the benchmarks' `tests.stack` and the rest must be the repository's own.
+_repository_tests = types.ModuleType("tests")
+_repository_tests.__path__ = [str(Path(__file__).resolve().parents[1] / "tests")]
+sys.modules["tests"] = _repository_tests

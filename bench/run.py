@@ -26,6 +26,7 @@ from bench.statements import STATEMENT_ORDERS, StatementFigures, measure_stateme
 from bench.throughput import THROUGHPUT_ORDERS, measure_throughput, warm_stores
 from bench.verify_speed import measure_and_record
 from bench.webhook_storm import STORM_ORDERS, measure_storm
+from bench.webhooks import ENDPOINTS, WEBHOOK_ORDERS, WebhookFigures, measure_webhooks, record_webhooks
 from tresen.services.seed import DEMO_PRODUCTS, DEMO_STORE, SeedStore, seed_store
 
 PROJECT = "demo-tresen"
@@ -54,7 +55,9 @@ def progress(message: str) -> None:
     print(message, flush=True)
 
 
-def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, StatementFigures, ExportFigures, ImportFigures]:
+def measure() -> tuple[
+    Measurements, JournalFigures, ClosingFigures, StatementFigures, ExportFigures, ImportFigures, WebhookFigures
+]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
         db = firestore_client(stack)
@@ -93,22 +96,28 @@ def measure() -> tuple[Measurements, JournalFigures, ClosingFigures, StatementFi
         progress(f"customers: a list of {IMPORT_ROWS:,} rows imported through the API, against writing it bare")
         customer_import = measure_customer_import(stack, firestore_client(stack), progress)
 
+    # on a stack of its own too: its sending shares the server with its orders, and nothing else
+    with RunningStack() as stack:
+        progress(f"webhooks: {WEBHOOK_ORDERS} paid orders by {CLIENTS} clients, every event to {ENDPOINTS} endpoints")
+        webhooks = measure_webhooks(stack, firestore_client(stack), progress)
+
     progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
     measurements = Measurements(
         latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
     )
-    return measurements, journal, closing, statement, exports, customer_import
+    return measurements, journal, closing, statement, exports, customer_import, webhooks
 
 
 def main() -> int:
-    measurements, journal, closing, statement, exports, customer_import = measure()
+    measurements, journal, closing, statement, exports, customer_import, webhooks = measure()
     report(measurements)
     record_journal(journal)  # after the report, which writes results.json afresh
     record_closings(closing)
     record_statements(statement)
     record_exports(exports)
     record_customer_import(customer_import)
+    record_webhooks(webhooks)
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify
     return 0 if measurements.redeems.single_card_balance_adds_up and verified else 1

@@ -213,6 +213,8 @@ CAFE = {
         "fulfilment_types": ["pickup", "table"],
         "opening_hours": {"mon": [{"from": "08:00", "to": "18:00"}]},
         "address": ["Bahnhofstraße 1", "60311 Frankfurt am Main"],
+        "tax_number": "045 234 56789",
+        "vat_id": "DE298765432",
     },
     "products": [
         {"id": "espresso", "name": "Espresso", "price": 260, "vat_rate": "19", "available": True},

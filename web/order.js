@@ -15,6 +15,7 @@ const STRINGS = {
     less: "Eins weniger: {name}", more: "Eins mehr: {name}",
     fulfilment: "Wie möchten Sie Ihre Bestellung?", pickup: "Abholen", table: "Am Tisch", delivery: "Lieferung",
     table_number: "Tischnummer", address: "Lieferadresse", you: "Ihre Angaben", name: "Name", email: "E-Mail",
+    receipt_email: "Beleg als PDF zusenden", receipt_pdf: "Beleg (PDF)",
     extras: "Trinkgeld und Gutschein", tip: "Trinkgeld (€)", giftcard_code: "Gutscheincode",
     giftcard_check: "Guthaben prüfen", giftcard_balance: "Guthaben: {amount}",
     giftcard_unknown: "Diesen Gutschein kennen wir nicht.", giftcard_inactive: "Dieser Gutschein ist nicht aktiv.",
@@ -57,6 +58,7 @@ const STRINGS = {
     less: "One less: {name}", more: "One more: {name}",
     fulfilment: "How would you like your order?", pickup: "Pick up", table: "At my table", delivery: "Delivery",
     table_number: "Table number", address: "Delivery address", you: "Your details", name: "Name", email: "E-mail",
+    receipt_email: "Send me the receipt (PDF)", receipt_pdf: "Receipt (PDF)",
     extras: "Tip and gift card", tip: "Tip (€)", giftcard_code: "Gift card code",
     giftcard_check: "Check balance", giftcard_balance: "Balance: {amount}",
     giftcard_unknown: "We do not know this gift card.", giftcard_inactive: "This gift card is not active.",
@@ -253,6 +255,7 @@ function orderRequest() {
     tip: parseCents($("tip").value || "0"),
     gift_cards: code ? [{ code }] : [],
     payment: provider ? { method, provider } : { method }, // without a choice: the store's default provider
+    ...($("receipt-email").checked ? { receipt: "email" } : {}),
   };
 }
 
@@ -354,7 +357,8 @@ function renderOrder() {
       ? h("p", { class: "alert" }, t("last_error", { error: order.last_payment_error })) : null,
     payAgain,
     order.invoice_number
-      ? h("p", {}, `${t("invoice_number")}: `, h("strong", { id: "invoice-number" }, order.invoice_number)) : null,
+      ? h("p", {}, `${t("invoice_number")}: `, h("strong", { id: "invoice-number" }, order.invoice_number), " ",
+        h("button", { type: "button", class: "small", id: "receipt-pdf", onclick: downloadReceipt }, t("receipt_pdf"))) : null,
     h("p", { id: "fulfilment-summary" }, fulfilmentSummary(order.fulfilment)),
     h("p", { class: "note" }, `${t("placed_at")}: ${time(order.created_at, t.lang())}`),
     h("h3", {}, t("receipt")),
@@ -380,6 +384,26 @@ function renderOrder() {
     h("p", { id: "verify-result", role: "status", "aria-live": "polite" }),
     newOrderLink(),
   );
+}
+
+/** The receipt needs the order's token, so it is fetched here and saved under its number. */
+async function downloadReceipt(event) {
+  const button = event.currentTarget;
+  const order = state.order;
+  button.disabled = true;
+  try {
+    const pdf = await call(API.customer, `/v1/orders/${encodeURIComponent(order.id)}/receipt.pdf`,
+      { headers: { "X-Order-Token": orderToken(order.id) }, as: "blob" });
+    const link = h("a", { href: URL.createObjectURL(pdf), download: `Beleg ${order.invoice_number}.pdf`, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000); // the browser has saved it by then
+  } catch (error) {
+    showAlert($("page-alert"), error, t);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function verifyReceipt() {

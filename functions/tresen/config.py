@@ -111,6 +111,9 @@ class Settings:
     # in dev the local sink `tresen dev` starts
     smtp_url: str = ""
     mail_from: str = DEV_MAIL_FROM  # the From of every e-mail: an address, with a display name or not
+    # dev and tests only (WEBHOOK_RETRY_SCALE): the webhooks' retry delays times this, so a test
+    # sees a retry without waiting 5 s; production keeps the schedule as it is
+    webhook_retry_scale: float = 1.0
 
     @property
     def dev(self) -> bool:
@@ -184,6 +187,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             environ.get("SMTP_URL") or f"smtp://127.0.0.1:{environ.get('SMTP_SINK_PORT', DEV_SINK_PORT)}"
         ),
         mail_from=mail_from(environ.get("MAIL_FROM", DEV_MAIL_FROM)),
+        webhook_retry_scale=retry_scale(environ.get("WEBHOOK_RETRY_SCALE", "1")),
     )
 
 
@@ -209,6 +213,17 @@ def mail_from(value: str) -> str:
     if value and (not re.fullmatch(r"[^\x00-\x1f\x7f]+", value) or "@" not in value):
         raise ConfigError("MAIL_FROM must be an e-mail address, with a display name or not, on one line")
     return value
+
+
+def retry_scale(value: str) -> float:
+    """WEBHOOK_RETRY_SCALE: a number in (0, 1]."""
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale <= 1:
+        raise ConfigError(f"WEBHOOK_RETRY_SCALE must be a number above 0 and at most 1, not {value!r}")
+    return scale
 
 
 def platform_issuer(value: str) -> dict:

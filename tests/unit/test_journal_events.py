@@ -197,6 +197,7 @@ def settings_of_the_store(backend: Backend) -> None:
     platform = {"type": "staff", "uid": "platform-1", "role": "platform_admin"}
     set_platform_fee(SetPlatformFee(STORE, "1.5", 10, platform), backend)
     customers_of_the_store(backend, owner)
+    webhooks_of_the_store(backend, owner)
 
 
 def customers_of_the_store(backend: Backend, owner: dict) -> None:
@@ -210,6 +211,24 @@ def customers_of_the_store(backend: Backend, owner: dict) -> None:
     listed = b"given_name;email\r\nBea;bea@example.com\r\n"
     backend.customer_imports.start(STORE, "imp_1", owner, backend.now())
     run_import(STORE, "imp_1", ImportCustomers(STORE, listed, staff), backend)
+
+
+def webhooks_of_the_store(backend: Backend, owner: dict) -> None:
+    """An endpoint made, its secret rotated, disabled by a 410 answering its ping, enabled again, deleted."""
+    from test_webhooks import Receiver
+
+    from tresen.http import webhook_objects  # noqa: F401  (events show their objects as the API does)
+    from tresen.services import webhook_endpoints as hooks
+    from tresen.services.webhook_ports import Answer
+
+    backend.webhook_sender = receiver = Receiver()
+    every_event = hooks.CreateEndpoint(STORE, "https://hooks.example.com/", ("*",), None, owner)
+    made = hooks.create_endpoint(every_event, backend)
+    hooks.rotate_secret(hooks.EndpointCommand(STORE, made.id, owner), backend)
+    receiver.answers = [Answer(410)]
+    hooks.send_ping(hooks.EndpointCommand(STORE, made.id, owner), backend)
+    hooks.enable_endpoint(hooks.EndpointCommand(STORE, made.id, owner), backend)
+    hooks.delete_endpoint(hooks.EndpointCommand(STORE, made.id, owner), backend)
 
 
 def stores_and_their_billing(backend: Backend) -> None:

@@ -74,6 +74,8 @@ def test_a_store_opened_by_the_platform_has_its_profile_plan_and_owner_invited(p
     store = open_store(portal)
 
     assert store.address == ("Nordstraße 5", "20095 Hamburg")
+    loaded, _ = portal.catalog.get("cafe-nord")  # what its receipts name it by
+    assert (loaded.address, loaded.tax_number, loaded.vat_id) == (store.address, "22/815/08151", "DE123456789")
     profile, _ = portal.billing_profiles.get("cafe-nord")
     assert (profile.plan, profile.billing_email, profile.recipient.vat_id) == (
         "business",

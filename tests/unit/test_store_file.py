@@ -24,10 +24,12 @@ def test_a_store_file_is_written_like_the_demo_store_and_again_changes_nothing()
     seed_store(SeedStore(*store_from_file(CAFE)), memory)
     assert docs.get("store_secrets/cafe-lindner").data == key
     loaded = repo.load_store(docs, "cafe-lindner")
-    assert (loaded.name, loaded.address, loaded.opening_hours) == (
+    assert (loaded.name, loaded.address, loaded.opening_hours, loaded.tax_number, loaded.vat_id) == (
         "Café Lindner",
         ("Bahnhofstraße 1", "60311 Frankfurt am Main"),
         {"mon": [("08:00", "18:00")]},
+        "045 234 56789",
+        "DE298765432",
     )
     menu = repo.load_products(docs, "cafe-lindner")
     assert menu["croissant"].options[0].price == 50 and menu["espresso"].vat_rate == "19"
@@ -49,6 +51,7 @@ def test_the_demo_store_round_trips_through_the_file_shape():
         (lambda f: f["store"].update(timezone="Mars/Olympus"), "incomplete or malformed"),
         (lambda f: f["store"].update(id="../x"), "store.id must be an id"),
         (lambda f: f["products"][0].update(price=-1), "negative price"),
+        (lambda f: f["store"].update(tax_number=4523456789), "tax_number and store.vat_id are text"),
         (lambda f: f.pop("products"), '{"store": {...}, "products": [...]}'),
     ],
 )

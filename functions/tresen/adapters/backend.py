@@ -51,6 +51,7 @@ from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_k
 from .smtp_sender import MemoryMailSender, configured_sender
 from .store_writer import BeforeCommit, StoreWriter
 from .stripe_accounts import DocumentStripeAccounts
+from .webhook_courier import WebhookCourier
 
 log = logging.getLogger(__name__)
 HEALTH_TIMEOUT = 2.0
@@ -68,6 +69,8 @@ class Backend:
     signer: Signer | None = None
     mail_sender: MailSender | None = None
     mail_after_commit: bool = True  # a commit that enqueued mail has it sent at once, on the courier's thread
+    webhook_sender: Any = None  # services/webhook_ports.py WebhookSender
+    webhooks_after_commit: bool = True  # a commit that journaled events sends them at once, on a thread
     writer: StoreWriter = field(init=False)
     idempotency: IdempotencyRecords = field(init=False)
     archive: ArchiveQueue = field(init=False)
@@ -129,12 +132,37 @@ class Backend:
             self.mail_sender = configured_sender()
         self.mail_courier = Courier(self.deliver_mail)
         self.dev_mail = DocumentDevMailbox(self.docs)
+        # webhooks slice: the endpoints, their deliveries, each store's cursor, and the HTTP client
+        from .webhook_store import (  # their types load with the first request, not with `import main`
+            DocumentCardsById,
+            DocumentWebhookCursors,
+            DocumentWebhookDeliveries,
+            DocumentWebhookEndpoints,
+        )
+
+        self.webhook_endpoints = DocumentWebhookEndpoints(self.docs)
+        self.webhook_deliveries = DocumentWebhookDeliveries(self.docs)
+        self.webhook_cursors = DocumentWebhookCursors(self.docs)
+        self.cards_by_id = DocumentCardsById(self.docs)
+        if self.webhook_sender is None:
+            self.webhook_sender = webhook_sender()
+        self.webhook_courier = WebhookCourier(
+            self.fan_out_webhooks, self.send_webhooks, self.webhook_endpoints.any_enabled
+        )
 
     @classmethod
     def in_memory(cls) -> Backend:
         signer = LocalSigner(new_key(key_name("test")))
         # the tests send the outbox's mail themselves (services/mail.py), to see each step
-        return cls(None, MemoryDocuments(), MemoryArchive(), signer, MemoryMailSender(), mail_after_commit=False)
+        return cls(
+            None,
+            MemoryDocuments(),
+            MemoryArchive(),
+            signer,
+            MemoryMailSender(),
+            mail_after_commit=False,
+            webhooks_after_commit=False,  # the tests dispatch themselves (services/webhook_dispatch.py)
+        )
 
     @staticmethod
     def now() -> datetime:
@@ -170,6 +198,8 @@ class Backend:
 
         committed = self.writer.commit(store_id, build_and_keep, before_commit)
         self._send_mail_of(planned[-1].writes)
+        if self.webhooks_after_commit and committed.entries:
+            self.webhook_courier.committed(store_id, committed.entries)
         return committed
 
     def commit_writes(self, writes: Writes) -> None:
@@ -188,6 +218,18 @@ class Backend:
         from ..services.mail import deliver_all_due_mail  # the mail types only where mail is sent
 
         deliver_all_due_mail(self)
+
+    def fan_out_webhooks(self, store_id: str) -> Any:
+        """Deliveries of the store's new events, held by this process: what runs after a commit."""
+        from ..services.webhook_dispatch import fan_out
+
+        return fan_out(self, store_id)
+
+    def send_webhooks(self, store_id: str, held: Any) -> Any:
+        """Those deliveries sent, then the store's retries due."""
+        from ..services.webhook_dispatch import send_held
+
+        return send_held(self, store_id, held)
 
     def run_later(self, name: str, task: Callable[[Any], Any]) -> None:
         """Work that goes on after the request is answered (an import's rows), on a thread of its own,
@@ -227,6 +269,12 @@ def paypal_billing():
     from .paypal_billing import paypal_billing
 
     return paypal_billing()
+
+
+def webhook_sender():
+    from .webhook_sender import configured_sender  # urllib3 only where webhooks are sent
+
+    return configured_sender()
 
 
 def stripe_platform() -> StripeConnect:

@@ -1,11 +1,12 @@
 """The mail outbox in the document store: `mail_outbox/{id}`, one document per e-mail holding all of it
 (attachments as bytes), created in the commit of the use case that sends it (adapters/records.py), and
-changed only under the version its deliverer read (services/mail_ports.py `MailOutbox`).
+changed only under the version its deliverer read (services/mail_ports.py `MailOutbox`), as every
+leased outbox is (adapters/leased_outbox.py).
 
 `next_attempt_at` is when a deliverer is to take the mail next: its creation, its next retry, or the
-end of the lease of the deliverer sending it; null once it is sent or failed, so "due" is one range
-query on that field. And the `Courier` sends due mail on a thread of its own right after a commit
-enqueued some, so a mail goes out within seconds without waiting for the job.
+end of the lease of the deliverer sending it; null once it is sent or failed. And the `Courier`
+sends due mail on a thread of its own right after a commit enqueued some, so a mail goes out within
+seconds without waiting for the job.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..services.documents import Conflict, Doc, Documents
+from ..services.documents import Doc, Documents
 from ..services.mail_ports import DueMail, Version
 from . import clock
+from .leased_outbox import LeasedOutbox
 
 if TYPE_CHECKING:  # the mail types are loaded where a mail is read, not by every cold start
     from ..domain.mail import Mail
@@ -72,24 +74,21 @@ class DocumentMailOutbox:
     """services/mail_ports.py `MailOutbox`."""
 
     def __init__(self, docs: Documents):
-        self._docs = docs
+        self._outbox = LeasedOutbox(docs, OUTBOX)
 
     def due(self, now: datetime, limit: int) -> list[DueMail]:
-        found = self._docs.query(
-            OUTBOX, where=[("next_attempt_at", "<=", now)], order_by=[("next_attempt_at", False)], limit=limit
-        )
-        return [due_mail(doc) for doc in found]
+        return [due_mail(doc) for doc in self._outbox.due(now, limit)]
 
     def claim(self, due: DueMail, lease_until: datetime) -> Version | None:
-        return self._change(due.mail.id, due.version, {"status": "sending", "next_attempt_at": lease_until})
+        return self._outbox.claim(due.mail.id, due.version, lease_until)
 
     def mark_sent(self, mail_id: str, claimed: Version, sent_at: datetime, message_id: str) -> bool:
         done = {"status": "sent", "next_attempt_at": None, "sent_at": sent_at, "message_id": message_id}
-        return self._change(mail_id, claimed, done) is not None
+        return self._outbox.change(mail_id, claimed, done) is not None
 
     def mark_retry(self, mail_id: str, claimed: Version, attempts: int, at: datetime, error: str) -> bool:
         retry = {"status": "pending", "attempts": attempts, "next_attempt_at": at, "last_error": error}
-        return self._change(mail_id, claimed, retry) is not None
+        return self._outbox.change(mail_id, claimed, retry) is not None
 
     def mark_failed(self, mail_id: str, claimed: Version, attempts: int, failed_at: datetime, error: str) -> bool:
         given_up = {
@@ -99,24 +98,16 @@ class DocumentMailOutbox:
             "last_error": error,
             "failed_at": failed_at,
         }
-        return self._change(mail_id, claimed, given_up) is not None
-
-    def _change(self, mail_id: str, version: Version, fields: dict[str, Any]) -> Version | None:
-        batch = self._docs.batch()
-        batch.update(mail_path(mail_id), fields, version)
-        try:
-            [changed] = batch.commit()
-        except Conflict:
-            return None
-        return changed
+        return self._outbox.change(mail_id, claimed, given_up) is not None
 
 
 class Courier:
     """Runs `deliver` on a thread of its own when asked to (`kick`): one run at a time per process, and
-    one more after it when kicked meanwhile, so no commit's mail waits for the job."""
+    one more after it when kicked meanwhile, so no commit's mail waits for the job. (The webhooks'
+    dispatcher runs one per store: adapters/webhook_courier.py.)"""
 
-    def __init__(self, deliver: Callable[[], Any]):
-        self._deliver = deliver
+    def __init__(self, deliver: Callable[[], Any], what: str = "mail"):
+        self._deliver, self._what = deliver, what
         self._idle = threading.Condition()
         self._running = self._again = False
 
@@ -126,7 +117,7 @@ class Courier:
                 self._again = True
                 return
             self._running = True
-        threading.Thread(target=self._run, name="mail-courier", daemon=True).start()
+        threading.Thread(target=self._run, name=f"{self._what}-courier", daemon=True).start()
 
     def drain(self) -> None:
         """Wait until no run is under way (the tests)."""
@@ -138,7 +129,7 @@ class Courier:
             try:
                 self._deliver()
             except Exception:  # what is not sent stays in the outbox for the next run or the job
-                log.exception("mail delivery failed")
+                log.exception("%s delivery failed", self._what)
             with self._idle:
                 if not self._again:
                     self._running = False

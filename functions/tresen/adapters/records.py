@@ -55,6 +55,18 @@ def statement_path(store_id: str, statement_id: str) -> str:
     return f"stores/{store_id}/statements/{statement_id}"
 
 
+def webhook_endpoint_path(endpoint_id: str) -> str:
+    from .webhook_store import endpoint_path  # the webhook types load where webhooks are used
+
+    return endpoint_path(endpoint_id)
+
+
+def webhook_endpoint_doc(endpoint: Any) -> dict[str, Any]:
+    from .webhook_store import endpoint_to_doc
+
+    return endpoint_to_doc(endpoint) if endpoint else {}
+
+
 def as_is(value: Any) -> dict[str, Any]:
     return dict(value)
 
@@ -102,6 +114,8 @@ MAPPINGS: dict[str, Mapping] = {
     "email_holder": Mapping(email_holder_path, lambda holder: holder_to_doc(holder) if holder else {}),
     "member": Mapping(member_path, member_to_doc),
     "user_roles": Mapping(user_roles_path, user_roles_to_doc),
+    "webhook_endpoint": Mapping(webhook_endpoint_path, webhook_endpoint_doc),
+    "webhook_endpoint_failing": Mapping(webhook_endpoint_path, lambda since: {"failing_since": since}),
 }
 
 

@@ -51,6 +51,8 @@ def store_from_doc(store_id: str, doc: dict[str, Any]) -> Store:
         else {day: [(span["from"], span["to"]) for span in spans] for day, spans in hours.items()},
         cors_origins=tuple(doc.get("cors_origins", ())),
         address=tuple(doc.get("address", ())),
+        tax_number=doc.get("tax_number"),
+        vat_id=doc.get("vat_id"),
     )
 
 
@@ -185,12 +187,14 @@ def order_from_doc(doc: dict[str, Any]) -> Order:
         refunded_amount=doc["refunded_amount"],
         refunded_quantities=doc.get("refunded_quantities", {}),
         invoice_number=doc.get("invoice_number"),
+        invoiced_at=as_aware(doc["invoiced_at"]) if doc.get("invoiced_at") else None,
         payment=PaymentRef(**payment) if payment else None,
         expires_at=as_aware(doc["expires_at"]) if doc.get("expires_at") else None,
         last_payment_error=doc.get("last_payment_error"),
         gift_cards=tuple(GiftCardUse(**use) for use in doc.get("gift_cards", ())),
         cards_sold=tuple(SoldCard(**card) for card in doc.get("cards_sold", ())),
         contact_keys=tuple(doc.get("contact_keys", ())),
+        receipt=doc.get("receipt"),
     )
 
 

@@ -33,6 +33,8 @@ def store_from_file(data: Any) -> tuple[Store, tuple[Product, ...]]:
         )
     except (KeyError, TypeError, ZoneInfoNotFoundError) as error:
         raise ValueError(f"store or product is incomplete or malformed: {error!r}") from None
+    if not all(isinstance(number, str | None) for number in (store.tax_number, store.vat_id)):
+        raise ValueError("store.tax_number and store.vat_id are text, as the tax office writes them")
     invalid = [product.id for product in products if not is_id(product.id) or product.price < 0]
     if invalid:
         raise ValueError(f"products with a bad id or a negative price: {invalid}")

@@ -47,7 +47,10 @@ class Store:
     # weekday → list of ("HH:MM", "HH:MM") intervals; None means always open.
     opening_hours: dict[str, list[tuple[str, str]]] | None = None
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
-    address: tuple[str, ...] = ()  # postal lines, printed on Z-reports and statements
+    address: tuple[str, ...] = ()  # postal lines, printed on Z-reports, statements and receipts
+    # what a receipt names the store by for VAT (§14 (4) UStG): its Steuernummer, its USt-IdNr.
+    tax_number: str | None = None
+    vat_id: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:

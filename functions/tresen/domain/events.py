@@ -562,6 +562,54 @@ class StripePlatformFeeSet(Payload):
     fixed: int | None = cents("fixed part of the fee per payment (null: no fee)")
 
 
+# ---------------------------------------------------------------------------------- webhooks
+
+
+@declared("webhook_endpoint.created")
+class WebhookEndpointCreated(Payload):
+    """The owner added an endpoint of the merchant's own systems that receives the store's events
+    (never its secret; its URL only as the origin, since a path may hold the receiver's token)."""
+
+    endpoint_id: str = Field(description="the endpoint's id, `we_…`")
+    origin: str = Field(description="scheme://host[:port] of its URL")
+    events: list[str] = Field(description='the event types it receives ("*": all, "giftcard.*": a group)')
+    after_seq: int = Field(description="the journal's head when it was made: it receives the entries after this seq")
+
+
+@declared("webhook_endpoint.secret_rotated")
+class WebhookEndpointSecretRotated(Payload):
+    """The endpoint's signing secret was replaced; the previous one signs beside it until `previous_valid_until`."""
+
+    endpoint_id: str = Field(description="the endpoint")
+    previous_valid_until: str = Field(description="RFC 3339: until then both secrets sign each event")
+
+
+@declared("webhook_endpoint.disabled")
+class WebhookEndpointDisabled(Payload):
+    """Tresen stopped sending to an endpoint: it answered 410 Gone, or no attempt succeeded for 5 days
+    (its owner was e-mailed)."""
+
+    endpoint_id: str = Field(description="the endpoint")
+    reason: Literal["gone", "failing"] = Field(description="gone: it answered 410; failing: 5 days without a success")
+    failing_since: str | None = Field(description="RFC 3339: its first failure with no success after it (null: gone)")
+
+
+@declared("webhook_endpoint.enabled")
+class WebhookEndpointEnabled(Payload):
+    """The owner enabled a disabled endpoint again: it receives the entries after `after_seq` (what
+    happened while it was disabled is not sent)."""
+
+    endpoint_id: str = Field(description="the endpoint")
+    after_seq: int = Field(description="the journal's head when it was enabled")
+
+
+@declared("webhook_endpoint.deleted")
+class WebhookEndpointDeleted(Payload):
+    """The owner deleted an endpoint: nothing more is sent to it, not even what was still being retried."""
+
+    endpoint_id: str = Field(description="the endpoint")
+
+
 # ---------------------------------------------------------------------------------- customers
 
 

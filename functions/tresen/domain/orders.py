@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .catalog import Product, ProductOption, Store
+from .customer_fields import EMAIL
 from .errors import DomainError, FieldError
 from .money import VatLine, split_by_rate, vat_breakdown
 
@@ -20,6 +21,7 @@ ONLINE_PAYMENT_WINDOW = timedelta(minutes=30)
 REQUESTED_TIME_PAST = timedelta(minutes=5)
 REQUESTED_TIME_AHEAD = timedelta(days=7)
 MAX_CARDS_SOLD = 20  # keeps the commit that activates them within Firestore's 500 writes
+RECEIPT_BY_EMAIL = "email"  # the customer asked for the receipt by e-mail
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class Order:
     refunded_amount: int = 0
     refunded_quantities: dict[str, int] = field(default_factory=dict)  # line id → quantity refunded
     invoice_number: str | None = None
+    invoiced_at: datetime | None = None  # when it got its invoice number: its receipt's date
     payment: PaymentRef | None = None
     expires_at: datetime | None = None
     last_payment_error: str | None = None
@@ -132,6 +135,7 @@ class Order:
     # keyed pseudonyms of the customer's e-mail and phone (domain/customers.py `contact_key`): they
     # link the order to a customer record of the store, never spelling out the person
     contact_keys: tuple[str, ...] = ()
+    receipt: str | None = None  # RECEIPT_BY_EMAIL: its receipt is mailed to the customer
 
     @property
     def amount_due(self) -> int:
@@ -148,6 +152,7 @@ class OrderRequest:
     provider: str | None = None
     tip: int = 0
     gift_cards: tuple[tuple[str, int | None], ...] = ()  # (code as typed, amount or None: as much as needed)
+    receipt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +253,13 @@ def check_orderable(store: Store, request: OrderRequest, now: datetime) -> None:
         raise DomainError("store_closed", f"{store.name} is not taking orders right now.")
 
 
+def check_receipt(request: OrderRequest) -> None:
+    """A receipt by e-mail needs an address a mail can go to (the order's own check is looser)."""
+    if request.receipt == RECEIPT_BY_EMAIL and not EMAIL.fullmatch(request.customer.email):
+        problem = FieldError("customer.email", "a receipt by e-mail needs an address it can be sent to")
+        raise DomainError("validation_failed", "The receipt cannot be sent to this address.", [problem])
+
+
 def check_giftcard_sale(request: OrderRequest, cart: PricedCart) -> None:
     """Cards are sold only when the money comes in before they are activated: paid online (at
     the counter staff sell them directly, POST /giftcards)."""
@@ -298,6 +310,7 @@ def new_order(
         gift_card_amount=sum(use.amount for use in gift_cards),
         cards_sold=cards_sold,
         contact_keys=contact_keys,
+        receipt=request.receipt,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from werkzeug.wrappers import Response
 
 from ..config import settings
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from ..domain.refunds import RefundRequest
-from ..services import order_views, orders
+from ..services import order_views, orders, receipt_downloads
 from ..services.corrections import DiscountOrder, VoidItems, discount_order, void_items
 from ..services.order_status import ChangeStatus, change_status
 from ..services.passkeys import SetPasskey, set_passkey
@@ -20,6 +22,9 @@ from . import present
 from .checkout import after_press, checkout_page, return_address
 from .problems import ApiProblem
 from .router import JOB, STAFF_ROLES, Call, route, staff
+
+if TYPE_CHECKING:  # annotations only: the mail types are loaded where a receipt is made
+    from ..domain.mail import Attachment
 
 
 @route(
@@ -68,6 +73,7 @@ def create_order(call: Call):
         provider=body.payment.provider,
         tip=body.tip,
         gift_cards=tuple((card.code, card.amount) for card in body.gift_cards),
+        receipt=body.receipt,
     )
     return orders.place_order(orders.PlaceOrder(call.params["store"], request, call.caller.actor()), call.uow)
 
@@ -84,6 +90,40 @@ def create_order(call: Call):
 )
 def get_order(call: Call):
     return order_views.order_for_customer(call.uow, call.params["order"], call.request.headers.get("X-Order-Token"))
+
+
+@route(
+    "GET",
+    "/v1/orders/{order}/receipt.pdf",
+    summary="The order's receipt (PDF), for the customer holding its X-Order-Token",
+    tag="customer",
+    headers=("X-Order-Token",),
+    media_type="application/pdf",
+    errors=("order_not_found", "order_not_paid"),
+)
+def get_receipt(call: Call):
+    document = receipt_downloads.receipt(call.uow, call.params["order"], call.request.headers.get("X-Order-Token"))
+    return pdf_download(document)
+
+
+@route(
+    "GET",
+    "/v1/orders/{order}/refunds/{refund}/receipt.pdf",
+    summary="A refund's correction receipt (PDF), for the customer holding the order's X-Order-Token",
+    tag="customer",
+    headers=("X-Order-Token",),
+    media_type="application/pdf",
+    errors=("order_not_found", "not_found"),
+)
+def get_correction_receipt(call: Call):
+    token = call.request.headers.get("X-Order-Token")
+    document = receipt_downloads.correction(call.uow, call.params["order"], call.params["refund"], token)
+    return pdf_download(document)
+
+
+def pdf_download(document: Attachment) -> Response:
+    disposition = f'attachment; filename="{document.filename}"'
+    return Response(document.content, content_type=document.content_type, headers={"Content-Disposition": disposition})
 
 
 @route(

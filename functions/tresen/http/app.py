@@ -52,12 +52,16 @@ def load_routes(entry: str | None) -> None:
     Modules hold routes of several tags: `router` keeps only the entry's."""
     if entry in ("customer_api", "staff_api", "webhooks", "jobs", None):
         from . import api  # noqa: F401
+    # every entry commits events: how a webhook shows its object (the presenters load with the first)
+    from . import webhook_objects  # noqa: F401
     if entry in ("customer_api", "staff_api", "jobs", None):
         from . import giftcard_routes, journal_routes  # noqa: F401
     if entry in ("staff_api", "jobs", None):
         from . import closing_routes  # noqa: F401
     if entry in ("staff_api", None):
         from . import customer_import_routes, customer_routes, portal_routes, stripe_routes  # noqa: F401
+    if entry in ("staff_api", "jobs", None):
+        from . import webhook_routes  # noqa: F401
     if entry in ("staff_api", "webhooks", "jobs", None):
         from . import billing_routes  # noqa: F401
     if entry in ("jobs", None):

@@ -128,6 +128,11 @@ class CreateOrder(Inbound):
     tip: Cents = 0
     gift_cards: list[GiftCardUseIn] = Field(default_factory=list, max_length=10)
     payment: PaymentIn
+    receipt: Literal["email"] | None = Field(
+        default=None,
+        description="email: the receipt (PDF) is mailed to `customer.email` once the order is paid or placed "
+        "to be paid at the counter, and a correction receipt for each refund",
+    )
 
 
 class Outbound(Model):
@@ -265,6 +270,7 @@ class OrderOut(Model):
         description="oldest first, including refunds made at the provider (its dashboard) and failed ones"
     )
     invoice_number: str | None
+    receipt: Literal["email"] | None = Field(description="email: receipts are mailed to the customer")
     payment: PaymentOut | None
     last_payment_error: str | None
     fulfilment: FulfilmentOut

@@ -59,6 +59,7 @@ def order_fields(order: Order, refunds: tuple[Refund, ...], card_codes: tuple[st
         "refunded_amount": order.refunded_amount,
         "refunds": [m.OrderRefundOut.model_validate(replace(r, created_at=local(r.created_at))) for r in refunds],
         "invoice_number": order.invoice_number,
+        "receipt": order.receipt,
         "payment": m.PaymentOut.model_validate(order.payment) if order.payment else None,
         "last_payment_error": order.last_payment_error,
         "fulfilment": m.FulfilmentOut(

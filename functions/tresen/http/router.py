@@ -50,6 +50,8 @@ UNKNOWN = {
     "invitation": "invitation_not_found",
     "uid": "member_not_found",
     "invoice": "invoice_not_found",
+    "endpoint": "webhook_endpoint_not_found",
+    "delivery": "webhook_delivery_not_found",
 }
 
 

@@ -26,6 +26,7 @@ from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund, refund_id_at_provider
 from .order_ports import OrderUnitOfWork, Version
 from .provider_refunds import refund_outcome, send_refund
+from .receipt_mail import mail_correction, mail_receipt
 from .unit_of_work import INVOICE_NUMBERS, Claims, Counter, Plan, Writes
 
 COUNTER = "counter"
@@ -100,6 +101,8 @@ def changed_plan(
         changed, journal = with_invoice(store, claims, changed, journal, now)
     refund = refund_part(uow, store, current, changed, change, refund_id, to_giftcard, now)
     writes = Writes(command.actor)
+    if change.assign_invoice:
+        mail_receipt(store, changed, writes)
     if command.event_seen:
         writes.event_seen(*command.event_seen)
     if command.payment_alias:
@@ -108,6 +111,8 @@ def changed_plan(
         changed, card_ops = refund.order, card_ops + refund.card_ops
         writes.new_refund(refund.record)
         journal += refund.events
+        if refund.record.status == "succeeded":  # paid out at once: the counter, gift cards, the provider's report
+            mail_correction(store, current, refund.record, writes)
     card_changes = uow.cards.apply(card_ops, writes, refund.fresh if refund else {})
     if changed is not None:
         writes.order(changed, read_at)
@@ -134,7 +139,7 @@ def with_invoice(
     """The order paid now gets the next invoice number of the year, and its journal entry says so."""
     year = store.local(now).year
     n = claims.next(Counter(INVOICE_NUMBERS, str(year)), order.id)
-    numbered = replace(order, invoice_number=invoice_number(store.invoice_series, year, n))
+    numbered = replace(order, invoice_number=invoice_number(store.invoice_series, year, n), invoiced_at=now)
     paid = JournalEvent(
         journal[0].type, {**journal[0].data, "invoice_number": numbered.invoice_number, "sale": sale_record(numbered)}
     )

@@ -27,6 +27,7 @@ from ..domain.orders import (
     SoldCard,
     check_giftcard_sale,
     check_orderable,
+    check_receipt,
     invoice_number,
     new_order,
     price_cart,
@@ -35,6 +36,7 @@ from ..domain.payments import PaymentRecord
 from ..domain.refunds import paid
 from .order_ports import OrderUnitOfWork
 from .ports import PaymentLine, PaymentRequest
+from .receipt_mail import mail_receipt
 from .unit_of_work import INVOICE_NUMBERS, PICKUP_NUMBERS, Claims, Counter, Plan, Writes
 
 # the names of a provider's payment lines that are not products (the customer reads them there)
@@ -67,6 +69,7 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
     store, products = catalog_or_404(uow, command.store_id)
     request, now = command.request, uow.now()
     check_orderable(store, request, now)
+    check_receipt(request)
     cart = price_cart(products, request.items, request.tip)
     check_giftcard_sale(request, cart)
     order_id, access_token = uow.new_id("ord_"), uow.new_secret_token()
@@ -87,7 +90,6 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
 
     def build(claims: Claims) -> Plan[PlacedOrder]:
         number = claims.next(Counter(PICKUP_NUMBERS, store.business_day(now).isoformat()), order_id)
-        cards_sold = tuple(card for card, _ in sold.values())
         order = new_order(
             order_id=order_id,
             store=store,
@@ -97,7 +99,7 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
             now=now,
             payment=payment,
             gift_cards=uses,
-            cards_sold=cards_sold,
+            cards_sold=tuple(card for card, _ in sold.values()),
             contact_keys=contacts,
         )
         unsettled = replace(order, status="awaiting_payment")
@@ -108,8 +110,9 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
         if paid(order):
             year = store.local(now).year
             n = claims.next(Counter(INVOICE_NUMBERS, str(year)), order_id)
-            order = replace(order, invoice_number=invoice_number(store.invoice_series, year, n))
+            order = replace(order, invoice_number=invoice_number(store.invoice_series, year, n), invoiced_at=now)
         writes = Writes(command.actor)
+        mail_receipt(store, order, writes)
         uow.cards.apply(holds + settling, writes, {card.card_key: pending for card, pending in sold.values()})
         events = [placed_event(order, pii_key), *writes.events, *paid_at_once(order)]
         writes.new_order(order, token_hash(access_token))

@@ -69,6 +69,8 @@ def create_store(command: CreateStore, uow: PortalUnitOfWork) -> Store:
         online_providers=(),
         fulfilment_types=("pickup", "table"),
         address=(address.street, f"{address.postal_code} {address.city}"),
+        tax_number=command.tax_number,
+        vat_id=command.vat_id,
     )
     recipient = Party(
         command.name,

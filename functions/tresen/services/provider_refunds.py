@@ -14,6 +14,7 @@ from ..domain.events import RefundFailed, RefundPending, RefundSucceeded
 from ..domain.journal import JournalEvent
 from ..domain.refunds import Refund, ReportedRefund, refund_reversed, status_after
 from .order_ports import OrderUnitOfWork
+from .receipt_mail import mail_correction_of
 from .unit_of_work import Claims, Plan, Writes
 
 PROVIDER = {"type": "provider"}  # the actor of what a provider's answer or event changes
@@ -47,6 +48,8 @@ def record_refund_status(uow: OrderUnitOfWork, store_id: str, refund_id: str, re
         writes = Writes(PROVIDER)
         writes.refund_status(refund_id, status, reported.id, read_at)
         answered = replace(refund, status=status, provider_refund_id=reported.id)
+        if status == "succeeded" and refund.status != "succeeded":  # the money is back
+            mail_correction_of(uow, store_id, answered, writes)
         failed = None
         if status == "failed" and refund.status != "failed" and refund.provider_amount:
             order, order_read_at = uow.orders.read_in_store(store_id, refund.order_id)

@@ -20,6 +20,7 @@ DEMO_STORE = Store(
     fulfilment_types=("pickup", "table"),
     opening_hours=None,  # always open
     address=("Bahnhofstraße 1", "60311 Frankfurt am Main"),
+    tax_number="045 234 56789",
 )
 
 DEMO_PRODUCTS = (

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # annotations only: not loaded by every cold start
     from ..domain.mail import Mail
     from ..domain.memberships import EmailHolder, Invitation, Membership
     from ..domain.stripe_connect import StripeAccount
+    from ..domain.webhooks import Endpoint as WebhookEndpoint
 
 T = TypeVar("T")
 
@@ -275,6 +276,17 @@ class Writes:
     def mail(self, mail: Mail) -> None:
         """Into the outbox, sent after the commit: an e-mail exists exactly when what it tells of does."""
         self._add("create", "mail", (mail.id,), mail)
+
+    def webhook_endpoint(self, endpoint: WebhookEndpoint, read_at: Any = None) -> None:
+        """A new endpoint (`read_at` None: create-only), or one changed since read at `read_at`."""
+        self._add("create" if read_at is None else "update", "webhook_endpoint", (endpoint.id,), endpoint, read_at)
+
+    def webhook_endpoint_deleted(self, endpoint_id: str) -> None:
+        self._add("delete", "webhook_endpoint", (endpoint_id,), None)
+
+    def webhook_endpoint_failing(self, endpoint_id: str, since: datetime | None, read_at: Any) -> None:
+        """Since when its deliveries fail without a success (None: one succeeded): bookkeeping, not journaled."""
+        self._add("update", "webhook_endpoint_failing", (endpoint_id,), since, read_at)
 
 
 @dataclass
