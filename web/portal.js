@@ -1,5 +1,6 @@
-// The merchant portal (phone first): a store's licence invoices (PDF, paying by card or PayPal), the
-// card the monthly fees are charged to, and its team (owners). People sign in with Firebase Auth;
+// The merchant portal (phone first): a store's licence invoices (PDF, paying by card or PayPal), its
+// business details (what receipts and invoices name it by), the card the monthly fees are charged to,
+// and its team (owners). People sign in with Firebase Auth;
 // an invitation's link lets the invited person set a password, sign in and join the store at once.
 import {
   API, Problem, call, clearProblem, fill, h, makeTranslator, money, showAlert, showProblem, translateStatic,
@@ -29,6 +30,10 @@ const STRINGS = {
     mandate_title: "Einzugsermächtigung", agree: "Ich stimme zu", save_card: "Karte speichern",
     "card.arrived": "Karte gespeichert – sie wird gleich angezeigt.", "card.done": "Karte gespeichert.",
     "card.late": "Die Karte ist noch nicht bestätigt. Bitte laden Sie die Seite in ein paar Minuten neu.",
+    profile: "Geschäftsdaten", profile_hint: "So nennen Belege, Kassenabschlüsse und Lizenzrechnungen Ihr Geschäft.",
+    store_name: "Name des Geschäfts", street: "Straße und Hausnummer", postal_code: "PLZ", city: "Ort", address: "Anschrift",
+    tax_number: "Steuernummer", vat_id: "USt-IdNr.", vat_id_hint: "Mit Ländercode, z. B. DE123456789.",
+    not_given: "nicht angegeben", save: "Speichern", saved: "Gespeichert.",
     team: "Team", members: "Mitglieder", pending_invitations: "Offene Einladungen", no_invitations: "Keine offenen Einladungen.",
     role: "Rolle", role_of: "Rolle von {email}", since: "seit {date}", valid_until: "gültig bis {date}",
     remove: "Entfernen", remove_title: "{email} aus dem Team entfernen?",
@@ -38,6 +43,12 @@ const STRINGS = {
     removed: "{email} gehört nicht mehr zum Team.", role_changed: "{email} ist jetzt {role}.",
     "role.staff": "Personal", "role.supervisor": "Schichtleitung", "role.owner": "Inhaber", "role.finance": "Buchhaltung",
     "field.email": "Bitte eine gültige E-Mail-Adresse eingeben.",
+    "field.name": "Bitte den Namen des Geschäfts angeben (höchstens 200 Zeichen).",
+    "field.address.street": "Bitte Straße und Hausnummer angeben (höchstens 200 Zeichen).",
+    "field.address.postal_code": "Bitte eine fünfstellige PLZ angeben.",
+    "field.address.city": "Bitte den Ort angeben (höchstens 200 Zeichen).",
+    "field.tax_number": "Die Steuernummer hat höchstens 40 Zeichen.",
+    "field.vat_id": "Ländercode und 2 bis 13 Buchstaben oder Ziffern, z. B. DE123456789.",
     "problem.sign_in_failed": "Anmeldung fehlgeschlagen: E-Mail oder Passwort stimmen nicht.",
     "problem.account_disabled": "Dieses Konto ist gesperrt.",
     "problem.too_many_attempts": "Zu viele Versuche. Bitte warten Sie ein paar Minuten.",
@@ -86,6 +97,10 @@ const STRINGS = {
     mandate_title: "Direct debit mandate", agree: "I agree", save_card: "Save card",
     "card.arrived": "Card saved – it will show in a moment.", "card.done": "Card saved.",
     "card.late": "The card is not confirmed yet. Please reload the page in a few minutes.",
+    profile: "Business details", profile_hint: "What receipts, Z-reports and licence invoices name your store by.",
+    store_name: "Store name", street: "Street and number", postal_code: "Postcode", city: "Town", address: "Address",
+    tax_number: "Tax number (Steuernummer)", vat_id: "VAT ID (USt-IdNr.)", vat_id_hint: "With its country code, e.g. DE123456789.",
+    not_given: "not given", save: "Save", saved: "Saved.",
     team: "Team", members: "Members", pending_invitations: "Pending invitations", no_invitations: "No pending invitations.",
     role: "Role", role_of: "Role of {email}", since: "since {date}", valid_until: "valid until {date}",
     remove: "Remove", remove_title: "Remove {email} from the team?",
@@ -95,6 +110,12 @@ const STRINGS = {
     removed: "{email} is no longer on the team.", role_changed: "{email} is now {role}.",
     "role.staff": "Staff", "role.supervisor": "Supervisor", "role.owner": "Owner", "role.finance": "Finance",
     "field.email": "Enter a valid e-mail address.",
+    "field.name": "Enter the store's name (at most 200 characters).",
+    "field.address.street": "Enter the street and number (at most 200 characters).",
+    "field.address.postal_code": "Enter a postcode of five digits.",
+    "field.address.city": "Enter the town (at most 200 characters).",
+    "field.tax_number": "The tax number has at most 40 characters.",
+    "field.vat_id": "A country code and 2 to 13 letters or digits, e.g. DE123456789.",
     "problem.sign_in_failed": "Sign-in failed: wrong e-mail or password.",
     "problem.account_disabled": "This account is disabled.",
     "problem.too_many_attempts": "Too many attempts. Please wait a few minutes.",
@@ -142,6 +163,7 @@ let session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null"); // {tok
 let passwordSet = null; // the invitation's e-mail address once its password is set: the code is spent
 let store = null; // {id, role, name}
 let billing = null; // GET billing, as last answered
+let profile = null; // GET profile, as last answered or saved
 let team = null; // {members, invitations}
 let removing = null; // the member the dialog asks about
 const polls = { payment: null, card: null }; // {until, timer, state}
@@ -255,7 +277,10 @@ function signOut(message) {
   session = null;
   sessionStorage.removeItem(SESSION_KEY);
   stopPolls();
-  store = billing = team = null;
+  store = billing = profile = team = null;
+  $("profile-form").reset();
+  $("profile-note").hidden = true;
+  fill($("profile-facts"));
   fill($("invoices"));
   fill($("members"));
   fill($("invitations"));
@@ -309,7 +334,8 @@ async function showStore(id, role) {
   if (backHere && arrival.card === "saved") startPoll("card");
   if (backHere && (arrival.paid || arrival.card)) history.replaceState(null, "", `?store=${encodeURIComponent(id)}`);
   arrival.paid = arrival.card = null;
-  await Promise.all([BILLING_ROLES.includes(role) ? loadBilling() : null, role === "owner" ? loadTeam() : null]);
+  const billed = BILLING_ROLES.includes(role);
+  await Promise.all([billed ? loadBilling() : null, billed ? loadProfile() : null, role === "owner" ? loadTeam() : null]);
   if (backHere && arrival.invoice) $("invoices").querySelector(`[data-invoice="${CSS.escape(arrival.invoice)}"]`)?.scrollIntoView();
 }
 
@@ -464,6 +490,71 @@ function stopPolls() {
   for (const note of ["payment-note", "card-note"]) $(note).hidden = true;
 }
 
+// ---- the business details ------------------------------------------------------------------------
+
+const PROFILE_INPUTS = {
+  name: "profile-name", street: "profile-street", postal_code: "profile-postal-code", city: "profile-city",
+  tax_number: "profile-tax-number", vat_id: "profile-vat-id",
+};
+
+async function loadProfile() {
+  try {
+    profile = await portalCall(storePath("/profile"));
+    fillProfileForm();
+    renderProfile();
+  } catch (error) {
+    if (session) showProblem($("profile-section"), $("profile-alert"), error, t);
+  }
+}
+
+/** The owner's form holds the details as stored (an address of another shape than the form's, set by a
+ * store file, reads as none until the owner saves one). Not on a change of language: what is typed stays. */
+function fillProfileForm() {
+  const { name, address, tax_number: taxNumber, vat_id: vatId } = profile;
+  const values = { name, ...(address || { street: "", postal_code: "", city: "" }), tax_number: taxNumber || "", vat_id: vatId || "" };
+  for (const [field, id] of Object.entries(PROFILE_INPUTS)) $(id).value = values[field];
+}
+
+/** Finance reads the details. */
+function renderProfile() {
+  if (!profile) return;
+  const { name, address, tax_number: taxNumber, vat_id: vatId } = profile;
+  const fact = (label, value) => [h("dt", {}, t(label)), h("dd", { class: "multiline" }, value || t("not_given"))];
+  fill($("profile-facts"),
+    fact("store_name", name),
+    fact("address", address && `${address.street}\n${address.postal_code} ${address.city}`),
+    fact("tax_number", taxNumber),
+    fact("vat_id", vatId));
+}
+
+async function saveProfile(event) {
+  event.preventDefault();
+  const form = $("profile-form");
+  clearProblem(form, $("profile-alert"));
+  $("profile-note").hidden = true;
+  const value = (field) => $(PROFILE_INPUTS[field]).value.trim();
+  const body = {
+    name: value("name"),
+    address: { street: value("street"), postal_code: value("postal_code"), city: value("city") },
+    tax_number: value("tax_number") || null,
+    // as people write it ("de 123 456 789"): the API takes it without spaces, its country code in capitals
+    vat_id: value("vat_id").replace(/\s+/g, "").toUpperCase() || null,
+  };
+  $("save-profile").disabled = true;
+  try {
+    profile = await portalCall(storePath("/profile"), { method: "PUT", body });
+    fillProfileForm();
+    renderProfile();
+    store.name = profile.name;
+    renderHeader();
+    $("profile-note").hidden = false;
+  } catch (error) {
+    if (session) showProblem(form, $("profile-alert"), error, t);
+  } finally {
+    $("save-profile").disabled = false;
+  }
+}
+
 // ---- the team ------------------------------------------------------------------------------------
 
 /** The team as the API has it now; false if it could not be read (the problem is shown). */
@@ -581,6 +672,7 @@ function relabel() {
   $("language").lang = t.lang() === "de" ? "en" : "de";
   renderHeader();
   renderBilling();
+  renderProfile();
   renderTeam();
   if (removing && $("remove-dialog").open) $("remove-title").textContent = t("remove_title", { email: removing.email });
 }
@@ -595,6 +687,8 @@ function start() {
   $("need-password").addEventListener("click", () => { showOnly("set-password"); $("new-password").focus(); });
   $("card-form").addEventListener("submit", saveCard);
   $("mandate-agree").addEventListener("change", () => clearProblem($("card-form"), $("card-alert")));
+  $("profile-form").addEventListener("submit", saveProfile);
+  $("profile-form").addEventListener("input", () => { $("profile-note").hidden = true; }); // said of what was saved
   $("invite-form").addEventListener("submit", invite);
   $("remove-form").addEventListener("submit", removeMember);
   $("remove-cancel").addEventListener("click", () => $("remove-dialog").close());

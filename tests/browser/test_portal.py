@@ -1,8 +1,9 @@
 """The merchant portal (`/portal`) at phone width, as a merchant uses it: a store opened by the
 platform, its owner's invitation e-mail followed to set a password, the month's licence invoice
 shown, downloaded and paid by card on the Stripe stand-in's checkout, a card saved for the next
-months, and the team (invite, revoke, change a role, remove; never the last owner). Finance sees the
-invoices only. Each state is checked with axe-core and photographed (artifacts/screenshots/portal-*).
+months, the store's business details edited, and the team (invite, revoke, change a role, remove;
+never the last owner). Finance sees the invoices and reads the business details only. Each state
+is checked with axe-core and photographed (artifacts/screenshots/portal-*).
 
 `web_stack` runs the Auth emulator (the portal signs in there, as it signs in with Firebase Auth in
 production), the SMTP sink behind `GET /v1/dev/mail`, and the Stripe stand-in. The pages with axe-core
@@ -28,6 +29,7 @@ from auth_emulator import AuthEmulatorApi
 from conftest import PHONE, screenshot
 
 PASSWORD = "Kaffee-und-Kuchen-2026"
+PROFILE_LABELS = ("Name des Geschäfts", "Straße und Hausnummer", "PLZ", "Ort", "Steuernummer", "USt-IdNr.")
 GERMAN_MONTHS = [
     "Januar",
     "Februar",
@@ -357,6 +359,67 @@ def test_the_owner_agrees_to_the_mandate_and_saves_a_card_on_stripes_setup_page(
     audit.assert_none()
 
 
+def test_the_owner_edits_the_address_and_tax_number_and_finds_them_saved_after_a_reload(
+    web_stack, merchant, phone_page, audit
+):
+    page = phone_page
+    signed_in_owner(page, merchant)
+    section = page.locator("#profile-section")
+    section.get_by_label("Straße und Hausnummer").wait_for()
+    page.wait_for_function("document.getElementById('profile-name').value !== ''")
+    assert [section.get_by_label(label, exact=True).input_value() for label in PROFILE_LABELS] == [
+        "Café Portal",
+        "Hafenstraße 3",
+        "20359",
+        "Hamburg",
+        "",
+        "",
+    ]
+    assert section.locator("#profile-facts").is_hidden()  # finance's read-only view
+
+    section.get_by_label("PLZ").fill("2045")
+    section.get_by_role("button", name="Speichern").click()
+    alert = page.locator("#profile-alert")
+    alert.wait_for()
+    assert alert.inner_text() == "Bitte die markierten Angaben prüfen."
+    assert section.locator(".field-error").all_inner_texts() == ["Bitte eine fünfstellige PLZ angeben."]
+    assert section.get_by_label("PLZ").get_attribute("aria-invalid") == "true"
+    audit.check(page, "business details: a postal code of four digits")
+    screenshot(page, "portal-profile-invalid-phone")
+
+    section.get_by_label("Straße und Hausnummer").fill("Große Elbstraße 145")
+    section.get_by_label("PLZ").fill("22767")
+    section.get_by_label("Steuernummer").fill("43/123/45678")
+    section.get_by_label("USt-IdNr.").fill("de 811 907 980")
+    section.get_by_role("button", name="Speichern").click()
+    note = page.locator("#profile-note")
+    note.wait_for()
+    assert note.inner_text() == "Gespeichert."
+    assert alert.is_hidden() and section.locator(".field-error").count() == 0
+    audit.check(page, "business details saved")
+    screenshot(page, "portal-profile-saved-phone")
+
+    page.reload()
+    portal_of(page, merchant)
+    page.wait_for_function("document.getElementById('profile-name').value !== ''")
+    assert [section.get_by_label(label, exact=True).input_value() for label in PROFILE_LABELS] == [
+        "Café Portal",
+        "Große Elbstraße 145",
+        "22767",
+        "Hamburg",
+        "43/123/45678",
+        "DE811907980",
+    ]
+    assert note.is_hidden()
+    assert merchant.api("GET", "/profile").json() == {
+        "name": "Café Portal",
+        "address": {"street": "Große Elbstraße 145", "postal_code": "22767", "city": "Hamburg"},
+        "tax_number": "43/123/45678",
+        "vat_id": "DE811907980",
+    }
+    audit.assert_none()
+
+
 def test_the_owner_invites_and_revokes_changes_a_role_removes_a_member_and_keeps_an_owner(
     web_stack, merchant, phone_page, audit
 ):
@@ -443,6 +506,16 @@ def test_finance_sees_the_invoices_and_their_pdfs_but_pays_nothing_and_sees_no_c
     assert item.locator("h3").inner_text() == f"Rechnung {invoice['number']}"
     assert item.get_by_role("button").all_inner_texts() == ["PDF"]
     assert page.locator("#card-section").is_hidden() and page.locator("#team-section").is_hidden()
+    page.locator("#profile-facts dd").first.wait_for()
+    stored = merchant.api("GET", "/profile").json()  # as the owner's test may have left it
+    address = stored["address"]
+    assert facts(page.locator("#profile-facts")) == {
+        "Name des Geschäfts": stored["name"],
+        "Anschrift": f"{address['street']}\n{address['postal_code']} {address['city']}",
+        "Steuernummer": stored["tax_number"] or "nicht angegeben",
+        "USt-IdNr.": stored["vat_id"] or "nicht angegeben",
+    }
+    assert page.locator("#profile-form").is_hidden()  # read-only
     audit.check(page, "the portal as finance")
     screenshot(page, "portal-finance-phone")
     audit.assert_none()

@@ -202,3 +202,69 @@ def test_only_platform_admins_open_stores(client):
         "/v1/platform/stores", json=store_body("cafe-y", "y@example.de"), headers=auth("demo", "owner")
     )
     assert (refused.status_code, refused.get_json()["code"]) == (403, "forbidden")
+
+
+def test_the_owner_sets_the_stores_business_details_and_finance_reads_them(client, backend):
+    store_id = open_store(client, f"{unique('owner')}@example.de")
+    path = f"/v1/stores/{store_id}/profile"
+    opened = client.get(path, headers=auth(store_id, "finance"))
+    assert (opened.status_code, opened.get_json()) == (
+        200,
+        {
+            "name": "Café Nord",
+            "address": {"street": "Nordstraße 5", "postal_code": "20095", "city": "Hamburg"},
+            "tax_number": None,
+            "vat_id": "DE123456789",
+        },
+    )
+    moved = {
+        "name": "Café Nord am Hafen",
+        "address": {"street": " Hafenstraße 3 ", "postal_code": "20359", "city": "Hamburg"},
+        "tax_number": "22/815/99999",
+        "vat_id": None,
+    }
+
+    saved = client.put(path, json=moved, headers=auth(store_id, "owner", uid="owner-1"))
+
+    shown = moved | {"address": {"street": "Hafenstraße 3", "postal_code": "20359", "city": "Hamburg"}}
+    assert (saved.status_code, saved.get_json()) == (200, shown)
+    assert client.get(path, headers=auth(store_id, "finance")).get_json() == shown
+    assert client.get(f"/v1/stores/{store_id}/menu").get_json()["store"]["name"] == "Café Nord am Hafen"
+    recipient = backend.docs.get(f"billing_profiles/{store_id}").data["recipient"]
+    assert {key: recipient[key] for key in ("name", "street", "postal_code", "city", "tax_number", "vat_id")} == {
+        "name": "Café Nord am Hafen",
+        "street": "Hafenstraße 3",
+        "postal_code": "20359",
+        "city": "Hamburg",
+        "tax_number": "22/815/99999",
+        "vat_id": None,
+    }
+    changed = backend.journal.entries(store_id)[-1]
+    assert (changed["type"], changed["actor"], changed["data"]) == (
+        "store.profile_changed",
+        {"type": "staff", "uid": "owner-1", "role": "owner"},
+        {
+            "changed": ["name", "address", "tax_number", "vat_id"],
+            "name": "Café Nord am Hafen",
+            "address": ["Hafenstraße 3", "20359 Hamburg"],
+            "tax_number": "22/815/99999",
+            "vat_id": None,
+        },
+    )
+    refused = client.put(path, json=moved, headers=auth(store_id, "finance"))
+    assert (refused.status_code, refused.get_json()["code"]) == (403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"address": {"street": "Hafenstraße 3", "postal_code": "2035", "city": "Hamburg"}}, "address.postal_code"),
+        ({"tax_number": "1" * 41}, "tax_number"),
+        ({"vat_id": "123456789"}, "vat_id"),
+    ],
+)
+def test_a_profile_is_checked_field_by_field(client, change, field):
+    body = {"name": "Café", "address": {"street": "Hafenstraße 3", "postal_code": "20359", "city": "Hamburg"}}
+    refused = client.put("/v1/stores/demo/profile", json=body | change, headers=auth("demo", "owner"))
+    assert (refused.status_code, [error["field"] for error in refused.get_json()["errors"]]) == (422, [field])

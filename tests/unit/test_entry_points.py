@@ -189,4 +189,4 @@ def test_every_function_describes_the_whole_api():
         "paths = main.webhooks(EnvironBuilder(path='/v1/openapi.json').get_request()).get_json()['paths']; "
         "print(json.dumps(sorted(f'{m.upper()} {p}' for p, item in paths.items() for m in item)))",
     )
-    assert described == everything and len(everything) == 99
+    assert described == everything and len(everything) == 101

@@ -232,18 +232,22 @@ def webhooks_of_the_store(backend: Backend, owner: dict) -> None:
 
 
 def stores_and_their_billing(backend: Backend) -> None:
-    """A store opened by the platform, its people, its invoices paid and failed, a card saved: in its
-    own journal and the platform's."""
+    """A store opened by the platform, its business details changed, its people, its invoices paid and
+    failed, a card saved: in its own journal and the platform's."""
     from test_licence_billing_use_cases import run, save_card
     from test_portal_use_cases import OWNER, joined, open_store
 
     from fake_billing import FakePayPal, FakeStripeBilling
     from tresen.adapters.identity_directory import MemoryIdentityDirectory
+    from tresen.domain.store_profile import Address, StoreProfile
     from tresen.services.memberships import ChangeRole, Invite, change_role, invite, revoke
+    from tresen.services.store_profile import SetStoreProfile, set_profile
 
     backend.identity = MemoryIdentityDirectory()
     backend.stripe_billing, backend.paypal = FakeStripeBilling(), FakePayPal()
     open_store(backend, "cafe-nord", "nord@example.de")
+    moved = StoreProfile("Café Nord", Address("Hafenstraße 3", "20359", "Hamburg"), "22/815/08151", None)
+    set_profile(SetStoreProfile("cafe-nord", moved, OWNER), backend)
     cashier = joined(backend, "cafe-nord", "kasse@example.de")
     change_role(ChangeRole("cafe-nord", cashier, "supervisor", OWNER), backend)
     change_role(ChangeRole("cafe-nord", cashier, None, OWNER), backend)

@@ -55,6 +55,10 @@ class DocumentStores:
         """Read now, not from the catalog's cache."""
         return self._docs.get(repo.store_path(store_id)) is not None
 
+    def read(self, store_id: str) -> tuple[Store, Version] | None:
+        found = self._docs.get(repo.store_path(store_id))
+        return (repo.store_from_doc(store_id, found.data), found.version) if found else None
+
 
 class DocumentOrders:
     def __init__(self, docs: Documents):

@@ -677,6 +677,20 @@ class StoreCreated(Payload):
     timezone: str = Field(description="the IANA timezone the store's days are counted in")
 
 
+@declared("store.profile_changed")
+class StoreProfileChanged(Payload):
+    """The owner changed what the store's receipts and invoices name it by. The values are written,
+    not only which changed: they are the business's, printed on every receipt it hands out, not a
+    customer's; so the journal shows which name, address and tax numbers the receipts of each day
+    carried."""
+
+    changed: list[str] = Field(description="the fields that changed: name, address, tax_number, vat_id")
+    name: str = Field(description="the store's name as customers see it")
+    address: list[str] = Field(description="the postal lines as printed: the street, then postal code and city")
+    tax_number: str | None = Field(description="the Steuernummer (null: none)")
+    vat_id: str | None = Field(description="the USt-IdNr. (null: none)")
+
+
 @declared("member.invited")
 class MemberInvited(Payload):
     """Someone was invited by e-mail to work in the store with a role. The address only as a keyed

@@ -70,8 +70,8 @@ NOT_SENT = frozenset(
     {
         "api_key.created", "api_key.revoked", "passkey.changed", "accounting.changed",
         "stripe.account_connected", "stripe.account_status_changed", "stripe.platform_fee_set",
-        "store.created", "member.invited", "member.invitation_revoked", "member.joined", "member.role_changed",
-        "member.removed", "licence.subscribed", "licence_invoice.issued", "licence_invoice.paid",
+        "store.created", "store.profile_changed", "member.invited", "member.invitation_revoked", "member.joined",
+        "member.role_changed", "member.removed", "licence.subscribed", "licence_invoice.issued", "licence_invoice.paid",
         "licence_invoice.payment_failed", "billing.card_saved", "payment.event_ignored", "payment.mismatch",
         "payment.succeeded_after_close", "statement.created", "webhook_endpoint.created",
         "webhook_endpoint.deleted", "webhook_endpoint.secret_rotated", "webhook_endpoint.disabled",

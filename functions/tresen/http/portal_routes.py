@@ -1,5 +1,5 @@
-"""The merchant portal's people: stores opened by the platform, invitations by e-mail, members and
-their roles, and who the caller is — routes and their models."""
+"""The merchant portal's people: stores opened by the platform, their business details, invitations
+by e-mail, members and their roles, and who the caller is — routes and their models."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 
 from ..domain.catalog import Store
 from ..domain.memberships import MEMBER_ROLES, Invitation, Membership
-from ..services import memberships
+from ..domain.store_profile import Address, StoreProfile
+from ..services import memberships, store_profile
 from ..services.memberships import Accept, Accepted, ChangeRole, Invite
-from ..services.platform_stores import Address, CreateStore, create_store
+from ..services.platform_stores import CreateStore, create_store
+from ..services.store_profile import SetStoreProfile
 from . import models as m
 from .billing_routes import portal_url
 from .router import PLATFORM_ADMIN, SIGNED_IN, Call, current_uow, route, staff
@@ -26,6 +28,8 @@ Email = Annotated[
 ]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 StoreId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+TaxNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]  # as the tax office writes it
+VatId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Za-z0-9]{2,13}$")]
 
 
 class AddressIn(m.Inbound):
@@ -39,8 +43,8 @@ class StoreIn(m.Inbound):
     name: Line
     address: AddressIn
     timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+){0,2}$")] = "Europe/Berlin"
-    tax_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
-    vat_id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Za-z0-9]{2,13}$")] | None = None
+    tax_number: TaxNumber | None = None
+    vat_id: VatId | None = None
     owner_email: Email
     plan: Literal["starter", "business", "enterprise"]
 
@@ -50,6 +54,34 @@ class StoreOut(m.Model):
     name: str
     timezone: str
     address: list[str]
+
+
+class AddressOut(m.Model):
+    street: str
+    postal_code: str
+    city: str
+
+
+class StoreProfileIn(m.Inbound):
+    name: Line
+    address: AddressIn
+    tax_number: TaxNumber | None = Field(None, description="the Steuernummer; left out, null or empty: none")
+    vat_id: VatId | None = Field(None, description="the USt-IdNr.; left out or null: none")
+
+
+class StoreProfileOut(m.Model):
+    name: str
+    address: AddressOut | None = Field(
+        description="null: the store's postal lines are of another shape (set by `tresen store`) until a PUT sets them"
+    )
+    tax_number: str | None
+    vat_id: str | None
+
+
+def profile_out(profile: StoreProfile) -> StoreProfileOut:
+    address = profile.address
+    shown = AddressOut(street=address.street, postal_code=address.postal_code, city=address.city) if address else None
+    return StoreProfileOut(name=profile.name, address=shown, tax_number=profile.tax_number, vat_id=profile.vat_id)
 
 
 class InvitationIn(m.Inbound):
@@ -145,6 +177,39 @@ def post_store(call: Call) -> Store:
         call.caller.actor(),
     )
     return create_store(command, call.uow)
+
+
+@route(
+    "GET",
+    "/v1/stores/{store}/profile",
+    summary="The store's business details its receipts and invoices print: name, address, tax number, VAT id",
+    tag="staff",
+    access=staff("owner", "finance"),
+    response=StoreProfileOut,
+    present=profile_out,
+    errors=(*DENIED, "store_not_found"),
+)
+def get_profile(call: Call) -> StoreProfile:
+    return store_profile.profile_of(call.params["store"], call.uow)
+
+
+@route(
+    "PUT",
+    "/v1/stores/{store}/profile",
+    summary="Replace the store's business details (its licence invoices' recipient too)",
+    tag="staff",
+    access=OWNER,
+    body=StoreProfileIn,
+    response=StoreProfileOut,
+    present=profile_out,
+    errors=(*DENIED, "store_not_found", "validation_failed"),
+)
+def put_profile(call: Call) -> StoreProfile:
+    body: StoreProfileIn = call.body
+    address = Address(body.address.street, body.address.postal_code, body.address.city)
+    # an emptied field of a form means none, as an absent one does
+    profile = StoreProfile(body.name, address, body.tax_number or None, body.vat_id)
+    return store_profile.set_profile(SetStoreProfile(call.params["store"], profile, call.caller.actor()), call.uow)
 
 
 @route(

@@ -51,6 +51,9 @@ class Stores(Protocol):
     def exists(self, store_id: str) -> bool:
         """Whether the store exists, read now (not from a cache)."""
 
+    def read(self, store_id: str) -> tuple[Store, Version] | None:
+        """The store read now (not from a cache), with the version read."""
+
 
 @dataclass(frozen=True)
 class OrderCursor:

@@ -18,19 +18,13 @@ from ..domain.journal import PLATFORM_JOURNAL, JournalEvent
 from ..domain.licence_billing import BillingProfile
 from ..domain.licence_invoices import PLANS, Party
 from ..domain.memberships import check_address_free
+from ..domain.store_profile import Address
 from .membership_ports import PortalUnitOfWork
 from .memberships import Invite, holding_of, invite, normalized_email
 from .unit_of_work import AlreadyWritten, Claims, Plan, Writes
 
 PLATFORM = PLATFORM_JOURNAL
 RESERVED_IDS = (PLATFORM,)
-
-
-@dataclass(frozen=True)
-class Address:
-    street: str
-    postal_code: str
-    city: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +62,7 @@ def create_store(command: CreateStore, uow: PortalUnitOfWork) -> Store:
         payment_methods=("on_site",),
         online_providers=(),
         fulfilment_types=("pickup", "table"),
-        address=(address.street, f"{address.postal_code} {address.city}"),
+        address=address.lines(),
         tax_number=command.tax_number,
         vat_id=command.vat_id,
     )

@@ -28,6 +28,7 @@ from ..domain.refunds import Refund
 from .ports import PaymentProvider
 
 if TYPE_CHECKING:  # annotations only: not loaded by every cold start
+    from ..domain.catalog import Store
     from ..domain.customers import Customer
     from ..domain.licence_billing import BillingProfile, InvoiceAccount
     from ..domain.mail import Mail
@@ -207,6 +208,10 @@ class Writes:
         """A store opened by the platform, with its billing profile (create-only: ids are not reused)."""
         self._add("create", "store", (store.id,), store)
         self._add("create", "billing_profile", (store.id,), billing)
+
+    def store(self, store: Store, read_at: Any) -> None:
+        """The store's document as changed since read at `read_at` (its name, address, tax numbers)."""
+        self._add("update", "store", (store.id,), store, read_at)
 
     def billing_profile(self, billing: BillingProfile, read_at: Any) -> None:
         self._add("update", "billing_profile", (billing.store_id,), billing, read_at)
