@@ -18,9 +18,11 @@ from bench.closings import ClosingFigures, measure_closings, record_closings
 from bench.customer_import import IMPORT_ROWS, ImportFigures, measure_customer_import, record_customer_import
 from bench.exports import EXPORT_ORDERS, ExportFigures, measure_exports, record_exports
 from bench.giftcards import GIFTCARD_STORE, REDEEMS, measure_redeems
+from bench.idle_board import idle_board_on_its_own_stack, record_idle_board
 from bench.import_time import IMPORT_RUNS, median_import_seconds
 from bench.journal import PROOF_STORE_SIZE, SIGN_SAMPLES, JournalFigures, measure_journal, record_journal
 from bench.latency import SAMPLES, WARMUP, measure_latency
+from bench.positions import DRIVERS, DURATION_S, EVERY_S, PositionFigures, measure_positions, record_positions
 from bench.report import Measurements, report
 from bench.statements import STATEMENT_ORDERS, StatementFigures, measure_statements, record_statements
 from bench.throughput import THROUGHPUT_ORDERS, measure_throughput, warm_stores
@@ -56,7 +58,14 @@ def progress(message: str) -> None:
 
 
 def measure() -> tuple[
-    Measurements, JournalFigures, ClosingFigures, StatementFigures, ExportFigures, ImportFigures, WebhookFigures
+    Measurements,
+    JournalFigures,
+    ClosingFigures,
+    StatementFigures,
+    ExportFigures,
+    ImportFigures,
+    WebhookFigures,
+    PositionFigures,
 ]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
@@ -101,16 +110,21 @@ def measure() -> tuple[
         progress(f"webhooks: {WEBHOOK_ORDERS} paid orders by {CLIENTS} clients, every event to {ENDPOINTS} endpoints")
         webhooks = measure_webhooks(stack, firestore_client(stack), progress)
 
+    # on a stack of its own too: its drivers are the only load, beside the baseline's writes
+    with RunningStack() as stack:
+        progress(f"positions: {DRIVERS} drivers sending a position every {EVERY_S:g} s for {DURATION_S:g} s")
+        positions = measure_positions(stack, firestore_client(stack), progress)
+
     progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
     measurements = Measurements(
         latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
     )
-    return measurements, journal, closing, statement, exports, customer_import, webhooks
+    return measurements, journal, closing, statement, exports, customer_import, webhooks, positions
 
 
 def main() -> int:
-    measurements, journal, closing, statement, exports, customer_import, webhooks = measure()
+    measurements, journal, closing, statement, exports, customer_import, webhooks, positions = measure()
     report(measurements)
     record_journal(journal)  # after the report, which writes results.json afresh
     record_closings(closing)
@@ -118,6 +132,8 @@ def main() -> int:
     record_exports(exports)
     record_customer_import(customer_import)
     record_webhooks(webhooks)
+    record_positions(positions)
+    record_idle_board(idle_board_on_its_own_stack(progress))  # a stack of its own: its reads are the board's alone
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify
     return 0 if measurements.redeems.single_card_balance_adds_up and verified else 1

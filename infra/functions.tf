@@ -62,6 +62,9 @@ resource "google_cloudfunctions2_function" "entry" {
       FIREBASE_WEB_API_KEY   = var.firebase_web_api_key
       PAYPAL_CLIENT_ID       = var.paypal_client_id
       PAYPAL_WEBHOOK_ID      = var.paypal_webhook_id
+      # functions-framework serves with 4 threads per vCPU unless told otherwise: one thread for each
+      # concurrent request, as Google recommends for Python (a live stream holds its thread 300 s)
+      THREADS = tostring(each.value.concurrency)
     }, each.value.web ? { TRESEN_WEB_ORIGINS = join(",", var.web_origins) } : {})
 
     dynamic "secret_environment_variables" {

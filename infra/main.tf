@@ -3,14 +3,16 @@ locals {
   # (authentication happens in the app: tokens, API keys, provider signatures); jobs are internal
   # and invocable by the scheduler's account only. `secrets`: what each may read, nothing more — the
   # start-up guard's SECRETS_OF_ENTRY (functions/tresen/config.py) requires exactly these. `web`:
-  # called by the web pages from the browser, so given var.web_origins for CORS.
+  # called by the web pages from the browser, so given var.web_origins for CORS. `customer_api` and
+  # `staff_api` serve the pages' live streams, which last 300 s each (functions/tresen/http/live_routes.py):
+  # their timeout of 330 s lets a stream end itself; each open stream holds one of the 40 requests.
   entry_points = {
     customer_api = {
-      public  = true, memory = "512Mi", timeout = 30, min = 1, max = 40, concurrency = 40
+      public  = true, memory = "512Mi", timeout = 330, min = 1, max = 40, concurrency = 40
       secrets = ["stripe-api-key", "giftcard-key"], web = true
     }
     staff_api = {
-      public  = true, memory = "512Mi", timeout = 60, min = 1, max = 20, concurrency = 40
+      public  = true, memory = "512Mi", timeout = 330, min = 1, max = 20, concurrency = 40
       secrets = ["stripe-api-key", "giftcard-key", "smtp-url"], web = true
     }
     webhooks = {

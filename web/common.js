@@ -199,3 +199,84 @@ export function clearProblem(form, alertBox) {
   alertBox.hidden = true;
   alertBox.replaceChildren();
 }
+
+// ---- live updates --------------------------------------------------------------------------------
+
+// A stream sends a comment every 15 s; silence for longer than this means the connection died quietly.
+const STREAM_SILENCE_MS = 40000;
+const STREAM_BACKOFF_MS = [500, 1000, 2000, 5000, 10000, 20000, 30000];
+
+/** Splits server-sent event text into events: {event, id, data}; comments (": keep-alive") are skipped. */
+export function parseEvents(block) {
+  const event = { event: "message", id: null, data: "" };
+  let fields = 0;
+  for (const line of block.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const name = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (name === "event") event.event = value;
+    else if (name === "id") event.id = value;
+    else if (name === "data") event.data += (event.data ? "\n" : "") + value;
+    else continue;
+    fields++;
+  }
+  return fields ? event : null;
+}
+
+/**
+ * Follows a server-sent event stream of the API, read with fetch() (EventSource sends no headers, and
+ * a token never goes into a URL). `path()` and `headers()` are asked before each connection (the
+ * board resumes from its last event, a token may have been renewed). Every event goes to
+ * `onEvent({event, id, data})` with `data` parsed; when a stream ends (each lasts a few minutes) the
+ * next opens at once; when one fails, `onDown(error)` is told and the next is tried with growing
+ * waits. A problem the API answered that no retry would fix (4xx but 429) goes to `onRefused`,
+ * which answers whether to go on. Answers a function that stops it all.
+ */
+export function followStream(base, { path, headers, onEvent, onDown, onRefused }) {
+  let stopped = false;
+  let connection = null;
+  const run = async () => {
+    for (let failures = 0; !stopped; ) {
+      connection = new AbortController();
+      let silence = setTimeout(() => connection.abort(), STREAM_SILENCE_MS);
+      try {
+        const response = await fetch(base + path(), {
+          headers: { Accept: "text/event-stream, application/problem+json", ...(await headers()) },
+          cache: "no-store", signal: connection.signal,
+        });
+        if (!response.ok) throw new Problem(response.status, await response.json().catch(() => ({})));
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+          clearTimeout(silence);
+          silence = setTimeout(() => connection.abort(), STREAM_SILENCE_MS);
+          buffer += chunk.value.replace(/\r\n?/g, "\n");
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const event = parseEvents(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (!event || stopped) continue;
+            if (event.event === "ready") failures = 0;
+            onEvent({ ...event, data: event.data ? JSON.parse(event.data) : null });
+          }
+        }
+        continue; // the stream's lifetime is up: the next one at once
+      } catch (error) {
+        if (stopped) return;
+        const refused = error instanceof Problem && error.status < 500 && error.status !== 429;
+        if (refused && !onRefused(error)) return;
+        failures++;
+        onDown(error instanceof Problem ? error : new Unreachable(String(error)));
+      } finally {
+        clearTimeout(silence);
+      }
+      const wait = STREAM_BACKOFF_MS[Math.min(failures, STREAM_BACKOFF_MS.length) - 1];
+      await sleep(wait / 2 + Math.random() * wait / 2); // tablets that lost the network together do not return together
+    }
+  };
+  run();
+  return () => {
+    stopped = true;
+    connection?.abort();
+  };
+}

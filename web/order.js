@@ -1,8 +1,10 @@
-// The ordering page: menu → cart → checkout → the order's own page, which follows the order live.
+// The ordering page: menu → cart → checkout → the order's own page, which follows the order live (its
+// stream, GET /v1/orders/{order}/live) and, while it is out for delivery, where the driver is.
 // Prices are shown gross with their VAT rate, as German customers expect; the API computes every
 // amount again from the catalog, so nothing shown here is trusted by the server.
 import {
-  API, Attempt, Problem, call, clearProblem, fill, h, makeTranslator, money, parseCents, showAlert, showProblem, time, translateStatic,
+  API, Attempt, Problem, call, clearProblem, fill, followStream, h, makeTranslator, money, parseCents, showAlert, showProblem, time,
+  translateStatic,
 } from "./common.js";
 
 const STRINGS = {
@@ -38,6 +40,10 @@ const STRINGS = {
     "status.awaiting_payment": "Wartet auf Zahlung", "status.paid": "Bezahlt", "status.placed": "Bestellt – Zahlung an der Kasse",
     "status.accepted": "In Zubereitung", "status.ready": "Abholbereit", "status.completed": "Abgeschlossen",
     "status.canceled": "Storniert", "status.rejected": "Abgelehnt",
+    "status.out_for_delivery": "Unterwegs zu Ihnen", "status.delivered": "Geliefert",
+    delivery_title: "Lieferung", delivery_driver: "{name} bringt Ihre Bestellung.", delivery_no_position: "Noch keine Position – gleich geht es los.",
+    delivery_position: "Position: {lat}, {lng}", delivery_age_s: "Stand: vor {n} s", delivery_age_min: "Stand: vor {n} min",
+    delivery_eta: "Ankunft in etwa {n} min", delivery_eta_now: "Gleich bei Ihnen", delivery_trail: "Weg des Fahrers: {n} Positionen, der Punkt ist die neueste",
     receipt: "Beleg", item: "Artikel", qty: "Menge", amount: "Betrag", subtotal: "Zwischensumme",
     discount: "Rabatt", giftcard_paid: "Mit Gutschein bezahlt", amount_due: "Zu zahlen", refunded: "Erstattet",
     vat_rate: "MwSt.-Satz", net: "Netto", vat: "MwSt.", gross: "Brutto",
@@ -80,6 +86,10 @@ const STRINGS = {
     "status.awaiting_payment": "Awaiting payment", "status.paid": "Paid", "status.placed": "Ordered – pay at the counter",
     "status.accepted": "Being prepared", "status.ready": "Ready for pickup", "status.completed": "Completed",
     "status.canceled": "Canceled", "status.rejected": "Rejected",
+    "status.out_for_delivery": "On its way to you", "status.delivered": "Delivered",
+    delivery_title: "Delivery", delivery_driver: "{name} is bringing your order.", delivery_no_position: "No position yet – setting off shortly.",
+    delivery_position: "Position: {lat}, {lng}", delivery_age_s: "As of {n} s ago", delivery_age_min: "As of {n} min ago",
+    delivery_eta: "Arriving in about {n} min", delivery_eta_now: "Almost there", delivery_trail: "The driver's way: {n} positions, the dot is the newest",
     receipt: "Receipt", item: "Item", qty: "Qty", amount: "Amount", subtotal: "Subtotal",
     discount: "Discount", giftcard_paid: "Paid by gift card", amount_due: "To pay", refunded: "Refunded",
     vat_rate: "VAT rate", net: "Net", vat: "VAT", gross: "Gross",
@@ -92,8 +102,8 @@ const STRINGS = {
     store_missing: "There is no such shop.",
   },
 };
-const FINAL = new Set(["completed", "canceled", "rejected"]);
-const POLL_MS = 2000;
+const FINAL = new Set(["completed", "canceled", "rejected", "delivered"]);
+const TRAIL_POSITIONS = 20; // the delivery box draws the driver's last positions seen on this page
 
 const t = makeTranslator(STRINGS);
 const $ = (id) => document.getElementById(id);
@@ -101,6 +111,8 @@ const params = new URLSearchParams(location.search);
 const storeId = params.get("store") || "demo";
 
 const state = { store: null, products: [], cart: [], order: null, attempt: new Attempt() };
+// the order's stream while its page is open, and what it said last of the driver (only while out for delivery)
+const live = { orderId: null, stop: null, tracking: null, receivedAt: 0, trail: [], ticker: null };
 
 // ---- the menu ------------------------------------------------------------------------------------
 
@@ -311,23 +323,97 @@ function orderToken(orderId) {
   return localStorage.getItem(`tresen.order.${orderId}`);
 }
 
-async function followOrder(orderId) {
+function followOrder(orderId) {
   const token = orderToken(orderId);
   if (!token) {
     fill($("order"), h("p", { class: "notice" }, t("order_missing")), newOrderLink());
     return;
   }
-  while (location.hash === `#order=${orderId}`) {
-    try {
-      state.order = await call(API.customer, `/v1/orders/${encodeURIComponent(orderId)}`, { headers: { "X-Order-Token": token } });
-      renderOrder();
-      $("page-alert").hidden = true;
-    } catch (error) {
-      showAlert($("page-alert"), error, t);
-    }
-    if (state.order && FINAL.has(state.order.status)) return;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  if (live.orderId === orderId) return;
+  stopFollowing();
+  live.orderId = orderId;
+  live.stop = followStream(API.customer, {
+    path: () => `/v1/orders/${encodeURIComponent(orderId)}/live`,
+    headers: async () => ({ "X-Order-Token": token }),
+    onEvent: orderEvent,
+    onDown: (error) => showAlert($("page-alert"), error, t),
+    onRefused: (problem) => {
+      showAlert($("page-alert"), problem, t);
+      return false;
+    },
+  });
+}
+
+function stopFollowing() {
+  live.stop?.();
+  clearInterval(live.ticker);
+  Object.assign(live, { orderId: null, stop: null, tracking: null, receivedAt: 0, trail: [], ticker: null });
+}
+
+function orderEvent({ event, data }) {
+  $("page-alert").hidden = true;
+  if (event === "order") {
+    state.order = data;
+    if (data.status !== "out_for_delivery") live.tracking = null; // nothing of the driver before or after
+    renderOrder();
+    if (FINAL.has(data.status)) stopFollowing();
+  } else if (event === "tracking") {
+    live.tracking = data.status === "out_for_delivery" ? data : null;
+    live.receivedAt = performance.now();
+    const position = data.position;
+    const last = live.trail.at(-1);
+    const moved = position && !(last && last.at === position.at && last.lat === position.lat && last.lng === position.lng);
+    if (moved) live.trail = [...live.trail, position].slice(-TRAIL_POSITIONS);
+    renderDelivery();
   }
+}
+
+/** How old the driver's position is: as old as the API said when it came, and a second more each second. */
+function positionAge() {
+  const seconds = live.tracking.stale_seconds + Math.floor((performance.now() - live.receivedAt) / 1000);
+  return seconds < 120 ? t("delivery_age_s", { n: seconds }) : t("delivery_age_min", { n: Math.floor(seconds / 60) });
+}
+
+/** The driver's last positions as a line, the newest as a dot, in a small square (north up, not to scale across latitudes). */
+function trailMap(trail) {
+  const lats = trail.map((p) => p.lat);
+  const lngs = trail.map((p) => p.lng);
+  const middle = (values) => (Math.max(...values) + Math.min(...values)) / 2;
+  const span = Math.max(Math.max(...lats) - Math.min(...lats), Math.max(...lngs) - Math.min(...lngs), 0.0005); // ≥ ~50 m
+  const x = (p) => 50 + ((p.lng - middle(lngs)) / span) * 80;
+  const y = (p) => 50 - ((p.lat - middle(lats)) / span) * 80;
+  const svg = (tag, attributes) => {
+    const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, value);
+    return el;
+  };
+  const map = svg("svg", { viewBox: "0 0 100 100", class: "trail", role: "img", "aria-label": t("delivery_trail", { n: trail.length }) });
+  map.append(svg("polyline", { points: trail.map((p) => `${x(p).toFixed(1)},${y(p).toFixed(1)}`).join(" ") }));
+  const newest = trail.at(-1);
+  map.append(svg("circle", { cx: x(newest).toFixed(1), cy: y(newest).toFixed(1), r: 5 }));
+  return map;
+}
+
+/** The delivery box: only while the order is out for delivery. */
+function renderDelivery() {
+  const box = $("delivery");
+  if (!box) return;
+  const tracking = live.tracking;
+  clearInterval(live.ticker);
+  box.hidden = state.order?.status !== "out_for_delivery" || !tracking;
+  if (box.hidden) return fill(box);
+  const position = tracking.position;
+  const eta = tracking.eta_minutes;
+  fill(box,
+    h("h3", { id: "delivery-title" }, t("delivery_title")),
+    tracking.driver ? h("p", { id: "delivery-driver" }, t("delivery_driver", { name: tracking.driver.first_name })) : null,
+    position ? [
+      h("p", { id: "delivery-eta", class: "eta" }, eta === null ? null : eta <= 1 ? t("delivery_eta_now") : t("delivery_eta", { n: eta })),
+      h("p", { id: "delivery-position" }, t("delivery_position", { lat: position.lat.toFixed(5), lng: position.lng.toFixed(5) })),
+      h("p", { id: "delivery-age", class: "note" }, positionAge()),
+      trailMap(live.trail),
+    ] : h("p", { class: "note" }, t("delivery_no_position")));
+  if (position) live.ticker = setInterval(() => ($("delivery-age").textContent = positionAge()), 1000);
 }
 
 function fulfilmentSummary(fulfilment) {
@@ -360,6 +446,7 @@ function renderOrder() {
       ? h("p", {}, `${t("invoice_number")}: `, h("strong", { id: "invoice-number" }, order.invoice_number), " ",
         h("button", { type: "button", class: "small", id: "receipt-pdf", onclick: downloadReceipt }, t("receipt_pdf"))) : null,
     h("p", { id: "fulfilment-summary" }, fulfilmentSummary(order.fulfilment)),
+    h("section", { id: "delivery", class: "delivery", "aria-labelledby": "delivery-title", hidden: true }),
     h("p", { class: "note" }, `${t("placed_at")}: ${time(order.created_at, t.lang())}`),
     h("h3", {}, t("receipt")),
     h("table", { id: "receipt" },
@@ -384,6 +471,7 @@ function renderOrder() {
     h("p", { id: "verify-result", role: "status", "aria-live": "polite" }),
     newOrderLink(),
   );
+  renderDelivery();
 }
 
 /** The receipt needs the order's token, so it is fetched here and saved under its number. */
@@ -440,6 +528,7 @@ function route() {
   const match = location.hash.match(/^#order=([\w-]{1,64})$/);
   $("menu-view").hidden = Boolean(match);
   $("order-view").hidden = !match;
+  if (!match || match[1] !== live.orderId) stopFollowing();
   if (match) {
     $("order-title").focus(); // a screen reader hears where the page went
     followOrder(match[1]);

@@ -2,8 +2,8 @@
 // In dev the sign-in makes an unsigned ID token as the Firebase Auth emulator issues them; in
 // production it signs in through Firebase Auth's REST API (no SDK: nothing is loaded from elsewhere).
 import {
-  API, Attempt, FIREBASE, Problem, Unreachable, call, clearProblem, fill, h, makeTranslator, money, parseCents, showAlert, showProblem, time,
-  translateStatic,
+  API, Attempt, FIREBASE, Problem, Unreachable, call, clearProblem, fill, followStream, h, makeTranslator, money, parseCents, showAlert,
+  showProblem, time, translateStatic,
 } from "./common.js";
 import { claimsOf, firebaseAuth, tokenKeeper } from "./firebase_auth.js";
 
@@ -18,7 +18,8 @@ const STRINGS = {
     board: "Bestellungen", giftcards: "Gutscheine", closing: "Tagesabschluss",
     "column.awaiting_payment": "Wartet auf Zahlung", "column.new": "Neu", "column.accepted": "In Arbeit", "column.ready": "Abholbereit",
     accept: "Annehmen", mark_ready: "Fertig", complete: "Abgeholt", reject: "Ablehnen", details: "Details",
-    updated: "Aktualisiert {time}", order_title: "Bestellung {number} – {name}",
+    order_title: "Bestellung {number} – {name}",
+    live: "Live", reconnecting: "Verbindung unterbrochen – verbinde neu …", connecting: "Verbinde …",
     "status.awaiting_payment": "wartet auf Zahlung", "status.paid": "bezahlt", "status.placed": "an der Kasse zu zahlen",
     "status.accepted": "angenommen", "status.ready": "abholbereit", "status.completed": "abgeschlossen",
     "status.canceled": "storniert", "status.rejected": "abgelehnt",
@@ -131,7 +132,8 @@ const STRINGS = {
     board: "Orders", giftcards: "Gift cards", closing: "Closing",
     "column.awaiting_payment": "Awaiting payment", "column.new": "New", "column.accepted": "In progress", "column.ready": "Ready",
     accept: "Accept", mark_ready: "Ready", complete: "Picked up", reject: "Reject", details: "Details",
-    updated: "Updated {time}", order_title: "Order {number} – {name}",
+    order_title: "Order {number} – {name}",
+    live: "Live", reconnecting: "Connection lost – reconnecting …", connecting: "Connecting …",
     "status.awaiting_payment": "awaiting payment", "status.paid": "paid", "status.placed": "to pay at the counter",
     "status.accepted": "accepted", "status.ready": "ready", "status.completed": "completed",
     "status.canceled": "canceled", "status.rejected": "rejected",
@@ -238,7 +240,11 @@ const STRINGS = {
 const DEV_PROJECT = "demo-tresen"; // the dev mode's Firebase project id
 const COLUMNS = { awaiting_payment: ["awaiting_payment"], new: ["paid", "placed"], accepted: ["accepted"], ready: ["ready"] };
 const NEXT_STEP = { paid: ["accepted", "accept"], placed: ["accepted", "accept"], accepted: ["ready", "mark_ready"], ready: ["completed", "complete"] };
-const POLL_MS = 3000;
+// The board follows the store's live stream (GET …/live); it reads the five columns only when it
+// starts, or when it was away longer than a stream resumes (the API's 15 minutes), and every 30 s
+// only while the stream is down. Idle, a board costs 2 reads per 5-minute stream: docs/architecture.md.
+const FALLBACK_POLL_MS = 30000;
+const RESUME_WINDOW_MS = 10 * 60 * 1000;
 const PASSKEY_CODES = new Set(["passkey_required", "passkey_invalid", "passkey_locked"]);
 const TABS = ["board", "giftcards", "customers", "closing", "stripe"];
 const BILLING_ROLES = ["owner", "finance"]; // who reads the store's licence invoices
@@ -271,7 +277,9 @@ const SAID = [
 const t = makeTranslator(STRINGS);
 const $ = (id) => document.getElementById(id);
 let session = JSON.parse(sessionStorage.getItem("tresen.staff") || "null");
-let boardTimer = null;
+let boardTimer = null; // the fallback poll, while the stream is down
+// what the board shows (order id → order) and where its stream stands
+const board = { orders: new Map(), since: null, sinceAt: 0, filled: false, stop: null, state: "connecting", pending: null };
 let currentOrder = null;
 let detailAttempt = new Attempt();
 let stripeAccount = null; // the store's account as the API last answered it
@@ -343,7 +351,7 @@ async function signIn(event) {
 function signOut(message) {
   session = null;
   sessionStorage.removeItem("tresen.staff");
-  clearTimeout(boardTimer);
+  stopBoard();
   stripeAccount = stripeBack = null;
   $("tab-stripe").hidden = true;
   overdue = [];
@@ -372,27 +380,103 @@ async function staffCall(base, path, options = {}) {
 
 // ---- the board -----------------------------------------------------------------------------------
 
-async function refreshBoard() {
+/** Follows the store's live stream from now on, while signed in (on every tab: the board stays current). */
+function startBoard() {
+  renderBoard();
+  if (board.stop) return;
+  setLive("connecting");
+  board.stop = followStream(API.staff, {
+    path: () => {
+      if (board.since && performance.now() - board.sinceAt > RESUME_WINDOW_MS) board.since = null;
+      if (!board.since) board.filled = false; // a new start: the columns are read once it is ready
+      return storePath(board.since ? `/live?${new URLSearchParams({ since: board.since })}` : "/live");
+    },
+    headers: async () => ({ Authorization: `Bearer ${await idToken()}` }),
+    onEvent: boardEvent,
+    onDown: () => {
+      setLive("down");
+      if (!boardTimer) boardTimer = setTimeout(pollWhileDown, FALLBACK_POLL_MS);
+    },
+    onRefused: (problem) => {
+      if (problem.code === "unauthenticated") signOut(t("session_expired"));
+      else if (problem.status === 422) board.since = null; // away too long to resume: start afresh
+      else showAlert($("page-alert"), problem, t);
+      return session !== null && problem.status === 422;
+    },
+  });
+}
+
+function stopBoard() {
+  board.stop?.();
   clearTimeout(boardTimer);
-  if (!session) return;
+  boardTimer = null;
+  Object.assign(board, { orders: new Map(), since: null, sinceAt: 0, filled: false, stop: null, pending: null });
+}
+
+function boardEvent({ event, id, data }) {
+  if (id) {
+    board.since = id;
+    board.sinceAt = performance.now();
+  }
+  if (event === "order") {
+    if (board.pending) board.pending.push(data);
+    else {
+      applyOrder(data);
+      renderBoard();
+    }
+  } else if (event === "ready") {
+    setLive("live");
+    clearTimeout(boardTimer);
+    boardTimer = null;
+    if (!board.filled) fillBoard();
+  }
+}
+
+function setLive(state) {
+  board.state = state;
+  const status = $("live-status");
+  status.dataset.state = state;
+  status.textContent = t({ live: "live", down: "reconnecting", connecting: "connecting" }[state]);
+}
+
+/** An order as it is now: on the board while in one of its columns; an older state never overwrites a newer. */
+function applyOrder(order) {
+  const shown = board.orders.get(order.id);
+  if (shown && Date.parse(shown.updated_at) > Date.parse(order.updated_at)) return;
+  if (Object.values(COLUMNS).flat().includes(order.status)) board.orders.set(order.id, order);
+  else board.orders.delete(order.id);
+}
+
+/** The five columns read afresh: when the board starts, after a long absence, and while the stream is
+ * down. Events that arrive meanwhile are applied over what the columns answered. */
+async function fillBoard() {
+  if (!session || board.pending) return;
+  const pending = (board.pending = []);
   try {
     const statuses = Object.values(COLUMNS).flat();
     const pages = await Promise.all(statuses.map((status) => staffCall(API.staff, storePath(`/orders?status=${status}&limit=100`))));
-    const byStatus = Object.fromEntries(statuses.map((status, i) => [status, pages[i].data]));
-    renderBoard(byStatus);
-    $("board-updated").textContent = t("updated", { time: new Date().toLocaleTimeString(t.lang() === "en" ? "en-GB" : "de-DE") });
+    board.orders = new Map(pages.flatMap((page) => page.data).map((order) => [order.id, order]));
+    board.filled = true;
     $("page-alert").hidden = true;
   } catch (error) {
     if (session) showAlert($("page-alert"), error, t);
   }
-  if (session && !$("board-panel").hidden) boardTimer = setTimeout(refreshBoard, POLL_MS);
+  if (board.pending === pending) board.pending = null; // (signing out meanwhile has reset the board)
+  pending.forEach(applyOrder);
+  renderBoard();
 }
 
-function renderBoard(byStatus) {
+async function pollWhileDown() {
+  await fillBoard();
+  boardTimer = session && board.state === "down" ? setTimeout(pollWhileDown, FALLBACK_POLL_MS) : null;
+}
+
+function renderBoard() {
+  const orders = [...board.orders.values()];
   fill($("board"), ...Object.entries(COLUMNS).map(([column, statuses]) => {
-    const orders = statuses.flatMap((status) => byStatus[status]).sort((a, b) => a.created_at.localeCompare(b.created_at));
+    const inColumn = orders.filter((order) => statuses.includes(order.status)).sort((a, b) => a.created_at.localeCompare(b.created_at));
     return h("section", { class: "column", "data-column": column, "aria-label": t(`column.${column}`) },
-      h("h2", {}, `${t(`column.${column}`)} (${orders.length})`), ...orders.map(ticket));
+      h("h2", {}, `${t(`column.${column}`)} (${inColumn.length})`), ...inColumn.map(ticket));
   }));
 }
 
@@ -414,11 +498,11 @@ function ticket(order) {
 
 async function changeStatus(order, status) {
   try {
-    await staffCall(API.staff, storePath(`/orders/${order.id}/status`), { method: "POST", body: { status } });
+    applyOrder(await staffCall(API.staff, storePath(`/orders/${order.id}/status`), { method: "POST", body: { status } }));
+    renderBoard(); // at once; the stream tells the other tablets
   } catch (error) {
     showAlert($("page-alert"), error, t);
   }
-  await refreshBoard();
 }
 
 // ---- an order's detail: refund, void, discount, reject --------------------------------------------
@@ -555,7 +639,8 @@ async function act(path, body, describe = () => t("done")) {
     renderDetail();
     $("detail-done").textContent = describe(result);
     $("detail-done").hidden = false;
-    refreshBoard();
+    applyOrder(currentOrder);
+    renderBoard();
   } catch (error) {
     showProblemOrAskForPasskey(form, $("detail-alert"), error);
   } finally {
@@ -1433,7 +1518,7 @@ function selectTab(name) {
     $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
     $(`${tab}-panel`).hidden = tab !== name;
   }
-  if (name === "board") refreshBoard();
+  if (name === "board") startBoard();
   if (name === "closing") listClosings().catch((error) => showProblem($("close-form"), $("close-alert"), error, t));
   if (name === "stripe") loadStripe();
   if (name === "customers") buildCustomers();
@@ -1492,6 +1577,7 @@ function relabel() {
   $("language").textContent = t.lang() === "de" ? "English" : "Deutsch";
   $("language").lang = t.lang() === "de" ? "en" : "de";
   if (session) $("who").textContent = `· ${session.store} · ${session.uid} (${t(`role.${session.role}`)})`;
+  if (session) setLive(board.state);
   if (currentOrder && $("detail").open) renderDetail();
   renderStripe();
   if (session) renderLicenceNotice();

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     licence.add_argument("--on", help="the day of the run, YYYY-MM-DD (default today, UTC)")
     token = commands.add_parser("token", help="print an unsigned staff ID token for dev mode")
     token.add_argument("--store", default="demo")
-    token.add_argument("--role", default="owner", choices=("owner", "supervisor", "staff", "finance"))
+    token.add_argument("--role", default="owner", choices=("owner", "supervisor", "staff", "finance", "driver"))
     token.add_argument("--uid", default="dev-user")
     block = commands.add_parser(
         "giftcard-block", help="activate a block of gift cards in the foreground, or resume running blocks"

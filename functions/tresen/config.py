@@ -114,6 +114,11 @@ class Settings:
     # dev and tests only (WEBHOOK_RETRY_SCALE): the webhooks' retry delays times this, so a test
     # sees a retry without waiting 5 s; production keeps the schedule as it is
     webhook_retry_scale: float = 1.0
+    # dev and tests only (TRESEN_LIVE_SECONDS): how long a live stream lasts before its page opens the
+    # next (0: the production lifetimes, http/live_routes.py), so a test sees streams end and resume
+    live_seconds: float = 0.0
+    # dev and tests only (TRESEN_COUNT_READS=1): count every document read (adapters/read_meter.py)
+    count_reads: bool = False
 
     @property
     def dev(self) -> bool:
@@ -188,6 +193,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         mail_from=mail_from(environ.get("MAIL_FROM", DEV_MAIL_FROM)),
         webhook_retry_scale=retry_scale(environ.get("WEBHOOK_RETRY_SCALE", "1")),
+        live_seconds=live_seconds(environ.get("TRESEN_LIVE_SECONDS", "0")),
+        count_reads=environ.get("TRESEN_COUNT_READS", "") == "1",
     )
 
 
@@ -224,6 +231,17 @@ def retry_scale(value: str) -> float:
     if not 0 < scale <= 1:
         raise ConfigError(f"WEBHOOK_RETRY_SCALE must be a number above 0 and at most 1, not {value!r}")
     return scale
+
+
+def live_seconds(value: str) -> float:
+    """TRESEN_LIVE_SECONDS: 0 (the production lifetimes) or a number of seconds from 1 to 3600."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not (seconds == 0 or 1 <= seconds <= 3600):
+        raise ConfigError(f"TRESEN_LIVE_SECONDS must be 0 or a number of seconds from 1 to 3600, not {value!r}")
+    return seconds
 
 
 def platform_issuer(value: str) -> dict:

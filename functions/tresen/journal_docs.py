@@ -106,7 +106,9 @@ in the same commit as the change it records, and the archive keeps each entry's 
 validates against its model (`make_entry` refuses anything else, naming the type and the field).
 Amounts are integer cents in the entry's `currency`; times are RFC 3339; VAT rates are percent as a
 decimal string (`"7"`, `"19"`). Personal data enters only as HMAC-SHA256 pseudonyms under a
-per-store key, so erasing a customer drops the key, not an entry.
+per-store key, so erasing a customer drops the key, not an entry. A delivery driver's positions are
+never journaled: they are personal data sent every few seconds, kept beside their tour for a day
+(docs/architecture.md, "Delivery tours"); the tour's steps and its orders' moves are.
 
 ## The entry
 

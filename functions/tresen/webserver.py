@@ -1,7 +1,7 @@
 """The local HTTP server: the functions-framework app for `api`, served by werkzeug threads, with the
 web pages (web/: the ordering page at `/`, the staff board at `/staff`, the merchant portal at
-`/portal`) as static files beside it, as Firebase Hosting serves them in production (firebase.json
-`hosting`)."""
+`/portal`, the drivers' page at `/driver`) as static files beside it, as Firebase Hosting serves them
+in production (firebase.json `hosting`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 MAIN = Path(__file__).resolve().parents[1] / "main.py"
 WEB = Path(__file__).resolve().parents[2] / "web"
 # Firebase Hosting's `cleanUrls`: a page is asked for without its .html
-PAGES = {"/": "/index.html", "/staff": "/staff.html", "/portal": "/portal.html"}
+PAGES = {"/": "/index.html", "/staff": "/staff.html", "/portal": "/portal.html", "/driver": "/driver.html"}
 READY_PATHS = ("/v1/health", "/v1/stores/demo/menu", "/v1/openapi.json", "/")
 
 

@@ -54,6 +54,18 @@ def known(app, backend):
     return {"store": store_id, "order": order["id"], "code": card["code"], "headers": owner}
 
 
+@pytest.fixture(autouse=True)
+def live_streams_end_at_once(monkeypatch):
+    """A live stream answers until its lifetime is up: here one second, not five minutes."""
+    from dataclasses import replace
+
+    from tresen.config import settings
+    from tresen.http import live_routes
+
+    shortened = replace(settings(), live_seconds=1)
+    monkeypatch.setattr(live_routes, "settings", lambda: shortened)
+
+
 schema = schemathesis.openapi.from_dict(api_document())
 # bodies, parameters and headers that fit the document, and ones that break it on purpose
 schema.config.generation.update(modes=list(GenerationMode))

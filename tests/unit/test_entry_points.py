@@ -31,6 +31,8 @@ SERVED = {
         "GET /v1/orders/{order}/proof",
         "GET /v1/orders/{order}/receipt.pdf",
         "GET /v1/orders/{order}/refunds/{refund}/receipt.pdf",
+        "GET /v1/orders/{order}/tracking",
+        "GET /v1/orders/{order}/live",
         "POST /v1/giftcards/balance",
         "GET /v1/sandbox/checkout/{payment}",
         "POST /v1/sandbox/checkout/{payment}",
@@ -124,9 +126,11 @@ ROUTE_MODULES = {
     "job_routes",
     "journal_routes",
     "key_routes",
+    "live_routes",
     "portal_routes",
     "statement_routes",
     "stripe_routes",
+    "tour_routes",
 }
 
 
@@ -157,11 +161,12 @@ COLD_START = (
     ("target", "loaded"),
     [
         (None, set()),
-        ("customer_api", {"api", "giftcard_routes", "journal_routes"}),
+        ("customer_api", {"api", "giftcard_routes", "journal_routes", "tour_routes", "live_routes"}),
         (
             "staff_api",
             {"api", "giftcard_routes", "journal_routes", "closing_routes", "stripe_routes"}
-            | {"customer_routes", "customer_import_routes", "portal_routes", "billing_routes"},
+            | {"customer_routes", "customer_import_routes", "portal_routes", "billing_routes", "tour_routes"}
+            | {"live_routes"},
         ),
         ("webhooks", {"api", "billing_routes"}),
         ("exports", {"export_routes", "finance_export_routes", "key_routes", "statement_routes"}),
@@ -189,4 +194,4 @@ def test_every_function_describes_the_whole_api():
         "paths = main.webhooks(EnvironBuilder(path='/v1/openapi.json').get_request()).get_json()['paths']; "
         "print(json.dumps(sorted(f'{m.upper()} {p}' for p, item in paths.items() for m in item)))",
     )
-    assert described == everything and len(everything) == 101
+    assert described == everything and len(everything) == 112

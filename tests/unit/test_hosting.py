@@ -36,6 +36,6 @@ def test_the_dev_server_answers_each_page_at_the_clean_url_hosting_gives_it():
     """`tresen dev` maps a page's address to its file as `cleanUrls` does: /portal → portal.html."""
     from tresen.webserver import PAGES, WEB
 
-    assert PAGES == {"/": "/index.html", "/staff": "/staff.html", "/portal": "/portal.html"}
+    assert PAGES == {"/": "/index.html", "/staff": "/staff.html", "/portal": "/portal.html", "/driver": "/driver.html"}
     assert all((WEB / file.lstrip("/")).is_file() for file in PAGES.values())
     assert all(file == f"{path}.html" for path, file in PAGES.items() if path != "/")

@@ -168,6 +168,21 @@ def orders_of_a_day(backend: Backend) -> None:
     order(backend, "online")  # left unpaid: it expires
 
 
+def tours_of_a_day(backend: Backend) -> None:
+    """A delivery tour: one order handed over, the other brought back."""
+    from test_tours import DRIVER, delivery_order, open_delivery_store, plan
+    from test_tours import STORE as DELIVERY
+
+    from tresen.services.tours import DeliverOrder, TourStep, deliver_order, finish_tour, start_tour
+
+    open_delivery_store(backend)
+    handed, brought_back = delivery_order(backend), delivery_order(backend)
+    tour = plan(backend, handed, brought_back)
+    start_tour(TourStep(DELIVERY, tour.id, DRIVER), backend)
+    deliver_order(DeliverOrder(DELIVERY, tour.id, handed.order.id, DRIVER), backend)
+    finish_tour(TourStep(DELIVERY, tour.id, DRIVER), backend)
+
+
 def gift_cards_of_a_day(backend: Backend) -> None:
     sold = cards.issue_card(cards.IssueCard(STORE, 5000, STAFF), backend)
     cards.load_card(cards.LoadCard(sold.code, 1000, None, as_staff), backend)
@@ -268,6 +283,7 @@ def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_vers
     moment = [MONDAY]
     monkeypatch.setattr(clock, "now", lambda: moment[0])
     orders_of_a_day(backend)
+    tours_of_a_day(backend)
     gift_cards_of_a_day(backend)
     settings_of_the_store(backend)
     close_store(CloseStore(STORE, STAFF), backend)

@@ -32,6 +32,7 @@ from .idempotency import IdempotencyRecords
 from .journal_store import JournalRecords
 from .journal_writer import JournalWriter
 from .lazy import Deferred, once
+from .live_feed import FirestoreLiveFeed, MemoryLiveFeed
 from .mail_outbox import Courier, DocumentMailOutbox
 from .membership_store import DocumentEmailHolders, DocumentInvitations, DocumentMembers
 from .memory_documents import MemoryDocuments
@@ -51,6 +52,7 @@ from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_k
 from .smtp_sender import MemoryMailSender, configured_sender
 from .store_writer import BeforeCommit, StoreWriter
 from .stripe_accounts import DocumentStripeAccounts
+from .tour_store import DocumentTours
 from .webhook_courier import WebhookCourier
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,8 @@ class Backend:
         self.customers = DocumentCustomers(self.docs)
         self.customer_imports = DocumentCustomerImports(self.docs)
         self.stripe_connect: StripeConnect = stripe_platform()
+        # tours slice: delivery tours and their drivers' positions
+        self.tours = DocumentTours(self.docs)
         # portal slice: repositories
         self.invitations = DocumentInvitations(self.docs)
         self.email_holders = DocumentEmailHolders(self.docs)
@@ -132,6 +136,8 @@ class Backend:
             self.mail_sender = configured_sender()
         self.mail_courier = Courier(self.deliver_mail)
         self.dev_mail = DocumentDevMailbox(self.docs)
+        # live slice: one listener per stream, on the database itself (memory: the tests say what changed)
+        self.live = FirestoreLiveFeed(self.db) if self.db is not None else MemoryLiveFeed(self.docs)
         # webhooks slice: the endpoints, their deliveries, each store's cursor, and the HTTP client
         from .webhook_store import (  # their types load with the first request, not with `import main`
             DocumentCardsById,
@@ -298,4 +304,8 @@ def configured_signer() -> Signer:
 def backend() -> Backend:
     from .firestore_client import db
 
+    if settings().count_reads:  # a measurement of what a page costs (adapters/read_meter.py)
+        from .read_meter import CountedDocuments
+
+        return Backend(db(), CountedDocuments(FirestoreDocuments(db())))
     return Backend(db())

@@ -41,6 +41,7 @@ from .membership_store import (
 )
 from .passkeys import passkey_path
 from .stripe_accounts import account_route_path, account_to_doc, stripe_account_path
+from .tour_store import latest_to_doc, position_path, position_to_doc, tour_path, tour_to_doc
 
 
 def payout_path(provider: str, payout_id: str) -> str:
@@ -116,6 +117,9 @@ MAPPINGS: dict[str, Mapping] = {
     "user_roles": Mapping(user_roles_path, user_roles_to_doc),
     "webhook_endpoint": Mapping(webhook_endpoint_path, webhook_endpoint_doc),
     "webhook_endpoint_failing": Mapping(webhook_endpoint_path, lambda since: {"failing_since": since}),
+    "tour": Mapping(tour_path, tour_to_doc),
+    "tour_position": Mapping(position_path, lambda value: position_to_doc(*value)),
+    "tour_latest": Mapping(tour_path, latest_to_doc),
 }
 
 

@@ -100,7 +100,7 @@ class Actor(Part):
 
     type: str = Field(description="customer, staff, api_key, provider, system or cli")
     uid: str | None = Field(None, description="the staff member's user id (staff)")
-    role: str | None = Field(None, description="the staff member's role: staff, supervisor, owner or finance")
+    role: str | None = Field(None, description="the staff member's role: staff, supervisor, owner, finance or driver")
     key_id: str | None = Field(None, description="the API key's id (api_key)")
     job: str | None = Field(None, description="the job that acted (system)")
     activation_id: str | None = Field(None, description="the block activation the job works on")
@@ -235,6 +235,26 @@ class OrderRejected(StatusChange):
     the same commit), except for gift cards it sold."""
 
     reason: str | None = Field(description="the reason staff gave, if any")
+
+
+class TourStatusChange(StatusChange):
+    tour_id: str = Field(description="the delivery tour that moved it, `tour_…`")
+
+
+@declared("order.out_for_delivery")
+class OrderOutForDelivery(TourStatusChange):
+    """A delivery order left the store with its driver: its tour started."""
+
+
+@declared("order.delivered")
+class OrderDelivered(TourStatusChange):
+    """The driver handed a delivery order over at its address: final, as `completed` is."""
+
+
+@declared("order.returned")
+class OrderReturned(TourStatusChange):
+    """A delivery order came back undelivered: its tour finished without it. It is ready again, for
+    another tour or the counter."""
 
 
 class CorrectedTotals(Part):
@@ -698,7 +718,7 @@ class MemberInvited(Payload):
 
     invitation_id: str = Field(description="the invitation's id, `inv_…`")
     email: str = Field(description="keyed pseudonym of the invited e-mail address")
-    role: str = Field(description="owner, supervisor, staff or finance")
+    role: str = Field(description="owner, supervisor, staff, finance or driver")
     expires_at: str = Field(description="RFC 3339: after this the invitation's link no longer works")
 
 
@@ -734,6 +754,38 @@ class MemberRemoved(Payload):
 
     uid: str = Field(description="the former member's Firebase user id")
     role: str = Field(description="the role they had")
+
+
+# ------------------------------------------------------------------------------ delivery tours
+
+
+@declared("tour.planned")
+class TourPlanned(Payload):
+    """Staff gave a driver some delivery orders to take out together. The driver's name is not
+    journaled; their uid is, as in the member events."""
+
+    tour_id: str = Field(description="the tour's id, `tour_…`")
+    driver_uid: str = Field(description="the driver's Firebase user id")
+    order_ids: list[str] = Field(description="the orders the tour carries, in the order staff gave")
+
+
+@declared("tour.started")
+class TourStarted(Payload):
+    """The driver left with the tour's orders; each has its `order.out_for_delivery` in the same
+    commit. Where the driver goes from here is not journaled: positions are personal data, kept beside
+    the tour for a day only."""
+
+    tour_id: str = Field(description="the tour")
+
+
+@declared("tour.finished")
+class TourFinished(Payload):
+    """The tour is over: what was not delivered came back (each an `order.returned` in the same
+    commit). A tour finished before it started took nothing out."""
+
+    tour_id: str = Field(description="the tour")
+    delivered: list[str] = Field(description="the orders delivered, in the tour's order")
+    returned: list[str] = Field(description="the orders that came back to the store")
 
 
 # ------------------------------------------------------------------------ licence billing (the platform's journal)

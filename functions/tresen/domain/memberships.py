@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from .errors import DomainError
 
 INVITATION_LIFETIME = timedelta(days=7)
-MEMBER_ROLES = ("owner", "supervisor", "staff", "finance")
+MEMBER_ROLES = ("owner", "supervisor", "staff", "finance", "driver")  # a driver acts on its own tours only
 OWNER = "owner"
 
 

@@ -69,7 +69,7 @@ class ReportedRefund:
     tresen_refund_id: str | None = None  # ours, when Tresen asked for the refund (Stripe: its metadata)
 
 
-ON_SITE_SETTLED = ("placed", "accepted", "ready", "completed")
+ON_SITE_SETTLED = ("placed", "accepted", "ready", "completed", "out_for_delivery", "delivered")
 VOUCHERS = "vouchers"  # the share of gift cards sold, beside the VAT rates
 
 

@@ -36,7 +36,10 @@ GONE, FAILING = "gone", "failing"  # why an endpoint was disabled: it answered 4
 MAX_EVENTS = 50
 MAX_DESCRIPTION = 500
 
-_STATUS_CHANGES = ("order.accepted", "order.ready", "order.completed", "order.rejected")
+_STATUS_CHANGES = (
+    "order.accepted", "order.ready", "order.completed", "order.rejected",
+    "order.out_for_delivery", "order.delivered", "order.returned",
+)  # fmt: skip
 _GIFTCARD = (
     "activate", "load", "redeem", "authorize", "capture", "release", "refund", "deactivate", "reactivate",
     "transfer_out", "transfer_in", "expire", "block_started", "block_chunk_activated",
@@ -65,7 +68,7 @@ EVENT_OF_ENTRY: dict[str, str] = {
 # Kept inside Tresen: credentials and the store's set-up, its people, what only an operator acts on
 # (a provider event that changed nothing, a payment for another amount, one after the order closed:
 # its refund is sent), the platform's own billing, statements (their files are handed out by links
-# that expire), and the webhooks' own set-up.
+# that expire), the webhooks' own set-up, and delivery tours (their orders' moves are sent).
 NOT_SENT = frozenset(
     {
         "api_key.created", "api_key.revoked", "passkey.changed", "accounting.changed",
@@ -75,7 +78,7 @@ NOT_SENT = frozenset(
         "licence_invoice.payment_failed", "billing.card_saved", "payment.event_ignored", "payment.mismatch",
         "payment.succeeded_after_close", "statement.created", "webhook_endpoint.created",
         "webhook_endpoint.deleted", "webhook_endpoint.secret_rotated", "webhook_endpoint.disabled",
-        "webhook_endpoint.enabled",
+        "webhook_endpoint.enabled", "tour.planned", "tour.started", "tour.finished",
     }
 )  # fmt: skip
 EVENT_TYPES = frozenset(EVENT_OF_ENTRY.values())

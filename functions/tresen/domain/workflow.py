@@ -1,4 +1,5 @@
-"""The kitchen workflow staff drive, and the expiry of unpaid online orders."""
+"""The kitchen workflow staff drive, a delivery order's moves with its tour, and the expiry of unpaid
+online orders."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 from .changes import OrderChange
 from .errors import DomainError
-from .events import OrderCanceled, OrderRejected, model_for
+from .events import OrderCanceled, OrderDelivered, OrderOutForDelivery, OrderRejected, OrderReturned, model_for
 from .journal import JournalEvent
 from .orders import Order
 
@@ -18,6 +19,15 @@ STAFF_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "accepted": ("ready",),
     "ready": ("completed",),
 }
+
+# A delivery order moves with its tour (services/tours.py), never by a status change of its own: out
+# with the tour's start, delivered by its driver, back to ready when the tour finishes without it.
+TOUR_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "accepted": ("out_for_delivery",),
+    "ready": ("out_for_delivery",),
+    "out_for_delivery": ("delivered", "ready"),
+}
+TOUR_EVENTS = {"out_for_delivery": OrderOutForDelivery, "delivered": OrderDelivered, "ready": OrderReturned}
 
 
 def staff_transition(order: Order, target: str, now: datetime, reason: str | None = None) -> OrderChange:
@@ -49,3 +59,11 @@ def expire(order: Order, now: datetime) -> OrderChange:
         return OrderChange(None)
     canceled = replace(order, status="canceled", expires_at=None, updated_at=now)
     return OrderChange(canceled, (JournalEvent.of(OrderCanceled(order_id=order.id, reason="expired")),))
+
+
+def tour_transition(order: Order, target: str, tour_id: str, now: datetime) -> OrderChange:
+    """The order moved by its tour: `out_for_delivery`, `delivered`, or back to `ready`."""
+    if target not in TOUR_TRANSITIONS.get(order.status, ()):
+        raise DomainError("invalid_transition", f"An order that is {order.status} cannot become {target}.")
+    moved = TOUR_EVENTS[target](order_id=order.id, from_=order.status, to=target, tour_id=tour_id)
+    return OrderChange(replace(order, status=target, updated_at=now), (JournalEvent.of(moved),))

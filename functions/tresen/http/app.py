@@ -56,6 +56,10 @@ def load_routes(entry: str | None) -> None:
     from . import webhook_objects  # noqa: F401
     if entry in ("customer_api", "staff_api", "jobs", None):
         from . import giftcard_routes, journal_routes  # noqa: F401
+    if entry in ("customer_api", "staff_api", None):
+        from . import live_routes  # noqa: F401
+    if entry in ("customer_api", "staff_api", None):  # a tour's staff routes and an order's tracking
+        from . import tour_routes  # noqa: F401
     if entry in ("staff_api", "jobs", None):
         from . import closing_routes  # noqa: F401
     if entry in ("staff_api", None):

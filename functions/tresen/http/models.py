@@ -23,7 +23,18 @@ Cents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
-OrderStatus = Literal["awaiting_payment", "paid", "placed", "accepted", "ready", "completed", "canceled", "rejected"]
+OrderStatus = Literal[
+    "awaiting_payment",
+    "paid",
+    "placed",
+    "accepted",
+    "ready",
+    "completed",
+    "canceled",
+    "rejected",
+    "out_for_delivery",
+    "delivered",
+]
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
 

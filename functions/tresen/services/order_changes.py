@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from ..domain import giftcards as gc
 from ..domain.catalog import Store
@@ -30,6 +30,7 @@ from .receipt_mail import mail_correction, mail_receipt
 from .unit_of_work import INVOICE_NUMBERS, Claims, Counter, Plan, Writes
 
 COUNTER = "counter"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,46 @@ def change_order(command: ChangeOrder, uow: OrderUnitOfWork) -> Changed:
     changed = uow.commit(command.store.id, build).result
     tell_provider(uow, command.store, changed)
     return changed
+
+
+@dataclass(frozen=True)
+class ChangeOrders:
+    """Change several orders of the store in one commit (a delivery tour's), each as `decide` says on
+    the order as read."""
+
+    store: Store
+    order_ids: tuple[str, ...]
+    decide: Callable[[Order], OrderChange]
+    actor: Mapping[str, Any]
+    now: datetime
+
+
+def change_orders(
+    command: ChangeOrders, uow: OrderUnitOfWork, along: Callable[[list[Changed]], Plan[T]]
+) -> tuple[list[Changed], T]:
+    """Every order changed as `change_order` changes one, and what `along(changed)` plans beside them
+    (the tour they move with), all or nothing: a refusal of any one changes none."""
+    reads = [partial(uow.orders.read_in_store, command.store.id, order_id) for order_id in command.order_ids]
+    first_reads = [[read() for read in reads]]  # before the commit, as change_order reads
+    refund_ids = [uow.new_id("re_") for _ in reads]
+
+    def build(claims: Claims) -> Plan[tuple[list[Changed], T]]:
+        plans = []
+        orders = first_reads.pop() if first_reads else [read() for read in reads]
+        for (current, read_at), refund_id in zip(orders, refund_ids, strict=True):
+            one = ChangeOrder(command.store, current.id, command.decide, command.actor, command.now)
+            plans.append(changed_plan(one, uow, claims, current, read_at, refund_id))
+        changed = [plan.result for plan in plans]
+        beside = along(changed)
+        writes = Writes(command.actor)
+        writes.ops = [op for plan in (*plans, beside) for op in plan.writes.ops]
+        events = [event for plan in (*plans, beside) for event in plan.events]
+        return Plan((changed, beside.result), command.now, command.actor, events, writes)
+
+    changed, result = uow.commit(command.store.id, build).result
+    for each in changed:
+        tell_provider(uow, command.store, each)
+    return changed, result
 
 
 def changed_plan(

@@ -13,7 +13,7 @@ maps each named write to its document. Nothing here knows a collection or a docu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # annotations only: not loaded by every cold start
     from ..domain.mail import Mail
     from ..domain.memberships import EmailHolder, Invitation, Membership
     from ..domain.stripe_connect import StripeAccount
+    from ..domain.tours import Position, Tour
     from ..domain.webhooks import Endpoint as WebhookEndpoint
 
 T = TypeVar("T")
@@ -292,6 +293,20 @@ class Writes:
     def webhook_endpoint_failing(self, endpoint_id: str, since: datetime | None, read_at: Any) -> None:
         """Since when its deliveries fail without a success (None: one succeeded): bookkeeping, not journaled."""
         self._add("update", "webhook_endpoint_failing", (endpoint_id,), since, read_at)
+
+    def tour(self, tour: Tour, read_at: Any = None) -> None:
+        """A new delivery tour (`read_at` None: create-only), or one changed since read at `read_at`."""
+        self._add("create" if read_at is None else "update", "tour", (tour.id,), tour, read_at)
+
+    def tour_positions(self, tour_id: str, positions: Sequence[Position], received_at: datetime) -> None:
+        """The driver's positions, one record each, create-only by its seq: one sent again was
+        recorded before. Each expires a day after it came (not journaled: see docs/architecture.md)."""
+        for position in positions:
+            self._add("create", "tour_position", (tour_id, position.seq), (position, received_at))
+
+    def tour_latest(self, tour_id: str, latest: Position, read_at: Any) -> None:
+        """The tour's latest position, moved only if the tour is still as read at `read_at`."""
+        self._add("update", "tour_latest", (tour_id,), latest, read_at)
 
 
 @dataclass
