@@ -346,6 +346,7 @@ def test_the_driver_page_says_when_positions_stop(live_stack, pages):
     phone.clock.run_for(31_000)  # the phone stands still and its GPS says nothing more
     stale = phone.locator("#sending").inner_text()
     assert stale.startswith("Keine Positionen seit ") and stale.endswith(" – GPS/Empfang prüfen.")
+    screenshot(phone, "driver-positions-stopped-phone")
 
 
 # ---- accessibility --------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ def load_routes(entry: str | None) -> None:
         from . import api  # noqa: F401
     # every entry commits events: how a webhook shows its object (the presenters load with the first)
     from . import webhook_objects  # noqa: F401
+
     if entry in ("customer_api", "staff_api", "jobs", None):
         from . import giftcard_routes, journal_routes  # noqa: F401
     if entry in ("customer_api", "staff_api", None):
