@@ -25,10 +25,10 @@ from typing import Any, Protocol
 
 from ..domain.errors import DomainError, FieldError
 from ..domain.orders import Order
-from ..domain.tours import OUT_FOR_DELIVERY, STARTED, Tour, eta_minutes, stale_seconds
+from ..domain.tours import OUT_FOR_DELIVERY, STARTED
 from .order_views import OrderView, customer_order, linked_customers, refunds_by_order, sold_card_codes
 from .tour_ports import TourUnitOfWork
-from .tour_positions import Tracking
+from .tour_positions import tracking_of
 
 KEEP_ALIVE_S = 15.0  # a quiet stream says it is still there this often (proxies close silent ones)
 WAIT_S = 1.0  # how often a waiting stream checks that its listener still listens
@@ -173,19 +173,6 @@ class FollowedOrder:
             self._tour_listener.close()
             self._tour_listener = None
             yield "tracking", tracking_of(order, None, self._uow.now())  # nothing more to show
-
-
-def tracking_of(order: Order, tour: Tour | None, now: datetime) -> Tracking:
-    """What the customer sees of the order on its way, as GET /v1/orders/{order}/tracking shows it:
-    the driver's first name and latest position, how old it is and how far from the door, only
-    while the order is out for delivery with a tour on its way."""
-    if order.status != OUT_FOR_DELIVERY or tour is None or tour.status != STARTED:
-        return Tracking(order.status, order.timezone)
-    latest, destination = tour.latest, tour.destinations.get(order.id)
-    if latest is None:
-        return Tracking(order.status, order.timezone, tour.driver_name)
-    eta = eta_minutes(latest, destination) if destination else None
-    return Tracking(order.status, order.timezone, tour.driver_name, latest, stale_seconds(latest, now), eta)
 
 
 def stream(

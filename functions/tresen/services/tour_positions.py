@@ -12,7 +12,9 @@ answer) is found recorded and left out; a tour that changed meanwhile is read on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from ..domain.orders import Order
 from ..domain.tours import (
     OUT_FOR_DELIVERY,
     STARTED,
@@ -97,15 +99,21 @@ def track_order(uow: TourUnitOfWork, order_id: str, token: str | None) -> Tracki
     """For the holder of the order's token: its status, and while it is out for delivery its driver's
     first name and latest position, how old that is, and how far from the door in minutes."""
     order = customer_order(uow, order_id, token)
-    status, zone = order.status, order.timezone
-    if status != OUT_FOR_DELIVERY:
-        return Tracking(status, zone)
-    carrying = uow.tours.carrying([order.id])
-    tour = next((t for t in carrying if t.status == STARTED and t.store_id == order.store_id), None)
-    if tour is None:
-        return Tracking(status, zone)
+    tour = None
+    if order.status == OUT_FOR_DELIVERY:
+        carrying = uow.tours.carrying([order.id])
+        tour = next((t for t in carrying if t.status == STARTED and t.store_id == order.store_id), None)
+    return tracking_of(order, tour, uow.now())
+
+
+def tracking_of(order: Order, tour: Tour | None, now: datetime) -> Tracking:
+    """What the customer sees of the order on its way (the tracking endpoint and the order's live
+    stream alike): the driver's first name and latest position, how old it is and how far from the
+    door, only while the order is out for delivery with a tour on its way."""
+    if order.status != OUT_FOR_DELIVERY or tour is None or tour.status != STARTED:
+        return Tracking(order.status, order.timezone)
     latest, destination = tour.latest, tour.destinations.get(order.id)
     if latest is None:
-        return Tracking(status, zone, tour.driver_name)
+        return Tracking(order.status, order.timezone, tour.driver_name)
     eta = eta_minutes(latest, destination) if destination else None
-    return Tracking(status, zone, tour.driver_name, latest, stale_seconds(latest, uow.now()), eta)
+    return Tracking(order.status, order.timezone, tour.driver_name, latest, stale_seconds(latest, now), eta)
