@@ -5,6 +5,7 @@ run, a declined one mailed and retried, and `tresen verify` checking the platfor
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -203,6 +204,8 @@ def test_tresen_verify_checks_the_platforms_journal(stack, tmp_path):
     run_job(stack, DECEMBER)
     signed = requests.post(f"{stack.url}/v1/jobs/checkpoints", timeout=60)
     assert signed.status_code == 200, signed.text
-    done = run(["verify", "--store", "platform"], stack.cli_env | {"HOME": str(tmp_path)}, ROOT)
+    done = run(["verify", "--store", "platform", "--json"], stack.cli_env | {"HOME": str(tmp_path)}, ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "platform" in done.stdout and "ok" in done.stdout.lower()
+    [verdict] = json.loads(done.stdout)["stores"]
+    assert (verdict["store_id"], verdict["ok"], verdict["problem"]) == ("platform", True, None)
+    assert verdict["entries"] >= 2 and verdict["checkpoints"] >= 1  # subscriptions and invoices, signed

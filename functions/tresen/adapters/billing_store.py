@@ -4,6 +4,7 @@ issued, created with it)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -49,7 +50,7 @@ def profile_to_doc(profile: BillingProfile) -> dict[str, Any]:
         "recipient": party_to_doc(profile.recipient),
         "billing_email": profile.billing_email,
         "stripe_customer": profile.stripe_customer,
-        "card": None if card is None else dict(card.__dict__),
+        "card": None if card is None else asdict(card),
         "card_setup": profile.card_setup,
     }
 

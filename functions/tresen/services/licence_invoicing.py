@@ -19,7 +19,15 @@ from datetime import date
 from ..domain.events import LicenceInvoiceIssued, LicenceInvoicePaymentFailed
 from ..domain.journal import JournalEvent
 from ..domain.licence_billing import BillingProfile, InvoiceAccount, invoice_id
-from ..domain.licence_invoices import PLANS, Party, Period, german_date, invoice_number, issue_licence_invoice
+from ..domain.licence_invoices import (
+    PLANS,
+    Party,
+    Period,
+    german_date,
+    invoice_number,
+    issue_licence_invoice,
+    needs_einvoice,
+)
 from ..domain.mail import Attachment, Mail
 from .licence_payments import SYSTEM, mark_paid, pay_link
 from .licence_ports import BillingUnitOfWork
@@ -111,8 +119,6 @@ def issue_invoice(
 
 
 def issued_event(account: InvoiceAccount) -> LicenceInvoiceIssued:
-    from ..domain.licence_invoices import needs_einvoice
-
     invoice = account.invoice
     return LicenceInvoiceIssued(
         invoice_id=account.id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -96,8 +96,7 @@ def start_payment(command: StartPayment, uow: BillingUnitOfWork) -> str:
     if kept and (kept.get("expires_at") is None or kept["expires_at"] > now):
         return kept["url"]
     back = pay_link(command.portal_url, account)
-    attempt = len([key for key in account.checkouts if key.startswith(command.method)]) + 1
-    key = f"{account.id}-{command.method}-{attempt}-{now:%Y%m%d%H%M%S}"
+    key = f"{account.id}-{command.method}-{now:%Y%m%d%H%M%S%f}"  # a new checkout only once the kept one expired
     invoice = account.invoice
     if command.method == "card":
         profile = uow.billing_profiles.get(command.store_id)[0]
@@ -283,7 +282,7 @@ def save_card(event: BillingEvent, uow: BillingUnitOfWork, seen: tuple[str, str,
             last4=saved.last4,
             mandate_version=saved.mandate_version,
             accepted_by=accepted_by,
-            accepted_at=rfc3339(accepted_at) if isinstance(accepted_at, datetime) else str(accepted_at),
+            accepted_at=rfc3339(accepted_at),
         )
         return Plan(None, now, PROVIDER, [JournalEvent.of(event_saved)], writes)
 
