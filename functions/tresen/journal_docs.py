@@ -127,6 +127,8 @@ canonical bytes) make the journal verifiable by anyone holding the archive and t
 gets the next version, and its entries carry `"v": n` beside `type`; readers pick the model by
 (type, `v` or 1), so every entry ever written stays readable as what it was. Entries of version 1
 never carry `v`: their bytes, and so their hashes, are as they were before types had versions.
+An additive change keeps the version: a new field that is not required joins the version written
+now, and older entries, which lack it, read as its default.
 
 **Required** below means the field is always written (with `null` where its type allows it); a
 field that is not required may be left out of the entry.

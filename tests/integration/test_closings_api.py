@@ -17,7 +17,13 @@ def test_close_read_and_print_a_z_report(client, store_id):
     assert closed.status_code == 201, closed.get_data(as_text=True)
     z = closed.get_json()
     assert (z["z_number"], z["first_seq"], z["counts"]["sales"]) == (1, 1, 2)
-    assert z["payments"] == {"on_site": on_site["totals"]["total"], "online": online["totals"]["total"], "giftcard": 0}
+    assert z["payments"] == {
+        "on_site": on_site["totals"]["total"],
+        "online": online["totals"]["total"],
+        "giftcard": 0,
+        "card_present": 0,
+    }
+    assert z["card_brands"] == {}
     replay = client.post(f"/v1/stores/{store_id}/closings", headers=auth(store_id, "supervisor") | key)
     assert (replay.status_code, replay.headers.get("Idempotent-Replayed"), replay.get_json()) == (201, "true", z)
     again = client.post(f"/v1/stores/{store_id}/closings", headers=auth(store_id, "owner") | idem())
@@ -55,7 +61,7 @@ def test_a_refund_failing_after_its_closing_is_added_back_in_the_next(client, st
     order = paid_order(client, store_id)  # online: 2 croissants (580 at 7 %) and an espresso (260 at 19 %)
     made = refund(client, store_id, order["id"], {"amount": 300}).get_json()
     split_300 = [{"rate": "7", "net": 193, "tax": 14, "gross": 207}, {"rate": "19", "net": 78, "tax": 15, "gross": 93}]
-    online_300 = {"on_site": 0, "online": 300, "giftcard": 0}
+    online_300 = {"on_site": 0, "online": 300, "giftcard": 0, "card_present": 0}
     supervisor = auth(store_id, "supervisor")
     first = client.post(f"/v1/stores/{store_id}/closings", headers=supervisor | idem()).get_json()
     assert first["refunds"] == {"count": 1, "amount": 300, "vat": split_300, "by_method": online_300}

@@ -20,7 +20,7 @@ def test_menu_lists_the_store_and_its_products(client, store_id):
         "currency": "EUR",
         "timezone": "Europe/Berlin",
         "open_now": True,
-        "payment_methods": ["online", "on_site"],
+        "payment_methods": ["online", "on_site", "card_present"],
         "online_providers": ["sandbox"],
         "fulfilment_types": ["pickup", "table"],
     }

@@ -40,6 +40,8 @@ def test_order_creates_an_idempotent_checkout_session_and_a_signed_completion_pa
         "status": "open",
         "checkout_url": f"https://checkout.stripe.com/c/pay/{session_id}",
         "client_secret": None,
+        "terminal_id": None,
+        "brand": None,
     }
     payload = session_event("completed", session_id, 840)
     assert deliver(client, payload).get_json()["duplicate"] is False

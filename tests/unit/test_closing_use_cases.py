@@ -22,7 +22,7 @@ from tresen.services.closings import CloseStore, close_store, closing_at, due_fo
 from tresen.services.order_views import order_for_staff
 from tresen.services.payments import handle_refund_event
 
-NO_REFUNDS = RefundFigures(0, 0, (), {"on_site": 0, "online": 0, "giftcard": 0})
+NO_REFUNDS = RefundFigures(0, 0, (), {"on_site": 0, "online": 0, "giftcard": 0, "card_present": 0})
 
 
 def test_a_closing_covers_everything_since_the_previous_one_and_chains_to_it(backend):
@@ -31,7 +31,12 @@ def test_a_closing_covers_everything_since_the_previous_one_and_chains_to_it(bac
     pay(backend, online)
     first = close_store(CloseStore(STORE, STAFF), backend)
     assert (first.z_number, first.first_seq, first.last_seq) == (1, 1, 3)
-    assert first.payments == {"on_site": on_site.totals.total, "online": online.totals.total, "giftcard": 0}
+    assert first.payments == {
+        "on_site": on_site.totals.total,
+        "online": online.totals.total,
+        "giftcard": 0,
+        "card_present": 0,
+    }
     assert first.counts["sales"] == 2 and first.previous_hash == FIRST_PREVIOUS_HASH
     assert first.hash == closing_hash(first.as_dict())
     assert closing_at(backend, STORE, 1) == first
@@ -67,7 +72,7 @@ def test_a_refund_failing_after_its_closing_is_added_back_in_the_next(backend):
     made = refund(backend, placed.id, 300)
     first = close_store(CloseStore(STORE, STAFF), backend)
     split_300 = (VatLine("7", 193, 14, 207), VatLine("19", 78, 15, 93))
-    by_method = {"on_site": 0, "online": 300, "giftcard": 0}
+    by_method = {"on_site": 0, "online": 300, "giftcard": 0, "card_present": 0}
     assert first.refunds == RefundFigures(1, 300, split_300, by_method)
     assert first.failed_refunds == NO_REFUNDS
 

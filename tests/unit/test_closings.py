@@ -125,6 +125,7 @@ def test_z_report_figures_are_the_sums_over_the_orders(actions, refund_share, fa
         "on_site": sum(o.totals.total for o in sold if o.payment_method == "on_site") + counter_cards,
         "online": sum(o.totals.total for o in sold if o.payment_method == "online"),
         "giftcard": 0,
+        "card_present": 0,
     }
     assert figures["tips"] == sum(order.totals.tip for order in sold)
     assert (figures["refunds"]["amount"], figures["refunds"]["count"]) == (
@@ -134,7 +135,10 @@ def test_z_report_figures_are_the_sums_over_the_orders(actions, refund_share, fa
     assert figures["refunds"]["by_method"]["on_site"] + figures["refunds"]["by_method"]["online"] == refunded
     assert sum(row["gross"] for row in figures["refunds"]["vat"]) == refunded  # split over the rates whole
     given_back = figures["failed_refunds"]
-    assert (given_back["amount"], given_back["by_method"]) == (failed, {"on_site": 0, "online": failed, "giftcard": 0})
+    assert (given_back["amount"], given_back["by_method"]) == (
+        failed,
+        {"on_site": 0, "online": failed, "giftcard": 0, "card_present": 0},
+    )
     assert sum(row["gross"] for row in given_back["vat"]) == failed
     # what really went back: the refunds made, less the failed ones added back
     assert refunded - failed == sum(order.refunded_amount for order in sold)

@@ -36,6 +36,8 @@ SERVED = {
         "POST /v1/giftcards/balance",
         "GET /v1/sandbox/checkout/{payment}",
         "POST /v1/sandbox/checkout/{payment}",
+        "POST /v1/sandbox/terminals/{terminal}/present",
+        "POST /v1/sandbox/terminals/{terminal}/connection",
     },
     "webhooks": {"POST /v1/webhooks/{provider}", "POST /v1/webhooks/paypal"},
     "exports": {
@@ -130,6 +132,7 @@ ROUTE_MODULES = {
     "portal_routes",
     "statement_routes",
     "stripe_routes",
+    "terminal_routes",
     "tour_routes",
 }
 
@@ -161,12 +164,12 @@ COLD_START = (
     ("target", "loaded"),
     [
         (None, set()),
-        ("customer_api", {"api", "giftcard_routes", "journal_routes", "tour_routes", "live_routes"}),
+        ("customer_api", {"api", "giftcard_routes", "journal_routes", "tour_routes", "live_routes", "terminal_routes"}),
         (
             "staff_api",
             {"api", "giftcard_routes", "journal_routes", "closing_routes", "stripe_routes"}
             | {"customer_routes", "customer_import_routes", "portal_routes", "billing_routes", "tour_routes"}
-            | {"live_routes"},
+            | {"live_routes", "terminal_routes"},
         ),
         ("webhooks", {"api", "billing_routes"}),
         ("exports", {"export_routes", "finance_export_routes", "key_routes", "statement_routes"}),
@@ -194,4 +197,4 @@ def test_every_function_describes_the_whole_api():
         "paths = main.webhooks(EnvironBuilder(path='/v1/openapi.json').get_request()).get_json()['paths']; "
         "print(json.dumps(sorted(f'{m.upper()} {p}' for p, item in paths.items() for m in item)))",
     )
-    assert described == everything and len(everything) == 112
+    assert described == everything and len(everything) == 125

@@ -183,6 +183,34 @@ def tours_of_a_day(backend: Backend) -> None:
     finish_tour(TourStep(DELIVERY, tour.id, DRIVER), backend)
 
 
+def a_shift_at_the_till(backend: Backend, monkeypatch) -> None:
+    """A till set up, a card payment at its terminal paid by the reader's answer, the shift closed
+    with its reconciliation, the terminal taken out."""
+    from test_terminal_use_cases import OWNER, SANDBOX_READER, card_order, deliver, tap
+
+    from tresen.adapters import sandbox_sender
+    from tresen.services.shifts import CloseShift, OpenShift, close_shift, open_shift
+    from tresen.services.terminals import (
+        CreateWorkplace,
+        RegisterTerminal,
+        TerminalAction,
+        create_workplace,
+        register_terminal,
+        remove_terminal,
+    )
+
+    reports: list[dict] = []
+    monkeypatch.setattr(sandbox_sender, "send_later", reports.append)
+    workplace = create_workplace(CreateWorkplace(STORE, "Tresen 1", OWNER), backend)
+    terminal = register_terminal(RegisterTerminal(STORE, workplace.id, SANDBOX_READER, OWNER), backend)
+    shift = open_shift(OpenShift(STORE, workplace.id, STAFF), backend)
+    card_order(backend, terminal)
+    tap(backend, terminal, "girocard")
+    deliver(backend, reports.pop())
+    close_shift(CloseShift(STORE, workplace.id, shift.id, STAFF), backend)
+    remove_terminal(TerminalAction(STORE, workplace.id, terminal.id, OWNER), backend)
+
+
 def gift_cards_of_a_day(backend: Backend) -> None:
     sold = cards.issue_card(cards.IssueCard(STORE, 5000, STAFF), backend)
     cards.load_card(cards.LoadCard(sold.code, 1000, None, as_staff), backend)
@@ -286,6 +314,7 @@ def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_vers
     tours_of_a_day(backend)
     gift_cards_of_a_day(backend)
     settings_of_the_store(backend)
+    a_shift_at_the_till(backend, monkeypatch)
     close_store(CloseStore(STORE, STAFF), backend)
     moment[0] = MONDAY + timedelta(hours=1)  # the unpaid order's 30 minutes are over
     expire_orders(ExpireOrders(), backend)

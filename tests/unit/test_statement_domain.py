@@ -129,7 +129,7 @@ def test_totals_tie_out_with_the_closings_that_cover_the_period_exactly():
         "last_seq": 5,
         "covered": True,
         "note": "Z 1–2 cover every entry of the period",
-        "payments": {"on_site": 0, "online": 3330, "giftcard": 0},
+        "payments": {"on_site": 0, "online": 3330, "giftcard": 0, "card_present": 0},
         "ties_out": True,
     }
 

@@ -60,7 +60,7 @@ def test_a_week_statement_matches_the_payout_and_ties_out_with_both_closings(bac
     summary = create_statement(CreateStatement(STORE, date(2026, 11, 16), date(2026, 11, 22), FINANCE), backend)
     assert summary["closings"]["z_numbers"] == [1, 2]
     assert (summary["closings"]["covered"], summary["closings"]["ties_out"]) == (True, True)
-    assert summary["totals"]["payments"] == {"on_site": 840, "online": 3 * 840, "giftcard": 0}
+    assert summary["totals"]["payments"] == {"on_site": 840, "online": 3 * 840, "giftcard": 0, "card_present": 0}
     assert summary["totals"]["provider"] == {
         "payments": 3 * 840,
         "refunds": 100,

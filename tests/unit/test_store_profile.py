@@ -63,7 +63,11 @@ def test_the_owner_sets_the_profile_and_the_store_its_receipts_and_its_licence_i
         "22/815/99999",
         None,
     )
-    assert (store.currency, store.invoice_series, store.payment_methods) == ("EUR", "CAFE-NORD", ("on_site",))
+    assert (store.currency, store.invoice_series, store.payment_methods) == (
+        "EUR",
+        "CAFE-NORD",
+        ("on_site", "card_present"),
+    )
     billing, _ = opened.billing_profiles.get(STORE)
     assert billing.recipient == Party(
         "Café Nord am Hafen",

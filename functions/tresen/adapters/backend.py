@@ -11,10 +11,13 @@ from typing import Any, TypeVar
 
 from ..config import settings
 from ..domain.catalog import Store
+from ..domain.errors import DomainError, FieldError
 from ..domain.payments import STRIPE
+from ..domain.terminals import SANDBOX, STRIPE_TERMINAL
 from ..services.documents import Documents
 from ..services.mail_ports import MailSender
 from ..services.ports import PaymentProvider, Signer, StripeConnect
+from ..services.terminal_ports import CardReader
 from ..services.unit_of_work import Build, Claims, Committed, Plan, Writes
 from . import clock, payments
 from .accounting_store import DocumentAccounting
@@ -52,6 +55,8 @@ from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_k
 from .smtp_sender import MemoryMailSender, configured_sender
 from .store_writer import BeforeCommit, StoreWriter
 from .stripe_accounts import DocumentStripeAccounts
+from .terminal_simulator import SandboxReaders
+from .terminal_store import DocumentShifts, DocumentTerminals, DocumentWorkplaces
 from .tour_store import DocumentTours
 from .webhook_courier import WebhookCourier
 
@@ -105,6 +110,11 @@ class Backend:
         self.stripe_connect: StripeConnect = stripe_platform()
         # tours slice: delivery tours and their drivers' positions
         self.tours = DocumentTours(self.docs)
+        # terminals slice: workplaces, card terminals, shifts; the sandbox's simulated readers
+        self.workplaces = DocumentWorkplaces(self.docs)
+        self.terminals = DocumentTerminals(self.docs)
+        self.shifts = DocumentShifts(self.docs)
+        self.terminal_simulator = SandboxReaders(self.docs)
         # portal slice: repositories
         self.invitations = DocumentInvitations(self.docs)
         self.email_holders = DocumentEmailHolders(self.docs)
@@ -186,6 +196,20 @@ class Backend:
         if name != STRIPE or store_id is None:  # None: the platform's own (its payouts)
             return payments.provider(name)
         return payments.provider(name, self.stripe_accounts.of_store(store_id), for_store=True)
+
+    def card_reader(self, provider: str, store_id: str) -> CardReader:
+        if provider == SANDBOX and settings().sandbox_enabled:
+            return self.terminal_simulator
+        if provider == STRIPE_TERMINAL:
+            stripe = self.provider(STRIPE, store_id)  # refuses as a Stripe payment of the store would
+            from .stripe_terminal import StripeTerminal  # Stripe Terminal's types: where a terminal is used
+
+            return StripeTerminal(stripe.account, stripe.platform_fee)
+        raise DomainError(
+            "validation_failed",
+            "This terminal provider is not available.",
+            [FieldError("provider", f"{provider} is not enabled")],
+        )
 
     def offered_providers(self, store: Store) -> tuple[str, ...]:
         account = self.stripe_accounts.of_store(store.id) if STRIPE in store.online_providers else None

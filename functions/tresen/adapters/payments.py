@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -15,6 +15,7 @@ from ..domain.orders import PaymentRef
 from ..domain.payments import OtherEvent, PaymentEvent, PayoutEvent, ProviderEvent, RefundEvent
 from ..domain.refunds import ReportedRefund
 from ..domain.signatures import verify
+from ..domain.terminals import CARD_BRANDS
 from ..services.ports import PaymentProvider, PaymentRequest
 from .clock import new_id
 from .webhook_bodies import Body, Cents, EventType, Id, PayoutCents, ProviderId, read_event, validated
@@ -40,6 +41,8 @@ class SandboxPaymentData(Body):
     amount: Cents
     currency: UpperCurrency
     error: Annotated[str, StringConstraints(max_length=500)] | None = None
+    terminal_id: Id | None = None  # a simulated card reader's payment
+    brand: Literal[CARD_BRANDS] | None = None  # the card presented there
 
 
 class SandboxRefundData(Body):
@@ -120,6 +123,7 @@ def sandbox_event(body: dict) -> ProviderEvent:
         amount=data.amount,
         currency=data.currency,
         error=data.error,
+        brand=data.brand,
     )
 
 

@@ -8,7 +8,7 @@ which of them are create-only, numbered from a read, guarded by a version, or se
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..domain.payouts import match_id
@@ -41,6 +41,14 @@ from .membership_store import (
 )
 from .passkeys import passkey_path
 from .stripe_accounts import account_route_path, account_to_doc, stripe_account_path
+from .terminal_store import (
+    shift_path,
+    shift_to_doc,
+    terminal_path,
+    terminal_to_doc,
+    workplace_path,
+    workplace_to_doc,
+)
 from .tour_store import latest_to_doc, position_path, position_to_doc, tour_path, tour_to_doc
 
 
@@ -120,6 +128,10 @@ MAPPINGS: dict[str, Mapping] = {
     "tour": Mapping(tour_path, tour_to_doc),
     "tour_position": Mapping(position_path, lambda value: position_to_doc(*value)),
     "tour_latest": Mapping(tour_path, latest_to_doc),
+    "workplace": Mapping(workplace_path, workplace_to_doc),
+    "terminal": Mapping(terminal_path, terminal_to_doc),
+    "terminal_checked": Mapping(terminal_path, lambda check: {"last_check": asdict(check)}),
+    "shift": Mapping(shift_path, shift_to_doc),
 }
 
 

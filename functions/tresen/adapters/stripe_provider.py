@@ -33,6 +33,7 @@ from ..domain.payments import (
     PaymentEvent,
     PayoutEvent,
     ProviderEvent,
+    ReaderEvent,
     RefundEvent,
 )
 from ..domain.refunds import ReportedRefund
@@ -57,6 +58,8 @@ CHECKOUT_METADATA = {"checkout": "session"}  # marks the PaymentIntents our Chec
 # The platform's own billing (adapters/stripe_billing.py) names what its payments are for:
 INVOICE_METADATA = "tresen_licence_invoice"  # a licence invoice, on its Checkout Session and PaymentIntent
 CARD_SETUP_METADATA = "tresen_card_setup"  # the store saving a card, on its session and SetupIntent
+TERMINAL_METADATA = "tresen_terminal"  # the terminal of a card-present payment (adapters/stripe_terminal.py)
+READER_EVENTS = ("terminal.reader.action_succeeded", "terminal.reader.action_failed")
 # Stripe keeps a Checkout Session open 30 minutes at least: one made for a shorter payment window
 # outlives it by that much (a payment after the order expired is refunded, as any late success)
 MIN_SESSION = timedelta(minutes=30, seconds=30)
@@ -71,6 +74,7 @@ REFUND_STATUS = {
 }
 StripeCurrency = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{3}$")]  # Stripe writes "eur"
 AccountId = Annotated[str, StringConstraints(pattern=r"^acct_[A-Za-z0-9]{1,100}$")]
+StripeName = Annotated[str, StringConstraints(max_length=100)]  # a type, status or code: `process_payment_intent`
 
 
 class StripeEventData(Body):
@@ -78,8 +82,9 @@ class StripeEventData(Body):
 
 
 class StripeEventIn(Body):
-    """Stripe's Event: `data.object` is the Checkout Session, PaymentIntent, Charge, Refund, Payout or
-    Account it is about; `account` the connected account it happened on (Connect events)."""
+    """Stripe's Event: `data.object` is the Checkout Session, PaymentIntent, Charge, Refund, Payout,
+    Account or Terminal Reader it is about; `account` the connected account it happened on (Connect
+    events)."""
 
     id: ProviderId
     type: EventType
@@ -143,6 +148,25 @@ class StripeChargeIn(Body):
     id: ProviderId
     payment_intent: ProviderId | None = None
     refunds: StripeRefundListIn | None = None
+
+
+class StripeReaderPaymentIn(Body):
+    payment_intent: ProviderId
+
+
+class StripeReaderActionIn(Body):
+    type: StripeName
+    status: StripeName
+    failure_code: StripeName | None = None
+    failure_message: Annotated[str, StringConstraints(max_length=500)] | None = None
+    process_payment_intent: dict | None = None  # read as `StripeReaderPaymentIn` where it is a payment's
+
+
+class StripeReaderIn(Body):
+    """A Terminal Reader, as its `terminal.reader.action_*` events show it: the action that ended."""
+
+    id: ProviderId
+    action: StripeReaderActionIn
 
 
 class StripePayoutIn(Body):
@@ -375,6 +399,8 @@ def stripe_event(body: dict) -> ProviderEvent:
         intent = validated(StripePaymentIntentIn, found, "data.object")
         if (intent.metadata or {}).get("checkout") == CHECKOUT_METADATA["checkout"]:
             return OtherEvent("stripe", event.id, event.type, "handled through its Checkout Session's events")
+        if TERMINAL_METADATA in (intent.metadata or {}):
+            return OtherEvent("stripe", event.id, event.type, "a terminal payment: handled through its reader's events")
         if INVOICE_METADATA in (intent.metadata or {}):
             # a licence invoice's: paid by its Checkout Session's event, or by the off-session charge's answer
             return OtherEvent("stripe", event.id, event.type, "a licence invoice's payment: handled where it is made")
@@ -389,6 +415,8 @@ def stripe_event(body: dict) -> ProviderEvent:
             error=intent.last_payment_error.message if intent.last_payment_error else None,
             account=account,
         )
+    if event.type in READER_EVENTS:
+        return reader_event(event, validated(StripeReaderIn, found, "data.object"))
     if event.type in ("refund.created", "refund.updated"):
         refund = validated(StripeRefundIn, found, "data.object")
         reported = (reported_refund(refund.model_dump()),)
@@ -450,6 +478,26 @@ def checkout_event(event: StripeEventIn, session: StripeCheckoutSessionIn) -> Pr
         error="the payment failed" if kind == "payment.failed" else None,
         account=event.account,
         paid_with=session.payment_intent,
+    )
+
+
+def reader_event(event: StripeEventIn, reader: StripeReaderIn) -> ProviderEvent:
+    """A reader's action ended: what became of the payment it was asked to take. Its other actions
+    (a display, a refund at the reader) are none of ours."""
+    action = reader.action
+    if action.type != "process_payment_intent":
+        return OtherEvent("stripe", event.id, event.type, f"a reader's {action.type} action: not a payment")
+    payment = validated(
+        StripeReaderPaymentIn, action.process_payment_intent, "data.object.action.process_payment_intent"
+    )
+    return ReaderEvent(
+        "stripe",
+        event.id,
+        event.type,
+        payment_id=payment.payment_intent,
+        succeeded=event.type.endswith("succeeded"),
+        error=action.failure_message or action.failure_code,
+        account=event.account,
     )
 
 

@@ -41,6 +41,11 @@ DEFAULT_ACCOUNTS: dict[str, dict[str, str]] = {
     # What a payment provider owes us between a customer's payment and the payout: Geldtransit,
     # the standard transit account for money between two of the business's own accounts.
     "provider_clearing": {"SKR03": "1360", "SKR04": "1460"},
+    # Card payments at a terminal, until their payout: money in transit as well, so Geldtransit by
+    # default (the standard charts have one transit account); a consultant who keeps card money
+    # apart sets an account of its own (often 1361 / 1461), and each payout clears both accounts by
+    # what it paid out of each.
+    "card_clearing": {"SKR03": "1360", "SKR04": "1460"},
     # Kasse: what is paid at the counter (on-site orders, gift cards sold at the counter).
     "cash": {"SKR03": "1000", "SKR04": "1600"},
     # Bank (Guthaben bei Kreditinstituten): where payouts arrive.

@@ -17,6 +17,11 @@ What the entries must carry for that, and where it is recognised:
   the closings together show the money that really moved.
 - **Gift cards** sold at the counter are `giftcard.activate` entries without an order (paid at
   the counter); gift cards redeemed are `giftcard.redeem` and `giftcard.capture` entries.
+- **Cards at a terminal** (`card_present`) are a payment method of their own: the sale names the
+  card's brand (`card_brand`), and `card_brands` counts and sums the card payments per brand, so
+  the brands add up to `payments.card_present`. A refund to a card counts under its method in
+  `refunds.by_method`, not under a brand: its entry names its order, not the card, and the sale it
+  refunds may lie in an earlier closing's range, which this closing does not read.
 
 Gift cards are multi-purpose vouchers: selling one is a liability, not revenue, and redeeming one
 is a payment method of the sale it pays for. Tips are passed through to staff, not revenue.
@@ -39,8 +44,9 @@ from .money import VatLine, split_by_rate, vat_breakdown, vat_records
 from .orders import Order
 from .refunds import VOUCHERS, Refund
 
-ON_SITE, ONLINE, GIFTCARD = "on_site", "online", "giftcard"
-METHODS = (ON_SITE, ONLINE, GIFTCARD)
+ON_SITE, ONLINE, GIFTCARD, CARD_PRESENT = "on_site", "online", "giftcard", "card_present"
+METHODS = (ON_SITE, ONLINE, GIFTCARD, CARD_PRESENT)
+UNKNOWN_BRAND = "unknown"  # a card whose brand the terminal did not tell
 COUNTS = (
     "orders_placed",
     "orders_on_site",
@@ -75,7 +81,9 @@ FIGURE_FIELDS = (
 
 
 def sale_record(order: Order) -> dict[str, Any]:
-    """What the invoice of `order` sold, as its journal entry keeps it for the closing."""
+    """What the invoice of `order` sold, as its journal entry keeps it for the closing; a card taken
+    at a terminal with its brand and the terminal."""
+    card = order.payment if order.payment and order.payment.terminal_id else None
     return {
         "payment_method": order.payment_method,
         "total": order.totals.total,
@@ -83,6 +91,7 @@ def sale_record(order: Order) -> dict[str, Any]:
         "gift_card_amount": order.gift_card_amount,
         "giftcards_sold": order.totals.giftcards_sold,
         "vat": vat_records(order.totals.vat),
+        **({"card_brand": card.brand or "unknown", "terminal_id": card.terminal_id} if card else {}),
     }
 
 
@@ -137,6 +146,14 @@ class GiftCardFigures:
 
 
 @dataclass(frozen=True)
+class CardPayments:
+    """The card payments at a terminal of one brand: how many, and what they took."""
+
+    count: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class ZReport:
     """Every figure of a Z-report (cents)."""
 
@@ -150,6 +167,7 @@ class ZReport:
     voids: Reductions
     discounts: Reductions
     giftcards: GiftCardFigures
+    card_brands: Mapping[str, CardPayments]  # the card_present payments per brand
 
     def as_dict(self) -> dict[str, Any]:
         """The figures as a closing's document and its `closing.created` entry hold them."""
@@ -164,6 +182,9 @@ class ZReport:
             "voids": {"count": self.voids.count, "amount": self.voids.amount},
             "discounts": {"count": self.discounts.count, "amount": self.discounts.amount},
             "giftcards": {"sold": self.giftcards.sold, "redeemed": self.giftcards.redeemed},
+            "card_brands": {
+                brand: {"count": paid.count, "amount": paid.amount} for brand, paid in sorted(self.card_brands.items())
+            },
         }
 
 
@@ -217,6 +238,8 @@ def z_report(entries: Iterable[Mapping[str, Any]]) -> ZReport:
     payments = dict.fromkeys(METHODS, 0)
     sales_vat, refunds, failed_refunds = _VatSums(), _RefundSums(), _RefundSums()
     money = defaultdict(int)  # tips, voids, discounts, gift cards sold and redeemed
+    card_counts: dict[str, int] = defaultdict(int)  # card_present payments per brand
+    card_amounts: dict[str, int] = defaultdict(int)
     for entry in entries:
         kind, data = entry["type"], entry["data"]
         if kind == "order.placed":
@@ -247,6 +270,10 @@ def z_report(entries: Iterable[Mapping[str, Any]]) -> ZReport:
             by_card = sale["gift_card_amount"]
             payments[sale["payment_method"]] += sale["total"] - by_card
             payments[GIFTCARD] += by_card
+            if sale["payment_method"] == CARD_PRESENT:
+                brand = sale.get("card_brand") or UNKNOWN_BRAND
+                card_counts[brand] += 1
+                card_amounts[brand] += sale["total"] - by_card
             money["tips"] += sale["tip"]
             if sale["giftcards_sold"]:
                 counts["giftcards_sold"] += 1
@@ -265,6 +292,7 @@ def z_report(entries: Iterable[Mapping[str, Any]]) -> ZReport:
         voids=Reductions(counts["voids"], money["voids"]),
         discounts=Reductions(counts["discounts"], money["discounts"]),
         giftcards=GiftCardFigures(money["giftcards_sold"], money["giftcards_redeemed"]),
+        card_brands={brand: CardPayments(card_counts[brand], card_amounts[brand]) for brand in sorted(card_counts)},
     )
 
 
@@ -370,16 +398,28 @@ def closing_hash(closing: Mapping[str, Any]) -> str:
 def in_current_shape(closing: Mapping[str, Any]) -> dict[str, Any]:
     """A stored closing (its document, or its `closing.created` entry's data) as closings are made
     now. Closings made before failed refunds were added back call the tax of their VAT rows and of
-    `sales` `vat`, and have no `failed_refunds`: read as `tax`, and as none. Their `hash` stays the
-    one over what they hold. Whatever else a closing holds is left as it is, so that recomputing
-    its figures still finds what does not add up."""
+    `sales` `vat`, and have no `failed_refunds`: read as `tax`, and as none. Closings made before
+    card terminals have no `card_present` method and no `card_brands`: read as 0, and as none.
+    Their `hash` stays the one over what they hold. Whatever else a closing holds is left as it is,
+    so that recomputing its figures still finds what does not add up."""
     shaped = dict(closing)
     shaped["sales"] = _tax_named(shaped.get("sales"))
     shaped["vat"] = _rows_tax_named(shaped.get("vat"))
     if isinstance(shaped.get("refunds"), Mapping):
         shaped["refunds"] = {**shaped["refunds"], "vat": _rows_tax_named(shaped["refunds"].get("vat"))}
     shaped.setdefault("failed_refunds", {"count": 0, "amount": 0, "vat": [], "by_method": dict.fromkeys(METHODS, 0)})
+    shaped["payments"] = _with_card_present(shaped.get("payments"))
+    for name in ("refunds", "failed_refunds"):
+        if isinstance(shaped.get(name), Mapping):
+            shaped[name] = {**shaped[name], "by_method": _with_card_present(shaped[name].get("by_method"))}
+    shaped.setdefault("card_brands", {})
     return shaped
+
+
+def _with_card_present(amounts: Any) -> Any:
+    if not isinstance(amounts, Mapping) or CARD_PRESENT in amounts:
+        return amounts
+    return {**amounts, CARD_PRESENT: 0}
 
 
 def _rows_tax_named(rows: Any) -> Any:
@@ -406,6 +446,7 @@ def closing_from_dict(closing: Mapping[str, Any]) -> Closing:
         voids=Reductions(**data["voids"]),
         discounts=Reductions(**data["discounts"]),
         giftcards=GiftCardFigures(**data["giftcards"]),
+        card_brands={brand: CardPayments(**paid) for brand, paid in data["card_brands"].items()},
         store_id=data["store_id"],
         z_number=data["z_number"],
         business_day=data["business_day"],

@@ -4,18 +4,20 @@
 **Bookings** name accounts by role (domain/accounting.py) and are balanced pairs: every amount
 leaves one account (Soll, `Konto`) and enters another (Haben, `Gegenkonto`), always positive, always
 `S`. What a journal entry books:
-- a sale (`data.sale`): the money received — into provider clearing (online) or the till (on site),
-  and from the gift-card liability for what cards paid — goes to revenue per VAT rate (gross, to the
-  automatic revenue accounts, so no BU key: DATEV takes the VAT out itself), to tips (passed on to
-  staff, no revenue) and to the gift-card liability for cards sold (multi-purpose vouchers are no
-  revenue when sold);
-- a refund (`refund.created`): the reverse, per its VAT split, paid back from clearing or the till
-  (`provider_amount`) and onto the liability (`giftcard_amount`); what has no VAT (a refunded tip,
-  a gift card sold) leaves tips;
+- a sale (`data.sale`): the money received — into provider clearing (online), card clearing (a card
+  at a terminal) or the till (on site), and from the gift-card liability for what gift cards paid —
+  goes to revenue per VAT rate (gross, to the automatic revenue accounts, so no BU key: DATEV takes
+  the VAT out itself), to tips (passed on to staff, no revenue) and to the gift-card liability for
+  cards sold (multi-purpose vouchers are no revenue when sold);
+- a refund (`refund.created`): the reverse, per its VAT split, paid back the way the order was paid
+  (`provider_amount`: from its clearing account or the till) and onto the liability
+  (`giftcard_amount`); what has no VAT (a refunded tip, a gift card sold) leaves tips;
 - a gift card sold at the counter (`giftcard.activate` without order): till → liability;
-- a payout (its items of this store): clearing → bank for the net, clearing → fees for the fees.
+- a payout (its items of this store): clearing → bank for the net, clearing → fees for the fees;
+  the items of card payments at a terminal out of card clearing, the others out of provider
+  clearing.
 Two lists of (role, amount) — where the money comes from and where it goes — are paired greedily,
-so a sale paid partly by card and partly online books each part exactly, to the cent.
+so a sale paid partly by gift card and partly online books each part exactly, to the cent.
 
 **The file**: cp1252, `;`, CRLF, text in double quotes, amounts with a decimal comma, Belegdatum
 as DDMM (the header's period gives the year), Belegfeld 1 the invoice number, and a Buchungs-GUID
@@ -41,7 +43,8 @@ MAX_ROWS = 99_999  # bookings per batch
 GUIDS = uuid.UUID("6f1d8a52-3c1e-4a4e-9a53-7d0c2b1e9f10")  # the namespace of Tresen's Buchungs-GUIDs
 TEXT_LIMIT, REFERENCE_LIMIT = 60, 36
 REFERENCE_CHARACTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789$&%*+-/")
-METHOD_ACCOUNT = {"online": "provider_clearing", "on_site": "cash"}
+PROVIDER_CLEARING, CARD_CLEARING = "provider_clearing", "card_clearing"
+METHOD_ACCOUNT = {"online": PROVIDER_CLEARING, "on_site": "cash", "card_present": CARD_CLEARING}
 
 # The 125 columns of format 700, version 13, in DATEV's order and spelling.
 HEADINGS = (
@@ -186,16 +189,20 @@ def _with_reference(booking: Booking, invoice: str | None) -> Booking:
     return replace(booking, reference=invoice or booking.reference)
 
 
-def payout_bookings(payout: Mapping[str, Any], items: Iterable[Mapping[str, Any]], store_id: str) -> list[Booking]:
-    """The store's items of a payout: their net from clearing to the bank, their fees to fees."""
+def payout_bookings(
+    payout: Mapping[str, Any], items: Iterable[Mapping[str, Any]], store_id: str, clearing: str = PROVIDER_CLEARING
+) -> list[Booking]:
+    """The store's items of a payout that `clearing` holds (card payments at a terminal are in
+    card clearing): their net from it to the bank, their fees to fees."""
     items = list(items)
     gross = sum(item["amount"] for item in items)
     fees = sum(item["fee"] for item in items)
     day = date.fromisoformat(payout["arrival_date"])
     key = f"{store_id}:payout:{payout['provider']}:{payout['payout_id']}"
+    key += "" if clearing == PROVIDER_CLEARING else f":{clearing}"  # the provider's keep the GUIDs they had
     reference, text = payout["payout_id"], f"Auszahlung {payout['provider']} {payout['payout_id']}"
     net = gross - fees
-    moves = [("bank", "provider_clearing", net), ("provider_fees", "provider_clearing", fees)]
+    moves = [("bank", clearing, net), ("provider_fees", clearing, fees)]
     bookings = []
     for n, (debit, credit, amount) in enumerate(moves):
         if amount < 0:  # more refunded than paid: the bank pays the provider

@@ -10,9 +10,13 @@ One store is one cash register (`Z_KASSE_ID` = the store id); each closing is on
 sold at the counter, each numbered by its journal seq. A receipt's lines are the order's lines,
 a discount per VAT rate, the tip (`TrinkgeldAN`), gift cards sold (`MehrzweckgutscheinKauf`) and
 gift cards redeemed (`MehrzweckgutscheinEinloesung`, negative): its total is what was paid, by
-`Bar` (at the counter) or `ElZahlungsdienstleister` (online). A refund is a receipt of negative
-revenue per VAT rate (what it pays back onto a gift card undoes that much of its redemption). The closing's business
-cases, payment types, and VAT per receipt are sums over those lines, so every level adds up.
+`Bar` (at the counter), `ElZahlungsdienstleister` (online) or `Unbar` (a card at a terminal),
+named (`ZAHLART_NAME`) by the type or, for a card, by its brand. A refund is a receipt of
+negative revenue per VAT rate (what it pays back onto a gift card undoes that much of its
+redemption), paid back the way the order was paid: to a card under the brand of the order's
+card. The closing's business cases, payment types (per type and name), and VAT per receipt are
+sums over those lines, so every level adds up; its cash (`Z_SE_BARZAHLUNGEN`, the currency
+table) is what went by `Bar` alone.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .closings import CARD_PRESENT, UNKNOWN_BRAND
 from .events import CardActivated, OrderPaid, OrderPlaced, RefundCreated, Sale, read_event
 
 DATA = Path(__file__).with_name("dsfinvk")
@@ -46,7 +51,8 @@ BON_TYPES = ("Beleg", "AVTransfer", "AVBestellung", "AVTraining", "AVBelegstorno
 VAT_KEYS = {"19": 1, "7": 2}  # Regelsteuersatz, ermäßigter Steuersatz
 NOT_TAXABLE = 5  # nicht steuerbar: tips to staff, multi-purpose vouchers sold and redeemed
 VAT_TABLE = ((1, "19.00", "Regelsteuersatz"), (2, "7.00", "Ermäßigter Steuersatz"), (5, "0.00", "Nicht steuerbar"))
-PAYMENT_TYPE = {"on_site": "Bar", "online": "ElZahlungsdienstleister"}
+PAYMENT_TYPE = {"on_site": "Bar", "online": "ElZahlungsdienstleister", CARD_PRESENT: "Unbar"}
+CASH = "Bar"
 CURRENCY = "EUR"
 RECEIPT_TYPES = frozenset({OrderPlaced.TYPE, OrderPaid.TYPE, RefundCreated.TYPE, CardActivated.TYPE})
 
@@ -170,17 +176,34 @@ def refund_lines(bon: str, refund: RefundCreated) -> list[dict[str, Any]]:
     return lines
 
 
+PaymentKind = tuple[str, str]  # (ZAHLART_TYP, ZAHLART_NAME)
+
+
+def payment_kind(method: str, card_brand: str | None) -> PaymentKind:
+    """A payment method as DSFinV-K's type and name: a card at a terminal is `Unbar` named by its
+    brand, any other is named by its type."""
+    kind = PAYMENT_TYPE[method]
+    return (kind, card_brand or UNKNOWN_BRAND) if method == CARD_PRESENT else (kind, kind)
+
+
+def card_brand_of(order: Mapping[str, Any]) -> str | None:
+    """The brand of the card that paid an order at a terminal, as its document keeps it."""
+    payment = order.get("payment")
+    return payment.get("brand") if isinstance(payment, Mapping) else None
+
+
 @dataclass(frozen=True)
 class Receipt:
     bon: str
     number: int
     at: str
     lines: list[dict[str, Any]]
-    paid: dict[str, int]  # DSFinV-K payment type → amount (negative: paid back)
+    paid: dict[PaymentKind, int]  # amount per payment type and name (negative: paid back)
 
 
 def receipts(entries: Iterable[Mapping[str, Any]], orders: Mapping[str, Mapping[str, Any]]) -> list[Receipt]:
-    """The receipts of a closing's entries; `orders` by id for the sales' lines."""
+    """The receipts of a closing's entries; `orders` by id for the sales' lines and for the card
+    brand of a refund to a card (a refund's entry names its order, not the card)."""
     found = []
     for entry in entries:
         if entry["type"] not in RECEIPT_TYPES:
@@ -190,15 +213,16 @@ def receipts(entries: Iterable[Mapping[str, Any]], orders: Mapping[str, Mapping[
             if event.sale:
                 bon, sale = event.order_id, event.sale
                 lines = sale_lines(bon, sale, orders.get(bon, {}))
-                paid = {PAYMENT_TYPE[sale.payment_method]: sale.total - sale.gift_card_amount}
+                paid = {payment_kind(sale.payment_method, sale.card_brand): sale.total - sale.gift_card_amount}
                 found.append(Receipt(bon, seq, at, lines, paid))
         elif isinstance(event, RefundCreated):
-            paid = {PAYMENT_TYPE[event.method]: -event.provider_amount}
+            brand = card_brand_of(orders.get(event.order_id, {}))
+            paid = {payment_kind(event.method, brand): -event.provider_amount}
             found.append(Receipt(event.id, seq, at, refund_lines(event.id, event), paid))
         elif isinstance(event, CardActivated) and not event.order_id:  # a gift card sold at the counter
             bon = f"{event.card_id}-{seq}"
             sold = [line(bon, 1, "MehrzweckgutscheinKauf", "Gutschein", event.amount, NOT_TAXABLE, tax=0)]
-            found.append(Receipt(bon, seq, at, sold, {"Bar": event.amount}))
+            found.append(Receipt(bon, seq, at, sold, {(CASH, CASH): event.amount}))
     return found
 
 
@@ -209,7 +233,7 @@ def closing_tables(
     z = {"Z_KASSE_ID": closing["store_id"], "Z_ERSTELLUNG": closing["closed_at"], "Z_NR": closing["z_number"]}
     street, postcode, town = address_parts(store.get("address") or ())
     business: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
-    payments: dict[str, int] = defaultdict(int)
+    payments: dict[PaymentKind, int] = defaultdict(int)
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for receipt in found:
         bon = z | {"BON_ID": receipt.bon}
@@ -245,19 +269,19 @@ def closing_tables(
             rows["transactions_vat.csv"].append(
                 bon | {"UST_SCHLUESSEL": key, "BON_BRUTTO": gross, "BON_NETTO": gross - tax, "BON_UST": tax}
             )
-        for kind, amount in receipt.paid.items():
+        for (kind, name), amount in receipt.paid.items():
             if amount:
                 rows["datapayment.csv"].append(
                     bon
                     | {
                         "ZAHLART_TYP": kind,
-                        "ZAHLART_NAME": kind,
+                        "ZAHLART_NAME": name,
                         "ZAHLWAEH_CODE": CURRENCY,
                         "ZAHLWAEH_BETRAG": amount,
                         "BASISWAEH_BETRAG": amount,
                     }
                 )
-                payments[kind] += amount
+                payments[(kind, name)] += amount
     rows["businesscases.csv"] = [
         z
         | {
@@ -271,16 +295,17 @@ def closing_tables(
         for (gv, key), (gross, tax) in sorted(business.items())
     ]
     rows["payment.csv"] = [
-        z | {"ZAHLART_TYP": kind, "ZAHLART_NAME": kind, "Z_ZAHLART_BETRAG": amount}
-        for kind, amount in sorted(payments.items())
+        z | {"ZAHLART_TYP": kind, "ZAHLART_NAME": name, "Z_ZAHLART_BETRAG": amount}
+        for (kind, name), amount in sorted(payments.items())
     ]
-    rows["cash_per_currency.csv"] = [z | {"ZAHLART_WAEH": CURRENCY, "ZAHLART_BETRAG_WAEH": payments.get("Bar", 0)}]
+    cash = sum(amount for (kind, _), amount in payments.items() if kind == CASH)
+    rows["cash_per_currency.csv"] = [z | {"ZAHLART_WAEH": CURRENCY, "ZAHLART_BETRAG_WAEH": cash}]
     bons = [receipt.bon for receipt in found]
     rows["cashpointclosing.csv"] = [z | {
         "Z_BUCHUNGSTAG": closing["business_day"], "TAXONOMIE_VERSION": TAXONOMY_VERSION,
         "Z_START_ID": bons[0] if bons else None, "Z_ENDE_ID": bons[-1] if bons else None,
         "NAME": store.get("name"), "STRASSE": street, "PLZ": postcode, "ORT": town, "LAND": "DEU",
-        "Z_SE_ZAHLUNGEN": sum(payments.values()), "Z_SE_BARZAHLUNGEN": payments.get("Bar", 0),
+        "Z_SE_ZAHLUNGEN": sum(payments.values()), "Z_SE_BARZAHLUNGEN": cash,
     }]  # fmt: skip
     rows["location.csv"] = [z | {"LOC_NAME": store.get("name"), "LOC_STRASSE": street, "LOC_PLZ": postcode,
                                  "LOC_ORT": town, "LOC_LAND": "DEU"}]  # fmt: skip

@@ -13,6 +13,8 @@ allows it.
 had versions. A type whose payload changes shape gets the next version; its entries carry `"v": n`
 at the top level (covered by the hash, as every member is), and readers pick the model by
 (type, `v` or 1). Version-1 entries never get a `v`, so their bytes and hashes stay as they are.
+An additive change keeps the version: a new field with a default (absent from older entries, which
+read as that default) adds to the model of the version written now, and its entries stay valid.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +23,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-PaymentMethod = Literal["on_site", "online"]
+PaymentMethod = Literal["on_site", "online", "card_present"]
 
 
 class Payload(BaseModel):
@@ -87,12 +89,16 @@ class Sale(Part):
     """What an invoice sold, as the closing, DATEV and DSFinV-K read it from the one entry that issues
     the invoice number."""
 
-    payment_method: PaymentMethod = Field(description="how the order was paid: at the counter or online")
+    payment_method: PaymentMethod = Field(
+        description="how the order was paid: at the counter, online, or by card at a terminal (card_present)"
+    )
     total: int = cents("the order's total: goods after discount, plus tip, plus gift cards sold")
     tip: int = cents("tip, passed on to staff (no revenue, no VAT)")
     gift_card_amount: int = cents("part of the total paid by gift cards")
     giftcards_sold: int = cents("gift cards sold in the order: a liability, not revenue, no VAT")
     vat: list[VatRecord] = Field(description="VAT per rate of the goods sold, ascending by rate")
+    card_brand: str | None = Field(None, description="card_present: the card's brand (visa, mastercard, girocard, …)")
+    terminal_id: str | None = Field(None, description="card_present: the terminal that took the card")
 
 
 class Actor(Part):
@@ -113,6 +119,7 @@ class PaymentMethods(Part):
     on_site: int = cents("paid at the counter")
     online: int = cents("paid online, through the payment provider")
     giftcard: int = cents("paid by gift cards")
+    card_present: int = cents("paid by card at a terminal (0 in closings made before card terminals)", 0)
 
 
 # ------------------------------------------------------------------------------------- orders
@@ -788,6 +795,92 @@ class TourFinished(Payload):
     returned: list[str] = Field(description="the orders that came back to the store")
 
 
+# ------------------------------------------------------------------------ workplaces, terminals, shifts
+
+
+@declared("workplace.created")
+class WorkplaceCreated(Payload):
+    """The owner set up a workplace: a till where staff take payments, with its card terminals."""
+
+    workplace_id: str = Field(description="the workplace's id, `wp_…`")
+    name: str = Field(description="what staff call it, e.g. Tresen 1")
+
+
+@declared("terminal.registered")
+class TerminalRegistered(Payload):
+    """A card terminal was registered at a workplace, while no shift was open there: the day the
+    store acquired it for the register of its payment devices."""
+
+    terminal_id: str = Field(description="Tresen's id of the terminal, `term_…`")
+    workplace_id: str = Field(description="the workplace it stands at")
+    provider: Literal["stripe_terminal", "sandbox"] = Field(description="who processes its payments")
+    model: str = Field(description="the device's model")
+    serial_number: str = Field(description="the device's serial number")
+    bank_terminal_id: str | None = Field(description="the terminal id (TID) its acquiring bank gave it")
+    reader_id: str = Field(description="the provider's id of the reader")
+
+
+@declared("terminal.removed")
+class TerminalRemoved(Payload):
+    """A card terminal was taken out of use, while no shift was open at its workplace: the day it was
+    decommissioned, for the register of payment devices."""
+
+    terminal_id: str = Field(description="the terminal")
+    workplace_id: str = Field(description="the workplace it stood at")
+
+
+@declared("shift.opened")
+class ShiftOpened(Payload):
+    """A shift began at a workplace; who opened it is the entry's actor."""
+
+    shift_id: str = Field(description="the shift's id, `shift_…`")
+    workplace_id: str = Field(description="the workplace")
+
+
+class BrandFigure(Part):
+    count: int = Field(description="how many card payments")
+    amount: int = cents("their sum")
+
+
+class CardFigures(Part):
+    """Card payments of one terminal in a shift, as one side holds them."""
+
+    count: int = Field(description="how many card payments")
+    amount: int = cents("their sum")
+    by_brand: dict[str, BrandFigure] = Field(description="per card brand")
+
+
+class ReconciliationMismatch(Part):
+    kind: Literal["provider_only", "tresen_only", "amount"] = Field(
+        description="provider_only: the provider took it, Tresen booked none; tresen_only: the reverse; "
+        "amount: both have it, for different amounts"
+    )
+    amount: int = cents("the provider's amount (tresen_only: Tresen's)")
+    provider_ref: str | None = Field(None, description="the provider's payment")
+    order_id: str | None = Field(None, description="Tresen's order")
+    tresen_amount: int | None = cents("amount: what Tresen holds", None)
+
+
+class TerminalFigures(Part):
+    terminal_id: str = Field(description="the terminal")
+    provider: CardFigures = Field(description="the card payments the provider took on it in the shift")
+    tresen: CardFigures = Field(description="the card payments Tresen booked on it in the shift")
+    matched: bool = Field(description="true: both sides hold the same payments, to the cent")
+    mismatches: list[ReconciliationMismatch] = Field(description="every payment one side has and the other has not")
+
+
+@declared("shift.closed")
+class ShiftClosed(Payload):
+    """A shift ended at a workplace with the reconciliation of each terminal's totals: the provider's
+    charges set against the card payments Tresen booked while it was open."""
+
+    shift_id: str = Field(description="the shift")
+    workplace_id: str = Field(description="the workplace")
+    opened_at: str = Field(description="when it was opened (RFC 3339)")
+    matched: bool = Field(description="true: every terminal's totals matched")
+    terminals: list[TerminalFigures] = Field(description="per terminal of the workplace")
+
+
 # ------------------------------------------------------------------------ licence billing (the platform's journal)
 
 
@@ -966,6 +1059,12 @@ class ClosingCreated(ClosingHead):
     vat: list[VatRecord] = Field(description="sales per VAT rate")
     refunds: RefundFigures = Field(description="refunds made")
     failed_refunds: RefundFigures = Field(description="provider refunds that failed: their money came back")
+    card_brands: dict[str, CountAndAmount] = Field(
+        default_factory=dict,
+        description="the card_present payments per card brand (visa, girocard, …, unknown); they add up to "
+        "payments.card_present. Refunds to cards are not split by brand: a refund entry names its order, "
+        "not the card (absent in closings made before card terminals)",
+    )
 
 
 class StatementRefunds(Part):

@@ -144,6 +144,7 @@ RECORD_COLUMNS: dict[str, dict[str, Any]] = {
         "payments_on_site": int,
         "payments_online": int,
         "payments_giftcard": int,
+        "payments_card_present": int,
         "tips": int,
         "refunds": int,
         "voids": int,

@@ -103,6 +103,8 @@ class PaymentRef:
     status: str
     checkout_url: str | None = None
     client_secret: str | None = None
+    terminal_id: str | None = None  # paid by card at this terminal (payment method card_present)
+    brand: str | None = None  # the card's brand, once a terminal took it
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class OrderRequest:
     tip: int = 0
     gift_cards: tuple[tuple[str, int | None], ...] = ()  # (code as typed, amount or None: as much as needed)
     receipt: str | None = None
+    terminal_id: str | None = None  # card_present: the terminal that takes the card
 
 
 @dataclass(frozen=True)
@@ -261,12 +264,12 @@ def check_receipt(request: OrderRequest) -> None:
 
 
 def check_giftcard_sale(request: OrderRequest, cart: PricedCart) -> None:
-    """Cards are sold only when the money comes in before they are activated: paid online (at
-    the counter staff sell them directly, POST /giftcards)."""
+    """Cards are sold only when the money comes in before they are activated: paid online or by card
+    at a terminal (at the counter staff sell them directly, POST /giftcards)."""
     cards = sum(line.quantity for line in cart.lines if line.kind == "giftcard")
     problems = []
-    if cards and request.payment_method != "online":
-        problems.append(FieldError("payment.method", "gift cards are sold with online payment (or by staff)"))
+    if cards and request.payment_method == "on_site":
+        problems.append(FieldError("payment.method", "gift cards are sold with a card or online payment (or by staff)"))
     if cards > MAX_CARDS_SOLD:
         problems.append(FieldError("items", f"at most {MAX_CARDS_SOLD} gift cards per order"))
     if problems:
@@ -286,7 +289,8 @@ def new_order(
     cards_sold: tuple[SoldCard, ...] = (),
     contact_keys: tuple[str, ...] = (),
 ) -> Order:
-    """The order as placed: `placed` (pay at the counter) or `awaiting_payment` (online)."""
+    """The order as placed: `placed` (pay at the counter) or `awaiting_payment` (online, or by card
+    at a terminal)."""
     on_site = request.payment_method == "on_site"
     return Order(
         id=order_id,

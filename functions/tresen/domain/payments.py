@@ -22,7 +22,7 @@ from .events import (
     PaymentSucceededAfterClose,
 )
 from .journal import JournalEvent
-from .orders import Order
+from .orders import Order, PaymentRef
 from .refunds import RefundRequest, ReportedRefund, plan_refund
 
 if TYPE_CHECKING:  # annotations only: not loaded by every cold start
@@ -59,6 +59,22 @@ class PaymentEvent:
     # the provider's payment the money moved under, where it is not `payment_id` itself (Stripe: the
     # PaymentIntent of a Checkout Session): journaled, refunded and paid out under this id
     paid_with: str | None = None
+    brand: str | None = None  # the card's brand, of a payment taken at a card terminal
+
+
+@dataclass(frozen=True)
+class ReaderEvent:
+    """A card reader's action ended (Stripe Terminal's `terminal.reader.action_succeeded` or
+    `…_failed`): the payment it was asked to take, and whether it was taken. What it collected, and
+    with which card, is asked of the provider."""
+
+    provider: str
+    id: str
+    type: str
+    payment_id: str
+    succeeded: bool
+    error: str | None = None  # why it failed, as the provider says it
+    account: str | None = None  # the connected account it happened on
 
 
 @dataclass(frozen=True)
@@ -129,7 +145,16 @@ class UnprocessableEvent:
     reason: str
 
 
-ProviderEvent = PaymentEvent | RefundEvent | PayoutEvent | AccountEvent | BillingEvent | OtherEvent | UnprocessableEvent
+ProviderEvent = (
+    PaymentEvent
+    | ReaderEvent
+    | RefundEvent
+    | PayoutEvent
+    | AccountEvent
+    | BillingEvent
+    | OtherEvent
+    | UnprocessableEvent
+)
 
 
 def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
@@ -160,19 +185,38 @@ def decide(order: Order, event: PaymentEvent, now: datetime) -> OrderChange:
             expected = {"expected_amount": order.amount_due, "expected_currency": order.currency}
             mismatch = replace(order, payment_status="mismatch", updated_at=now)
             return change(mismatch, PaymentMismatch(**base, **money, **expected))
-        paid = replace(order, status="paid", payment_status="paid", expires_at=None, updated_at=now)
+        paid = replace(
+            order,
+            status="paid",
+            payment_status="paid",
+            expires_at=None,
+            updated_at=now,
+            payment=at_terminal(order, "succeeded", event.brand),
+        )
         # not yet a whole `order.paid`: the service adds the invoice number and the sale once it has
         # numbered the invoice (`assign_invoice`), and the entry is validated when it is appended
         return OrderChange(paid, (JournalEvent(OrderPaid.TYPE, base | money),), assign_invoice=True)
     if not awaiting:
         return ignored(state if event.type in ("payment.failed", "payment.canceled") else "unknown event type")
     if event.type == "payment.failed":
-        failed = replace(order, last_payment_error=event.error or "payment failed", updated_at=now)
-        return change(failed, PaymentFailed(**base, error=failed.last_payment_error))
+        error = event.error or "payment failed"
+        failed = replace(order, last_payment_error=error, updated_at=now, payment=at_terminal(order, "failed"))
+        return change(failed, PaymentFailed(**base, error=error))
     if event.type == "payment.canceled":
-        canceled = replace(order, status="canceled", expires_at=None, updated_at=now)
+        canceled = replace(
+            order, status="canceled", expires_at=None, updated_at=now, payment=at_terminal(order, "canceled")
+        )
         return change(canceled, OrderCanceled(**base, reason="payment_canceled"))
     return ignored("unknown event type")
+
+
+def at_terminal(order: Order, status: str, brand: str | None = None) -> PaymentRef | None:
+    """The order's payment as its outcome left it, where a terminal took it (the staff board shows
+    a card declined or canceled there); an online payment stays as the provider first described it."""
+    payment = order.payment
+    if payment is None or payment.terminal_id is None:
+        return payment
+    return replace(payment, status=status, brand=brand or payment.brand)
 
 
 def refund_made_at_provider(order: Order, reported: ReportedRefund, now: datetime) -> OrderChange:

@@ -268,6 +268,9 @@ def _payments(order: Order) -> list[tuple[str, str, str]]:
 def _method(order: Order) -> str:
     if order.payment_method == "on_site":
         return "Zahlung vor Ort an der Kasse"
+    if order.payment and order.payment.terminal_id:
+        brand = (order.payment.brand or "unknown").replace("_", " ").title()
+        return f"Kartenzahlung am Terminal ({brand})"
     provider = order.payment.provider if order.payment else ""
     return f"Online bezahlt über {PROVIDERS.get(provider, provider)}"
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .closings import GIFTCARD, ON_SITE, ONLINE, z_report_figures
+from .closings import METHODS, z_report_figures
 from .events import (
     ClosingCreated,
     OrderPaid,
@@ -284,13 +284,13 @@ def closings_summary(closings: list[Mapping[str, Any]], seqs: list[int], totals:
 
 
 def sum_closings(closings: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    payments = {ON_SITE: 0, ONLINE: 0, GIFTCARD: 0}
-    refunds = {ON_SITE: 0, ONLINE: 0, GIFTCARD: 0}
+    payments = dict.fromkeys(METHODS, 0)
+    refunds = dict.fromkeys(METHODS, 0)
     tips = sold = 0
     for closing in closings:
-        for method in payments:
-            payments[method] += closing["payments"][method]
-            refunds[method] += closing["refunds"]["by_method"][method]
+        for method in payments:  # a closing made before card terminals has no card_present
+            payments[method] += closing["payments"].get(method, 0)
+            refunds[method] += closing["refunds"]["by_method"].get(method, 0)
         tips += closing["tips"]
         sold += closing["giftcards"]["sold"]
     return {"payments": payments, "refunds": refunds, "tips": tips, "giftcards_sold": sold}

@@ -21,10 +21,28 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
+from .closings import CARD_PRESENT, UNKNOWN_BRAND
+
 FONTS = Path(__file__).with_name("fonts")
 SANS, MONO = "DejaVuSans", "DejaVuSansMono"
 
-PAYMENT_METHODS = {"on_site": "Bar/Karte vor Ort", "online": "Online", "giftcard": "Gutschein"}
+PAYMENT_METHODS = {"on_site": "Bar", CARD_PRESENT: "Karte (Terminal)", "online": "Online", "giftcard": "Gutschein"}
+# card brands as the journal names them (Stripe's names); another prints as it is named
+CARD_BRANDS = {
+    "amex": "American Express",
+    "cartes_bancaires": "Cartes Bancaires",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "eftpos_au": "eftpos",
+    "girocard": "girocard",
+    "interac": "Interac",
+    "jcb": "JCB",
+    "maestro": "Maestro",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+    UNKNOWN_BRAND: "Marke unbekannt",
+}
 ACTOR_TYPES = {"staff": "Mitarbeiter", "api_key": "API-Schlüssel", "system": "System"}
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 NONE = "—"
@@ -389,16 +407,32 @@ def _sales(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
     pdf.section("Umsatz", vat_table(closing.get("vat"), "Summe Umsatz", _section(closing, "sales")))
 
 
-def by_method(amounts: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str, str]]:
-    """One row per payment method: the three known ones always and in their order, then any other."""
+def by_method(
+    amounts: Mapping[str, Any], prefix: str = "", card_brands: Mapping[str, Any] | None = None
+) -> list[tuple[str, str, str]]:
+    """One row per payment method: the four known ones always and in their order, then any other;
+    under the card payments at a terminal, a row per brand of `card_brands` with its count."""
     methods = [*PAYMENT_METHODS, *(method for method in amounts if method not in PAYMENT_METHODS)]
-    return [(prefix + PAYMENT_METHODS.get(m, m), "", format_euro(_int(amounts.get(m)))) for m in methods]
+    rows = []
+    for method in methods:
+        rows.append((prefix + PAYMENT_METHODS.get(method, method), "", format_euro(_int(amounts.get(method)))))
+        if method == CARD_PRESENT:
+            brands = sorted((card_brands or {}).items(), key=lambda item: item[0] == UNKNOWN_BRAND)  # unknown last
+            rows += [_brand_row(brand, paid) for brand, paid in brands]
+    return rows
+
+
+def _brand_row(brand: str, paid: Any) -> tuple[str, str, str]:
+    paid = paid if isinstance(paid, Mapping) else {}
+    label = f"{SUB}davon {CARD_BRANDS.get(brand, brand)}"
+    return label, str(_int(paid.get("count"))), format_euro(_int(paid.get("amount")))
 
 
 def _payments(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
-    payments = _section(closing, "payments")
+    payments, brands = _section(closing, "payments"), _section(closing, "card_brands")
     total = ("Summe Zahlungen", "", format_euro(sum(_int(amount) for amount in payments.values())))
-    pdf.section("Zahlungsarten", Table(AMOUNT_COLUMNS, by_method(payments), total))
+    columns = ITEM_COLUMNS if brands else AMOUNT_COLUMNS  # the brands' counts under their title
+    pdf.section("Zahlungsarten", Table(columns, by_method(payments, card_brands=brands), total))
 
 
 def _tips(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
@@ -416,14 +450,16 @@ def _counted(closing: Mapping, name: str, label: str) -> tuple[str, str, str]:
 def _refund_section(
     name: str, title: str, label: str, total_label: str, optional: bool = False
 ) -> Callable[[ZReportPDF, Mapping, Mapping], None]:
-    """The section of `closing[name]`: count and amount, by method, and per VAT rate; if `optional`,
-    only when its count is not 0."""
+    """The section of `closing[name]`: count and amount, by each method that moved money, and per
+    VAT rate; if `optional`, only when its count is not 0."""
 
     def section(pdf: ZReportPDF, closing: Mapping, store: Mapping) -> None:
         figures = _section(closing, name)
         if optional and not _int(figures.get("count")):
             return
-        by_methods = by_method(_section(figures, "by_method"), SUB + "davon ")
+        # the ways the money went, not the ways it did not: a day's report keeps to one page
+        paid = by_method(_section(figures, "by_method"), SUB + "davon ")
+        by_methods = [row for row in paid if row[2] != format_euro(0)]
         pdf.section(
             title,
             Table(ITEM_COLUMNS, [_counted(closing, name, label), *by_methods]),

@@ -10,6 +10,7 @@ from ..config import settings
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from ..domain.refunds import RefundRequest
 from ..services import order_views, orders, receipt_downloads
+from ..services.card_present import ExpireCardPayments, expire_card_payments
 from ..services.corrections import DiscountOrder, VoidItems, discount_order, void_items
 from ..services.order_status import ChangeStatus, change_status
 from ..services.passkeys import SetPasskey, set_passkey
@@ -61,7 +62,7 @@ def get_menu(call: Call):
         "idempotency_key_reused",
         "idempotency_in_progress",
     ),
-    claims_at_commit=lambda call: call.body.payment.method != "online",
+    claims_at_commit=lambda call: call.body.payment.method == "on_site",
 )
 def create_order(call: Call):
     body: m.CreateOrder = call.body
@@ -74,6 +75,7 @@ def create_order(call: Call):
         tip=body.tip,
         gift_cards=tuple((card.code, card.amount) for card in body.gift_cards),
         receipt=body.receipt,
+        terminal_id=body.payment.terminal_id,
     )
     return orders.place_order(orders.PlaceOrder(call.params["store"], request, call.caller.actor()), call.uow)
 
@@ -360,4 +362,5 @@ def put_passkey(call: Call):
     response=m.ExpiredOut,
 )
 def expire_orders_job(call: Call):
-    return m.ExpiredOut(expired=expire_orders(ExpireOrders(), call.uow))
+    expired = expire_orders(ExpireOrders(), call.uow) + expire_card_payments(ExpireCardPayments(), call.uow)
+    return m.ExpiredOut(expired=expired)

@@ -61,6 +61,8 @@ def load_routes(entry: str | None) -> None:
         from . import live_routes  # noqa: F401
     if entry in ("customer_api", "staff_api", None):  # a tour's staff routes and an order's tracking
         from . import tour_routes  # noqa: F401
+    if entry in ("customer_api", "staff_api", None):  # terminals and shifts, and the sandbox's reader
+        from . import terminal_routes  # noqa: F401
     if entry in ("staff_api", "jobs", None):
         from . import closing_routes  # noqa: F401
     if entry in ("staff_api", None):

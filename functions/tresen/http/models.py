@@ -128,8 +128,17 @@ class GiftCardUseIn(Inbound):
 
 
 class PaymentIn(Inbound):
-    method: Literal["online", "on_site"]
+    method: Literal["online", "on_site", "card_present"] = Field(
+        description="online at the provider's page, on_site at the counter, card_present by card at a terminal"
+    )
     provider: Literal["sandbox", "stripe"] | None = None
+    terminal_id: Id | None = Field(None, description="card_present: the terminal that takes the card")
+
+    @model_validator(mode="after")
+    def _terminal_for_card_present(self) -> "PaymentIn":
+        if (self.method == "card_present") != (self.terminal_id is not None):
+            raise ValueError("terminal_id is given exactly when the method is card_present")
+        return self
 
 
 class CreateOrder(Inbound):
@@ -248,9 +257,11 @@ class CustomerOut(Outbound):
 class PaymentOut(Outbound):
     id: str
     provider: str
-    status: str
+    status: str = Field(description="card_present: processing, succeeded, failed (declined) or canceled")
     checkout_url: str | None = None
     client_secret: str | None = None
+    terminal_id: str | None = Field(None, description="card_present: the terminal taking the card")
+    brand: str | None = Field(None, description="card_present: the card's brand, once taken")
 
 
 class OrderRefundOut(Outbound):
@@ -611,7 +622,7 @@ class RefundFiguresOut(Outbound):
     count: int
     amount: int
     vat: list[VatOut] = Field(description="per rate")
-    by_method: dict[str, int] = Field(description="on_site, online, giftcard")
+    by_method: dict[str, int] = Field(description="on_site, online, giftcard, card_present")
 
 
 class ReductionsOut(Outbound):
@@ -622,6 +633,11 @@ class ReductionsOut(Outbound):
 class GiftCardFiguresOut(Outbound):
     sold: int = Field(description="a liability (multi-purpose vouchers), not revenue")
     redeemed: int
+
+
+class CardPaymentsOut(Outbound):
+    count: int
+    amount: int
 
 
 class ClosingCheckpointOut(Outbound):
@@ -646,7 +662,11 @@ class ClosingOut(Outbound):
     counts: dict[str, int]
     sales: VatTotalOut = Field(description="over all rates")
     vat: list[VatOut] = Field(description="the sales per rate")
-    payments: dict[str, int] = Field(description="on_site, online, giftcard")
+    payments: dict[str, int] = Field(description="on_site, online, giftcard, card_present (a card at a terminal)")
+    card_brands: dict[str, CardPaymentsOut] = Field(
+        description="the card_present payments per card brand (visa, girocard, …, unknown): they add up to "
+        "payments.card_present; refunds to cards are not split by brand"
+    )
     tips: int
     refunds: RefundFiguresOut = Field(description="refunds made, per rate and by how they were paid back")
     failed_refunds: RefundFiguresOut = Field(

@@ -4,20 +4,24 @@ where the range crosses a year or holds more than 99 999 bookings.
 The journal entries of the range are streamed once into a `BookingCollector` (a statement feeds
 the same collector from its own single pass); the payouts that arrived in the range add the
 bookings of this store's items: payouts belong to a provider account, which may serve several
-stores, so each item is attributed through its payment.
+stores, so each item is attributed through its payment; and through the payment's order to the
+account that holds it until the payout (card clearing for a card at a terminal, provider clearing
+for the others).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from itertools import chain
 from typing import BinaryIO
 
 from ..domain import datev
 from ..domain.catalog import Store
+from ..domain.closings import CARD_PRESENT
 from .downloads import ZIP_TYPE, Attachment, PeriodFile, StorePeriod, write_zip
 from .exports import local_days
-from .finance_ports import FinanceUnitOfWork
+from .finance_ports import Books, FinanceUnitOfWork
 from .orders import catalog_or_404
 from .payouts import store_payouts
 
@@ -95,8 +99,20 @@ def batch_name(store_id: str, start: date, end: date, part: int) -> str:
 def payout_bookings(
     uow: FinanceUnitOfWork, store_id: str, first: date, last: date, ours: frozenset[str] = frozenset()
 ) -> list[datev.Booking]:
-    return [
-        booking
-        for payout, items in store_payouts(uow, store_id, first, last, ours)
-        for booking in datev.payout_bookings(payout, items, store_id)
-    ]
+    paid_out = list(store_payouts(uow, store_id, first, last, ours))
+    by_card = card_present_payments(uow.books, {item["payment_id"] for _, items in paid_out for item in items})
+    bookings = []
+    for payout, items in paid_out:
+        others = [item for item in items if item["payment_id"] not in by_card]
+        cards = [item for item in items if item["payment_id"] in by_card]
+        bookings += datev.payout_bookings(payout, others, store_id)
+        bookings += datev.payout_bookings(payout, cards, store_id, datev.CARD_CLEARING)
+    return bookings
+
+
+def card_present_payments(books: Books, payment_ids: Collection[str]) -> frozenset[str]:
+    """Those of `payment_ids` that a card terminal took, as their orders say."""
+    payments = books.payments(sorted(payment_ids))
+    orders = books.orders(sorted({payment.order_id for payment in payments.values()}))
+    by_card = {order.id for order in orders if order.payment_method == CARD_PRESENT}
+    return frozenset(payment_id for payment_id, payment in payments.items() if payment.order_id in by_card)

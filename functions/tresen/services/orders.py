@@ -34,9 +34,12 @@ from ..domain.orders import (
 )
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import paid
+from ..domain.terminals import CARD_PRESENT
+from .card_present import send_to_reader, start_card_payment, terminal_for_payment
 from .order_ports import OrderUnitOfWork
 from .ports import PaymentLine, PaymentRequest
 from .receipt_mail import mail_receipt
+from .terminal_ports import TerminalUnitOfWork
 from .unit_of_work import INVOICE_NUMBERS, PICKUP_NUMBERS, Claims, Counter, Plan, Writes
 
 # the names of a provider's payment lines that are not products (the customer reads them there)
@@ -64,8 +67,9 @@ def catalog_or_404(uow: OrderUnitOfWork, store_id: str) -> tuple[Store, dict[str
     return store, products
 
 
-def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
-    """The hot path: reads only the cached catalog, the cards that pay and the store's cached key."""
+def place_order(command: PlaceOrder, uow: TerminalUnitOfWork) -> PlacedOrder:
+    """The hot path: reads only the cached catalog, the cards that pay and the store's cached key.
+    A card payment at a terminal is sent to the reader once the order is committed."""
     store, products = catalog_or_404(uow, command.store_id)
     request, now = command.request, uow.now()
     check_orderable(store, request, now)
@@ -74,16 +78,7 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
     check_giftcard_sale(request, cart)
     order_id, access_token = uow.new_id("ord_"), uow.new_secret_token()
     uses, due = card_shares(uow, store, request, cart.totals.total, now)
-    payment = None
-    if request.payment_method == "online" and due > 0:
-        provider = request.provider or store.online_providers[0]
-        if provider not in uow.offered_providers(store):
-            raise DomainError("provider_not_ready", f"Store {store.id} cannot take payments with {provider} yet.")
-        expires_at = now + ONLINE_PAYMENT_WINDOW
-        lines = payment_lines(cart, due, store.name)
-        payment = uow.provider(provider, store.id).create_payment(
-            PaymentRequest(order_id, store.id, due, store.currency, lines, expires_at)
-        )
+    payment = provider_payment(uow, store, request, cart, order_id, due) if due > 0 else None
     sold = sold_cards(uow, cart, access_token, store, now, order_id)
     pii_key = uow.stores.pii_key(store.id)
     contacts = order_contact_keys(pii_key, request.customer.email, request.customer.phone)
@@ -103,7 +98,7 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
             contact_keys=contacts,
         )
         unsettled = replace(order, status="awaiting_payment")
-        if request.payment_method == "online" and due == 0:  # the cards pay for all of it
+        if request.payment_method != "on_site" and due == 0:  # the cards pay for all of it
             order = replace(order, status="paid", payment_status="paid", expires_at=None)
         holds = hold_at_placement(order, now)
         order, settling = settle(unsettled, order, now)  # on site or paid at once: captured now
@@ -123,7 +118,30 @@ def place_order(command: PlaceOrder, uow: OrderUnitOfWork) -> PlacedOrder:
         )
         return Plan(PlacedOrder(order, access_token, codes), now, command.actor, events, writes)
 
-    return uow.commit(store.id, build).result
+    placed = uow.commit(store.id, build).result
+    if payment and payment.terminal_id:
+        send_to_reader(uow, store, placed.order)
+    return placed
+
+
+def provider_payment(
+    uow: TerminalUnitOfWork, store: Store, request: OrderRequest, cart: PricedCart, order_id: str, due: int
+) -> PaymentRef | None:
+    """The provider's payment of what is due, made before the order's commit (an online checkout,
+    or a card payment the reader is asked for after it); None at the counter."""
+    if request.payment_method == CARD_PRESENT:
+        terminal = terminal_for_payment(uow, store.id, request.terminal_id)
+        return start_card_payment(uow, store, terminal, order_id, due)
+    if request.payment_method != "online":
+        return None
+    provider = request.provider or store.online_providers[0]
+    if provider not in uow.offered_providers(store):
+        raise DomainError("provider_not_ready", f"Store {store.id} cannot take payments with {provider} yet.")
+    expires_at = uow.now() + ONLINE_PAYMENT_WINDOW
+    lines = payment_lines(cart, due, store.name)
+    return uow.provider(provider, store.id).create_payment(
+        PaymentRequest(order_id, store.id, due, store.currency, lines, expires_at)
+    )
 
 
 def payment_lines(cart: PricedCart, due: int, store_name: str) -> tuple[PaymentLine, ...]:

@@ -183,6 +183,8 @@ def expire_orders(command: ExpireOrders, uow: OrderUnitOfWork) -> int:
     now = uow.now()
     canceled = 0
     for order in uow.orders.unpaid_past(now, command.limit):
+        if order.payment and order.payment.terminal_id:
+            continue  # the reader's payment is canceled first (services/card_present.py)
         store, _ = uow.catalog.get(order.store_id)
         result = change_order(ChangeOrder(store, order.id, lambda current: expire(current, now), SCHEDULER, now), uow)
         canceled += result.changed  # an event may have paid or canceled it meanwhile

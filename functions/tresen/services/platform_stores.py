@@ -59,7 +59,7 @@ def create_store(command: CreateStore, uow: PortalUnitOfWork) -> Store:
         currency="EUR",
         timezone=command.timezone,
         invoice_series=command.store_id.upper()[:12],
-        payment_methods=("on_site",),
+        payment_methods=("on_site", "card_present"),
         online_providers=(),
         fulfilment_types=("pickup", "table"),
         address=address.lines(),

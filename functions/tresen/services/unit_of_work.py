@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # annotations only: not loaded by every cold start
     from ..domain.mail import Mail
     from ..domain.memberships import EmailHolder, Invitation, Membership
     from ..domain.stripe_connect import StripeAccount
+    from ..domain.terminals import Shift, Terminal, TerminalCheck, Workplace
     from ..domain.tours import Position, Tour
     from ..domain.webhooks import Endpoint as WebhookEndpoint
 
@@ -307,6 +308,24 @@ class Writes:
     def tour_latest(self, tour_id: str, latest: Position, read_at: Any) -> None:
         """The tour's latest position, moved only if the tour is still as read at `read_at`."""
         self._add("update", "tour_latest", (tour_id,), latest, read_at)
+
+    def workplace(self, workplace: Workplace, read_at: Any = None) -> None:
+        """A new workplace (`read_at` None: create-only), or one changed since read at `read_at`: what
+        a terminal or shift change is guarded by, so none of them happens beside a shift's opening."""
+        kind = "create" if read_at is None else "update"
+        self._add(kind, "workplace", (workplace.store_id, workplace.id), workplace, read_at)
+
+    def terminal(self, terminal: Terminal, read_at: Any = None) -> None:
+        """A new terminal (`read_at` None: create-only), or one changed since read at `read_at`."""
+        self._add("create" if read_at is None else "update", "terminal", (terminal.id,), terminal, read_at)
+
+    def terminal_checked(self, terminal_id: str, check: TerminalCheck) -> None:
+        """The last connection check, on the terminal as it is (bookkeeping, not journaled)."""
+        self._add("update", "terminal_checked", (terminal_id,), check)
+
+    def shift(self, shift: Shift, read_at: Any = None) -> None:
+        """A new shift (`read_at` None: create-only), or one closed since read at `read_at`."""
+        self._add("create" if read_at is None else "update", "shift", (shift.store_id, shift.id), shift, read_at)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from ..domain.payments import (
     PaymentEvent,
     PayoutEvent,
     ProviderEvent,
+    ReaderEvent,
     RefundEvent,
     UnprocessableEvent,
 )
@@ -99,7 +100,9 @@ def billing_event(event: BillingEvent, uow: OrderUnitOfWork) -> EventOutcome:
     return apply_billing_event(event, uow)
 
 
-def handle_money_event(event: PaymentEvent | RefundEvent | PayoutEvent, uow: OrderUnitOfWork) -> EventOutcome:
+def handle_money_event(
+    event: PaymentEvent | ReaderEvent | RefundEvent | PayoutEvent, uow: OrderUnitOfWork
+) -> EventOutcome:
     """An event from a connected account (Stripe Connect) is the business of that account's store
     only; one from an account no store has is parked."""
     store_id = None
@@ -112,6 +115,10 @@ def handle_money_event(event: PaymentEvent | RefundEvent | PayoutEvent, uow: Ord
         return record_payout(RecordPayout(event.provider, event.id, event.payout, store_id), uow)
     if isinstance(event, RefundEvent):
         return handle_refund_event(event, uow, store_id)
+    if isinstance(event, ReaderEvent):
+        from .card_present import handle_reader_event  # the terminals' use cases: not in every cold start
+
+        return handle_reader_event(event, uow, store_id)
     return handle_payment_event(event, uow, store_id)
 
 

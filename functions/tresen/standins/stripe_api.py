@@ -8,6 +8,11 @@ Stripe signs them. Everything lives in memory. Paths under /_standin/ are its ow
 itself (payouts, dashboard refunds, slow payments settling) or what a test needs to look at. A card
 saved is charged later off-session as Stripe's test card of that number would be (`OFF_SESSION_FAILURES`).
 
+Stripe Terminal, server-driven: locations, readers registered with Stripe's simulated registration codes
+(`SIMULATED_READERS`), card-present PaymentIntents sent to a reader, and Stripe's own test helper that
+presents a test card there (`TERMINAL_TEST_CARDS`), which settles the reader's action at once. Controls
+switch a reader off and on, and withhold the webhooks of a reader's next outcome (an answer lost).
+
     python -m tresen.standins.stripe_api --port 12111 --webhook-url http://127.0.0.1:8080/webhooks/stripe
 """
 
@@ -18,9 +23,11 @@ import hashlib
 import hmac
 import html
 import json
+import operator
 import re
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -53,6 +60,16 @@ OFF_SESSION_FAILURES = {
     "4000000000000341": ("card_declined", "generic_decline", "Your card was declined."),
 }
 MIN_CHARGE = 50  # cents: Stripe charges no less in euros
+# Stripe's registration codes for simulated readers → the device each registers
+SIMULATED_READERS = {"simulated-wpe": "simulated_wisepos_e", "simulated-s700": "simulated_stripe_s700"}
+# Stripe's Terminal test cards: number → (brand, decline code, or None where the card is approved)
+TERMINAL_TEST_CARDS = {
+    "4242424242424242": ("visa", None),
+    "5555555555554444": ("mastercard", None),
+    "4000000000000002": ("visa", "generic_decline"),
+}
+DEFAULT_TERMINAL_CARD = "4242424242424242"  # what Stripe's simulated reader presents unless told
+DECLINED = "Your card was declined."
 
 
 class StripeError(Exception):
@@ -227,6 +244,7 @@ class StripeStandIn(StandIn):
         self._idempotent: dict[tuple, tuple] = {}  # (account, key) → (method, path, params), (status, JSON)
         self._failing_refunds: set[str] = set()  # accounts (or ANY_ACCOUNT) whose next refund fails
         self._cards: dict[str, str] = {}  # payment method id → its card's number, which decides its charges
+        self._withheld_readers: set[str] = set()  # readers whose next outcome sends no webhooks
 
     # --- dispatch ---
 
@@ -579,9 +597,10 @@ class StripeStandIn(StandIn):
         return self._find("customer", customer, call.account, param="customer", status=400)["id"]
 
     @staticmethod
-    def _application_fee(call: Call, total: int) -> int | None:
+    def _application_fee(
+        call: Call, total: int, param: str = "payment_intent_data[application_fee_amount]"
+    ) -> int | None:
         """The platform's cut: Stripe takes it only from a payment made on a connected account."""
-        param = "payment_intent_data[application_fee_amount]"
         if call.params.get(param) is None:
             return None
         fee = integer(call.params[param], param)
@@ -849,8 +868,9 @@ needs authentication, 4000 0000 0000 0341 is declined.</p>
         }
         return self._store(intent, account)
 
-    def _succeed(self, intent: dict, account: str | None) -> None:
-        """The charge and its balance transaction: Stripe's fee (1.5 % + 25 cents) plus the platform's."""
+    def _succeed(self, intent: dict, account: str | None, **charge_fields: Any) -> None:
+        """The charge and its balance transaction: Stripe's fee (1.5 % + 25 cents) plus the platform's;
+        `charge_fields` are what the way it was paid adds (a card-present charge's reader and card)."""
         amount, currency, application_fee = intent["amount"], intent["currency"], intent["application_fee_amount"]
         charge_id = "ch_" + intent["id"].removeprefix("pi_")
         fees = [fee_detail("stripe_fee", (amount * 15 + 500) // 1000 + 25, currency)]  # rounded half up
@@ -875,12 +895,20 @@ needs authentication, 4000 0000 0000 0341 is declined.</p>
             "payment_intent": intent["id"],
             "refunded": False,
             "status": "succeeded",
+            **charge_fields,
         }
         self._store(charge, account)
         intent.update(amount_received=amount, latest_charge=charge_id, last_payment_error=None, status="succeeded")
 
     def api_retrieve_payment_intent(self, call: Call, object_id: str) -> dict:
-        return self._find("payment_intent", object_id, call.account)
+        return self._expanded(self._find("payment_intent", object_id, call.account), call)
+
+    def api_create_payment_intent(self, call: Call) -> dict:
+        """One for a card reader (`payment_method_types` naming `card_present`), or a saved card's."""
+        methods = call.fields.get("payment_method_types")
+        if isinstance(methods, list) and "card_present" in methods:
+            return self._card_present_intent(call, methods)
+        return self.api_create_off_session_payment(call)
 
     def api_create_off_session_payment(self, call: Call) -> dict:
         """A saved card charged without its holder (`confirm` and `off_session`, as Stripe's own
@@ -1056,6 +1084,303 @@ needs authentication, 4000 0000 0000 0341 is declined.</p>
                     break
                 node[name] = node = dict(value)
         return answer
+
+    # --- Terminal: locations, readers and card-present payments ---
+
+    def api_create_location(self, call: Call) -> dict:
+        fields = call.fields
+        if not call.params.get("display_name"):
+            raise missing("display_name")
+        address = sub(fields, "address")
+        if not address.get("country"):
+            raise missing("address[country]")
+        location = {
+            "id": new_id("tml_"),
+            "object": "terminal.location",
+            "address": {
+                name: address.get(name) for name in ("city", "country", "line1", "line2", "postal_code", "state")
+            },
+            "display_name": fields["display_name"],
+            "livemode": False,
+            "metadata": sub(fields, "metadata"),
+        }
+        return self._store(location, call.account)
+
+    def api_retrieve_location(self, call: Call, object_id: str) -> dict:
+        return self._find("terminal.location", object_id, call.account)
+
+    def api_create_reader(self, call: Call) -> dict:
+        """A simulated reader, registered as Stripe registers one: by its code, at a location of the account."""
+        code, location = call.params.get("registration_code"), call.params.get("location")
+        if not code:
+            raise missing("registration_code")
+        if code not in SIMULATED_READERS:
+            raise StripeError(
+                400,
+                f"The registration code '{code}' is invalid or has expired: type the code the reader shows.",
+                param="registration_code",
+            )
+        if not location:
+            raise missing("location")
+        self._find("terminal.location", location, call.account, param="location", status=400)
+        serial_number = str(uuid.uuid4())
+        reader = {
+            "id": new_id("tmr_"),
+            "object": "terminal.reader",
+            "action": None,
+            "device_sw_version": "",
+            "device_type": SIMULATED_READERS[code],
+            "ip_address": "0.0.0.0",
+            "label": call.params.get("label") or serial_number,
+            "last_seen_at": self._now_ms(),
+            "livemode": False,
+            "location": location,
+            "metadata": sub(call.fields, "metadata"),
+            "serial_number": serial_number,
+            "status": "online",
+        }
+        return self._store(reader, call.account)
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)  # `last_seen_at`: unlike Stripe's other times, in milliseconds
+
+    def _reader(self, reader_id: str, account: str | None) -> dict:
+        """The reader; one that is online reports to Stripe all the time, so it was last seen now."""
+        reader = self._find("terminal.reader", reader_id, account)
+        if reader["status"] == "online":
+            reader["last_seen_at"] = self._now_ms()
+        return reader
+
+    def _online_reader(self, reader_id: str, account: str | None) -> dict:
+        reader = self._reader(reader_id, account)
+        if reader["status"] != "online":
+            raise StripeError(
+                400,
+                f"Reader {reader_id} is offline: make sure it is switched on and connected, then try again.",
+                code="terminal_reader_offline",
+            )
+        return reader
+
+    def api_retrieve_reader(self, call: Call, object_id: str) -> dict:
+        return self._reader(object_id, call.account)
+
+    def api_delete_reader(self, call: Call, object_id: str) -> dict:
+        self._reader(object_id, call.account)
+        del self._objects[object_id], self._owner[object_id]
+        return {"id": object_id, "object": "terminal.reader", "deleted": True}
+
+    def api_process_payment_intent(self, call: Call, object_id: str) -> dict:
+        """The reader asks the customer for a card to pay the PaymentIntent: its action is in
+        progress until a card is presented (`api_present_payment_method`) or it is canceled."""
+        reader = self._online_reader(object_id, call.account)
+        if not call.params.get("payment_intent"):
+            raise missing("payment_intent")
+        intent = self._find("payment_intent", call.params["payment_intent"], call.account, "payment_intent", 400)
+        if reader["action"] and reader["action"]["status"] == "in_progress":
+            raise StripeError(
+                400,
+                f"Reader {object_id} is busy with another action: wait for it or cancel it.",
+                code="terminal_reader_busy",
+            )
+        if "card_present" not in intent["payment_method_types"] or intent["status"] != "requires_payment_method":
+            raise StripeError(
+                400,
+                f"This PaymentIntent's status is {intent['status']}: a reader can only process one that "
+                "requires a card_present payment method.",
+                param="payment_intent",
+                code="payment_intent_unexpected_state",
+            )
+        reader["action"] = {
+            "api_error": None,
+            "failure_code": None,
+            "failure_message": None,
+            "process_payment_intent": {"payment_intent": intent["id"]},
+            "status": "in_progress",
+            "type": "process_payment_intent",
+        }
+        return reader
+
+    def _reader_in_action(self, reader: dict) -> dict:
+        action = reader["action"]
+        if action is None or action["status"] != "in_progress":
+            raise StripeError(400, f"Reader {reader['id']} has no action in progress.")
+        return action
+
+    def api_cancel_reader_action(self, call: Call, object_id: str) -> dict:
+        """The reader back to its idle screen, without its action (as Stripe answers it)."""
+        reader = self._online_reader(object_id, call.account)
+        self._reader_in_action(reader)
+        reader["action"] = None
+        return reader
+
+    def api_present_payment_method(self, call: Call, object_id: str) -> dict:
+        """Stripe's test helper: a customer taps a test card on the simulated reader. Approved, the
+        PaymentIntent succeeds with its charge; declined, the charge fails and the PaymentIntent waits
+        for another card. Either way the action ends, and its webhooks follow unless withheld."""
+        reader = self._online_reader(object_id, call.account)
+        action = self._reader_in_action(reader)
+        if call.params.get("type", "card_present") != "card_present":
+            raise StripeError(400, "The stand-in's readers take card_present payment methods only.", param="type")
+        number = sub(call.fields, "card_present").get("number") or DEFAULT_TERMINAL_CARD
+        if number not in TERMINAL_TEST_CARDS:
+            cards = ", ".join(TERMINAL_TEST_CARDS)
+            raise StripeError(400, f"Present one of Stripe's test cards: {cards}.", param="card_present[number]")
+        brand, decline_code = TERMINAL_TEST_CARDS[number]
+        intent = self._objects[action["process_payment_intent"]["payment_intent"]]
+        method = self._card_present_method(number, brand, call.account)
+        details = {"payment_method": method["id"], "payment_method_details": card_present_details(method, reader)}
+        if decline_code is None:
+            self._succeed(intent, call.account, outcome=charge_outcome(None), **details)
+            intent["payment_method"] = method["id"]
+            action.update(status="succeeded")
+            outcome = ("payment_intent.succeeded", "terminal.reader.action_succeeded")
+        else:
+            charge = self._failed_charge(intent, call.account, decline_code, details)
+            error = {"charge": charge["id"], "code": "card_declined", "decline_code": decline_code, "message": DECLINED}
+            intent.update(
+                last_payment_error=error | {"payment_method": method, "type": "card_error"},
+                latest_charge=charge["id"],
+                payment_method=None,
+                status="requires_payment_method",
+            )
+            action.update(
+                api_error=error | {"type": "card_error"},
+                failure_code="card_declined",
+                failure_message=DECLINED,
+                status="failed",
+            )
+            outcome = ("payment_intent.payment_failed", "terminal.reader.action_failed")
+        if object_id in self._withheld_readers:
+            self._withheld_readers.discard(object_id)
+        else:
+            self._emit(outcome[0], intent, call.account)
+            self._emit(outcome[1], reader, call.account)
+        return reader
+
+    def _card_present_method(self, number: str, brand: str, account: str | None) -> dict:
+        method = {
+            "id": new_id("pm_"),
+            "object": "payment_method",
+            "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+            "card_present": {
+                "brand": brand,
+                "cardholder_name": None,
+                "country": "US",  # where Stripe's test cards are issued
+                "exp_month": 12,
+                "exp_year": 2034,
+                "fingerprint": hashlib.sha256(number.encode()).hexdigest()[:16],
+                "funding": "credit",
+                "last4": number[-4:],
+                "networks": {"available": [brand], "preferred": None},
+                "read_method": "contactless_emv",
+            },
+            "created": self._now(),
+            "customer": None,
+            "livemode": False,
+            "metadata": {},
+            "type": "card_present",
+        }
+        self._cards[method["id"]] = number
+        return self._store(method, account)
+
+    def _failed_charge(self, intent: dict, account: str | None, decline_code: str, details: dict) -> dict:
+        """A declined card's charge: Stripe keeps it (status `failed`), no money moved."""
+        charge = {
+            "id": new_id("ch_"),
+            "object": "charge",
+            "amount": intent["amount"],
+            "amount_captured": 0,
+            "amount_refunded": 0,
+            "application_fee_amount": None,
+            "balance_transaction": None,
+            "captured": False,
+            "created": self._now(),
+            "currency": intent["currency"],
+            "disputed": False,
+            "failure_code": "card_declined",
+            "failure_message": DECLINED,
+            "livemode": False,
+            "metadata": dict(intent["metadata"]),
+            "outcome": charge_outcome(decline_code),
+            "paid": False,
+            "payment_intent": intent["id"],
+            "refunded": False,
+            "status": "failed",
+            **details,
+        }
+        return self._store(charge, account)
+
+    def _any_reader(self, reader_id: str) -> dict:
+        """For the controls, whose URL does not say the account: the reader on whichever it lives."""
+        found = self._objects.get(reader_id)
+        if found is None or found["object"] != "terminal.reader":
+            raise no_such("terminal.reader", reader_id)
+        return found
+
+    def control_reader_connection(self, request: Request, reader_id: str) -> Response:
+        """The reader switched off or on (`{"online": false}`): offline, it takes no action and keeps the
+        time it was last seen."""
+        reader, online = self._any_reader(reader_id), self._input(request).get("online")
+        if online not in (True, False):
+            raise StripeError(400, "online must be true or false", param="online")
+        reader["status"] = "online" if online else "offline"
+        if online:
+            reader["last_seen_at"] = self._now_ms()
+        return json_response(reader)
+
+    def control_withhold_reader_events(self, request: Request, reader_id: str) -> Response:
+        """The webhooks of the reader's next outcome are never sent: what Tresen learns of it, it must ask."""
+        self._withheld_readers.add(self._any_reader(reader_id)["id"])
+        return json_response({"ok": True})
+
+    def _card_present_intent(self, call: Call, methods: list) -> dict:
+        """A PaymentIntent a reader collects: it requires a payment method until a card is presented."""
+        params = call.params
+        if not params.get("currency"):
+            raise missing("currency")
+        amount = integer(params.get("amount"), "amount")
+        if amount < MIN_CHARGE:
+            raise StripeError(
+                400, f"Amount must be at least {money(MIN_CHARGE)}", param="amount", code="amount_too_small"
+            )
+        capture_method = params.get("capture_method", "automatic")
+        if capture_method != "automatic":
+            raise StripeError(400, "The stand-in's readers capture automatically only.", param="capture_method")
+        return self._intent(
+            call.account,
+            amount,
+            params["currency"].lower(),
+            sub(call.fields, "metadata"),
+            application_fee_amount=self._application_fee(call, amount, "application_fee_amount"),
+            description=params.get("description"),
+            payment_method_types=methods,
+            status="requires_payment_method",
+        )
+
+    def api_cancel_payment_intent(self, call: Call, object_id: str) -> dict:
+        intent = self._find("payment_intent", object_id, call.account)
+        if intent["status"] in ("succeeded", "canceled"):
+            raise StripeError(
+                400,
+                f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}. Only a "
+                "PaymentIntent with one of the following statuses may be canceled: requires_payment_method, "
+                "requires_capture, requires_confirmation, requires_action, processing.",
+                code="payment_intent_unexpected_state",
+                payment_intent=copy.deepcopy(intent),
+            )
+        intent.update(
+            canceled_at=self._now(),
+            cancellation_reason=call.params.get("cancellation_reason"),
+            status="canceled",
+        )
+        self._emit("payment_intent.canceled", intent, call.account)
+        return intent
+
+    def api_list_charges(self, call: Call) -> dict:
+        """The account's charges, newest first, of any outcome, within `created[gte|gt|lte|lt]`."""
+        created = created_within(call.fields.get("created"))
+        rows = self._list("charge", call.account, lambda charge: created(charge["created"]))
+        return self._page(rows, call, "/v1/charges")
 
     # --- refunds ---
 
@@ -1313,6 +1638,60 @@ def card_brand(digits: str) -> str:
     return "unknown"
 
 
+def card_present_details(method: dict, reader: dict) -> dict:
+    """A card-present charge's `payment_method_details`: the card as the reader read it, and the reader."""
+    card = method["card_present"]
+    return {
+        "card_present": {
+            **{name: card[name] for name in ("brand", "cardholder_name", "country", "exp_month", "exp_year")},
+            **{name: card[name] for name in ("fingerprint", "funding", "last4", "read_method")},
+            "generated_card": None,
+            "incremental_authorization_supported": False,
+            "location": reader["location"],
+            "network": card["brand"],
+            "overcapture_supported": False,
+            "reader": reader["id"],
+        },
+        "type": "card_present",
+    }
+
+
+def charge_outcome(decline_code: str | None) -> dict:
+    """What the card's network answered (None: approved). Radar scores no card-present charge."""
+    if decline_code is None:
+        return {
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "not_assessed",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        }
+    return {
+        "network_status": "declined_by_network",
+        "reason": decline_code,
+        "risk_level": "not_assessed",
+        "seller_message": "The bank did not return any further details with this decline.",
+        "type": "issuer_declined",
+    }
+
+
+CREATED_BOUNDS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+
+
+def created_within(bounds: Any) -> Callable[[int], bool]:
+    """A list's `created` filter as Stripe reads it: one exact time, or bounds (`created[gte]=…`)."""
+    if bounds is None:
+        return lambda _: True
+    if not isinstance(bounds, dict):
+        exact = integer(bounds, "created")
+        return lambda created: created == exact
+    unknown = sorted(set(bounds) - set(CREATED_BOUNDS))
+    if unknown:
+        raise StripeError(400, f"Received unknown parameter: created[{unknown[0]}]", param=f"created[{unknown[0]}]")
+    limits = [(CREATED_BOUNDS[name], integer(value, f"created[{name}]")) for name, value in bounds.items()]
+    return lambda created: all(compare(created, limit) for compare, limit in limits)
+
+
 UNLOCKED = {"control_resend", "control_wait"}  # they wait on receivers, who may call the stand-in meanwhile
 ROUTES = Map(
     [
@@ -1324,8 +1703,22 @@ ROUTES = Map(
             ("POST", "/v1/checkout/sessions", "api_create_checkout_session"),
             ("GET", "/v1/checkout/sessions/<object_id>", "api_retrieve_checkout_session"),
             ("POST", "/v1/checkout/sessions/<object_id>/expire", "api_expire_checkout_session"),
-            ("POST", "/v1/payment_intents", "api_create_off_session_payment"),
+            ("POST", "/v1/payment_intents", "api_create_payment_intent"),
             ("GET", "/v1/payment_intents/<object_id>", "api_retrieve_payment_intent"),
+            ("POST", "/v1/payment_intents/<object_id>/cancel", "api_cancel_payment_intent"),
+            ("GET", "/v1/charges", "api_list_charges"),
+            ("POST", "/v1/terminal/locations", "api_create_location"),
+            ("GET", "/v1/terminal/locations/<object_id>", "api_retrieve_location"),
+            ("POST", "/v1/terminal/readers", "api_create_reader"),
+            ("GET", "/v1/terminal/readers/<object_id>", "api_retrieve_reader"),
+            ("DELETE", "/v1/terminal/readers/<object_id>", "api_delete_reader"),
+            ("POST", "/v1/terminal/readers/<object_id>/process_payment_intent", "api_process_payment_intent"),
+            ("POST", "/v1/terminal/readers/<object_id>/cancel_action", "api_cancel_reader_action"),
+            (
+                "POST",
+                "/v1/test_helpers/terminal/readers/<object_id>/present_payment_method",
+                "api_present_payment_method",
+            ),
             ("GET", "/v1/setup_intents/<object_id>", "api_retrieve_setup_intent"),
             ("GET", "/v1/payment_methods/<object_id>", "api_retrieve_payment_method"),
             ("POST", "/v1/customers", "api_create_customer"),
@@ -1346,6 +1739,8 @@ ROUTES = Map(
             ("POST", "/_standin/refunds/fail-next", "control_fail_next_refund"),
             ("POST", "/_standin/refunds", "control_refund"),
             ("POST", "/_standin/payouts", "control_payout"),
+            ("POST", "/_standin/terminal/readers/<reader_id>/connection", "control_reader_connection"),
+            ("POST", "/_standin/terminal/readers/<reader_id>/withhold-events", "control_withhold_reader_events"),
             ("GET", "/_standin/events", "control_events"),
             ("GET", "/_standin/events/<event_id>", "control_event"),
             ("POST", "/_standin/events/<event_id>/resend", "control_resend"),

@@ -1,0 +1,333 @@
+"""The staff board's till ("Kasse"): an owner sets up a workplace with a simulated card terminal, staff
+open a shift and take card payments at the counter with the sandbox's reader (approved, declined and
+canceled), and close the shift to its reconciliation, printed; a terminal change is refused while the
+shift is open; finance reads a mismatched reconciliation without the till's controls.
+
+In a store of its own (`kasse`), loaded as a merchant loads theirs, so that the demo store's orders
+and the other tests' shifts stay apart. axe-core checks each state; screenshots at phone and tablet
+widths land in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+import requests
+from playwright.sync_api import expect
+from test_accessibility import Axe, open_page
+from test_customers_view import api, sign_in_to
+from test_web_pages import euro
+
+from conftest import PHONE, TABLET, screenshot
+from stack import TRESEN
+
+STORE = "kasse"
+STORE_FILE = {
+    "store": {
+        "id": STORE,
+        "name": "Café an der Kasse",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "invoice_series": "KA",
+        "payment_methods": ["on_site", "card_present"],
+        "online_providers": [],
+        "fulfilment_types": ["pickup", "table"],
+        "address": ["Kastanienallee 12", "10435 Berlin"],
+    },
+    "products": [
+        {"id": "espresso", "name": "Espresso", "price": 250, "vat_rate": "19", "available": True},
+        {"id": "croissant", "name": "Croissant", "price": 320, "vat_rate": "7", "available": True},
+        {"id": "apfelkuchen", "name": "Apfelkuchen", "price": 390, "vat_rate": "7", "available": True},
+    ],
+}
+READER = {"model": "Simulated WisePOS E", "serial_number": "SIM-4711", "terminal_id": "62345678"}
+READER_NAME = "Simulated WisePOS E (SIM-4711)"
+SHIFT_OPEN = (
+    "An diesem Arbeitsplatz ist eine Schicht offen: Terminals lassen sich erst nach ihrem Schließen registrieren "
+    "oder entfernen, und es ist immer nur eine Schicht offen."
+)
+PAYMENT_IN_PROGRESS = (
+    "Ein Terminal wartet noch auf eine Karte. Bitte die Zahlung abschließen oder abbrechen und die Schicht dann schließen."
+)
+LOCAL_TIME = r"\d\d\.\d\d\.\d\d, \d\d:\d\d"  # as de-DE writes a short date and time
+
+
+@pytest.fixture(scope="module")
+def till_store(web_stack, tmp_path_factory) -> str:
+    store_file = tmp_path_factory.mktemp("store") / "store.json"
+    store_file.write_text(json.dumps(STORE_FILE))
+    subprocess.run([str(TRESEN), "store", str(store_file)], env=web_stack.cli_env, check=True, capture_output=True)
+    return STORE
+
+
+@pytest.fixture
+def pages(playwright_browser):
+    """Pages of their own (CSP bypassed for axe-core); the test fails if anything went wrong inside one."""
+    opened = []
+
+    def page_at(size: dict):
+        page, faults = open_page(playwright_browser, size)
+        opened.append((page, faults))
+        return page
+
+    yield page_at
+    for page, _ in opened:
+        page.context.close()
+    assert [fault for _, faults in opened for fault in faults] == []
+
+
+def open_till(page) -> None:
+    """Opens the tab and waits for its workplaces (the list is aria-busy while they load)."""
+    page.get_by_role("tab", name="Kasse").click()
+    page.locator("#workplaces:not([aria-busy])").wait_for(state="attached")
+
+
+def workplace(page, name: str):
+    return page.locator(".workplace", has=page.get_by_role("heading", name=name, exact=True))
+
+
+def note(page) -> str:
+    page.locator("#till-note:not([hidden])").wait_for()
+    return page.locator("#till-note").inner_text()
+
+
+def sell(page, **quantities: int) -> None:
+    """Chooses the products by their + button and presses "Mit Karte zahlen"; waits until the terminal asks."""
+    for product, quantity in quantities.items():
+        for _ in range(quantity):
+            page.get_by_role("button", name=f"Eins mehr: {product}").click()
+    page.get_by_role("button", name="Mit Karte zahlen").click()
+    page.locator("#sale-status[data-state=processing]").wait_for()
+
+
+def settled(page, stack, state: str) -> dict:
+    """Waits for the sale to be `state` (the page asks every 1.5 s) and answers its order, as the API has it."""
+    page.locator(f"#sale-status[data-state={state}]").wait_for()
+    order_id = page.locator("#sale-status").get_attribute("data-order")
+    return api(stack, "GET", f"/orders/{order_id}", role="staff", store=STORE).json()
+
+
+def present(page, brand: str, outcome: str) -> None:
+    simulator = page.locator("#simulator")
+    simulator.get_by_label("Kartenmarke").select_option(brand)
+    simulator.get_by_role("button", name={"approve": "Zahlung genehmigen", "decline": "Karte ablehnen"}[outcome]).click()
+
+
+def rows(page, table) -> list[str]:
+    return [row.inner_text() for row in table.locator("tbody tr, tfoot tr").all()]
+
+
+def test_an_owner_sets_up_the_till_and_staff_take_card_payments_and_close_the_shift(
+    web_stack, till_store, pages, axe
+):
+    audit = Axe(axe)
+    owner = pages(TABLET)
+    sign_in_to(owner, web_stack, till_store, "owner")
+    open_till(owner)
+    audit.check(owner, "the till without a workplace")
+
+    owner.get_by_label("Neuer Arbeitsplatz").fill("Tresen 1")
+    owner.get_by_role("button", name="Arbeitsplatz anlegen").click()
+    assert note(owner) == "Arbeitsplatz „Tresen 1“ angelegt."
+    card = workplace(owner, "Tresen 1")
+    card.get_by_text("Terminal registrieren", exact=True).first.click()  # the summary opens the form
+    card.get_by_label("Anbieter").select_option("stripe_terminal")
+    expect(card.get_by_label("Registrierungscode")).to_be_visible()  # a Stripe reader is paired by its code
+    card.get_by_label("Anbieter").select_option("sandbox")
+    expect(card.get_by_label("Registrierungscode")).to_be_hidden()
+    card.get_by_label("Modell").fill(READER["model"])
+    card.get_by_label("Seriennummer").fill(READER["serial_number"])
+    card.get_by_label("Terminal-ID der Bank (TID, falls vorhanden)").fill(READER["terminal_id"])
+    card.get_by_role("button", name="Registrieren").click()
+    assert note(owner) == f"{READER_NAME} ist registriert."
+    [registered] = api(web_stack, "GET", "/workplaces", store=STORE).json()["data"][0]["terminals"]
+    assert {key: registered[key] for key in ("provider", *READER)} == {"provider": "sandbox", **READER}
+    terminal = card.locator(f".terminal[data-terminal='{registered['id']}'] p")
+    described, serial, connection, _ = terminal.all_inner_texts()
+    assert (described, serial) == ("Simulated WisePOS E · Sandbox (Simulator)", "Seriennummer SIM-4711 · TID 62345678")
+    assert re.fullmatch(rf"online geprüft {LOCAL_TIME}", connection)
+    owner.get_by_role("button", name=f"Verbindung von {READER_NAME} prüfen").click()
+    expect(owner.locator("#till-note")).to_have_text(f"{READER_NAME}: online – simulated reader, connected")
+    screenshot(owner, "till-setup-tablet")
+
+    # staff open the shift on their phone
+    staff = pages(PHONE)
+    sign_in_to(staff, web_stack, till_store, "staff")
+    open_till(staff)
+    staff_card = workplace(staff, "Tresen 1")
+    assert staff.locator("#workplace-new, details.register").count() == 0  # the owner's and supervisors' controls
+    staff_card.get_by_role("button", name="Schicht öffnen").click()
+    assert note(staff) == "Schicht an „Tresen 1“ geöffnet."
+    assert re.fullmatch(
+        rf"Schicht offen seit {LOCAL_TIME}, geöffnet von staff-browser\.", staff_card.locator(".shift-state").inner_text()
+    )
+    audit.check(staff, "an open shift with the card payment's form")
+    screenshot(staff, "till-shift-open-phone")
+
+    # the owner's page still shows no shift: registering another terminal is refused, and said in words
+    card.get_by_text("Terminal registrieren", exact=True).first.click()
+    card.get_by_label("Anbieter").select_option("sandbox")
+    card.get_by_label("Modell").fill("Zweitgerät")
+    card.get_by_label("Seriennummer").fill("SIM-0002")
+    card.get_by_role("button", name="Registrieren").click()
+    refused = card.locator("form.register .alert")
+    expect(refused).to_have_text(SHIFT_OPEN)
+    expect(card.locator("form.register fieldset")).to_be_disabled()  # read afresh: the shift is open now
+    expect(card.get_by_label("Modell")).to_have_value("Zweitgerät")  # what was typed is kept
+    expect(card.get_by_role("button", name=f"{READER_NAME} entfernen")).to_be_disabled()
+    expect(card.locator(".notice")).to_have_text(
+        "Solange hier eine Schicht offen ist, lassen sich keine Terminals registrieren oder entfernen."
+    )
+    assert len(api(web_stack, "GET", "/workplaces", store=STORE).json()["data"][0]["terminals"]) == 1
+    screenshot(owner, "till-register-refused-tablet")
+
+    # a card payment approved with a Visa card, at table 7
+    form = staff.locator("#sale-form")
+    expect(form.get_by_label("Terminal")).to_have_value(registered["id"])
+    for _ in range(2):
+        staff.get_by_role("button", name="Eins mehr: Espresso").click()
+    staff.get_by_role("button", name="Eins mehr: Croissant").click()
+    expect(staff.locator("#sale-sum")).to_have_text(euro(820))
+    staff.get_by_label("Tisch (optional)").fill("7")
+    staff.get_by_role("button", name="Mit Karte zahlen").click()
+    staff.locator("#sale-status[data-state=processing]").wait_for()
+    assert staff.locator("#sale-status").inner_text() == f"Bitte Karte vorhalten … {euro(820)} am Terminal {READER_NAME}."
+    expect(staff.get_by_role("heading", name="Simulator: Karte vorhalten")).to_be_visible()
+    expect(form).to_be_hidden()  # one payment at a time
+    audit.check(staff, "a card payment at the terminal, with the simulator")
+    screenshot(staff, "till-payment-phone")
+    present(staff, "visa", "approve")
+    paid = settled(staff, web_stack, "paid")
+    assert staff.locator("#sale-status").inner_text() == f"Bezahlt: {euro(820)} mit Visa (Bestellung #{paid['number']})."
+    assert (paid["status"], paid["payment"]["brand"], paid["totals"]["total"], paid["fulfilment"]["table"]) == (
+        "paid",
+        "visa",
+        820,
+        "7",
+    )
+    assert paid["customer"] == {"name": "Gast an der Kasse", "email": "kasse@tresen.invalid", "phone": None}
+    expect(staff.get_by_role("heading", name="Simulator: Karte vorhalten")).to_have_count(0)
+
+    # one with a girocard, the quantity typed, picked up at the counter
+    staff.get_by_label("Apfelkuchen").fill("1")
+    expect(staff.locator("#sale-sum")).to_have_text(euro(390))
+    staff.get_by_role("button", name="Mit Karte zahlen").click()
+    staff.locator("#sale-status[data-state=processing]").wait_for()
+    present(staff, "girocard", "approve")
+    giro = settled(staff, web_stack, "paid")
+    assert staff.locator("#sale-status").inner_text() == f"Bezahlt: {euro(390)} mit girocard (Bestellung #{giro['number']})."
+    assert (giro["fulfilment"]["type"], giro["payment"]["brand"]) == ("pickup", "girocard")
+
+    # one the terminal still asks for: the shift cannot close; declined, then canceled
+    sell(staff, Espresso=1)
+    staff_card.get_by_role("button", name="Schicht schließen").click()
+    expect(staff_card.locator(".alert")).to_have_text(PAYMENT_IN_PROGRESS)
+    present(staff, "visa", "decline")
+    settled(staff, web_stack, "declined")
+    assert staff.locator("#sale-status").inner_text() == "Abgelehnt: Die Karte wurde abgelehnt."
+    staff.get_by_role("button", name="Abbrechen").click()
+    canceled = settled(staff, web_stack, "canceled")
+    assert staff.locator("#sale-status").inner_text() == f"Abgebrochen: Bestellung #{canceled['number']} ist storniert."
+    assert (canceled["status"], canceled["payment"]["status"]) == ("canceled", "canceled")
+
+    # the shift closed: its reconciliation, matched, per brand
+    staff_card.get_by_role("button", name="Schicht schließen").click()
+    report = staff.locator("#shift-report")
+    expect(report.get_by_role("heading", name="Schichtabgleich – Tresen 1")).to_be_focused()
+    assert note(staff) == "Schicht an „Tresen 1“ geschlossen."
+    expect(report.locator("#report-verdict")).to_have_text(
+        "Alles stimmt überein: Terminals und Tresen haben dieselben Kartenzahlungen."
+    )
+    table = report.locator(f"#rec-{registered['id']}")
+    assert rows(staff, table) == [
+        f"girocard\t1\t{euro(390)}\t1\t{euro(390)}",
+        f"Visa\t1\t{euro(820)}\t1\t{euro(820)}",
+        f"Gesamt\t2\t{euro(1210)}\t2\t{euro(1210)}",
+    ]
+    assert report.locator(".mismatches").count() == 0
+    assert report.locator(".reconciliation h3").inner_text() == f"{READER_NAME} · TID 62345678"
+    audit.check(staff, "the shift's reconciliation")
+    screenshot(staff, "till-report-phone")
+    staff.set_viewport_size(TABLET)
+    screenshot(staff, "till-report-tablet")
+
+    # printed: the report alone
+    staff.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    report.get_by_role("button", name="Drucken").click()
+    assert staff.evaluate("window.printed") == 1
+    staff.emulate_media(media="print")
+    expect(report).to_be_visible()
+    for elsewhere in (".bar", ".tabs", "#till-places", "#till-sale", "#report-print"):
+        expect(staff.locator(elsewhere)).to_be_hidden()
+    screenshot(staff, "till-report-print")
+    staff.emulate_media(media="screen")
+
+    # the past shift, opened again from the list
+    report.get_by_role("button", name="Schließen", exact=True).click()
+    expect(report).to_be_hidden()
+    past = staff_card.locator(".shifts li")
+    expect(past).to_have_count(1)
+    assert re.fullmatch(rf"{LOCAL_TIME} bis {LOCAL_TIME} · stimmt überein", past.locator("span").inner_text())
+    past.get_by_role("button").click()
+    expect(report.locator("#report-verdict")).to_be_visible()
+    assert rows(staff, table)[-1] == f"Gesamt\t2\t{euro(1210)}\t2\t{euro(1210)}"
+    staff.get_by_role("button", name="English").click()
+    expect(report.locator("#report-verdict")).to_have_text(
+        "Everything matches: the terminals and Tresen hold the same card payments."
+    )
+
+    # with the shift closed the owner may take the terminal out of use
+    open_till(owner)
+    expect(card.locator("form.register fieldset")).to_be_enabled()
+    card.get_by_role("button", name=f"{READER_NAME} entfernen").click()
+    assert note(owner) == f"{READER_NAME} ist entfernt."
+    expect(card.get_by_text("Noch kein Kartenterminal.")).to_be_visible()
+    assert api(web_stack, "GET", "/workplaces", store=STORE).json()["data"][0]["terminals"] == []
+    audit.assert_none()
+
+
+def test_finance_reads_a_mismatched_reconciliation_without_the_tills_controls(
+    web_stack, till_store, pages, axe
+):
+    made = api(web_stack, "POST", "/workplaces", store=STORE, json={"name": "Bar"}).json()
+    reader = api(
+        web_stack,
+        "POST",
+        f"/workplaces/{made['id']}/terminals",
+        role="supervisor",
+        store=STORE,
+        json={"provider": "sandbox", "model": "Simulated WisePOS E", "serial_number": "SIM-0815"},
+    ).json()
+    shift = api(web_stack, "POST", f"/workplaces/{made['id']}/shifts", role="staff", store=STORE).json()
+    typed = requests.post(  # a sale typed on the terminal itself: Tresen never hears of it
+        f"{web_stack.url}/v1/sandbox/terminals/{reader['id']}/present",
+        json={"brand": "girocard", "amount": 1250},
+        timeout=15,
+    ).json()
+    closed = api(web_stack, "POST", f"/workplaces/{made['id']}/shifts/{shift['id']}/close", role="staff", store=STORE)
+    assert (closed.status_code, closed.json()["matched"]) == (201, False)
+
+    audit = Axe(axe)
+    finance = pages(TABLET)
+    sign_in_to(finance, web_stack, till_store, "finance")
+    open_till(finance)
+    card = workplace(finance, "Bar")
+    assert finance.locator("#workplace-new, details.register, #till-sale").count() == 0
+    assert card.get_by_role("button").all_inner_texts() == ["Abgleich zeigen"]  # nothing to open, close or check
+    assert re.fullmatch(rf"{LOCAL_TIME} bis {LOCAL_TIME} · weicht ab", card.locator(".shifts span").inner_text())
+    card.locator(".shifts").get_by_role("button").click()
+    report = finance.locator("#shift-report")
+    expect(report.locator("#report-verdict")).to_have_text("Stimmt nicht überein – bitte die Abweichungen prüfen.")
+    assert rows(finance, report.locator(f"#rec-{reader['id']}")) == [
+        f"girocard\t1\t{euro(1250)}\t0\t{euro(0)}",
+        f"Gesamt\t1\t{euro(1250)}\t0\t{euro(0)}",
+    ]
+    assert report.locator(".mismatches li").all_inner_texts() == [
+        f"Nur am Terminal: {euro(1250)} (Beleg {typed['payment_id']})"
+    ]
+    audit.check(finance, "finance's view of a mismatched reconciliation")
+    screenshot(finance, "till-finance-mismatch-tablet")
+    audit.assert_none()
