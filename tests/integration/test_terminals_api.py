@@ -5,7 +5,12 @@ a lost answer is recovered by asking the provider and charges once; who may do w
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+import zipfile
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -207,4 +212,40 @@ def test_a_card_payment_names_a_terminal_of_the_store(client, store_id, till):
     assert [(a.status_code, a.get_json()["code"]) for a in answers] == [(422, "validation_failed")] * 2
     assert answers[0].get_json()["errors"] == [
         {"field": "payment.terminal_id", "message": "not a terminal of this store"}
+    ]
+
+
+def test_the_z_report_and_dsfinvk_of_a_day_with_card_payments_show_them_as_card(client, store_id, till, reports):
+    _, terminal = till
+    for items, brand in ((None, "visa"), (CAPPUCCINO, "girocard")):
+        card_order(client, store_id, terminal, items)
+        tap(client, terminal, brand=brand)
+    cash = client.post(f"/v1/stores/{store_id}/orders", json=order_body(), headers=idem())  # 840 at the counter
+    assert cash.status_code == 201
+    for event in reports:
+        deliver(client, event)
+    closed = client.post(f"/v1/stores/{store_id}/closings", headers=auth(store_id, "owner") | idem())
+    assert closed.status_code == 201, closed.get_json()
+    z = closed.get_json()
+    assert z["payments"] == {"on_site": 840, "online": 0, "giftcard": 0, "card_present": 840 + 380}
+    assert z["card_brands"] == {"girocard": {"count": 1, "amount": 380}, "visa": {"count": 1, "amount": 840}}
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
+    exported = client.get(
+        f"/v1/stores/{store_id}/export/dsfinvk",
+        query_string={"from": today, "to": today},
+        headers=auth(store_id, "finance"),
+    )
+    assert exported.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(exported.data)) as archive:
+        paid = list(csv.DictReader(io.StringIO(archive.read("datapayment.csv").decode()), delimiter=";"))
+        totals = list(csv.DictReader(io.StringIO(archive.read("payment.csv").decode()), delimiter=";"))
+    assert sorted((row["ZAHLART_TYP"], row["ZAHLART_NAME"], row["BASISWAEH_BETRAG"]) for row in paid) == [
+        ("Bar", "Bar", "8,40"),
+        ("Unbar", "girocard", "3,80"),
+        ("Unbar", "visa", "8,40"),
+    ]
+    assert sorted((row["ZAHLART_TYP"], row["ZAHLART_NAME"], row["Z_ZAHLART_BETRAG"]) for row in totals) == [
+        ("Bar", "Bar", "8,40"),
+        ("Unbar", "girocard", "3,80"),
+        ("Unbar", "visa", "8,40"),
     ]
