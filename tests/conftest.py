@@ -90,6 +90,17 @@ def stripe_store(backend, store_id, monkeypatch):
     return stripe_id, fake
 
 
+@pytest.fixture
+def reports(monkeypatch) -> list[dict]:
+    """What the sandbox's simulated card reader sends to Tresen's webhook, held back until the test
+    delivers it."""
+    from tresen.adapters import sandbox_sender
+
+    sent: list[dict] = []
+    monkeypatch.setattr(sandbox_sender, "send_later", sent.append)
+    return sent
+
+
 @pytest.fixture(scope="session", autouse=True)
 def entries_match_their_json_schemas():
     """Every entry the store writer appends, in any test of this process, must match the checked-in

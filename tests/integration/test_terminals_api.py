@@ -15,20 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from support import auth, deliver, idem, journal_types, order_body
-from tresen.adapters import sandbox_sender
 
 pytestmark = pytest.mark.emulator
 
 READER = {"provider": "sandbox", "model": "Simulated WisePOS E", "serial_number": "SIM-0001", "terminal_id": "TID-4711"}
 CAPPUCCINO = [{"product_id": "cappuccino", "quantity": 1}]  # 380 cents
-
-
-@pytest.fixture
-def reports(monkeypatch) -> list[dict]:
-    """The simulated reader's webhooks, held until the test delivers them."""
-    sent: list[dict] = []
-    monkeypatch.setattr(sandbox_sender, "send_later", sent.append)
-    return sent
 
 
 @pytest.fixture

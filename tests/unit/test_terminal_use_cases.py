@@ -14,7 +14,7 @@ import pytest
 from test_use_cases import STAFF, STORE, journal
 
 from support import SANDBOX_SECRET
-from tresen.adapters import clock, sandbox_sender
+from tresen.adapters import clock
 from tresen.domain.errors import DomainError
 from tresen.domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from tresen.domain.signatures import sign
@@ -46,14 +46,6 @@ SANDBOX_READER = TerminalRegistration("sandbox", "Simulated WisePOS E", "SIM-000
 # two croissants (7 %) and an espresso (19 %): 840 cents; a cappuccino: 380
 CROISSANTS_AND_ESPRESSO = (CartItem("croissant", 2), CartItem("espresso", 1))
 CAPPUCCINO = (CartItem("cappuccino", 1),)
-
-
-@pytest.fixture
-def reports(monkeypatch) -> list[dict]:
-    """What the simulated reader sends to Tresen's webhook, held back until the test delivers it."""
-    sent: list[dict] = []
-    monkeypatch.setattr(sandbox_sender, "send_later", sent.append)
-    return sent
 
 
 @pytest.fixture
