@@ -358,9 +358,9 @@ def run_verify(args) -> int:
 def run_expire(args) -> int:
     from .adapters.backend import backend
     from .services.card_expiry import ExpireCards, expire_giftcards
-    from .services.payments import ExpireOrders, expire_orders
+    from .services.card_present import expire_unpaid_orders
 
-    print(f"expired {expire_orders(ExpireOrders(), backend())} orders")
+    print(f"expired {expire_unpaid_orders(backend())} orders")
     cards = expire_giftcards(ExpireCards(), backend())
     print(f"released {cards['holds_released']} gift-card holds past 7 days, expired {cards['cards_expired']} cards")
     backend().archive.drain()

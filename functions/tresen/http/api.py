@@ -10,11 +10,10 @@ from ..config import settings
 from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from ..domain.refunds import RefundRequest
 from ..services import order_views, orders, receipt_downloads
-from ..services.card_present import ExpireCardPayments, expire_card_payments
+from ..services.card_present import expire_unpaid_orders
 from ..services.corrections import DiscountOrder, VoidItems, discount_order, void_items
 from ..services.order_status import ChangeStatus, change_status
 from ..services.passkeys import SetPasskey, set_passkey
-from ..services.payments import ExpireOrders, expire_orders
 from ..services.refunds import RefundOrder, refund_order
 from ..services.sandbox_checkout import PressCheckoutButton, press_checkout_button, sandbox_payment
 from ..services.webhooks import ReceiveWebhook, receive_webhook
@@ -356,11 +355,10 @@ def put_passkey(call: Call):
 @route(
     "POST",
     "/v1/jobs/expire-orders",
-    summary="Cancel unpaid online orders past their window (scheduler)",
+    summary="Cancel unpaid orders past their window, card payments at a terminal canceled there first (scheduler)",
     tag="jobs",
     access=JOB,
     response=m.ExpiredOut,
 )
 def expire_orders_job(call: Call):
-    expired = expire_orders(ExpireOrders(), call.uow) + expire_card_payments(ExpireCardPayments(), call.uow)
-    return m.ExpiredOut(expired=expired)
+    return m.ExpiredOut(expired=expire_unpaid_orders(call.uow))

@@ -26,7 +26,7 @@ from ..domain.payments import PaymentEvent, ReaderEvent
 from ..domain.terminals import CARD_PRESENT, STRIPE_TERMINAL, Terminal
 from ..domain.workflow import expire
 from .order_changes import ChangeOrder, change_order
-from .payments import UNKNOWN_PAYMENT, EventOutcome, handle_payment_event, known_payment
+from .payments import UNKNOWN_PAYMENT, EventOutcome, ExpireOrders, expire_orders, handle_payment_event, known_payment
 from .terminal_ports import CardPresentRequest, CardPresentState, CardReader, TerminalRefused, TerminalUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,12 @@ def expire_card_payments(command: ExpireCardPayments, uow: TerminalUnitOfWork) -
         expired = change_order(ChangeOrder(store, order.id, lambda current: expire(current, now), SCHEDULER, now), uow)
         canceled += expired.changed
     return canceled
+
+
+def expire_unpaid_orders(uow: TerminalUnitOfWork) -> int:
+    """Every order left unpaid past its window, online (services/payments.py) and by card at a
+    terminal: how many were canceled."""
+    return expire_orders(ExpireOrders(), uow) + expire_card_payments(ExpireCardPayments(), uow)
 
 
 @dataclass(frozen=True)
