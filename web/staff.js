@@ -1,4 +1,5 @@
-// The staff board (tablet first): sign in, follow the orders live, act on them, gift cards, customers, closing.
+// The staff board (tablet first): sign in, follow the orders live, act on them, gift cards, customers, the till
+// (till.js), closing.
 // In dev the sign-in makes an unsigned ID token as the Firebase Auth emulator issues them; in
 // production it signs in through Firebase Auth's REST API (no SDK: nothing is loaded from elsewhere).
 import {
@@ -6,6 +7,7 @@ import {
   showProblem, time, translateStatic,
 } from "./common.js";
 import { claimsOf, firebaseAuth, tokenKeeper } from "./firebase_auth.js";
+import { TILL_STRINGS, connectTill, forgetTill, leaveTill, openTill, relabelTill } from "./till.js";
 
 const STRINGS = {
   de: {
@@ -237,6 +239,7 @@ const STRINGS = {
     error_title: "That did not work.",
   },
 };
+for (const lang of Object.keys(STRINGS)) STRINGS[lang] = { ...TILL_STRINGS[lang], ...STRINGS[lang] }; // the till's own words
 const DEV_PROJECT = "demo-tresen"; // the dev mode's Firebase project id
 const COLUMNS = { awaiting_payment: ["awaiting_payment"], new: ["paid", "placed"], accepted: ["accepted"], ready: ["ready"] };
 const NEXT_STEP = { paid: ["accepted", "accept"], placed: ["accepted", "accept"], accepted: ["ready", "mark_ready"], ready: ["completed", "complete"] };
@@ -246,7 +249,7 @@ const NEXT_STEP = { paid: ["accepted", "accept"], placed: ["accepted", "accept"]
 const FALLBACK_POLL_MS = 30000;
 const RESUME_WINDOW_MS = 10 * 60 * 1000;
 const PASSKEY_CODES = new Set(["passkey_required", "passkey_invalid", "passkey_locked"]);
-const TABS = ["board", "giftcards", "customers", "closing", "stripe"];
+const TABS = ["board", "giftcards", "customers", "closing", "till", "stripe"];
 const BILLING_ROLES = ["owner", "finance"]; // who reads the store's licence invoices
 let overdue = []; // the store's overdue licence invoices, as the board last read them
 const STRIPE_ROLES = ["owner", "supervisor"];
@@ -357,6 +360,7 @@ function signOut(message) {
   overdue = [];
   $("licence-overdue").hidden = true;
   forgetCustomers();
+  forgetTill();
   $("workspace").hidden = true;
   $("sign-out").hidden = true;
   $("who").textContent = "";
@@ -1522,6 +1526,8 @@ function selectTab(name) {
   if (name === "closing") listClosings().catch((error) => showProblem($("close-form"), $("close-alert"), error, t));
   if (name === "stripe") loadStripe();
   if (name === "customers") buildCustomers();
+  if (name === "till") openTill();
+  else leaveTill();
 }
 
 /** Shows each member of staff what their role may do (the API decides; this spares them the 403s). */
@@ -1588,9 +1594,11 @@ function relabel() {
     if ($("erase-dialog").open) $("erase-title").textContent = t("erase_title", { name: nameOf(customers.record) });
   }
   if (stripeBack) $("stripe-back").textContent = t(stripeBack === "return" ? "stripe_returned" : "stripe_refresh");
+  relabelTill();
 }
 
 function start() {
+  connectTill({ t, staffCall, storePath, inOurWords, role: () => session.role });
   relabel();
   $("sign-in-dev").hidden = Boolean(FIREBASE);
   $("sign-in-firebase").hidden = !FIREBASE;
