@@ -10,9 +10,10 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_VERSION := 3.3.30
 # Debian packages the tests use, each named after the command that shows it is there: pdftotext
-# (poppler-utils) reads back the Z-report PDF, chromium runs the browser tests, npm installs the npm tools.
+# (poppler-utils) reads back the Z-report PDF, chromium runs the browser tests, npm installs the npm tools,
+# zbarimg (zbar-tools) decodes the QR code of a receipt's TSE data.
 # Installed when missing and apt-get may be run; otherwise those tests are skipped with a reason.
-APT_PACKAGES := pdftotext:poppler-utils chromium:chromium npm:npm
+APT_PACKAGES := pdftotext:poppler-utils chromium:chromium npm:npm zbarimg:zbar-tools
 # The npm tools, pinned in package.json and package-lock.json, into node_modules/ (git-ignored) by one
 # `npm ci`, again whenever the lock file changes: axe-core, the accessibility engine the browser tests
 # run in each page, and firebase-tools, whose Auth emulator `tresen dev` and the tests start (about

@@ -9,15 +9,15 @@ locals {
   entry_points = {
     customer_api = {
       public  = true, memory = "512Mi", timeout = 330, min = 1, max = 40, concurrency = 40
-      secrets = ["stripe-api-key", "giftcard-key"], web = true
+      secrets = ["stripe-api-key", "giftcard-key", "fiskaly-api-key", "fiskaly-api-secret"], web = true
     }
     staff_api = {
       public  = true, memory = "512Mi", timeout = 330, min = 1, max = 20, concurrency = 40
-      secrets = ["stripe-api-key", "giftcard-key", "smtp-url"], web = true
+      secrets = ["stripe-api-key", "giftcard-key", "smtp-url", "fiskaly-api-key", "fiskaly-api-secret"], web = true
     }
     webhooks = {
       public  = true, memory = "512Mi", timeout = 60, min = 1, max = 40, concurrency = 40
-      secrets = ["stripe-webhook-secret", "stripe-connect-webhook-secret", "stripe-api-key", "giftcard-key", "smtp-url"], web = false
+      secrets = ["stripe-webhook-secret", "stripe-connect-webhook-secret", "stripe-api-key", "giftcard-key", "smtp-url", "fiskaly-api-key", "fiskaly-api-secret"], web = false
     }
     exports = {
       public  = true, memory = "1Gi", timeout = 900, min = 0, max = 5, concurrency = 4
@@ -25,7 +25,7 @@ locals {
     }
     jobs = {
       public  = false, memory = "1Gi", timeout = 1800, min = 0, max = 3, concurrency = 1
-      secrets = ["stripe-api-key", "giftcard-key", "smtp-url"], web = false
+      secrets = ["stripe-api-key", "giftcard-key", "smtp-url", "fiskaly-api-key", "fiskaly-api-secret"], web = false
     }
   }
   secret_env = {
@@ -34,6 +34,8 @@ locals {
     "stripe-connect-webhook-secret" = "STRIPE_CONNECT_WEBHOOK_SECRET"
     "giftcard-key"                  = "TRESEN_GIFTCARD_KEY"
     "smtp-url"                      = "SMTP_URL"
+    "fiskaly-api-key"               = "FISKALY_API_KEY"
+    "fiskaly-api-secret"            = "FISKALY_API_SECRET"
   }
   apis = [
     "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",

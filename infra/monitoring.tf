@@ -14,6 +14,7 @@ locals {
     verify-failed    = "JOURNAL VERIFY FAILED"
     webhook-parked   = "parked as unprocessable"
     journal-recovery = "JOURNAL RECOVERY NEEDED"
+    tse-failure      = "TSE failure: order"
   }
 }
 

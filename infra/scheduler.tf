@@ -9,6 +9,7 @@ locals {
     giftcards        = { path = "/v1/jobs/giftcards", schedule = "*/5 * * * *", deadline = "300s" }
     licence-invoices = { path = "/v1/jobs/licence-invoices", schedule = "0 6 * * *", deadline = "1800s" }
     mail             = { path = "/v1/jobs/mail", schedule = "* * * * *", deadline = "120s" }
+    tse              = { path = "/v1/jobs/tse", schedule = "* * * * *", deadline = "120s" }
     verify           = { path = "/v1/jobs/verify", schedule = "30 3 * * *", deadline = "1800s" }
     webhooks         = { path = "/v1/jobs/webhooks", schedule = "* * * * *", deadline = "300s" }
   }

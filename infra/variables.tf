@@ -81,6 +81,8 @@ variable "secret_versions" {
     "stripe-connect-webhook-secret" = "1"
     "giftcard-key"                  = "1"
     "smtp-url"                      = "1"
+    "fiskaly-api-key"               = "1"
+    "fiskaly-api-secret"            = "1"
   }
 }
 

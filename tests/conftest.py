@@ -18,6 +18,9 @@ sys.path.insert(0, str(ROOT / "functions"))  # main.py lives beside the package,
 os.environ["TRESEN_ENV"] = "dev"
 os.environ.setdefault("GOOGLE_CLOUD_PROJECT", "demo-tresen")
 os.environ["AUTH_PORT"] = "0"  # each stack the tests start runs its Auth emulator on a free port
+# sales on site unsigned, except where a test gives them a TSE (tests/unit/test_tse_use_cases.py,
+# tests/integration/test_tse.py): the other tests are about other things
+os.environ.setdefault("TRESEN_TSE", "off")
 for leaked in ("FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE", "K_SERVICE"):
     os.environ.pop(leaked, None)
 

@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         "expire", help="cancel unpaid online orders past their window; release old gift-card holds; expire cards"
     )
     commands.add_parser("mail", help="send every e-mail due in the outbox (the job every minute)")
+    commands.add_parser("tse", help="sign the sales taken on site the TSE could not sign yet (the job every minute)")
     licence = commands.add_parser(
         "licence-invoices", help="issue last month's licence invoices once and charge saved cards (the daily job)"
     )
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             "token": run_token,
             "expire": run_expire,
             "mail": run_mail,
+            "tse": run_tse,
             "licence-invoices": run_licence_invoices,
             "giftcard-block": run_giftcard_block,
             "webhooks": run_webhooks,
@@ -367,6 +369,16 @@ def run_expire(args) -> int:
     return 0
 
 
+def run_tse(args) -> int:
+    from .adapters.backend import backend
+    from .services.tse import finish_unsigned_sales
+
+    done = finish_unsigned_sales(backend())
+    print(f"signed {done['signed']} sales; {done['failed']} still wait for the TSE")
+    backend().archive.drain()
+    return 1 if done["failed"] else 0
+
+
 def run_mail(args) -> int:
     from .adapters.backend import backend
     from .services.mail import deliver_all_due_mail
@@ -476,7 +488,7 @@ def run_dev(args) -> int:
     )
     stop_on_signals(stack)
     _die_with_parent()
-    server = stripe = paypal = sink = None
+    server = stripe = paypal = fiskaly = sink = None
     try:
         refuse_busy_port(port, "API")
         if os.environ.get("SMTP_SINK_PORT"):
@@ -490,6 +502,7 @@ def run_dev(args) -> int:
 
         stripe = _stripe_stand_in(port)
         paypal = _paypal_stand_in(port)
+        fiskaly = _fiskaly_stand_in()
         sink = _smtp_sink()
         settings()
         ensure_bucket()
@@ -519,6 +532,8 @@ def run_dev(args) -> int:
             stripe[1].shutdown()
         if paypal:
             paypal.shutdown()
+        if fiskaly:
+            fiskaly.shutdown()
         stack.stop()
     return 0
 
@@ -557,6 +572,23 @@ def _paypal_stand_in(port: int):
     server, url = start(stand_in, int(os.environ.get("PAYPAL_STANDIN_PORT", "0")))
     os.environ["PAYPAL_API_BASE"] = url
     print(f"paypal stand-in: {url} (PAYPAL_API_BASE)", flush=True)
+    return server
+
+
+def _fiskaly_stand_in():
+    """Without FISKALY_API_BASE, fiskaly SIGN DE (the TSE that signs the sales taken on site) is played
+    by the local stand-in, which signs with a key of its own: its server, or None."""
+    if os.environ.get("FISKALY_API_BASE"):
+        return None
+    from .standins.fiskaly_api import FiskalyStandIn, start
+
+    stand_in = FiskalyStandIn(
+        os.environ.setdefault("FISKALY_API_KEY", "fiskaly-key-dev"),
+        os.environ.setdefault("FISKALY_API_SECRET", "fiskaly-secret-dev"),
+    )
+    server, url = start(stand_in, int(os.environ.get("FISKALY_STANDIN_PORT", "0")))
+    os.environ["FISKALY_API_BASE"] = url
+    print(f"fiskaly stand-in: {url} (FISKALY_API_BASE)", flush=True)
     return server
 
 

@@ -21,6 +21,8 @@ SECRETS = (
     "STRIPE_API_KEY",
     "TRESEN_GIFTCARD_KEY",
     "SMTP_URL",
+    "FISKALY_API_KEY",
+    "FISKALY_API_SECRET",
 )
 # Base URLs of outside services, for local stand-ins only: production talks to the real ones.
 STAND_IN_BASES = ("STRIPE_API_BASE", "PAYPAL_API_BASE", "FISKALY_API_BASE")
@@ -28,23 +30,27 @@ STAND_IN_BASES = ("STRIPE_API_BASE", "PAYPAL_API_BASE", "FISKALY_API_BASE")
 # each is given only those (infra/ mounts exactly these; tests/infra_checks.py compares): Stripe's
 # API key to take and refund payments, the webhook secret to check Stripe's signatures, the gift-card
 # key to find a card by its code, the mail server's URL (with its password) where e-mail is sent
-# (staff invitations, invoices, dunning; the jobs send what is left in the outbox). The exports only
-# read. Anything else (`tresen` run by an operator, `dev`) needs them all.
+# (staff invitations, invoices, dunning; the jobs send what is left in the outbox), fiskaly's API key
+# where sales on site are signed (placed, paid at a terminal, canceled, the TSE job). The exports
+# only read. Anything else (`tresen` run by an operator, `dev`) needs them all.
+TSE_SECRETS = ("FISKALY_API_KEY", "FISKALY_API_SECRET")
 SECRETS_OF_ENTRY = {
-    "customer_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY"),
-    "staff_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY", "SMTP_URL"),
+    "customer_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY", *TSE_SECRETS),
+    "staff_api": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY", "SMTP_URL", *TSE_SECRETS),
     "webhooks": (
         "STRIPE_WEBHOOK_SECRET",
         "STRIPE_CONNECT_WEBHOOK_SECRET",
         "STRIPE_API_KEY",
         "TRESEN_GIFTCARD_KEY",
         "SMTP_URL",
+        *TSE_SECRETS,
     ),
     "exports": (),
-    "jobs": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY", "SMTP_URL"),
+    "jobs": ("STRIPE_API_KEY", "TRESEN_GIFTCARD_KEY", "SMTP_URL", *TSE_SECRETS),
 }
 DEV_MAIL_FROM = "Tresen <no-reply@tresen.localhost>"
 DEV_SINK_PORT = "2525"  # `tresen dev`'s SMTP sink, unless SMTP_SINK_PORT says otherwise
+FISKALY_BASE = "https://kassensichv-middleware.fiskaly.com"  # fiskaly SIGN DE v2 (its middleware)
 
 # scheme://host[:port], as a browser sends its Origin: the only shape ever echoed back in
 # Access-Control-Allow-Origin, and the only one TRESEN_WEB_ORIGINS may list
@@ -90,6 +96,13 @@ class Settings:
     paypal_client_id: str = ""
     paypal_client_secret: str = ""
     paypal_webhook_id: str = ""
+    # fiskaly SIGN DE v2, the TSE that signs the sales taken on site: the platform's API key and
+    # secret, required in production by the functions that sign (SECRETS_OF_ENTRY). The base is
+    # fiskaly's own host but in dev and tests, which may set a local stand-in's (FISKALY_API_BASE;
+    # `tresen dev` starts one).
+    fiskaly_api_base: str = FISKALY_BASE
+    fiskaly_api_key: str = ""
+    fiskaly_api_secret: str = ""
     # where customers follow their order (the ordering page): Stripe's Checkout sends them back there
     order_page_url: str = ""
     # keys the hashes gift cards are stored under; kept outside the database (see giftcard_store)
@@ -119,6 +132,9 @@ class Settings:
     live_seconds: float = 0.0
     # dev and tests only (TRESEN_COUNT_READS=1): count every document read (adapters/read_meter.py)
     count_reads: bool = False
+    # dev and tests only (TRESEN_TSE=off): sales taken on site are not signed by a TSE, so tests about
+    # other things need no TSE; production signs every one (services/tse.py) and refuses `off`
+    tse_enabled: bool = True
 
     @property
     def dev(self) -> bool:
@@ -154,6 +170,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             paypal_client_id=environ.get("PAYPAL_CLIENT_ID", ""),
             paypal_client_secret=environ.get("PAYPAL_CLIENT_SECRET", ""),
             paypal_webhook_id=environ.get("PAYPAL_WEBHOOK_ID", ""),
+            fiskaly_api_key=environ.get("FISKALY_API_KEY", ""),
+            fiskaly_api_secret=environ.get("FISKALY_API_SECRET", ""),
             order_page_url=environ.get("TRESEN_ORDER_PAGE_URL", ""),
             giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", ""),
             signing_key=environ["TRESEN_SIGNING_KEY"],
@@ -180,6 +198,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         paypal_client_id=environ.get("PAYPAL_CLIENT_ID", "sb-tresen-dev"),
         paypal_client_secret=environ.get("PAYPAL_CLIENT_SECRET", "sb-secret-dev"),
         paypal_webhook_id=environ.get("PAYPAL_WEBHOOK_ID", "WH-TRESEN-DEV"),
+        fiskaly_api_base=environ.get("FISKALY_API_BASE") or FISKALY_BASE,
+        fiskaly_api_key=environ.get("FISKALY_API_KEY", "fiskaly-key-dev"),
+        fiskaly_api_secret=environ.get("FISKALY_API_SECRET", "fiskaly-secret-dev"),
         order_page_url=environ.get("TRESEN_ORDER_PAGE_URL", f"http://127.0.0.1:{port}/"),
         giftcard_key=environ.get("TRESEN_GIFTCARD_KEY", "giftcard-key-dev"),
         data_dir=environ.get("TRESEN_DATA_DIR", ""),
@@ -195,6 +216,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         webhook_retry_scale=retry_scale(environ.get("WEBHOOK_RETRY_SCALE", "1")),
         live_seconds=live_seconds(environ.get("TRESEN_LIVE_SECONDS", "0")),
         count_reads=environ.get("TRESEN_COUNT_READS", "") == "1",
+        tse_enabled=tse_enabled(environ.get("TRESEN_TSE", "on")),
     )
 
 
@@ -288,6 +310,12 @@ def web_origins(value: str) -> tuple[str, ...]:
     return origins
 
 
+def tse_enabled(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise ConfigError(f"TRESEN_TSE must be on or off, not {value!r}")
+    return value == "on"
+
+
 def check_production(environ: dict[str, str]) -> None:
     for name in EMULATOR_VARIABLES:
         if environ.get(name):
@@ -297,6 +325,8 @@ def check_production(environ: dict[str, str]) -> None:
             raise ConfigError(f"refusing to start in production: {name} is set (a local stand-in)")
     if environ.get("TRESEN_SANDBOX_ENABLED", "").lower() in ("1", "true", "yes"):
         raise ConfigError("refusing to start in production: the sandbox payment provider is enabled")
+    if environ.get("TRESEN_TSE", "on") != "on":
+        raise ConfigError("refusing to start in production: TRESEN_TSE is off (every sale on site is signed)")
     required = [*PROD_REQUIRED, *SECRETS_OF_ENTRY.get(environ.get("FUNCTION_TARGET", ""), SECRETS)]
     if not stripe_connect(environ):  # one merchant: no connected accounts, no Connect endpoint
         required = [name for name in required if name != "STRIPE_CONNECT_WEBHOOK_SECRET"]

@@ -93,6 +93,7 @@ def test_a_business_day_closed_adds_up_to_the_cent():
             "on_site": paid("on_site") + card["balance"],  # the card was sold at the counter
             "online": paid("online"),
             "giftcard": sum(o["gift_card_amount"] for o in sold),
+            "card_present": 0,  # no card terminal that day
         }
         assert z["tips"] == sum(o["totals"]["tip"] for o in sold) == 150
         assert z["refunds"]["amount"] == partial["amount"] + full["amount"]

@@ -345,7 +345,8 @@ def test_the_export_names_a_card_refund_by_the_brand_of_an_order_sold_in_an_earl
     second = journal([("refund.created", CARD_REFUND, STAFF)], after=first)
     z2 = close(second[len(first) :], previous=z1)
     books = Books(orders=[GIRO.document()], closings=[z2])
-    uow = SimpleNamespace(books=books, journal=SimpleNamespace(entries_between=lambda store, a, b: second[a - 1 : b]))
+    reader = SimpleNamespace(entries_between=lambda store, a, b: second[a - 1 : b], entries_of_type=lambda *_: [])
+    uow = SimpleNamespace(books=books, journal=reader, store_tses=SimpleNamespace(read=lambda store: None))
     written = {name: "".join(lines) for name, lines in closing_lines(StorePeriod(STORE, DAY, DAY), DEMO_STORE, uow)}
     assert books.orders_asked == ["ord_giro"]
     [row] = csv.DictReader(io.StringIO(dsfinvk.heading("datapayment.csv") + written["datapayment.csv"]), delimiter=";")

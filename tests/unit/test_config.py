@@ -12,6 +12,8 @@ PROD = {
     "STRIPE_API_KEY": "sk_live_x",
     "TRESEN_GIFTCARD_KEY": "a-long-random-key",
     "SMTP_URL": "smtp://tresen%40example.de:s3cret@smtp.example.de:587",
+    "FISKALY_API_KEY": "key_live",
+    "FISKALY_API_SECRET": "secret_live",
     "TRESEN_SIGNING_KEY": "projects/p/locations/europe-west3/keyRings/tresen/cryptoKeys/journal/cryptoKeyVersions/1",
 }
 
@@ -76,6 +78,8 @@ def test_unknown_environment_is_refused():
                 "STRIPE_API_KEY",
                 "TRESEN_GIFTCARD_KEY",
                 "SMTP_URL",
+                "FISKALY_API_KEY",
+                "FISKALY_API_SECRET",
             ),
         ),  # fmt: skip
         ("customer_api", ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET", "SMTP_URL")),
@@ -87,7 +91,9 @@ def test_each_function_needs_only_its_own_secrets_and_the_rest_stay_empty(target
     assert settings.env == "prod"
     empty = {"STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret, "STRIPE_API_KEY": settings.stripe_api_key,
              "STRIPE_CONNECT_WEBHOOK_SECRET": settings.stripe_connect_webhook_secret,
-             "TRESEN_GIFTCARD_KEY": settings.giftcard_key, "SMTP_URL": settings.smtp_url}  # fmt: skip
+             "TRESEN_GIFTCARD_KEY": settings.giftcard_key, "SMTP_URL": settings.smtp_url,
+             "FISKALY_API_KEY": settings.fiskaly_api_key,
+             "FISKALY_API_SECRET": settings.fiskaly_api_secret}  # fmt: skip
     assert [empty[name] for name in unneeded] == [""] * len(unneeded)
 
 

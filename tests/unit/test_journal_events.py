@@ -211,6 +211,20 @@ def a_shift_at_the_till(backend: Backend, monkeypatch) -> None:
     remove_terminal(TerminalAction(STORE, workplace.id, terminal.id, OWNER), backend)
 
 
+def sales_signed_by_the_tse(backend: Backend) -> None:
+    """A TSE installed with its till, a sale at the counter signed, one made while it was down."""
+    from tresen.adapters.memory_tse import MemoryTse
+    from tresen.services.tse import finish_unsigned_sales
+
+    backend.tse = MemoryTse()
+    order(backend, "on_site")
+    backend.tse.down = True
+    order(backend, "on_site")
+    backend.tse.down = False
+    finish_unsigned_sales(backend)
+    backend.tse = None
+
+
 def gift_cards_of_a_day(backend: Backend) -> None:
     sold = cards.issue_card(cards.IssueCard(STORE, 5000, STAFF), backend)
     cards.load_card(cards.LoadCard(sold.code, 1000, None, as_staff), backend)
@@ -315,6 +329,7 @@ def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_vers
     gift_cards_of_a_day(backend)
     settings_of_the_store(backend)
     a_shift_at_the_till(backend, monkeypatch)
+    sales_signed_by_the_tse(backend)
     close_store(CloseStore(STORE, STAFF), backend)
     moment[0] = MONDAY + timedelta(hours=1)  # the unpaid order's 30 minutes are over
     expire_orders(ExpireOrders(), backend)

@@ -58,6 +58,7 @@ from .stripe_accounts import DocumentStripeAccounts
 from .terminal_simulator import SandboxReaders
 from .terminal_store import DocumentShifts, DocumentTerminals, DocumentWorkplaces
 from .tour_store import DocumentTours
+from .tse_store import DocumentTse
 from .webhook_courier import WebhookCourier
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ class Backend:
     mail_after_commit: bool = True  # a commit that enqueued mail has it sent at once, on the courier's thread
     webhook_sender: Any = None  # services/webhook_ports.py WebhookSender
     webhooks_after_commit: bool = True  # a commit that journaled events sends them at once, on a thread
+    # services/tse_ports.py TsePort: fiskaly with a database unless TRESEN_TSE=off; in memory none
+    # unless a test gives one (adapters/memory_tse.py); None: sales on site are not signed
+    tse: Any = None
     writer: StoreWriter = field(init=False)
     idempotency: IdempotencyRecords = field(init=False)
     archive: ArchiveQueue = field(init=False)
@@ -115,6 +119,10 @@ class Backend:
         self.terminals = DocumentTerminals(self.docs)
         self.shifts = DocumentShifts(self.docs)
         self.terminal_simulator = SandboxReaders(self.docs)
+        # TSE slice: the store's TSS record, and the TSE itself (fiskaly, or memory in the tests)
+        self.store_tses = DocumentTse(self.docs)
+        if self.tse is None and self.db is not None and settings().tse_enabled:
+            self.tse = Deferred(fiskaly_tse)
         # portal slice: repositories
         self.invitations = DocumentInvitations(self.docs)
         self.email_holders = DocumentEmailHolders(self.docs)
@@ -281,6 +289,12 @@ class Backend:
         or an operator wants the answer now)."""
         if self.db is not None:
             self.db.document("health/probe").get(retry=None, timeout=HEALTH_TIMEOUT)
+
+
+def fiskaly_tse():
+    from .fiskaly import tse  # the TSE's client: loaded with the first sale on site
+
+    return tse()
 
 
 def identity_directory():

@@ -141,6 +141,11 @@ class JournalRecords:
         found = self._docs.query(journal_collection(store_id), where=[("data.order_id", "==", order_id)])
         return [doc.data for doc in found]
 
+    def entries_of_type(self, store_id: str, entry_type: str) -> list[Entry]:
+        # sorted here: ordered by seq in the query, it would need a composite index for a rare read
+        found = self._docs.query(journal_collection(store_id), where=[("type", "==", entry_type)])
+        return sorted((doc.data for doc in found), key=lambda entry: entry["seq"])
+
     def latest_checkpoint(self, store_id: str) -> CheckpointRecord | None:
         found = self._docs.query(checkpoint_collection(store_id), order_by=[("size", True)], limit=1)
         return record_from_doc(found[0].data) if found else None

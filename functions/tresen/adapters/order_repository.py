@@ -98,6 +98,11 @@ class DocumentOrders:
         found = self._docs.query("orders", where=where, order_by=newest, limit=limit, start_after=start)
         return [(repo.order_from_doc(doc.data), doc.version) for doc in found]
 
+    def unsigned_sales(self, limit: int) -> list[Order]:
+        # an equality filter on one field: Firestore serves it from its single-field index
+        found = self._docs.query("orders", where=[("tse_status", "in", ["pending", "failed"])], limit=limit)
+        return [repo.order_from_doc(doc.data) for doc in found]
+
     def unpaid_past(self, moment: datetime, limit: int) -> list[Order]:
         unpaid_too_long = [("status", "==", "awaiting_payment"), ("expires_at", "<=", moment)]
         return [repo.order_from_doc(doc.data) for doc in self._docs.query("orders", where=unpaid_too_long, limit=limit)]

@@ -50,6 +50,7 @@ from .terminal_store import (
     workplace_to_doc,
 )
 from .tour_store import latest_to_doc, position_path, position_to_doc, tour_path, tour_to_doc
+from .tse_store import tse_path, tse_to_doc
 
 
 def payout_path(provider: str, payout_id: str) -> str:
@@ -132,6 +133,7 @@ MAPPINGS: dict[str, Mapping] = {
     "terminal": Mapping(terminal_path, terminal_to_doc),
     "terminal_checked": Mapping(terminal_path, lambda check: {"last_check": asdict(check)}),
     "shift": Mapping(shift_path, shift_to_doc),
+    "store_tse": Mapping(tse_path, tse_to_doc),
 }
 
 

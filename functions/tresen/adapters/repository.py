@@ -195,6 +195,8 @@ def order_from_doc(doc: dict[str, Any]) -> Order:
         cards_sold=tuple(SoldCard(**card) for card in doc.get("cards_sold", ())),
         contact_keys=tuple(doc.get("contact_keys", ())),
         receipt=doc.get("receipt"),
+        tse=doc.get("tse"),
+        tse_status=doc.get("tse_status"),
     )
 
 

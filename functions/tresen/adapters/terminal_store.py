@@ -128,6 +128,12 @@ class DocumentTerminals:
         found = [terminal_from_doc(doc.data) for doc in self._docs.query(TERMINALS, where=where)]
         return sorted(found, key=lambda terminal: (terminal.registered_at, terminal.id))
 
+    def of_store(self, store_id: str) -> list[Terminal]:
+        found = [
+            terminal_from_doc(doc.data) for doc in self._docs.query(TERMINALS, where=[("store_id", "==", store_id)])
+        ]
+        return sorted(found, key=lambda terminal: (terminal.registered_at, terminal.id))
+
 
 class DocumentShifts:
     """services/terminal_ports.py `Shifts`."""

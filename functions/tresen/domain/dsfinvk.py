@@ -2,8 +2,9 @@
 
 Every table, column, type, length and accuracy comes from the official description file shipped
 beside this module (`dsfinvk/index.xml`, DSFinV-K 2.x, with the GDPdU DTD it names), read once:
-the export writes all 20 tables it lists, header-only where Tresen has nothing to say (no TSE,
-terminals, agencies), and its own index.xml is that file unchanged.
+the export writes all 20 tables it lists, header-only where Tresen has nothing to say (no slave
+tills, agencies, sub-items, item amounts, allocation groups or references), and its own index.xml
+is that file unchanged.
 
 One store is one cash register (`Z_KASSE_ID` = the store id); each closing is one
 `cashpointclosing`. The receipts (Bonkopf) of a closing are its sales, refunds and gift cards
@@ -17,21 +18,31 @@ redemption), paid back the way the order was paid: to a card under the brand of 
 card. The closing's business cases, payment types (per type and name), and VAT per receipt are
 sums over those lines, so every level adds up; its cash (`Z_SE_BARZAHLUNGEN`, the currency
 table) is what went by `Bar` alone.
+
+The TSE tables come from the journal's TSE entries. `tse.csv` lists, in each closing, the store's
+TSEs installed by its end (`tse.installed`; the certificate, which that entry does not carry, from
+the store's TSE record), numbered within the closing (`TSE_ID`). `transactions_tse.csv` has a row
+for each receipt of a sale taken on site (`on_site`, `card_present`) that a TSE was to sign: its
+`tse.signed` signature — made in the closing or, for a sale the TSE could not sign at once, later —
+ascending by signature counter, then the sales still unsigned, whose `TSE_TA_FEHLER` says why (the
+reason of their `tse.failed`). A transaction canceled with its order has no receipt, and no row.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .closings import CARD_PRESENT, UNKNOWN_BRAND
-from .events import CardActivated, OrderPaid, OrderPlaced, RefundCreated, Sale, read_event
+from .events import CardActivated, OrderPaid, OrderPlaced, RefundCreated, Sale, TseFailed, TseSigned, read_event
+from .tse import PROCESS_TYPE
 
 DATA = Path(__file__).with_name("dsfinvk")
 INDEX, DTD = DATA / "index.xml", DATA / "gdpdu-01-09-2004.dtd"
@@ -55,6 +66,9 @@ PAYMENT_TYPE = {"on_site": "Bar", "online": "ElZahlungsdienstleister", CARD_PRES
 CASH = "Bar"
 CURRENCY = "EUR"
 RECEIPT_TYPES = frozenset({OrderPlaced.TYPE, OrderPaid.TYPE, RefundCreated.TYPE, CardActivated.TYPE})
+PROCESS_DATA_ENCODING = "UTF-8"  # TSE_PD_ENCODING: the process data Tresen hands the TSE
+CERTIFICATE_PART = 1000  # characters of TSE_ZERTIFIKAT_I, the rest in TSE_ZERTIFIKAT_II
+TSE_FAILURE, TSE_PENDING = "TSE-Ausfall: ", "TSE-Signatur ausstehend"  # TSE_TA_FEHLER of an unsigned sale
 
 
 @dataclass(frozen=True)
@@ -227,9 +241,14 @@ def receipts(entries: Iterable[Mapping[str, Any]], orders: Mapping[str, Mapping[
 
 
 def closing_tables(
-    closing: Mapping[str, Any], store: Mapping[str, Any], found: list[Receipt]
+    closing: Mapping[str, Any],
+    store: Mapping[str, Any],
+    found: list[Receipt],
+    tses: Sequence[Tse] = (),
+    signatures: Mapping[str, SaleSignature] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table for one closing (the receipts of its entries)."""
+    """Every row of every table for one closing (the receipts of its entries); `tses`: the store's
+    TSEs (`installed_tses`), `signatures`: its sales' (`sale_signatures`)."""
     z = {"Z_KASSE_ID": closing["store_id"], "Z_ERSTELLUNG": closing["closed_at"], "Z_NR": closing["z_number"]}
     street, postcode, town = address_parts(store.get("address") or ())
     business: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
@@ -315,6 +334,7 @@ def closing_tables(
                                      "KEINE_UST_ZUORDNUNG": "0"}]  # fmt: skip
     rows["vat.csv"] = [z | {"UST_SCHLUESSEL": key, "UST_SATZ": int(Decimal(rate) * 100), "UST_BESCHR": name}
                        for key, rate, name in VAT_TABLE]  # fmt: skip
+    rows.update(tse_tables(z, closing["last_seq"], found, tses, signatures or {}))
     return rows
 
 
@@ -324,3 +344,122 @@ def address_parts(lines: Iterable[str]) -> tuple[str | None, str | None, str | N
     street = lines[0] if lines else None
     postcode, _, town = (lines[-1] if len(lines) > 1 else "").partition(" ")
     return street, postcode or None, town or None
+
+
+# -- The TSE ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tse:
+    """A TSE of the store as its `tse.installed` entry (`seq`) describes it, with its certificate
+    (base64; "" where it is not known)."""
+
+    seq: int
+    serial_number: str
+    signature_algorithm: str
+    log_time_format: str
+    public_key: str
+    certificate: str = ""
+
+
+@dataclass(frozen=True)
+class SaleSignature:
+    """What the journal says of a sale's TSE transaction: its signature, or else the reason its TSE
+    failed (`failure`; None as well: its signing was cut off, the job has yet to do it)."""
+
+    signed: TseSigned | None = None
+    failure: str | None = None
+
+
+def installed_tses(entries: Iterable[Mapping[str, Any]], certificates: Mapping[str, str]) -> list[Tse]:
+    """The store's TSEs from its `tse.installed` entries, in the order installed; `certificates` by
+    serial number."""
+    found = []
+    for entry in entries:
+        data = entry["data"]
+        serial = data["serial_number"]
+        found.append(
+            Tse(entry["seq"], serial, data["signature_algorithm"], data["log_time_format"], data["public_key"],
+                certificates.get(serial, ""))
+        )  # fmt: skip
+    return found
+
+
+def sale_signatures(
+    entries: Iterable[Mapping[str, Any]], orders: Mapping[str, Mapping[str, Any]]
+) -> dict[str, SaleSignature]:
+    """By order id, each of `orders` that a TSE was to sign (it has a `tse_status`), with its
+    `tse.signed` and `tse.failed` among `entries`."""
+    signed: dict[str, TseSigned] = {}
+    failed: dict[str, str] = {}
+    for entry in entries:
+        if entry["type"] == TseSigned.TYPE:
+            event = read_event(entry)
+            signed[event.order_id] = event
+        elif entry["type"] == TseFailed.TYPE:
+            failed[entry["data"]["order_id"]] = entry["data"]["reason"]
+    return {
+        order_id: SaleSignature(signed.get(order_id), failed.get(order_id))
+        for order_id, order in orders.items()
+        if order.get("tse_status")
+    }
+
+
+def tse_log_time(moment: str) -> str:
+    """A TSE's log time as DSFinV-K writes it: UTC to the millisecond, `YYYY-MM-DDThh:mm:ss.fffZ`."""
+    utc = datetime.fromisoformat(moment).astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def tse_tables(
+    z: Mapping[str, Any],
+    last_seq: int,
+    found: list[Receipt],
+    tses: Sequence[Tse],
+    signatures: Mapping[str, SaleSignature],
+) -> dict[str, list[dict[str, Any]]]:
+    """`tse.csv` and `transactions_tse.csv` of a closing that ends with entry `last_seq`: the TSEs
+    installed by then, and any installed later that signed one of its sales after it."""
+    ours = {receipt.bon: signatures[receipt.bon] for receipt in found if receipt.bon in signatures}
+    signing = {sale.signed.tss_serial for sale in ours.values() if sale.signed}
+    known = [tse for tse in tses if tse.seq <= last_seq or tse.serial_number in signing]
+    numbers = {tse.serial_number: n for n, tse in enumerate(known, 1)}
+    signed, unsigned = [], []
+    for bon, sale in ours.items():
+        if sale.signed:
+            signed.append(z | signed_row(bon, sale.signed, numbers.get(sale.signed.tss_serial)))
+        else:
+            failure = TSE_FAILURE + sale.failure if sale.failure else TSE_PENDING
+            unsigned.append(z | {"BON_ID": bon, "TSE_TA_FEHLER": failure})
+    signed.sort(key=lambda row: (row["TSE_ID"] or 0, row["TSE_TA_SIGZ"]))
+    return {
+        "tse.csv": [z | tse_row(number, tse) for number, tse in enumerate(known, 1)],
+        "transactions_tse.csv": signed + unsigned,
+    }
+
+
+def tse_row(number: int, tse: Tse) -> dict[str, Any]:
+    return {
+        "TSE_ID": number,
+        "TSE_SERIAL": tse.serial_number,
+        "TSE_SIG_ALGO": tse.signature_algorithm,
+        "TSE_ZEITFORMAT": tse.log_time_format,
+        "TSE_PD_ENCODING": PROCESS_DATA_ENCODING,
+        "TSE_PUBLIC_KEY": tse.public_key,
+        "TSE_ZERTIFIKAT_I": tse.certificate[:CERTIFICATE_PART] or None,
+        "TSE_ZERTIFIKAT_II": tse.certificate[CERTIFICATE_PART:] or None,
+    }
+
+
+def signed_row(bon: str, signed: TseSigned, tse_id: int | None) -> dict[str, Any]:
+    return {
+        "BON_ID": bon,
+        "TSE_ID": tse_id,
+        "TSE_TANR": signed.transaction_number,
+        "TSE_TA_START": tse_log_time(signed.start),
+        "TSE_TA_ENDE": tse_log_time(signed.end),
+        "TSE_TA_VORGANGSART": PROCESS_TYPE,
+        "TSE_TA_SIGZ": signed.signature_counter,
+        "TSE_TA_SIG": signed.signature,
+        "TSE_VORGANGSDATEN": signed.process_data,
+    }

@@ -881,6 +881,63 @@ class ShiftClosed(Payload):
     terminals: list[TerminalFigures] = Field(description="per terminal of the workplace")
 
 
+# ------------------------------------------------------------------------ the TSE (KassenSichV)
+
+
+@declared("tse.installed")
+class TseInstalled(Payload):
+    """The store's TSS (its technical security system at fiskaly) was created and initialized: the
+    day the store acquired its TSE, for the register of its payment devices."""
+
+    tss_id: str = Field(description="the TSS's id at the provider (a UUID Tresen chose)")
+    serial_number: str = Field(description="the TSE's serial number (hex SHA-256 of its public key)")
+    public_key: str = Field(description="its public key (base64)")
+    signature_algorithm: str = Field(description="e.g. ecdsa-plain-SHA384")
+    log_time_format: str = Field(description="how its log times are written, e.g. unixTime")
+
+
+@declared("tse.client_registered")
+class TseClientRegistered(Payload):
+    """A till was registered as a client of the store's TSS: a workplace, or the counter where orders
+    of the ordering page are paid."""
+
+    client_id: str = Field(description="the client's id at the provider (a UUID Tresen chose)")
+    serial_number: str = Field(description="the till's serial number, as the TSE and DSFinV-K name it")
+    workplace_id: str | None = Field(description="the workplace (null: the store's counter)")
+
+
+@declared("tse.signed")
+class TseSigned(Payload):
+    """The TSE signed a sale taken on site: its transaction finished with the amounts per VAT rate and
+    payment type (FINISHED), or canceled with the order (CANCELLED)."""
+
+    order_id: str = Field(description="the order")
+    transaction_id: str = Field(description="the transaction's id at the provider (derived from the order's)")
+    state: Literal["FINISHED", "CANCELLED"] = Field(description="how it ended")
+    tss_serial: str = Field(description="the TSE's serial number")
+    client_id: str = Field(description="the till's serial number (the TSE client)")
+    transaction_number: int = Field(description="the TSE's number of the transaction")
+    signature_counter: int = Field(description="the TSE's signature counter of its end")
+    start: str = Field(description="when the transaction started (RFC 3339)")
+    end: str = Field(description="when it ended (RFC 3339)")
+    signature: str = Field(description="the TSE's signature of its end (base64)")
+    signature_algorithm: str = Field(description="e.g. ecdsa-plain-SHA384")
+    log_time_format: str = Field(description="e.g. unixTime")
+    public_key: str = Field(description="the TSE's public key (base64)")
+    process_data: str = Field(description="what it signed: DSFinV-K's process data of the receipt")
+    qr_code: str = Field(description="the receipt's DSFinV-K V0 code")
+
+
+@declared("tse.failed")
+class TseFailed(Payload):
+    """The TSE could not be reached for a sale (a TSE failure, "Ausfall"): the sale went on unsigned,
+    and a job signs it once the TSE is back (its `tse.signed` follows)."""
+
+    order_id: str = Field(description="the order")
+    transaction_id: str = Field(description="the transaction's id at the provider")
+    reason: str = Field(description="what failed")
+
+
 # ------------------------------------------------------------------------ licence billing (the platform's journal)
 
 

@@ -138,6 +138,10 @@ class Order:
     # link the order to a customer record of the store, never spelling out the person
     contact_keys: tuple[str, ...] = ()
     receipt: str | None = None  # RECEIPT_BY_EMAIL: its receipt is mailed to the customer
+    # a sale taken on site: its TSE transaction (domain/tse.py `as_record`) once signed, and whether
+    # it is: pending, signed, or failed (the TSE could not be reached; a job finishes it)
+    tse: dict | None = None
+    tse_status: str | None = None
 
     @property
     def amount_due(self) -> int:

@@ -8,6 +8,12 @@ net, VAT and gross per rate, the total, how it was paid, and where the customer 
 the proof that it is in the store's signed journal; above 250 € also the recipient. A correction
 shows the same of what was refunded, negative.
 
+The receipt of a sale taken on site shows its TSE's data (KassenSichV §6): the TSE's and the till's
+serial numbers, the transaction number, the signature counter, start and end, the algorithm and
+time format, the signature and the public key, and all of it as the DSFinV-K "V0" QR code (Anhang
+I) that an auditor scans. Where the TSE could not be reached it says so instead: the sale is
+signed later, and a receipt made after that shows the signature.
+
 Built from the Z-report's blocks (`zreport_pdf`: embedded fonts, tables, euro formatting). The output
 is deterministic (its dates are the document's own), so a receipt downloaded later, on any instance, is
 the same bytes as the one mailed, as long as the store's name, address and tax numbers are unchanged.
@@ -17,10 +23,12 @@ metadata with the time of rendering.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import io
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import segno
 from fpdf.enums import WrapMode, XPos, YPos
 
 from .catalog import Store
@@ -29,8 +37,10 @@ from .money import VatLine, vat_records
 from .orders import Order, OrderLine
 from .payments import MADE_AT_PROVIDER
 from .refunds import Refund
+from .tse import FAILED
 from .zreport_pdf import (
     AMOUNT_COLUMNS,
+    LABEL_WIDTH,
     ROW,
     SANS,
     SMALL,
@@ -51,6 +61,9 @@ PROVIDERS = {"stripe": "Stripe", "sandbox": "Sandbox (Test)"}
 FULFILMENT = {"pickup": "Abholung", "table": "Tisch", "delivery": "Lieferung"}
 REJECTED = "rejected"  # the reason of the refund that a paid order's rejection makes
 REASONS = {REJECTED: "Bestellung abgelehnt", MADE_AT_PROVIDER: "Erstattung beim Zahlungsdienstleister"}
+QR_SIZE = 36  # mm a side: a V0 code of ~90 modules, each 0.4 mm, which a printer and a scanner resolve
+QR_GAP = 2  # mm of white above and below the code: its quiet zone (4 modules, 1.6 mm) free of text
+TSE_FAILED = "TSE ausgefallen: Die Signatur wird nachgeholt."
 
 
 def is_small_invoice(order: Order) -> bool:
@@ -87,6 +100,7 @@ def receipt_pdf(store: Store, order: Order, order_page: str | None) -> bytes:
         _sums(pdf, _totals(order), ("Gesamtbetrag", "", format_euro(order.totals.total)))
         _vat(pdf, order.totals.vat, sign=1, vouchers=order.totals.giftcards_sold)
         pdf.section("Bezahlung", Table(AMOUNT_COLUMNS, _payments(order)))
+        _tse(pdf, order)
         _order_page(pdf, store, order_page)
 
     return _render(store, f"{title} {order.invoice_number}", _invoiced(order), draw)
@@ -285,6 +299,61 @@ def _paid_back(refund: Refund) -> list[tuple[str, str, str]]:
     if refund.giftcard_amount:
         rows.append(("Auf Gutschein gutgeschrieben", "", format_euro(refund.giftcard_amount)))
     return rows
+
+
+def _tse(pdf: ZReportPDF, order: Order) -> None:
+    """The TSE's data of a sale taken on site, and its QR code; or that its TSE failed."""
+    if order.tse:
+        plain, wrapped = _tse_fields(order, order.tse)
+        code = _qr_code(str(order.tse["qr_code"]))
+        height = pdf.fields_height(plain) + pdf.fields_height(wrapped, size=SMALL, mono=True) + QR_SIZE + 2 * QR_GAP
+        pdf.heading("TSE", keep=height)
+        pdf.fields(plain)
+        pdf.fields(wrapped, size=SMALL, mono=True)
+        pdf.ln(QR_GAP)
+        if pdf.will_page_break(QR_SIZE + QR_GAP):
+            pdf.add_page()
+        top = pdf.get_y()
+        pdf.set_font(SANS, "", TEXT)
+        pdf.set_text_color(90)
+        pdf.cell(LABEL_WIDTH, TEXT * 0.46, "QR-Code (DSFinV-K)")
+        pdf.set_text_color(0)
+        pdf.image(code, x=pdf.l_margin + LABEL_WIDTH, y=top, w=QR_SIZE, h=QR_SIZE)
+        pdf.set_y(top + QR_SIZE + QR_GAP)
+    elif order.tse_status == FAILED:
+        pdf.heading("TSE", keep=ROW)
+        pdf.paragraph(TSE_FAILED, TEXT)
+
+
+def _tse_fields(order: Order, tse: Mapping[str, object]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The TSE's data as label and value: those that fit a line, and those wrapped in small type
+    (base64 has no spaces to break at). Start and end in the store's time, to the second."""
+    plain = [
+        ("TSE-Seriennummer", str(tse["tss_serial"])),
+        ("Kassen-Seriennummer", str(tse["client_id"])),
+        ("Transaktionsnummer", str(tse["transaction_number"])),
+        ("Signaturzähler", str(tse["signature_counter"])),
+        ("Start", _moment(order, str(tse["start"]))),
+        ("Ende", _moment(order, str(tse["end"]))),
+        ("Signaturalgorithmus", str(tse["signature_algorithm"])),
+        ("Zeitformat", str(tse["log_time_format"])),
+    ]
+    wrapped = [("Signatur", str(tse["signature"])), ("Öffentlicher Schlüssel", str(tse["public_key"]))]
+    return plain, wrapped
+
+
+def _moment(order: Order, rfc3339: str) -> str:
+    local = _local(order, datetime.fromisoformat(rfc3339))
+    return f"{german_date(local.date())}, {local:%H:%M:%S} Uhr"
+
+
+def _qr_code(text: str) -> io.BytesIO:
+    """`text` as a QR code in SVG, which the PDF keeps as vector paths: sharp at any zoom or print
+    resolution. Error correction M: read even with some 15 % of it creased or smudged."""
+    svg = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(svg, kind="svg", border=0, omitsize=True, xmldecl=False)
+    svg.seek(0)
+    return svg
 
 
 def _order_page(pdf: ZReportPDF, store: Store, url: str | None) -> None:

@@ -69,7 +69,7 @@ EVENT_OF_ENTRY: dict[str, str] = {
 # (a provider event that changed nothing, a payment for another amount, one after the order closed:
 # its refund is sent), the platform's own billing, statements (their files are handed out by links
 # that expire), the webhooks' own set-up, delivery tours (their orders' moves are sent), and the
-# tills: workplaces, terminals and shifts (their card payments are sent as the orders' payments).
+# tills: workplaces, terminals, shifts and the TSE (their sales are sent as the orders' payments).
 NOT_SENT = frozenset(
     {
         "api_key.created", "api_key.revoked", "passkey.changed", "accounting.changed",
@@ -80,7 +80,8 @@ NOT_SENT = frozenset(
         "payment.succeeded_after_close", "statement.created", "webhook_endpoint.created",
         "webhook_endpoint.deleted", "webhook_endpoint.secret_rotated", "webhook_endpoint.disabled",
         "webhook_endpoint.enabled", "tour.planned", "tour.started", "tour.finished", "workplace.created",
-        "terminal.registered", "terminal.removed", "shift.opened", "shift.closed",
+        "terminal.registered", "terminal.removed", "shift.opened", "shift.closed", "tse.installed",
+        "tse.client_registered", "tse.signed", "tse.failed",
     }
 )  # fmt: skip
 EVENT_TYPES = frozenset(EVENT_OF_ENTRY.values())

@@ -68,6 +68,25 @@ def verify_job(call: Call):
     return VerifyOut(ok=all(v.ok for v in verdicts), stores=[v.as_json() for v in verdicts])
 
 
+class TseOut(m.Model):
+    signed: int = Field(description="sales the TSE signed now")
+    failed: int = Field(description="sales still waiting for the TSE")
+
+
+@route(
+    "POST",
+    "/v1/jobs/tse",
+    summary="Sign the sales taken on site the TSE could not sign yet (scheduler, every minute)",
+    tag="jobs",
+    access=JOB,
+    response=TseOut,
+)
+def tse_job(call: Call):
+    from ..services.tse import finish_unsigned_sales  # the TSE's use cases: not in every cold start
+
+    return TseOut(**finish_unsigned_sales(call.uow))
+
+
 @route(
     "POST",
     "/v1/jobs/mail",

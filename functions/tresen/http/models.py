@@ -274,6 +274,24 @@ class OrderRefundOut(Outbound):
     created_at: datetime
 
 
+class TseOut(Outbound):
+    """A sale's TSE transaction, as the TSE finished it."""
+
+    tss_serial: str = Field(description="the TSE's serial number")
+    client_id: str = Field(description="the till's serial number (the TSE client)")
+    transaction_number: int
+    signature_counter: int
+    start: str = Field(description="RFC 3339, UTC")
+    end: str = Field(description="RFC 3339, UTC")
+    signature: str = Field(description="base64")
+    signature_algorithm: str
+    log_time_format: str
+    public_key: str = Field(description="base64")
+    state: Literal["FINISHED", "CANCELLED"]
+    process_data: str = Field(description="what the TSE signed: DSFinV-K's process data of the receipt")
+    qr_code: str = Field(description="the receipt's DSFinV-K V0 code")
+
+
 class OrderOut(Model):
     id: str
     store_id: str
@@ -295,6 +313,10 @@ class OrderOut(Model):
     receipt: Literal["email"] | None = Field(description="email: receipts are mailed to the customer")
     payment: PaymentOut | None
     last_payment_error: str | None
+    tse_status: Literal["pending", "signed", "failed"] | None = Field(
+        None, description="a sale taken on site: its TSE transaction pending, signed, or failed (the TSE was down)"
+    )
+    tse: TseOut | None = Field(None, description="the sale's TSE transaction, once signed")
     fulfilment: FulfilmentOut
     customer: CustomerOut
     customer_id: str | None = Field(

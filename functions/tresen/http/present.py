@@ -62,6 +62,8 @@ def order_fields(order: Order, refunds: tuple[Refund, ...], card_codes: tuple[st
         "receipt": order.receipt,
         "payment": m.PaymentOut.model_validate(order.payment) if order.payment else None,
         "last_payment_error": order.last_payment_error,
+        "tse_status": order.tse_status,
+        "tse": m.TseOut.model_validate(order.tse) if order.tse else None,
         "fulfilment": m.FulfilmentOut(
             type=order.fulfilment.type,
             table=order.fulfilment.table,

@@ -21,6 +21,7 @@ from ..services.card_present import (
     refresh_card_payment,
     switch_reader,
 )
+from ..services.cash_register import CashRegisterReport, cash_register_report
 from ..services.shifts import CloseShift, OpenShift, ShiftQuery
 from ..services.terminals import CreateWorkplace, RegisterTerminal, TerminalAction, WorkplaceView
 from . import models as m
@@ -451,3 +452,111 @@ def sandbox_connection(call: Call) -> Response:
     sandbox_only()
     switch_reader(call.uow, call.params["terminal"], call.body.online)
     return Response(status=204)
+
+
+class RegisteredTerminalOut(m.Outbound):
+    id: str
+    workplace_id: str
+    provider: str
+    model: str
+    serial_number: str
+    terminal_id: str | None = Field(description="the bank's terminal id (TID)")
+    acquired_at: datetime = Field(description="registered with Tresen")
+    decommissioned_at: datetime | None = Field(description="removed from use")
+
+
+class TseClientOut(m.Outbound):
+    client_id: str
+    serial_number: str = Field(description="the till's serial number, as the TSE and DSFinV-K name it")
+    workplace_id: str | None = Field(description="null: the store's counter (orders of the ordering page)")
+    registered_at: datetime
+
+
+class TseDeviceOut(m.Outbound):
+    tss_id: str
+    provider: str = Field(description="fiskaly SIGN DE (a cloud TSE)")
+    serial_number: str = Field(description="the TSE's serial number (hex SHA-256 of its public key)")
+    signature_algorithm: str
+    public_key: str
+    acquired_at: datetime = Field(description="created and initialized")
+    decommissioned_at: datetime | None
+    clients: list[TseClientOut]
+
+
+class RegisterWorkplaceOut(m.Outbound):
+    id: str
+    name: str
+    acquired_at: datetime = Field(description="set up in Tresen")
+
+
+class CashRegisterReportOut(m.Outbound):
+    store_id: str
+    software: str = Field(description="the cash-register software: Tresen (cloud)")
+    workplaces: list[RegisterWorkplaceOut]
+    terminals: list[RegisteredTerminalOut]
+    tse: list[TseDeviceOut] = Field(description="the store's TSE (none before its first sale on site)")
+
+
+def cash_register_out(report: CashRegisterReport) -> CashRegisterReportOut:
+    zone = zone_of(report.store_id)
+    tse = report.tse
+    devices = (
+        [
+            TseDeviceOut(
+                tss_id=tse.tss_id,
+                provider="fiskaly SIGN DE",
+                serial_number=tse.serial_number,
+                signature_algorithm=tse.signature_algorithm,
+                public_key=tse.public_key,
+                acquired_at=local_time(tse.installed_at, zone),
+                decommissioned_at=None,
+                clients=[
+                    TseClientOut(
+                        client_id=client.client_id,
+                        serial_number=client.serial_number,
+                        workplace_id=client.workplace_id,
+                        registered_at=local_time(client.registered_at, zone),
+                    )
+                    for client in sorted(tse.clients.values(), key=lambda c: (c.registered_at, c.client_id))
+                ],
+            )
+        ]
+        if tse
+        else []
+    )
+    return CashRegisterReportOut(
+        store_id=report.store_id,
+        software="Tresen (cloud)",
+        workplaces=[
+            RegisterWorkplaceOut(id=wp.id, name=wp.name, acquired_at=local_time(wp.created_at, zone))
+            for wp in report.workplaces
+        ],
+        terminals=[
+            RegisteredTerminalOut(
+                id=terminal.id,
+                workplace_id=terminal.workplace_id,
+                provider=terminal.provider,
+                model=terminal.model,
+                serial_number=terminal.serial_number,
+                terminal_id=terminal.bank_terminal_id,
+                acquired_at=local_time(terminal.registered_at, zone),
+                decommissioned_at=local_time(terminal.removed_at, zone),
+            )
+            for terminal in report.terminals
+        ],
+        tse=devices,
+    )
+
+
+@route(
+    "GET",
+    "/v1/stores/{store}/cash-register-report",
+    summary="The register of the store's tills, card terminals and TSE for the tax office (§146a (4) AO)",
+    tag="staff",
+    access=OWNER,
+    response=CashRegisterReportOut,
+    present=cash_register_out,
+    errors=(*DENIED, "store_not_found"),
+)
+def cash_register(call: Call) -> CashRegisterReport:
+    return cash_register_report(call.uow, call.params["store"])

@@ -24,6 +24,7 @@ from .journal_ports import Entry, JournalReader, JournalWriter
 from .order_ports import Catalog, ProviderEvents
 from .ports import Signer
 from .setup_ports import AccountingRecords
+from .tse_ports import StoreTses
 from .unit_of_work import UnitOfWork
 
 Record = dict[str, Any]  # a payout or a match record, as domain/payouts.py makes it
@@ -141,3 +142,4 @@ class FinanceUnitOfWork(UnitOfWork, Protocol):
     payouts: Payouts
     statements: Statements
     statement_archive: StatementArchive
+    store_tses: StoreTses  # the store's TSE record, for the certificate DSFinV-K's tse.csv holds

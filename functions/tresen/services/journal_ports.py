@@ -109,6 +109,9 @@ class JournalReader(Protocol):
 
     def entries_of_order(self, store_id: str, order_id: str) -> list[Entry]: ...
 
+    def entries_of_type(self, store_id: str, entry_type: str) -> list[Entry]:
+        """The store's entries of one type (`tse.installed` …), by seq."""
+
     def latest_checkpoint(self, store_id: str) -> CheckpointRecord | None: ...
 
     def checkpoint_at(self, store_id: str, size: int) -> CheckpointRecord | None: ...

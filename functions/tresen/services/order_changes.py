@@ -24,9 +24,12 @@ from ..domain.order_giftcards import CardOp, refund_to_cards, settle
 from ..domain.orders import Order, invoice_number
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund, refund_id_at_provider
+from ..domain.terminals import CARD_PRESENT
+from ..domain.tse import PENDING
 from .order_ports import OrderUnitOfWork, Version
 from .provider_refunds import refund_outcome, send_refund
 from .receipt_mail import mail_correction, mail_receipt
+from .tse import sign_sale
 from .unit_of_work import INVOICE_NUMBERS, Claims, Counter, Plan, Writes
 
 COUNTER = "counter"
@@ -86,6 +89,9 @@ def change_order(command: ChangeOrder, uow: OrderUnitOfWork) -> Changed:
 
     changed = uow.commit(command.store.id, build).result
     tell_provider(uow, command.store, changed)
+    if changed.changed and changed.order.tse_status == PENDING and changed.order.payment_method == CARD_PRESENT:
+        # paid or canceled at the terminal: its TSE transaction ends (nothing to do while it waits)
+        changed = replace(changed, order=sign_sale(uow, changed.order))
     return changed
 
 

@@ -74,6 +74,9 @@ class Orders(Protocol):
         self, store_id: str, *, status: str | None, since: datetime | None, after: OrderCursor | None, limit: int
     ) -> list[Order]: ...
 
+    def unsigned_sales(self, limit: int) -> list[Order]:
+        """Sales taken on site whose TSE transaction is not signed yet: pending or failed."""
+
     def unpaid_past(self, moment: datetime, limit: int) -> list[Order]:
         """Orders still awaiting payment whose window closed by `moment`."""
 

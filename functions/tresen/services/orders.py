@@ -35,11 +35,13 @@ from ..domain.orders import (
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import paid
 from ..domain.terminals import CARD_PRESENT
+from ..domain.tse import PENDING, needs_tse
 from .card_present import send_to_reader, start_card_payment, terminal_for_payment
 from .order_ports import OrderUnitOfWork
 from .ports import PaymentLine, PaymentRequest
 from .receipt_mail import mail_receipt
-from .terminal_ports import TerminalUnitOfWork
+from .tse import sign_sale, start_sale
+from .tse_ports import TseUnitOfWork
 from .unit_of_work import INVOICE_NUMBERS, PICKUP_NUMBERS, Claims, Counter, Plan, Writes
 
 # the names of a provider's payment lines that are not products (the customer reads them there)
@@ -67,7 +69,7 @@ def catalog_or_404(uow: OrderUnitOfWork, store_id: str) -> tuple[Store, dict[str
     return store, products
 
 
-def place_order(command: PlaceOrder, uow: TerminalUnitOfWork) -> PlacedOrder:
+def place_order(command: PlaceOrder, uow: TseUnitOfWork) -> PlacedOrder:
     """The hot path: reads only the cached catalog, the cards that pay and the store's cached key.
     A card payment at a terminal is sent to the reader once the order is committed."""
     store, products = catalog_or_404(uow, command.store_id)
@@ -97,6 +99,8 @@ def place_order(command: PlaceOrder, uow: TerminalUnitOfWork) -> PlacedOrder:
             cards_sold=tuple(card for card, _ in sold.values()),
             contact_keys=contacts,
         )
+        if uow.tse is not None and needs_tse(order):  # its TSE transaction follows the commit
+            order = replace(order, tse_status=PENDING)
         unsettled = replace(order, status="awaiting_payment")
         if request.payment_method != "on_site" and due == 0:  # the cards pay for all of it
             order = replace(order, status="paid", payment_status="paid", expires_at=None)
@@ -120,12 +124,15 @@ def place_order(command: PlaceOrder, uow: TerminalUnitOfWork) -> PlacedOrder:
 
     placed = uow.commit(store.id, build).result
     if payment and payment.terminal_id:
+        start_sale(uow, placed.order)
         send_to_reader(uow, store, placed.order)
+    else:  # paid at the counter, or by gift cards at once: complete now
+        placed = replace(placed, order=sign_sale(uow, placed.order))
     return placed
 
 
 def provider_payment(
-    uow: TerminalUnitOfWork, store: Store, request: OrderRequest, cart: PricedCart, order_id: str, due: int
+    uow: TseUnitOfWork, store: Store, request: OrderRequest, cart: PricedCart, order_id: str, due: int
 ) -> PaymentRef | None:
     """The provider's payment of what is due, made before the order's commit (an online checkout,
     or a card payment the reader is asked for after it); None at the counter."""

@@ -21,6 +21,7 @@ from ..config import settings
 from ..domain.catalog import Store
 from ..domain.orders import RECEIPT_BY_EMAIL, Order
 from ..domain.refunds import Refund
+from ..domain.tse import PENDING
 from .order_ports import OrderUnitOfWork
 from .unit_of_work import Writes
 
@@ -32,8 +33,9 @@ PDF = "application/pdf"
 
 def mail_receipt(store: Store, order: Order, writes: Writes) -> None:
     """Into the outbox with this commit, if it gives `order` its invoice number: its receipt, if
-    the customer asked for it."""
-    if order.receipt == RECEIPT_BY_EMAIL and order.invoice_number is not None:
+    the customer asked for it. A sale taken on site waits for its TSE (services/tse.py mails it with
+    the signature, or with the TSE's failure)."""
+    if order.receipt == RECEIPT_BY_EMAIL and order.invoice_number is not None and order.tse_status != PENDING:
         writes.mail(receipt_mail(store, order))
 
 

@@ -125,6 +125,9 @@ class Terminals(Protocol):
     def at_workplace(self, store_id: str, workplace_id: str) -> list[Terminal]:
         """The workplace's terminals now (not removed), oldest first."""
 
+    def of_store(self, store_id: str) -> list[Terminal]:
+        """Every terminal the store ever registered, removed ones too, oldest first."""
+
 
 class Shifts(Protocol):
     def read(self, store_id: str, shift_id: str) -> tuple[Shift, Version] | None: ...

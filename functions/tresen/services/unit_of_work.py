@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # annotations only: not loaded by every cold start
     from ..domain.stripe_connect import StripeAccount
     from ..domain.terminals import Shift, Terminal, TerminalCheck, Workplace
     from ..domain.tours import Position, Tour
+    from ..domain.tse import StoreTse
     from ..domain.webhooks import Endpoint as WebhookEndpoint
 
 T = TypeVar("T")
@@ -322,6 +323,10 @@ class Writes:
     def terminal_checked(self, terminal_id: str, check: TerminalCheck) -> None:
         """The last connection check, on the terminal as it is (bookkeeping, not journaled)."""
         self._add("update", "terminal_checked", (terminal_id,), check)
+
+    def store_tse(self, tse: StoreTse, read_at: Any = None) -> None:
+        """The store's TSS record: created once (`read_at` None), or changed since read at `read_at`."""
+        self._add("create" if read_at is None else "update", "store_tse", (tse.store_id,), tse, read_at)
 
     def shift(self, shift: Shift, read_at: Any = None) -> None:
         """A new shift (`read_at` None: create-only), or one closed since read at `read_at`."""
