@@ -6,7 +6,11 @@ a finish whose answer was lost is signed once."""
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -124,3 +128,39 @@ def test_a_finish_whose_answer_was_lost_is_signed_once(client, backend, store_id
     tss_id = backend.store_tses.read(store_id)[0].tss_id
     ends = [log for log in tse.finishes(tss_id) if log["number"] == signed["tse"]["transaction_number"]]
     assert len(ends) == 1 and signed_by_the_tse(signed)
+
+
+def test_the_dsfinvk_export_of_such_a_day_fills_the_tse_tables(client, store_id, till, reports, tse):  # noqa: F811
+    _, terminal = till
+    counter = [on_site(client, store_id) for _ in range(2)]
+    card = card_order(client, store_id, terminal)
+    tap(client, terminal, brand="girocard")
+    for event in reports:
+        deliver(client, event)
+    assert client.post(f"/v1/stores/{store_id}/closings", headers=auth(store_id, "owner") | idem()).status_code == 201
+    signed = [staff_order(client, store_id, order["id"])["tse"] for order in (*counter, card)]
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
+    exported = client.get(
+        f"/v1/stores/{store_id}/export/dsfinvk",
+        query_string={"from": today, "to": today},
+        headers=auth(store_id, "finance"),
+    )
+    assert exported.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(exported.data)) as archive:
+        tables = {
+            name: list(csv.DictReader(io.StringIO(archive.read(name).decode()), delimiter=";"))
+            for name in ("tse.csv", "transactions_tse.csv")
+        }
+    [device] = tables["tse.csv"]
+    assert (device["TSE_SERIAL"], device["TSE_SIG_ALGO"], device["TSE_PUBLIC_KEY"]) == (
+        signed[0]["tss_serial"],
+        "ecdsa-plain-SHA384",
+        signed[0]["public_key"],
+    )
+    rows = tables["transactions_tse.csv"]
+    assert [(row["TSE_TANR"], row["TSE_TA_SIGZ"], row["TSE_TA_SIG"], row["TSE_VORGANGSDATEN"]) for row in rows] == [
+        (str(s["transaction_number"]), str(s["signature_counter"]), s["signature"], s["process_data"]) for s in signed
+    ]
+    counters = [int(row["TSE_TA_SIGZ"]) for row in rows]
+    assert counters == sorted(counters) and {row["TSE_TA_VORGANGSART"] for row in rows} == {"Kassenbeleg-V1"}
+    assert {row["TSE_ID"] for row in rows} == {device["TSE_ID"]} and not any(row["TSE_TA_FEHLER"] for row in rows)
