@@ -25,6 +25,8 @@ from bench.latency import SAMPLES, WARMUP, measure_latency
 from bench.positions import DRIVERS, DURATION_S, EVERY_S, PositionFigures, measure_positions, record_positions
 from bench.report import Measurements, report
 from bench.statements import STATEMENT_ORDERS, StatementFigures, measure_statements, record_statements
+from bench.stock import SAMPLES as STOCK_SAMPLES
+from bench.stock import StockFigures, measure_stock, record_stock
 from bench.throughput import THROUGHPUT_ORDERS, measure_throughput, warm_stores
 from bench.verify_speed import measure_and_record
 from bench.webhook_storm import STORM_ORDERS, measure_storm
@@ -66,6 +68,7 @@ def measure() -> tuple[
     ImportFigures,
     WebhookFigures,
     PositionFigures,
+    StockFigures,
 ]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
@@ -115,16 +118,21 @@ def measure() -> tuple[
         progress(f"positions: {DRIVERS} drivers sending a position every {EVERY_S:g} s for {DURATION_S:g} s")
         positions = measure_positions(stack, firestore_client(stack), progress)
 
+    # on a stack of its own too: its two kinds of order alternate, with nothing else beside them
+    with RunningStack() as stack:
+        progress(f"stock: {STOCK_SAMPLES} orders of 3 stock-tracked lines, alternating with as many untracked")
+        stock = measure_stock(stack, firestore_client(stack), progress)
+
     progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
     measurements = Measurements(
         latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
     )
-    return measurements, journal, closing, statement, exports, customer_import, webhooks, positions
+    return measurements, journal, closing, statement, exports, customer_import, webhooks, positions, stock
 
 
 def main() -> int:
-    measurements, journal, closing, statement, exports, customer_import, webhooks, positions = measure()
+    measurements, journal, closing, statement, exports, customer_import, webhooks, positions, stock = measure()
     report(measurements)
     record_journal(journal)  # after the report, which writes results.json afresh
     record_closings(closing)
@@ -133,6 +141,7 @@ def main() -> int:
     record_customer_import(customer_import)
     record_webhooks(webhooks)
     record_positions(positions)
+    record_stock(stock)
     record_idle_board(idle_board_on_its_own_stack(progress))  # a stack of its own: its reads are the board's alone
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify

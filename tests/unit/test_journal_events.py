@@ -168,6 +168,27 @@ def orders_of_a_day(backend: Backend) -> None:
     order(backend, "online")  # left unpaid: it expires
 
 
+def catalog_and_stock_of_a_day(backend: Backend) -> None:
+    """A tracked product put, counted and sold (at the counter too) down past its threshold, an order
+    of it rejected (its units back), a delivery, the product changed and hidden."""
+    from dataclasses import replace
+
+    from test_stock_use_cases import BREZEL, count, put, request
+
+    from tresen.domain.orders import CartItem
+    from tresen.services.catalog import HideProduct, hide_product
+    from tresen.services.counter_orders import PlaceCounterOrder, place_counter_order
+    from tresen.services.stock import AdjustStock, adjust_stock
+
+    put(backend)
+    count(backend, 5)
+    sold = place_counter_order(PlaceCounterOrder(STORE, request(CartItem("brezel", 3), customer=None), STAFF), backend)
+    change_status(ChangeStatus(STORE, sold.order.id, "rejected", STAFF), backend)
+    adjust_stock(AdjustStock(STORE, "brezel", 10, None, "delivery", STAFF), backend)
+    put(backend, replace(BREZEL, price=140))
+    hide_product(HideProduct(STORE, "brezel", STAFF), backend)
+
+
 def tours_of_a_day(backend: Backend) -> None:
     """A delivery tour: one order handed over, the other brought back."""
     from test_tours import DRIVER, delivery_order, open_delivery_store, plan
@@ -223,6 +244,39 @@ def sales_signed_by_the_tse(backend: Backend) -> None:
     backend.tse.down = False
     finish_unsigned_sales(backend)
     backend.tse = None
+
+
+def promotions_of_a_day(backend: Backend) -> None:
+    """A promotion made, an order placed with its code (its sale carries the discount), ended."""
+    from test_use_cases import CART
+
+    from tresen.domain.orders import Customer, Fulfilment, OrderRequest
+    from tresen.domain.promotions import AppliesTo, PromotionTerms
+    from tresen.services.orders import PlaceOrder, place_order
+    from tresen.services.promotions import CreatePromotion, EndPromotion, create_promotion, end_promotion
+
+    owner = STAFF | {"role": "owner"}
+    week = PromotionTerms(
+        "10", None, AppliesTo(("croissant",)), MONDAY, MONDAY + timedelta(days=7), ("online",), "WOCHE"
+    )
+    made = create_promotion(CreatePromotion(STORE, week, owner), backend).promotion
+    coded = OrderRequest(
+        CART, Fulfilment("pickup"), Customer("Anna", "anna@example.com"), "on_site", promotion_code="woche"
+    )
+    place_order(PlaceOrder(STORE, coded, {"type": "customer"}), backend)
+    end_promotion(EndPromotion(STORE, made.id, owner), backend)
+
+
+def purchasing_of_a_day(backend: Backend) -> None:
+    """A supplier added, goods ordered from it and received into the stock of a tracked product."""
+    from test_purchase_order_use_cases import BREZELS, FLOUR, MILL, receive, send
+    from test_stock_use_cases import OWNER, put
+
+    from tresen.services.purchase_orders import CreateSupplier, create_supplier
+
+    put(backend)
+    mill = create_supplier(CreateSupplier(STORE, *MILL, "K-4711", OWNER), backend)
+    receive(backend, send(backend, mill, BREZELS, FLOUR), (1, 40), (2, 5))
 
 
 def gift_cards_of_a_day(backend: Backend) -> None:
@@ -325,8 +379,11 @@ def test_every_entry_the_use_cases_write_matches_the_schema_of_its_type_and_vers
     moment = [MONDAY]
     monkeypatch.setattr(clock, "now", lambda: moment[0])
     orders_of_a_day(backend)
+    catalog_and_stock_of_a_day(backend)
     tours_of_a_day(backend)
     gift_cards_of_a_day(backend)
+    promotions_of_a_day(backend)
+    purchasing_of_a_day(backend)
     settings_of_the_store(backend)
     a_shift_at_the_till(backend, monkeypatch)
     sales_signed_by_the_tse(backend)

@@ -47,12 +47,15 @@ from .order_repository import (
     DocumentStores,
 )
 from .passkeys import DocumentPasskeys
+from .promotion_store import DocumentPromotions
+from .purchase_order_store import DocumentPurchaseOrders, DocumentSuppliers
 from .rate_limits import DocumentRateLimits
 from .records import add_to, placed
 from .repository import CatalogCache
 from .sandbox_sender import SandboxSender
 from .signers import LocalSigner, default_key_dir, key_name, local_signer, new_key
 from .smtp_sender import MemoryMailSender, configured_sender
+from .stock_store import DocumentProducts, DocumentStock
 from .store_writer import BeforeCommit, StoreWriter
 from .stripe_accounts import DocumentStripeAccounts
 from .terminal_simulator import SandboxReaders
@@ -111,6 +114,9 @@ class Backend:
         self.stripe_accounts = DocumentStripeAccounts(self.docs)
         self.customers = DocumentCustomers(self.docs)
         self.customer_imports = DocumentCustomerImports(self.docs)
+        # catalog and stock slice: products as stored now (hidden ones too), each product's stock
+        self.products = DocumentProducts(self.docs)
+        self.stock = DocumentStock(self.docs)
         self.stripe_connect: StripeConnect = stripe_platform()
         # tours slice: delivery tours and their drivers' positions
         self.tours = DocumentTours(self.docs)
@@ -119,6 +125,11 @@ class Backend:
         self.terminals = DocumentTerminals(self.docs)
         self.shifts = DocumentShifts(self.docs)
         self.terminal_simulator = SandboxReaders(self.docs)
+        # promotions slice: the store's promotions, their codes (their uses are counters)
+        self.promotions = DocumentPromotions(self.docs)
+        # purchasing slice: the store's suppliers and the purchase orders sent them
+        self.suppliers = DocumentSuppliers(self.docs)
+        self.purchase_orders = DocumentPurchaseOrders(self.docs)
         # TSE slice: the store's TSS record, and the TSE itself (fiskaly, or memory in the tests)
         self.store_tses = DocumentTse(self.docs)
         if self.tse is None and self.db is not None and settings().tse_enabled:

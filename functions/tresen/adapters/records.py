@@ -40,6 +40,9 @@ from .membership_store import (
     user_roles_to_doc,
 )
 from .passkeys import passkey_path
+from .promotion_store import promotion_code_path, promotion_path, promotion_to_doc
+from .purchase_order_store import purchase_order_path, purchase_order_to_doc, supplier_path, supplier_to_doc
+from .stock_store import stock_path, stock_to_doc
 from .stripe_accounts import account_route_path, account_to_doc, stripe_account_path
 from .terminal_store import (
     shift_path,
@@ -134,6 +137,12 @@ MAPPINGS: dict[str, Mapping] = {
     "terminal_checked": Mapping(terminal_path, lambda check: {"last_check": asdict(check)}),
     "shift": Mapping(shift_path, shift_to_doc),
     "store_tse": Mapping(tse_path, tse_to_doc),
+    "product": Mapping(repo.product_path, repo.product_to_doc),
+    "stock": Mapping(stock_path, stock_to_doc),
+    "promotion": Mapping(promotion_path, promotion_to_doc),
+    "promotion_code": Mapping(promotion_code_path, lambda promotion_id: {"promotion_id": promotion_id}),
+    "supplier": Mapping(supplier_path, supplier_to_doc),
+    "purchase_order": Mapping(purchase_order_path, purchase_order_to_doc),
 }
 
 

@@ -9,7 +9,18 @@ from typing import Any
 
 from ..domain.catalog import Product, ProductOption, Store
 from ..domain.money import VatLine, vat_records
-from ..domain.orders import Customer, Fulfilment, GiftCardUse, Order, OrderLine, PaymentRef, SoldCard, Totals
+from ..domain.orders import (
+    ONLINE_CHANNEL,
+    AppliedPromotion,
+    Customer,
+    Fulfilment,
+    GiftCardUse,
+    Order,
+    OrderLine,
+    PaymentRef,
+    SoldCard,
+    Totals,
+)
 from ..domain.payments import PaymentRecord
 from ..domain.refunds import Refund
 from ..services.documents import Documents
@@ -76,6 +87,11 @@ def product_from_doc(product_id: str, doc: dict[str, Any]) -> Product:
         kind=doc.get("kind", "item"),
         options=tuple(ProductOption(**option) for option in doc.get("options", ())),
         position=doc.get("position", 0),
+        category=doc.get("category"),
+        description=doc.get("description"),
+        stock_tracked=doc.get("stock_tracked", False),
+        low_stock_at=doc.get("low_stock_at"),
+        hidden=doc.get("hidden", False),
     )
 
 
@@ -91,7 +107,9 @@ def load_store(docs: Documents, store_id: str) -> Store | None:
 
 
 def load_products(docs: Documents, store_id: str) -> dict[str, Product]:
-    products = (product_from_doc(d.id, d.data) for d in docs.query(f"stores/{store_id}/products"))
+    """The products on the menu: a hidden one is not offered, nor orderable."""
+    stored = docs.query(f"stores/{store_id}/products")
+    products = (product_from_doc(d.id, d.data) for d in stored if not d.data.get("hidden"))
     return {p.id: p for p in sorted(products, key=lambda p: (p.position, p.id))}
 
 
@@ -197,7 +215,14 @@ def order_from_doc(doc: dict[str, Any]) -> Order:
         receipt=doc.get("receipt"),
         tse=doc.get("tse"),
         tse_status=doc.get("tse_status"),
+        channel=doc.get("channel", ONLINE_CHANNEL),
+        stock_held=doc.get("stock_held", {}),
+        promotion=promotion_from(doc.get("promotion")),
     )
+
+
+def promotion_from(stored: dict[str, Any] | None) -> AppliedPromotion | None:
+    return AppliedPromotion(**(stored | {"line_ids": tuple(stored["line_ids"])})) if stored else None
 
 
 def as_aware(moment: datetime) -> datetime:

@@ -29,6 +29,11 @@ class Product:
     kind: str = "item"
     options: tuple[ProductOption, ...] = ()
     position: int = 0
+    category: str | None = None  # what the menu groups it under ("Kaffee", "Gebäck")
+    description: str | None = None
+    stock_tracked: bool = False  # sales take its stock (domain/stock.py): at 0 it is sold out by itself
+    low_stock_at: int | None = None  # its stock at or below this is low: `stock.low`, once per crossing
+    hidden: bool = False  # off the menu and not orderable (DELETE): its orders keep naming it
 
     def option(self, option_id: str) -> ProductOption | None:
         return next((o for o in self.options if o.id == option_id), None)

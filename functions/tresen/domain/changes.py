@@ -19,6 +19,7 @@ class OrderChange:
     refund_reason: str = ""
     refund_vat: tuple[VatLine, ...] = ()  # per rate of the refunded amount, when known
     refund_lines: dict[str, int] = field(default_factory=dict)  # line id → quantity, for refunds by lines
+    restock: bool = False  # the refunded lines' units go back to the store's stock (domain/stock.py)
     assign_invoice: bool = False  # the order became paid: it gets the next invoice number now
     # the refund was made at the provider (its dashboard): the money has left already, so nothing is
     # sent and no gift card is credited; the refund is keyed by the provider's id

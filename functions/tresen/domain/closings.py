@@ -7,7 +7,11 @@ What the entries must carry for that, and where it is recognised:
   carries `data.sale` (`sale_record`): the payment method, the total, the tip, the gift cards that
   paid, the gift cards sold and the VAT per rate of the order as sold. An online order placed in
   one period and paid in the next is a sale of the next.
-- **Voids and discounts** (of unpaid orders) carry `data.reduced_by`, what they took off the total.
+- **Voids and discounts** (of unpaid orders) carry `data.reduced_by`, what they took off the total;
+  a discount also its VAT split (`data.vat`, since promotions came).
+- **A promotion's discount** is part of its sale (`sale.promotion`: the discount per VAT rate, already
+  out of the sale's total and VAT): `discounts` counts it with the sale, so a promotion on an order
+  that is never paid counts nowhere.
 - **Refunds**: `refund.created` carries the amount, its VAT split and how it was paid out
   (`provider_amount` back the way the order was paid, `giftcard_amount` onto a card, and the
   order's payment method in `method`).
@@ -92,7 +96,15 @@ def sale_record(order: Order) -> dict[str, Any]:
         "giftcards_sold": order.totals.giftcards_sold,
         "vat": vat_records(order.totals.vat),
         **({"card_brand": card.brand or "unknown", "terminal_id": card.terminal_id} if card else {}),
+        **({"promotion": promotion_record(order)} if order.promotion else {}),
     }
+
+
+def promotion_record(order: Order) -> dict[str, Any]:
+    """The promotion given on a sale, as its entry keeps it for the closing: its discount per VAT
+    rate (already out of the sale's total and VAT)."""
+    given = order.promotion
+    return {"id": given.id, "discount": given.discount, "vat": vat_records(vat_breakdown(given.by_rate.items()))}
 
 
 def failed_refund_record(refund: Refund, method: str) -> dict[str, Any]:
@@ -140,6 +152,14 @@ class Reductions:
 
 
 @dataclass(frozen=True)
+class Discounts(Reductions):
+    """Discounts: staff's on unpaid orders (when given) and promotions' (with their sale), and
+    their amount per VAT rate."""
+
+    vat: tuple[VatLine, ...] = ()
+
+
+@dataclass(frozen=True)
 class GiftCardFigures:
     sold: int  # a liability (multi-purpose vouchers), not revenue
     redeemed: int
@@ -165,7 +185,7 @@ class ZReport:
     refunds: RefundFigures
     failed_refunds: RefundFigures
     voids: Reductions
-    discounts: Reductions
+    discounts: Discounts
     giftcards: GiftCardFigures
     card_brands: Mapping[str, CardPayments]  # the card_present payments per brand
 
@@ -180,7 +200,11 @@ class ZReport:
             "refunds": _refund_figures_dict(self.refunds),
             "failed_refunds": _refund_figures_dict(self.failed_refunds),
             "voids": {"count": self.voids.count, "amount": self.voids.amount},
-            "discounts": {"count": self.discounts.count, "amount": self.discounts.amount},
+            "discounts": {
+                "count": self.discounts.count,
+                "amount": self.discounts.amount,
+                "vat": vat_records(self.discounts.vat),
+            },
             "giftcards": {"sold": self.giftcards.sold, "redeemed": self.giftcards.redeemed},
             "card_brands": {
                 brand: {"count": paid.count, "amount": paid.amount} for brand, paid in sorted(self.card_brands.items())
@@ -236,7 +260,7 @@ def z_report(entries: Iterable[Mapping[str, Any]]) -> ZReport:
     """Every figure of a Z-report over these journal entries (the closing's range, in seq order)."""
     counts: dict[str, int] = defaultdict(int)
     payments = dict.fromkeys(METHODS, 0)
-    sales_vat, refunds, failed_refunds = _VatSums(), _RefundSums(), _RefundSums()
+    sales_vat, discounts_vat, refunds, failed_refunds = _VatSums(), _VatSums(), _RefundSums(), _RefundSums()
     money = defaultdict(int)  # tips, voids, discounts, gift cards sold and redeemed
     card_counts: dict[str, int] = defaultdict(int)  # card_present payments per brand
     card_amounts: dict[str, int] = defaultdict(int)
@@ -251,6 +275,8 @@ def z_report(entries: Iterable[Mapping[str, Any]]) -> ZReport:
             name = "voids" if kind == "order.voided" else "discounts"
             counts[name] += 1
             money[name] += data.get("reduced_by", 0)
+            if kind == "order.discounted":
+                discounts_vat.add(data.get("vat") or ())
         elif kind == "refund.created":
             paid_back = {data["method"]: data.get("provider_amount", 0), GIFTCARD: data.get("giftcard_amount", 0)}
             refunds.add(data["amount"], data.get("vat") or (), paid_back)
@@ -279,6 +305,10 @@ def z_report(entries: Iterable[Mapping[str, Any]]) -> ZReport:
                 counts["giftcards_sold"] += 1
                 money["giftcards_sold"] += sale["giftcards_sold"]
             sales_vat.add(sale["vat"])
+            if sale.get("promotion"):
+                counts["discounts"] += 1
+                money["discounts"] += sale["promotion"]["discount"]
+                discounts_vat.add(sale["promotion"]["vat"])
     counts["refunds"] = refunds.count
     vat = sales_vat.lines()
     return ZReport(
@@ -290,7 +320,7 @@ def z_report(entries: Iterable[Mapping[str, Any]]) -> ZReport:
         refunds=refunds.figures(),
         failed_refunds=failed_refunds.figures(),
         voids=Reductions(counts["voids"], money["voids"]),
-        discounts=Reductions(counts["discounts"], money["discounts"]),
+        discounts=Discounts(counts["discounts"], money["discounts"], discounts_vat.lines()),
         giftcards=GiftCardFigures(money["giftcards_sold"], money["giftcards_redeemed"]),
         card_brands={brand: CardPayments(card_counts[brand], card_amounts[brand]) for brand in sorted(card_counts)},
     )
@@ -400,6 +430,7 @@ def in_current_shape(closing: Mapping[str, Any]) -> dict[str, Any]:
     now. Closings made before failed refunds were added back call the tax of their VAT rows and of
     `sales` `vat`, and have no `failed_refunds`: read as `tax`, and as none. Closings made before
     card terminals have no `card_present` method and no `card_brands`: read as 0, and as none.
+    Closings made before promotions have no VAT split of their discounts: read as none.
     Their `hash` stays the one over what they hold. Whatever else a closing holds is left as it is,
     so that recomputing its figures still finds what does not add up."""
     shaped = dict(closing)
@@ -413,6 +444,8 @@ def in_current_shape(closing: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(shaped.get(name), Mapping):
             shaped[name] = {**shaped[name], "by_method": _with_card_present(shaped[name].get("by_method"))}
     shaped.setdefault("card_brands", {})
+    if isinstance(shaped.get("discounts"), Mapping):
+        shaped["discounts"] = {"vat": [], **shaped["discounts"]}
     return shaped
 
 
@@ -444,7 +477,9 @@ def closing_from_dict(closing: Mapping[str, Any]) -> Closing:
         refunds=_refund_figures(data["refunds"]),
         failed_refunds=_refund_figures(data["failed_refunds"]),
         voids=Reductions(**data["voids"]),
-        discounts=Reductions(**data["discounts"]),
+        discounts=Discounts(
+            data["discounts"]["count"], data["discounts"]["amount"], _vat_lines(data["discounts"]["vat"])
+        ),
         giftcards=GiftCardFigures(**data["giftcards"]),
         card_brands={brand: CardPayments(**paid) for brand, paid in data["card_brands"].items()},
         store_id=data["store_id"],

@@ -8,7 +8,9 @@ leaves one account (Soll, `Konto`) and enters another (Haben, `Gegenkonto`), alw
   at a terminal) or the till (on site), and from the gift-card liability for what gift cards paid —
   goes to revenue per VAT rate (gross, to the automatic revenue accounts, so no BU key: DATEV takes
   the VAT out itself), to tips (passed on to staff, no revenue) and to the gift-card liability for
-  cards sold (multi-purpose vouchers are no revenue when sold);
+  cards sold (multi-purpose vouchers are no revenue when sold). Revenue is as sold, after a
+  promotion's or staff's discount: a discount given with the sale lowers the consideration itself,
+  so it is no booking of its own;
 - a refund (`refund.created`): the reverse, per its VAT split, paid back the way the order was paid
   (`provider_amount`: from its clearing account or the till) and onto the liability
   (`giftcard_amount`); what has no VAT (a refunded tip, a gift card sold) leaves tips;

@@ -85,6 +85,14 @@ class VatRecord(Part):
     gross: int = cents("gross amount of the rate")
 
 
+class SalePromotion(Part):
+    """The promotion a sale was given: its discount, per VAT rate of the goods it was given on."""
+
+    id: str = Field(description="the promotion (promo_…)")
+    discount: int = cents("what it took off the goods")
+    vat: list[VatRecord] = Field(description="the discount per VAT rate, ascending by rate: the gross adds up to it")
+
+
 class Sale(Part):
     """What an invoice sold, as the closing, DATEV and DSFinV-K read it from the one entry that issues
     the invoice number."""
@@ -99,6 +107,9 @@ class Sale(Part):
     vat: list[VatRecord] = Field(description="VAT per rate of the goods sold, ascending by rate")
     card_brand: str | None = Field(None, description="card_present: the card's brand (visa, mastercard, girocard, …)")
     terminal_id: str | None = Field(None, description="card_present: the terminal that took the card")
+    promotion: SalePromotion | None = Field(
+        None, description="the promotion given on the sale (its discount is already out of `total` and `vat`)"
+    )
 
 
 class Actor(Part):
@@ -156,6 +167,12 @@ class CardSold(Part):
     amount: int = cents("the card's value")
 
 
+class OrderPromotion(Part):
+    id: str = Field(description="the promotion (promo_…)")
+    code: str | None = Field(description="its code, as the customer gave it (upper case); null: it applied by itself")
+    discount: int = cents("what it took off the order's goods (part of totals.discount)")
+
+
 class Pseudonyms(Part):
     """Personal data as keyed hashes only: erasing a customer drops the store's key, not entries."""
 
@@ -185,6 +202,10 @@ class OrderPlaced(Payload):
     fulfilment_type: str = Field(description="how the order reaches the customer: pickup, table, delivery, …")
     customer: Pseudonyms = Field(description="the customer, pseudonymised")
     sale: Sale | None = Field(None, description="present when the order was paid at placement")
+    channel: Literal["online", "counter"] = Field(
+        "online", description="where it was placed: by the customer (absent: online) or by staff at the counter"
+    )
+    promotion: OrderPromotion | None = Field(None, description="the promotion the order got, if any")
 
 
 @declared("order.paid")
@@ -296,6 +317,9 @@ class OrderDiscounted(Correction):
 
     amount: int | None = cents("the discount asked for as an amount (null: by percent)")
     percent: int | None = Field(description="the discount asked for in percent, an integer (null: by amount)")
+    vat: list[VatRecord] | None = Field(
+        None, description="what it took off, per VAT rate (absent in entries written before promotions)"
+    )
 
 
 # ----------------------------------------------------------------------------------- payments
@@ -938,6 +962,171 @@ class TseFailed(Payload):
     reason: str = Field(description="what failed")
 
 
+# ------------------------------------------------------------------------ the catalog and its stock
+
+
+class OptionState(Part):
+    id: str = Field(description="the option's id within the product")
+    name: str = Field(description="its name on the menu")
+    price: int = cents("what it adds to the product's price (gross)")
+
+
+@declared("catalog.changed")
+class CatalogChanged(Payload):
+    """A product of the store's catalog was created, changed or hidden (taken off the menu). The
+    product's whole state after the change is written, not only what changed: the entry in force on
+    a day proves what the product cost then, at which VAT rate, and whether it was offered."""
+
+    product_id: str = Field(description="the product's id in the catalog")
+    change: Literal["created", "updated", "hidden"] = Field(description="what happened to it")
+    name: str = Field(description="its name on the menu (and on the receipts of its orders)")
+    price: int = cents("its price (gross), options not included")
+    vat_rate: str | None = Field(description="VAT rate in percent as a decimal string; null for a gift card")
+    kind: Literal["item", "giftcard"] = Field(description="an item, or a gift card sold")
+    options: list[OptionState] = Field(description="the options a customer may choose, each with its price")
+    available: bool = Field(description="offered now (a tracked product at 0 is sold out all the same)")
+    hidden: bool = Field(description="off the menu and not orderable")
+    category: str | None = Field(description="what the menu groups it under")
+    description: str | None = Field(description="the text the menu shows with it")
+    stock_tracked: bool = Field(description="sales take its stock; at 0 it cannot be ordered")
+    low_stock_at: int | None = Field(description="its stock at or below this is low (`stock.low`)")
+
+
+class StockMove(Part):
+    product_id: str = Field(description="the product")
+    quantity: int = Field(description="units moved, a count")
+    before: int = Field(description="its stock before, a count")
+    after: int = Field(description="its stock after, a count")
+
+
+@declared("stock.taken")
+class StockTaken(Payload):
+    """An order took its stock-tracked products' units from the store's stock, in the commit that placed
+    it (several lines of one product add up). Its `order.placed` entry precedes it."""
+
+    order_id: str = Field(description="the order")
+    products: list[StockMove] = Field(description="each tracked product the order took, by product id")
+
+
+@declared("stock.returned")
+class StockReturned(Payload):
+    """Units an order had taken went back to the store's stock, in the commit that changed the order:
+    all of them when it was canceled (expired, its payment canceled, every item voided) or rejected,
+    a voided line's units, or the refunded lines' units of a refund made with `restock`."""
+
+    order_id: str = Field(description="the order")
+    reason: Literal["canceled", "rejected", "voided", "refund"] = Field(description="why they came back")
+    refund_id: str | None = Field(None, description="the refund that gave them back (reason refund)")
+    products: list[StockMove] = Field(description="each product given back, by product id")
+
+
+@declared("stock.adjusted")
+class StockAdjusted(Payload):
+    """Staff changed a product's stock by hand: a delivery received, a count, goods thrown away, a
+    correction. A count that confirms the stock is journaled too (`before` equals `after`)."""
+
+    product_id: str = Field(description="the product")
+    reason: Literal["delivery", "count", "waste", "correction"] = Field(description="why it changed")
+    before: int = Field(description="its stock before, a count")
+    after: int = Field(description="its stock after, a count")
+
+
+@declared("stock.low")
+class StockLow(Payload):
+    """A tracked product's stock fell to or below its `low_stock_at` in this commit (an order, a
+    waste): written once per crossing, again only after the stock rose above it and fell once more."""
+
+    product_id: str = Field(description="the product")
+    stock: int = Field(description="its stock now, a count")
+    low_stock_at: int = Field(description="the threshold it reached")
+
+
+# ---------------------------------------------------------------------------------- promotions
+
+
+class PromotionGoods(Part):
+    products: list[str] = Field(description="the products it is for, by id")
+    categories: list[str] = Field(description="the categories whose products it is for (neither: every item)")
+
+
+@declared("promotion.created")
+class PromotionCreated(Payload):
+    """An owner or supervisor made a promotion: a percent or an amount off the goods it is for, from
+    `starts_at` until before `ends_at`, on its channels, with a code the customer gives or applying
+    by itself, as often as `max_uses` allows."""
+
+    promotion_id: str = Field(description="the promotion (promo_…)")
+    code: str | None = Field(description="the code customers give (upper case); null: it applies by itself")
+    name: str | None = Field(description="what receipts name it by where it has no code")
+    percent: str | None = Field(description='percent off, a decimal string ("12.5"); null: an amount off')
+    amount: int | None = cents("off the goods it is for, at most their total (null: a percent off)")
+    applies_to: PromotionGoods = Field(description="the goods it is for")
+    starts_at: str = Field(description="RFC 3339: valid from")
+    ends_at: str = Field(description="RFC 3339: valid until before")
+    channels: list[Literal["online", "counter"]] = Field(description="the orders it is for: online, at the counter")
+    max_uses: int | None = Field(description="how many orders may use it, a count; null: unlimited")
+
+
+@declared("promotion.ended")
+class PromotionEnded(Payload):
+    """An owner or supervisor ended a promotion before its time: no order placed after gets it."""
+
+    promotion_id: str = Field(description="the promotion")
+    ends_at: str = Field(description="RFC 3339: when it ended")
+
+
+# ------------------------------------------------------------------------ suppliers and purchase orders
+
+
+@declared("supplier.created")
+class SupplierCreated(Payload):
+    """An owner or supervisor added a supplier the store orders goods from. Its e-mail address only
+    as a keyed pseudonym (the store's key), as a person's: a supplier's address may name one; the
+    record itself is in Firestore."""
+
+    supplier_id: str = Field(description="the supplier (sup_…)")
+    name: str = Field(description="the supplier's name, a business's, as its purchase orders print it")
+    email: str = Field(description="keyed pseudonym of the address its purchase orders are mailed to")
+    customer_number: str | None = Field(description="the store's customer number at the supplier (null: none)")
+
+
+class PurchaseLineState(Part):
+    line: int = Field(description="the line's number in the order, from 1")
+    product_id: str | None = Field(description="the product of the catalog it orders; null: a free line")
+    name: str = Field(description="what it orders: the product's name, or the free line's")
+    quantity: int = Field(description="how many of `unit`, a count")
+    unit: str = Field(description='the unit it is ordered in ("Stück", "kg", "l")')
+
+
+@declared("purchase_order.created")
+class PurchaseOrderCreated(Payload):
+    """An owner or supervisor ordered goods from a supplier: the purchase order, numbered gap-free per
+    store and year, mailed to the supplier with its PDF and CSV from the outbox of this commit."""
+
+    purchase_order_id: str = Field(description="the purchase order (po_…)")
+    number: str = Field(description="PO-{year}-{n:06d}, gap-free per store and year")
+    supplier_id: str = Field(description="the supplier it was sent to")
+    lines: list[PurchaseLineState] = Field(description="what it orders, line by line")
+
+
+class ArrivedLine(Part):
+    line: int = Field(description="the line's number in the order")
+    quantity: int = Field(description="units of it that arrived now, a count")
+    received: int = Field(description="units of it received in all, this receipt's included, a count")
+
+
+@declared("purchase_order.received")
+class PurchaseOrderReceived(Payload):
+    """Goods of a purchase order arrived (all it ordered, or a part). The stock of each stock-tracked
+    product among them rose in the same commit: its `stock.adjusted` entry (reason `delivery`)
+    follows this one."""
+
+    purchase_order_id: str = Field(description="the purchase order")
+    number: str = Field(description="its number")
+    lines: list[ArrivedLine] = Field(description="the lines that arrived, as the receipt named them")
+    status: Literal["partially_received", "received"] = Field(description="the order's status after it")
+
+
 # ------------------------------------------------------------------------ licence billing (the platform's journal)
 
 
@@ -1059,6 +1248,14 @@ class CountAndAmount(Part):
     amount: int = cents("their amount")
 
 
+class DiscountFigures(CountAndAmount):
+    vat: list[VatRecord] = Field(
+        default_factory=list,
+        description="their amount per VAT rate (absent in closings made before promotions, and without the "
+        "staff discounts journaled before then)",
+    )
+
+
 class GiftCardFigures(Part):
     sold: int = cents("gift cards sold")
     redeemed: int = cents("gift cards redeemed")
@@ -1116,6 +1313,9 @@ class ClosingCreated(ClosingHead):
     vat: list[VatRecord] = Field(description="sales per VAT rate")
     refunds: RefundFigures = Field(description="refunds made")
     failed_refunds: RefundFigures = Field(description="provider refunds that failed: their money came back")
+    discounts: DiscountFigures = Field(
+        description="discounts: staff's on unpaid orders (when given) and promotions' (with the sale)"
+    )
     card_brands: dict[str, CountAndAmount] = Field(
         default_factory=dict,
         description="the card_present payments per card brand (visa, girocard, …, unknown); they add up to "

@@ -7,6 +7,7 @@ the merchant's taxable turnover here (it is passed on to staff), so it is outsid
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -22,6 +23,8 @@ REQUESTED_TIME_PAST = timedelta(minutes=5)
 REQUESTED_TIME_AHEAD = timedelta(days=7)
 MAX_CARDS_SOLD = 20  # keeps the commit that activates them within Firestore's 500 writes
 RECEIPT_BY_EMAIL = "email"  # the customer asked for the receipt by e-mail
+# where an order was placed: by the customer (the ordering page, an app) or by staff at the till
+ONLINE_CHANNEL, COUNTER_CHANNEL = "online", "counter"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,21 @@ class SoldCard:
     amount: int
     line_id: str
     status: str = "pending"  # pending | active | void
+
+
+@dataclass(frozen=True)
+class AppliedPromotion:
+    """The promotion an order got (domain/promotions.py): its terms as they were, the lines it was
+    given on, and its discount per VAT rate, which add up to `discount`."""
+
+    id: str
+    code: str | None
+    name: str | None
+    percent: str | None  # a decimal string ("12.5"); or
+    amount: int | None  # cents off, at most the lines' total
+    line_ids: tuple[str, ...]
+    discount: int
+    by_rate: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,10 @@ class Order:
     # it is: pending, signed, or failed (the TSE could not be reached; a job finishes it)
     tse: dict | None = None
     tse_status: str | None = None
+    channel: str = ONLINE_CHANNEL
+    # line id → units of the line taken from the store's stock and not given back yet (domain/stock.py)
+    stock_held: dict[str, int] = field(default_factory=dict)
+    promotion: AppliedPromotion | None = None  # its discount is part of `totals.discount`
 
     @property
     def amount_due(self) -> int:
@@ -160,12 +182,15 @@ class OrderRequest:
     gift_cards: tuple[tuple[str, int | None], ...] = ()  # (code as typed, amount or None: as much as needed)
     receipt: str | None = None
     terminal_id: str | None = None  # card_present: the terminal that takes the card
+    channel: str = ONLINE_CHANNEL
+    promotion_code: str | None = None  # as typed: a promotion's code (domain/promotions.py)
 
 
 @dataclass(frozen=True)
 class PricedCart:
     lines: tuple[OrderLine, ...]
     totals: Totals
+    promotion: AppliedPromotion | None = None  # its discount is in `totals`
 
 
 def price_cart(products: dict[str, Product], items: tuple[CartItem, ...], tip: int) -> PricedCart:
@@ -213,16 +238,22 @@ def price_cart(products: dict[str, Product], items: tuple[CartItem, ...], tip: i
     return PricedCart(lines=tuple(lines), totals=totals_for(tuple(lines), discount=0, tip=tip))
 
 
-def totals_for(lines: tuple[OrderLine, ...], discount: int, tip: int) -> Totals:
+def totals_for(
+    lines: tuple[OrderLine, ...], discount: int, tip: int, by_rate: Mapping[str, int] | None = None
+) -> Totals:
     """Totals with VAT over what is actually charged: a discount lowers each rate's gross in
-    proportion (to the cent), so the VAT lines add up to subtotal - discount."""
+    proportion (to the cent), so the VAT lines add up to subtotal - discount. `by_rate` is the part
+    of `discount` already taken off per rate (a promotion on some lines only: off their rates); the
+    rest lowers what it left of each rate's gross in proportion."""
     subtotal = sum(line.total for line in lines)
     gross: dict[str, int] = {}
     for line in lines:
         if line.vat_rate is not None:
             gross[line.vat_rate] = gross.get(line.vat_rate, 0) + line.total
-    off = split_by_rate(discount, gross)
-    vat = vat_breakdown((rate, amount - off.get(rate, 0)) for rate, amount in gross.items())
+    taken = dict(by_rate or {})
+    left = {rate: amount - taken.get(rate, 0) for rate, amount in gross.items()}
+    off = split_by_rate(discount - sum(taken.values()), left)
+    vat = vat_breakdown((rate, amount - off.get(rate, 0)) for rate, amount in left.items())
     return Totals(
         subtotal=subtotal,
         discount=discount,
@@ -319,6 +350,8 @@ def new_order(
         cards_sold=cards_sold,
         contact_keys=contact_keys,
         receipt=request.receipt,
+        channel=request.channel,
+        promotion=cart.promotion,
     )
 
 

@@ -137,8 +137,12 @@ def correction_pdf(store: Store, order: Order, refund: Refund, order_page: str |
 
 def _totals(order: Order) -> list[tuple[str, str, str]]:
     rows = [("Summe der Artikel", "", format_euro(order.totals.subtotal))]
-    if order.totals.discount:
-        rows.append(("Rabatt", "", format_euro(-order.totals.discount)))
+    promoted = order.promotion.discount if order.promotion else 0
+    if promoted:
+        label = order.promotion.code or order.promotion.name
+        rows.append((f"Rabatt ({label})", "", format_euro(-promoted)))
+    if order.totals.discount - promoted:  # given by staff
+        rows.append(("Rabatt", "", format_euro(promoted - order.totals.discount)))
     if order.totals.tip:
         rows.append(("Trinkgeld (ohne Umsatzsteuer)", "", format_euro(order.totals.tip)))
     return rows

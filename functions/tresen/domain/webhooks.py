@@ -64,12 +64,15 @@ EVENT_OF_ENTRY: dict[str, str] = {
     "customer.consent_recorded": "customer.consent_recorded",
     "customer.erased": "customer.erased",
     "customers.imported": "customers.imported",
+    "stock.low": "stock.low",  # a tracked product is running out: reorder
 }
 # Kept inside Tresen: credentials and the store's set-up, its people, what only an operator acts on
 # (a provider event that changed nothing, a payment for another amount, one after the order closed:
 # its refund is sent), the platform's own billing, statements (their files are handed out by links
 # that expire), the webhooks' own set-up, delivery tours (their orders' moves are sent), and the
-# tills: workplaces, terminals, shifts and the TSE (their sales are sent as the orders' payments).
+# tills: workplaces, terminals, shifts and the TSE (their sales are sent as the orders' payments), and
+# the catalog and every move of its stock (the orders are sent; of the stock, what runs low), and
+# the promotions (an order that got one shows it), and the purchasing: suppliers and purchase orders.
 NOT_SENT = frozenset(
     {
         "api_key.created", "api_key.revoked", "passkey.changed", "accounting.changed",
@@ -81,7 +84,9 @@ NOT_SENT = frozenset(
         "webhook_endpoint.deleted", "webhook_endpoint.secret_rotated", "webhook_endpoint.disabled",
         "webhook_endpoint.enabled", "tour.planned", "tour.started", "tour.finished", "workplace.created",
         "terminal.registered", "terminal.removed", "shift.opened", "shift.closed", "tse.installed",
-        "tse.client_registered", "tse.signed", "tse.failed",
+        "tse.client_registered", "tse.signed", "tse.failed", "catalog.changed", "stock.taken", "stock.returned",
+        "stock.adjusted", "promotion.created", "promotion.ended", "supplier.created", "purchase_order.created",
+        "purchase_order.received",
     }
 )  # fmt: skip
 EVENT_TYPES = frozenset(EVENT_OF_ENTRY.values())
@@ -121,7 +126,7 @@ class ObjectRef:
     """The record an event is about: shown in its body as the API shows it, read when it is sent
     out (the entry's `type` and `seq` say what happened)."""
 
-    kind: str  # order | refund | giftcard | giftcard_activation | closing | customer | customer_import
+    kind: str  # order | refund | giftcard | giftcard_activation | closing | customer | customer_import | stock
     id: str
 
 
@@ -139,6 +144,8 @@ def object_of(entry_type: str, data: Mapping[str, Any]) -> ObjectRef:
         return ObjectRef("closing", str(data["z_number"]))
     if group == "customers":
         return ObjectRef("customer_import", data["import_id"])
+    if group == "stock":
+        return ObjectRef("stock", data["product_id"])
     return ObjectRef("customer", data["customer_id"])
 
 

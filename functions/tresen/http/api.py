@@ -54,9 +54,11 @@ def get_menu(call: Call):
         "store_not_found",
         "store_closed",
         "product_unavailable",
+        "out_of_stock",
         "validation_failed",
         "giftcard_not_active",
         "giftcard_insufficient_funds",
+        "promotion_not_applicable",
         "idempotency_key_required",
         "idempotency_key_reused",
         "idempotency_in_progress",
@@ -75,6 +77,7 @@ def create_order(call: Call):
         gift_cards=tuple((card.code, card.amount) for card in body.gift_cards),
         receipt=body.receipt,
         terminal_id=body.payment.terminal_id,
+        promotion_code=body.promotion_code,
     )
     return orders.place_order(orders.PlaceOrder(call.params["store"], request, call.caller.actor()), call.uow)
 
@@ -267,6 +270,7 @@ def refund(call: Call):
         call.request.headers.get("X-Passkey"),
         to_giftcard=body.to == "giftcard",
         giftcard_code=body.giftcard_code,
+        restock=body.restock,
     )
     return refund_order(command, call.uow)
 

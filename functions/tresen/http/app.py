@@ -66,7 +66,13 @@ def load_routes(entry: str | None) -> None:
     if entry in ("staff_api", "jobs", None):
         from . import closing_routes  # noqa: F401
     if entry in ("staff_api", None):
+        from . import promotion_routes  # noqa: F401
+    if entry in ("staff_api", None):
         from . import customer_import_routes, customer_routes, portal_routes, stripe_routes  # noqa: F401
+    if entry in ("staff_api", None):  # the catalog and its stock, and sales at the counter
+        from . import catalog_routes, counter_routes  # noqa: F401
+    if entry in ("staff_api", None):  # suppliers and purchase orders
+        from . import purchase_order_routes  # noqa: F401
     if entry in ("staff_api", "jobs", None):
         from . import webhook_routes  # noqa: F401
     if entry in ("staff_api", "webhooks", "jobs", None):

@@ -141,6 +141,9 @@ class PaymentIn(Inbound):
         return self
 
 
+PromotionCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
 class CreateOrder(Inbound):
     items: list[OrderItemIn] = Field(min_length=1, max_length=100)
     fulfilment: FulfilmentIn
@@ -152,6 +155,11 @@ class CreateOrder(Inbound):
         default=None,
         description="email: the receipt (PDF) is mailed to `customer.email` once the order is paid or placed "
         "to be paid at the counter, and a correction receipt for each refund",
+    )
+    promotion_code: PromotionCode | None = Field(
+        default=None,
+        description="a promotion's code (any case): it must apply, or the order is refused "
+        "(409 promotion_not_applicable, with the reason)",
     )
 
 
@@ -292,6 +300,13 @@ class TseOut(Outbound):
     qr_code: str = Field(description="the receipt's DSFinV-K V0 code")
 
 
+class OrderPromotionOut(Outbound):
+    id: str
+    code: str | None = Field(description="null: a promotion that applied by itself")
+    name: str | None
+    discount: int = Field(description="what it took off the order's goods: part of totals.discount")
+
+
 class OrderOut(Model):
     id: str
     store_id: str
@@ -326,6 +341,10 @@ class OrderOut(Model):
     expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    channel: Literal["online", "counter"] = Field(
+        "online", description="where it was placed: by the customer, or by staff at the counter"
+    )
+    promotion: OrderPromotionOut | None = Field(None, description="the promotion the order got, if any")
 
 
 class CreatedOrderOut(OrderOut):
@@ -387,11 +406,16 @@ class RefundIn(Inbound):
     giftcard_code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
         default=None, description="with to=giftcard: credit this card of the store; without: a new card is issued"
     )
+    restock: Annotated[bool, Field(strict=True)] = Field(
+        default=False, description="a refund by lines: the refunded units go back to the products' stock"
+    )
 
     @model_validator(mode="after")
     def _amount_or_lines(self) -> "RefundIn":
         if (self.amount is None) == (self.lines is None):
             raise ValueError("send either amount or lines")
+        if self.restock and self.lines is None:
+            raise ValueError("restock goes with a refund by lines")
         return self
 
 
@@ -652,6 +676,10 @@ class ReductionsOut(Outbound):
     amount: int
 
 
+class DiscountsOut(ReductionsOut):
+    vat: list[VatOut] = Field(description="per rate (closings made before promotions: none)")
+
+
 class GiftCardFiguresOut(Outbound):
     sold: int = Field(description="a liability (multi-purpose vouchers), not revenue")
     redeemed: int
@@ -695,7 +723,9 @@ class ClosingOut(Outbound):
         description="provider refunds reported failed in this period (of this or an earlier closing): added back"
     )
     voids: ReductionsOut
-    discounts: ReductionsOut
+    discounts: DiscountsOut = Field(
+        description="staff's discounts on unpaid orders (when given) and promotions' (with their sale)"
+    )
     giftcards: GiftCardFiguresOut
     checkpoint: ClosingCheckpointOut = Field(description="the signed checkpoint at last_seq")
     previous_hash: str

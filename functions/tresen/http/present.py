@@ -75,6 +75,8 @@ def order_fields(order: Order, refunds: tuple[Refund, ...], card_codes: tuple[st
         "expires_at": local(order.expires_at),
         "created_at": local(order.created_at),
         "updated_at": local(order.updated_at),
+        "channel": order.channel,
+        "promotion": m.OrderPromotionOut.model_validate(order.promotion) if order.promotion else None,
     }
 
 

@@ -1,7 +1,8 @@
 """How a webhook event shows its object: as the HTTP API shows that record — an order exactly as
 `GET /v1/stores/{store}/orders/{order}` answers, a refund as the refund's answer (with the
 provider's refund id once known), a gift card as its inquiry does (never its code), a block
-activation, a closing, a customer record and a customer import as their GET routes do.
+activation, a closing, a customer record and a customer import as their GET routes do, a product's
+stock as its stock change answers.
 
 Loaded with every entry point's routes (http/app.py `load_routes`), it registers itself with the
 webhook use cases (services/webhook_ports.py); the presenters themselves load with the first event.
@@ -60,6 +61,7 @@ def presented(uow: Any, kind: str, record: Any) -> Any:
 
 def presenters() -> dict[str, Any]:
     from . import models as m
+    from .catalog_routes import stock_out
     from .customer_import_routes import import_out
     from .customer_routes import record_out
     from .giftcard_routes import card_out
@@ -73,6 +75,7 @@ def presenters() -> dict[str, Any]:
         "closing": m.ClosingOut.model_validate,
         "customer": record_out,
         "customer_import": import_out,
+        "stock": stock_out,
     }
 
 

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.changes import OrderChange
-from ..domain.corrections import discount, void_lines, void_needs_passkey
+from ..domain.corrections import discount, reduced_vat, void_lines, void_needs_passkey
 from ..domain.events import OrderDiscounted, OrderVoided
 from ..domain.journal import JournalEvent
+from ..domain.money import vat_records
 from ..domain.orders import Order
 from .order_changes import ChangeOrder, change_order
 from .order_ports import OrderUnitOfWork
@@ -68,7 +69,13 @@ def discount_order(command: DiscountOrder, uow: OrderUnitOfWork) -> OrderView:
     amount, percent = command.amount, command.percent
 
     def discounted(before: Order, after: Order) -> JournalEvent:
-        given = OrderDiscounted(amount=amount, percent=percent, reason=command.reason, **corrected(before, after))
+        given = OrderDiscounted(
+            amount=amount,
+            percent=percent,
+            reason=command.reason,
+            vat=vat_records(reduced_vat(before, after)),
+            **corrected(before, after),
+        )
         return JournalEvent.of(given)
 
     def give(order: Order, now: datetime) -> Order:

@@ -29,6 +29,7 @@ from ..domain.tse import PENDING
 from .order_ports import OrderUnitOfWork, Version
 from .provider_refunds import refund_outcome, send_refund
 from .receipt_mail import mail_correction, mail_receipt
+from .stock import give_back
 from .tse import sign_sale
 from .unit_of_work import INVOICE_NUMBERS, Claims, Counter, Plan, Writes
 
@@ -160,6 +161,9 @@ def changed_plan(
         journal += refund.events
         if refund.record.status == "succeeded":  # paid out at once: the counter, gift cards, the provider's report
             mail_correction(store, current, refund.record, writes)
+    if changed is not None:  # what it took from the stock and no longer holds goes back
+        changed, returned = give_back(uow, current, changed, change, refund.id if refund else None, writes, now)
+        journal += returned
     card_changes = uow.cards.apply(card_ops, writes, refund.fresh if refund else {})
     if changed is not None:
         writes.order(changed, read_at)

@@ -21,6 +21,8 @@ from ..domain.refunds import Refund
 from .card_ports import CardRepository
 from .customer_ports import CustomerImports, Customers
 from .ports import PaymentProvider, StripeConnect
+from .promotion_ports import Promotions
+from .stock_ports import Products, StockCounts
 from .unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:  # annotations only: not loaded by every cold start
@@ -171,6 +173,9 @@ class OrderUnitOfWork(UnitOfWork, Protocol):
     stripe_connect: StripeConnect
     customers: Customers
     customer_imports: CustomerImports
+    products: Products  # as stored now, for the catalog's changes (services/catalog.py)
+    stock: StockCounts  # the tracked products' stock (services/stock.py)
+    promotions: Promotions  # the store's promotions (services/promotions.py)
 
     def webhook_source(self, name: str) -> PaymentProvider | None:
         """The provider whose signed webhooks are taken at `/v1/webhooks/{name}`, or None."""

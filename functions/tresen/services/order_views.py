@@ -14,6 +14,7 @@ from ..domain.orders import Order
 from ..domain.refunds import Refund
 from .order_ports import OrderCursor, OrderUnitOfWork
 from .orders import catalog_or_404, sold_card_code, token_hash
+from .stock import offered
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,9 @@ class Menu:
 
 
 def menu(uow: OrderUnitOfWork, store_id: str) -> Menu:
+    """The store's products on offer, a tracked one unavailable once its stock is 0."""
     store, products = catalog_or_404(uow, store_id)
-    return Menu(store, list(products.values()), uow.now(), uow.offered_providers(store))
+    return Menu(store, offered(uow, store_id, products.values()), uow.now(), uow.offered_providers(store))
 
 
 def order_for_customer(uow: OrderUnitOfWork, order_id: str, token: str | None) -> OrderView:

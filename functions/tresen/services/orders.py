@@ -17,6 +17,7 @@ from ..domain.journal import JournalEvent, pseudonym
 from ..domain.money import vat_records
 from ..domain.order_giftcards import hold_at_placement, plan_uses, settle
 from ..domain.orders import (
+    COUNTER_CHANNEL,
     ONLINE_PAYMENT_WINDOW,
     GiftCardUse,
     Order,
@@ -39,7 +40,9 @@ from ..domain.tse import PENDING, needs_tse
 from .card_present import send_to_reader, start_card_payment, terminal_for_payment
 from .order_ports import OrderUnitOfWork
 from .ports import PaymentLine, PaymentRequest
+from .promotions import placed_promotion, promotion_offer
 from .receipt_mail import mail_receipt
+from .stock import check_in_stock, take_for_order
 from .tse import sign_sale, start_sale
 from .tse_ports import TseUnitOfWork
 from .unit_of_work import INVOICE_NUMBERS, PICKUP_NUMBERS, Claims, Counter, Plan, Writes
@@ -76,7 +79,8 @@ def place_order(command: PlaceOrder, uow: TseUnitOfWork) -> PlacedOrder:
     request, now = command.request, uow.now()
     check_orderable(store, request, now)
     check_receipt(request)
-    cart = price_cart(products, request.items, request.tip)
+    offer = promotion_offer(uow, store, products, request, price_cart(products, request.items, request.tip), now)
+    cart = offer.cart
     check_giftcard_sale(request, cart)
     order_id, access_token = uow.new_id("ord_"), uow.new_secret_token()
     uses, due = card_shares(uow, store, request, cart.totals.total, now)
@@ -87,6 +91,7 @@ def place_order(command: PlaceOrder, uow: TseUnitOfWork) -> PlacedOrder:
 
     def build(claims: Claims) -> Plan[PlacedOrder]:
         number = claims.next(Counter(PICKUP_NUMBERS, store.business_day(now).isoformat()), order_id)
+        offer.use(claims, order_id)
         order = new_order(
             order_id=order_id,
             store=store,
@@ -111,16 +116,14 @@ def place_order(command: PlaceOrder, uow: TseUnitOfWork) -> PlacedOrder:
             n = claims.next(Counter(INVOICE_NUMBERS, str(year)), order_id)
             order = replace(order, invoice_number=invoice_number(store.invoice_series, year, n), invoiced_at=now)
         writes = Writes(command.actor)
+        order, taken = take_for_order(uow, products, order, writes)  # read afresh in every attempt
         mail_receipt(store, order, writes)
         uow.cards.apply(holds + settling, writes, {card.card_key: pending for card, pending in sold.values()})
-        events = [placed_event(order, pii_key), *writes.events, *paid_at_once(order)]
+        events = [placed_event(order, pii_key), *taken, *writes.events, *paid_at_once(order)]
         writes.new_order(order, token_hash(access_token))
         if payment:
             writes.new_payment(payment_record(order, payment, now))
-        codes = tuple(
-            code if card.status == "active" else None for code, card in zip(sold, order.cards_sold, strict=True)
-        )
-        return Plan(PlacedOrder(order, access_token, codes), now, command.actor, events, writes)
+        return Plan(PlacedOrder(order, access_token, active_codes(sold, order)), now, command.actor, events, writes)
 
     placed = uow.commit(store.id, build).result
     if payment and payment.terminal_id:
@@ -131,11 +134,18 @@ def place_order(command: PlaceOrder, uow: TseUnitOfWork) -> PlacedOrder:
     return placed
 
 
+def active_codes(sold: dict[str, tuple], order: Order) -> tuple[str | None, ...]:
+    """The codes of the cards the order sold, in order, where they are active (paid at once)."""
+    return tuple(code if card.status == "active" else None for code, card in zip(sold, order.cards_sold, strict=True))
+
+
 def provider_payment(
     uow: TseUnitOfWork, store: Store, request: OrderRequest, cart: PricedCart, order_id: str, due: int
 ) -> PaymentRef | None:
     """The provider's payment of what is due, made before the order's commit (an online checkout,
     or a card payment the reader is asked for after it); None at the counter."""
+    if request.payment_method != "on_site":  # none for what is sold out (the commit checks again)
+        check_in_stock(uow, store.id, cart.lines)
     if request.payment_method == CARD_PRESENT:
         terminal = terminal_for_payment(uow, store.id, request.terminal_id)
         return start_card_payment(uow, store, terminal, order_id, due)
@@ -214,6 +224,7 @@ def sold_card_code(uow: OrderUnitOfWork, access_token: str, line_id: str, index:
 def placed_event(order: Order, pii_key: bytes) -> JournalEvent:
     """The journal's record of a new order: amounts in full, personal data only as keyed hashes."""
     sale = {"sale": sale_record(order)} if order.invoice_number else {}
+    counter = {"channel": order.channel} if order.channel == COUNTER_CHANNEL else {}  # absent: online
     placed = OrderPlaced(
         order_id=order.id,
         number=order.number,
@@ -254,6 +265,8 @@ def placed_event(order: Order, pii_key: bytes) -> JournalEvent:
             "email": pseudonym(pii_key, order.customer.email),
         },
         **sale,
+        **placed_promotion(order),
+        **counter,
     )
     return JournalEvent.of(placed)
 

@@ -30,6 +30,7 @@ class RefundOrder:
     passkey: str | None  # staff may refund only with it
     to_giftcard: bool = False
     giftcard_code: str | None = None  # the store's card to credit; None: a new card
+    restock: bool = False  # a refund by lines: the refunded units go back to the stock
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def refund_order(command: RefundOrder, uow: OrderUnitOfWork) -> RefundResult:
             refund_reason=request.reason or "",
             refund_vat=plan.vat,
             refund_lines=dict(request.lines),
+            restock=command.restock,
         )
 
     uow.presenting(lambda changed: refund_result(changed, now))

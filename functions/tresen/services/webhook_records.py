@@ -10,7 +10,7 @@ from typing import Any
 from ..domain.errors import DomainError
 from ..domain.giftcards import CardResult
 from ..domain.webhooks import ObjectRef
-from . import card_blocks, closings, customer_imports, customers, order_views
+from . import card_blocks, closings, customer_imports, customers, order_views, stock
 from .cards import LATEST_ACTIVITIES
 from .webhook_ports import WebhookUnitOfWork
 
@@ -56,4 +56,5 @@ READERS: dict[str, Callable[[WebhookUnitOfWork, str, str], Any]] = {
     "closing": lambda uow, store_id, z: closings.closing_at(uow, store_id, int(z)),
     "customer": lambda uow, store_id, customer_id: customers.read_customer(uow, store_id, customer_id)[0],
     "customer_import": customer_imports.import_status,
+    "stock": stock.stock_level,
 }
