@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -54,7 +55,14 @@ def tse(backend, monkeypatch):
 
 
 def staff_order(client, store_id: str, order_id: str) -> dict:
-    return client.get(f"/v1/stores/{store_id}/orders/{order_id}", headers=auth(store_id)).get_json()
+    """The order once the TSE's answer (or its failure) is recorded: the signing goes on after the
+    order's answer."""
+    deadline = time.monotonic() + 15
+    while True:
+        order = client.get(f"/v1/stores/{store_id}/orders/{order_id}", headers=auth(store_id)).get_json()
+        if order["tse_status"] != "pending" or time.monotonic() > deadline:
+            return order
+        time.sleep(0.05)
 
 
 def on_site(client, store_id: str) -> dict:

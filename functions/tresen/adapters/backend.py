@@ -82,6 +82,7 @@ class Backend:
     mail_after_commit: bool = True  # a commit that enqueued mail has it sent at once, on the courier's thread
     webhook_sender: Any = None  # services/webhook_ports.py WebhookSender
     webhooks_after_commit: bool = True  # a commit that journaled events sends them at once, on a thread
+    background: bool = True  # `run_later` on a thread of its own; in memory at once (the tests see it done)
     # services/tse_ports.py TsePort: fiskaly with a database unless TRESEN_TSE=off; in memory none
     # unless a test gives one (adapters/memory_tse.py); None: sales on site are not signed
     tse: Any = None
@@ -197,6 +198,7 @@ class Backend:
             MemoryMailSender(),
             mail_after_commit=False,
             webhooks_after_commit=False,  # the tests dispatch themselves (services/webhook_dispatch.py)
+            background=False,
         )
 
     @staticmethod
@@ -290,6 +292,9 @@ class Backend:
             except Exception:  # the work's own state says where it stopped; the log says why
                 log.exception("background work %s failed", name)
 
+        if not self.background:
+            run()
+            return
         threading.Thread(target=run, name=name, daemon=True).start()
 
     def presenting(self, transform: Callable[[Any], Any]) -> None:

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ..domain.catalog import Product, Store
@@ -43,7 +44,7 @@ from .ports import PaymentLine, PaymentRequest
 from .promotions import placed_promotion, promotion_offer
 from .receipt_mail import mail_receipt
 from .stock import check_in_stock, take_for_order
-from .tse import sign_sale, start_sale
+from .tse import sign_placed
 from .tse_ports import TseUnitOfWork
 from .unit_of_work import INVOICE_NUMBERS, PICKUP_NUMBERS, Claims, Counter, Plan, Writes
 
@@ -127,10 +128,9 @@ def place_order(command: PlaceOrder, uow: TseUnitOfWork) -> PlacedOrder:
 
     placed = uow.commit(store.id, build).result
     if payment and payment.terminal_id:
-        start_sale(uow, placed.order)
         send_to_reader(uow, store, placed.order)
-    else:  # paid at the counter, or by gift cards at once: complete now
-        placed = replace(placed, order=sign_sale(uow, placed.order))
+    if placed.order.tse_status == PENDING:  # the TSE's round trips after the answer (the job catches a cut-off)
+        uow.run_later(f"tse-{placed.order.id}", partial(sign_placed, order=placed.order))
     return placed
 
 

@@ -1,8 +1,10 @@
 """Signing the sales taken on site with the store's TSE, after the commits that make them.
 
 A sale paid at the counter is complete when it is placed: its transaction is started and finished
-right after the order's commit. A card payment at a terminal is started then and finished once
-the payment succeeded — or canceled with the order. Each step calls the TSE after the commit, never
+after the order's commit, once the request is answered (the TSE's round trips are not the
+customer's wait; a sale whose signing was cut off is taken up by the job). A card payment at a
+terminal is started then and finished once the payment succeeded — or canceled with the order.
+Each step calls the TSE after the commit, never
 inside it (a TSE outage must not hold the store's commits), and records what it answered in a
 commit of its own: the order's `tse` with a `tse.signed` entry. A TSE that does not answer within
 its timeout leaves the sale `failed` (journaled `tse.failed`, logged as an error: the alert), and
@@ -149,6 +151,15 @@ def start_sale(uow: TseUnitOfWork, order: Order) -> None:
         uow.tse.start(tse.tss_id, client.client_id, transaction_id(order.id))
     except (TseUnavailable, TseRefused) as error:
         log.warning("order %s: the TSE did not start its transaction: %s", order.id, error)
+
+
+def sign_placed(uow: TseUnitOfWork, order: Order) -> None:
+    """A sale just placed: one complete at once (paid at the counter, or by gift cards) signed, one
+    awaiting its card at a terminal started."""
+    if paid(order):
+        sign_sale(uow, order)
+    else:
+        start_sale(uow, order)
 
 
 def sign_sale(uow: TseUnitOfWork, order: Order) -> Order:
