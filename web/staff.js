@@ -1,5 +1,5 @@
 // The staff board (tablet first): sign in, follow the orders live, act on them, gift cards, customers, the till
-// (till.js), closing.
+// (till.js), the catalog (catalog.js), closing.
 // In dev the sign-in makes an unsigned ID token as the Firebase Auth emulator issues them; in
 // production it signs in through Firebase Auth's REST API (no SDK: nothing is loaded from elsewhere).
 import {
@@ -8,6 +8,7 @@ import {
 } from "./common.js";
 import { claimsOf, firebaseAuth, tokenKeeper } from "./firebase_auth.js";
 import { TILL_STRINGS, connectTill, forgetTill, leaveTill, openTill, relabelTill } from "./till.js";
+import { CATALOG_STRINGS, connectCatalog, forgetCatalog, openCatalog, relabelCatalog } from "./catalog.js";
 
 const STRINGS = {
   de: {
@@ -240,6 +241,7 @@ const STRINGS = {
   },
 };
 for (const lang of Object.keys(STRINGS)) STRINGS[lang] = { ...TILL_STRINGS[lang], ...STRINGS[lang] }; // the till's own words
+for (const lang of Object.keys(STRINGS)) STRINGS[lang] = { ...CATALOG_STRINGS[lang], ...STRINGS[lang] }; // the catalog's
 const DEV_PROJECT = "demo-tresen"; // the dev mode's Firebase project id
 const COLUMNS = { awaiting_payment: ["awaiting_payment"], new: ["paid", "placed"], accepted: ["accepted"], ready: ["ready"] };
 const NEXT_STEP = { paid: ["accepted", "accept"], placed: ["accepted", "accept"], accepted: ["ready", "mark_ready"], ready: ["completed", "complete"] };
@@ -249,7 +251,7 @@ const NEXT_STEP = { paid: ["accepted", "accept"], placed: ["accepted", "accept"]
 const FALLBACK_POLL_MS = 30000;
 const RESUME_WINDOW_MS = 10 * 60 * 1000;
 const PASSKEY_CODES = new Set(["passkey_required", "passkey_invalid", "passkey_locked"]);
-const TABS = ["board", "giftcards", "customers", "closing", "till", "stripe"];
+const TABS = ["board", "giftcards", "customers", "closing", "till", "catalog", "stripe"];
 const BILLING_ROLES = ["owner", "finance"]; // who reads the store's licence invoices
 let overdue = []; // the store's overdue licence invoices, as the board last read them
 const STRIPE_ROLES = ["owner", "supervisor"];
@@ -361,6 +363,7 @@ function signOut(message) {
   $("licence-overdue").hidden = true;
   forgetCustomers();
   forgetTill();
+  forgetCatalog();
   $("workspace").hidden = true;
   $("sign-out").hidden = true;
   $("who").textContent = "";
@@ -1526,6 +1529,7 @@ function selectTab(name) {
   if (name === "closing") listClosings().catch((error) => showProblem($("close-form"), $("close-alert"), error, t));
   if (name === "stripe") loadStripe();
   if (name === "customers") buildCustomers();
+  if (name === "catalog") openCatalog();
   if (name === "till") openTill();
   else leaveTill();
 }
@@ -1595,10 +1599,12 @@ function relabel() {
   }
   if (stripeBack) $("stripe-back").textContent = t(stripeBack === "return" ? "stripe_returned" : "stripe_refresh");
   relabelTill();
+  relabelCatalog();
 }
 
 function start() {
   connectTill({ t, staffCall, storePath, inOurWords, role: () => session.role });
+  connectCatalog({ t, staffCall, storePath, inOurWords, role: () => session.role });
   relabel();
   $("sign-in-dev").hidden = Boolean(FIREBASE);
   $("sign-in-firebase").hidden = !FIREBASE;
