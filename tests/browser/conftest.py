@@ -8,15 +8,17 @@ Stripe is played by the stack's local stand-in. Screenshots go to `artifacts/scr
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 
-from stack import ROOT, RunningStack
+from stack import ROOT, TRESEN, RunningStack
 
 CHROMIUM = os.environ.get("TRESEN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 # Without the background-networking switches Chromium keeps trying Google's hosts, which this sandboxed
@@ -129,3 +131,29 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def pages(playwright_browser):
+    """Pages of their own (CSP bypassed for axe-core); the test fails if anything went wrong inside one."""
+    from test_accessibility import open_page  # the pages axe-core audits
+
+    opened = []
+
+    def page_at(size: dict):
+        page, faults = open_page(playwright_browser, size)
+        opened.append((page, faults))
+        return page
+
+    yield page_at
+    for page, _ in opened:
+        page.context.close()
+    assert [fault for _, faults in opened for fault in faults] == []
+
+
+def load_store(stack: RunningStack, definition: dict, directory: Path) -> str:
+    """A store and its menu loaded as a merchant does (`tresen store FILE`): its id."""
+    store_file = directory / "store.json"
+    store_file.write_text(json.dumps(definition))
+    subprocess.run([str(TRESEN), "store", str(store_file)], env=stack.cli_env, check=True, capture_output=True)
+    return definition["store"]["id"]

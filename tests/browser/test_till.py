@@ -11,19 +11,16 @@ widths land in artifacts/screenshots/.
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 
 import pytest
 import requests
 from playwright.sync_api import expect
-from test_accessibility import Axe, open_page
+from test_accessibility import Axe
 from test_customers_view import api, sign_in_to
 from test_web_pages import euro
 
-from conftest import PHONE, TABLET, screenshot
-from stack import TRESEN
+from conftest import PHONE, TABLET, load_store, screenshot
 
 STORE = "kasse"
 STORE_FILE = {
@@ -59,26 +56,7 @@ LOCAL_TIME = r"\d\d\.\d\d\.\d\d, \d\d:\d\d"  # as de-DE writes a short date and 
 
 @pytest.fixture(scope="module")
 def till_store(web_stack, tmp_path_factory) -> str:
-    store_file = tmp_path_factory.mktemp("store") / "store.json"
-    store_file.write_text(json.dumps(STORE_FILE))
-    subprocess.run([str(TRESEN), "store", str(store_file)], env=web_stack.cli_env, check=True, capture_output=True)
-    return STORE
-
-
-@pytest.fixture
-def pages(playwright_browser):
-    """Pages of their own (CSP bypassed for axe-core); the test fails if anything went wrong inside one."""
-    opened = []
-
-    def page_at(size: dict):
-        page, faults = open_page(playwright_browser, size)
-        opened.append((page, faults))
-        return page
-
-    yield page_at
-    for page, _ in opened:
-        page.context.close()
-    assert [fault for _, faults in opened for fault in faults] == []
+    return load_store(web_stack, STORE_FILE, tmp_path_factory.mktemp("store"))
 
 
 def open_till(page) -> None:

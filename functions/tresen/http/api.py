@@ -40,6 +40,22 @@ def get_menu(call: Call):
     return order_views.menu(call.uow, call.params["store"])
 
 
+# what placing an order may answer, whoever places it (the customer, or staff at the counter)
+ORDER_ERRORS = (
+    "store_not_found",
+    "store_closed",
+    "product_unavailable",
+    "out_of_stock",
+    "validation_failed",
+    "giftcard_not_active",
+    "giftcard_insufficient_funds",
+    "promotion_not_applicable",
+    "idempotency_key_required",
+    "idempotency_key_reused",
+    "idempotency_in_progress",
+)
+
+
 @route(
     "POST",
     "/v1/stores/{store}/orders",
@@ -50,19 +66,7 @@ def get_menu(call: Call):
     present=present.created_order_out,
     status=201,
     idempotent=True,
-    errors=(
-        "store_not_found",
-        "store_closed",
-        "product_unavailable",
-        "out_of_stock",
-        "validation_failed",
-        "giftcard_not_active",
-        "giftcard_insufficient_funds",
-        "promotion_not_applicable",
-        "idempotency_key_required",
-        "idempotency_key_reused",
-        "idempotency_in_progress",
-    ),
+    errors=ORDER_ERRORS,
     claims_at_commit=lambda call: call.body.payment.method == "on_site",
 )
 def create_order(call: Call):

@@ -11,6 +11,7 @@ from ..domain.orders import CartItem, Customer, Fulfilment, OrderRequest
 from ..services.counter_orders import PlaceCounterOrder, place_counter_order
 from . import models as m
 from . import present
+from .api import ORDER_ERRORS
 from .router import Call, route, staff
 
 
@@ -54,21 +55,7 @@ class CounterOrderIn(m.Inbound):
     present=present.created_order_out,
     status=201,
     idempotent=True,
-    errors=(
-        "unauthenticated",
-        "forbidden",
-        "store_not_found",
-        "store_closed",
-        "product_unavailable",
-        "out_of_stock",
-        "validation_failed",
-        "giftcard_not_active",
-        "giftcard_insufficient_funds",
-        "promotion_not_applicable",
-        "idempotency_key_required",
-        "idempotency_key_reused",
-        "idempotency_in_progress",
-    ),
+    errors=("unauthenticated", "forbidden", *ORDER_ERRORS),
     claims_at_commit=lambda call: call.body.payment.method == "on_site",
 )
 def create_counter_order(call: Call):
