@@ -143,14 +143,20 @@ def test_a_purchase_order_is_refused_field_by_field(client, store_id, mill):
     assert problem(send(client, store_id, mill, unknown)) == (422, "validation_failed", ["lines[1].product_id"])
     assert problem(send(client, store_id, "sup_nobody")) == (422, "validation_failed", ["supplier_id"])
     assert problem(send(client, store_id, mill, role="staff")) == (403, "forbidden", [])
+    listed = client.get(f"/v1/stores/{store_id}/purchase-orders", headers=auth(store_id)).get_json()
+    assert listed == {"data": []}
     unkeyed = client.post(
         f"/v1/stores/{store_id}/purchase-orders",
         json={"supplier_id": mill, "lines": ORDERED},
         headers=auth(store_id, "owner"),
     )
-    assert problem(unkeyed) == (400, "idempotency_key_required", [])
-    listed = client.get(f"/v1/stores/{store_id}/purchase-orders", headers=auth(store_id)).get_json()
-    assert listed == {"data": []}
+    assert (unkeyed.status_code, "Idempotent-Replayed" in unkeyed.headers) == (201, False)  # a key is not demanded
+    malformed = client.post(
+        f"/v1/stores/{store_id}/purchase-orders",
+        json={"supplier_id": mill, "lines": ORDERED},
+        headers=auth(store_id, "owner") | {"Idempotency-Key": ""},
+    )
+    assert problem(malformed) == (400, "idempotency_key_required", [])
 
 
 def test_goods_received_by_staff_raise_the_stock_once_and_never_beyond_what_was_ordered(

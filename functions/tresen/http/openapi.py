@@ -128,7 +128,7 @@ def header_parameters(r: Route) -> list[dict]:
             {
                 "name": "Idempotency-Key",
                 "in": "header",
-                "required": True,
+                "required": not r.key_optional,
                 "description": REQUEST_HEADERS["Idempotency-Key"],
                 "schema": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"},
             }

@@ -182,6 +182,7 @@ def list_suppliers(call: Call) -> SupplierList:
     present=purchase_order_out,
     status=201,
     idempotent=True,
+    key_optional=True,  # recommended: without one, a retry mails the supplier again
     claims_at_commit=lambda call: True,  # one commit, and nothing is done before it
     errors=(*DENIED, "store_not_found", "validation_failed", *IDEMPOTENCY),
 )
@@ -246,6 +247,7 @@ def purchase_order_pdf(call: Call) -> Response:
     response=PurchaseOrderOut,
     present=purchase_order_out,
     idempotent=True,
+    key_optional=True,  # recommended: without one, a retry adds the delivery to the stock again
     claims_at_commit=lambda call: True,  # one commit, and nothing is done before it
     errors=(*DENIED, "purchase_order_not_found", "over_delivery", "validation_failed", *IDEMPOTENCY),
 )

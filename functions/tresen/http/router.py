@@ -136,6 +136,9 @@ class Route:
     present: Callable[[Any], BaseModel] | None = None
     status: int = 200
     idempotent: bool = False
+    # an idempotent route whose key the API does not demand (it moves no money): without one, each
+    # request is done as it comes; with one, as every idempotent request is
+    key_optional: bool = False
     errors: tuple[str, ...] = ()
     query: type[BaseModel] | None = None
     raw_body: bool = False  # the handler gets the exact bytes (webhook signatures are over them)
@@ -223,7 +226,8 @@ class Router:
             raise ApiProblem("method_not_allowed", f"Use {allowed}.", headers={"Allow": allowed}) from None
         check_path_ids(params)
         idempotency_key = request.headers.get("Idempotency-Key")
-        if route.idempotent and not IDEMPOTENCY_KEY.fullmatch(idempotency_key or ""):
+        keyless = route.key_optional and idempotency_key is None
+        if route.idempotent and not keyless and not IDEMPOTENCY_KEY.fullmatch(idempotency_key or ""):
             raise ApiProblem(
                 "idempotency_key_required", "Send an Idempotency-Key header of 1-255 printable ASCII characters."
             )
@@ -236,7 +240,7 @@ class Router:
             call.body = validated(route.body, parse_json(raw))
         if route.query:
             call.query = validated(route.query, query_params(request), location="query")
-        if not route.idempotent:
+        if not route.idempotent or keyless:
             return self._respond(route, call, route.handler(call))
         return self._idempotent(route, call, idempotency_key, raw)
 
