@@ -145,8 +145,9 @@ def test_the_dsfinvk_export_of_such_a_day_fills_the_tse_tables(client, store_id,
     tap(client, terminal, brand="girocard")
     for event in reports:
         deliver(client, event)
+    signed = [staff_order(client, store_id, order["id"])["tse"] for order in (*counter, card)]  # once signed
     assert client.post(f"/v1/stores/{store_id}/closings", headers=auth(store_id, "owner") | idem()).status_code == 201
-    signed = [staff_order(client, store_id, order["id"])["tse"] for order in (*counter, card)]
+    signed.sort(key=lambda tse: tse["signature_counter"])  # the sales at the counter are signed side by side
     today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
     exported = client.get(
         f"/v1/stores/{store_id}/export/dsfinvk",
