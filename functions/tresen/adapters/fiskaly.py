@@ -80,11 +80,19 @@ class FiskalyTse:
         self._token, self._token_until = "", 0.0
         self._token_lock = threading.Lock()
         self._admin_lock = threading.Lock()
+        # a store's first sales, signed side by side, set its TSS up one at a time in this process
+        # (the PUK of a TSS being set up is this process's; another process answers a conflict, and
+        # its sale is signed later by the job)
+        self._setup_lock = threading.Lock()
         self._puks: dict[str, str] = {}  # TSS id → its admin PUK, until the TSS is initialized
 
     # --- the port ---
 
     def ensure_tss(self, tss_id: str, admin_pin: str) -> TssInfo:
+        with self._setup_lock:
+            return self._set_up(tss_id, admin_pin)
+
+    def _set_up(self, tss_id: str, admin_pin: str) -> TssInfo:
         path = f"/tss/{tss_id}"
         for _ in range(SETUP_STEPS):
             tss = self._found(path)
@@ -107,10 +115,11 @@ class FiskalyTse:
 
     def ensure_client(self, tss_id: str, admin_pin: str, client_id: str, serial_number: str) -> None:
         path = f"/tss/{tss_id}/client/{client_id}"
-        client = self._found(path)
-        if client is None:
-            with self._admin(tss_id, admin_pin):
-                client = self._call("PUT", path, {"serial_number": serial_number})
+        with self._setup_lock:
+            client = self._found(path)
+            if client is None:
+                with self._admin(tss_id, admin_pin):
+                    client = self._call("PUT", path, {"serial_number": serial_number})
         if client.get("serial_number") != serial_number:
             registered = client.get("serial_number")
             raise FiskalyError("E_CLIENT_CONFLICT", f"client {client_id} is registered as {registered!r}")
