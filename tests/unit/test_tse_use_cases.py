@@ -65,8 +65,9 @@ def test_a_sale_at_the_counter_is_signed_right_after_it_is_placed(backend, tse):
         )
     )
     assert [entry["type"] for entry in tse_entries(backend)] == ["tse.installed", "tse.client_registered", "tse.signed"]
-    assert tse_entries(backend)[-1]["data"] | {"order_id": placed.id} == tse_entries(backend)[-1]["data"]
-    assert tse_entries(backend)[-1]["data"]["transaction_id"] == transaction_id(placed.id)
+    signed_entry = tse_entries(backend)[-1]["data"]
+    assert (signed_entry["order_id"], signed_entry["transaction_id"]) == (placed.id, transaction_id(placed.id))
+    assert {name: signed_entry[name] for name in record} == record  # the journal carries what the order does
 
 
 def test_an_online_sale_has_no_tse_transaction(backend, tse):

@@ -10,7 +10,7 @@ from typing import Any
 from ..domain.accounting import AccountingSettings, accounting_settings
 from ..domain.events import AccountingChanged
 from ..domain.journal import JournalEvent
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .setup_ports import SetupUnitOfWork
 from .unit_of_work import Claims, Plan, Writes
 

@@ -14,7 +14,7 @@ from ..domain.errors import DomainError
 from ..domain.events import ApiKeyCreated, ApiKeyRevoked
 from ..domain.journal import JournalEvent
 from .documents import Conflict
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .setup_ports import SetupUnitOfWork, StoredKey
 from .unit_of_work import Claims, Plan, Writes
 

@@ -23,7 +23,7 @@ from ..domain.events import BlockCard, CardBlockChunkActivated, CardBlockStarted
 from ..domain.journal import JournalEvent
 from .card_ports import CardUnitOfWork
 from .csv_export import csv_document
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .unit_of_work import AlreadyWritten, Claims, Plan, Writes
 
 log = logging.getLogger(__name__)

@@ -23,14 +23,15 @@ from ..domain.catalog import Store
 from ..domain.errors import DomainError, FieldError
 from ..domain.orders import Order, PaymentRef
 from ..domain.payments import PaymentEvent, ReaderEvent
-from ..domain.terminals import CARD_PRESENT, STRIPE_TERMINAL, Terminal
+from ..domain.terminals import CARD_PRESENT, PAYMENT_PROVIDER, Terminal
 from ..domain.workflow import expire
 from .order_changes import ChangeOrder, change_order
 from .payments import UNKNOWN_PAYMENT, EventOutcome, ExpireOrders, expire_orders, handle_payment_event, known_payment
 from .terminal_ports import CardPresentRequest, CardPresentState, CardReader, TerminalRefused, TerminalUnitOfWork
 
 log = logging.getLogger(__name__)
-TERMINAL_PROVIDER = {"stripe": STRIPE_TERMINAL, "sandbox": "sandbox"}  # of a payment provider's terminal payments
+# the terminal provider of a payment provider's card payments at a terminal
+TERMINAL_PROVIDER = {payments: terminals for terminals, payments in PAYMENT_PROVIDER.items()}
 SCHEDULER = {"type": "system", "job": "expire"}
 
 

@@ -19,7 +19,7 @@ from ..domain.catalog import Store
 from ..domain.giftcards import CardResult
 from .card_changes import card_plan, change_card, lookup, reads_from
 from .card_ports import CardUnitOfWork, Limit
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .unit_of_work import AlreadyWritten, Build, Claims, Plan, Writes
 
 BALANCE_LIMITS = (

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain.errors import DomainError
 from ..domain.terminals import Terminal, Workplace
 from ..domain.tse import StoreTse
+from .order_ports import catalog_or_404
 from .tse_ports import TseUnitOfWork
 
 
@@ -21,8 +21,7 @@ class CashRegisterReport:
 
 
 def cash_register_report(uow: TseUnitOfWork, store_id: str) -> CashRegisterReport:
-    if uow.catalog.get(store_id)[0] is None:
-        raise DomainError("store_not_found", f"There is no store {store_id!r}.")
+    catalog_or_404(uow, store_id)
     found = uow.store_tses.read(store_id)
     tse = found[0] if found and found[0].installed else None
     return CashRegisterReport(

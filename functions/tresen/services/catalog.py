@@ -16,8 +16,7 @@ from typing import Any, TypeVar
 
 from ..domain.catalog import Product
 from ..domain.products import CREATED, HIDDEN, as_saved, catalog_changed, change_of, check_product
-from .order_ports import OrderUnitOfWork
-from .orders import catalog_or_404
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .stock import product_not_found
 from .stock_ports import Version, write_product
 from .unit_of_work import Claims, Plan, Writes

@@ -29,7 +29,7 @@ from ..domain.journal import JournalEvent, rfc3339
 from ..domain.signed_note import encode_base64
 from .checkpoints import SignCheckpoint, sign_checkpoint
 from .closing_ports import ClosingUnitOfWork
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .unit_of_work import AlreadyWritten, Claims, Plan, StoreBusy, Writes
 
 CLOSING_ATTEMPTS = 5

@@ -15,9 +15,8 @@ from ..domain.journal import JournalEvent
 from ..domain.money import vat_records
 from ..domain.orders import Order
 from .order_changes import ChangeOrder, change_order
-from .order_ports import OrderUnitOfWork
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .order_views import OrderView, order_for_staff, with_refunds
-from .orders import catalog_or_404
 from .passkeys import approved_actor
 
 

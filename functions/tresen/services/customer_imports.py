@@ -29,8 +29,7 @@ from ..domain.events import CustomersImported
 from ..domain.journal import JournalEvent
 from .customers import PROTECTED, Staff
 from .documents import Conflict
-from .order_ports import OrderUnitOfWork
-from .orders import catalog_or_404
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .passkeys import approved_actor
 from .unit_of_work import Claims, Plan, Writes
 

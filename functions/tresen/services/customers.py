@@ -32,8 +32,7 @@ from ..domain.orders import Customer as OrderCustomer
 from ..domain.orders import Order
 from .customer_ports import CustomerQuery
 from .documents import Conflict
-from .order_ports import OrderCursor, OrderUnitOfWork, Version
-from .orders import catalog_or_404
+from .order_ports import OrderCursor, OrderUnitOfWork, Version, catalog_or_404
 from .passkeys import approved_actor
 from .unit_of_work import AlreadyWritten, Claims, Plan, RetryLater, Writes
 

@@ -22,7 +22,7 @@ from ..domain.closings import CARD_PRESENT
 from .downloads import ZIP_TYPE, Attachment, PeriodFile, StorePeriod, write_zip
 from .exports import local_days
 from .finance_ports import Books, FinanceUnitOfWork
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .payouts import store_payouts
 
 CSV_TYPE = "text/csv; charset=windows-1252"

@@ -29,7 +29,7 @@ from .downloads import ZIP_TYPE, Attachment, PeriodFile, StorePeriod, copied_fro
 from .exports import local_days
 from .finance_ports import FinanceUnitOfWork
 from .journal_ports import Entry
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 
 
 class DsfinvkExport(PeriodFile):

@@ -41,7 +41,7 @@ from ..domain.export_columns import (
 )
 from .finance_ports import Books, FinanceUnitOfWork
 from .journal_ports import JournalReader
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 
 JOURNAL_CHUNK = 500  # entries per read of the journal
 # Entries one feed page examines at most: a kind that few entries name (gift-card activities in a

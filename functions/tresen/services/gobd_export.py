@@ -20,7 +20,7 @@ from .csv_export import csv_cell, csv_lines
 from .downloads import ZIP_TYPE, Attachment, PeriodFile, StorePeriod, write_zip
 from .exports import RANGE_READERS, local_days
 from .finance_ports import FinanceUnitOfWork
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .payouts import store_payouts
 
 

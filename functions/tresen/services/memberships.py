@@ -37,7 +37,7 @@ from ..domain.memberships import (
     token_hash,
 )
 from .membership_ports import PortalUnitOfWork
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .ports import StaffIdentity
 from .unit_of_work import AlreadyWritten, Claims, Plan, Writes
 

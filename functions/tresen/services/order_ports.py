@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..domain.catalog import Product, Store
+from ..domain.errors import DomainError
 from ..domain.orders import Order
 from ..domain.passkeys import PasskeyState
 from ..domain.payments import PaymentRecord
@@ -155,6 +156,14 @@ class StripeAccounts(Protocol):
 
     def by_account(self, account_id: str) -> StripeAccount | None:
         """The account of a store, found by Stripe's account id; None if no store has it."""
+
+
+def catalog_or_404(uow: OrderUnitOfWork, store_id: str) -> tuple[Store, dict[str, Product]]:
+    """The store and its menu, or `store_not_found`: what every use case on a store reads first."""
+    store, products = uow.catalog.get(store_id)
+    if store is None:
+        raise DomainError("store_not_found", f"There is no store {store_id!r}.")
+    return store, products
 
 
 class OrderUnitOfWork(UnitOfWork, Protocol):

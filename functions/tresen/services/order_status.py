@@ -10,9 +10,8 @@ from ..domain.changes import OrderChange
 from ..domain.orders import Order
 from ..domain.workflow import staff_transition
 from .order_changes import ChangeOrder, change_order
-from .order_ports import OrderUnitOfWork
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .order_views import OrderView, with_refunds
-from .orders import catalog_or_404
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from ..domain.catalog import Product, Store
+from ..domain.catalog import Store
 from ..domain.closings import sale_record
 from ..domain.contacts import order_contact_keys
 from ..domain.errors import DomainError
@@ -39,7 +39,7 @@ from ..domain.refunds import paid
 from ..domain.terminals import CARD_PRESENT
 from ..domain.tse import PENDING, needs_tse
 from .card_present import send_to_reader, start_card_payment, terminal_for_payment
-from .order_ports import OrderUnitOfWork
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .ports import PaymentLine, PaymentRequest
 from .promotions import placed_promotion, promotion_offer
 from .receipt_mail import mail_receipt
@@ -64,13 +64,6 @@ class PlacedOrder:
     order: Order
     access_token: str  # the customer's: shown once, only its hash is kept
     card_codes: tuple[str | None, ...] = ()  # of the cards sold, in order, once active (paid at once)
-
-
-def catalog_or_404(uow: OrderUnitOfWork, store_id: str) -> tuple[Store, dict[str, Product]]:
-    store, products = uow.catalog.get(store_id)
-    if store is None:
-        raise DomainError("store_not_found", f"There is no store {store_id!r}.")
-    return store, products
 
 
 def place_order(command: PlaceOrder, uow: TseUnitOfWork) -> PlacedOrder:

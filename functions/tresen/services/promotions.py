@@ -45,7 +45,7 @@ from ..domain.promotions import (
     refusal,
     with_promotion,
 )
-from .order_ports import OrderUnitOfWork
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .promotion_ports import PROMOTION_USES
 from .unit_of_work import Claims, Counter, Plan, Writes
 
@@ -87,13 +87,6 @@ class PromotionView:
     status: str
 
 
-def products_or_404(uow: OrderUnitOfWork, store_id: str) -> dict[str, Product]:
-    store, products = uow.catalog.get(store_id)
-    if store is None:
-        raise DomainError("store_not_found", f"There is no store {store_id!r}.")
-    return products
-
-
 def check_goods(promotion: Promotion, products: Mapping[str, Product]) -> None:
     """The products it names are the store's, and none is a gift card (sold at its face value)."""
     problems = []
@@ -109,7 +102,7 @@ def check_goods(promotion: Promotion, products: Mapping[str, Product]) -> None:
 def create_promotion(command: CreatePromotion, uow: OrderUnitOfWork) -> PromotionView:
     """A new promotion, with the hold on its code: `promotion_code_taken` while another promotion of
     the store that has not ended has it."""
-    products = products_or_404(uow, command.store_id)
+    _, products = catalog_or_404(uow, command.store_id)
     now = uow.now()
     promotion = new_promotion(uow.new_id("promo_"), command.store_id, command.terms, now)
     check_goods(promotion, products)
@@ -184,7 +177,7 @@ def end_promotion(command: EndPromotion, uow: OrderUnitOfWork) -> Promotion:
 
 def promotions(uow: OrderUnitOfWork, store_id: str) -> list[PromotionView]:
     """Every promotion of the store, newest first, with its uses so far."""
-    products_or_404(uow, store_id)
+    catalog_or_404(uow, store_id)
     now = uow.now()
     views = []
     for promotion in uow.promotions.of_store(store_id):

@@ -35,7 +35,7 @@ from ..domain.purchase_orders import (
     supplier_created,
 )
 from ..domain.stock import adjusted_event
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .purchase_order_ports import (
     PURCHASE_ORDER_NUMBERS,
     PurchasingUnitOfWork,

@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..domain.errors import DomainError
-from .order_ports import OrderUnitOfWork
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .order_views import customer_order
-from .orders import catalog_or_404
 from .receipt_mail import correction_attachment, corrects_an_invoice, receipt_attachment
 
 if TYPE_CHECKING:

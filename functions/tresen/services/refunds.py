@@ -15,8 +15,7 @@ from ..domain.giftcards import new_code as gc_new_code
 from ..domain.orders import Order
 from ..domain.refunds import RefundRequest, plan_refund
 from .order_changes import Changed, ChangeOrder, ToGiftCard, change_order
-from .order_ports import OrderUnitOfWork
-from .orders import catalog_or_404
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .passkeys import approved_actor
 
 

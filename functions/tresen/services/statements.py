@@ -34,7 +34,7 @@ from .downloads import in_memory
 from .exports import days_from
 from .finance_ports import Books, Entry, FinanceUnitOfWork
 from .journal_ports import ArchiveConflict
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .statement_files import STATEMENT_FILES, BuiltStatement
 from .unit_of_work import Claims, Plan, RetryLater, Writes
 

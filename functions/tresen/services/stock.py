@@ -41,7 +41,7 @@ from ..domain.stock import (
     taken_event,
     units_wanted,
 )
-from .order_ports import OrderUnitOfWork
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .stock_ports import StockRecord, write_stock
 from .unit_of_work import Claims, Plan, Writes
 
@@ -88,8 +88,7 @@ def adjust_stock(command: AdjustStock, uow: OrderUnitOfWork) -> StockLevel:
     """One commit with its `stock.adjusted` (and `stock.low` where it crossed the threshold);
     `insufficient_stock` if it would go below 0."""
     store_id, product_id = command.store_id, command.product_id
-    if uow.catalog.get(store_id)[0] is None:
-        raise DomainError("store_not_found", f"There is no store {store_id!r}.")
+    catalog_or_404(uow, store_id)
     product, now = product_or_404(uow, store_id, product_id), uow.now()
 
     def build(_claims: Claims) -> Plan[StockLevel]:

@@ -18,8 +18,7 @@ from ..domain.events import StripeAccountConnected, StripeAccountStatusChanged, 
 from ..domain.journal import JournalEvent
 from ..domain.payments import AccountEvent
 from ..domain.stripe_connect import AccountStatus, StripeAccount, platform_fee
-from .order_ports import OrderUnitOfWork
-from .orders import catalog_or_404
+from .order_ports import OrderUnitOfWork, catalog_or_404
 from .payments import UNKNOWN_ACCOUNT, EventOutcome, event_record
 from .ports import OnboardingLink
 from .provider_refunds import PROVIDER

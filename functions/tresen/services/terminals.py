@@ -24,16 +24,12 @@ from ..domain.terminals import (
     check_no_open_shift,
     check_registration,
 )
+from .order_ports import catalog_or_404
 from .terminal_ports import CardReader, TerminalUnitOfWork, Version
 from .unit_of_work import Claims, Plan, Writes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def store_or_404(uow: TerminalUnitOfWork, store_id: str) -> None:
-    if uow.catalog.get(store_id)[0] is None:
-        raise DomainError("store_not_found", f"There is no store {store_id!r}.")
 
 
 def workplace_or_404(uow: TerminalUnitOfWork, store_id: str, workplace_id: str) -> tuple[Workplace, Version]:
@@ -78,7 +74,7 @@ class CreateWorkplace:
 
 
 def create_workplace(command: CreateWorkplace, uow: TerminalUnitOfWork) -> Workplace:
-    store_or_404(uow, command.store_id)
+    catalog_or_404(uow, command.store_id)
     now = uow.now()
     workplace = Workplace(uow.new_id("wp_"), command.store_id, command.name, now)
     created = WorkplaceCreated(workplace_id=workplace.id, name=workplace.name)
@@ -98,7 +94,7 @@ class WorkplaceView:
 
 
 def workplaces(uow: TerminalUnitOfWork, store_id: str) -> list[WorkplaceView]:
-    store_or_404(uow, store_id)
+    catalog_or_404(uow, store_id)
     return [
         WorkplaceView(workplace, tuple(uow.terminals.at_workplace(store_id, workplace.id)))
         for workplace in uow.workplaces.of_store(store_id)
@@ -119,9 +115,7 @@ class RegisterTerminal:
 def register_terminal(command: RegisterTerminal, uow: TerminalUnitOfWork) -> Terminal:
     """The reader registered with its provider first (idempotent by the terminal's id), then Tresen's
     record of it, guarded by the workplace: `shift_open` if a shift opened meanwhile."""
-    store, _ = uow.catalog.get(command.store_id)
-    if store is None:
-        raise DomainError("store_not_found", f"There is no store {command.store_id!r}.")
+    store, _ = catalog_or_404(uow, command.store_id)
     registration = command.registration
     check_registration(registration)
     workplace, _ = workplace_or_404(uow, store.id, command.workplace_id)

@@ -38,7 +38,7 @@ from ..domain.tours import (
 )
 from ..domain.workflow import tour_transition
 from .order_changes import Changed, ChangeOrders, change_orders
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .tour_ports import TourUnitOfWork, Version
 from .unit_of_work import Claims, Plan, Writes
 

@@ -19,7 +19,7 @@ from ..domain.events import (
 from ..domain.journal import JournalEvent, rfc3339
 from ..domain.webhooks import PING, Endpoint, checked_events, event_body, new_secret, ping_event_id
 from ..domain.webhooks_sending import origin
-from .orders import catalog_or_404
+from .order_ports import catalog_or_404
 from .unit_of_work import Claims, Plan, Writes
 from .webhook_dispatch import LEASE, WebhookRun, send
 from .webhook_ports import Delivery, Held, WebhookUnitOfWork
