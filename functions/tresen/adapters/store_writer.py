@@ -8,17 +8,25 @@ for counter values. Creating number n+1 is only attempted by someone who knows n
 sequence can have no gap; two writers racing for n+1 cannot both succeed, and the loser learns the
 new head and tries again with fresh numbers.
 
-Within one process the commits of a store are serialised by a lock and the heads are cached, so
-the race only happens between instances; the cached journal head also provides `prev_hash`
-without a read. Everything of a use case — its documents, its journal entries, the archive outbox
-markers and the idempotent response — goes into one atomic batch commit.
+Within one process the commits of a store wait in one lane and go to Firestore in groups
+(commit_group.py), and the heads are cached, so the race only happens between instances; the
+cached journal head also provides `prev_hash` without a read. The loser of a race learns the heads
+it lost on afresh, waits a random moment (instances that met once should not meet again at once),
+and commits its group again, with whatever joined the queue meanwhile: only a race that goes on
+for `BUSY_AFTER_S` makes the store busy (503). Everything of a use case — its documents, its
+journal entries, the archive outbox markers and the idempotent response — goes into one atomic
+batch commit, with its group's.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..domain.journal import make_entry, rfc3339
@@ -29,37 +37,24 @@ from ..services.unit_of_work import (
     Committed,
     Counter,
     JournalRecoveryNeeded,
-    Plan,
     StoreBusy,
 )
-from .journal_store import JournalRecords, journal_collection, journal_path, outbox_path
+from .commit_group import BeforeCommit, GroupClaims, Lane, Member, MemberClaims, StagedBatch
+from .journal_store import JournalRecords, journal_path, outbox_path
 from .records import Placed, add_to, placed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_ATTEMPTS = 40
-
-
-BeforeCommit = Callable[[Batch, Any], None]  # (batch, result) → adds writes to the same batch
+MAX_GROUP_WRITES = 450  # one Firestore commit holds 500 writes; a margin for the last member's
+MAX_GROUP_MEMBERS = 40  # what one commit takes of a store's queue (a batch's writes bound it too)
+BUSY_AFTER_S = 20.0  # racing other instances this long, the store is busy: 503 with Retry-After
+BACKOFF_FIRST_S = 0.004  # about a commit's round trip: the winner's group is through by then
+BACKOFF_MOST_S = 0.25
+HEAD_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-heads")
 
 
 def paths(writes: list[Placed], kind: str) -> set[str]:
     return {write.path for write in writes if write.kind == kind}
-
-
-class NumberClaims:
-    """Hands out the next number of each counter for one commit attempt."""
-
-    def __init__(self, writer: StoreWriter, store_id: str):
-        self._writer, self._store_id = writer, store_id
-        self.claimed: dict[Counter, tuple[int, str]] = {}
-
-    def next(self, counter: Counter, ref: str) -> int:
-        if counter in self.claimed:
-            raise ValueError(f"{counter} claimed twice in one commit")
-        n = self._writer.counter_head(self._store_id, counter) + 1
-        self.claimed[counter] = (n, ref)
-        return n
 
 
 class StoreWriter:
@@ -74,8 +69,9 @@ class StoreWriter:
         self._on_committed = on_committed
         self._archived = archived  # does the archive hold this store's entry with this seq?
         self._guard = threading.Lock()
-        self._store_locks: dict[str, threading.Lock] = {}
+        self._lanes: dict[str, Lane] = {}
         self._journal_heads: dict[str, tuple[int, str]] = {}
+        self._archive_checked: set[str] = set()  # stores whose head this process checked against the archive
         self._counter_heads: dict[tuple[str, Counter], int] = {}
 
     def commit(
@@ -84,77 +80,156 @@ class StoreWriter:
         build: Build[T],
         before_commit: list[BeforeCommit] | None = None,
     ) -> Committed[T]:
-        with self._store_lock(store_id):
-            for attempt in range(1, MAX_ATTEMPTS + 1):
-                claims = NumberClaims(self, store_id)
-                plan = build(claims)
-                writes = [placed(write) for write in plan.writes.ops]
-                batch, entries = self._batch_for(store_id, plan, writes, claims)
-                for hook in before_commit or ():
-                    hook(batch, plan.result)
+        """Committed with whatever else of the store waits in this process (commit_group.py)."""
+        member = Member(build, tuple(before_commit or ()))
+        return self._lane(store_id).run(member, lambda lane: self._commit_group(store_id, lane))
+
+    def _commit_group(self, store_id: str, lane: Lane) -> None:
+        """One group committed: built, sent, and on a conflict built again on what it tells, each
+        member settled (committed, or refused for a reason of its own)."""
+        group: list[Member] = []
+        busy_at = time.monotonic() + BUSY_AFTER_S
+        try:
+            for attempt in itertools.count(1):
+                group += lane.take(MAX_GROUP_MEMBERS - len(group))
+                group = self._build(store_id, group, lane)
+                if not group:
+                    return
+                batch = self._batch_for(store_id, group)
                 try:
                     batch.commit()
                 except Conflict as conflict:
-                    if conflict.kind == "changed":
-                        if not self._changed_since_read(writes):
-                            raise  # another precondition failed (an idempotency lease taken over)
-                        log.info("store %s: a document changed since it was read (attempt %d)", store_id, attempt)
-                        continue
-                    if conflict.path in paths(writes, "sequenced"):
-                        log.info("store %s: a ledger moved on since it was read (attempt %d)", store_id, attempt)
-                        continue
-                    if conflict.path in paths(writes, "create"):
-                        raise AlreadyWritten(conflict.path) from None
-                    if conflict.path and conflict.path not in numbered_paths(store_id, entries, claims):
-                        # a record added beside the plan (a request's answer, created with it) exists
-                        raise AlreadyWritten(conflict.path) from None
-                    log.info(
-                        "store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict
-                    )
-                    self._forget_heads(store_id, conflict.path)
+                    group = self._retried_after(store_id, conflict, group, lane, attempt)
+                    if group and time.monotonic() > busy_at:
+                        busy = StoreBusy(f"store {store_id}: other instances kept taking its numbers")
+                        for member in group:
+                            lane.settle(member, busy)
+                        return
                     continue
-                except Exception:
+                except Exception as error:
                     # Outcome unknown (timeout, lost connection): the cached heads may be wrong.
-                    self._forget_heads(store_id, None)
-                    raise
-                self._remember_heads(store_id, entries, claims)
-                break
-            else:
-                raise StoreBusy(f"store {store_id}: could not claim numbers after {MAX_ATTEMPTS} attempts")
-        self._on_committed(entries)
-        return Committed(plan.result, entries)
+                    self._forget_heads(store_id)
+                    for member in group:
+                        lane.settle(member, error)
+                    return
+                self._remember_heads(store_id, group)
+                self._on_committed([entry for member in group for entry in member.entries])
+                for member in group:
+                    lane.settle(member, Committed(member.plan.result, member.entries))
+                return
+        except BaseException as error:
+            for member in group:
+                if not member.settled.is_set():
+                    lane.settle(member, error)
+            raise
 
-    def _changed_since_read(self, writes: list[Placed]) -> bool:
-        read = [write for write in writes if write.kind == "update" and write.read_at]
-        now = self._docs.get_all([write.path for write in read])
-        return any(doc is None or doc.version != write.read_at for doc, write in zip(now, read, strict=True))
-
-    def _batch_for(self, store_id: str, plan: Plan, writes: list[Placed], claims: NumberClaims):
-        batch = self._docs.batch()
-        for write in writes:
-            add_to(batch, write)
-        for counter, (n, ref) in claims.claimed.items():
-            batch.create(
-                counter_path(store_id, counter, n), {"scope": counter.scope, "n": n, "ref": ref, "at": plan.at}
-            )
+    def _build(self, store_id: str, group: list[Member], lane: Lane) -> list[Member]:
+        """Each member's plan on the numbers after its predecessors', its journal entries chained
+        after theirs. A member whose build fails is settled with its error; one that writes a document
+        a predecessor writes (the same card, the same stock) waits for the next group, where it reads
+        what its predecessor wrote."""
+        claims = GroupClaims(lambda counter: self.counter_head(store_id, counter))
         seq, prev_hash = self.journal_head(store_id)
-        entries = []
-        for event in plan.events:
-            seq += 1
-            entry = make_entry(
-                store_id=store_id, seq=seq, event=event, at=rfc3339(plan.at), actor=plan.actor, prev_hash=prev_hash
-            )
-            prev_hash = entry["hash"]
-            entries.append(entry)
-            batch.create(journal_path(store_id, seq), entry)
-            batch.create(outbox_path(store_id, seq), {"store_id": store_id, "seq": seq, "at": plan.at})
-        return batch, entries
+        built: list[Member] = []
+        later: list[Member] = []
+        written: set[str] = set()
+        size = 0
+        for member in group:
+            member.claims, member.staged = MemberClaims(claims), StagedBatch()
+            try:
+                member.plan = member.build(member.claims)
+                member.placed = [placed(write) for write in member.plan.writes.ops]
+                for write in member.placed:
+                    add_to(member.staged, write)
+                for hook in member.before_commit:
+                    hook(member.staged, member.plan.result)
+            except Exception as error:  # the use case's own refusal: its caller's, not its neighbours'
+                member.claims.give_back()
+                lane.settle(member, error)
+                continue
+            writes = len(member.staged.writes) + len(member.claims.claimed) + 2 * len(member.plan.events)
+            if built and (member.staged.paths() & written or size + writes > MAX_GROUP_WRITES):
+                member.claims.give_back()
+                later.append(member)
+                continue
+            built.append(member)
+            written |= member.staged.paths()
+            size += writes
+            member.entries = []
+            for event in member.plan.events:
+                seq += 1
+                entry = make_entry(
+                    store_id=store_id,
+                    seq=seq,
+                    event=event,
+                    at=rfc3339(member.plan.at),
+                    actor=member.plan.actor,
+                    prev_hash=prev_hash,
+                )
+                prev_hash = entry["hash"]
+                member.entries.append(entry)
+        lane.put_back(later)
+        return built
+
+    def _batch_for(self, store_id: str, group: list[Member]) -> Batch:
+        batch = self._docs.batch()
+        for member in group:
+            member.staged.copy_to(batch)
+            for counter, (n, ref) in member.claims.claimed.items():
+                batch.create(
+                    counter_path(store_id, counter, n),
+                    {"scope": counter.scope, "n": n, "ref": ref, "at": member.plan.at},
+                )
+            for entry in member.entries:
+                seq = entry["seq"]
+                batch.create(journal_path(store_id, seq), entry)
+                batch.create(outbox_path(store_id, seq), {"store_id": store_id, "seq": seq, "at": member.plan.at})
+        return batch
+
+    def _retried_after(
+        self, store_id: str, conflict: Conflict, group: list[Member], lane: Lane, attempt: int
+    ) -> list[Member]:
+        """The members to build again after the group's batch failed: all of them, but one whose own
+        record exists (it happened before: AlreadyWritten) or whose request's answer was taken over."""
+        if conflict.kind == "changed":
+            changed = self._changed_since_read(group)
+            for member, path in changed:
+                if path in paths(member.placed, "update"):
+                    log.info("store %s: %s changed since it was read (attempt %d)", store_id, path, attempt)
+                else:  # beside the plan: an idempotency lease taken over
+                    lane.settle(member, conflict)
+            if not changed:  # a precondition nobody's read explains: refused, as a lone commit would be
+                for member in group:
+                    lane.settle(member, conflict)
+            return [member for member in group if not member.settled.is_set()]
+        owner = next((member for member in group if conflict.path in member.staged.paths()), None)
+        if owner is not None:
+            if conflict.path in paths(owner.placed, "sequenced"):
+                log.info("store %s: a ledger moved on since it was read (attempt %d)", store_id, attempt)
+            else:
+                lane.settle(owner, AlreadyWritten(conflict.path))
+            return [member for member in group if not member.settled.is_set()]
+        log.info("store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict)
+        # Jittered: the instances that met here do not all come back at the same moment.
+        time.sleep(random.uniform(0, min(BACKOFF_MOST_S, BACKOFF_FIRST_S * 2 ** min(attempt, 8))))
+        self._learn_heads_afresh(store_id)
+        return group
+
+    def _changed_since_read(self, group: list[Member]) -> list[tuple[Member, str]]:
+        """The members' guarded writes whose document is no longer the version they were planned on."""
+        guarded = [(member, write) for member in group for write in member.staged.guarded()]
+        now = self._docs.get_all([write.path for _, write in guarded])
+        return [
+            (member, write.path)
+            for doc, (member, write) in zip(now, guarded, strict=True)
+            if doc is None or (write.version is not None and doc.version != write.version)
+        ]
 
     def journal_head(self, store_id: str) -> tuple[int, str]:
         head = self._journal_heads.get(store_id)
         if head is None:
             head = self._journal.head(store_id)
-            while self._archived_beyond(store_id, head[0]):
+            while store_id not in self._archive_checked and self._archived_beyond(store_id, head[0]):
                 # Another instance may have appended and archived since we read: archive writes
                 # come after commits, so a second read of Firestore tells a loss from a race.
                 newer = self._journal.head(store_id)
@@ -170,11 +245,13 @@ class StoreWriter:
                     store_id,
                 )
                 raise JournalRecoveryNeeded(store_id, head[0])
+            self._archive_checked.add(store_id)
             self._journal_heads[store_id] = head
         return head
 
     def _archived_beyond(self, store_id: str, seq: int) -> bool:
-        """Checked once whenever this instance learns a store's head: one object lookup. If the
+        """Checked once when this instance first learns a store's head (a head learnt again after
+        another instance appended is beyond the one checked): one object lookup. If the
         archive cannot answer, writing goes on (orders must not depend on the archive being up);
         an archive write that meets other bytes stops the store then (`forget_journal_head`)."""
         if self._archived is None:
@@ -189,6 +266,7 @@ class StoreWriter:
         """Learn the head afresh (and check the archive beyond it) before the next append."""
         with self._guard:
             self._journal_heads.pop(store_id, None)
+            self._archive_checked.discard(store_id)
 
     def counter_head(self, store_id: str, counter: Counter) -> int:
         key = (store_id, counter)
@@ -202,37 +280,35 @@ class StoreWriter:
             self._counter_heads[key] = newest[0].data["n"] if newest else 0
         return self._counter_heads[key]
 
-    def _remember_heads(self, store_id: str, entries: list[dict[str, Any]], claims: NumberClaims) -> None:
+    def _remember_heads(self, store_id: str, group: list[Member]) -> None:
+        entries = [entry for member in group for entry in member.entries]
         if entries:
             self._journal_heads[store_id] = (entries[-1]["seq"], entries[-1]["hash"])
-        for counter, (n, _) in claims.claimed.items():
-            self._counter_heads[(store_id, counter)] = n
+        for member in group:
+            for counter, (n, _) in member.claims.claimed.items():
+                self._counter_heads[(store_id, counter)] = n
 
-    def _forget_heads(self, store_id: str, conflict_path: str | None) -> None:
-        """Drop the cached heads the conflict names (all of the store's if it names none we know)."""
-        named = f"/{conflict_path or ''}"
-        journal_hit = f"/{journal_collection(store_id)}/" in named
-        counter_hits = [k for k in self._counter_heads if k[0] == store_id and f"/{k[1].name}/" in named]
-        if journal_hit or not counter_hits:
-            self._journal_heads.pop(store_id, None)
-        if counter_hits:
-            for key in counter_hits:
-                self._counter_heads.pop(key, None)
-        elif not journal_hit:
-            for key in [k for k in self._counter_heads if k[0] == store_id]:
-                self._counter_heads.pop(key, None)
+    def _learn_heads_afresh(self, store_id: str) -> None:
+        """Every head of the store read again side by side, right before the next attempt: the
+        shorter the time from reading the heads to committing, the likelier the next attempt wins."""
+        counters = [key[1] for key in self._counter_heads if key[0] == store_id]
+        self._forget_heads(store_id)
+        reads = [HEAD_READS.submit(self.journal_head, store_id)]
+        reads += [HEAD_READS.submit(self.counter_head, store_id, counter) for counter in counters]
+        for read in reads:
+            read.result()
 
-    def _store_lock(self, store_id: str) -> threading.Lock:
+    def _forget_heads(self, store_id: str) -> None:
+        """Drop every cached head of the store: another instance that took one number appended to
+        the journal and took the others too, and learning them one conflict at a time would let a busy
+        instance take the next ones each time."""
+        self._journal_heads.pop(store_id, None)
+        for key in [key for key in self._counter_heads if key[0] == store_id]:
+            self._counter_heads.pop(key, None)
+
+    def _lane(self, store_id: str) -> Lane:
         with self._guard:
-            return self._store_locks.setdefault(store_id, threading.Lock())
-
-
-def numbered_paths(store_id: str, entries: list[dict], claims: NumberClaims) -> set[str]:
-    """What a commit creates by number: claimed counters, journal entries and their outbox marks
-    (taken by another instance first, they are claimed afresh)."""
-    counters = {counter_path(store_id, counter, n) for counter, (n, _) in claims.claimed.items()}
-    journal = {path(store_id, entry["seq"]) for entry in entries for path in (journal_path, outbox_path)}
-    return counters | journal
+            return self._lanes.setdefault(store_id, Lane())
 
 
 def counter_path(store_id: str, counter: Counter, n: int) -> str:
