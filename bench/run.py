@@ -20,6 +20,9 @@ from bench.exports import EXPORT_ORDERS, ExportFigures, measure_exports, record_
 from bench.giftcards import GIFTCARD_STORE, REDEEMS, measure_redeems
 from bench.idle_board import idle_board_on_its_own_stack, record_idle_board
 from bench.import_time import IMPORT_RUNS, median_import_seconds
+from bench.instances import CLIENTS as INSTANCE_CLIENTS
+from bench.instances import INSTANCES, TSE_KEYS, InstanceFigures, measure_instances, record_instances
+from bench.instances import ORDERS as INSTANCE_ORDERS
 from bench.journal import PROOF_STORE_SIZE, SIGN_SAMPLES, JournalFigures, measure_journal, record_journal
 from bench.latency import SAMPLES, WARMUP, measure_latency
 from bench.positions import DRIVERS, DURATION_S, EVERY_S, PositionFigures, measure_positions, record_positions
@@ -69,6 +72,7 @@ def measure() -> tuple[
     WebhookFigures,
     PositionFigures,
     StockFigures,
+    InstanceFigures,
 ]:
     with RunningStack() as stack:
         progress(f"stack up at {stack.url}")
@@ -123,16 +127,23 @@ def measure() -> tuple[
         progress(f"stock: {STOCK_SAMPLES} orders of 3 stock-tracked lines, alternating with as many untracked")
         stock = measure_stock(stack, firestore_client(stack), progress)
 
+    # on a stack of its own too: its API processes are the only load on its emulators
+    with RunningStack(env=TSE_KEYS) as stack:
+        progress(f"instances: {INSTANCE_ORDERS} orders by {INSTANCE_CLIENTS} clients on one store over {INSTANCES}")
+        instances = measure_instances(stack, firestore_client(stack), progress)
+
     progress(f"5/5 import time: {IMPORT_RUNS} fresh interpreters each")
     import_main_s, import_baseline_s = median_import_seconds()
     measurements = Measurements(
         latency, one_store, many_stores, import_main_s, import_baseline_s, storm_result, redeems
     )
-    return measurements, journal, closing, statement, exports, customer_import, webhooks, positions, stock
+    return measurements, journal, closing, statement, exports, customer_import, webhooks, positions, stock, instances
 
 
 def main() -> int:
-    measurements, journal, closing, statement, exports, customer_import, webhooks, positions, stock = measure()
+    measurements, journal, closing, statement, exports, customer_import, webhooks, positions, stock, instances = (
+        measure()
+    )
     report(measurements)
     record_journal(journal)  # after the report, which writes results.json afresh
     record_closings(closing)
@@ -142,6 +153,7 @@ def main() -> int:
     record_webhooks(webhooks)
     record_positions(positions)
     record_stock(stock)
+    record_instances(instances)
     record_idle_board(idle_board_on_its_own_stack(progress))  # a stack of its own: its reads are the board's alone
     verified = measure_and_record(progress)  # after the report: it adds its figures to results.json
     # a lost or doubled redeem is a bug, and so is a generated archive that does not verify

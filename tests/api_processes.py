@@ -2,6 +2,9 @@
 own interpreter with its own catalog cache, store writer and cached journal heads, sharing nothing but
 the emulators.
 
+The tests start them (`from api_processes import ApiProcesses`), and so does `make bench` (as
+`tests.api_processes`): it imports nothing of the tests' own but what the package provides.
+
 Each process serves what `tresen dev` serves (`tresen.webserver.serve`, the `dev` function with every
 route) on a free port, on the emulators of the process that starts it (`FIRESTORE_EMULATOR_HOST` and
 `STORAGE_EMULATOR_HOST`, as the `emulators` fixture sets them). A process stops when its standard
@@ -15,11 +18,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import requests
 
-from stack import ROOT, free_port
-from tresen.devstack import parent_death_signal
+from tresen.devstack import free_port, parent_death_signal
+
+ROOT = Path(__file__).resolve().parents[1]
 
 READY_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
@@ -38,9 +43,10 @@ backend().archive.drain()
 class ApiProcesses:
     """`count` API processes, ready once the constructor returns; a context manager that stops them."""
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, env: dict[str, str] | None = None):
+        """`env`: more environment over the caller's (a running stack's emulators and stand-ins)."""
         self.ports = [free_port() for _ in range(count)]
-        env = os.environ | {"PYTHONPATH": str(ROOT / "functions")}
+        env = os.environ | (env or {}) | {"PYTHONPATH": str(ROOT / "functions")}
         self.processes = [
             subprocess.Popen(
                 [sys.executable, "-c", SERVE, str(port)],

@@ -25,6 +25,7 @@ TRESEN = VENV_BIN / "tresen"  # the installed entry point, as an operator runs i
 TRESEN_DEV = [str(TRESEN), "dev"]
 READY_PREFIX = "tresen ready: "
 STRIPE_PREFIX = "stripe stand-in: "  # `tresen dev` with STRIPE_API_KEY and no STRIPE_API_BASE plays Stripe itself
+FISKALY_PREFIX = "fiskaly stand-in: "  # and without FISKALY_API_BASE, fiskaly
 STARTUP_TIMEOUT_S = 180  # the Firestore emulator is a JVM; a cold start on a small box takes a while
 EXIT_TIMEOUT_S = 60
 
@@ -121,6 +122,8 @@ class RunningStack:
         env = dev_env(*self.ports) | self.extra_env
         if self.stripe_url:
             env["STRIPE_API_BASE"] = self.stripe_url
+        if self.fiskaly_url:
+            env["FISKALY_API_BASE"] = self.fiskaly_url
         return env | {
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.firestore_port}",
             "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{self.storage_port}",
@@ -133,9 +136,17 @@ class RunningStack:
     @property
     def stripe_url(self) -> str | None:
         """The local Stripe stand-in's URL, if the stack started one (it says so before it is ready)."""
+        return self.announced(STRIPE_PREFIX)
+
+    @property
+    def fiskaly_url(self) -> str | None:
+        """The local fiskaly stand-in's URL (the TSE), if the stack started one."""
+        return self.announced(FISKALY_PREFIX)
+
+    def announced(self, prefix: str) -> str | None:
         for line in list(self.output):
-            if line.startswith(STRIPE_PREFIX):
-                return line[len(STRIPE_PREFIX) :].split()[0]
+            if line.startswith(prefix):
+                return line[len(prefix) :].split()[0]
         return None
 
     def output_tail(self, chars: int = 4000) -> str:

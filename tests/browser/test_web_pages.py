@@ -302,7 +302,7 @@ def test_the_receipt_is_verified_in_the_browser_once_a_checkpoint_covers_it(web_
     verify.click()
     phone.get_by_text("Noch nicht prüfbar").wait_for()
 
-    requests.post(f"{web_stack.url}/v1/jobs/checkpoints", timeout=30).raise_for_status()
+    requests.post(f"{web_stack.url}/v1/jobs/checkpoints?run={uuid.uuid4().hex}", timeout=30).raise_for_status()
     verify.click()
     result = phone.locator("#verify-result.ok")
     result.wait_for()

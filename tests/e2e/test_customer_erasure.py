@@ -30,7 +30,7 @@ def test_after_an_erasure_every_journal_verifies_online_and_offline(tmp_path):
         assert placed.status_code == 201, placed.text
         erased = requests.delete(f"{base}/customers/{made.json()['id']}", headers=owner, timeout=30)
         assert (erased.status_code, erased.json()["retained"]) == (200, [])
-        requests.post(f"{stack.url}/v1/jobs/checkpoints", timeout=30).raise_for_status()
+        requests.post(f"{stack.url}/v1/jobs/checkpoints?run={uuid.uuid4().hex}", timeout=30).raise_for_status()
 
         online = run(["verify", "--all"], stack.cli_env | {"HOME": str(tmp_path)}, ROOT)
         assert online.returncode == 0, online.stdout + online.stderr

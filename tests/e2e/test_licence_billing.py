@@ -202,7 +202,7 @@ def test_tresen_verify_checks_the_platforms_journal(stack, tmp_path):
 
     open_store(stack)
     run_job(stack, DECEMBER)
-    signed = requests.post(f"{stack.url}/v1/jobs/checkpoints", timeout=60)
+    signed = requests.post(f"{stack.url}/v1/jobs/checkpoints?run={uuid.uuid4().hex}", timeout=60)
     assert signed.status_code == 200, signed.text
     done = run(["verify", "--store", "platform", "--json"], stack.cli_env | {"HOME": str(tmp_path)}, ROOT)
     assert done.returncode == 0, done.stdout + done.stderr

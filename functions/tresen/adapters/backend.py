@@ -32,6 +32,7 @@ from .finance_store import ArchivedStatementFiles, DocumentBooks, DocumentPayout
 from .firestore_documents import FirestoreDocuments
 from .giftcard_store import DocumentActivations, DocumentCards
 from .idempotency import IdempotencyRecords
+from .job_run_store import DocumentJobRuns
 from .journal_store import JournalRecords
 from .journal_writer import JournalWriter
 from .lazy import Deferred, once
@@ -155,6 +156,7 @@ class Backend:
         self.journal_writer = JournalWriter(self.docs)
         self.archived = self.archive.store  # the archive's copy of the journal, read back
         self.closings = DocumentClosings(self.docs)
+        self.job_runs = DocumentJobRuns(self.docs)  # the jobs over every store: how far each run got
         # finance slice: repositories
         self.books = DocumentBooks(self.docs)
         self.payouts = DocumentPayouts(self.docs)

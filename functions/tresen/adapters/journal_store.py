@@ -181,10 +181,14 @@ class JournalRecords:
         return [doc.data for doc in self._docs.query(SIGNING_KEYS)]
 
     def outbox_due(self, at_or_before: datetime) -> list[OutboxMarker]:
-        due = self._docs.query(OUTBOX, where=[("at", "<=", at_or_before)], timeout=SCAN_TIMEOUT)
+        # The whole outbox, filtered here: it holds only what is not archived yet, and a filter on
+        # `at` would need its single-field index, a write hot spot at every order's commit
+        # (docs/operations.md "Indexes and write hot spots").
+        markers = self._docs.query(OUTBOX, timeout=SCAN_TIMEOUT)
         return [
             OutboxMarker(marker.data["store_id"], marker.data.get("seq"), marker.data.get("checkpoint"))
-            for marker in due
+            for marker in markers
+            if marker.data["at"] <= at_or_before
         ]
 
     def awaiting_archive(self, store_id: str, seqs: Collection[int]) -> bool:
@@ -199,6 +203,23 @@ class JournalRecords:
         if self._docs.get(journal_path(PLATFORM_JOURNAL, 1)) is not None:
             stores.add(PLATFORM_JOURNAL)
         return sorted(stores)
+
+    def store_ids_after(self, after: str | None, limit: int) -> list[str]:
+        """The next `limit` of `store_ids` in id order after `after` (from the first if None), one
+        page of the stores collection read by name only. The platform's journal takes its place in
+        the order when it falls inside the page, and costs a read only then."""
+        page = self._docs.query(
+            "stores",
+            order_by=[("__name__", False)],
+            start_after={"__name__": after} if after is not None else None,
+            limit=limit,
+            fields=[],
+        )
+        ids = [store.id for store in page]
+        inside = (after is None or after < PLATFORM_JOURNAL) and (len(ids) < limit or ids[-1] > PLATFORM_JOURNAL)
+        if inside and PLATFORM_JOURNAL not in ids and self._docs.get(journal_path(PLATFORM_JOURNAL, 1)) is not None:
+            ids = sorted([*ids, PLATFORM_JOURNAL])[:limit]
+        return ids
 
     def has_store(self, store_id: str) -> bool:
         if store_id == PLATFORM_JOURNAL:

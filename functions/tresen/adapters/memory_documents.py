@@ -74,7 +74,8 @@ class MemoryDocuments:
                 if path.startswith(collection + "/")
                 and path.count("/") == depth
                 and all(matches(data, field, op, wanted) for field, op, wanted in where)
-                and all(field_value(data, field) is not MISSING for field, _ in order_by)  # as Firestore
+                # a document without a field the query orders by is left out, as Firestore does
+                and all(field == "__name__" or field_value(data, field) is not MISSING for field, _ in order_by)
             ]
         for field, descending in reversed(order_by or [("__name__", False)]):
             found.sort(key=lambda doc, field=field: sort_key(doc, field), reverse=descending)
@@ -179,7 +180,7 @@ def sort_key(doc: Doc, field: str) -> Any:
 def after(doc: Doc, cursor: Mapping[str, Any], order_by: Sequence[Order]) -> bool:
     """Past the cursor in the query's order (the cursor names a value for each ordered field)."""
     for field, descending in order_by:
-        value, mark = field_value(doc.data, field), cursor[field]
+        value, mark = sort_key(doc, field), cursor[field]
         if value != mark:
             return value < mark if descending else value > mark
     return False

@@ -183,14 +183,17 @@ class SignGrownCheckpoints:
 
 def sign_grown(command: SignGrownCheckpoints, uow: JournalUnitOfWork) -> list[CheckpointRecord]:
     """The checkpoints signed, of the stores whose journal grew."""
-    signed = []
-    for store_id in uow.journal.store_ids():
-        try:
-            record, created = sign_checkpoint(SignCheckpoint(store_id), uow)
-        except DomainError as nothing:
-            if nothing.code != "journal_empty":
-                raise
-            continue
-        if created:
-            signed.append(record)
-    return signed
+    return [record for store_id in uow.journal.store_ids() if (record := sign_if_grown(uow, store_id))]
+
+
+def sign_if_grown(uow: JournalUnitOfWork, store_id: str) -> CheckpointRecord | None:
+    """The store's new checkpoint if its journal grew since its latest; None if it did not, or is
+    empty. Done twice, the second finds the journal not grown since (or loses the create-only race
+    for the same size) and signs nothing."""
+    try:
+        record, created = sign_checkpoint(SignCheckpoint(store_id), uow)
+    except DomainError as nothing:
+        if nothing.code != "journal_empty":
+            raise
+        return None
+    return record if created else None

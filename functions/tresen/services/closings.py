@@ -25,7 +25,7 @@ from typing import Any
 
 from ..domain.closings import Closing, ClosingCheckpoint, closing_of
 from ..domain.errors import DomainError
-from ..domain.journal import JournalEvent, rfc3339
+from ..domain.journal import PLATFORM_JOURNAL, JournalEvent, rfc3339
 from ..domain.signed_note import encode_base64
 from .checkpoints import SignCheckpoint, sign_checkpoint
 from .closing_ports import ClosingUnitOfWork
@@ -126,13 +126,19 @@ class CloseDue:
 
 def close_due(command: CloseDue, uow: ClosingUnitOfWork) -> list[Closing]:
     """The stores' new closings (none for a store where nothing happened since its last)."""
-    closed = []
-    for store_id in uow.journal.store_ids():
-        if not due_for_closing(uow, store_id, uow.now()):
-            continue
-        try:
-            closed.append(close_store(CloseStore(store_id, NIGHTLY_ACTOR), uow))
-        except DomainError as nothing:
-            if nothing.code != "nothing_to_close":
-                raise
-    return closed
+    return [closing for store_id in uow.journal.store_ids() if (closing := close_if_due(uow, store_id))]
+
+
+def close_if_due(uow: ClosingUnitOfWork, store_id: str) -> Closing | None:
+    """The store's new closing if it is due (`due_for_closing`) and something happened since its
+    last; None otherwise, and for the platform's journal, which belongs to no store. Done twice,
+    the second finds the store closed for the day (or loses the create-only race for the Z number
+    and finds nothing left to close), so a store is never closed twice."""
+    if store_id == PLATFORM_JOURNAL or not due_for_closing(uow, store_id, uow.now()):
+        return None
+    try:
+        return close_store(CloseStore(store_id, NIGHTLY_ACTOR), uow)
+    except DomainError as nothing:
+        if nothing.code != "nothing_to_close":
+            raise
+        return None

@@ -141,6 +141,9 @@ class JournalReader(Protocol):
     def store_ids(self) -> list[str]:
         """Every store there is (each has a journal, maybe empty), sorted."""
 
+    def store_ids_after(self, after: str | None, limit: int) -> list[str]:
+        """A page of `store_ids`: at most `limit` after `after` (from the first if None), sorted."""
+
     def has_store(self, store_id: str) -> bool: ...
 
 
