@@ -8,13 +8,14 @@ The tests start them (`from api_processes import ApiProcesses`), and so does `ma
 Each process serves what `tresen dev` serves (`tresen.webserver.serve`, the `dev` function with every
 route) on a free port, on the emulators of the process that starts it (`FIRESTORE_EMULATOR_HOST` and
 `STORAGE_EMULATOR_HOST`, as the `emulators` fixture sets them). A process stops when its standard
-input closes, after its archive queue is drained, and dies with the thread that started it.
+input closes, after its archive queue is drained, and dies with the thread that started it (asked of
+the kernel by the child itself: a `preexec_fn` would fork the test process, gRPC's threads and all,
+which now and then aborted the child).
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,17 +23,22 @@ from pathlib import Path
 
 import requests
 
-from tresen.devstack import free_port, parent_death_signal
+from tresen.devstack import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 READY_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
 SERVE = """
+import signal
 import sys
+from tresen.devstack import parent_death_signal
 from tresen.webserver import serve
 from tresen.adapters.backend import backend
 
+die_with_parent = parent_death_signal(signal.SIGKILL)
+if die_with_parent:
+    die_with_parent()
 server = serve(int(sys.argv[1]))
 sys.stdin.read()  # until the test closes it
 server.shutdown()
@@ -53,7 +59,6 @@ class ApiProcesses:
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.PIPE,
-                preexec_fn=parent_death_signal(signal.SIGKILL),
             )
             for port in self.ports
         ]
