@@ -9,8 +9,11 @@ reading, never compared with a fixed threshold.
 3. cold start: `import main` vs importing functions_framework + Firestore   (target <= 1.25)
 4. webhook storm: ~500 shuffled, duplicated deliveries by 8 senders: deliveries/s and p95 (printed)
 5. gift cards:  400 redeems by 8 clients on 1 card vs on 400 cards of one store: redeems/s, p95 and
-                their ratio (printed; both take the store's one write lock, so expect similar figures),
+                their ratio (printed; both go through the store's one commit lane, so expect similar figures),
                 and the single card's balance must drop by exactly what the redeems took
+
+Each later module has its own docstring and targets (closings, statements, exports, webhooks,
+positions, stock, and instances.py: one busy store over 1, 2, 4 and 8 API processes).
 
 The API is started the way a user starts it (`tresen dev`, by tests/stack.py, which the e2e tests use
 too) and everything talks to 127.0.0.1 only. Results go to bench/results.json.

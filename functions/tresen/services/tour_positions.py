@@ -2,8 +2,8 @@
 
 Positions are neither journaled nor committed through the store's writer: they are personal data,
 arriving often (200 drivers every 5 s are 40 calls a second), and nothing about them is numbered or
-counted, so they take no store lock. A call reads the tour once — on its way, this caller its driver;
-a cache could not tell that the tour finished a moment ago — and commits one batch: each position's
+counted, so they wait in no store's commit lane. A call reads the tour once — on its way, this
+caller its driver; a cache could not tell that the tour finished a moment ago — and commits one batch: each position's
 history record, create-only by its seq, and, only where the newest of them is newer than the tour's
 latest, the latest, guarded by the version read. A seq sent again (a backlog resent after a lost
 answer) is found recorded and left out; a tour that changed meanwhile is read once more.
