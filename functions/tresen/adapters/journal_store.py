@@ -188,7 +188,7 @@ class JournalRecords:
         return [
             OutboxMarker(marker.data["store_id"], marker.data.get("seq"), marker.data.get("checkpoint"))
             for marker in markers
-            if marker.data["at"] <= at_or_before
+            if marker.data.get("at") is not None and marker.data["at"] <= at_or_before  # as the filter was
         ]
 
     def awaiting_archive(self, store_id: str, seqs: Collection[int]) -> bool:
