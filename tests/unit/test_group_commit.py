@@ -191,3 +191,27 @@ def test_a_precondition_nobody_read_refuses_the_group_as_it_would_a_lone_commit(
     with pytest.raises(Conflict):
         writer.commit("s1", invoice("o1"), [answer_taken_over])
     assert journal(docs) == []
+
+
+def test_a_race_lost_to_another_instance_relearns_every_head_and_wins_the_next_attempt():
+    docs = MemoryDocuments()
+    mine, theirs = (StoreWriter(docs, on_committed=lambda entries: None) for _ in range(2))
+    pickups = Counter("pickup_numbers", "2026-12-06")
+
+    def sale(order_id: str, builds: list[str] | None = None):
+        def build(claims):
+            if builds is not None:
+                builds.append(order_id)
+            pickup, n = claims.next(pickups, order_id), claims.next(INVOICES, order_id)
+            paid = {"order_id": order_id, "invoice_number": f"S-2026-{n:06d}", "amount": 0, "gift_card_amount": 1}
+            return Plan((pickup, n), NOW, ACTOR, [JournalEvent("order.paid", paid)])
+
+        return build
+
+    mine.commit("s1", sale("mine-1"))  # my heads are cached from here on
+    for n in range(3):
+        theirs.commit("s1", sale(f"theirs-{n}"))
+    builds: list[str] = []
+    assert mine.commit("s1", sale("mine-2", builds)).result == (5, 5)
+    assert builds == ["mine-2", "mine-2"]  # one lost race; journal, pickup and invoice heads learnt at once
+    assert [seq for seq, _ in journal(docs)] == [1, 2, 3, 4, 5]
