@@ -256,7 +256,7 @@ class LocalStack:
             wait_until(self._firestore_serves, 90, "the Firestore emulator", firestore)
             wait_until(lambda: _answers(f"{self.storage_url}/storage/v1/b"), 30, "fake-gcs-server", storage)
             if auth:
-                self.auth.wait_ready(auth)
+                self._auth_ready(auth)
         except BaseException:
             self.stop(export=False)
             raise
@@ -265,6 +265,19 @@ class LocalStack:
         if with_auth:
             os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = self.auth.host
         os.environ.setdefault("GOOGLE_CLOUD_PROJECT", self.project)
+
+    def _auth_ready(self, auth: subprocess.Popen) -> None:
+        """Ready, or started once more on another free port: a free port picked before the
+        emulators start can be taken by one of their own listeners meanwhile (the CLI then exits
+        with 2). A port the operator gave is theirs to fix."""
+        try:
+            self.auth.wait_ready(auth)
+        except StackError:
+            if self._auth_port_given and os.environ.get("AUTH_PORT") != "0":
+                raise
+            log.warning("the Auth emulator did not start on port %d; trying another", self.auth.port)
+            self.auth.port = free_port()
+            self.auth.wait_ready(self._adopt(self.auth.spawn(self.log_dir / "auth.log")))
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         return self._adopt(spawn(argv, self.log_dir / f"{name}.log"))
