@@ -69,9 +69,11 @@ def queued(writer: StoreWriter, store_id: str, count: int) -> None:
         time.sleep(0.001)
 
 
-def commit_behind_a_first(writer: StoreWriter, builds: dict[str, object]) -> dict[str, object]:
-    """`first` is committed while the others queue behind it; what each caller got back (a result,
-    or the exception it raised)."""
+def commit_behind_a_first(
+    writer: StoreWriter, builds: dict[str, object], hooks: dict[str, list] | None = None
+) -> dict[str, object]:
+    """`first` is committed while the others queue behind it, each with its `hooks` (what a request
+    adds to its commit: its answer); what each caller got back (a result, or the exception it raised)."""
     release = threading.Event()
     outcomes: dict[str, object] = {}
 
@@ -81,7 +83,7 @@ def commit_behind_a_first(writer: StoreWriter, builds: dict[str, object]) -> dic
 
     def run(name, build):
         try:
-            outcomes[name] = writer.commit("s1", build)
+            outcomes[name] = writer.commit("s1", build, (hooks or {}).get(name))
         except Exception as error:
             outcomes[name] = error
 
@@ -181,16 +183,19 @@ def test_an_instance_that_loses_the_race_again_and_again_answers_store_busy_afte
     assert [seq for seq, _ in journal(docs)] == list(range(1, len(journal(docs)) + 1))
 
 
-def test_a_precondition_nobody_read_refuses_the_group_as_it_would_a_lone_commit():
-    docs = MemoryDocuments()
+def test_a_member_whose_answer_was_taken_over_gets_the_conflict_and_its_neighbours_commit():
+    docs = CountedCommits()
     writer = StoreWriter(docs, on_committed=lambda entries: None)
 
     def answer_taken_over(batch, result):
-        batch.update("idempotency/gone", {"status": "done"})  # the lease is no longer there
+        batch.update("idempotency/gone", {"status": "done"})  # the request's lease is no longer there
 
-    with pytest.raises(Conflict):
-        writer.commit("s1", invoice("o1"), [answer_taken_over])
-    assert journal(docs) == []
+    builds = {"o1": invoice("o1"), "taken-over": invoice("taken-over"), "o2": invoice("o2")}
+    outcomes = commit_behind_a_first(writer, builds, {"taken-over": [answer_taken_over]})
+    assert isinstance(outcomes["taken-over"], Conflict)
+    assert {outcomes["o1"].result, outcomes["o2"].result} == {2, 3}
+    assert sorted(order_id for _, order_id in journal(docs)) == ["first", "o1", "o2"]
+    assert docs.commits == 3  # the first; the group refused as a whole; the group without it
 
 
 def test_a_race_lost_to_another_instance_relearns_every_head_and_wins_the_next_attempt():

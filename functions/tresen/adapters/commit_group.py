@@ -103,7 +103,7 @@ class GroupClaims:
         self.last: dict[Counter, int] = {}  # the highest number taken so far, per counter
 
     def take(self, counter: Counter) -> int:
-        n = self.last.get(counter, self._head_of(counter)) + 1
+        n = (self.last[counter] if counter in self.last else self._head_of(counter)) + 1
         self.last[counter] = n
         return n
 
