@@ -3,6 +3,8 @@ on, and Firestore (the emulator). Each scenario runs on both."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -126,3 +128,32 @@ def test_a_document_read_alone_is_what_the_library_reads(backend, root):
     assert docs.get(f"{root}/missing") is None
     commit(docs, ("update", path, {"cents": 1300}, found.version))  # the version read is one to write against
     assert docs.get(path).data["cents"] == 1300
+
+
+def test_a_watched_document_is_told_now_and_after_each_change_until_stopped(docs, root):
+    path = f"{root}/lease"
+    heard: list[dict | None] = []
+    told = threading.Condition()
+
+    def on_change(doc):
+        with told:
+            heard.append(doc.data if doc is not None else None)
+            told.notify_all()
+
+    def until_heard(state) -> list[dict | None]:
+        with told:
+            assert told.wait_for(lambda: heard and heard[-1] == state, timeout=10), heard
+            return list(heard)
+
+    stop = docs.watch(path, on_change)
+    assert until_heard(None) == [None]  # not there yet
+    commit(docs, ("create", path, {"holder": "a", "waiting": {}}))
+    commit(docs, ("update", path, {"waiting.b": 2.5}))
+    commit(docs, ("create", f"{root}/beside", {"n": 1}))  # another document of the collection: not told
+    states = until_heard({"holder": "a", "waiting": {"b": 2.5}})
+    # a listener may fold changes that come fast into one snapshot (Firestore's does), never invent one
+    assert states[0] is None and set(map(str, states[1:])) <= {str({"holder": "a", "waiting": {}}), str(states[-1])}
+    stop()
+    commit(docs, ("update", path, {"holder": "b"}))
+    time.sleep(0.2)
+    assert heard == states

@@ -9,7 +9,7 @@ create-only paths.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +65,14 @@ class FirestoreDocuments:
 
     def batch(self) -> FirestoreBatch:
         return FirestoreBatch(self.db)
+
+    def watch(self, path: str, on_change: Callable[[Doc | None], None]) -> Callable[[], None]:
+        """A listener (the library's watch, on its consumer thread)."""
+
+        def on_snapshot(snapshots, _changes, _read_time) -> None:
+            on_change(as_doc(snapshots[0]) if snapshots and snapshots[0].exists else None)
+
+        return self.db.document(path).on_snapshot(on_snapshot).unsubscribe
 
 
 class FirestoreBatch(Batch):

@@ -8,8 +8,9 @@ One lock makes every batch atomic; versions are a counter, so "changed since rea
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..services.documents import Batch, Conflict, Doc, Filter, Order
@@ -47,6 +48,8 @@ class MemoryDocuments:
         self._docs: dict[str, tuple[dict[str, Any], int]] = {}
         self._lock = threading.Lock()
         self._clock = 0
+        self._watchers: dict[int, tuple[str, Callable[[Doc | None], None]]] = {}
+        self._watcher_ids = itertools.count()
 
     def get(self, path: str) -> Doc | None:
         with self._lock:
@@ -87,6 +90,19 @@ class MemoryDocuments:
     def batch(self) -> MemoryBatch:
         return MemoryBatch(self)
 
+    def watch(self, path: str, on_change: Callable[[Doc | None], None]) -> Callable[[], None]:
+        """Told at once, and after each commit that wrote the document (on the committing thread)."""
+        watcher = next(self._watcher_ids)
+        with self._lock:
+            self._watchers[watcher] = (path, on_change)
+        on_change(self.get(path))
+        return lambda: self._watchers.pop(watcher, None)
+
+    def _tell_watchers(self, paths: set[str]) -> None:
+        for path, on_change in list(self._watchers.values()):
+            if path in paths:
+                on_change(self.get(path))
+
     def _apply(self, writes: list[tuple]) -> list[Any]:
         """All or nothing: the batch's writes go to an overlay, merged only if every one held."""
         with self._lock:
@@ -121,7 +137,8 @@ class MemoryDocuments:
                     self._docs.pop(path, None)
                 else:
                     self._docs[path] = stored
-            return results
+        self._tell_watchers(set(staged))
+        return results
 
 
 class MemoryBatch(Batch):

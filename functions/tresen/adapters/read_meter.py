@@ -52,6 +52,15 @@ class CountedDocuments:
     def batch(self) -> Batch:
         return CountedBatch(self._docs.batch(), self._committed)
 
+    def watch(self, path: str, on_change: Callable[[Doc | None], None]) -> Callable[[], None]:
+        """Each snapshot one read, as Firestore bills a listener's changed document."""
+
+        def counted(doc: Doc | None) -> None:
+            self._count(1)
+            on_change(doc)
+
+        return self._docs.watch(path, counted)
+
     def _committed(self, operations: list[Write]) -> None:
         deletes = sum(kind == "delete" for kind, _, _ in operations)
         with self._lock:

@@ -11,18 +11,17 @@ new head and tries again with fresh numbers.
 Within one process the commits of a store wait in one lane and go to Firestore in groups
 (commit_group.py), and the heads are cached, so the race only happens between instances; the
 cached journal head also provides `prev_hash` without a read. The loser of a race learns the heads
-it lost on afresh, waits a random moment (instances that met once should not meet again at once),
-and commits its group again, with whatever joined the queue meanwhile: only a race that goes on
-for `BUSY_AFTER_S` makes the store busy (503). Everything of a use case — its documents, its
-journal entries, the archive outbox markers and the idempotent response — goes into one atomic
-batch commit, with its group's.
+afresh and from then on takes turns with the other instances on that store (store_turns.py): it
+commits its group, with whatever joined the queue meanwhile, when the turn is handed to it, on the
+heads handed with it. Only a store that stays out of reach for `BUSY_AFTER_S` is busy (503).
+Everything of a use case — its documents, its journal entries, the archive outbox markers and the
+idempotent response — goes into one atomic batch commit, with its group's.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -42,14 +41,13 @@ from ..services.unit_of_work import (
 from .commit_group import BeforeCommit, GroupClaims, Lane, Member, MemberClaims, StagedBatch
 from .journal_store import JournalRecords, journal_path, outbox_path
 from .records import Placed, add_to, placed
+from .store_turns import Heads, StoreTurns, Turn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_GROUP_WRITES = 450  # one Firestore commit holds 500 writes; a margin for the last member's
 MAX_GROUP_MEMBERS = 40  # what one commit takes of a store's queue (a batch's writes bound it too)
 BUSY_AFTER_S = 20.0  # racing other instances this long, the store is busy: 503 with Retry-After
-BACKOFF_FIRST_S = 0.004  # about a commit's round trip: the winner's group is through by then
-BACKOFF_MOST_S = 0.25
 HEAD_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-heads")
 
 
@@ -73,6 +71,7 @@ class StoreWriter:
         self._journal_heads: dict[str, tuple[int, str]] = {}
         self._archive_checked: set[str] = set()  # stores whose head this process checked against the archive
         self._counter_heads: dict[tuple[str, Counter], int] = {}
+        self._turns = StoreTurns(docs)
 
     def commit(
         self,
@@ -86,25 +85,35 @@ class StoreWriter:
 
     def _commit_group(self, store_id: str, lane: Lane) -> None:
         """One group committed: built, sent, and on a conflict built again on what it tells, each
-        member settled (committed, or refused for a reason of its own)."""
+        member settled (committed, or refused for a reason of its own). On a store this instance takes
+        turns on (store_turns.py), only in its turn."""
         group: list[Member] = []
         busy_at = time.monotonic() + BUSY_AFTER_S
+        turn: Turn | None = None
         try:
             for attempt in itertools.count(1):
                 group += lane.take(MAX_GROUP_MEMBERS - len(group))
-                group = self._build(store_id, group, lane)
-                if not group:
+                if turn is None and self._turns.taking_turns(store_id):
+                    turn = self._turns.wait_for_turn(store_id, busy_at)
+                    if turn is not None and turn.heads is not None:
+                        self._adopt_heads(store_id, turn.heads)
+                    group += lane.take(MAX_GROUP_MEMBERS - len(group))
+                if time.monotonic() > busy_at:
+                    busy = StoreBusy(f"store {store_id}: other instances kept taking its numbers")
+                    for member in group:
+                        lane.settle(member, busy)
                     return
-                batch = self._batch_for(store_id, group)
+                group = self._build(store_id, group, lane)
+                if not group and turn is None:
+                    return
+                batch = self._docs.batch()
+                if turn is not None:
+                    self._turns.hand_on(batch, store_id, self._heads_after(store_id, group), wish_again=bool(group))
+                self._add_group(batch, store_id, group)
                 try:
                     batch.commit()
                 except Conflict as conflict:
-                    group = self._retried_after(store_id, conflict, group, lane, attempt)
-                    if group and time.monotonic() > busy_at:
-                        busy = StoreBusy(f"store {store_id}: other instances kept taking its numbers")
-                        for member in group:
-                            lane.settle(member, busy)
-                        return
+                    group = self._retried_after(store_id, conflict, group, lane, attempt, turn is not None)
                     continue
                 except Exception as error:
                     # Outcome unknown (timeout, lost connection): the cached heads may be wrong.
@@ -171,8 +180,7 @@ class StoreWriter:
         lane.put_back(later)
         return built
 
-    def _batch_for(self, store_id: str, group: list[Member]) -> Batch:
-        batch = self._docs.batch()
+    def _add_group(self, batch: Batch, store_id: str, group: list[Member]) -> None:
         for member in group:
             member.staged.copy_to(batch)
             for counter, (n, ref) in member.claims.claimed.items():
@@ -184,10 +192,9 @@ class StoreWriter:
                 seq = entry["seq"]
                 batch.create(journal_path(store_id, seq), entry)
                 batch.create(outbox_path(store_id, seq), {"store_id": store_id, "seq": seq, "at": member.plan.at})
-        return batch
 
     def _retried_after(
-        self, store_id: str, conflict: Conflict, group: list[Member], lane: Lane, attempt: int
+        self, store_id: str, conflict: Conflict, group: list[Member], lane: Lane, attempt: int, in_turn: bool
     ) -> list[Member]:
         """The members to build again after the group's batch failed: all of them, but one whose own
         record exists (it happened before: AlreadyWritten) or whose request's answer was taken over."""
@@ -210,8 +217,8 @@ class StoreWriter:
                 lane.settle(owner, AlreadyWritten(conflict.path))
             return [member for member in group if not member.settled.is_set()]
         log.info("store %s: numbers taken by another instance (attempt %d): %s", store_id, attempt, conflict)
-        # Jittered: the instances that met here do not all come back at the same moment.
-        time.sleep(random.uniform(0, min(BACKOFF_MOST_S, BACKOFF_FIRST_S * 2 ** min(attempt, 8))))
+        if not in_turn:
+            self._turns.race_lost(store_id)
         self._learn_heads_afresh(store_id)
         return group
 
@@ -287,6 +294,26 @@ class StoreWriter:
         for member in group:
             for counter, (n, _) in member.claims.claimed.items():
                 self._counter_heads[(store_id, counter)] = n
+
+    def _heads_after(self, store_id: str, group: list[Member]) -> Heads:
+        """The heads once `group` is committed: what the turn hands on."""
+        entries = [entry for member in group for entry in member.entries]
+        journal = (entries[-1]["seq"], entries[-1]["hash"]) if entries else self.journal_head(store_id)
+        counters = {key[1]: n for key, n in self._counter_heads.items() if key[0] == store_id}
+        for member in group:
+            counters.update({counter: n for counter, (n, _) in member.claims.claimed.items()})
+        return Heads(journal, counters)
+
+    def _adopt_heads(self, store_id: str, heads: Heads) -> None:
+        """The heads the last turn left, where they are ahead of those this instance knows (numbers only
+        grow: the higher of two heads is the newer)."""
+        known = self._journal_heads.get(store_id)
+        # (a store's first head is learnt from its journal, and checked against the archive)
+        if known is not None and heads.journal[0] > known[0]:
+            self._journal_heads[store_id] = heads.journal
+        for counter, n in heads.counters.items():
+            key = (store_id, counter)
+            self._counter_heads[key] = max(n, self._counter_heads.get(key, 0))
 
     def _learn_heads_afresh(self, store_id: str) -> None:
         """Every head of the store read again side by side, right before the next attempt: the

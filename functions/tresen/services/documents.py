@@ -9,7 +9,7 @@ Nothing above this port knows which database holds the documents.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,3 +75,7 @@ class Documents(Protocol):
         need is neither sent nor decoded."""
 
     def batch(self) -> Batch: ...
+
+    def watch(self, path: str, on_change: Callable[[Doc | None], None]) -> Callable[[], None]:
+        """Tells `on_change` the document now, and again after each change to it (on a thread of the
+        store's); the function returned stops it."""
