@@ -128,7 +128,10 @@ class StoreTurns:
             view.stop()
         batch = self._docs.batch()
         batch.delete(doorbell_path(store_id, self.instance))
-        batch.commit()
+        try:
+            batch.commit()
+        except Exception as error:  # a doorbell left behind is a few bytes nobody listens to
+            log.warning("store %s: could not remove the doorbell of instance %s: %r", store_id, self.instance, error)
 
     def _rung(self, store_id: str, view: TurnView, doc: Doc | None) -> None:
         if doc is None:
@@ -145,7 +148,7 @@ class StoreTurns:
             if view.waiting_threads or not self._rung_anew(view):
                 return  # a commit came to take it after all
             turn = view.bell
-            view.used_until, view.wish = turn.until, None
+            view.used_until, view.wish, view.lease_read = turn.until, None, None
         batch = self._docs.batch()
         self.hand_on(batch, store_id, turn.heads, wish_again=False)
         batch.commit()
