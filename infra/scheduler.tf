@@ -1,7 +1,7 @@
 locals {
   # The private jobs function's routes, on the schedules docs/operations.md names
   # (Europe/Berlin, so "05:00" is the stores' 05:00 in summer and winter). The jobs over every
-  # store (checkpoints, close-due, verify) run in runs of an hour or a day: each call goes on with
+  # store (checkpoints, close-due, verify, licence-invoices) run in runs of an hour or a day: each call goes on with
   # the period's run until it is done, so they are called more often than their period.
   jobs = {
     archive-sweep    = { path = "/v1/jobs/sweep", schedule = "*/5 * * * *", deadline = "300s" }
@@ -9,7 +9,7 @@ locals {
     close-due        = { path = "/v1/jobs/close-due", schedule = "*/5 5-8 * * *", deadline = "300s" }
     expire-orders    = { path = "/v1/jobs/expire-orders", schedule = "* * * * *", deadline = "60s" }
     giftcards        = { path = "/v1/jobs/giftcards", schedule = "*/5 * * * *", deadline = "300s" }
-    licence-invoices = { path = "/v1/jobs/licence-invoices", schedule = "0 6 * * *", deadline = "1800s" }
+    licence-invoices = { path = "/v1/jobs/licence-invoices", schedule = "*/30 6-9 * * *", deadline = "1800s" }
     mail             = { path = "/v1/jobs/mail", schedule = "* * * * *", deadline = "120s" }
     tse              = { path = "/v1/jobs/tse", schedule = "* * * * *", deadline = "120s" }
     verify           = { path = "/v1/jobs/verify", schedule = "*/10 1-5 * * *", deadline = "600s" }

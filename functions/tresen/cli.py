@@ -397,15 +397,19 @@ def run_licence_invoices(args) -> int:
     from .adapters.backend import backend
     from .http.billing_routes import platform_issuer, portal_url
     from .services.licence_invoicing import RunLicenceBilling, run_licence_billing
+    from .services.store_runs import WalkStores
 
     try:
         on = date.fromisoformat(args.on) if args.on else backend().now().date()
     except ValueError:
         return _usage(f"--on {args.on!r}: not a date (YYYY-MM-DD)")
-    run = run_licence_billing(RunLicenceBilling(on, platform_issuer(), portal_url()), backend())
+    command = RunLicenceBilling(on, platform_issuer(), portal_url())
+    walk = WalkStores(on.isoformat(), budget=24 * 3600.0)  # the day's run to its end, or where another left it
+    run = run_licence_billing(command, backend(), walk)
+    state = "done" if run.walked.done else "held by another invocation" if run.walked.busy else "not finished"
     print(
         f"licence invoices for {run.period}: {len(run.issued)} issued, {len(run.paid)} paid by saved card, "
-        f"{len(run.failed)} charges declined"
+        f"{len(run.failed)} charges declined; the day's run {state}"
     )
     for number in run.issued:
         print(f"  issued {number}")
@@ -432,9 +436,12 @@ def run_webhooks(args) -> int:
 def run_webhooks_deliver(args) -> int:
     from .adapters.backend import backend
     from .http import webhook_objects  # noqa: F401  (how an event shows its object: as the API does)
+    from .services.store_runs import WalkStores
     from .services.webhook_dispatch import deliver_webhooks
 
-    run = deliver_webhooks(backend())
+    now = backend().now()
+    # a run of its own, to its end: every store with an endpoint fanned out now, whatever the hour's did
+    run = deliver_webhooks(backend(), WalkStores(f"cli-{now:%Y-%m-%dT%H:%M:%S.%f}", budget=24 * 3600.0))
     print(
         f"webhooks: {run.created} deliveries fanned out, {run.succeeded} succeeded, {run.retrying} to retry, "
         f"{run.failed} failed, {run.taken} taken by another sender"

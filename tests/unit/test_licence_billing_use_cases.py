@@ -29,6 +29,7 @@ from tresen.services.licence_payments import (
 )
 from tresen.services.mail import deliver_all_due_mail
 from tresen.services.paypal_ports import PayPalEvent
+from tresen.services.store_runs import WalkStores
 
 ISSUER = Party(**DEV_ISSUER)
 OWNER = {"type": "staff", "uid": "owner-1", "role": "owner"}
@@ -205,3 +206,29 @@ def test_another_stores_invoice_is_not_found(billing):
     with pytest.raises(DomainError) as hidden:
         start_payment(StartPayment("cafe-nord", account.id, "card", PORTAL, OWNER), billing)
     assert hidden.value.code == "invoice_not_found"
+
+
+def test_a_run_cut_off_goes_on_where_it_stopped_and_invoices_each_store_once(billing, monkeypatch):
+    handled = [0.0]  # the run's clock: one second a store
+    get = billing.billing_profiles.get
+
+    def ticking(store_id: str):
+        handled[0] += 1
+        return get(store_id)
+
+    monkeypatch.setattr(billing.billing_profiles, "get", ticking)
+    command = RunLicenceBilling(FIRST_OF_DECEMBER, ISSUER, PORTAL)
+
+    def invocation(budget: float):
+        walk = WalkStores("2026-12-01", budget=budget, page_size=1, workers=1, clock=lambda: handled[0])
+        return run_licence_billing(command, billing, walk)
+
+    cut = invocation(budget=1)
+    rest = invocation(budget=100)
+    again = invocation(budget=100)
+    assert (cut.issued, cut.walked.done) == (["TRESEN-2026-000001"], False)
+    assert (rest.issued, rest.walked.done) == (["TRESEN-2026-000002"], True)
+    assert (again.issued, again.walked.handled, rest.walked.run.counts) == ([], 0, {"issued": 2})
+    assert [account.invoice.number for account in billing.licence_invoices.of_store("cafe-nord")] == [
+        "TRESEN-2026-000001"
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -20,7 +21,7 @@ from test_use_cases import STAFF, STORE, instances, order, pay
 from tresen import cli
 from tresen.adapters import backend as backend_module
 from tresen.adapters import clock as clock_module
-from tresen.adapters.webhook_store import DELIVERIES
+from tresen.adapters.webhook_store import DELIVERIES, ENDPOINTS
 from tresen.domain import events
 from tresen.domain.errors import DomainError
 from tresen.domain.memberships import Membership
@@ -46,12 +47,19 @@ from tresen.http import webhook_objects  # noqa: F401  (events show their object
 from tresen.services import api_keys, cards
 from tresen.services import webhook_endpoints as endpoints
 from tresen.services.mail import deliver_all_due_mail
+from tresen.services.store_runs import WalkStores
 from tresen.services.unit_of_work import Writes
 from tresen.services.webhook_dispatch import LEASE, deliver_webhooks, dispatch_store, fan_out
 from tresen.services.webhook_ports import Answer
 
 OWNER = STAFF | {"role": "owner"}
 HOOK = "https://hooks.example.com/tresen"
+
+
+def job(backend):
+    """The webhooks job, on a run of its own: every store with an endpoint walked, as each minute's
+    call does while its hour's run is not done."""
+    return deliver_webhooks(backend, WalkStores(f"test-{uuid.uuid4().hex}"))
 
 
 @pytest.fixture
@@ -294,15 +302,15 @@ def test_a_receiver_down_for_a_while_gets_the_same_bytes_under_the_same_id_until
     [delivery] = deliveries(backend).values()
     assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == ("pending", 1, 503)
     assert delivery["next_attempt_at"] == T0 + timedelta(seconds=30)
-    assert deliver_webhooks(backend).retrying == 0  # not due yet: nothing sent
+    assert job(backend).retrying == 0  # not due yet: nothing sent
     clock.now = T0 + timedelta(seconds=30)
-    deliver_webhooks(backend)  # 500: the 2nd delay of the schedule, 5 min
+    job(backend)  # 500: the 2nd delay of the schedule, 5 min
     assert deliveries(backend)[delivery["id"]]["next_attempt_at"] == clock.now + timedelta(minutes=5)
     clock.now += timedelta(minutes=5)
-    deliver_webhooks(backend)  # 429 with an HTTP date an hour after T0
+    job(backend)  # 429 with an HTTP date an hour after T0
     assert deliveries(backend)[delivery["id"]]["next_attempt_at"] == T0 + timedelta(hours=1)
     clock.now = T0 + timedelta(hours=1)
-    assert deliver_webhooks(backend).succeeded == 1
+    assert job(backend).succeeded == 1
 
     assert len(receiver.requests) == 4
     assert len({(r.headers["webhook-id"], r.body) for r in receiver.requests}) == 1
@@ -319,7 +327,7 @@ def test_after_ten_failed_attempts_the_delivery_fails_is_kept_and_can_be_retried
     dispatch_store(backend, STORE)
     for delay in RETRY_DELAYS:
         clock.now += delay
-        deliver_webhooks(backend)
+        job(backend)
     [delivery] = deliveries(backend).values()
     assert (delivery["status"], delivery["attempts"], delivery["last_error"]) == ("failed", 10, "could not connect")
     assert len(receiver.requests) == 10
@@ -334,9 +342,9 @@ def test_a_delivery_whose_sender_died_is_sent_when_its_lease_ends(backend, recei
     endpoint(backend)
     order(backend)
     [held] = fan_out(backend, STORE)  # created held by a dispatcher that then died
-    assert deliver_webhooks(backend).succeeded == 0
+    assert job(backend).succeeded == 0
     clock.now += LEASE
-    assert deliver_webhooks(backend).succeeded == 1
+    assert job(backend).succeeded == 1
     assert receiver.events() == [(HOOK, "order.placed", held.delivery.seq)]
 
 
@@ -344,7 +352,7 @@ def test_events_committed_by_an_instance_that_sent_nothing_go_out_with_the_job(b
     endpoint(backend)
     paid_order(backend)  # this backend sends nothing after its commits (as an instance killed after them)
     assert receiver.requests == []
-    run = deliver_webhooks(backend)
+    run = job(backend)
     assert (run.created, run.succeeded) == (2, 2)
     assert [kind for _, kind, _ in receiver.events()] == ["order.placed", "order.paid"]
 
@@ -375,7 +383,7 @@ def test_a_410_disables_the_endpoint_at_once_and_its_other_deliveries_are_not_se
 
     clock.now += timedelta(minutes=1)
     order(backend)
-    deliver_webhooks(backend)
+    job(backend)
 
     assert len(receiver.requests) == 2  # the retry and the new order: nothing
     statuses = sorted((d["seq"], d["status"], d["last_error"]) for d in deliveries(backend).values())
@@ -409,7 +417,7 @@ def test_an_endpoint_failing_for_5_days_is_disabled_and_its_owner_mailed_once(ba
     order(backend)
     dispatch_store(backend, STORE)  # the new order fails too: disabled before the retries due are sent
     clock.now += timedelta(hours=1)
-    deliver_webhooks(backend)
+    job(backend)
 
     kept = stored(backend, made.id)
     assert (kept.status, kept.disabled_reason, kept.disabled_at) == ("disabled", "failing", T0 + timedelta(days=5))
@@ -480,7 +488,7 @@ def test_a_deleted_endpoint_gets_nothing_more(backend, receiver):
     endpoints.delete_endpoint(endpoints.EndpointCommand(STORE, made.id, OWNER), backend)
     order(backend)
     backend.now = lambda: datetime.now(UTC) + LEASE  # the dispatcher's lease is over
-    deliver_webhooks(backend)
+    job(backend)
     assert receiver.requests == []
     [delivery] = deliveries(backend).values()
     assert (delivery["status"], delivery["attempts"], delivery["last_error"]) == (
@@ -764,3 +772,14 @@ def test_webhook_retry_scale_is_a_dev_setting_above_0_and_at_most_1(value, scale
             load_settings({"TRESEN_ENV": "dev", "WEBHOOK_RETRY_SCALE": value})
     else:
         assert load_settings({"TRESEN_ENV": "dev", "WEBHOOK_RETRY_SCALE": value}).webhook_retry_scale == scale
+
+
+def test_the_jobs_run_pages_the_stores_with_an_enabled_endpoint_each_once(backend):
+    batch = backend.docs.batch()
+    stores = ["a", "a", "a", "b", "c", "d", "d"]
+    for n, store_id in enumerate(stores):
+        status = "disabled" if store_id == "b" else "enabled"
+        batch.create(f"{ENDPOINTS}/we_{n}", {"store_id": store_id, "status": status})
+    batch.commit()
+    page = backend.webhook_endpoints.stores_enabled_after
+    assert (page(None, 2), page("c", 2), page("d", 2)) == (["a", "c"], ["d"], [])

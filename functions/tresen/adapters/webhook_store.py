@@ -132,9 +132,23 @@ class DocumentWebhookEndpoints:
             self._docs.query(ENDPOINTS, where=[("store_id", "==", store_id), ("status", "==", ENABLED)], limit=1)
         )
 
-    def stores_enabled(self) -> list[str]:
-        enabled = self._docs.query(ENDPOINTS, where=[("status", "==", ENABLED)], fields=["store_id"])
-        return sorted({doc.data["store_id"] for doc in enabled})
+    def stores_enabled_after(self, after: str | None, limit: int) -> list[str]:
+        """Pages of the enabled endpoints by store (the composite `status`, `store_id`), each after the
+        last store seen: a store's other endpoints are skipped by the next page's start."""
+        stores: list[str] = []
+        while len(stores) < limit:
+            page = self._docs.query(
+                ENDPOINTS,
+                where=[("status", "==", ENABLED)],
+                order_by=[("store_id", False)],
+                start_after={"store_id": stores[-1] if stores else after} if stores or after else None,
+                limit=limit,
+                fields=["store_id"],
+            )
+            stores += sorted({doc.data["store_id"] for doc in page} - set(stores))
+            if len(page) < limit:
+                break
+        return stores[:limit]
 
 
 class DocumentWebhookDeliveries:

@@ -25,8 +25,12 @@ from ..services.licence_payments import (
     start_card_setup,
     start_payment,
 )
+from ..services.store_runs import WalkStores
 from . import models as m
+from .job_runs import LONGEST_BUDGET, StoreRunOut, StoreRunQuery, run_fields
 from .router import JOB, PUBLIC, Call, route, staff
+
+LICENCE_BUDGET = LONGEST_BUDGET  # issuing is a PDF each: as much of the day's run as one call may do
 
 DENIED = ("unauthenticated", "forbidden")
 PROVIDER_DOWN = ("service_unavailable",)
@@ -70,16 +74,19 @@ class CheckoutOut(m.Model):
     checkout_url: str = Field(description="the provider's page: Stripe Checkout, or PayPal's approval")
 
 
-class RunQuery(m.Model):
-    on: date | None = Field(None, description="the day of the run (default today, UTC): the previous month is billed")
+class RunQuery(StoreRunQuery):
+    on: date | None = Field(
+        None,
+        description="the day of the run (default today, UTC): the previous month is billed; the run's default name",
+    )
 
 
-class RunOut(m.Model):
+class RunOut(StoreRunOut):
     period: str
-    issued: list[str]
-    paid: list[str]
-    failed: list[str]
-    errors: list[str]
+    issued: list[str] = Field(description="invoices this invocation issued")
+    paid: list[str] = Field(description="invoices this invocation's charges of saved cards paid")
+    failed: list[str] = Field(description="invoices whose saved card the bank refused")
+    errors: list[str] = Field(description="charges the provider did not answer: the next day's run asks again")
 
 
 class PayPalWebhookOut(m.Model):
@@ -191,16 +198,25 @@ def post_payment_method(call: Call) -> str:
 @route(
     "POST",
     "/v1/jobs/licence-invoices",
-    summary="Issue last month's licence invoices (once each) and charge saved cards (scheduler, daily)",
+    summary="Issue last month's licence invoices (once each) and charge saved cards: the day's run, store by store",
     tag="jobs",
     access=JOB,
     query=RunQuery,
     response=RunOut,
-    present=lambda run: RunOut(**vars(run)),
+    present=lambda run: RunOut(
+        period=run.period,
+        issued=run.issued,
+        paid=run.paid,
+        failed=run.failed,
+        errors=run.errors,
+        **run_fields(run.walked),
+    ),
 )
 def licence_invoices_job(call: Call) -> BillingRun:
-    on = call.query.on or call.uow.now().date()
-    return run_licence_billing(RunLicenceBilling(on, platform_issuer(), portal_url()), call.uow)
+    query: RunQuery = call.query
+    on = query.on or call.uow.now().date()
+    walk = WalkStores(query.run or on.isoformat(), budget=query.budget or LICENCE_BUDGET)
+    return run_licence_billing(RunLicenceBilling(on, platform_issuer(), portal_url()), call.uow, walk)
 
 
 @route(

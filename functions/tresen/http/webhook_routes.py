@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 
 from ..domain.webhooks import Endpoint
 from ..services import webhook_endpoints as endpoints
+from ..services.store_runs import hour_run
 from ..services.webhook_dispatch import deliver_webhooks
 from ..services.webhook_endpoints import CreateEndpoint, DeliveryPage, EndpointCommand
 from ..services.webhook_ports import Delivery
+from .job_runs import StoreRunOut, StoreRunQuery, run_fields, walk_command
 from .models import Inbound, Model
 from .present import local_time
 from .router import JOB, Call, current_uow, route, staff
@@ -21,6 +23,7 @@ from .router import JOB, Call, current_uow, route, staff
 OWNER = staff("owner")
 DENIED = ("unauthenticated", "forbidden")
 ENDPOINT = "/v1/stores/{store}/webhook-endpoints/{endpoint}"
+FAN_OUT_BUDGET = 200.0  # seconds of the hour's run a call may spend, after sending what is due (deadline 300 s)
 EventName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
@@ -80,7 +83,7 @@ class DeliveryQuery(Model):
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
-class WebhookJobOut(Model):
+class WebhookJobOut(StoreRunOut):
     created: int = Field(description="deliveries fanned out from the stores' journals")
     succeeded: int
     retrying: int = Field(description="not taken this time; tried again on the schedule")
@@ -274,13 +277,19 @@ def retry_delivery(call: Call):
 @route(
     "POST",
     "/v1/jobs/webhooks",
-    summary="Fan out every store's new events and send every webhook delivery due (scheduler, every minute)",
+    summary="Send every webhook delivery due, and fan out the stores' new events: the hour's run (every minute)",
     tag="jobs",
     access=JOB,
+    query=StoreRunQuery,
     response=WebhookJobOut,
 )
 def webhooks_job(call: Call):
-    run = deliver_webhooks(call.uow)
+    run = deliver_webhooks(call.uow, walk_command(call, hour_run, FAN_OUT_BUDGET))
     return WebhookJobOut(
-        created=run.created, succeeded=run.succeeded, retrying=run.retrying, failed=run.failed, taken=run.taken
+        created=run.created,
+        succeeded=run.succeeded,
+        retrying=run.retrying,
+        failed=run.failed,
+        taken=run.taken,
+        **run_fields(run.walked),
     )

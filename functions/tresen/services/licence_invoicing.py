@@ -1,8 +1,9 @@
 """The monthly licence run: each store's invoice for the previous month, issued once and numbered
 gap-free in the platform's own journal, then the saved cards charged.
 
-Run daily (`tresen licence-invoices`, `POST /v1/jobs/licence-invoices`): an invoice already issued
-is found by its id (one per store and month) and not issued again; a number is claimed in the same
+Run daily (`tresen licence-invoices`, `POST /v1/jobs/licence-invoices`), store by store in a run
+that goes on across invocations (services/store_runs.py): an invoice already issued is found by its
+id (one per store and month) and not issued again; a number is claimed in the same
 commit as its invoice, so a failed commit leaves no gap. Each charge of a saved card has its own
 idempotency key (invoice and attempt): a run repeated after a crash asks Stripe the same question and
 gets the same answer, never a second charge. A failed charge keeps the invoice open, tells the owner
@@ -15,6 +16,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from ..domain.events import LicenceInvoiceIssued, LicenceInvoicePaymentFailed
 from ..domain.journal import JournalEvent
@@ -32,10 +34,12 @@ from ..domain.mail import Attachment, Mail
 from .licence_payments import SYSTEM, mark_paid, pay_link
 from .licence_ports import BillingUnitOfWork
 from .platform_stores import PLATFORM
+from .store_runs import StoreRunUnitOfWork, Walked, WalkStores, walk_stores
 from .unit_of_work import AlreadyWritten, Claims, Counter, Plan, Writes
 
 log = logging.getLogger(__name__)
 LICENCE_INVOICE_NUMBERS = "licence_invoice_numbers"
+LICENCE_INVOICES = "licence-invoices"  # the job's runs: `job_runs/licence-invoices:{day}`
 
 
 @dataclass(frozen=True)
@@ -48,37 +52,71 @@ class RunLicenceBilling:
 @dataclass
 class BillingRun:
     period: str
+    walked: Walked[StoreBilled]  # this invocation of the day's run
     issued: list[str] = field(default_factory=list)  # invoice numbers
     paid: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # charges refused by the bank
-    errors: list[str] = field(default_factory=list)  # stores the run could not finish: run again
+    errors: list[str] = field(default_factory=list)  # charges the provider could not answer: tried on the next run
 
 
-def run_licence_billing(command: RunLicenceBilling, uow: BillingUnitOfWork) -> BillingRun:
+@dataclass
+class StoreBilled:
+    issued: str | None = None  # the number of the invoice issued now
+    paid: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class LicenceRunUnitOfWork(BillingUnitOfWork, StoreRunUnitOfWork, Protocol):
+    """The licence run's unit of work: billing, and the run it goes on with."""
+
+
+def run_licence_billing(
+    command: RunLicenceBilling, uow: LicenceRunUnitOfWork, walk: WalkStores | None = None
+) -> BillingRun:
+    """Goes on with the day's run (`licence-invoices:{day}`) over every store: its invoice for the
+    previous month issued, then its saved card charged for what is due. A store whose invoice cannot
+    be issued stops the invocation (the next one tries it again); a charge the provider cannot
+    answer is only noted (the next day's run asks again, with the same key)."""
     period = Period.of(command.on).previous()
-    run = BillingRun(period.label)
-    for profile in uow.billing_profiles.every():
-        try:
-            issued = issue_invoice(profile, period, command, uow)
-        except Exception as error:  # one store's trouble does not stop the others' invoices
-            log.exception("licence invoice of store %s for %s not issued", profile.store_id, period.label)
-            run.errors.append(f"{profile.store_id}: {error!r}")
-            continue
-        if issued is not None:
-            run.issued.append(issued.invoice.number)
-    for account in uow.licence_invoices.unpaid():
-        found = uow.billing_profiles.get(account.invoice.store_id)
-        profile = found[0] if found else None
-        if profile is None or profile.card is None or not account.charge_due(command.on):
+    walked = walk_stores(
+        LICENCE_INVOICES,
+        walk or WalkStores(command.on.isoformat()),
+        uow,
+        lambda store_id: bill_store(store_id, period, command, uow),
+        lambda billed: "issued" if billed.issued else None,
+    )
+    run = BillingRun(period.label, walked)
+    for billed in walked.results:
+        run.issued += [billed.issued] if billed.issued else []
+        run.paid += billed.paid
+        run.failed += billed.failed
+        run.errors += billed.errors
+    return run
+
+
+def bill_store(store_id: str, period: Period, command: RunLicenceBilling, uow: BillingUnitOfWork) -> StoreBilled | None:
+    """One store of the run, None if it has no billing profile (the platform's journal, a store not
+    opened through the portal)."""
+    found = uow.billing_profiles.get(store_id)
+    if found is None:
+        return None
+    profile, billed = found[0], StoreBilled()
+    issued = issue_invoice(profile, period, command, uow)
+    billed.issued = issued.invoice.number if issued is not None else None
+    if profile.card is None:
+        return billed
+    for account in uow.licence_invoices.of_store(store_id):
+        if not account.charge_due(command.on):
             continue
         try:
             outcome = charge_saved_card(account, profile, command.portal_url, uow)
         except Exception as error:  # the provider down: the next run asks again, with the same key
             log.warning("licence invoice %s: the saved card could not be charged: %r", account.invoice.number, error)
-            run.errors.append(f"{account.invoice.number}: {error!r}")
+            billed.errors.append(f"{account.invoice.number}: {error!r}")
             continue
-        (run.paid if outcome == "succeeded" else run.failed).append(account.invoice.number)
-    return run
+        (billed.paid if outcome == "succeeded" else billed.failed).append(account.invoice.number)
+    return billed
 
 
 def issue_invoice(

@@ -118,11 +118,14 @@ def walk_stores(
     uow: StoreRunUnitOfWork,
     handle: Callable[[str], T | None],
     tally: Callable[[T], str | None] | None = None,
+    ids_after: Callable[[str | None, int], list[str]] | None = None,
 ) -> Walked[T]:
     """Go on with the run of `job` named `command.run`, calling `handle(store id)` for each store
-    not handled yet (`journal.store_ids_after`: the platform's journal among them) until the stores
-    or the budget run out; `tally(result)` names the count a result adds one to. A handler's
-    exception stops the invocation after the cursor is saved, and is raised again."""
+    not handled yet until the stores or the budget run out; `tally(result)` names the count a result
+    adds one to. The stores are those `ids_after(after, limit)` pages in id order, by default every
+    store (`journal.store_ids_after`: the platform's journal among them). A handler's exception stops
+    the invocation after the cursor is saved, and is raised again."""
+    ids_after = ids_after or uow.journal.store_ids_after
     run, version = uow.job_runs.read(run_id(job, command.run))
     now = uow.now()
     if run is not None and (run.done or (run.lease_until is not None and run.lease_until > now)):
@@ -137,7 +140,7 @@ def walk_stores(
     walked: Walked[T] = Walked(run, 0, [])
     with ThreadPoolExecutor(command.workers, thread_name_prefix=job) as pool:
         while not walked.run.done and command.clock() < deadline:
-            page = uow.journal.store_ids_after(walked.run.cursor, command.page_size)
+            page = ids_after(walked.run.cursor, command.page_size)
             todo = [store_id for store_id in page if store_id not in walked.run.ahead]
             attempts = handle_page(pool, todo, handle, lambda: command.clock() >= deadline)
             failure = next((a.exception() for a in attempts.values() if a.exception() is not None), None)

@@ -14,8 +14,9 @@ the outcome under the version the lease left: succeeded, pending with the next a
 failed. A 410 disables the endpoint at once; an endpoint whose deliveries fail for 5 days with no
 success is disabled and its owner e-mailed, in the same commit (the mail outbox).
 
-It runs on a thread right after a commit that journaled an event of a store with endpoints, and as
-the job every minute: the backstop for what that thread did not finish (a crash, retries due).
+It runs on a thread right after a commit that journaled an event of a store with endpoints. The job,
+every minute, sends what is due (retries), and goes on with the hour's run over the stores with an
+enabled endpoint (services/store_runs.py): the backstop for what such a thread did not finish.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ..domain.webhooks import (
 from ..domain.webhooks_sending import failing_too_long, verdict
 from .documents import Conflict
 from .journal_ports import Entry
+from .store_runs import Walked, WalkStores, walk_stores
 from .unit_of_work import Claims, Plan, Writes
 from .webhook_ports import Answer, Delivery, Held, Outcome, Request, WebhookObjects, WebhookUnitOfWork, object_presenter
 
@@ -51,6 +53,7 @@ LEASE = timedelta(minutes=5)  # beyond one batch's sending: each attempt times o
 FAN_OUT_BATCH = 100  # journal entries read at once
 SEND_BATCH = 100  # deliveries sent at once
 SYSTEM = {"type": "system", "job": "webhooks"}
+WEBHOOKS = "webhooks"  # the job's runs over the stores: `job_runs/webhooks:{hour}`
 
 
 @dataclass
@@ -63,6 +66,13 @@ class WebhookRun:
     failed: int = 0
     taken: int = 0  # held by another sender when this one came to them
     next_due: datetime | None = None  # the earliest retry this run scheduled
+    walked: Walked[WebhookRun] | None = None  # the job's: how far its run over the stores got
+
+    def add(self, other: WebhookRun) -> None:
+        """Another sender's counts (a store's of the run) added to these."""
+        for name in ("created", "succeeded", "retrying", "failed", "taken"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.next_due = min(filter(None, (self.next_due, other.next_due)), default=None)
 
     def count(self, outcome: Outcome) -> None:
         if outcome.status == "pending":
@@ -72,12 +82,23 @@ class WebhookRun:
             setattr(self, outcome.status, getattr(self, outcome.status) + 1)
 
 
-def deliver_webhooks(uow: WebhookUnitOfWork) -> WebhookRun:
-    """The job: fan out every store with an enabled endpoint, then send every delivery due."""
+def deliver_webhooks(uow: WebhookUnitOfWork, walk: WalkStores) -> WebhookRun:
+    """The job: every delivery due sent, then on with the run (the hour's, `webhooks:{hour}`) over
+    the stores with an enabled endpoint, each one's new entries fanned out and sent: the backstop for
+    a courier that did not finish (its instance died between commit and fan-out; any later commit of
+    the store fans out what it left, too)."""
     run = WebhookRun()
-    for store_id in uow.webhook_endpoints.stores_enabled():
-        dispatch_store(uow, store_id, run, with_due=False)
     send_due(uow, None, run)
+    run.walked = walk_stores(
+        WEBHOOKS,
+        walk,
+        uow,
+        lambda store_id: dispatch_store(uow, store_id, with_due=False),
+        lambda store_run: "fanned_out" if store_run.created else None,
+        uow.webhook_endpoints.stores_enabled_after,
+    )
+    for store_run in run.walked.results:
+        run.add(store_run)
     return run
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .order_ports import OrderUnitOfWork
+from .store_runs import StoreRunUnitOfWork
 
 if TYPE_CHECKING:  # annotations only: the adapters load this module with every cold start
     from ..domain.webhooks import Endpoint, ObjectRef
@@ -90,8 +91,8 @@ class WebhookEndpoints(Protocol):
     def get_all(self, endpoint_ids: Sequence[str]) -> dict[str, tuple[Endpoint, Version]]:
         """Those that exist, by id."""
 
-    def stores_enabled(self) -> list[str]:
-        """The stores with at least one enabled endpoint."""
+    def stores_enabled_after(self, after: str | None, limit: int) -> list[str]:
+        """The next `limit` stores with at least one enabled endpoint, in id order after `after`."""
 
 
 class WebhookDeliveries(Protocol):
@@ -167,7 +168,7 @@ def object_presenter() -> WebhookObjects | None:
     return _PRESENTERS[0] if _PRESENTERS else None
 
 
-class WebhookUnitOfWork(OrderUnitOfWork, Protocol):
+class WebhookUnitOfWork(OrderUnitOfWork, StoreRunUnitOfWork, Protocol):
     webhook_endpoints: WebhookEndpoints
     webhook_deliveries: WebhookDeliveries
     webhook_cursors: WebhookCursors
