@@ -46,7 +46,10 @@ def open_store(stack, plan: str = "business") -> tuple[str, str, dict]:
 
 
 def run_job(stack, on: str) -> dict:
-    done = requests.post(f"{stack.url}/v1/jobs/licence-invoices?on={on}", timeout=60)
+    """The day's licence run, as a run of its own: the tests share a stack, and each opens stores of
+    its own after the others' runs of the same day are done."""
+    run = f"{on}-{uuid.uuid4().hex[:12]}"
+    done = requests.post(f"{stack.url}/v1/jobs/licence-invoices", params={"on": on, "run": run}, timeout=60)
     assert done.status_code == 200, done.text
     return done.json()
 
@@ -94,6 +97,8 @@ def test_invoices_are_issued_once_gap_free_mailed_and_downloadable(stack):
     again = run_job(stack, DECEMBER)
 
     assert again["issued"] == [] and first["period"] == "2026-11"
+    assert (first["done"], first["busy"], first["run"]["counts"]["issued"]) == (True, False, len(first["issued"]))
+    assert first["run"]["id"].startswith(f"licence-invoices:{DECEMBER}-") and first["handled"] >= 2
     numbers = sorted(int(number.rsplit("-", 1)[1]) for number in first["issued"])
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # gap-free
     [invoice] = billing(stack, north, north_owner)["invoices"]
