@@ -214,3 +214,19 @@ def test_tresen_verify_checks_the_platforms_journal(stack, tmp_path):
     [verdict] = json.loads(done.stdout)["stores"]
     assert (verdict["store_id"], verdict["ok"], verdict["problem"]) == ("platform", True, None)
     assert verdict["entries"] >= 2 and verdict["checkpoints"] >= 1  # subscriptions and invoices, signed
+
+
+def test_tresen_licence_invoices_walks_the_days_run_to_its_end(stack, tmp_path):
+    from test_customer_erasure import run
+
+    from stack import ROOT
+
+    store_id, _, owner = open_store(stack)
+    env = stack.cli_env | {"HOME": str(tmp_path)}
+    first = run(["licence-invoices", "--on", "2027-06-01"], env, ROOT)
+    again = run(["licence-invoices", "--on", "2027-06-01"], env, ROOT)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.stdout.startswith("licence invoices for 2027-05: ") and "the day's run done" in first.stdout
+    assert again.stdout.startswith("licence invoices for 2027-05: 0 issued, 0 paid by saved card")
+    [invoice] = [found for found in billing(stack, store_id, owner)["invoices"] if found["period"] == "2027-05"]
+    assert f"  issued {invoice['number']}" in first.stdout.splitlines()
