@@ -14,8 +14,12 @@ So an instance that lost a race on a store takes turns there from then on:
   not yet served: it marks that wish served in the lease and rings the doorbell of its instance
   (`stores/{store}/turns/{instance}`) with the heads its group left. Each instance listens to its own
   doorbell only, so a turn wakes one listener, and the next group is built without reading the heads.
+- A busy instance (its group was not empty) puts its next wish into the same batch, behind everyone
+  waiting, so it writes no wish of its own; a turn rung for it once it has nothing left to commit is
+  handed on at once from its listener's side.
 - Nobody waiting, the lease is left free; the next instance takes it with a write that names the
-  lease's version, so that only one does.
+  lease's version, so that only one does. A wish the holder read too late for finds the lease free
+  within `WISH_RECHECKED_S`.
 
 The lease orders the instances, it does not make the numbers correct: the create-only numbers still
 do. An instance that has not lost a race commits without a turn (and, if it takes numbers, makes the
