@@ -481,7 +481,7 @@ def run_token(args) -> int:
 
 
 def run_dev(args) -> int:
-    from .devstack import LocalStack, StackError, Stopping, refuse_busy_port, stop_on_signals
+    from .devstack import LocalStack, StackError, Stopping, claim_port, refuse_busy_port, stop_on_signals
 
     os.environ.setdefault("TRESEN_ENV", "dev")
     port = int(os.environ.setdefault("TRESEN_PORT", "8080"))
@@ -495,9 +495,9 @@ def run_dev(args) -> int:
     )
     stop_on_signals(stack)
     _die_with_parent()
-    server = stripe = paypal = fiskaly = sink = None
+    server = stripe = paypal = fiskaly = sink = listener = None
     try:
-        refuse_busy_port(port, "API")
+        listener = claim_port(port, "API")  # held from now on: the stand-ins ask for free ports too
         if os.environ.get("SMTP_SINK_PORT"):
             refuse_busy_port(int(os.environ["SMTP_SINK_PORT"]), "SMTP sink")
         stack.start()
@@ -514,7 +514,7 @@ def run_dev(args) -> int:
         settings()
         ensure_bucket()
         seed_store(demo_seed(with_stripe=bool(settings().stripe_api_key)), backend())
-        server = serve(port)
+        server = serve(port, listener)
         wait_ready(port)
         if settings().stripe_api_key:
             _connect_demo(stripe[0] if stripe else None)
@@ -529,6 +529,8 @@ def run_dev(args) -> int:
     except Stopping:
         print("tresen: stopping", flush=True)
     finally:
+        if listener:
+            listener.close()  # (the server listens on a socket of its own, duplicated from it)
         if server:
             server.shutdown()
 

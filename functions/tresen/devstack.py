@@ -86,18 +86,28 @@ def parent_death_signal(sig: int) -> Callable[[], object] | None:
 def refuse_busy_port(port: int, what: str) -> None:
     """Whatever already listens on a port would answer our readiness checks in place of the server
     we start there (which could not bind), so a busy port stops the start instead."""
-    with socket.socket() as probe:
-        # as servers bind: a connection of the last run still in TIME_WAIT is no one listening
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as error:
-            reason = (
-                "is already in use — is another `tresen dev` running?"
-                if error.errno == errno.EADDRINUSE
-                else f"cannot be used: {error.strerror}"
-            )
-            raise StackError(f"port {port} ({what}) {reason}") from None
+    claim_port(port, what).close()
+
+
+def claim_port(port: int, what: str) -> socket.socket:
+    """The port bound and listening now, for a server that starts on it later (`webserver.serve`):
+    a port left unbound until then can be handed to anyone asking for a free one meanwhile, as the
+    stand-ins do (one once got the API's port). StackError if it is busy."""
+    listener = socket.socket()
+    # as servers bind: a connection of the last run still in TIME_WAIT is no one listening
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError as error:
+        listener.close()
+        reason = (
+            "is already in use — is another `tresen dev` running?"
+            if error.errno == errno.EADDRINUSE
+            else f"cannot be used: {error.strerror}"
+        )
+        raise StackError(f"port {port} ({what}) {reason}") from None
+    listener.listen(128)
+    return listener
 
 
 def free_port() -> int:

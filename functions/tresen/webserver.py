@@ -5,6 +5,7 @@ in production (firebase.json `hosting`)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import urllib.request
@@ -34,11 +35,13 @@ def with_pages(app):
     return pages
 
 
-def serve(port: int) -> BaseWSGIServer:
+def serve(port: int, listener: socket.socket | None = None) -> BaseWSGIServer:
+    """The dev server on `port`, on the `listener` already bound to it if given (devstack.claim_port)."""
     import functions_framework
 
     app = functions_framework.create_app(target="dev", source=str(MAIN), signature_type="http")
-    server = make_server("127.0.0.1", port, with_pages(app), threaded=True)
+    fd = listener.fileno() if listener is not None else None
+    server = make_server("127.0.0.1", port, with_pages(app), threaded=True, fd=fd)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     return server
