@@ -3,6 +3,7 @@ member keeping its own numbers, its own refusal and its own reads."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from datetime import UTC, datetime
@@ -220,3 +221,44 @@ def test_a_race_lost_to_another_instance_relearns_every_head_and_wins_the_next_a
     assert mine.commit("s1", sale("mine-2", builds)).result == (5, 5)
     assert builds == ["mine-2", "mine-2"]  # one lost race; journal, pickup and invoice heads learnt at once
     assert [seq for seq, _ in journal(docs)] == [1, 2, 3, 4, 5]
+
+
+CALLER = contextvars.ContextVar("caller")
+
+
+def test_each_member_is_built_and_answered_in_its_own_callers_context():
+    """The group's leader may be another request's thread, or a thread of no request at all: each
+    member still sees its own request (what its answer's presenter reads, say)."""
+    writer = StoreWriter(CountedCommits(), on_committed=lambda entries: None)
+    release, seen = threading.Event(), {}
+
+    def seeing(name: str, wait: bool = False):
+        def build(claims):
+            if wait:
+                release.wait(WAIT_S)
+            seen[name] = CALLER.get(None)
+            return invoice(name)(claims)
+
+        return build
+
+    def answer(batch, result):
+        seen[f"answer {result}"] = CALLER.get(None)
+
+    def caller(name: str, wait: bool = False) -> threading.Thread:
+        def run():
+            CALLER.set(name)
+            writer.commit("s1", seeing(name, wait), [answer])
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    threads = [caller("first", wait=True)]
+    queued(writer, "s1", 0)
+    threads += [caller(name) for name in ("a", "b")]
+    queued(writer, "s1", 2)
+    release.set()
+    for thread in threads:
+        thread.join(WAIT_S)
+    assert {name: seen[name] for name in ("first", "a", "b")} == {"first": "first", "a": "a", "b": "b"}
+    assert sorted(value for key, value in seen.items() if key.startswith("answer")) == ["a", "b", "first"]

@@ -16,6 +16,7 @@ is its own caller's.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -119,6 +120,9 @@ class Member:
 
     build: Build
     before_commit: tuple[BeforeCommit, ...]
+    # the caller's context (its request, its unit of work): a member is built, and its answer
+    # rendered, on whichever thread leads the group, which may be another request's or none
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
     plan: Plan | None = None
     placed: list[Any] = field(default_factory=list)  # the plan's writes as documents (records.Placed)
     claims: MemberClaims | None = None

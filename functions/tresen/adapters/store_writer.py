@@ -146,12 +146,12 @@ class StoreWriter:
         for member in group:
             member.claims, member.staged = MemberClaims(claims), StagedBatch()
             try:
-                member.plan = member.build(member.claims)
+                member.plan = member.context.run(member.build, member.claims)
                 member.placed = [placed(write) for write in member.plan.writes.ops]
                 for write in member.placed:
                     add_to(member.staged, write)
                 for hook in member.before_commit:
-                    hook(member.staged, member.plan.result)
+                    member.context.run(hook, member.staged, member.plan.result)
             except Exception as error:  # the use case's own refusal: its caller's, not its neighbours'
                 member.claims.give_back()
                 lane.settle(member, error)
