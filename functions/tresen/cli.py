@@ -396,6 +396,7 @@ def run_licence_invoices(args) -> int:
 
     from .adapters.backend import backend
     from .http.billing_routes import platform_issuer, portal_url
+    from .http.job_runs import LONGEST_BUDGET
     from .services.licence_invoicing import RunLicenceBilling, run_licence_billing
     from .services.store_runs import WalkStores
 
@@ -404,18 +405,23 @@ def run_licence_invoices(args) -> int:
     except ValueError:
         return _usage(f"--on {args.on!r}: not a date (YYYY-MM-DD)")
     command = RunLicenceBilling(on, platform_issuer(), portal_url())
-    walk = WalkStores(on.isoformat(), budget=24 * 3600.0)  # the day's run to its end, or where another left it
-    run = run_licence_billing(command, backend(), walk)
-    state = "done" if run.walked.done else "held by another invocation" if run.walked.busy else "not finished"
+    issued, paid, failed, errors = [], [], [], []
+    # the day's run to its end, call by call as the scheduler's: one cut off holds it only for its budget
+    while True:
+        run = run_licence_billing(command, backend(), WalkStores(on.isoformat(), budget=LONGEST_BUDGET))
+        issued, paid, failed, errors = issued + run.issued, paid + run.paid, failed + run.failed, errors + run.errors
+        if run.walked.done or run.walked.busy:
+            break
+    state = "done" if run.walked.done else "held by another invocation"
     print(
-        f"licence invoices for {run.period}: {len(run.issued)} issued, {len(run.paid)} paid by saved card, "
-        f"{len(run.failed)} charges declined; the day's run {state}"
+        f"licence invoices for {run.period}: {len(issued)} issued, {len(paid)} paid by saved card, "
+        f"{len(failed)} charges declined; the day's run {state}"
     )
-    for number in run.issued:
+    for number in issued:
         print(f"  issued {number}")
-    for problem in run.errors:
+    for problem in errors:
         print(f"  not finished: {problem}", file=sys.stderr)
-    return 1 if run.errors else 0
+    return 1 if errors else 0
 
 
 def run_webhooks(args) -> int:

@@ -106,15 +106,18 @@ def test_a_turn_rung_for_an_instance_with_nothing_left_to_commit_goes_on_to_the_
     assert docs.get(lease_path(STORE)).data["served"]["ia"] == docs.get(lease_path(STORE)).data["wishes"]["ia"]
 
 
-def test_an_instance_that_sees_nobody_else_in_the_turns_races_again(monkeypatch):
+def test_an_instance_that_sees_nobody_else_in_the_turns_races_again_and_removes_its_doorbell(monkeypatch):
     docs = MemoryDocuments()
-    (alone,) = racing(docs, "ialone")
-    alone.wait_for_turn(STORE, time.monotonic() + WAIT_S)
-    hand_on(alone, 1)
-    assert alone.taking_turns(STORE)
+    a, b = racing(docs, "ia", "ib")
+    a.wait_for_turn(STORE, time.monotonic() + WAIT_S)
+    b_waits = Waiting(b).until_it_wished(docs)
+    hand_on(a, 1)  # rings b's doorbell
+    b_waits.got()
+    hand_on(b, 2)  # nobody waiting: the lease is free
+    assert docs.get(doorbell_path(STORE, "ib")) is not None and b.taking_turns(STORE)
     monkeypatch.setattr(store_turns, "TAKING_TURNS_FOR_S", 0.0)
-    assert not alone.taking_turns(STORE)
-    assert docs.get(doorbell_path(STORE, "ialone")) is None
+    assert not b.taking_turns(STORE)
+    assert docs.get(doorbell_path(STORE, "ib")) is None and b._views == {}  # no longer listening either
 
 
 def test_two_instances_committing_side_by_side_take_turns_and_stay_gap_free():

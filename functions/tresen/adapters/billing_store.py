@@ -135,9 +135,6 @@ class DocumentBillingProfiles:
         doc = self._docs.get(billing_profile_path(store_id))
         return (profile_from_doc(doc.data), doc.version) if doc else None
 
-    def every(self) -> list[BillingProfile]:
-        return [profile_from_doc(doc.data) for doc in self._docs.query("billing_profiles")]
-
 
 class DocumentLicenceInvoices:
     def __init__(self, docs: Documents):
@@ -151,10 +148,6 @@ class DocumentLicenceInvoices:
         found = self._docs.query("licence_invoices", where=[("store_id", "==", store_id)])
         accounts = [account_from_doc(doc.id, doc.data) for doc in found]
         return sorted(accounts, key=lambda account: account.invoice.number, reverse=True)
-
-    def unpaid(self) -> list[InvoiceAccount]:
-        found = self._docs.query("licence_invoices", where=[("status", "==", "open")])
-        return [account_from_doc(doc.id, doc.data) for doc in found]
 
     def pdf(self, invoice_id: str) -> bytes | None:
         doc = self._docs.get(licence_pdf_path(invoice_id))

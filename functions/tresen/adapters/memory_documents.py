@@ -96,12 +96,18 @@ class MemoryDocuments:
         with self._lock:
             self._watchers[watcher] = (path, on_change)
         on_change(self.get(path))
-        return lambda: self._watchers.pop(watcher, None)
+
+        def stop() -> None:
+            with self._lock:
+                self._watchers.pop(watcher, None)
+
+        return stop
 
     def _tell_watchers(self, paths: set[str]) -> None:
-        for path, on_change in list(self._watchers.values()):
-            if path in paths:
-                on_change(self.get(path))
+        with self._lock:
+            told = [(path, on_change) for path, on_change in self._watchers.values() if path in paths]
+        for path, on_change in told:
+            on_change(self.get(path))
 
     def _apply(self, writes: list[tuple]) -> list[Any]:
         """All or nothing: the batch's writes go to an overlay, merged only if every one held."""

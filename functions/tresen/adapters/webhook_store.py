@@ -137,11 +137,12 @@ class DocumentWebhookEndpoints:
         last store seen: a store's other endpoints are skipped by the next page's start."""
         stores: list[str] = []
         while len(stores) < limit:
+            last = stores[-1] if stores else after
             page = self._docs.query(
                 ENDPOINTS,
                 where=[("status", "==", ENABLED)],
                 order_by=[("store_id", False)],
-                start_after={"store_id": stores[-1] if stores else after} if stores or after else None,
+                start_after={"store_id": last} if last is not None else None,
                 limit=limit,
                 fields=["store_id"],
             )

@@ -25,12 +25,9 @@ from ..services.licence_payments import (
     start_card_setup,
     start_payment,
 )
-from ..services.store_runs import WalkStores
 from . import models as m
-from .job_runs import LONGEST_BUDGET, StoreRunOut, StoreRunQuery, run_fields
+from .job_runs import LONGEST_BUDGET, StoreRunOut, StoreRunQuery, run_fields, walk_command
 from .router import JOB, PUBLIC, Call, route, staff
-
-LICENCE_BUDGET = LONGEST_BUDGET  # issuing is a PDF each: as much of the day's run as one call may do
 
 DENIED = ("unauthenticated", "forbidden")
 PROVIDER_DOWN = ("service_unavailable",)
@@ -213,9 +210,9 @@ def post_payment_method(call: Call) -> str:
     ),
 )
 def licence_invoices_job(call: Call) -> BillingRun:
-    query: RunQuery = call.query
-    on = query.on or call.uow.now().date()
-    walk = WalkStores(query.run or on.isoformat(), budget=query.budget or LICENCE_BUDGET)
+    on = call.query.on or call.uow.now().date()
+    # the run of the day `on`; as much of it as one call may do (issuing is a PDF each)
+    walk = walk_command(call, lambda _now: on.isoformat(), LONGEST_BUDGET)
     return run_licence_billing(RunLicenceBilling(on, platform_issuer(), portal_url()), call.uow, walk)
 
 

@@ -17,17 +17,12 @@ class BillingProfiles(Protocol):
     def get(self, store_id: str) -> tuple[BillingProfile, Any] | None:
         """The store's profile and the version read."""
 
-    def every(self) -> list[BillingProfile]:
-        """Every store the platform bills."""
-
 
 class LicenceInvoices(Protocol):
     def get(self, invoice_id: str) -> tuple[InvoiceAccount, Any] | None: ...
 
     def of_store(self, store_id: str) -> list[InvoiceAccount]:
         """Newest first."""
-
-    def unpaid(self) -> list[InvoiceAccount]: ...
 
     def pdf(self, invoice_id: str) -> bytes | None:
         """The invoice's document as issued."""
